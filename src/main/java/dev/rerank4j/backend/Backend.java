@@ -1,0 +1,39 @@
+package dev.rerank4j.backend;
+
+import dev.rerank4j.io.Tensor;
+
+/**
+ * The numeric kernels a model needs. Activations are row-major F32 arrays; weights are prepared once
+ * at load time into whatever layout the backend's kernels want. Implementations are safe to call
+ * from many threads at once; models never know which backend runs them.
+ */
+public interface Backend extends AutoCloseable {
+    /** A short name for logs ("cpu", "cuda"). */
+    String name();
+
+    /** Prepares {@code weight} [out, in] and the optional {@code bias} [out] for {@link #linear}. */
+    LinearWeights prepareLinear(Tensor weight, Tensor bias);
+
+    /**
+     * {@code y[r, :] = activation(x[r, :] · Wᵀ + b)} for {@code r < rows}. {@code x} holds rows of
+     * {@code w.in()} floats, {@code y} rows of {@code w.out()} floats (both densely packed).
+     */
+    void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation);
+
+    /**
+     * {@code x[r] = LayerNorm(x[r] + residual[r]) · gamma + beta} for {@code r < rows}, in place;
+     * {@code residual} may be null. Variance is the biased one, as PyTorch computes it.
+     */
+    void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] gamma, float[] beta, float eps);
+
+    /**
+     * Bidirectional multi-head self-attention over ragged sequences, without padding.
+     * {@code qkv} holds one row of {@code 3 · heads · headDim} floats per token: Q, then K, then V, each
+     * head-major. Sequence {@code b} is tokens {@code seqStarts[b]} (inclusive) to {@code seqStarts[b+1]}.
+     * {@code out} receives {@code heads · headDim} floats per token: softmax(QKᵀ/√headDim)·V.
+     */
+    void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out);
+
+    @Override
+    void close();
+}

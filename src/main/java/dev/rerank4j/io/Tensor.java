@@ -1,0 +1,65 @@
+package dev.rerank4j.io;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * A named tensor whose bytes stay where they were mapped (little-endian, row-major).
+ * Reading converts F16/BF16 to F32 on the fly.
+ */
+public record Tensor(String name, DType dtype, long[] shape, MemorySegment data) {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+
+    public Tensor {
+        shape = shape.clone();
+    }
+
+    @Override
+    public long[] shape() {
+        return shape.clone();
+    }
+
+    public int rank() {
+        return shape.length;
+    }
+
+    public long dim(int i) {
+        return shape[i];
+    }
+
+    public long elementCount() {
+        long n = 1;
+        for (long d : shape) n *= d;
+        return n;
+    }
+
+    /** Element {@code i} in row-major order, as F32. */
+    public float get(long i) {
+        return switch (dtype) {
+            case F32 -> data.getAtIndex(F32, i);
+            case F16 -> Float.float16ToFloat(data.getAtIndex(U16, i));
+            case BF16 -> Float.intBitsToFloat((data.getAtIndex(U16, i) & 0xffff) << 16);
+        };
+    }
+
+    /** A heap F32 copy: for small tensors (biases, norms) only. */
+    public float[] toFloatArray() {
+        long n = elementCount();
+        if (n > Integer.MAX_VALUE - 8) {
+            throw new IllegalStateException("tensor " + name + " has " + n + " elements, too many for an array");
+        }
+        float[] out = new float[(int) n];
+        if (dtype == DType.F32) {
+            MemorySegment.copy(data, F32, 0, out, 0, out.length);
+        } else {
+            for (int i = 0; i < out.length; i++) out[i] = get(i);
+        }
+        return out;
+    }
+
+    public String shapeString() {
+        return Arrays.toString(shape);
+    }
+}
