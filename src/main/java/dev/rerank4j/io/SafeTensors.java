@@ -1,6 +1,266 @@
 package dev.rerank4j.io;
 
-/** Placeholder: the reader lands in the next commit (API: open(Path), tensor(name), find(name), names(), metadata(), close()). */
-final class SafeTensors {
-    private SafeTensors() {}
+import dev.rerank4j.ModelFormatException;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A safetensors file, memory-mapped once and sliced per tensor without copying.
+ *
+ * <p>The header is validated before any tensor is handed out: bounded length, well-formed UTF-8 JSON,
+ * known dtypes, shapes whose byte size matches the offsets, offsets inside the file and not
+ * overlapping. Tensors of dtypes rerank4j does not compute with (I64 position ids, say) are
+ * validated but only fail when asked for. Closing unmaps the file; later reads throw
+ * {@link IllegalStateException}, never crash the JVM.
+ */
+public final class SafeTensors implements AutoCloseable {
+    /** The reference implementation refuses headers over 100 MB; so do we. */
+    static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
+
+    /** Every dtype the safetensors format defines, with its size, so foreign tensors validate too. */
+    private static final Map<String, Integer> FORMAT_DTYPE_SIZES = Map.ofEntries(
+            Map.entry("BOOL", 1), Map.entry("U8", 1), Map.entry("I8", 1),
+            Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1),
+            Map.entry("I16", 2), Map.entry("U16", 2), Map.entry("F16", 2), Map.entry("BF16", 2),
+            Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
+            Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
+
+    private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
+
+    private final Path file;
+    private final Arena arena;
+    private final MemorySegment data;
+    private final Map<String, Entry> entries;
+    private final Map<String, String> metadata;
+
+    private SafeTensors(Path file, Arena arena, MemorySegment data, Map<String, Entry> entries, Map<String, String> metadata) {
+        this.file = file;
+        this.arena = arena;
+        this.data = data;
+        this.entries = entries;
+        this.metadata = metadata;
+    }
+
+    /** Maps and validates {@code file}. */
+    public static SafeTensors open(Path file) {
+        Arena arena = Arena.ofShared();
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw new ModelFormatException(file + ": file is " + size + " bytes, too short for a safetensors header (8-byte length)");
+            }
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            readFully(channel, lengthBytes, 0, file);
+            long headerLength = lengthBytes.getLong(0);
+            if (headerLength < 2 || headerLength > MAX_HEADER_BYTES || headerLength > size - 8) {
+                throw new ModelFormatException(file + ": header length " + Long.toUnsignedString(headerLength)
+                        + " is impossible for a file of " + size + " bytes (at most " + Math.min(MAX_HEADER_BYTES, size - 8) + ")");
+            }
+            ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
+            readFully(channel, headerBytes, 8, file);
+            String headerText = decodeUtf8(headerBytes.flip(), file);
+            long dataStart = 8 + headerLength;
+            long dataLength = size - dataStart;
+            Map<String, String> metadata = new LinkedHashMap<>();
+            Map<String, Entry> entries = parseHeader(headerText, dataLength, file, metadata);
+            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLength, arena);
+            return new SafeTensors(file, arena, mapped, entries, metadata);
+        } catch (IOException e) {
+            arena.close();
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position, Path file) throws IOException {
+        while (buffer.hasRemaining()) {
+            int n = channel.read(buffer, position + buffer.position());
+            if (n < 0) {
+                throw new ModelFormatException(file + ": unexpected end of file while reading the header");
+            }
+        }
+    }
+
+    private static String decodeUtf8(ByteBuffer bytes, Path file) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw new ModelFormatException(file + ": header is not valid UTF-8");
+        }
+    }
+
+    private static Map<String, Entry> parseHeader(String text, long dataLength, Path file, Map<String, String> metadata) {
+        Map<String, Object> header;
+        try {
+            header = Json.parseObject(text);
+        } catch (Json.JsonException e) {
+            throw new ModelFormatException(file + ": header is not valid JSON: " + e.getMessage(), e);
+        }
+        Map<String, Entry> entries = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> field : header.entrySet()) {
+            String name = field.getKey();
+            if (name.equals("__metadata__")) {
+                readMetadata(field.getValue(), file, metadata);
+                continue;
+            }
+            entries.put(name, parseEntry(name, field.getValue(), dataLength, file));
+        }
+        checkNoOverlap(entries.values(), file);
+        return Collections.unmodifiableMap(entries);
+    }
+
+    private static void readMetadata(Object value, Path file, Map<String, String> metadata) {
+        if (!(value instanceof Map<?, ?> map)) {
+            throw new ModelFormatException(file + ": __metadata__ must be an object of strings, found " + Json.typeName(value));
+        }
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            if (!(e.getValue() instanceof String s)) {
+                throw new ModelFormatException(file + ": __metadata__." + e.getKey() + " must be a string, found " + Json.typeName(e.getValue()));
+            }
+            metadata.put((String) e.getKey(), s);
+        }
+    }
+
+    private static Entry parseEntry(String name, Object value, long dataLength, Path file) {
+        String where = file + ": tensor '" + name + "'";
+        if (!(value instanceof Map<?, ?> fields)) {
+            throw new ModelFormatException(where + " must be an object, found " + Json.typeName(value));
+        }
+        if (!(fields.get("dtype") instanceof String dtype)) {
+            throw new ModelFormatException(where + " has no string 'dtype'");
+        }
+        Integer elementSize = FORMAT_DTYPE_SIZES.get(dtype);
+        if (elementSize == null) {
+            throw new ModelFormatException(where + " has unknown dtype '" + dtype + "' (the format defines " + new java.util.TreeSet<>(FORMAT_DTYPE_SIZES.keySet()) + ")");
+        }
+        long[] shape = longArray(fields.get("shape"), where + " 'shape'", -1);
+        long[] offsets = longArray(fields.get("data_offsets"), where + " 'data_offsets'", 2);
+        long begin = offsets[0];
+        long end = offsets[1];
+        if (begin > end || end > dataLength) {
+            throw new ModelFormatException(where + " has data_offsets [" + begin + ", " + end + "] outside the "
+                    + dataLength + " data bytes of the file (truncated file?)");
+        }
+        long expected;
+        try {
+            long count = 1;
+            for (long d : shape) count = Math.multiplyExact(count, d);
+            expected = Math.multiplyExact(count, (long) elementSize);
+        } catch (ArithmeticException overflow) {
+            throw new ModelFormatException(where + " has a shape whose byte size overflows: " + java.util.Arrays.toString(shape));
+        }
+        if (end - begin != expected) {
+            throw new ModelFormatException(where + " spans " + (end - begin) + " bytes but dtype " + dtype + " × shape "
+                    + java.util.Arrays.toString(shape) + " needs " + expected);
+        }
+        return new Entry(name, dtype, shape, begin, end);
+    }
+
+    private static long[] longArray(Object value, String what, int requiredLength) {
+        if (!(value instanceof List<?> list)) {
+            throw new ModelFormatException(what + " must be an array of integers, found " + Json.typeName(value));
+        }
+        if (requiredLength >= 0 && list.size() != requiredLength) {
+            throw new ModelFormatException(what + " must have " + requiredLength + " entries, found " + list.size());
+        }
+        long[] out = new long[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            if (!(list.get(i) instanceof Long v) || v < 0) {
+                throw new ModelFormatException(what + " entry " + i + " must be a non-negative integer, found " + list.get(i));
+            }
+            out[i] = v;
+        }
+        return out;
+    }
+
+    private static void checkNoOverlap(java.util.Collection<Entry> entries, Path file) {
+        List<Entry> sorted = new ArrayList<>(entries);
+        sorted.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
+        for (int i = 1; i < sorted.size(); i++) {
+            Entry previous = sorted.get(i - 1);
+            Entry current = sorted.get(i);
+            if (current.begin < previous.end) {
+                throw new ModelFormatException(file + ": tensors '" + previous.name + "' [" + previous.begin + ", " + previous.end
+                        + ") and '" + current.name + "' [" + current.begin + ", " + current.end + ") overlap");
+            }
+        }
+    }
+
+    /** The tensor named {@code name}; a clear error if it is absent or of a dtype rerank4j cannot compute with. */
+    public Tensor tensor(String name) {
+        return find(name).orElseThrow(() -> new ModelFormatException(
+                file + ": missing tensor '" + name + "' (the file has " + entries.size() + " tensors" + nearestHint(name) + ")"));
+    }
+
+    /** The tensor named {@code name}, if present. */
+    public Optional<Tensor> find(String name) {
+        Entry e = entries.get(name);
+        if (e == null) {
+            return Optional.empty();
+        }
+        DType dtype = DType.fromSafetensorsName(e.dtype).orElseThrow(() -> new ModelFormatException(
+                file + ": tensor '" + name + "' has dtype " + e.dtype + "; rerank4j computes with F32, F16 or BF16 weights"));
+        return Optional.of(new Tensor(name, dtype, e.shape, data.asSlice(e.begin, e.end - e.begin)));
+    }
+
+    public boolean contains(String name) {
+        return entries.containsKey(name);
+    }
+
+    /** Tensor names in header order. */
+    public Set<String> names() {
+        return entries.keySet();
+    }
+
+    public Map<String, String> metadata() {
+        return Collections.unmodifiableMap(metadata);
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The raw dtype name in the header, e.g. "I64" for a tensor {@link #tensor} refuses. */
+    public String dtypeName(String name) {
+        Entry e = entries.get(name);
+        return e == null ? null : e.dtype;
+    }
+
+    private String nearestHint(String name) {
+        String suffix = name.contains(".") ? name.substring(name.indexOf('.') + 1) : name;
+        for (String candidate : entries.keySet()) {
+            if (candidate.endsWith(suffix)) {
+                return "; did you mean '" + candidate + "'?";
+            }
+        }
+        return "";
+    }
+
+    /** Unmaps the file. Tensors obtained from it must not be used afterwards. */
+    @Override
+    public void close() {
+        arena.close();
+    }
 }

@@ -1,0 +1,55 @@
+package dev.rerank4j;
+
+/**
+ * How a {@link Reranker} loads and runs a model. Immutable; start from {@link #defaults()} and change
+ * fields with the {@code with…} methods.
+ *
+ * @param maxLength     tokens per input (pair for cross-encoders), special tokens included; 0 means the
+ *                      model's own limit (sentence-transformers' max_seq_length, else tokenizer_config's
+ *                      model_max_length, else the position table). Longer inputs are truncated as HF does.
+ * @param batchSize     sequences per forward pass; larger batches use more memory, not fewer FLOPs
+ * @param threads       worker threads of this reranker's own pool
+ * @param scoreFunction what is applied to a cross-encoder's logit
+ */
+public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction) {
+
+    /** The function turning a cross-encoder logit into the returned score. Bi-encoders return cosine similarity. */
+    public enum ScoreFunction {
+        /**
+         * What the model's config.json names for sentence-transformers (Identity or Sigmoid); the raw
+         * logit when it names nothing (ms-marco cross-encoders name Identity).
+         */
+        MODEL_DEFAULT,
+        /** The raw logit. */
+        RAW,
+        /** sigmoid(logit), in (0, 1): TEI's default and FlagEmbedding's normalize=True. */
+        SIGMOID
+    }
+
+    public Options {
+        if (maxLength < 0) throw new IllegalArgumentException("maxLength must be ≥ 0 (0 = model default), got " + maxLength);
+        if (batchSize < 1) throw new IllegalArgumentException("batchSize must be ≥ 1, got " + batchSize);
+        if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
+        if (scoreFunction == null) throw new IllegalArgumentException("scoreFunction must not be null");
+    }
+
+    public static Options defaults() {
+        return new Options(0, 32, Runtime.getRuntime().availableProcessors(), ScoreFunction.MODEL_DEFAULT);
+    }
+
+    public Options withMaxLength(int maxLength) {
+        return new Options(maxLength, batchSize, threads, scoreFunction);
+    }
+
+    public Options withBatchSize(int batchSize) {
+        return new Options(maxLength, batchSize, threads, scoreFunction);
+    }
+
+    public Options withThreads(int threads) {
+        return new Options(maxLength, batchSize, threads, scoreFunction);
+    }
+
+    public Options withScoreFunction(ScoreFunction scoreFunction) {
+        return new Options(maxLength, batchSize, threads, scoreFunction);
+    }
+}

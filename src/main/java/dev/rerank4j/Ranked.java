@@ -1,0 +1,11 @@
+package dev.rerank4j;
+
+/**
+ * One document of a ranking.
+ *
+ * @param index     the document's position in the list the caller passed
+ * @param score     its score (higher is more relevant)
+ * @param text      the document as passed
+ * @param truncated whether its input was cut to the maximum length before scoring
+ */
+public record Ranked(int index, float score, String text, boolean truncated) {}

@@ -1,0 +1,227 @@
+package dev.rerank4j;
+
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.io.Json;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.model.CrossEncoder;
+import dev.rerank4j.model.Model;
+import dev.rerank4j.model.SentenceEncoder;
+import dev.rerank4j.tokenize.Tokenizer;
+import dev.rerank4j.tokenize.TokenizerJson;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+
+/**
+ * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors, tokenizer.json).
+ *
+ * <p>{@code load} maps the weights (no copy of the file onto the heap) and packs the linear layers for
+ * the CPU kernels: expect about the model's F32 size in off-heap memory. Scoring is pure Java. A
+ * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
+ * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,
+ * then frees the weights; calls after it throw {@link IllegalStateException}.
+ */
+public final class Reranker implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Reranker.class.getName());
+
+    private final Path dir;
+    private final SafeTensors weights;
+    private final Backend backend;
+    private final Scorer scorer;
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private Reranker(Path dir, SafeTensors weights, Backend backend, Scorer scorer) {
+        this.dir = dir;
+        this.weights = weights;
+        this.backend = backend;
+        this.scorer = scorer;
+    }
+
+    /** Loads the model in {@code dir} with {@link Options#defaults()}. */
+    public static Reranker load(Path dir) {
+        return load(dir, Options.defaults());
+    }
+
+    /**
+     * Loads the model in {@code dir}: a {@code BertForSequenceClassification} cross-encoder, or a
+     * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity).
+     *
+     * @throws ModelFormatException if a file is missing, malformed, or disagrees with another
+     */
+    public static Reranker load(Path dir, Options options) {
+        long started = System.nanoTime();
+        Path configFile = requireFile(dir, "config.json");
+        Path weightsFile = requireFile(dir, "model.safetensors");
+        Path tokenizerFile = requireFile(dir, "tokenizer.json");
+        ModelConfig config = ModelConfig.read(configFile);
+        Tokenizer tokenizer = TokenizerJson.load(tokenizerFile);
+        if (tokenizer.vocabSize() > config.vocabSize()) {
+            throw new ModelFormatException(tokenizerFile + ": the tokenizer has " + tokenizer.vocabSize()
+                    + " ids but config.json vocab_size is " + config.vocabSize() + " (tokenizer and model do not belong together)");
+        }
+        int maxLength = maxLength(dir, config, options);
+        SafeTensors weights = SafeTensors.open(weightsFile);
+        Backend backend = null;
+        try {
+            backend = new CpuBackend(options.threads());
+            Model model = Model.load(dir, config, weights, backend);
+            Scorer scorer = switch (model) {
+                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, options.batchSize(), sigmoid(options, config));
+                case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
+            };
+            Reranker reranker = new Reranker(dir, weights, backend, scorer);
+            String backendName = backend.name();
+            LOG.log(System.Logger.Level.INFO, () -> String.format(
+                    "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %d threads, %.0f ms",
+                    model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
+                    mostCommonDType(weights), maxLength, backendName, options.threads(),
+                    (System.nanoTime() - started) / 1e6));
+            return reranker;
+        } catch (RuntimeException e) {
+            if (backend != null) backend.close();
+            weights.close();
+            throw e;
+        }
+    }
+
+    private static String mostCommonDType(SafeTensors weights) {
+        Map<String, Long> counts = weights.names().stream()
+                .collect(java.util.stream.Collectors.groupingBy(weights::dtypeName, java.util.stream.Collectors.counting()));
+        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("no");
+    }
+
+    private static Path requireFile(Path dir, String name) {
+        if (!Files.isDirectory(dir)) {
+            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors, tokenizer.json)");
+        }
+        Path file = dir.resolve(name);
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException(dir + ": missing " + name);
+        }
+        return file;
+    }
+
+    private static boolean sigmoid(Options options, ModelConfig config) {
+        return switch (options.scoreFunction()) {
+            case RAW -> false;
+            case SIGMOID -> true;
+            case MODEL_DEFAULT -> config.ceActivation() != null && config.ceActivation().endsWith("Sigmoid");
+        };
+    }
+
+    /** The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the position table. */
+    private static int maxLength(Path dir, ModelConfig config, Options options) {
+        int positions = config.maxPositionEmbeddings();
+        if (options.maxLength() > 0) {
+            if (options.maxLength() > positions) {
+                throw new IllegalArgumentException("maxLength " + options.maxLength() + " exceeds the model's "
+                        + positions + " position embeddings (" + dir + ")");
+            }
+            return options.maxLength();
+        }
+        Long fromSentenceTransformers = longField(dir.resolve("sentence_bert_config.json"), "max_seq_length");
+        if (fromSentenceTransformers != null && fromSentenceTransformers > 0) {
+            return (int) Math.min(fromSentenceTransformers, positions);
+        }
+        Long fromTokenizerConfig = longField(dir.resolve("tokenizer_config.json"), "model_max_length");
+        if (fromTokenizerConfig != null && fromTokenizerConfig > 0) {
+            return (int) Math.min(fromTokenizerConfig, positions); // HF writes 1e30 for "no limit"
+        }
+        return positions;
+    }
+
+    private static Long longField(Path file, String field) {
+        if (!Files.isRegularFile(file)) return null;
+        try {
+            Map<String, Object> json = Json.parseObject(Files.readString(file));
+            return json.get(field) instanceof Number n ? (Long) n.longValue() : null;
+        } catch (IOException | Json.JsonException e) {
+            throw new ModelFormatException(file + ": cannot read '" + field + "': " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * One score per document, in the order of {@code docs}. Inputs longer than {@link #maxLength()}
+     * are truncated as HF tokenizers does ({@code longest_first} for pairs), and a warning says how many.
+     *
+     * @throws IllegalArgumentException if the query or a document is null, or {@code docs} is empty
+     */
+    public float[] score(String query, List<String> docs) {
+        return run(query, docs).values();
+    }
+
+    /**
+     * The {@code topK} best documents, highest score first; ties keep the caller's order.
+     * Each result carries its index in {@code docs}.
+     */
+    public List<Ranked> rank(String query, List<String> docs, int topK) {
+        if (topK < 1) {
+            throw new IllegalArgumentException("topK must be ≥ 1, got " + topK);
+        }
+        Scorer.Scores scores = run(query, docs);
+        List<Ranked> ranked = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            ranked.add(new Ranked(i, scores.values()[i], docs.get(i), scores.truncated()[i]));
+        }
+        ranked.sort(Comparator.comparingDouble(Ranked::score).reversed().thenComparingInt(Ranked::index));
+        return List.copyOf(ranked.subList(0, Math.min(topK, ranked.size())));
+    }
+
+    private Scorer.Scores run(String query, List<String> docs) {
+        if (query == null) throw new IllegalArgumentException("query is null");
+        if (docs == null) throw new IllegalArgumentException("docs is null");
+        if (docs.isEmpty()) throw new IllegalArgumentException("docs is empty: nothing to score");
+        List<String> snapshot = new ArrayList<>(docs.size()); // the caller may change its list meanwhile
+        for (int i = 0; i < docs.size(); i++) {
+            String doc = docs.get(i);
+            if (doc == null) throw new IllegalArgumentException("docs[" + i + "] is null");
+            snapshot.add(doc);
+        }
+        lifecycle.readLock().lock();
+        try {
+            if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
+            Scorer.Scores scores = scorer.score(query, snapshot);
+            int truncated = scores.truncatedCount();
+            if (truncated > 0) {
+                LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} inputs to {2} tokens, as Hugging Face tokenizers does",
+                        truncated, snapshot.size(), scorer.maxLength());
+            }
+            return scores;
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Tokens per input after which text is truncated. */
+    public int maxLength() {
+        return scorer.maxLength();
+    }
+
+    /** The backend running this model, e.g. "cpu". */
+    public String backendName() {
+        return backend.name();
+    }
+
+    /** Waits for running calls, then frees the weights and the thread pool. Idempotent. */
+    @Override
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (closed) return;
+            closed = true;
+            backend.close();
+            weights.close();
+        } finally {
+            lifecycle.writeLock().unlock();
+        }
+    }
+}

@@ -1,0 +1,151 @@
+package dev.rerank4j.io;
+
+import dev.rerank4j.ModelFormatException;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fields of a Hugging Face config.json that shape a BERT-family encoder.
+ *
+ * @param modelType             "bert", "xlm-roberta", ...
+ * @param architectures         e.g. ["BertForSequenceClassification"]; empty when absent
+ * @param numLabels             classifier outputs (from num_labels or id2label), 0 when neither is given
+ * @param ceActivation          the sentence-transformers cross-encoder activation named in the config
+ *                              (a class name such as "torch.nn.modules.linear.Identity"), or null
+ */
+public record ModelConfig(
+        String modelType,
+        List<String> architectures,
+        int hiddenSize,
+        int numLayers,
+        int numHeads,
+        int intermediateSize,
+        int vocabSize,
+        int maxPositionEmbeddings,
+        int typeVocabSize,
+        float layerNormEps,
+        String hiddenAct,
+        int padTokenId,
+        int numLabels,
+        String ceActivation) {
+
+    public ModelConfig {
+        architectures = List.copyOf(architectures);
+    }
+
+    public int headDim() {
+        return hiddenSize / numHeads;
+    }
+
+    public static ModelConfig read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read config: " + e.getMessage(), e);
+        }
+        Map<String, Object> json;
+        try {
+            json = Json.parseObject(text);
+        } catch (Json.JsonException e) {
+            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        return fromJson(json, file.toString());
+    }
+
+    static ModelConfig fromJson(Map<String, Object> json, String source) {
+        Fields f = new Fields(json, source);
+        String modelType = f.string("model_type", "bert");
+        int hidden = f.positiveInt("hidden_size");
+        int heads = f.positiveInt("num_attention_heads");
+        if (hidden % heads != 0) {
+            throw new ModelFormatException(source + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
+        }
+        String act = f.string("hidden_act", "gelu");
+        if (!act.equals("gelu")) {
+            throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements \"gelu\", the erf form)");
+        }
+        int numLabels = json.containsKey("num_labels") ? f.positiveInt("num_labels")
+                : json.get("id2label") instanceof Map<?, ?> labels ? labels.size() : 0;
+        return new ModelConfig(
+                modelType,
+                f.stringList("architectures"),
+                hidden,
+                f.positiveInt("num_hidden_layers"),
+                heads,
+                f.positiveInt("intermediate_size"),
+                f.positiveInt("vocab_size"),
+                f.positiveInt("max_position_embeddings"),
+                json.containsKey("type_vocab_size") ? f.positiveInt("type_vocab_size") : 1,
+                (float) f.number("layer_norm_eps", 1e-12),
+                act,
+                json.containsKey("pad_token_id") && json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0,
+                numLabels,
+                crossEncoderActivation(json));
+    }
+
+    /** sentence-transformers ≥ 4 writes {"sentence_transformers": {"activation_fn": ...}}; older versions a flat key. */
+    private static String crossEncoderActivation(Map<String, Object> json) {
+        if (json.get("sentence_transformers") instanceof Map<?, ?> st && st.get("activation_fn") instanceof String fn) {
+            return fn;
+        }
+        return json.get("sbert_ce_default_activation_function") instanceof String fn ? fn : null;
+    }
+
+    /** Typed reads of config fields with errors that name the file and the field. */
+    private record Fields(Map<String, Object> json, String source) {
+        Object required(String key) {
+            if (!json.containsKey(key)) {
+                throw new ModelFormatException(source + ": missing field '" + key + "'");
+            }
+            return json.get(key);
+        }
+
+        int positiveInt(String key) {
+            int v = nonNegativeInt(key);
+            if (v == 0) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be positive, found 0");
+            }
+            return v;
+        }
+
+        int nonNegativeInt(String key) {
+            Object v = required(key);
+            if (!(v instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be a non-negative integer, found " + v);
+            }
+            return l.intValue();
+        }
+
+        double number(String key, double fallback) {
+            Object v = json.get(key);
+            if (v == null) return fallback;
+            if (!(v instanceof Number n)) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be a number, found " + Json.typeName(v));
+            }
+            return n.doubleValue();
+        }
+
+        String string(String key, String fallback) {
+            Object v = json.get(key);
+            if (v == null) return fallback;
+            if (!(v instanceof String s)) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be a string, found " + Json.typeName(v));
+            }
+            return s;
+        }
+
+        List<String> stringList(String key) {
+            Object v = json.get(key);
+            if (v == null) return List.of();
+            if (!(v instanceof List<?> list) || !list.stream().allMatch(String.class::isInstance)) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be an array of strings");
+            }
+            return list.stream().map(String.class::cast).toList();
+        }
+    }
+}

@@ -1,0 +1,163 @@
+package dev.rerank4j.model;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.Tensor;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A BERT-family transformer encoder: embeddings, then N × (self-attention, FFN), post-LayerNorm.
+ * Runs ragged batches (no padding). Immutable after loading; safe to share between threads.
+ */
+public final class Encoder {
+    /** Token embeddings: word [V,H], position [P,H], token type [T,H], then LayerNorm. */
+    private record Embeddings(Tensor word, Tensor position, Tensor tokenType, float[] normGamma, float[] normBeta) {}
+
+    /** One layer. qkv: W_q, W_k, W_v stacked [3H, H]; ffnIn [I, H]; ffnOut [H, I]. */
+    private record Layer(LinearWeights qkv, LinearWeights attentionOut, float[] attentionNormGamma, float[] attentionNormBeta,
+                         LinearWeights ffnIn, LinearWeights ffnOut, float[] outputNormGamma, float[] outputNormBeta) {}
+
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Embeddings embeddings;
+    private final List<Layer> layers;
+
+    private Encoder(ModelConfig config, Backend backend, Embeddings embeddings, List<Layer> layers) {
+        this.config = config;
+        this.backend = backend;
+        this.embeddings = embeddings;
+        this.layers = layers;
+    }
+
+    /** Binds the encoder weights found under {@code weights}' prefix, checking every shape against {@code config}. */
+    static Encoder load(Weights weights, ModelConfig config, Backend backend) {
+        long h = config.hiddenSize();
+        long inner = config.intermediateSize();
+        Embeddings embeddings = new Embeddings(
+                weights.get("embeddings.word_embeddings.weight", config.vocabSize(), h),
+                weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), h),
+                weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), h),
+                weights.vector("embeddings.LayerNorm.weight", h),
+                weights.vector("embeddings.LayerNorm.bias", h));
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            String l = "encoder.layer." + i + ".";
+            String self = l + "attention.self.";
+            LinearWeights qkv;
+            try (Arena fused = Arena.ofConfined()) { // the backend packs its own copy
+                qkv = backend.prepareLinear(
+                        Weights.concatRows(fused, self + "qkv.weight",
+                                weights.get(self + "query.weight", h, h), weights.get(self + "key.weight", h, h), weights.get(self + "value.weight", h, h)),
+                        Weights.concatRows(fused, self + "qkv.bias",
+                                weights.get(self + "query.bias", h), weights.get(self + "key.bias", h), weights.get(self + "value.bias", h)));
+            }
+            layers.add(new Layer(
+                    qkv,
+                    backend.prepareLinear(weights.get(l + "attention.output.dense.weight", h, h), weights.get(l + "attention.output.dense.bias", h)),
+                    weights.vector(l + "attention.output.LayerNorm.weight", h),
+                    weights.vector(l + "attention.output.LayerNorm.bias", h),
+                    backend.prepareLinear(weights.get(l + "intermediate.dense.weight", inner, h), weights.get(l + "intermediate.dense.bias", inner)),
+                    backend.prepareLinear(weights.get(l + "output.dense.weight", h, inner), weights.get(l + "output.dense.bias", h)),
+                    weights.vector(l + "output.LayerNorm.weight", h),
+                    weights.vector(l + "output.LayerNorm.bias", h)));
+        }
+        return new Encoder(config, backend, embeddings, List.copyOf(layers));
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    /** Work arrays for batches of up to {@code maxTokens} tokens, reused across layers and batches of one call. */
+    public Scratch newScratch(int maxTokens) {
+        return new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize());
+    }
+
+    /** Per-call activations; one per calling thread, never shared. */
+    public static final class Scratch {
+        final int capacity;
+        final float[] hidden;
+        final float[] qkv;
+        final float[] context;
+        final float[] attended;
+        final float[] ffn;
+
+        Scratch(int maxTokens, int hiddenSize, int intermediateSize) {
+            capacity = maxTokens;
+            hidden = new float[Math.multiplyExact(maxTokens, hiddenSize)];
+            qkv = new float[Math.multiplyExact(maxTokens, 3 * hiddenSize)];
+            context = new float[hidden.length];
+            attended = new float[hidden.length];
+            ffn = new float[Math.multiplyExact(maxTokens, intermediateSize)];
+        }
+    }
+
+    /**
+     * The last hidden states of {@code batch}: row t of the returned array (H floats) belongs to token t.
+     * The array is {@code scratch}'s and is overwritten by the next call with the same scratch.
+     */
+    public float[] forward(RaggedBatch batch, Scratch scratch) {
+        int tokens = batch.tokens();
+        if (tokens > scratch.capacity) {
+            throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity);
+        }
+        int h = config.hiddenSize();
+        float eps = config.layerNormEps();
+        float[] x = scratch.hidden;
+        embed(batch, x);
+        backend.addLayerNorm(x, null, tokens, h, embeddings.normGamma, embeddings.normBeta, eps);
+        for (Layer layer : layers) {
+            backend.linear(x, tokens, layer.qkv, scratch.qkv, Activation.NONE);                            // [T, 3H]
+            backend.attention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [T, H]
+            backend.linear(scratch.context, tokens, layer.attentionOut, scratch.attended, Activation.NONE); // [T, H]
+            backend.addLayerNorm(scratch.attended, x, tokens, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
+            backend.linear(scratch.attended, tokens, layer.ffnIn, scratch.ffn, Activation.GELU);            // [T, I]
+            backend.linear(scratch.ffn, tokens, layer.ffnOut, x, Activation.NONE);                          // [T, H]
+            backend.addLayerNorm(x, scratch.attended, tokens, h, layer.outputNormGamma, layer.outputNormBeta, eps);
+        }
+        return x;
+    }
+
+    /** x[t] = word[id] + position[p] + tokenType[type], with p counting from 0 in each sequence. */
+    private void embed(RaggedBatch batch, float[] x) {
+        int h = config.hiddenSize();
+        for (int b = 0; b < batch.sequences(); b++) {
+            int start = batch.start(b);
+            int length = batch.length(b);
+            if (length > config.maxPositionEmbeddings()) {
+                throw new IllegalArgumentException("sequence of " + length + " tokens exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+            }
+            for (int p = 0; p < length; p++) {
+                int t = start + p;
+                int id = batch.ids()[t];
+                int type = batch.typeIds()[t];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new ModelFormatException("token id " + id + " is outside the embedding table of " + config.vocabSize() + " rows (tokenizer and model disagree)");
+                }
+                if (type < 0 || type >= config.typeVocabSize()) {
+                    throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
+                }
+                int offset = t * h;
+                copyRow(embeddings.word, id, x, offset, h);
+                addRow(embeddings.position, p, x, offset, h);
+                addRow(embeddings.tokenType, type, x, offset, h);
+            }
+        }
+    }
+
+    private static void copyRow(Tensor table, long row, float[] dst, int offset, int width) {
+        long base = row * width;
+        for (int i = 0; i < width; i++) dst[offset + i] = table.get(base + i);
+    }
+
+    private static void addRow(Tensor table, long row, float[] dst, int offset, int width) {
+        long base = row * width;
+        for (int i = 0; i < width; i++) dst[offset + i] += table.get(base + i);
+    }
+}

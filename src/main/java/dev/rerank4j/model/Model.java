@@ -1,0 +1,66 @@
+package dev.rerank4j.model;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.io.Json;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.SafeTensors;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** A loaded scoring model; which kind is decided by the files in its directory. */
+public sealed interface Model permits CrossEncoder, SentenceEncoder {
+    Encoder encoder();
+
+    /**
+     * Binds the weights of {@code weights} to the model that {@code dir} describes:
+     * {@code BertForSequenceClassification} in config.json → {@link CrossEncoder};
+     * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder}.
+     */
+    static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
+        Weights all = new Weights(weights, "");
+        if (config.architectures().contains("BertForSequenceClassification")) {
+            return CrossEncoder.load(all, config, backend);
+        }
+        if (isMeanPoolingSentenceTransformer(dir)) {
+            return SentenceEncoder.load(all, config, backend);
+        }
+        throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
+                + config.architectures() + " (supported: BertForSequenceClassification) and no sentence-transformers "
+                + "modules.json with mean pooling");
+    }
+
+    private static boolean isMeanPoolingSentenceTransformer(Path dir) {
+        Path modules = dir.resolve("modules.json");
+        if (!Files.isRegularFile(modules)) return false;
+        Object parsed = readJson(modules);
+        if (!(parsed instanceof List<?> list)) {
+            throw new ModelFormatException(modules + ": expected an array of modules");
+        }
+        for (Object module : list) {
+            if (module instanceof Map<?, ?> m && String.valueOf(m.get("type")).endsWith("models.Pooling")) {
+                Path poolingConfig = dir.resolve(String.valueOf(m.get("path"))).resolve("config.json");
+                Object pooling = readJson(poolingConfig);
+                if (pooling instanceof Map<?, ?> p && Boolean.TRUE.equals(p.get("pooling_mode_mean_tokens"))) {
+                    return true;
+                }
+                throw new ModelFormatException(poolingConfig + ": only mean pooling is supported (pooling_mode_mean_tokens: true)");
+            }
+        }
+        return false;
+    }
+
+    private static Object readJson(Path file) {
+        try {
+            return Json.parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        } catch (Json.JsonException e) {
+            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+}

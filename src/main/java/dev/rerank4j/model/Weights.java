@@ -1,0 +1,82 @@
+package dev.rerank4j.model;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.DType;
+import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.io.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/** Named, shape-checked access to a checkpoint's tensors under a prefix such as "bert.". */
+final class Weights {
+    private final SafeTensors file;
+    private final String prefix;
+
+    Weights(SafeTensors file, String prefix) {
+        this.file = file;
+        this.prefix = prefix;
+    }
+
+    /** The prefix under which {@code probe} exists, among the candidates; a clear error when none holds it. */
+    static String detectPrefix(SafeTensors file, String probe, String... candidates) {
+        for (String p : candidates) {
+            if (file.contains(p + probe)) return p;
+        }
+        throw new ModelFormatException(file.file() + ": missing tensor '" + probe + "' (looked under prefixes "
+                + Arrays.toString(candidates) + "; the file has " + file.names().size() + " tensors)");
+    }
+
+    SafeTensors file() {
+        return file;
+    }
+
+    boolean has(String name) {
+        return file.contains(prefix + name);
+    }
+
+    /** The tensor {@code prefix + name}, which must have exactly {@code expected} as its shape. */
+    Tensor get(String name, long... expected) {
+        Tensor t = file.tensor(prefix + name);
+        if (!Arrays.equals(t.shape(), expected)) {
+            throw new ModelFormatException(file.file() + ": tensor '" + t.name() + "' has shape " + t.shapeString()
+                    + " but config.json implies " + Arrays.toString(expected));
+        }
+        return t;
+    }
+
+    /** A small tensor (norm, bias) as a heap array. */
+    float[] vector(String name, long length) {
+        return get(name, length).toFloatArray();
+    }
+
+    /** Stacks tensors along their first axis into one F32 tensor in {@code arena} (fuses Q, K and V). */
+    static Tensor concatRows(Arena arena, String name, Tensor... parts) {
+        long[] shape = parts[0].shape();
+        long rows = 0;
+        for (Tensor p : parts) {
+            long[] s = p.shape();
+            if (s.length != shape.length || !Arrays.equals(Arrays.copyOfRange(s, 1, s.length), Arrays.copyOfRange(shape, 1, shape.length))) {
+                throw new ModelFormatException("cannot fuse '" + p.name() + "' " + p.shapeString() + " with '" + parts[0].name() + "' " + parts[0].shapeString());
+            }
+            rows += s[0];
+        }
+        shape[0] = rows;
+        long total = 0;
+        for (Tensor p : parts) total += p.elementCount();
+        MemorySegment out = arena.allocate(ValueLayout.JAVA_FLOAT, total);
+        long at = 0;
+        for (Tensor p : parts) {
+            long n = p.elementCount();
+            if (p.dtype() == DType.F32) {
+                MemorySegment.copy(p.data(), 0, out, at * Float.BYTES, n * Float.BYTES);
+            } else {
+                for (long i = 0; i < n; i++) out.setAtIndex(ValueLayout.JAVA_FLOAT, at + i, p.get(i));
+            }
+            at += n;
+        }
+        return new Tensor(name, DType.F32, shape, out);
+    }
+}
