@@ -1,0 +1,91 @@
+package dev.rerank4j;
+
+import dev.rerank4j.tokenize.Encoding;
+import dev.rerank4j.tokenize.Tokenizer;
+import dev.rerank4j.tokenize.TokenizerJson;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Reproduces HF transformers' BertForSequenceClassification logits on a tiny random model (tools/make_golden.py). */
+class CrossEncoderGoldenTest {
+    /** The parity bar for fp32; observed differences are ~1e-6 (float accumulation order). */
+    private static final double LOGIT_TOLERANCE = 1e-4;
+
+    private static final Map<String, Object> GOLDEN = Golden.json("bert-tiny-ce.json");
+
+    @Test
+    void tokenIdsEqualTheReferenceTokenizers() {
+        Tokenizer tokenizer = TokenizerJson.load(Golden.path("bert-tiny-ce/tokenizer.json"));
+        for (Map<String, Object> pair : Golden.list(GOLDEN, "pairs")) {
+            int maxLength = ((Number) pair.get("max_length")).intValue();
+            Encoding e = Scorer.Cross.encode(tokenizer, (String) pair.get("query"), (String) pair.get("doc"), maxLength);
+            assertArrayEquals(Golden.ints(pair.get("input_ids")), e.ids(), () -> "ids of " + pair.get("id"));
+            assertArrayEquals(Golden.ints(pair.get("token_type_ids")), e.typeIds(), () -> "type ids of " + pair.get("id"));
+            assertEquals(pair.get("truncated"), e.truncated(), () -> "truncation flag of " + pair.get("id"));
+        }
+    }
+
+    @Test
+    void logitsMatchTransformersForEveryPairIncludingTruncatedAndEmpty() {
+        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs");
+        assertTrue(pairs.stream().anyMatch(p -> Boolean.TRUE.equals(p.get("truncated"))), "golden file has a truncated pair");
+        assertTrue(pairs.stream().anyMatch(p -> "".equals(p.get("doc"))), "golden file has an empty doc");
+        double worst = 0;
+        for (int maxLength : pairs.stream().mapToInt(p -> ((Number) p.get("max_length")).intValue()).distinct().toArray()) {
+            List<Map<String, Object>> group = pairs.stream().filter(p -> ((Number) p.get("max_length")).intValue() == maxLength).toList();
+            try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"),
+                    Options.defaults().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(5))) {
+                for (Map<String, Object> pair : group) { // one query per pair: score each on its own, then all in one batch below
+                    float[] score = reranker.score((String) pair.get("query"), List.of((String) pair.get("doc")));
+                    double expected = ((Number) pair.get("logit")).doubleValue();
+                    worst = Math.max(worst, Math.abs(score[0] - expected));
+                    assertEquals(expected, score[0], LOGIT_TOLERANCE, () -> "logit of " + pair.get("id"));
+                }
+            }
+        }
+        System.out.printf("bert-tiny-ce: %d pairs, max |Δlogit| = %.2e%n", pairs.size(), worst);
+    }
+
+    @Test
+    void batchingManyDocumentsKeepsTheCallersOrder() {
+        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs").stream()
+                .filter(p -> ((Number) p.get("max_length")).intValue() == 64).toList();
+        String query = (String) pairs.getFirst().get("query");
+        List<Map<String, Object>> sameQuery = pairs.stream().filter(p -> query.equals(p.get("query"))).toList();
+        assertTrue(sameQuery.size() >= 3, "golden file has several docs for one query");
+        List<String> docs = new ArrayList<>();
+        for (Map<String, Object> p : sameQuery) docs.add((String) p.get("doc"));
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"),
+                Options.defaults().withMaxLength(64).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(2))) {
+            float[] scores = reranker.score(query, docs);
+            for (int i = 0; i < docs.size(); i++) {
+                assertEquals(((Number) sameQuery.get(i).get("logit")).doubleValue(), scores[i], LOGIT_TOLERANCE, "doc " + i);
+            }
+            List<Ranked> ranked = reranker.rank(query, docs, docs.size());
+            for (int i = 1; i < ranked.size(); i++) {
+                assertTrue(ranked.get(i - 1).score() >= ranked.get(i).score(), "sorted best first");
+            }
+            for (Ranked r : ranked) {
+                assertEquals(scores[r.index()], r.score());
+                assertEquals(docs.get(r.index()), r.text());
+            }
+        }
+    }
+
+    @Test
+    void sigmoidIsAppliedOnRequest() {
+        Map<String, Object> pair = Golden.list(GOLDEN, "pairs").getFirst();
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults()
+                .withMaxLength(((Number) pair.get("max_length")).intValue()).withScoreFunction(Options.ScoreFunction.SIGMOID))) {
+            float[] score = reranker.score((String) pair.get("query"), List.of((String) pair.get("doc")));
+            assertEquals(((Number) pair.get("sigmoid")).doubleValue(), score[0], LOGIT_TOLERANCE);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package dev.rerank4j;
+
+import dev.rerank4j.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The facade's contract: clear errors for bad models and bad calls, order kept, safe under concurrency. */
+class RerankerTest {
+    @TempDir
+    Path tmp;
+
+    private static final List<String> DOCS = List.of("berlin has many museums", "paris is in france", "", "the wall fell in 1989");
+
+    /** A copy of the tiny golden model whose config.json is edited by {@code edit}. */
+    private Path modelWithConfig(java.util.function.Consumer<Map<String, Object>> edit) throws IOException {
+        Path dir = tmp.resolve("model");
+        Files.createDirectories(dir);
+        try (Stream<Path> files = Files.list(Golden.path("bert-tiny-ce"))) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
+        }
+        Map<String, Object> config = Json.parseObject(Files.readString(dir.resolve("config.json")));
+        edit.accept(config);
+        Files.writeString(dir.resolve("config.json"), Json.write(config));
+        return dir;
+    }
+
+    private static ModelFormatException loadFails(Path dir) {
+        return assertThrows(ModelFormatException.class, () -> Reranker.load(dir).close());
+    }
+
+    @Test
+    void rejectsAConfigWhoseHiddenSizeDisagreesWithTheWeights() throws IOException {
+        ModelFormatException e = loadFails(modelWithConfig(c -> c.put("hidden_size", 64L)));
+        assertTrue(e.getMessage().contains("word_embeddings") && e.getMessage().contains("64"), e.getMessage());
+    }
+
+    @Test
+    void rejectsATokenizerWithMoreIdsThanTheEmbeddingTable() throws IOException {
+        ModelFormatException e = loadFails(modelWithConfig(c -> c.put("vocab_size", 100L)));
+        assertTrue(e.getMessage().contains("vocab_size is 100"), e.getMessage());
+    }
+
+    @Test
+    void namesAMissingTensor() throws IOException {
+        ModelFormatException e = loadFails(modelWithConfig(c -> c.put("num_hidden_layers", 3L)));
+        assertTrue(e.getMessage().contains("missing tensor 'bert.encoder.layer.2.attention.self.query.weight'"), e.getMessage());
+    }
+
+    @Test
+    void rejectsAnUnknownArchitecture() throws IOException {
+        ModelFormatException e = loadFails(modelWithConfig(c -> c.put("architectures", List.of("BertForMaskedLM"))));
+        assertTrue(e.getMessage().contains("BertForMaskedLM"), e.getMessage());
+    }
+
+    @Test
+    void rejectsAMissingFileAndADirectoryThatIsNotOne() throws IOException {
+        Path dir = modelWithConfig(c -> {});
+        Files.delete(dir.resolve("tokenizer.json"));
+        assertTrue(loadFails(dir).getMessage().contains("missing tokenizer.json"));
+        assertTrue(loadFails(tmp.resolve("nowhere")).getMessage().contains("not a directory"));
+    }
+
+    @Test
+    void rejectsBadCallsWithMessagesThatNameTheProblem() {
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> reranker.score("q", List.of())).getMessage().contains("empty"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> reranker.score("q", Arrays.asList("a", null)))
+                    .getMessage().contains("docs[1] is null"));
+            assertTrue(assertThrows(IllegalArgumentException.class, () -> reranker.score(null, DOCS)).getMessage().contains("query"));
+            assertThrows(IllegalArgumentException.class, () -> reranker.rank("q", DOCS, 0));
+        }
+        assertThrows(IllegalArgumentException.class, () -> Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withMaxLength(65)));
+    }
+
+    @Test
+    void refusesCallsAfterClose() {
+        Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"));
+        reranker.close();
+        reranker.close(); // idempotent
+        assertThrows(IllegalStateException.class, () -> reranker.score("q", DOCS));
+    }
+
+    @Test
+    void truncatesOverlongInputsAndSaysSo() {
+        String longDoc = "berlin museum wall ".repeat(200);
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            assertEquals(64, reranker.maxLength(), "max_position_embeddings of the tiny model");
+            List<Ranked> ranked = reranker.rank("where is berlin", List.of("berlin", longDoc), 2);
+            Ranked longOne = ranked.stream().filter(r -> r.index() == 1).findFirst().orElseThrow();
+            assertTrue(longOne.truncated());
+            assertTrue(ranked.stream().filter(r -> r.index() == 0).noneMatch(Ranked::truncated));
+        }
+    }
+
+    @Test
+    void rankReturnsTopKWithTheCallersIndices() {
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            float[] scores = reranker.score("berlin wall", DOCS);
+            List<Ranked> top2 = reranker.rank("berlin wall", DOCS, 2);
+            assertEquals(2, top2.size());
+            Integer[] order = {0, 1, 2, 3};
+            Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
+            assertEquals(order[0], top2.get(0).index());
+            assertEquals(order[1], top2.get(1).index());
+            assertEquals(DOCS.size(), reranker.rank("berlin wall", DOCS, 99).size());
+        }
+    }
+
+    @Test
+    void concurrentCallsGiveTheSameScoresAsSequentialOnes() throws Exception {
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"));
+             ExecutorService pool = Executors.newFixedThreadPool(8)) {
+            List<String> queries = List.of("berlin wall", "paris", "museums in berlin", "1989", "france", "");
+            List<float[]> expected = new ArrayList<>();
+            for (String q : queries) expected.add(reranker.score(q, DOCS));
+            List<Future<float[]>> futures = new ArrayList<>();
+            for (int round = 0; round < 20; round++) {
+                for (String q : queries) futures.add(pool.submit(() -> reranker.score(q, DOCS)));
+            }
+            for (int i = 0; i < futures.size(); i++) {
+                assertArrayEquals(expected.get(i % queries.size()), futures.get(i).get(), "call " + i);
+            }
+        }
+    }
+}
