@@ -63,6 +63,9 @@ public final class Main {
         } catch (ModelFormatException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             err.println("rerank: " + e.getMessage());
             return 1;
+        } catch (java.nio.file.NoSuchFileException e) {
+            err.println("rerank: no such file: " + e.getFile());
+            return 1;
         } catch (IOException | UncheckedIOException e) {
             err.println("rerank: " + e.getMessage());
             return 1;
