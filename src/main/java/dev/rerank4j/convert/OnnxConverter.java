@@ -12,6 +12,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -106,6 +108,10 @@ public final class OnnxConverter {
                 writeSentenceTransformersFiles(tmp, ((Number) config.get("hidden_size")).longValue());
             }
             Files.copy(tokenizerJson, tmp.resolve(TOKENIZER_FILE));
+            if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                // createTempDirectory makes it owner-only (rwx------); a model directory is ordinary shared data.
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
             if (Files.exists(out)) {
                 Files.delete(out); // checked empty above
             }
