@@ -106,7 +106,7 @@ public final class Main {
         return 0;
     }
 
-    private static int convert(List<String> argv, PrintStream out) {
+    private static int convert(List<String> argv, PrintStream out) throws IOException {
         Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of());
         Path onnx = Path.of(args.require("--onnx"));
         Path tokenizer = args.get("--tokenizer") != null ? Path.of(args.get("--tokenizer"))
