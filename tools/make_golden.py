@@ -319,10 +319,23 @@ def make_bert_tiny(out_dir, vocab_size):
                 (exempt if name.endswith("attention.self.key.bias") else insensitive).append(name)
     assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
 
+    # End to end: sentence-transformers' CrossEncoder on the saved directory gives the same ids
+    # and sigmoid(logit) (it applies Sigmoid for num_labels == 1).
+    from sentence_transformers import CrossEncoder
+    ce = CrossEncoder(str(model_dir), device="cpu")
+    for r in records:
+        if r["max_length"] != TINY_MAX_POS:
+            continue
+        f = ce.tokenizer([r["query"]], [r["doc"]], padding=True, truncation=True, return_tensors="pt")
+        assert f["input_ids"][0].tolist() == r["input_ids"], r["id"]
+        assert f["token_type_ids"][0].tolist() == r["token_type_ids"], r["id"]
+        score = float(ce.predict([(r["query"], r["doc"])])[0])
+        assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+
     doc = dict(
         header(
             "Tiny random BertForSequenceClassification (num_labels=1) and its WordPiece tokenizer, "
-            "files in bert-tiny-ce/. input_ids/token_type_ids come from PreTrainedTokenizerFast "
+            "files in bert-tiny-ce/. input_ids/token_type_ids come from transformers' fast tokenizer "
             "called as CrossEncoder does: tokenizer([q], [d], truncation=True (= longest_first), "
             "max_length=M). logit = classifier(tanh(pooler.dense(h[CLS]))) of the reloaded model; "
             "sigmoid = 1/(1+exp(-logit)) (what CrossEncoder returns for num_labels=1 by default). "
@@ -357,7 +370,13 @@ def tokenizer_facts(out_dir, hf_tok, tok):
         return dict(query=q, doc=d, max_length=m, tokens=hf_tok.convert_ids_to_tokens(e["input_ids"]),
                     input_ids=e["input_ids"], token_type_ids=e["token_type_ids"])
 
-    facts.append(dict(case="empty second text", **enc("berlin", "")))
+    facts.append(dict(case="empty second text, transformers single call tok('berlin', ''): "
+                           "an empty string counts as no pair", **enc("berlin", "")))
+    eb = hf_tok(["berlin"], [""], truncation=True, max_length=TINY_MAX_POS)
+    facts.append(dict(case="empty second text, transformers batch call tok(['berlin'], ['']) "
+                           "as CrossEncoder calls it", query="berlin", doc="",
+                      tokens=hf_tok.convert_ids_to_tokens(eb["input_ids"][0]),
+                      input_ids=eb["input_ids"][0], token_type_ids=eb["token_type_ids"][0]))
     facts.append(dict(case="empty second text, raw tokenizers.Tokenizer.encode",
                       query="berlin", doc="",
                       tokens=tok.encode("berlin", "").tokens, input_ids=tok.encode("berlin", "").ids,
@@ -450,11 +469,45 @@ def make_minilm(out_dir):
     return doc
 
 
+def check_onnx(jar, golden):
+    """Optional: the ONNX model and tokenizer.json in langchain4j's jar (the Java tests' parity
+    reference) agree with the sentence-transformers numbers (truncation 256, no padding)."""
+    import zipfile
+    import onnxruntime as ort
+    with zipfile.ZipFile(jar) as z:
+        onnx_bytes = z.read("all-minilm-l6-v2.onnx")
+        tok = Tokenizer.from_str(z.read("all-minilm-l6-v2-tokenizer.json").decode("utf-8"))
+    tok.no_padding()
+    tok.enable_truncation(golden["model"]["max_seq_length"])
+    sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+
+    def embed(text):
+        e = tok.encode(text)
+        ids = np.array([e.ids], dtype=np.int64)
+        h = sess.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                            "token_type_ids": np.zeros_like(ids)})[0][0]
+        v = h.mean(0)
+        return e.ids, v / np.linalg.norm(v)
+
+    worst = 0.0
+    for p in golden["pairs"]:
+        qi, q = embed(p["query"])
+        di, d = embed(p["doc"])
+        assert qi == p["query_ids"] and di == p["doc_ids"], p["id"]
+        worst = max(worst, abs(float(q @ d) - p["score"]))
+    assert worst < 1e-5, worst
+    print(f"onnx check: ids identical, max |score diff| {worst:.2e}")
+    return worst
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--vocab-size", type=int, default=1200)
     ap.add_argument("--skip-minilm", action="store_true")
+    ap.add_argument("--check-onnx", metavar="JAR",
+                    help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
+                         "all-minilm-l6-v2 jar (writes nothing)")
     args = ap.parse_args()
     random.seed(SEED)
     np.random.seed(SEED)
@@ -470,6 +523,8 @@ def main():
     if not args.skip_minilm:
         d = make_minilm(out)
         print("minilm:", d["stats"], "max_seq_length", d["model"]["max_seq_length"])
+        if args.check_onnx:
+            check_onnx(args.check_onnx, d)
     for p in sorted(out.rglob("*")):
         if p.is_file():
             print(f"{p.stat().st_size:>9}  {p.relative_to(ROOT)}")
