@@ -41,7 +41,6 @@ sealed interface Scorer {
             }
             return new Scores(logits, truncated);
         }
-
     }
 
     /** A bi-encoder embeds query and documents apart; the score is their cosine similarity. */
