@@ -21,7 +21,7 @@ class CrossEncoderGoldenTest {
     private static final Map<String, Object> GOLDEN = Golden.json("bert-tiny-ce.json");
 
     @Test
-    void tokenIdsEqualTheReferenceTokenizers() {
+    void tokenIdsEqualTheReferenceTokenizers() throws java.io.IOException {
         Tokenizer tokenizer = TokenizerJson.load(Golden.path("bert-tiny-ce/tokenizer.json"));
         for (Map<String, Object> pair : Golden.list(GOLDEN, "pairs")) {
             int maxLength = ((Number) pair.get("max_length")).intValue();
