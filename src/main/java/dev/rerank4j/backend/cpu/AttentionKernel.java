@@ -128,11 +128,20 @@ final class AttentionKernel {
                 x3 = v0.fma(FloatVector.broadcast(S, sc[3 * lp + j]), x3);
                 y3 = v1.fma(FloatVector.broadcast(S, sc[3 * lp + j]), y3);
             }
-            FloatVector[] xs = {x0, x1, x2, x3}, ys = {y0, y1, y2, y3};
-            for (int r = 0; r < rows; r++) {
-                int o = o0 + r * outStride + c;
-                xs[r].mul(inv[r]).intoArray(out, o, m0);
-                ys[r].mul(inv[r]).intoArray(out, o + V, m1);
+            // Unrolled by hand: an array of vectors would box them.
+            x0.mul(inv[0]).intoArray(out, o0 + c, m0);
+            y0.mul(inv[0]).intoArray(out, o0 + c + V, m1);
+            if (rows > 1) {
+                x1.mul(inv[1]).intoArray(out, o0 + outStride + c, m0);
+                y1.mul(inv[1]).intoArray(out, o0 + outStride + c + V, m1);
+            }
+            if (rows > 2) {
+                x2.mul(inv[2]).intoArray(out, o0 + 2 * outStride + c, m0);
+                y2.mul(inv[2]).intoArray(out, o0 + 2 * outStride + c + V, m1);
+            }
+            if (rows > 3) {
+                x3.mul(inv[3]).intoArray(out, o0 + 3 * outStride + c, m0);
+                y3.mul(inv[3]).intoArray(out, o0 + 3 * outStride + c + V, m1);
             }
         }
     }

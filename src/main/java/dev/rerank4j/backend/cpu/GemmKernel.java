@@ -10,6 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
  * 2·MR vector registers (6 × 32 floats = 12 zmm on AVX-512, leaving room for the two B vectors and the
  * broadcast) and streams one k-major B panel against MR rows of x: 2 loads and 12 FMAs per k, so it
  * stays FMA-bound while the panel sits in L1/L2.
+ *
+ * <p>Every vector lives inside one method: C2 does not always inline a callee that takes or returns
+ * vectors, and then boxes them, which cost 10× in throughput when the epilogue took vectors.
  */
 final class GemmKernel {
     static final VectorSpecies<Float> S = VectorMath.S;
@@ -82,12 +85,26 @@ final class GemmKernel {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        store(c00, c01, r, w, p, y, act);
-        store(c10, c11, r + 1, w, p, y, act);
-        store(c20, c21, r + 2, w, p, y, act);
-        store(c30, c31, r + 3, w, p, y, act);
-        store(c40, c41, r + 4, w, p, y, act);
-        store(c50, c51, r + 5, w, p, y, act);
+        // Raw sums go straight to y (vectors must not cross a call C2 may not inline: that boxes them);
+        // bias and activation then run over the tile while it is still in L1.
+        int n = w.out(), col = p * NR, yi = r * n + col;
+        if (col + NR <= n) {
+            c00.intoArray(y, yi); c01.intoArray(y, yi + V); yi += n;
+            c10.intoArray(y, yi); c11.intoArray(y, yi + V); yi += n;
+            c20.intoArray(y, yi); c21.intoArray(y, yi + V); yi += n;
+            c30.intoArray(y, yi); c31.intoArray(y, yi + V); yi += n;
+            c40.intoArray(y, yi); c41.intoArray(y, yi + V); yi += n;
+            c50.intoArray(y, yi); c51.intoArray(y, yi + V);
+        } else {
+            VectorMask<Float> m0 = S.indexInRange(col, n), m1 = S.indexInRange(col + V, n);
+            c00.intoArray(y, yi, m0); c01.intoArray(y, yi + V, m1); yi += n;
+            c10.intoArray(y, yi, m0); c11.intoArray(y, yi + V, m1); yi += n;
+            c20.intoArray(y, yi, m0); c21.intoArray(y, yi + V, m1); yi += n;
+            c30.intoArray(y, yi, m0); c31.intoArray(y, yi + V, m1); yi += n;
+            c40.intoArray(y, yi, m0); c41.intoArray(y, yi + V, m1); yi += n;
+            c50.intoArray(y, yi, m0); c51.intoArray(y, yi + V, m1);
+        }
+        epilogue(r, MR, w, p, y, act);
     }
 
     /** One row (tails and the rows = 1 latency case); k unrolled by two to get four FMA chains. */
@@ -112,23 +129,25 @@ final class GemmKernel {
             c0 = FloatVector.fromArray(S, b, bi).fma(a, c0);
             c1 = FloatVector.fromArray(S, b, bi + V).fma(a, c1);
         }
-        store(c0.add(d0), c1.add(d1), r, w, p, y, act);
+        int n = w.out(), col = p * NR, yi = r * n + col;
+        c0 = c0.add(d0);
+        c1 = c1.add(d1);
+        if (col + NR <= n) {
+            c0.intoArray(y, yi);
+            c1.intoArray(y, yi + V);
+        } else {
+            c0.intoArray(y, yi, S.indexInRange(col, n));
+            c1.intoArray(y, yi + V, S.indexInRange(col + V, n));
+        }
+        epilogue(r, 1, w, p, y, act);
     }
 
-    /** Epilogue: bias, activation, and a store masked to the real columns of the last panel. */
-    private static void store(FloatVector v0, FloatVector v1, int r, PackedLinear w, int p, float[] y,
-                              Activation act) {
-        int n = w.out(), col = p * NR;
-        v0 = VectorMath.apply(act, v0.add(FloatVector.fromArray(S, w.bias(), col)));
-        v1 = VectorMath.apply(act, v1.add(FloatVector.fromArray(S, w.bias(), col + V)));
-        int yi = r * n + col;
-        if (col + NR <= n) {
-            v0.intoArray(y, yi);
-            v1.intoArray(y, yi + V);
-        } else {
-            VectorMask<Float> m0 = S.indexInRange(col, n), m1 = S.indexInRange(col + V, n);
-            v0.intoArray(y, yi, m0);
-            v1.intoArray(y, yi + V, m1);
+    /** Bias and activation over rows [r, r + rows) of one panel, in place. */
+    private static void epilogue(int r, int rows, PackedLinear w, int p, float[] y, Activation act) {
+        int n = w.out(), col = p * NR, end = Math.min(n, col + NR);
+        for (int i = 0; i < rows; i++) {
+            int off = (r + i) * n;
+            VectorMath.biasAndActivate(act, y, off + col, off + end, w.bias(), col);
         }
     }
 }

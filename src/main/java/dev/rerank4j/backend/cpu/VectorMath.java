@@ -38,54 +38,51 @@ final class VectorMath {
 
     private VectorMath() {}
 
-    /** erf(u) / u for |u| ≤ 1. */
-    private static FloatVector seriesOverX(FloatVector u) {
-        FloatVector u2 = u.mul(u);
-        FloatVector p = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
-        for (int n = SERIES.length - 2; n >= 0; n--) p = p.fma(u2, FloatVector.broadcast(S, SERIES[n]));
-        return p;
-    }
-
-    /**
-     * erfc(a) for a ≥ 0 (used for a ≥ 0.5), given a² = sq + sqLo exactly. The caller supplies a² as
-     * a pair because exp multiplies any rounding in it by a²: at a = 5, one float ulp of a costs 3e-6.
-     */
-    private static FloatVector erfcPositive(FloatVector a, FloatVector sq, FloatVector sqLo) {
-        FloatVector t = FloatVector.broadcast(S, 1f).div(a.fma(0.5f, 1f));
-        FloatVector p = t.fma(C9, C8);
-        for (float c : ERFC_FIT) p = p.fma(t, FloatVector.broadcast(S, c));
-        // TwoSum: p - sq = s + err exactly, so exp's argument carries no rounding that grows with a².
-        FloatVector hi = sq.neg();
-        FloatVector s = p.add(hi);
-        FloatVector bb = s.sub(p);
-        FloatVector err = p.sub(s.sub(bb)).add(hi.sub(bb));
-        // exp(s + err - sqLo) ≈ exp(s)·(1 + err - sqLo): |err - sqLo| < 1e-5, the dropped term < 1e-10.
-        return t.mul(s.lanewise(VectorOperators.EXP)).mul(err.sub(sqLo).add(1f));
-    }
-
     static FloatVector erf(FloatVector x) {
         FloatVector a = x.abs();
         VectorMask<Float> small = a.compare(VectorOperators.LT, 1f);
-        FloatVector viaSeries = x.mul(seriesOverX(x));
+        FloatVector u2 = x.mul(x);
+        FloatVector q = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
+        for (int n = SERIES.length - 2; n >= 0; n--) q = q.fma(u2, FloatVector.broadcast(S, SERIES[n]));
+        FloatVector viaSeries = x.mul(q);
         if (small.allTrue()) return viaSeries;
         a = a.min(10f); // erfc(10) ≈ 2e-45: 1 - erfc is 1 in float either way, and a² stays finite
-        FloatVector sq = a.mul(a);
-        FloatVector big = erfcPositive(a, sq, a.fma(a, sq.neg())).neg().add(1f);
+        FloatVector sq = a.mul(a), sqLo = a.fma(a, sq.neg());
+        // erfc(a) = t·exp(-a² + P(t)); written out here, not in a helper, so the vectors never cross
+        // a call C2 might decline to inline (that boxes every vector and runs ~10× slower).
+        FloatVector t = FloatVector.broadcast(S, 1f).div(a.fma(0.5f, 1f));
+        FloatVector p = t.fma(C9, C8);
+        for (float c : ERFC_FIT) p = p.fma(t, FloatVector.broadcast(S, c));
+        // TwoSum: p - sq = s + err exactly, so exp's argument carries no rounding that grows with a²;
+        // exp(s + err - sqLo) ≈ exp(s)·(1 + err - sqLo) as |err - sqLo| < 1e-5.
+        FloatVector hi = sq.neg(), s = p.add(hi), bb = s.sub(p);
+        FloatVector err = p.sub(s.sub(bb)).add(hi.sub(bb));
+        FloatVector erfc = t.mul(s.lanewise(VectorOperators.EXP)).mul(err.sub(sqLo).add(1f));
+        FloatVector big = erfc.neg().add(1f);
         big = big.blend(big.neg(), x.compare(VectorOperators.LT, 0f));
         return big.blend(viaSeries, small);
     }
 
-    /** 0.5·x·(1 + erf(x/√2)). */
+    /** 0.5·x·(1 + erf(x/√2)); the same erfc evaluation as {@link #erf}, inlined by hand for the same reason. */
     static FloatVector gelu(FloatVector x) {
         FloatVector u = x.mul(SQRT1_2);
         // Below u = -0.5, 1 + erf(u) would cancel (it falls to 0.157 at u = -1), so erfc takes over there.
         VectorMask<Float> small = u.compare(VectorOperators.LT, 1f).and(u.compare(VectorOperators.GT, -0.5f));
-        FloatVector onePlusErf = u.mul(seriesOverX(u)).add(1f);
+        FloatVector u2 = u.mul(u);
+        FloatVector q = FloatVector.broadcast(S, SERIES[SERIES.length - 1]);
+        for (int n = SERIES.length - 2; n >= 0; n--) q = q.fma(u2, FloatVector.broadcast(S, SERIES[n]));
+        FloatVector onePlusErf = u.mul(q).add(1f);
         if (!small.allTrue()) {
             FloatVector xa = x.abs().min(14.5f); // erfc(14.5/√2) underflows float; keeps x² finite
             FloatVector x2 = xa.mul(xa);
-            // u² = x²/2 = (x2 + x2Lo)/2 exactly: no rounding from the float 1/√2
-            FloatVector erfc = erfcPositive(xa.mul(SQRT1_2), x2.mul(0.5f), xa.fma(xa, x2.neg()).mul(0.5f));
+            // u² = x²/2 = (x2 + x2Lo)/2 exactly: no rounding from the float 1/√2 reaches exp
+            FloatVector sq = x2.mul(0.5f), sqLo = xa.fma(xa, x2.neg()).mul(0.5f);
+            FloatVector t = FloatVector.broadcast(S, 1f).div(xa.mul(SQRT1_2).fma(0.5f, 1f));
+            FloatVector p = t.fma(C9, C8);
+            for (float c : ERFC_FIT) p = p.fma(t, FloatVector.broadcast(S, c));
+            FloatVector hi = sq.neg(), s = p.add(hi), bb = s.sub(p);
+            FloatVector err = p.sub(s.sub(bb)).add(hi.sub(bb));
+            FloatVector erfc = t.mul(s.lanewise(VectorOperators.EXP)).mul(err.sub(sqLo).add(1f));
             // 1 + erf(u) = 2 - erfc(u) for u > 0, erfc(|u|) for u < 0 (no cancellation)
             FloatVector tail = erfc.blend(erfc.neg().add(2f), u.compare(VectorOperators.GT, 0f));
             onePlusErf = tail.blend(onePlusErf, small);
@@ -97,20 +94,47 @@ final class VectorMath {
         return x.lanewise(VectorOperators.TANH);
     }
 
-    static FloatVector apply(Activation activation, FloatVector v) {
-        return switch (activation) {
-            case NONE -> v;
-            case GELU -> gelu(v);
-            case TANH -> tanh(v);
-        };
-    }
-
     /** Applies {@code activation} to {@code a[from, to)} in place. */
     static void apply(Activation activation, float[] a, int from, int to) {
-        if (activation == Activation.NONE) return;
-        for (int i = from; i < to; i += S.length()) {
+        biasAndActivate(activation, a, from, to, null, 0);
+    }
+
+    /**
+     * {@code a[i] = act(a[i] + bias[biasFrom + i - from])} for i in [from, to); {@code bias} may be null.
+     */
+    static void biasAndActivate(Activation activation, float[] a, int from, int to, float[] bias, int biasFrom) {
+        // Three small methods rather than one switch with three loops: C1 gives up on large vector
+        // methods ("out of virtual registers"), and the method then ran interpreted for seconds.
+        switch (activation) {
+            case NONE -> addBias(a, from, to, bias, biasFrom);
+            case GELU -> biasGelu(a, from, to, bias, biasFrom);
+            case TANH -> biasTanh(a, from, to, bias, biasFrom);
+        }
+    }
+
+    private static void addBias(float[] a, int from, int to, float[] bias, int biasFrom) {
+        if (bias == null) return;
+        for (int i = from, j = biasFrom; i < to; i += S.length(), j += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, to);
-            apply(activation, FloatVector.fromArray(S, a, i, m)).intoArray(a, i, m);
+            FloatVector.fromArray(S, a, i, m).add(FloatVector.fromArray(S, bias, j, m)).intoArray(a, i, m);
+        }
+    }
+
+    private static void biasGelu(float[] a, int from, int to, float[] bias, int biasFrom) {
+        for (int i = from, j = biasFrom; i < to; i += S.length(), j += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(S, a, i, m);
+            if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j, m));
+            gelu(v).intoArray(a, i, m);
+        }
+    }
+
+    private static void biasTanh(float[] a, int from, int to, float[] bias, int biasFrom) {
+        for (int i = from, j = biasFrom; i < to; i += S.length(), j += S.length()) {
+            VectorMask<Float> m = S.indexInRange(i, to);
+            FloatVector v = FloatVector.fromArray(S, a, i, m);
+            if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j, m));
+            v.lanewise(VectorOperators.TANH).intoArray(a, i, m);
         }
     }
 }
