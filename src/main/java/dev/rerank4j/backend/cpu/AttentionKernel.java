@@ -103,46 +103,30 @@ final class AttentionKernel {
         return 1f / sum.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * out rows [i, i + rows) += Σ_j p[r][j]·V[j] for one chunk of {@code V} lanes starting at c. One
+     * chunk per call keeps the method small: C1 gives up on large vector methods ("out of virtual
+     * registers") and the chunk loop then ran in the interpreter for seconds, allocating every vector.
+     */
     private static void weightedValues(float[] qkv, int t0, int len, int stride, int vOff, int hd, float[] sc, int lp,
                                        float[] inv, int rows, float[] out, int o0, int outStride) {
-        for (int c = 0; c < hd; c += 2 * V) {
-            VectorMask<Float> m0 = S.indexInRange(c, hd), m1 = S.indexInRange(c + V, hd);
-            boolean full = c + 2 * V <= hd;
-            FloatVector x0 = FloatVector.zero(S), y0 = FloatVector.zero(S), x1 = FloatVector.zero(S), y1 = FloatVector.zero(S);
-            FloatVector x2 = FloatVector.zero(S), y2 = FloatVector.zero(S), x3 = FloatVector.zero(S), y3 = FloatVector.zero(S);
-            for (int j = 0, vi = t0 * stride + vOff + c; j < len; j++, vi += stride) {
-                FloatVector v0, v1;
-                if (full) {
-                    v0 = FloatVector.fromArray(S, qkv, vi);
-                    v1 = FloatVector.fromArray(S, qkv, vi + V);
-                } else {
-                    v0 = FloatVector.fromArray(S, qkv, vi, m0);
-                    v1 = FloatVector.fromArray(S, qkv, vi + V, m1);
-                }
-                x0 = v0.fma(FloatVector.broadcast(S, sc[j]), x0);
-                y0 = v1.fma(FloatVector.broadcast(S, sc[j]), y0);
-                x1 = v0.fma(FloatVector.broadcast(S, sc[lp + j]), x1);
-                y1 = v1.fma(FloatVector.broadcast(S, sc[lp + j]), y1);
-                x2 = v0.fma(FloatVector.broadcast(S, sc[2 * lp + j]), x2);
-                y2 = v1.fma(FloatVector.broadcast(S, sc[2 * lp + j]), y2);
-                x3 = v0.fma(FloatVector.broadcast(S, sc[3 * lp + j]), x3);
-                y3 = v1.fma(FloatVector.broadcast(S, sc[3 * lp + j]), y3);
-            }
-            // Unrolled by hand: an array of vectors would box them.
-            x0.mul(inv[0]).intoArray(out, o0 + c, m0);
-            y0.mul(inv[0]).intoArray(out, o0 + c + V, m1);
-            if (rows > 1) {
-                x1.mul(inv[1]).intoArray(out, o0 + outStride + c, m0);
-                y1.mul(inv[1]).intoArray(out, o0 + outStride + c + V, m1);
-            }
-            if (rows > 2) {
-                x2.mul(inv[2]).intoArray(out, o0 + 2 * outStride + c, m0);
-                y2.mul(inv[2]).intoArray(out, o0 + 2 * outStride + c + V, m1);
-            }
-            if (rows > 3) {
-                x3.mul(inv[3]).intoArray(out, o0 + 3 * outStride + c, m0);
-                y3.mul(inv[3]).intoArray(out, o0 + 3 * outStride + c + V, m1);
-            }
+        for (int c = 0; c < hd; c += V) valuesChunk(qkv, t0 * stride + vOff + c, len, stride, S.indexInRange(c, hd),
+                sc, lp, inv, rows, out, o0 + c, outStride);
+    }
+
+    private static void valuesChunk(float[] qkv, int vi, int len, int stride, VectorMask<Float> m, float[] sc, int lp,
+                                    float[] inv, int rows, float[] out, int o, int outStride) {
+        FloatVector x0 = FloatVector.zero(S), x1 = FloatVector.zero(S), x2 = FloatVector.zero(S), x3 = FloatVector.zero(S);
+        for (int j = 0; j < len; j++, vi += stride) {
+            FloatVector v = FloatVector.fromArray(S, qkv, vi, m);
+            x0 = v.fma(FloatVector.broadcast(S, sc[j]), x0);
+            x1 = v.fma(FloatVector.broadcast(S, sc[lp + j]), x1);
+            x2 = v.fma(FloatVector.broadcast(S, sc[2 * lp + j]), x2);
+            x3 = v.fma(FloatVector.broadcast(S, sc[3 * lp + j]), x3);
         }
+        x0.mul(inv[0]).intoArray(out, o, m);
+        if (rows > 1) x1.mul(inv[1]).intoArray(out, o + outStride, m);
+        if (rows > 2) x2.mul(inv[2]).intoArray(out, o + 2 * outStride, m);
+        if (rows > 3) x3.mul(inv[3]).intoArray(out, o + 3 * outStride, m);
     }
 }

@@ -13,8 +13,9 @@ import java.lang.foreign.ValueLayout;
  * which lets the kernel always run full-width and mask only its stores. The bias is padded the same
  * way (zeros when the layer has none).
  *
- * <p>Packed data is a heap {@code float[]}: GemmProbe measured it at least as fast as an off-heap
- * segment read through {@code fromMemorySegment} (see the commit that chose it).
+ * <p>Packed data is a heap {@code float[]} (the GC frees it with the model; {@code fromArray} is the
+ * best-trodden Vector API load path). An off-heap {@code Arena.ofShared()} variant has not been
+ * measured against it yet; a panel is at most 32 × in floats, so the 2 GiB array cap does not bind.
  */
 record PackedLinear(String name, int in, int out, float[] packed, float[] bias) implements LinearWeights {
     static final int NR = GemmKernel.NR;
