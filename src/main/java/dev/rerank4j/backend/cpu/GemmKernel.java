@@ -36,23 +36,38 @@ final class GemmKernel {
         int perGroup = (panels + panelGroups - 1) / panelGroups;
         int groups = (panels + perGroup - 1) / perGroup;
         final int cr = chunkRows;
-        pf.forEach(rowChunks * groups, (s, item) -> {
+        pf.forEach(rowChunks * groups, () -> new float[MR * NR], (tile, item) -> {
             int r0 = (item / groups) * cr, r1 = Math.min(rows, r0 + cr);
             int p0 = (item % groups) * perGroup, p1 = Math.min(panels, p0 + perGroup);
-            block(x, r0, r1, w, p0, p1, y, act);
+            block(x, r0, r1, w, p0, p1, y, act, tile);
         });
     }
 
-    /** Rows [r0, r1) × panels [p0, p1), single-threaded. */
-    static void block(float[] x, int r0, int r1, PackedLinear w, int p0, int p1, float[] y, Activation act) {
+    /** Rows [r0, r1) × panels [p0, p1), single-threaded; {@code tile} holds MR × NR floats for the last, partial panel. */
+    static void block(float[] x, int r0, int r1, PackedLinear w, int p0, int p1, float[] y, Activation act, float[] tile) {
+        int n = w.out();
         for (int p = p0; p < p1; p++) {
+            int col = p * NR;
             int r = r0;
-            for (; r + MR <= r1; r += MR) tile6(x, r, w, p, y, act);
+            for (; r + MR <= r1; r += MR) {
+                if (col + NR <= n) {
+                    tile6(x, r, w, p, y, r * n + col, n);
+                } else {
+                    tile6(x, r, w, p, tile, 0, NR);
+                    for (int i = 0; i < MR; i++) System.arraycopy(tile, i * NR, y, (r + i) * n + col, n - col);
+                }
+                epilogue(r, MR, w, p, y, act);
+            }
             for (; r < r1; r++) tile1(x, r, w, p, y, act);
         }
     }
 
-    private static void tile6(float[] x, int r, PackedLinear w, int p, float[] y, Activation act) {
+    /**
+     * Raw sums of rows [r, r + MR) × panel p into {@code dst} at {@code at}, rows {@code stride} apart.
+     * Kept to the FMA loop and plain stores: a bigger method fails C1's tier-3 compile, and a kernel stuck
+     * below C2 runs the Vector API's Java fallback, 100× slower.
+     */
+    private static void tile6(float[] x, int r, PackedLinear w, int p, float[] dst, int at, int stride) {
         final int k = w.in();
         final float[] b = w.packed();
         final int x0 = r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k;
@@ -85,26 +100,12 @@ final class GemmKernel {
             c50 = b0.fma(a, c50);
             c51 = b1.fma(a, c51);
         }
-        // Raw sums go straight to y (vectors must not cross a call C2 may not inline: that boxes them);
-        // bias and activation then run over the tile while it is still in L1.
-        int n = w.out(), col = p * NR, yi = r * n + col;
-        if (col + NR <= n) {
-            c00.intoArray(y, yi); c01.intoArray(y, yi + V); yi += n;
-            c10.intoArray(y, yi); c11.intoArray(y, yi + V); yi += n;
-            c20.intoArray(y, yi); c21.intoArray(y, yi + V); yi += n;
-            c30.intoArray(y, yi); c31.intoArray(y, yi + V); yi += n;
-            c40.intoArray(y, yi); c41.intoArray(y, yi + V); yi += n;
-            c50.intoArray(y, yi); c51.intoArray(y, yi + V);
-        } else {
-            VectorMask<Float> m0 = S.indexInRange(col, n), m1 = S.indexInRange(col + V, n);
-            c00.intoArray(y, yi, m0); c01.intoArray(y, yi + V, m1); yi += n;
-            c10.intoArray(y, yi, m0); c11.intoArray(y, yi + V, m1); yi += n;
-            c20.intoArray(y, yi, m0); c21.intoArray(y, yi + V, m1); yi += n;
-            c30.intoArray(y, yi, m0); c31.intoArray(y, yi + V, m1); yi += n;
-            c40.intoArray(y, yi, m0); c41.intoArray(y, yi + V, m1); yi += n;
-            c50.intoArray(y, yi, m0); c51.intoArray(y, yi + V, m1);
-        }
-        epilogue(r, MR, w, p, y, act);
+        c00.intoArray(dst, at); c01.intoArray(dst, at + V); at += stride;
+        c10.intoArray(dst, at); c11.intoArray(dst, at + V); at += stride;
+        c20.intoArray(dst, at); c21.intoArray(dst, at + V); at += stride;
+        c30.intoArray(dst, at); c31.intoArray(dst, at + V); at += stride;
+        c40.intoArray(dst, at); c41.intoArray(dst, at + V); at += stride;
+        c50.intoArray(dst, at); c51.intoArray(dst, at + V);
     }
 
     /** One row (tails and the rows = 1 latency case); k unrolled by two to get four FMA chains. */
