@@ -10,7 +10,8 @@ public interface Tokenizer {
 
     /**
      * A pair with the pair template (e.g. {@code [CLS] a [SEP] b [SEP]}), truncated to {@code maxLength}
-     * tokens with the {@code longest_first} strategy: one token at a time from the longer sequence.
+     * tokens as HF's {@code longest_first} does it: the longer side is cut first, down to the shorter
+     * side's length if need be, then both share what is left (tokenizers/src/utils/truncation.rs).
      */
     Encoding encodePair(String first, String second, int maxLength);
 
@@ -21,7 +22,5 @@ public interface Tokenizer {
      * The id of one token exactly as written in the vocabulary or the added tokens (e.g. {@code "[unused0]"}),
      * or -1 if there is none. Not normalized and not split: this is a lookup, not an encoding.
      */
-    default int tokenId(String token) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not expose token ids");
-    }
+    int tokenId(String token);
 }
