@@ -24,8 +24,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 /**
  * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors, tokenizer.json).
  *
- * <p>{@code load} maps the weights (no copy of the file onto the heap) and packs the linear layers for
- * the CPU kernels: expect about the model's F32 size in off-heap memory. Scoring is pure Java. A
+ * <p>{@code load} maps the weights file (no copy of it onto the heap) and packs the linear layers for
+ * the CPU kernels off the heap: expect about the model's F32 size in native memory, released by the GC
+ * once the reranker is closed and unreachable. Scoring is pure Java. A
  * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
  * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,
  * then frees the weights; calls after it throw {@link IllegalStateException}.
@@ -217,7 +218,7 @@ public final class Reranker implements AutoCloseable {
         return backend.name();
     }
 
-    /** Waits for running calls, then frees the weights and the thread pool. Idempotent. */
+    /** Waits for running calls, then unmaps the weights file and stops the thread pool. Idempotent. */
     @Override
     public void close() {
         lifecycle.writeLock().lock();

@@ -5,6 +5,8 @@ import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.Tensor;
 
+import java.lang.foreign.Arena;
+
 /**
  * The pure-Java backend: Vector API kernels on a private ForkJoin pool of {@code threads} workers.
  * Thread-safe: prepared weights are immutable, and every call keeps its scratch to itself. One call
@@ -12,6 +14,11 @@ import dev.rerank4j.io.Tensor;
  */
 public final class CpuBackend implements Backend {
     private final ParallelFor pf;
+    /**
+     * Holds every packed weight, off the heap; the GC frees them with the model. An auto arena rather than a
+     * shared one: a shared arena's liveness check on every vector load made the M=1 GEMM 2.3× slower (measured).
+     */
+    private final Arena weights = Arena.ofAuto();
     private volatile boolean closed;
 
     public CpuBackend(int threads) {
@@ -27,7 +34,7 @@ public final class CpuBackend implements Backend {
     @Override
     public LinearWeights prepareLinear(Tensor weight, Tensor bias) {
         checkOpen();
-        return PackedLinear.pack(weight, bias);
+        return PackedLinear.pack(weight, bias, weights);
     }
 
     @Override
@@ -76,7 +83,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
         closed = true;
         pf.shutdown();
     }

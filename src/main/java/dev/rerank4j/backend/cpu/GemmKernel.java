@@ -1,6 +1,8 @@
 package dev.rerank4j.backend.cpu;
 
 import dev.rerank4j.backend.Activation;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
@@ -20,6 +22,7 @@ final class GemmKernel {
     /** Panel width: two vectors, so a row of the tile is two independent FMA chains. */
     static final int NR = 2 * V;
     static final int MR = 6;
+    private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     /** Rows of x per work item: its MR-row blocks then stay in L2 across the item's panels. */
     private static final int X_CHUNK_BYTES = 256 * 1024;
 
@@ -69,7 +72,7 @@ final class GemmKernel {
      */
     private static void tile6(float[] x, int r, PackedLinear w, int p, float[] dst, int at, int stride) {
         final int k = w.in();
-        final float[] b = w.packed();
+        final MemorySegment b = w.packed();
         final int x0 = r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k, x4 = x3 + k, x5 = x4 + k;
         FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S);
         FloatVector c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
@@ -79,8 +82,8 @@ final class GemmKernel {
         FloatVector c50 = FloatVector.zero(S), c51 = FloatVector.zero(S);
         int bi = p * NR * k;
         for (int i = 0; i < k; i++, bi += NR) {
-            FloatVector b0 = FloatVector.fromArray(S, b, bi);
-            FloatVector b1 = FloatVector.fromArray(S, b, bi + V);
+            FloatVector b0 = FloatVector.fromMemorySegment(S, b, 4L * (bi), NATIVE);
+            FloatVector b1 = FloatVector.fromMemorySegment(S, b, 4L * (bi + V), NATIVE);
             FloatVector a = FloatVector.broadcast(S, x[x0 + i]);
             c00 = b0.fma(a, c00);
             c01 = b1.fma(a, c01);
@@ -111,7 +114,7 @@ final class GemmKernel {
     /** One row (tails and the rows = 1 latency case); k unrolled by two to get four FMA chains. */
     private static void tile1(float[] x, int r, PackedLinear w, int p, float[] y, Activation act) {
         final int k = w.in();
-        final float[] b = w.packed();
+        final MemorySegment b = w.packed();
         final int x0 = r * k;
         FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S);
         FloatVector d0 = FloatVector.zero(S), d1 = FloatVector.zero(S);
@@ -119,16 +122,16 @@ final class GemmKernel {
         int i = 0;
         for (; i + 1 < k; i += 2, bi += 2 * NR) {
             FloatVector a = FloatVector.broadcast(S, x[x0 + i]);
-            c0 = FloatVector.fromArray(S, b, bi).fma(a, c0);
-            c1 = FloatVector.fromArray(S, b, bi + V).fma(a, c1);
+            c0 = FloatVector.fromMemorySegment(S, b, 4L * (bi), NATIVE).fma(a, c0);
+            c1 = FloatVector.fromMemorySegment(S, b, 4L * (bi + V), NATIVE).fma(a, c1);
             FloatVector a2 = FloatVector.broadcast(S, x[x0 + i + 1]);
-            d0 = FloatVector.fromArray(S, b, bi + NR).fma(a2, d0);
-            d1 = FloatVector.fromArray(S, b, bi + NR + V).fma(a2, d1);
+            d0 = FloatVector.fromMemorySegment(S, b, 4L * (bi + NR), NATIVE).fma(a2, d0);
+            d1 = FloatVector.fromMemorySegment(S, b, 4L * (bi + NR + V), NATIVE).fma(a2, d1);
         }
         if (i < k) {
             FloatVector a = FloatVector.broadcast(S, x[x0 + i]);
-            c0 = FloatVector.fromArray(S, b, bi).fma(a, c0);
-            c1 = FloatVector.fromArray(S, b, bi + V).fma(a, c1);
+            c0 = FloatVector.fromMemorySegment(S, b, 4L * (bi), NATIVE).fma(a, c0);
+            c1 = FloatVector.fromMemorySegment(S, b, 4L * (bi + V), NATIVE).fma(a, c1);
         }
         int n = w.out(), col = p * NR, yi = r * n + col;
         c0 = c0.add(d0);

@@ -4,6 +4,8 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.DType;
 import dev.rerank4j.io.Tensor;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
@@ -13,18 +15,18 @@ import java.lang.foreign.ValueLayout;
  * which lets the kernel always run full-width and mask only its stores. The bias is padded the same
  * way (zeros when the layer has none).
  *
- * <p>Packed data is a heap {@code float[]} (the GC frees it with the model; {@code fromArray} is the
- * best-trodden Vector API load path). An off-heap {@code Arena.ofShared()} variant has not been
- * measured against it yet; a panel is at most 32 × in floats, so the 2 GiB array cap does not bind.
+ * <p>Packed data lives off the heap, 64-byte aligned, in the backend's automatic arena (freed when the
+ * model is unreachable): a large model then needs no heap the size of its F32 weights, and F16/BF16
+ * checkpoints are widened once here rather than per tile in the hot loop.
  */
-record PackedLinear(String name, int in, int out, float[] packed, float[] bias) implements LinearWeights {
+record PackedLinear(String name, int in, int out, MemorySegment packed, float[] bias) implements LinearWeights {
     static final int NR = GemmKernel.NR;
 
     int panels() {
         return (out + NR - 1) / NR;
     }
 
-    static PackedLinear pack(Tensor weight, Tensor bias) {
+    static PackedLinear pack(Tensor weight, Tensor bias, Arena arena) {
         if (weight == null) throw new IllegalArgumentException("weight tensor is null");
         if (weight.rank() != 2) {
             throw new ModelFormatException("tensor " + weight.name() + ": expected a rank-2 weight [out, in], found shape "
@@ -34,7 +36,7 @@ record PackedLinear(String name, int in, int out, float[] packed, float[] bias) 
         long panelsL = (outL + NR - 1) / NR;
         if (outL < 1 || inL < 1 || panelsL * NR * inL > Integer.MAX_VALUE - 8) {
             throw new ModelFormatException("tensor " + weight.name() + ": shape " + weight.shapeString()
-                    + " is empty or too large for one packed array");
+                    + " is empty or too large for the kernel's int indexing");
         }
         if (weight.data().byteSize() < weight.elementCount() * weight.dtype().byteSize()) {
             throw new ModelFormatException("tensor " + weight.name() + ": " + weight.data().byteSize()
@@ -47,12 +49,12 @@ record PackedLinear(String name, int in, int out, float[] packed, float[] bias) 
                         + "] to match weight " + weight.name() + ", found " + bias.shapeString());
             }
         }
-        float[] packed = new float[panels * NR * in];
+        MemorySegment packed = arena.allocate((long) panels * NR * in * Float.BYTES, 64); // zeroed: the padding
         float[] row = new float[in];
         for (int o = 0; o < out; o++) {
             readRow(weight, o, row);
-            int base = (o / NR) * NR * in + (o % NR);
-            for (int k = 0; k < in; k++) packed[base + k * NR] = row[k];
+            long base = (long) (o / NR) * NR * in + (o % NR);
+            for (int k = 0; k < in; k++) packed.setAtIndex(ValueLayout.JAVA_FLOAT, base + (long) k * NR, row[k]);
         }
         float[] b = new float[panels * NR];
         if (bias != null) System.arraycopy(bias.toFloatArray(), 0, b, 0, out);
@@ -64,7 +66,7 @@ record PackedLinear(String name, int in, int out, float[] packed, float[] bias) 
         int in = row.length;
         long first = (long) o * in;
         if (w.dtype() == DType.F32) {
-            java.lang.foreign.MemorySegment.copy(w.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, first * 4, row, 0, in);
+            MemorySegment.copy(w.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, first * 4, row, 0, in);
             return;
         }
         ValueLayout.OfShort u16 = ValueLayout.JAVA_SHORT_UNALIGNED;
