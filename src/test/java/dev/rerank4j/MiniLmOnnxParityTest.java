@@ -47,7 +47,7 @@ class MiniLmOnnxParityTest {
     static Path onnxFile;
 
     @BeforeAll
-    static void convertTheShippedModel() {
+    static void convertTheShippedModel() throws java.io.IOException {
         onnxFile = Golden.copyResource("/all-minilm-l6-v2.onnx", work.resolve("model.onnx"));
         Path tokenizer = Golden.copyResource("/all-minilm-l6-v2-tokenizer.json", work.resolve("tokenizer.json"));
         modelDir = work.resolve("all-MiniLM-L6-v2");

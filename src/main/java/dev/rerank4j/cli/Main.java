@@ -63,6 +63,9 @@ public final class Main {
         } catch (ModelFormatException | IllegalArgumentException | IllegalStateException | UnsupportedOperationException e) {
             err.println("rerank: " + e.getMessage());
             return 1;
+        } catch (java.nio.file.NoSuchFileException e) {
+            err.println("rerank: no such file: " + e.getFile());
+            return 1;
         } catch (IOException | UncheckedIOException e) {
             err.println("rerank: " + e.getMessage());
             return 1;
@@ -103,7 +106,7 @@ public final class Main {
         return 0;
     }
 
-    private static int convert(List<String> argv, PrintStream out) {
+    private static int convert(List<String> argv, PrintStream out) throws IOException {
         Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of());
         Path onnx = Path.of(args.require("--onnx"));
         Path tokenizer = args.get("--tokenizer") != null ? Path.of(args.get("--tokenizer"))

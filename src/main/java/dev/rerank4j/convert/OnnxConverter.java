@@ -1,12 +1,511 @@
 package dev.rerank4j.convert;
 
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.DType;
+import dev.rerank4j.io.Json;
+import dev.rerank4j.io.SafeTensorsWriter;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
-/** PLACEHOLDER, replaced by branch convert. */
+/**
+ * Converts a BERT encoder exported to ONNX (as Xenova/optimum export sentence-transformers models)
+ * into a Hugging Face style model directory that rerank4j (and transformers) can load:
+ * {@code model.safetensors} with {@code BertModel} tensor names, {@code config.json},
+ * {@code tokenizer.json}, and the sentence-transformers files ({@code modules.json},
+ * {@code 1_Pooling/config.json}, {@code sentence_bert_config.json}) of a mean-pooled, normalised
+ * embedding model such as all-MiniLM-L6-v2.
+ *
+ * <p>Linear weights exported as {@code onnx::MatMul_*} ([in, out]) are named after the bias their
+ * MatMul output is added to and transposed to HF's [out, in]. The number of attention heads and the
+ * LayerNorm epsilon are read from the graph's constants; if they cannot be found, or any expected
+ * BERT tensor is missing or mis-shaped, conversion fails with a {@link ModelFormatException} rather
+ * than guessing.
+ *
+ * <p>The output is written to a temporary sibling directory and moved into place in one rename, so
+ * an interrupted conversion never leaves a half-written model at {@code outDir}. Heap use is about
+ * one transposed weight matrix; the ONNX file is memory-mapped.
+ */
 public final class OnnxConverter {
+    public static final String WEIGHTS_FILE = "model.safetensors";
+    public static final String CONFIG_FILE = "config.json";
+    public static final String TOKENIZER_FILE = "tokenizer.json";
+    /** Every file a converted directory holds, relative to it. */
+    public static final List<String> OUTPUT_FILES = List.of(WEIGHTS_FILE, CONFIG_FILE, TOKENIZER_FILE,
+            "modules.json", "1_Pooling/config.json", "sentence_bert_config.json");
+    /** sentence-transformers' max_seq_length for all-MiniLM-L6-v2 (its sentence_bert_config.json). */
+    public static final int MAX_SEQ_LENGTH = 256;
+
+    private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
+    private static final Pattern QKV_BIAS = Pattern.compile("\\.attention\\.self\\.(query|key|value)\\.bias$");
+    private static final String POSITION_IDS = "embeddings.position_ids";
+
     private OnnxConverter() {}
 
-    public static void convert(Path onnx, Path tokenizerJson, Path outDir) {
-        throw new UnsupportedOperationException("not merged yet");
+    /** A tensor to write: its source initializer, and whether it is a MatMul weight to transpose. */
+    private record Source(OnnxModel.OnnxTensor tensor, boolean transpose) {
+        long[] shape() {
+            long[] d = tensor.dims();
+            return transpose ? new long[] {d[1], d[0]} : d;
+        }
+    }
+
+    /**
+     * Converts {@code onnx} and copies {@code tokenizerJson} into {@code outDir}, which must not exist
+     * or be an empty directory.
+     *
+     * @throws ModelFormatException if the ONNX file is malformed or not a BERT encoder this converter
+     *     understands (the message names the file and what was missing)
+     * @throws IllegalArgumentException if {@code outDir} exists and is not empty, or an input file is missing
+     */
+    public static void convert(Path onnx, Path tokenizerJson, Path outDir) throws IOException {
+        if (!Files.isRegularFile(onnx)) throw new IllegalArgumentException("no ONNX file at " + onnx);
+        if (!Files.isRegularFile(tokenizerJson)) throw new IllegalArgumentException("no tokenizer.json at " + tokenizerJson);
+        Path out = outDir.toAbsolutePath().normalize();
+        if (Files.exists(out) && !isEmptyDirectory(out)) {
+            throw new IllegalArgumentException(out + " already exists and is not an empty directory");
+        }
+        Path parent = out.getParent();
+        Files.createDirectories(parent);
+        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
+        boolean moved = false;
+        try {
+            try (OnnxModel model = OnnxModel.open(onnx)) {
+                Map<String, Source> tensors = hfTensors(model);
+                Map<String, Object> config = bertConfig(model, tensors);
+                SafeTensorsWriter writer = new SafeTensorsWriter()
+                        .metadata("format", "pt")
+                        .metadata("converted_from", "onnx:" + onnx.getFileName());
+                for (Map.Entry<String, Source> e : tensors.entrySet()) {
+                    Source s = e.getValue();
+                    DType dtype = dtype(model, s.tensor());
+                    if (s.transpose()) {
+                        writer.add(e.getKey(), dtype, s.shape(), () -> transpose(s.tensor()));
+                    } else {
+                        writer.add(e.getKey(), dtype, s.shape(), s.tensor().bytes());
+                    }
+                }
+                writer.write(tmp.resolve(WEIGHTS_FILE));
+                writeJson(tmp.resolve(CONFIG_FILE), config);
+                writeSentenceTransformersFiles(tmp, ((Number) config.get("hidden_size")).longValue());
+            }
+            Files.copy(tokenizerJson, tmp.resolve(TOKENIZER_FILE));
+            if (Files.getFileStore(tmp).supportsFileAttributeView(PosixFileAttributeView.class)) {
+                // createTempDirectory makes it owner-only (rwx------); a model directory is ordinary shared data.
+                Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+            }
+            if (Files.exists(out)) {
+                Files.delete(out); // checked empty above
+            }
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+            moved = true;
+        } finally {
+            if (!moved) deleteRecursively(tmp);
+        }
+    }
+
+    /** True if {@code dir} holds every file {@link #convert} writes. */
+    public static boolean isComplete(Path dir) {
+        for (String f : OUTPUT_FILES) {
+            Path p = dir.resolve(f);
+            try {
+                if (!Files.isRegularFile(p) || Files.size(p) == 0) return false;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // ---- naming ----
+
+    /** The HF-named tensors in HF's order, validated against the BERT layout. */
+    static Map<String, Source> hfTensors(OnnxModel model) {
+        Path file = model.file();
+        Map<String, List<OnnxModel.Node>> consumers = consumers(model);
+        Map<String, Source> named = new HashMap<>();
+        Map<String, String> weightNames = new HashMap<>();
+        for (OnnxModel.Node node : model.nodes()) {
+            if (!node.opType().equals("MatMul")) continue;
+            OnnxModel.OnnxTensor w = model.initializer(node.input(1)).orElse(null);
+            if (w == null || w.dims().length != 2) continue; // activation × activation (attention scores)
+            String bias = null;
+            for (OnnxModel.Node add : consumers.getOrDefault(node.outputs().get(0), List.of())) {
+                if (!add.opType().equals("Add")) continue;
+                for (String in : add.inputs()) {
+                    if (in.endsWith(".bias") && model.initializer(in).isPresent()) bias = in;
+                }
+            }
+            if (bias == null) {
+                throw new ModelFormatException(file + ": cannot name MatMul weight " + w.name() + ": its output "
+                        + node.outputs().get(0) + " is not added to a named *.bias initializer");
+            }
+            long[] biasDims = model.initializer(bias).orElseThrow().dims();
+            if (biasDims.length != 1 || biasDims[0] != w.dims()[1]) {
+                throw new ModelFormatException(file + ": MatMul weight " + w.name() + " " + Arrays.toString(w.dims())
+                        + " feeds bias " + bias + " of shape " + Arrays.toString(biasDims) + ", expected [" + w.dims()[1] + "]");
+            }
+            String hfName = bias.substring(0, bias.length() - ".bias".length()) + ".weight";
+            String previous = weightNames.put(w.name(), hfName);
+            if (previous != null && !previous.equals(hfName)) {
+                throw new ModelFormatException(file + ": MatMul weight " + w.name() + " is shared by " + previous + " and " + hfName);
+            }
+            if (named.put(hfName, new Source(w, true)) != null && previous == null) {
+                throw new ModelFormatException(file + ": two MatMul weights are named " + hfName);
+            }
+        }
+        for (OnnxModel.OnnxTensor t : model.initializers()) {
+            if (weightNames.containsKey(t.name())) continue;
+            if (!t.isFloatingPoint()) continue; // position_ids buffer and folded shape constants
+            if (t.name().startsWith("onnx::") || !t.name().contains(".")) {
+                throw new ModelFormatException(file + ": cannot give initializer " + t + " a Hugging Face name"
+                        + " (it is not the weight of a MatMul followed by a bias Add)");
+            }
+            if (named.put(t.name(), new Source(t, false)) != null) {
+                throw new ModelFormatException(file + ": tensor " + t.name() + " is both an initializer and a MatMul weight name");
+            }
+        }
+        return validated(file, named);
+    }
+
+    private static Map<String, Source> validated(Path file, Map<String, Source> named) {
+        long[] words = shapeOf(file, named, "embeddings.word_embeddings.weight", 2);
+        long vocab = words[0], hidden = words[1];
+        long positions = shapeOf(file, named, "embeddings.position_embeddings.weight", 2)[0];
+        long typeVocab = shapeOf(file, named, "embeddings.token_type_embeddings.weight", 2)[0];
+        long intermediate = shapeOf(file, named, "encoder.layer.0.intermediate.dense.bias", 1)[0];
+        int layers = layerCount(named);
+
+        Map<String, long[]> expected = new LinkedHashMap<>();
+        expected.put("embeddings.word_embeddings.weight", new long[] {vocab, hidden});
+        expected.put("embeddings.position_embeddings.weight", new long[] {positions, hidden});
+        expected.put("embeddings.token_type_embeddings.weight", new long[] {typeVocab, hidden});
+        expected.put("embeddings.LayerNorm.weight", new long[] {hidden});
+        expected.put("embeddings.LayerNorm.bias", new long[] {hidden});
+        for (int i = 0; i < layers; i++) {
+            String p = "encoder.layer." + i + ".";
+            for (String qkv : List.of("query", "key", "value")) {
+                expected.put(p + "attention.self." + qkv + ".weight", new long[] {hidden, hidden});
+                expected.put(p + "attention.self." + qkv + ".bias", new long[] {hidden});
+            }
+            expected.put(p + "attention.output.dense.weight", new long[] {hidden, hidden});
+            expected.put(p + "attention.output.dense.bias", new long[] {hidden});
+            expected.put(p + "attention.output.LayerNorm.weight", new long[] {hidden});
+            expected.put(p + "attention.output.LayerNorm.bias", new long[] {hidden});
+            expected.put(p + "intermediate.dense.weight", new long[] {intermediate, hidden});
+            expected.put(p + "intermediate.dense.bias", new long[] {intermediate});
+            expected.put(p + "output.dense.weight", new long[] {hidden, intermediate});
+            expected.put(p + "output.dense.bias", new long[] {hidden});
+            expected.put(p + "output.LayerNorm.weight", new long[] {hidden});
+            expected.put(p + "output.LayerNorm.bias", new long[] {hidden});
+        }
+        if (named.containsKey("pooler.dense.weight") || named.containsKey("pooler.dense.bias")) {
+            expected.put("pooler.dense.weight", new long[] {hidden, hidden});
+            expected.put("pooler.dense.bias", new long[] {hidden});
+        }
+
+        List<String> problems = new ArrayList<>();
+        Map<String, Source> ordered = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : expected.entrySet()) {
+            Source s = named.get(e.getKey());
+            if (s == null) {
+                problems.add("missing " + e.getKey() + " " + Arrays.toString(e.getValue()));
+            } else if (!Arrays.equals(s.shape(), e.getValue())) {
+                problems.add(e.getKey() + " has shape " + Arrays.toString(s.shape()) + ", expected " + Arrays.toString(e.getValue()));
+            } else {
+                ordered.put(e.getKey(), s);
+            }
+        }
+        for (String name : new TreeSet<>(named.keySet())) {
+            if (!expected.containsKey(name)) problems.add("unexpected tensor " + name);
+        }
+        if (!problems.isEmpty()) {
+            throw new ModelFormatException(file + ": not a BERT encoder with " + layers + " layers, hidden size " + hidden
+                    + ": " + String.join("; ", problems.subList(0, Math.min(problems.size(), 20)))
+                    + (problems.size() > 20 ? "; and " + (problems.size() - 20) + " more" : ""));
+        }
+        return ordered;
+    }
+
+    private static long[] shapeOf(Path file, Map<String, Source> named, String name, int rank) {
+        Source s = named.get(name);
+        if (s == null) {
+            throw new ModelFormatException(file + ": not a BERT encoder: no initializer " + name);
+        }
+        if (s.shape().length != rank) {
+            throw new ModelFormatException(file + ": " + name + " has shape " + Arrays.toString(s.shape())
+                    + ", expected rank " + rank);
+        }
+        return s.shape();
+    }
+
+    private static int layerCount(Map<String, Source> named) {
+        int max = -1;
+        for (String name : named.keySet()) {
+            Matcher m = LAYER.matcher(name);
+            if (m.find()) max = Math.max(max, Integer.parseInt(m.group(1)));
+        }
+        return max + 1;
+    }
+
+    // ---- config from the graph ----
+
+    static Map<String, Object> bertConfig(OnnxModel model, Map<String, Source> tensors) {
+        long[] words = tensors.get("embeddings.word_embeddings.weight").shape();
+        long hidden = words[1];
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("architectures", List.of("BertModel"));
+        config.put("model_type", "bert");
+        config.put("hidden_size", hidden);
+        config.put("num_hidden_layers", (long) layerCount(tensors));
+        config.put("num_attention_heads", attentionHeads(model, hidden));
+        config.put("intermediate_size", tensors.get("encoder.layer.0.intermediate.dense.bias").shape()[0]);
+        config.put("vocab_size", words[0]);
+        config.put("max_position_embeddings", tensors.get("embeddings.position_embeddings.weight").shape()[0]);
+        config.put("type_vocab_size", tensors.get("embeddings.token_type_embeddings.weight").shape()[0]);
+        config.put("layer_norm_eps", layerNormEpsilon(model));
+        config.put("hidden_act", activation(model));
+        config.put("pad_token_id", 0L);
+        config.put("position_embedding_type", "absolute");
+        config.put("torch_dtype", switch (dtype(model, tensors.get("embeddings.word_embeddings.weight").tensor())) {
+            case F32 -> "float32";
+            case F16 -> "float16";
+            case BF16 -> "bfloat16";
+        });
+        return config;
+    }
+
+    /**
+     * The head count from the Reshape that splits a query/key/value projection into
+     * [batch, seq, heads, head_size]: its target shape is a constant or a Concat whose last two
+     * parts are constants.
+     */
+    static long attentionHeads(OnnxModel model, long hidden) {
+        Map<String, OnnxModel.Node> producers = producers(model);
+        Map<String, OnnxModel.OnnxTensor> constants = constants(model);
+        TreeSet<Long> found = new TreeSet<>();
+        for (OnnxModel.Node reshape : model.nodes()) {
+            if (!reshape.opType().equals("Reshape")) continue;
+            OnnxModel.Node projection = producers.get(reshape.input(0));
+            if (projection == null || !projection.opType().equals("Add")
+                    || projection.inputs().stream().noneMatch(in -> QKV_BIAS.matcher(in).find())) {
+                continue;
+            }
+            List<Long> target = constantInts(reshape.input(1), producers, constants);
+            if (target == null || target.size() != 4) continue;
+            Long heads = target.get(2), headSize = target.get(3);
+            if (heads != null && headSize != null && heads > 0 && headSize > 0 && heads * headSize == hidden) {
+                found.add(heads);
+            }
+        }
+        if (found.isEmpty()) {
+            throw new ModelFormatException(model.file() + ": cannot find the number of attention heads: no Reshape of a"
+                    + " query/key/value projection to [batch, seq, heads, head_size] with heads × head_size = " + hidden);
+        }
+        if (found.size() > 1) {
+            throw new ModelFormatException(model.file() + ": attention heads differ between layers: " + found);
+        }
+        return found.first();
+    }
+
+    /** The values of a 1-D int shape: a constant, or a Concat of parts (null for a part known only at run time). */
+    private static List<Long> constantInts(String name, Map<String, OnnxModel.Node> producers,
+                                           Map<String, OnnxModel.OnnxTensor> constants) {
+        OnnxModel.OnnxTensor c = constants.get(name);
+        if (c != null) {
+            if (!c.isInteger()) return null;
+            List<Long> values = new ArrayList<>();
+            for (long i = 0; i < c.elementCount(); i++) values.add(c.longAt(i));
+            return values;
+        }
+        OnnxModel.Node concat = producers.get(name);
+        if (concat == null || !concat.opType().equals("Concat")) return null;
+        List<Long> values = new ArrayList<>();
+        for (String part : concat.inputs()) {
+            List<Long> known = constantInts(part, producers, constants);
+            if (known == null) {
+                values.add(null); // a run-time dimension (Unsqueeze of a Gather of a Shape): one element
+            } else {
+                values.addAll(known);
+            }
+        }
+        return values;
+    }
+
+    /**
+     * The LayerNorm epsilon: the {@code epsilon} attribute of LayerNormalization nodes, or in a
+     * decomposed LayerNorm the scalar constant added to the variance (a ReduceMean) before Sqrt.
+     */
+    static double layerNormEpsilon(OnnxModel model) {
+        Map<String, OnnxModel.Node> producers = producers(model);
+        Map<String, OnnxModel.OnnxTensor> constants = constants(model);
+        TreeSet<Float> found = new TreeSet<>();
+        for (OnnxModel.Node node : model.nodes()) {
+            if (node.opType().endsWith("LayerNormalization")) {
+                // ONNX's LayerNormalization defines epsilon's default as 1e-5 when the attribute is absent.
+                found.add(node.attribute("epsilon").map(OnnxModel.Attribute::f).orElse(1e-5f));
+            } else if (node.opType().equals("Sqrt")) {
+                OnnxModel.Node add = producers.get(node.input(0));
+                if (add == null || !add.opType().equals("Add") || add.inputs().size() != 2) continue;
+                for (int i = 0; i < 2; i++) {
+                    OnnxModel.OnnxTensor eps = constants.get(add.input(i));
+                    OnnxModel.Node variance = producers.get(add.input(1 - i));
+                    if (eps != null && eps.isFloatingPoint() && eps.elementCount() == 1
+                            && variance != null && variance.opType().equals("ReduceMean")) {
+                        found.add(eps.floatAt(0));
+                    }
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new ModelFormatException(model.file() + ": cannot find the LayerNorm epsilon: no LayerNormalization node"
+                    + " and no constant added to a ReduceMean before Sqrt");
+        }
+        if (found.size() > 1) {
+            throw new ModelFormatException(model.file() + ": LayerNorm epsilons differ: " + found);
+        }
+        // The graph holds a float32; report the shortest decimal that rounds to it (9.99999996e-13f -> 1e-12).
+        return Double.parseDouble(Float.toString(found.first()));
+    }
+
+    /** "gelu" (erf form, as HF BERT) if the graph computes GELU with Erf or an exact Gelu node. */
+    static String activation(OnnxModel model) {
+        for (OnnxModel.Node node : model.nodes()) {
+            if (node.opType().equals("Erf")) return "gelu";
+            if (node.opType().equals("Gelu")
+                    && node.attribute("approximate").map(a -> a.s() == null || a.s().equals("none")).orElse(true)) {
+                return "gelu";
+            }
+        }
+        throw new ModelFormatException(model.file() + ": cannot tell the activation: no Erf or exact Gelu node"
+                + " (only the erf form of GELU is supported)");
+    }
+
+    private static Map<String, OnnxModel.Node> producers(OnnxModel model) {
+        Map<String, OnnxModel.Node> producers = new HashMap<>();
+        for (OnnxModel.Node n : model.nodes()) {
+            for (String out : n.outputs()) producers.put(out, n);
+        }
+        return producers;
+    }
+
+    private static Map<String, List<OnnxModel.Node>> consumers(OnnxModel model) {
+        Map<String, List<OnnxModel.Node>> consumers = new HashMap<>();
+        for (OnnxModel.Node n : model.nodes()) {
+            for (String in : n.inputs()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+        }
+        return consumers;
+    }
+
+    /** Initializers and Constant-node outputs by name. */
+    private static Map<String, OnnxModel.OnnxTensor> constants(OnnxModel model) {
+        Map<String, OnnxModel.OnnxTensor> constants = new HashMap<>();
+        for (OnnxModel.OnnxTensor t : model.initializers()) constants.put(t.name(), t);
+        for (OnnxModel.Node n : model.nodes()) {
+            if (n.opType().equals("Constant") && !n.outputs().isEmpty()) {
+                n.attribute("value").map(OnnxModel.Attribute::t).ifPresent(t -> constants.put(n.outputs().get(0), t));
+            }
+        }
+        return constants;
+    }
+
+    // ---- bytes ----
+
+    private static DType dtype(OnnxModel model, OnnxModel.OnnxTensor t) {
+        return switch (t.dataType()) {
+            case OnnxModel.FLOAT -> DType.F32;
+            case OnnxModel.FLOAT16 -> DType.F16;
+            case OnnxModel.BFLOAT16 -> DType.BF16;
+            default -> throw new ModelFormatException(model.file() + ": tensor " + t.name() + " has unsupported data_type "
+                    + OnnxModel.dataTypeName(t.dataType()) + " (F32, F16 or BF16 expected)");
+        };
+    }
+
+    /** [in, out] → [out, in], element size 2 or 4, little-endian in and out. */
+    private static MemorySegment transpose(OnnxModel.OnnxTensor t) {
+        long rows = t.dims()[0], cols = t.dims()[1];
+        MemorySegment src = t.bytes();
+        int size = OnnxModel.elementSize(t.dataType());
+        MemorySegment dst = MemorySegment.ofArray(new byte[Math.toIntExact(rows * cols * size)]);
+        if (size == 4) {
+            ValueLayout.OfInt e = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            for (long r = 0; r < rows; r++) {
+                for (long c = 0; c < cols; c++) dst.setAtIndex(e, c * rows + r, src.getAtIndex(e, r * cols + c));
+            }
+        } else {
+            ValueLayout.OfShort e = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+            for (long r = 0; r < rows; r++) {
+                for (long c = 0; c < cols; c++) dst.setAtIndex(e, c * rows + r, src.getAtIndex(e, r * cols + c));
+            }
+        }
+        return dst;
+    }
+
+    // ---- the other files ----
+
+    private static void writeSentenceTransformersFiles(Path dir, long hidden) throws IOException {
+        List<Object> modules = List.of(
+                module(0, "", "sentence_transformers.models.Transformer"),
+                module(1, "1_Pooling", "sentence_transformers.models.Pooling"),
+                module(2, "2_Normalize", "sentence_transformers.models.Normalize"));
+        writeJson(dir.resolve("modules.json"), modules);
+        Map<String, Object> pooling = new LinkedHashMap<>();
+        pooling.put("word_embedding_dimension", hidden);
+        pooling.put("pooling_mode_cls_token", false);
+        pooling.put("pooling_mode_mean_tokens", true);
+        pooling.put("pooling_mode_max_tokens", false);
+        pooling.put("pooling_mode_mean_sqrt_len_tokens", false);
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        writeJson(dir.resolve("1_Pooling/config.json"), pooling);
+        Files.createDirectories(dir.resolve("2_Normalize")); // Normalize has no config; its folder exists in HF layouts
+        Map<String, Object> sbert = new LinkedHashMap<>();
+        sbert.put("max_seq_length", (long) MAX_SEQ_LENGTH);
+        sbert.put("do_lower_case", false);
+        writeJson(dir.resolve("sentence_bert_config.json"), sbert);
+    }
+
+    private static Map<String, Object> module(int idx, String path, String type) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("idx", (long) idx);
+        m.put("name", Integer.toString(idx));
+        m.put("path", path);
+        m.put("type", type);
+        return m;
+    }
+
+    private static void writeJson(Path file, Object value) throws IOException {
+        Files.writeString(file, Json.write(value) + "\n", StandardCharsets.UTF_8);
+    }
+
+    private static boolean isEmptyDirectory(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return false;
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        }
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 }

@@ -1,0 +1,87 @@
+package dev.rerank4j.cli;
+
+import dev.rerank4j.Golden;
+import dev.rerank4j.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class MainTest {
+    @TempDir
+    Path tmp;
+
+    private record Result(int code, String out, String err) {}
+
+    private static Result run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    private Path docs(String... lines) throws IOException {
+        Path f = tmp.resolve("docs.txt");
+        Files.writeString(f, String.join("\n", lines) + "\n");
+        return f;
+    }
+
+    @Test
+    void jsonOutputIsSortedByScoreWithLineIndicesAndTexts() throws IOException {
+        Path docs = docs("berlin has museums", "", "paris is in france", "the wall fell in 1989");
+        Result r = run("--query", "berlin wall", "--docs", docs.toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        List<?> items = (List<?>) Json.parse(r.out().trim());
+        assertEquals(3, items.size(), "the blank line is not a document");
+        double previous = Double.POSITIVE_INFINITY;
+        for (Object o : items) {
+            Map<?, ?> item = (Map<?, ?>) o;
+            assertEquals(List.of("index", "score", "text"), List.copyOf(item.keySet()));
+            double score = ((Number) item.get("score")).doubleValue();
+            assertTrue(score <= previous, "sorted by score, highest first");
+            previous = score;
+            long index = (Long) item.get("index");
+            assertEquals(Files.readAllLines(docs).get((int) index), item.get("text"), "index is the line in FILE");
+        }
+    }
+
+    @Test
+    void tableOutputHonoursTop() throws IOException {
+        Result r = run("--query", "berlin", "--docs", docs("a", "b", "c").toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--top", "2");
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size(), r.out());
+        assertTrue(lines.get(0).contains("rank") && lines.get(1).trim().startsWith("1"), r.out());
+    }
+
+    @Test
+    void usageErrorsExitWithTwoAndSayWhatIsWrong() {
+        Result missing = run("--docs", "x.txt");
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("--query is required"), missing.err());
+        Result unknown = run("--query", "q", "--docs", "x", "--frobnicate");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("unknown argument '--frobnicate'"));
+        assertEquals(2, run("--query", "q", "--docs", "x", "--top", "zero").code());
+    }
+
+    @Test
+    void badModelsAndFilesExitWithOneAndAMessage() throws IOException {
+        Result noFile = run("--query", "q", "--docs", tmp.resolve("absent.txt").toString(), "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(1, noFile.code());
+        assertTrue(noFile.err().contains("absent.txt"), noFile.err());
+        Result badModel = run("--query", "q", "--docs", docs("a").toString(), "--model", tmp.toString());
+        assertEquals(1, badModel.code());
+        assertTrue(badModel.err().contains("missing config.json"), badModel.err());
+    }
+}
