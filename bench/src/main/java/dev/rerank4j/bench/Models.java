@@ -29,7 +29,11 @@ final class Models {
 
     /** rerank4j's converted model (config.json, model.safetensors, tokenizer.json), materialised once. */
     static Path rerank4jModel(Path weightsDir) {
-        return DefaultModel.materialise(weightsDir);
+        try {
+            return DefaultModel.materialise(weightsDir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot materialise " + DefaultModel.NAME + " into " + weightsDir, e);
+        }
     }
 
     /**

@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-Xmx4g"})
-@Warmup(iterations = 3, time = 10)
-@Measurement(iterations = 5, time = 10)
+@Warmup(iterations = 2, time = 5)
+@Measurement(iterations = 3, time = 5)
 public class RerankBenchmark {
     @Param({"2"})
     public int threads;
@@ -39,7 +39,7 @@ public class RerankBenchmark {
     private List<String> docs;
 
     @Setup
-    public void setUp() {
+    public void setUp() throws Exception {
         Path modelDir = Models.rerank4jModel(Models.weightsDir());
         Workload workload = Workload.standard(TokenizerJson.load(modelDir.resolve("tokenizer.json")));
         query = workload.query();
