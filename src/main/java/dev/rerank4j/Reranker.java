@@ -12,6 +12,7 @@ import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -63,7 +64,12 @@ public final class Reranker implements AutoCloseable {
         Path weightsFile = requireFile(dir, "model.safetensors");
         Path tokenizerFile = requireFile(dir, "tokenizer.json");
         ModelConfig config = ModelConfig.read(configFile);
-        Tokenizer tokenizer = TokenizerJson.load(tokenizerFile);
+        Tokenizer tokenizer;
+        try {
+            tokenizer = TokenizerJson.load(tokenizerFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(tokenizerFile + ": cannot read: " + e.getMessage(), e);
+        }
         if (tokenizer.vocabSize() > config.vocabSize()) {
             throw new ModelFormatException(tokenizerFile + ": the tokenizer has " + tokenizer.vocabSize()
                     + " ids but config.json vocab_size is " + config.vocabSize() + " (tokenizer and model do not belong together)");

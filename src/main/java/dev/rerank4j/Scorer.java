@@ -31,7 +31,7 @@ sealed interface Scorer {
             List<Encoding> pairs = new ArrayList<>(docs.size());
             boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < docs.size(); i++) {
-                Encoding e = encode(tokenizer, query, docs.get(i), maxLength);
+                Encoding e = tokenizer.encodePair(query, docs.get(i), maxLength);
                 truncated[i] = e.truncated();
                 pairs.add(e);
             }
@@ -40,15 +40,6 @@ sealed interface Scorer {
                 for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
             }
             return new Scores(logits, truncated);
-        }
-
-        /**
-         * The pair as sentence-transformers' CrossEncoder feeds it (transformers' tokenizer(q, d)): an empty
-         * document string counts as no second text, {@code [CLS] q [SEP]}, where HF tokenizers alone would
-         * give {@code [CLS] q [SEP] [SEP]} (golden/tokenizer-facts.json records both).
-         */
-        static Encoding encode(Tokenizer tokenizer, String query, String doc, int maxLength) {
-            return doc.isEmpty() ? tokenizer.encode(query, maxLength) : tokenizer.encodePair(query, doc, maxLength);
         }
     }
 

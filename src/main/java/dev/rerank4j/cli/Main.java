@@ -77,10 +77,7 @@ public final class Main {
                 Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size"),
                 Set.of("--json", "--sigmoid", "--raw"));
         String query = args.require("--query");
-        List<Document> docs = readDocuments(args.require("--docs"));
-        if (docs.isEmpty()) {
-            throw new IllegalArgumentException("no documents in " + args.get("--docs"));
-        }
+        String docsSource = args.require("--docs");
         if (args.flag("--sigmoid") && args.flag("--raw")) {
             throw new Arguments.UsageException("--sigmoid and --raw exclude each other");
         }
@@ -90,8 +87,13 @@ public final class Main {
         if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
         if (args.flag("--sigmoid")) options = options.withScoreFunction(Options.ScoreFunction.SIGMOID);
         if (args.flag("--raw")) options = options.withScoreFunction(Options.ScoreFunction.RAW);
+        int top = args.positiveInt("--top", Integer.MAX_VALUE);
+
+        List<Document> docs = readDocuments(docsSource);
+        if (docs.isEmpty()) {
+            throw new IllegalArgumentException("no documents in " + docsSource);
+        }
         Path model = args.get("--model") != null ? Path.of(args.get("--model")) : DefaultModel.materialise(weightsDir());
-        int top = args.positiveInt("--top", docs.size());
 
         List<String> texts = docs.stream().map(Document::text).toList();
         List<Ranked> ranked;

@@ -16,4 +16,12 @@ public interface Tokenizer {
 
     /** The number of ids in the vocabulary (the largest id + 1). */
     int vocabSize();
+
+    /**
+     * The id of one token exactly as written in the vocabulary or the added tokens (e.g. {@code "[unused0]"}),
+     * or -1 if there is none. Not normalized and not split: this is a lookup, not an encoding.
+     */
+    default int tokenId(String token) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " does not expose token ids");
+    }
 }

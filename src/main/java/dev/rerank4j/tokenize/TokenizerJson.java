@@ -1,12 +1,287 @@
 package dev.rerank4j.tokenize;
 
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.Json;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
-/** PLACEHOLDER, replaced by branch tokenizer. */
+/**
+ * Builds a pure-Java {@link Tokenizer} from a Hugging Face {@code tokenizer.json}, giving the same ids as
+ * HF tokenizers. Supported: normalizers {@code BertNormalizer}, {@code Sequence}, {@code NFD}/{@code NFC}/
+ * {@code NFKD}/{@code NFKC}, {@code Lowercase}, {@code StripAccents}; pre-tokenizer {@code BertPreTokenizer};
+ * model {@code WordPiece}; post-processors {@code TemplateProcessing}, {@code BertProcessing},
+ * {@code RobertaProcessing}; {@code added_tokens}. Anything else is a {@link ModelFormatException} naming the
+ * file, the field and the type. The file's own {@code truncation} and {@code padding} are ignored: the caller
+ * passes the maximum length, and nothing is padded.
+ *
+ * <p>Loading parses the whole file (≈ 0.7 MB for a 30k BERT vocabulary) once; the tokenizer is immutable.
+ */
 public final class TokenizerJson {
-    private TokenizerJson() {}
+    private final String source;
 
-    public static Tokenizer load(Path file) {
-        throw new UnsupportedOperationException("tokenizer not merged yet");
+    private TokenizerJson(String source) {
+        this.source = source;
+    }
+
+    /** Reads and parses {@code tokenizer.json}. */
+    public static Tokenizer load(Path path) throws IOException {
+        return fromJson(Files.readString(path, StandardCharsets.UTF_8), path.toString());
+    }
+
+    /** Parses the text of a {@code tokenizer.json}; {@code sourceName} names it in error messages. */
+    public static Tokenizer fromJson(String json, String sourceName) {
+        Map<String, Object> root;
+        try {
+            root = Json.parseObject(json);
+        } catch (RuntimeException e) {
+            throw new ModelFormatException(sourceName + ": not valid JSON: " + e.getMessage(), e);
+        }
+        return new TokenizerJson(sourceName).build(root);
+    }
+
+    private Tokenizer build(Map<String, Object> root) {
+        List<AddedTokens.Token> added = addedTokens(root.get("added_tokens"));
+        Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer");
+        PreTokenizer preTokenizer = preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer");
+        TokenModel model = model(object(root.get("model"), "model"));
+
+        Map<String, Integer> addedIds = new HashMap<>();
+        List<AddedTokens.Token> raw = new ArrayList<>();
+        List<AddedTokens.Token> normalized = new ArrayList<>();
+        for (AddedTokens.Token t : added) {
+            addedIds.put(t.content(), t.id());
+            (t.normalized() ? normalized : raw).add(t);
+        }
+        TemplateProcessor template = postProcessor(root.get("post_processor"), "post_processor");
+        return new PipelineTokenizer(new AddedTokens(raw, Normalizer.IDENTITY), new AddedTokens(normalized, normalizer),
+                addedIds, normalizer, preTokenizer, model, template);
+    }
+
+    // ---- added_tokens
+
+    private List<AddedTokens.Token> addedTokens(Object value) {
+        List<AddedTokens.Token> tokens = new ArrayList<>();
+        if (value == null) {
+            return tokens;
+        }
+        List<Object> list = array(value, "added_tokens");
+        for (int i = 0; i < list.size(); i++) {
+            String field = "added_tokens[" + i + "]";
+            Map<String, Object> t = object(list.get(i), field);
+            tokens.add(new AddedTokens.Token(string(t, "content", field), integer(t, "id", field),
+                    bool(t, "single_word", field, false), bool(t, "lstrip", field, false),
+                    bool(t, "rstrip", field, false), bool(t, "normalized", field, false),
+                    bool(t, "special", field, false)));
+        }
+        return tokens;
+    }
+
+    // ---- normalizer
+
+    private Normalizer normalizer(Object value, String field) {
+        if (value == null) {
+            return Normalizer.IDENTITY;
+        }
+        Map<String, Object> n = object(value, field);
+        String type = string(n, "type", field);
+        return switch (type) {
+            case "BertNormalizer" -> {
+                boolean lowercase = bool(n, "lowercase", field, true);
+                Object strip = n.get("strip_accents");
+                boolean stripAccents = strip == null ? lowercase : bool(n, "strip_accents", field, lowercase);
+                yield new BertNormalizer(bool(n, "clean_text", field, true),
+                        bool(n, "handle_chinese_chars", field, true), stripAccents, lowercase);
+            }
+            case "Sequence" -> {
+                List<Object> steps = array(n.get("normalizers"), field + ".normalizers");
+                List<Normalizer> list = new ArrayList<>();
+                for (int i = 0; i < steps.size(); i++) {
+                    list.add(normalizer(steps.get(i), field + ".normalizers[" + i + "]"));
+                }
+                yield Normalizer.sequence(list);
+            }
+            case "NFD" -> Normalizer.unicode(java.text.Normalizer.Form.NFD);
+            case "NFC" -> Normalizer.unicode(java.text.Normalizer.Form.NFC);
+            case "NFKD" -> Normalizer.unicode(java.text.Normalizer.Form.NFKD);
+            case "NFKC" -> Normalizer.unicode(java.text.Normalizer.Form.NFKC);
+            case "Lowercase" -> Normalizer.lowercase();
+            case "StripAccents" -> Normalizer.stripAccents();
+            default -> throw unsupported(field, type, "BertNormalizer, Sequence, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents");
+        };
+    }
+
+    // ---- pre_tokenizer
+
+    private PreTokenizer preTokenizer(Object value, String field) {
+        if (value == null) {
+            return PreTokenizer.NONE;
+        }
+        Map<String, Object> p = object(value, field);
+        String type = string(p, "type", field);
+        return switch (type) {
+            case "BertPreTokenizer" -> new BertPreTokenizer();
+            default -> throw unsupported(field, type, "BertPreTokenizer");
+        };
+    }
+
+    // ---- model
+
+    private TokenModel model(Map<String, Object> m) {
+        String type = m.get("type") == null && m.containsKey("max_input_chars_per_word")
+                ? "WordPiece" : string(m, "type", "model");
+        if (!type.equals("WordPiece")) {
+            throw unsupported("model", type, "WordPiece");
+        }
+        Map<String, Object> vocabJson = object(m.get("vocab"), "model.vocab");
+        Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
+        for (Map.Entry<String, Object> e : vocabJson.entrySet()) {
+            if (!(e.getValue() instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
+                throw new ModelFormatException(source + ": field 'model.vocab' entry '" + e.getKey()
+                        + "': expected a non-negative integer id, found " + e.getValue());
+            }
+            vocab.put(e.getKey(), id.intValue());
+        }
+        String unk = string(m, "unk_token", "model");
+        Integer unkId = vocab.get(unk);
+        if (unkId == null) {
+            throw new ModelFormatException(source + ": field 'model.unk_token': '" + unk + "' is not in model.vocab");
+        }
+        String prefix = m.get("continuing_subword_prefix") == null ? "##" : string(m, "continuing_subword_prefix", "model");
+        int maxChars = m.get("max_input_chars_per_word") == null ? 100 : integer(m, "max_input_chars_per_word", "model");
+        return new WordPieceModel(vocab, unkId, prefix, maxChars);
+    }
+
+    // ---- post_processor
+
+    private TemplateProcessor postProcessor(Object value, String field) {
+        if (value == null) {
+            return TemplateProcessor.NONE;
+        }
+        Map<String, Object> p = object(value, field);
+        String type = string(p, "type", field);
+        return switch (type) {
+            case "TemplateProcessing" -> template(p, field);
+            case "BertProcessing" -> TemplateProcessor.bert(tokenPairId(p, "cls", field), tokenPairId(p, "sep", field));
+            case "RobertaProcessing" -> TemplateProcessor.roberta(tokenPairId(p, "cls", field), tokenPairId(p, "sep", field));
+            default -> throw unsupported(field, type, "TemplateProcessing, BertProcessing, RobertaProcessing");
+        };
+    }
+
+    /** {@code "cls": ["[CLS]", 101]} → 101. */
+    private int tokenPairId(Map<String, Object> p, String key, String field) {
+        List<Object> pair = array(p.get(key), field + "." + key);
+        if (pair.size() != 2 || !(pair.get(1) instanceof Long id)) {
+            throw new ModelFormatException(source + ": field '" + field + "." + key
+                    + "': expected [token, id], found " + pair);
+        }
+        return id.intValue();
+    }
+
+    private TemplateProcessor template(Map<String, Object> p, String field) {
+        Map<String, Object> specials = object(p.get("special_tokens"), field + ".special_tokens");
+        Map<String, int[]> specialIds = new HashMap<>();
+        for (Map.Entry<String, Object> e : specials.entrySet()) {
+            String f = field + ".special_tokens." + e.getKey();
+            List<Object> idList = array(object(e.getValue(), f).get("ids"), f + ".ids");
+            int[] ids = new int[idList.size()];
+            for (int i = 0; i < ids.length; i++) {
+                if (!(idList.get(i) instanceof Long id)) {
+                    throw new ModelFormatException(source + ": field '" + f + ".ids': expected integers, found " + idList);
+                }
+                ids[i] = id.intValue();
+            }
+            specialIds.put(e.getKey(), ids);
+        }
+        return new TemplateProcessor(pieces(p.get("single"), field + ".single", specialIds),
+                pieces(p.get("pair"), field + ".pair", specialIds));
+    }
+
+    private List<TemplateProcessor.Piece> pieces(Object value, String field, Map<String, int[]> specialIds) {
+        List<Object> list = array(value, field);
+        List<TemplateProcessor.Piece> pieces = new ArrayList<>();
+        for (int i = 0; i < list.size(); i++) {
+            String f = field + "[" + i + "]";
+            Map<String, Object> piece = object(list.get(i), f);
+            if (piece.get("SpecialToken") != null) {
+                Map<String, Object> s = object(piece.get("SpecialToken"), f + ".SpecialToken");
+                String name = string(s, "id", f + ".SpecialToken");
+                int[] ids = specialIds.get(name);
+                if (ids == null) {
+                    throw new ModelFormatException(source + ": field '" + f + ".SpecialToken.id': '" + name
+                            + "' is not in special_tokens");
+                }
+                pieces.add(TemplateProcessor.Piece.special(ids, integer(s, "type_id", f + ".SpecialToken")));
+            } else if (piece.get("Sequence") != null) {
+                Map<String, Object> s = object(piece.get("Sequence"), f + ".Sequence");
+                String which = string(s, "id", f + ".Sequence");
+                if (!which.equals("A") && !which.equals("B")) {
+                    throw new ModelFormatException(source + ": field '" + f + ".Sequence.id': expected A or B, found '"
+                            + which + "'");
+                }
+                pieces.add(TemplateProcessor.Piece.sequence(which.charAt(0), integer(s, "type_id", f + ".Sequence")));
+            } else {
+                throw new ModelFormatException(source + ": field '" + f + "': expected SpecialToken or Sequence, found "
+                        + piece.keySet());
+            }
+        }
+        return pieces;
+    }
+
+    // ---- JSON access with errors that name the file and field
+
+    private ModelFormatException unsupported(String field, String type, String supported) {
+        return new ModelFormatException(source + ": field '" + field + ".type': unsupported type '" + type
+                + "' (supported: " + supported + ")");
+    }
+
+    @SuppressWarnings("unchecked")
+    private Map<String, Object> object(Object value, String field) {
+        if (!(value instanceof Map)) {
+            throw new ModelFormatException(source + ": field '" + field + "': expected an object, found " + Json.typeName(value));
+        }
+        return (Map<String, Object>) value;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Object> array(Object value, String field) {
+        if (!(value instanceof List)) {
+            throw new ModelFormatException(source + ": field '" + field + "': expected an array, found " + Json.typeName(value));
+        }
+        return (List<Object>) value;
+    }
+
+    private String string(Map<String, Object> m, String key, String field) {
+        if (!(m.get(key) instanceof String s)) {
+            throw new ModelFormatException(source + ": field '" + field + "." + key + "': expected a string, found "
+                    + Json.typeName(m.get(key)));
+        }
+        return s;
+    }
+
+    private int integer(Map<String, Object> m, String key, String field) {
+        if (!(m.get(key) instanceof Long v) || v < 0 || v > Integer.MAX_VALUE) {
+            throw new ModelFormatException(source + ": field '" + field + "." + key
+                    + "': expected a non-negative integer, found " + m.get(key));
+        }
+        return v.intValue();
+    }
+
+    private boolean bool(Map<String, Object> m, String key, String field, boolean fallback) {
+        Object v = m.get(key);
+        if (v == null) {
+            return fallback;
+        }
+        if (!(v instanceof Boolean b)) {
+            throw new ModelFormatException(source + ": field '" + field + "." + key + "': expected a boolean, found "
+                    + Json.typeName(v));
+        }
+        return b;
     }
 }

