@@ -1,0 +1,82 @@
+package dev.rerank4j.backend.cpu;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.DType;
+import dev.rerank4j.io.Tensor;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A linear layer's weight W [out, in], repacked once at load time for {@link GemmKernel}: column
+ * panels of {@link GemmKernel#NR} output columns, each stored k-major ({@code in} rows of NR floats),
+ * so the micro-kernel reads two whole vectors per k with unit stride. The last panel is zero-padded,
+ * which lets the kernel always run full-width and mask only its stores. The bias is padded the same
+ * way (zeros when the layer has none).
+ *
+ * <p>Packed data is a heap {@code float[]} (the GC frees it with the model; {@code fromArray} is the
+ * best-trodden Vector API load path). An off-heap {@code Arena.ofShared()} variant has not been
+ * measured against it yet; a panel is at most 32 × in floats, so the 2 GiB array cap does not bind.
+ */
+record PackedLinear(String name, int in, int out, float[] packed, float[] bias) implements LinearWeights {
+    static final int NR = GemmKernel.NR;
+
+    int panels() {
+        return (out + NR - 1) / NR;
+    }
+
+    static PackedLinear pack(Tensor weight, Tensor bias) {
+        if (weight == null) throw new IllegalArgumentException("weight tensor is null");
+        if (weight.rank() != 2) {
+            throw new ModelFormatException("tensor " + weight.name() + ": expected a rank-2 weight [out, in], found shape "
+                    + weight.shapeString());
+        }
+        long outL = weight.dim(0), inL = weight.dim(1);
+        long panelsL = (outL + NR - 1) / NR;
+        if (outL < 1 || inL < 1 || panelsL * NR * inL > Integer.MAX_VALUE - 8) {
+            throw new ModelFormatException("tensor " + weight.name() + ": shape " + weight.shapeString()
+                    + " is empty or too large for one packed array");
+        }
+        if (weight.data().byteSize() < weight.elementCount() * weight.dtype().byteSize()) {
+            throw new ModelFormatException("tensor " + weight.name() + ": " + weight.data().byteSize()
+                    + " bytes hold fewer than the " + weight.elementCount() + " elements its shape needs");
+        }
+        int out = (int) outL, in = (int) inL, panels = (int) panelsL;
+        if (bias != null) {
+            if (bias.rank() != 1 || bias.dim(0) != out) {
+                throw new ModelFormatException("tensor " + bias.name() + ": expected a bias of shape [" + out
+                        + "] to match weight " + weight.name() + ", found " + bias.shapeString());
+            }
+        }
+        float[] packed = new float[panels * NR * in];
+        float[] row = new float[in];
+        for (int o = 0; o < out; o++) {
+            readRow(weight, o, row);
+            int base = (o / NR) * NR * in + (o % NR);
+            for (int k = 0; k < in; k++) packed[base + k * NR] = row[k];
+        }
+        float[] b = new float[panels * NR];
+        if (bias != null) System.arraycopy(bias.toFloatArray(), 0, b, 0, out);
+        return new PackedLinear(weight.name(), in, out, packed, b);
+    }
+
+    /** Row {@code o} of W as F32, converting F16/BF16 while reading. */
+    private static void readRow(Tensor w, int o, float[] row) {
+        int in = row.length;
+        long first = (long) o * in;
+        if (w.dtype() == DType.F32) {
+            java.lang.foreign.MemorySegment.copy(w.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, first * 4, row, 0, in);
+            return;
+        }
+        ValueLayout.OfShort u16 = ValueLayout.JAVA_SHORT_UNALIGNED;
+        boolean bf16 = w.dtype() == DType.BF16;
+        for (int k = 0; k < in; k++) {
+            short h = w.data().getAtIndex(u16, first + k);
+            row[k] = bf16 ? Float.intBitsToFloat((h & 0xffff) << 16) : Float.float16ToFloat(h);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PackedLinear[" + name + ", out=" + out + ", in=" + in + "]";
+    }
+}

@@ -1,0 +1,97 @@
+package dev.rerank4j.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.DType;
+import dev.rerank4j.io.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+
+class CpuBackendTest {
+    @Test
+    void rejectsWeightsThatAreNotRankTwoNamingTheTensor() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            Tensor w = TestTensors.of("layer.0.dense.weight", DType.F32, new float[8], 2, 2, 2);
+            var e = assertThrows(ModelFormatException.class, () -> be.prepareLinear(w, null));
+            assertTrue(e.getMessage().contains("layer.0.dense.weight"), e.getMessage());
+        }
+    }
+
+    @Test
+    void rejectsABiasWhoseLengthIsNotOutNamingTheTensor() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            Tensor w = TestTensors.of("w", DType.F32, new float[6], 3, 2);
+            Tensor b = TestTensors.of("layer.0.dense.bias", DType.F32, new float[2], 2);
+            var e = assertThrows(ModelFormatException.class, () -> be.prepareLinear(w, b));
+            assertTrue(e.getMessage().contains("layer.0.dense.bias"), e.getMessage());
+        }
+    }
+
+    @Test
+    void rejectsActivationArraysThatAreTooShort() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            LinearWeights w = be.prepareLinear(TestTensors.of("w", DType.F32, new float[6], 3, 2), null);
+            assertThrows(IllegalArgumentException.class, () -> be.linear(new float[3], 2, w, new float[6], Activation.NONE));
+            assertThrows(IllegalArgumentException.class, () -> be.linear(new float[4], 2, w, new float[5], Activation.NONE));
+        }
+    }
+
+    @Test
+    void rejectsDecreasingSequenceStarts() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            assertThrows(IllegalArgumentException.class,
+                    () -> be.attention(new float[5 * 6], new int[] {0, 3, 2, 5}, 1, 2, new float[10]));
+        }
+    }
+
+    @Test
+    void refusesCallsAfterClose() {
+        CpuBackend be = new CpuBackend(2);
+        LinearWeights w = be.prepareLinear(TestTensors.of("w", DType.F32, new float[6], 3, 2), null);
+        be.close();
+        assertThrows(IllegalStateException.class, () -> be.linear(new float[2], 1, w, new float[3], Activation.NONE));
+    }
+
+    @Test
+    void concurrentCallsGiveBitIdenticalResults() throws Exception {
+        Random rnd = new Random(11);
+        int rows = 100, in = 384, out = 1152, heads = 12, hd = 32;
+        try (CpuBackend be = new CpuBackend(2)) {
+            LinearWeights w = be.prepareLinear(TestTensors.of("qkv", DType.BF16, TestTensors.random(rnd, out * in, 0.1f), out, in),
+                    TestTensors.of("qkv.bias", DType.F32, TestTensors.random(rnd, out, 0.1f), out));
+            float[] x = TestTensors.random(rnd, rows * in, 1f);
+            float[] gamma = TestTensors.random(rnd, in, 1f), beta = TestTensors.random(rnd, in, 1f);
+            int[] starts = {0, 7, 40, 100};
+            java.util.concurrent.Callable<float[]> job = () -> {
+                float[] qkv = new float[rows * out];
+                be.linear(x, rows, w, qkv, Activation.GELU);
+                float[] att = new float[rows * heads * hd];
+                be.attention(qkv, starts, heads, hd, att);
+                be.addLayerNorm(att, x, rows, in, gamma, beta, 1e-12f);
+                return att;
+            };
+            // Warm up first: interpreted Vector API code (Math.exp, ordered lane sums) rounds differently
+            // from C2's intrinsics, and that JIT-tier difference is not what this test is about.
+            for (int i = 0; i < 40; i++) job.call();
+            float[] expected = job.call();
+            ExecutorService ex = Executors.newFixedThreadPool(6);
+            try {
+                List<Future<float[]>> fs = new ArrayList<>();
+                for (int i = 0; i < 24; i++) fs.add(ex.submit(job));
+                for (Future<float[]> f : fs) assertArrayEquals(expected, f.get());
+            } finally {
+                ex.shutdown();
+            }
+        }
+    }
+}

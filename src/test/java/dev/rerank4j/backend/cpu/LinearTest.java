@@ -1,0 +1,66 @@
+package dev.rerank4j.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.DType;
+import dev.rerank4j.io.Tensor;
+import java.util.Random;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+
+class LinearTest {
+    /**
+     * Error bound relative to Σ|x·w| + |b|: F32 FMA accumulation over K terms errs by about √K·2⁻²⁴ of
+     * that sum (3.3e-6 at K = 3072) and at worst K·2⁻²⁴; 1e-5 is 3× the typical bound at the largest K.
+     */
+    static final double GEMM_REL = 1e-5;
+    /** The activation's own error (GELU 5e-7 relative, see VectorMathTest) on top of the GEMM's. */
+    static final double ACT_REL = 5e-7;
+
+    static final CpuBackend backend = new CpuBackend(2);
+
+    @AfterAll
+    static void close() {
+        backend.close();
+    }
+
+    /** rows × in × out triples: 1, and tails that fill neither a vector (16), a panel (32) nor a 6-row tile. */
+    static final int[][] SHAPES = {
+            {1, 1, 1}, {1, 17, 33}, {5, 15, 17}, {6, 31, 32}, {7, 33, 31}, {13, 383, 65}, {17, 64, 383},
+            {33, 17, 1}, {2, 3072, 40}, {40, 384, 96}};
+
+    @Test
+    void matchesTheScalarTwinForEveryDtypeActivationAndBiasOnOddShapes() {
+        Random rnd = new Random(42);
+        for (DType dt : DType.values()) {
+            for (boolean withBias : new boolean[] {false, true}) {
+                for (Activation act : Activation.values()) {
+                    for (int[] s : SHAPES) check(rnd, dt, withBias, act, s[0], s[1], s[2]);
+                }
+            }
+        }
+    }
+
+    static void check(Random rnd, DType dt, boolean withBias, Activation act, int rows, int in, int out) {
+        Tensor w = TestTensors.of("w", dt, TestTensors.random(rnd, out * in, 1f / (float) Math.sqrt(in) * 2), out, in);
+        Tensor b = withBias ? TestTensors.of("b", dt, TestTensors.random(rnd, out, 1f), out) : null;
+        float[] x = TestTensors.random(rnd, rows * in, 2f);
+        LinearWeights pw = backend.prepareLinear(w, b);
+        float[] y = new float[rows * out + 3];
+        y[rows * out] = 12345f; // the sentinel after the output must survive masked stores
+        backend.linear(x, rows, pw, y, act);
+        double[][] ref = ScalarKernels.linear(x, rows, w, b);
+        for (int i = 0; i < rows * out; i++) {
+            double pre = ref[0][i];
+            double expected = ScalarKernels.activate(act, pre);
+            double tol = GEMM_REL * ref[1][i] * 1.2 + ACT_REL * Math.abs(expected) + 1e-30; // |act'| ≤ 1.13
+            if (!(Math.abs(y[i] - expected) <= tol)) {
+                fail(dt + " bias=" + withBias + " " + act + " rows=" + rows + " in=" + in + " out=" + out + " at "
+                        + i + ": " + y[i] + " vs " + expected);
+            }
+        }
+        if (y[rows * out] != 12345f) fail("linear wrote past the end of y for out=" + out);
+    }
+}
