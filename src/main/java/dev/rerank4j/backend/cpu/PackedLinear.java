@@ -69,12 +69,7 @@ record PackedLinear(String name, int in, int out, MemorySegment packed, float[] 
             MemorySegment.copy(w.data(), ValueLayout.JAVA_FLOAT_UNALIGNED, first * 4, row, 0, in);
             return;
         }
-        ValueLayout.OfShort u16 = ValueLayout.JAVA_SHORT_UNALIGNED;
-        boolean bf16 = w.dtype() == DType.BF16;
-        for (int k = 0; k < in; k++) {
-            short h = w.data().getAtIndex(u16, first + k);
-            row[k] = bf16 ? Float.intBitsToFloat((h & 0xffff) << 16) : Float.float16ToFloat(h);
-        }
+        for (int k = 0; k < in; k++) row[k] = w.get(first + k);
     }
 
     @Override
