@@ -34,9 +34,17 @@ final class PrecompiledNormalizer implements Normalizer {
     /** Replacement per trie value (offset into the strings blob). */
     private final Map<Integer, String> replacements;
 
+    /** Replacement of each ASCII char on its own (null: kept), for texts where every char is a grapheme. */
+    private final String[] ascii = new String[128];
+
     private PrecompiledNormalizer(int[] units, Map<Integer, String> replacements) {
         this.units = units;
         this.replacements = replacements;
+        byte[] one = new byte[1];
+        for (int c = 0; c < 128; c++) {
+            one[0] = (byte) c;
+            ascii[c] = shortestMatch(one, 1);
+        }
     }
 
     /**
@@ -179,38 +187,70 @@ final class PrecompiledNormalizer implements Normalizer {
 
     @Override
     public String normalize(String text) {
-        if (text.isEmpty()) {
+        int n = text.length();
+        if (n == 0) {
             return text;
         }
-        StringBuilder out = new StringBuilder(text.length() + 8);
+        StringBuilder out = new StringBuilder(n + 8);
         byte[] buf = new byte[64];
-        BreakIterator graphemes = BreakIterator.getCharacterInstance(java.util.Locale.ROOT);
-        graphemes.setText(text);
-        int start = graphemes.first();
-        for (int end = graphemes.next(); end != BreakIterator.DONE; start = end, end = graphemes.next()) {
-            int n = utf8Length(text, start, end);
-            if (n < MAX_GRAPHEME_BYTES) {
-                encodeUtf8(text, start, end, buf);
-                String whole = shortestMatch(buf, n);
-                if (whole != null) {
-                    out.append(whole);
-                    continue;
-                }
-            }
-            for (int i = start; i < end; ) {
-                int cp = text.codePointAt(i);
-                int next = i + Character.charCount(cp);
-                int len = encodeUtf8(text, i, next, buf);
-                String one = shortestMatch(buf, len);
-                if (one != null) {
-                    out.append(one);
+        BreakIterator graphemes = null;
+        for (int i = 0; i < n; ) {
+            // Between two ASCII chars there is always a grapheme boundary, except inside CR LF.
+            char c = text.charAt(i);
+            if (c < 0x80 && (i + 1 == n || boundaryBetween(c, text.charAt(i + 1)))) {
+                String r = ascii[c];
+                if (r != null) {
+                    out.append(r);
                 } else {
-                    out.appendCodePoint(cp);
+                    out.append(c);
                 }
-                i = next;
+                i++;
+                continue;
             }
+            int end = i + 1;
+            while (end < n && !boundaryBetween(text.charAt(end - 1), text.charAt(end))) {
+                end++;
+            }
+            if (graphemes == null) {
+                graphemes = BreakIterator.getCharacterInstance(java.util.Locale.ROOT);
+            }
+            graphemes.setText(new java.text.StringCharacterIterator(text, i, end, i));
+            int start = graphemes.first();
+            for (int next = graphemes.next(); next != BreakIterator.DONE; start = next, next = graphemes.next()) {
+                normalizeGrapheme(text, start, next, out, buf);
+            }
+            i = end;
         }
         return out.toString();
+    }
+
+    /** Whether a grapheme boundary surely lies between {@code a} and {@code b}: both ASCII, not CR LF. */
+    private static boolean boundaryBetween(char a, char b) {
+        return a < 0x80 && b < 0x80 && !(a == '\r' && b == '\n');
+    }
+
+    private void normalizeGrapheme(String text, int start, int end, StringBuilder out, byte[] buf) {
+        int n = utf8Length(text, start, end);
+        if (n < MAX_GRAPHEME_BYTES) {
+            encodeUtf8(text, start, end, buf);
+            String whole = shortestMatch(buf, n);
+            if (whole != null) {
+                out.append(whole);
+                return;
+            }
+        }
+        for (int i = start; i < end; ) {
+            int cp = text.codePointAt(i);
+            int next = i + Character.charCount(cp);
+            int len = encodeUtf8(text, i, next, buf);
+            String one = shortestMatch(buf, len);
+            if (one != null) {
+                out.append(one);
+            } else {
+                out.appendCodePoint(cp);
+            }
+            i = next;
+        }
     }
 
     private static int utf8Length(String s, int from, int to) {
