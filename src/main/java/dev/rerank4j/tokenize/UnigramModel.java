@@ -152,7 +152,7 @@ final class UnigramModel implements TokenModel {
         private int nodes = 1;
 
         CharTrie(Map<String, Integer> pieces) {
-            int capacity = Integer.highestOneBit(Math.max(16, pieces.size() * 8)) * 2;
+            int capacity = Integer.highestOneBit(Math.max(16, pieces.size() * 2)) * 2;
             keys = new long[capacity];
             Arrays.fill(keys, -1L);
             targets = new int[capacity];
@@ -190,11 +190,11 @@ final class UnigramModel implements TokenModel {
 
         private static int slot(long key, int mask) {
             long h = key * 0x9E3779B97F4A7C15L;
-            return (int) (h >>> 40) & mask;
+            return (int) (h >>> 32) & mask;
         }
 
         private void put(int node, char c, int target) {
-            if ((size + 1) * 2 > keys.length) {
+            if ((size + 1) * 4L > keys.length * 3L) { // load factor 3/4
                 grow();
             }
             long k = key(node, c);
