@@ -152,14 +152,43 @@ def convert_legacy(model_file):
     return XLMRobertaConverter(Slow()).converted()
 
 
-def prepare_for_model(q_ids, d_ids, max_length, cls_id=0, sep_id=2):
-    """transformers' PythonBackend.prepare_for_model(q, d, truncation='only_second', max_length) for XLM-R
-    (tokenization_python.py truncate_sequences ONLY_SECOND, truncation_side right, stride 0): remove the
-    excess from the end of the second sequence, then <s> q </s></s> d </s>."""
+def by_hand(q_ids, d_ids, max_length, cls_id=0, sep_id=2):
+    """ONLY_SECOND truncation (right side, stride 0) as tokenization_python.py truncate_sequences does it,
+    then <s> q </s></s> d </s>: the cross-check of PythonBackend below."""
     excess = len(q_ids) + len(d_ids) + 4 - max_length
     if excess > 0 and d_ids:
         d_ids = d_ids[:-excess]
     return [cls_id] + q_ids + [sep_id, sep_id] + d_ids + [sep_id]
+
+
+def python_backend(vocab):
+    """transformers 5's fast tokenizers have no prepare_for_model; its PythonBackend (the slow-tokenizer base)
+    still has. This subclass gives it XLM-R's specials and build_inputs_with_special_tokens (as the slow
+    XLMRobertaTokenizer of transformers 4 had); ids come from the fast tokenizer, so nothing else is used."""
+    from transformers.tokenization_python import PythonBackend
+
+    class XlmrIds(PythonBackend):
+        def __init__(self):
+            super().__init__(bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
+                             unk_token="<unk>", pad_token="<pad>", mask_token="<mask>")
+
+        @property
+        def vocab_size(self):
+            return len(vocab)
+
+        def get_vocab(self):
+            return dict(vocab)
+
+        def _convert_token_to_id(self, token):
+            return vocab.get(token, vocab["<unk>"])
+
+        def _tokenize(self, text):
+            raise NotImplementedError("ids only")
+
+        def build_inputs_with_special_tokens(self, ids, pair=None):
+            cls, sep = [vocab["<s>"]], [vocab["</s>"]]
+            return cls + ids + sep if pair is None else cls + ids + sep + sep + pair + sep
+    return XlmrIds()
 
 
 def main():
@@ -206,6 +235,7 @@ def main():
     queries = ["how many people live in berlin?", "ﬁnancial ＲＥＰＯＲＴ ①②③ " * 6,
                " ".join(rng.choice(LATIN_WORDS) for _ in range(60)), "", "x"]
     docs = [" ".join(rng.choice(LATIN_WORDS) for _ in range(n)) for n in (0, 3, 20, 70, 200)] + unicode_lines[:5]
+    backend = python_backend(tok.get_vocab())
     for max_length in (16, 32, 64, 512):
         qmax = max_length * 3 // 4
         for q in queries:
@@ -214,7 +244,9 @@ def main():
                              truncation=True)["input_ids"]
                 d_ids = fast(d, return_attention_mask=False, add_special_tokens=False, max_length=max_length,
                              truncation=True)["input_ids"]
-                ids = prepare_for_model(q_ids, d_ids, max_length)
+                ids = backend.prepare_for_model(q_ids, d_ids, truncation="only_second", max_length=max_length,
+                                                padding=False)["input_ids"]
+                assert ids == by_hand(q_ids, d_ids, max_length), (q, d, max_length)
                 cases.append({"query": q, "doc": d, "max_length": max_length, "input_ids": ids})
     with open(FLAG_OUT, "w", encoding="utf-8") as f:
         json.dump(dict(header, what="FlagEmbedding reranker pair truncation: query cut to max_length*3//4 "
