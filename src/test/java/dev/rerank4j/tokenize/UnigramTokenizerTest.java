@@ -65,6 +65,28 @@ class UnigramTokenizerTest {
         assertArrayEquals(new int[] {0, 4, 7}, ids(t, "<unk>ab ab"));
     }
 
+    @Test
+    void readsMetaspaceInItsLegacyAndCurrentFormsAndReplaceWithStrip() {
+        Tokenizer legacy = unigram("""
+                {"type": "Metaspace", "replacement": "▁", "add_prefix_space": true}""", "[]");
+        assertArrayEquals(new int[] {7, 7}, ids(legacy, "ab ab"));
+        assertArrayEquals(new int[] {1, 0, 3, 1, 7, 1}, ids(legacy, " xb  ab "));
+        Tokenizer never = unigram("""
+                {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "never", "split": false}""", "[]");
+        assertArrayEquals(new int[] {4, 7}, ids(never, "ab ab"));
+        Tokenizer always = unigram("""
+                {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": false}""", "[]");
+        assertArrayEquals(new int[] {7, 7}, ids(always, "ab ab"));
+        assertArrayEquals(new int[] {1, 0, 3, 1, 7, 1}, ids(always, " xb  ab "));
+        Tokenizer replace = TokenizerJson.fromJson("""
+                {"normalizer": {"type": "Sequence", "normalizers": [
+                   {"type": "Replace", "pattern": {"String": "x"}, "content": "a"},
+                   {"type": "Strip", "strip_left": true, "strip_right": true}]},
+                 "model": {"type": "Unigram", "unk_id": 0, "vocab": %s}}""".formatted(VOCAB), "test/tokenizer.json");
+        assertArrayEquals(new int[] {4, 0, 4}, ids(replace, " xb  ab "));
+        assertArrayEquals(new int[] {4, 0, 4}, ids(replace, "ab ab"));
+    }
+
     private static String fixtureCharsmap() throws IOException {
         String json = Files.readString(UnigramParityTest.resource("tokenizer.json"), StandardCharsets.UTF_8);
         @SuppressWarnings("unchecked")
