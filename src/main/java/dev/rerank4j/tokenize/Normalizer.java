@@ -58,4 +58,30 @@ interface Normalizer {
             return out.toString();
         };
     }
+
+    /** HF {@code Replace} with a {@code String} pattern: every non-overlapping occurrence, left to right. */
+    static Normalizer replaceString(String pattern, String content) {
+        return text -> pattern.isEmpty() ? text : text.replace(pattern, content);
+    }
+
+    /** HF {@code Replace} with a {@code Regex} pattern (Oniguruma there, java.util.regex here: simple patterns such as {@code " {2,}"} agree). */
+    static Normalizer replaceRegex(java.util.regex.Pattern pattern, String content) {
+        String literal = java.util.regex.Matcher.quoteReplacement(content);
+        return text -> pattern.matcher(text).replaceAll(literal);
+    }
+
+    /** HF {@code Strip}: Unicode White_Space (Rust {@code char::is_whitespace}) off either end. */
+    static Normalizer strip(boolean left, boolean right) {
+        return text -> {
+            int start = 0;
+            int end = text.length();
+            while (left && start < end && UnicodeProps.isWhitespace(text.codePointAt(start))) {
+                start += Character.charCount(text.codePointAt(start));
+            }
+            while (right && end > start && UnicodeProps.isWhitespace(text.codePointBefore(end))) {
+                end -= Character.charCount(text.codePointBefore(end));
+            }
+            return text.substring(start, end);
+        };
+    }
 }

@@ -38,10 +38,15 @@ final class PipelineTokenizer implements Tokenizer {
 
     @Override
     public Encoding encodePair(String first, String second, int maxLength) {
+        return encodePair(first, second, maxLength, PairTruncation.LONGEST_FIRST);
+    }
+
+    @Override
+    public Encoding encodePair(String first, String second, int maxLength, PairTruncation truncation) {
         int budget = budget(maxLength, true);
         IntList a = tokenize(first);
         IntList b = tokenize(second);
-        int[] keep = Truncation.longestFirst(a.size(), b.size(), budget);
+        int[] keep = truncation.keep(a.size(), b.size(), maxLength, budget);
         boolean truncated = keep[0] < a.size() || keep[1] < b.size();
         return template.apply(a, keep[0], b, keep[1], truncated);
     }
@@ -74,11 +79,14 @@ final class PipelineTokenizer implements Tokenizer {
     IntList tokenize(String text) {
         IntList ids = new IntList(Math.max(8, text.length() / 3));
         List<String> words = new ArrayList<>();
+        // whether nothing came before: HF's offsets_original().0 == 0, for Metaspace's prepend_scheme "first"
+        boolean[] atStart = {true};
         AddedTokens.Sink modelSink = new AddedTokens.Sink() {
             @Override
             public void text(String piece) {
                 words.clear();
-                preTokenizer.split(piece, words);
+                preTokenizer.split(piece, atStart[0], words);
+                atStart[0] = false;
                 for (String word : words) {
                     model.tokenize(word, ids);
                 }
@@ -87,6 +95,7 @@ final class PipelineTokenizer implements Tokenizer {
             @Override
             public void token(int id) {
                 ids.add(id);
+                atStart[0] = false;
             }
         };
         AddedTokens.Sink normalizeSink = new AddedTokens.Sink() {
@@ -98,6 +107,7 @@ final class PipelineTokenizer implements Tokenizer {
             @Override
             public void token(int id) {
                 ids.add(id);
+                atStart[0] = false;
             }
         };
         rawAdded.split(text, normalizeSink);

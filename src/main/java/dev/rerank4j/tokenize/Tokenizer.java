@@ -15,6 +15,14 @@ public interface Tokenizer {
      */
     Encoding encodePair(String first, String second, int maxLength);
 
+    /**
+     * A pair with the pair template, truncated to {@code maxLength} tokens the way {@code truncation} says:
+     * {@link PairTruncation#LONGEST_FIRST} is {@link #encodePair(String, String, int)};
+     * {@link PairTruncation#FIRST_CAPPED_THEN_SECOND} is how FlagEmbedding feeds the bge-reranker models
+     * (query at most three quarters of {@code maxLength}, the passage gets the rest).
+     */
+    Encoding encodePair(String first, String second, int maxLength, PairTruncation truncation);
+
     /** The number of ids in the vocabulary (the largest id + 1). */
     int vocabSize();
 

@@ -15,8 +15,10 @@ import java.util.Map;
 /**
  * Builds a pure-Java {@link Tokenizer} from a Hugging Face {@code tokenizer.json}, giving the same ids as
  * HF tokenizers. Supported: normalizers {@code BertNormalizer}, {@code Sequence}, {@code NFD}/{@code NFC}/
- * {@code NFKD}/{@code NFKC}, {@code Lowercase}, {@code StripAccents}; pre-tokenizer {@code BertPreTokenizer};
- * model {@code WordPiece}; post-processors {@code TemplateProcessing}, {@code BertProcessing},
+ * {@code NFKD}/{@code NFKC}, {@code Lowercase}, {@code StripAccents}, {@code Precompiled} (SentencePiece
+ * charsmaps), {@code Replace}, {@code Strip}; pre-tokenizers {@code BertPreTokenizer}, {@code WhitespaceSplit},
+ * {@code Metaspace}, {@code Sequence}; models {@code WordPiece}, {@code Unigram} (without byte fallback);
+ * post-processors {@code TemplateProcessing}, {@code BertProcessing},
  * {@code RobertaProcessing}; {@code added_tokens}. Anything else is a {@link ModelFormatException} naming the
  * file, the field and the type. The file's own {@code truncation} and {@code padding} are ignored: the caller
  * passes the maximum length, and nothing is padded.
@@ -113,8 +115,38 @@ public final class TokenizerJson {
             case "NFKC" -> Normalizer.unicode(java.text.Normalizer.Form.NFKC);
             case "Lowercase" -> Normalizer.lowercase();
             case "StripAccents" -> Normalizer.stripAccents();
-            default -> throw unsupported(field, type, "BertNormalizer, Sequence, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents");
+            case "Precompiled" -> {
+                Object map = n.get("precompiled_charsmap");
+                if (map == null) { // HF accepts a missing charsmap as "no rules"
+                    yield Normalizer.IDENTITY;
+                }
+                if (!(map instanceof String base64)) {
+                    throw new ModelFormatException(source + ": field '" + field
+                            + ".precompiled_charsmap': expected a base64 string, found " + Json.typeName(map));
+                }
+                yield PrecompiledNormalizer.fromBase64(base64, source + ": field '" + field + ".precompiled_charsmap'");
+            }
+            case "Replace" -> replace(n, field);
+            case "Strip" -> Normalizer.strip(bool(n, "strip_left", field, true), bool(n, "strip_right", field, true));
+            default -> throw unsupported(field, type,
+                    "BertNormalizer, Sequence, NFD, NFC, NFKD, NFKC, Lowercase, StripAccents, Precompiled, Replace, Strip");
         };
+    }
+
+    /** {@code {"type": "Replace", "pattern": {"String": s} | {"Regex": r}, "content": c}}. */
+    private Normalizer replace(Map<String, Object> n, String field) {
+        Map<String, Object> pattern = object(n.get("pattern"), field + ".pattern");
+        String content = string(n, "content", field);
+        if (pattern.get("String") != null) {
+            return Normalizer.replaceString(string(pattern, "String", field + ".pattern"), content);
+        }
+        String regex = string(pattern, "Regex", field + ".pattern");
+        try {
+            return Normalizer.replaceRegex(java.util.regex.Pattern.compile(regex), content);
+        } catch (java.util.regex.PatternSyntaxException e) {
+            throw new ModelFormatException(source + ": field '" + field + ".pattern.Regex': not a valid regex: "
+                    + e.getDescription(), e);
+        }
     }
 
     // ---- pre_tokenizer
@@ -127,8 +159,45 @@ public final class TokenizerJson {
         String type = string(p, "type", field);
         return switch (type) {
             case "BertPreTokenizer" -> new BertPreTokenizer();
-            default -> throw unsupported(field, type, "BertPreTokenizer");
+            case "WhitespaceSplit" -> PreTokenizer.WHITESPACE_SPLIT;
+            case "Metaspace" -> metaspace(p, field);
+            case "Sequence" -> {
+                List<Object> steps = array(p.get("pretokenizers"), field + ".pretokenizers");
+                List<PreTokenizer> list = new ArrayList<>();
+                for (int i = 0; i < steps.size(); i++) {
+                    list.add(preTokenizer(steps.get(i), field + ".pretokenizers[" + i + "]"));
+                }
+                yield PreTokenizer.sequence(list);
+            }
+            default -> throw unsupported(field, type, "BertPreTokenizer, WhitespaceSplit, Metaspace, Sequence");
         };
+    }
+
+    /**
+     * {@code Metaspace}: {@code replacement}, {@code prepend_scheme} (always/first/never) and {@code split};
+     * files written before tokenizers 0.14 have {@code add_prefix_space} instead of {@code prepend_scheme}.
+     */
+    private PreTokenizer metaspace(Map<String, Object> p, String field) {
+        String replacement = string(p, "replacement", field);
+        if (replacement.length() != 1) {
+            throw new ModelFormatException(source + ": field '" + field + ".replacement': expected one BMP character, found '"
+                    + replacement + "'");
+        }
+        MetaspacePreTokenizer.PrependScheme scheme;
+        if (p.get("prepend_scheme") != null) {
+            String name = string(p, "prepend_scheme", field);
+            scheme = switch (name) {
+                case "always" -> MetaspacePreTokenizer.PrependScheme.ALWAYS;
+                case "first" -> MetaspacePreTokenizer.PrependScheme.FIRST;
+                case "never" -> MetaspacePreTokenizer.PrependScheme.NEVER;
+                default -> throw new ModelFormatException(source + ": field '" + field
+                        + ".prepend_scheme': expected always, first or never, found '" + name + "'");
+            };
+        } else {
+            scheme = bool(p, "add_prefix_space", field, true)
+                    ? MetaspacePreTokenizer.PrependScheme.ALWAYS : MetaspacePreTokenizer.PrependScheme.NEVER;
+        }
+        return new MetaspacePreTokenizer(replacement.charAt(0), scheme, bool(p, "split", field, true));
     }
 
     // ---- model
@@ -136,8 +205,11 @@ public final class TokenizerJson {
     private TokenModel model(Map<String, Object> m) {
         String type = m.get("type") == null && m.containsKey("max_input_chars_per_word")
                 ? "WordPiece" : string(m, "type", "model");
+        if (type.equals("Unigram")) {
+            return unigram(m);
+        }
         if (!type.equals("WordPiece")) {
-            throw unsupported("model", type, "WordPiece");
+            throw unsupported("model", type, "WordPiece, Unigram");
         }
         Map<String, Object> vocabJson = object(m.get("vocab"), "model.vocab");
         Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
@@ -156,6 +228,39 @@ public final class TokenizerJson {
         String prefix = m.get("continuing_subword_prefix") == null ? "##" : string(m, "continuing_subword_prefix", "model");
         int maxChars = m.get("max_input_chars_per_word") == null ? 100 : integer(m, "max_input_chars_per_word", "model");
         return new WordPieceModel(vocab, unkId, prefix, maxChars);
+    }
+
+    /** {@code {"type": "Unigram", "unk_id": 3, "vocab": [["<s>", 0.0], ...], "byte_fallback": false}}. */
+    private TokenModel unigram(Map<String, Object> m) {
+        if (bool(m, "byte_fallback", "model", false)) {
+            throw new ModelFormatException(source + ": field 'model.byte_fallback': true is not supported yet "
+                    + "(XLM-R and bge-reranker files have false)");
+        }
+        List<Object> vocab = array(m.get("vocab"), "model.vocab");
+        if (vocab.isEmpty()) {
+            throw new ModelFormatException(source + ": field 'model.vocab': expected at least one piece, found none");
+        }
+        List<String> pieces = new ArrayList<>(vocab.size());
+        double[] scores = new double[vocab.size()];
+        for (int i = 0; i < vocab.size(); i++) {
+            String f = "model.vocab[" + i + "]";
+            List<Object> entry = array(vocab.get(i), f);
+            if (entry.size() != 2 || !(entry.get(0) instanceof String piece) || !(entry.get(1) instanceof Number score)) {
+                throw new ModelFormatException(source + ": field '" + f + "': expected [piece, score], found " + entry);
+            }
+            pieces.add(piece);
+            scores[i] = score.doubleValue();
+        }
+        if (m.get("unk_id") == null) {
+            throw new ModelFormatException(source + ": field 'model.unk_id': missing (a Unigram model without unk_id "
+                    + "fails on unknown characters in HF; not supported)");
+        }
+        int unkId = integer(m, "unk_id", "model");
+        if (unkId >= pieces.size()) {
+            throw new ModelFormatException(source + ": field 'model.unk_id': " + unkId + " is beyond the "
+                    + pieces.size() + " pieces of model.vocab");
+        }
+        return new UnigramModel(pieces, scores, unkId);
     }
 
     // ---- post_processor

@@ -70,22 +70,29 @@ class TokenizerJsonTest {
     @Test
     void rejectsUnknownNormalizerType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> load(json("{\"type\": \"ByteLevel\"}", PRE, WORDPIECE, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "normalizer.type", "ByteLevel");
+    }
+
+    @Test
+    void rejectsAnEmptyPrecompiledCharsmap() {
+        ModelFormatException e = assertThrows(ModelFormatException.class,
                 () -> load(json("{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"\"}", PRE, WORDPIECE, BERT_PROCESSING, "[]")));
-        assertMentions(e, "test/tokenizer.json", "normalizer.type", "Precompiled");
+        assertMentions(e, "test/tokenizer.json", "normalizer.precompiled_charsmap");
     }
 
     @Test
     void rejectsUnknownPreTokenizerType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> load(json(BERT_NORMALIZER, "{\"type\": \"Metaspace\"}", WORDPIECE, BERT_PROCESSING, "[]")));
-        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "Metaspace");
+                () -> load(json(BERT_NORMALIZER, "{\"type\": \"ByteLevel\"}", WORDPIECE, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "ByteLevel");
     }
 
     @Test
     void rejectsUnknownModelType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> load(json(BERT_NORMALIZER, PRE, "{\"type\": \"Unigram\", \"vocab\": []}", BERT_PROCESSING, "[]")));
-        assertMentions(e, "test/tokenizer.json", "model.type", "Unigram");
+                () -> load(json(BERT_NORMALIZER, PRE, "{\"type\": \"BPE\", \"vocab\": {}}", BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "model.type", "BPE");
     }
 
     @Test

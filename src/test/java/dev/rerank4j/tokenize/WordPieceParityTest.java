@@ -41,9 +41,14 @@ class WordPieceParityTest {
 
     /** Lines of corpus.txt with the file's escapes undone: {@code \\} is a backslash, {@code \\uXXXX} a UTF-16 unit. */
     static List<String> readCorpus() throws IOException {
-        try (InputStream in = WordPieceParityTest.class.getResourceAsStream("/tokenize/corpus.txt")) {
+        return readCorpus("/tokenize/corpus.txt");
+    }
+
+    /** A corpus file in the format of tools/make_corpus.py (one text per line, backslash escapes). */
+    static List<String> readCorpus(String resource) throws IOException {
+        try (InputStream in = WordPieceParityTest.class.getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IllegalStateException("test resource /tokenize/corpus.txt is missing");
+                throw new IllegalStateException("test resource " + resource + " is missing");
             }
             String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             List<String> lines = new ArrayList<>();
@@ -120,7 +125,7 @@ class WordPieceParityTest {
         report(mismatches);
     }
 
-    private static void compare(String what, Encoding ours, ai.djl.huggingface.tokenizers.Encoding theirs,
+    static void compare(String what, Encoding ours, ai.djl.huggingface.tokenizers.Encoding theirs,
                                 List<String> mismatches) {
         long[] ids = theirs.getIds();
         long[] types = theirs.getTypeIds();
@@ -135,7 +140,7 @@ class WordPieceParityTest {
         return Arrays.stream(values).asLongStream().toArray();
     }
 
-    private static void report(List<String> mismatches) {
+    static void report(List<String> mismatches) {
         if (!mismatches.isEmpty()) {
             fail(mismatches.size() + " encodings differ from HF tokenizers; the first ones:\n"
                     + String.join("\n", mismatches.subList(0, Math.min(MISMATCHES_SHOWN, mismatches.size()))));
@@ -144,7 +149,7 @@ class WordPieceParityTest {
     }
 
     /** The text with invisible characters made visible, cut to a readable length. */
-    private static String describe(String text) {
+    static String describe(String text) {
         StringBuilder out = new StringBuilder("\"");
         text.codePoints().limit(120).forEach(cp -> {
             if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp < 0xA0) || Character.getType(cp) == Character.FORMAT
