@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 /** A loaded scoring model; which kind is decided by the files in its directory. */
-public sealed interface Model permits CrossEncoder, SentenceEncoder {
+public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEncoder {
     Encoder encoder();
 
     /**
@@ -23,6 +23,9 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder {
      */
     static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
         Weights all = new Weights(weights, "");
+        if (ColbertEncoder.isColbert(dir, config)) {
+            return ColbertEncoder.load(dir, all, config, backend);
+        }
         if (config.architectures().contains("BertForSequenceClassification")) {
             return CrossEncoder.load(all, config, backend);
         }
