@@ -22,9 +22,13 @@ final class MaxSimKernel {
     static void maxSim(float[] q, int qn, float[] docs, int[] off, int dim, float[] scores, ParallelFor pf) {
         int n = off.length - 1;
         int qp = Math.max(PANEL, (qn + PANEL - 1) / PANEL * PANEL);
-        float[] qt = new float[dim * qp]; // padding columns stay 0; their maxima are never summed
+        // Panel-major: panel p's [dim, PANEL] block starts at p·dim·PANEL, so row d of it sits at a
+        // constant stride (PANEL) and C2 can drop the bounds checks. Padding columns stay 0; their
+        // maxima are never summed.
+        float[] qt = new float[dim * qp];
         for (int i = 0; i < qn; i++) {
-            for (int d = 0; d < dim; d++) qt[d * qp + i] = q[i * dim + d];
+            int base = (i / PANEL) * dim * PANEL + i % PANEL;
+            for (int d = 0; d < dim; d++) qt[base + d * PANEL] = q[i * dim + d];
         }
         int items = (n + DOCS_PER_ITEM - 1) / DOCS_PER_ITEM;
         pf.forEach(items, () -> new float[qp], (best, item) -> {
@@ -40,20 +44,21 @@ final class MaxSimKernel {
         java.util.Arrays.fill(best, Float.NEGATIVE_INFINITY);
         for (int p = 0; p < qp; p += PANEL) {
             int t = t0;
-            for (; t + 4 <= t1; t += 4) rows4(qt, qp, p, docs, t * dim, dim, best);
-            for (; t < t1; t++) row1(qt, qp, p, docs, t * dim, dim, best);
+            for (; t + 4 <= t1; t += 4) rows4(qt, p * dim, p, docs, t * dim, dim, best);
+            for (; t < t1; t++) row1(qt, p * dim, p, docs, t * dim, dim, best);
         }
         double sum = 0;
         for (int i = 0; i < qn; i++) sum += best[i];
         return (float) sum;
     }
 
-    /** best[p, p + 2V) = max(best, q·d) for document rows starting at r0, r0 + dim, r0 + 2·dim, r0 + 3·dim. */
-    private static void rows4(float[] qt, int qp, int p, float[] docs, int r0, int dim, float[] best) {
+    /** best[p, p + 2V) = max(best, q·d) for document rows starting at r0, r0 + dim, r0 + 2·dim, r0 + 3·dim; panel p's block at q0. */
+    private static void rows4(float[] qt, int q0, int p, float[] docs, int r0, int dim, float[] best) {
         FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
         FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
         int r1 = r0 + dim, r2 = r1 + dim, r3 = r2 + dim;
-        for (int d = 0, qi = p; d < dim; d++, qi += qp) {
+        for (int d = 0; d < dim; d++) {
+            int qi = q0 + d * PANEL;
             FloatVector x = FloatVector.fromArray(S, qt, qi);
             FloatVector y = FloatVector.fromArray(S, qt, qi + V);
             FloatVector e0 = FloatVector.broadcast(S, docs[r0 + d]);
@@ -73,9 +78,10 @@ final class MaxSimKernel {
         FloatVector.fromArray(S, best, p + V).max(b0.max(b1).max(b2.max(b3))).intoArray(best, p + V);
     }
 
-    private static void row1(float[] qt, int qp, int p, float[] docs, int r0, int dim, float[] best) {
+    private static void row1(float[] qt, int q0, int p, float[] docs, int r0, int dim, float[] best) {
         FloatVector a = FloatVector.zero(S), b = FloatVector.zero(S);
-        for (int d = 0, qi = p; d < dim; d++, qi += qp) {
+        for (int d = 0; d < dim; d++) {
+            int qi = q0 + d * PANEL;
             FloatVector e = FloatVector.broadcast(S, docs[r0 + d]);
             a = FloatVector.fromArray(S, qt, qi).fma(e, a);
             b = FloatVector.fromArray(S, qt, qi + V).fma(e, b);
