@@ -159,6 +159,7 @@ public final class DocumentEmbeddings {
             if (fingerprint == null || fingerprint.isEmpty()) throw new ModelFormatException(file + ": no __metadata__.fingerprint");
             int dim = metaInt(meta, "dim", file);
             int documents = metaInt(meta, "documents", file);
+            if (dim < 1) throw new ModelFormatException(file + ": __metadata__.dim must be ≥ 1, found " + dim);
             Tensor emb = st.tensor("embeddings");
             if (emb.rank() != 2 || emb.dim(1) != dim) {
                 throw new ModelFormatException(file + ": tensor 'embeddings' has shape " + emb.shapeString() + ", expected [tokens, " + dim + "]");

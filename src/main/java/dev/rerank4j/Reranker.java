@@ -55,7 +55,9 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * Loads the model in {@code dir}: a {@code BertForSequenceClassification} cross-encoder, or a
-     * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity).
+     * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity), or a ColBERT
+     * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
+     * its own files, and {@link Options#maxLength()} does not change them).
      *
      * @throws ModelFormatException if a file is missing, malformed, or disagrees with another
      */

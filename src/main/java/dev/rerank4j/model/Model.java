@@ -19,7 +19,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
     /**
      * Binds the weights of {@code weights} to the model that {@code dir} describes:
      * {@code BertForSequenceClassification} in config.json → {@link CrossEncoder};
-     * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder}.
+     * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder};
+     * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
     static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
         Weights all = new Weights(weights, "");
