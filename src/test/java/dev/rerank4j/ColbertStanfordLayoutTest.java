@@ -92,7 +92,7 @@ class ColbertStanfordLayoutTest {
             assertEquals(e.fingerprint(), stanford.encodeDocuments(docs).fingerprint());
             int[] all = IntStream.range(0, docs.size()).toArray();
             float[] a = pylate.score("berlin", e, all), b = stanford.score("berlin", e, all);
-            for (int k = 0; k < all.length; k++) assertEquals(a[k], b[k], 1e-6f);
+            for (int k = 0; k < all.length; k++) assertEquals(a[k], b[k], 1e-5f); // float noise between calls (RerankerTest.SAME_SCORE)
         }
         Path longer = Files.createDirectory(tmp.resolve("longer"));
         stanfordCopy(longer, "{\"query_maxlen\": 32, \"doc_maxlen\": 100}");
