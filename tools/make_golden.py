@@ -500,11 +500,200 @@ def check_onnx(jar, golden):
     return worst
 
 
+# ---------------------------------------------------------------------------------------------
+# (d) tiny random ColBERT in PyLate's layout
+# ---------------------------------------------------------------------------------------------
+COLBERT_QUERY_LENGTH = 32
+COLBERT_DOC_LENGTH = 60   # not PyLate's 180, so that a Java reader must take it from the files
+COLBERT_DIM = 16
+COLBERT_MAX_POS = 128
+
+COLBERT_QUERIES = [
+    "how many people live in berlin?", "what is sourdough bread", "who wrote the origin of species",
+    "Berlin museums", "quick brown fox", "why is the sky blue?", "river bank erosion",
+    "a", "", "!!!", "what's the capital of france, and why?", "distance from earth to the moon in km",
+    "how do i bake bread without yeast -- quickly", "deep learning (neural networks) for text ranking",
+    "[MASK] token in query", "élève café naïve résumé", "numbers 3.14159 and 2.71828",
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty twenty-one twenty-two twenty-three twenty-four twenty-five",
+    "Is the lazy dog near the river?", "museum island opening hours; tickets & prices",
+    "punctuation: ,.;:!?\"'()[]{}<>",
+]
+
+
+def colbert_documents():
+    docs = list(CORPUS[:30])
+    docs += list(PASSAGES.values())[:8]
+    docs += [
+        "!!! ??? ... ,,, ;;; :::",
+        "Hello, world! (This) is [a] {test}: does it -- work? Yes; it does.",
+        "\"Quoted\" 'text' with `backticks` and ~tildes~ ^carets^ |pipes| \\backslashes\\ /slashes/",
+        "a-b-c_d_e.f.g@h#i$j%k&l*m+n=o",
+        "",
+        ".",
+        "berlin",
+        "Berlin has about 3.7 million inhabitants, making it the most populous city in the EU.",
+        " ".join(CORPUS[:6]),                     # over-long: truncated at the document length
+        " ".join(CORPUS[10:20]),
+        "word " * 200,
+        "!" * 100,
+    ]
+    return docs
+
+
+def colbert_tokenizer_json(path, vocab_size):
+    """The fixture tokenizer with BERT's layout at the front: [PAD] [unused0] [unused1] … and every
+    character of string.punctuation as its own token, so the skiplist has real ids."""
+    import string
+    base = train_tokenizer(vocab_size)
+    vocab = sorted(base.get_vocab().items(), key=lambda kv: kv[1])
+    front = ["[PAD]", "[unused0]", "[unused1]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tokens = front + [c for c in string.punctuation if c not in base.get_vocab()]
+    seen = set(tokens)
+    for t, _ in vocab:
+        if t not in seen and len(tokens) < vocab_size:
+            seen.add(t)
+            tokens.append(t)
+    model = models.WordPiece(vocab={t: i for i, t in enumerate(tokens)}, unk_token="[UNK]",
+                             max_input_chars_per_word=100, continuing_subword_prefix="##")
+    out = Tokenizer(model)
+    out.normalizer = base.normalizer
+    out.pre_tokenizer = base.pre_tokenizer
+    out.decoder = base.decoder
+    out.add_special_tokens(SPECIALS)
+    cls, sep = out.token_to_id("[CLS]"), out.token_to_id("[SEP]")
+    out.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A:0 [SEP]:0 $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    out.save(str(path))
+    return out
+
+
+def import_pylate():
+    """PyLate 1.6.0 installed with --no-deps (see tools/README.md); its training utilities import
+    `datasets`, which inference never touches, so an empty module stands in for it if absent."""
+    import importlib.util
+    import types
+    if importlib.util.find_spec("datasets") is None:
+        import importlib.machinery
+        stub = types.ModuleType("datasets")
+        stub.__spec__ = importlib.machinery.ModuleSpec("datasets", None)
+        sys.modules["datasets"] = stub
+    import pylate
+    from pylate import models as pylate_models
+    from pylate import scores as pylate_scores
+    return pylate, pylate_models, pylate_scores
+
+
+def make_colbert(out_dir, vocab_size):
+    import shutil
+    import string
+    import tempfile
+    from transformers import BertModel
+    pylate, pylate_models, pylate_scores = import_pylate()
+    model_dir = out_dir / "colbert-tiny"
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        base_dir = Path(tmp) / "base"
+        base_dir.mkdir()
+        tok = colbert_tokenizer_json(base_dir / "tokenizer.json", vocab_size)
+        hf_tok = PreTrainedTokenizerFast(
+            tokenizer_file=str(base_dir / "tokenizer.json"), unk_token="[UNK]", sep_token="[SEP]",
+            pad_token="[PAD]", cls_token="[CLS]", mask_token="[MASK]", model_max_length=COLBERT_MAX_POS,
+            padding_side="right", truncation_side="right",
+            model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+        hf_tok.save_pretrained(str(base_dir))
+        config = BertConfig(
+            vocab_size=vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+            intermediate_size=64, hidden_act="gelu", max_position_embeddings=COLBERT_MAX_POS,
+            type_vocab_size=2, initializer_range=0.2, layer_norm_eps=1e-12,
+            pad_token_id=tok.token_to_id("[PAD]"))
+        config.architectures = ["BertModel"]
+        torch.manual_seed(SEED + 3)
+        bert = BertModel(config, add_pooling_layer=False)
+        g = torch.Generator().manual_seed(SEED + 3)
+        with torch.no_grad():
+            for name, p in sorted(bert.named_parameters()):
+                if "LayerNorm.weight" in name:
+                    p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
+                else:
+                    p.copy_(0.2 * torch.randn(p.shape, generator=g))
+        bert.save_pretrained(str(base_dir), safe_serialization=True)
+        colbert = pylate_models.ColBERT(
+            model_name_or_path=str(base_dir), embedding_size=COLBERT_DIM, bias=False, device="cpu",
+            query_prefix="[unused0]", document_prefix="[unused1]",
+            query_length=COLBERT_QUERY_LENGTH, document_length=COLBERT_DOC_LENGTH)
+        with torch.no_grad():
+            dense = colbert[1].linear
+            dense.weight.copy_(0.3 * torch.randn(dense.weight.shape, generator=g))
+        colbert.save(str(model_dir), create_model_card=False, safe_serialization=True)
+    for junk in ("README.md",):
+        (model_dir / junk).unlink(missing_ok=True)
+    for p in model_dir.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    # Reference: the saved directory, loaded back the way a user would.
+    colbert = pylate_models.ColBERT(model_name_or_path=str(model_dir), device="cpu")
+    colbert.eval()
+    assert colbert.query_length == COLBERT_QUERY_LENGTH and colbert.document_length == COLBERT_DOC_LENGTH
+    queries, docs = COLBERT_QUERIES, colbert_documents()
+    q_emb = colbert.encode(queries, is_query=True, batch_size=8, convert_to_numpy=False)
+    d_emb = colbert.encode(docs, is_query=False, batch_size=8, convert_to_numpy=False)
+    q_feat = colbert.tokenize(queries, is_query=True)
+    skip = set(colbert.skiplist)
+    doc_rows = []
+    for i, d in enumerate(docs):
+        f = colbert.tokenize([d], is_query=False)
+        ids = f["input_ids"][0].tolist()
+        kept = [t for t, x in enumerate(ids) if x not in skip]
+        e = d_emb[i]
+        assert e.shape[0] == len(kept), (i, e.shape, len(kept))
+        doc_rows.append({"text": d, "input_ids": ids, "kept": kept,
+                         "embeddings": [[float(v) for v in row] for row in e.tolist()]})
+    # One call per document: colbert_scores stacks its documents, so they must be of one length.
+    q_all = torch.stack(list(q_emb))
+    scores = torch.cat([pylate_scores.colbert_scores(q_all, d.unsqueeze(0), backend="torch") for d in d_emb], dim=1)
+    # Cross-check PyLate's MaxSim with the definition, Σ_i max_j q_i·d_j.
+    worst = 0.0
+    for a, q in enumerate(q_emb):
+        for b, d in enumerate(d_emb):
+            s = (q @ d.T).max(dim=1).values.sum().item() if d.shape[0] else 0.0
+            worst = max(worst, abs(s - scores[a][b].item()))
+    assert worst < 1e-4, worst
+    cfg = json.loads((model_dir / "config_sentence_transformers.json").read_text())
+    colbert_command = ("PYTHONPATH=/tmp/pyl_deps:/tmp/pylate_pkg HF_HUB_OFFLINE=1 "
+                       "tools/.venv/bin/python tools/make_golden.py --colbert-only")
+    golden = {
+        "header": header("tiny random ColBERT (BertModel + Linear(32, 16, bias=False)) saved by PyLate; "
+                         "queries and documents encoded by PyLate ColBERT.encode, scores by "
+                         "pylate.scores.colbert_scores",
+                         {"pylate": pylate.__version__,
+                          "sentence_transformers": __import__("sentence_transformers").__version__}),
+        "model": {"dir": "colbert-tiny", "query_length": cfg["query_length"],
+                  "document_length": cfg["document_length"], "query_prefix": cfg["query_prefix"],
+                  "document_prefix": cfg["document_prefix"], "dim": COLBERT_DIM,
+                  "attend_to_expansion_tokens": cfg["attend_to_expansion_tokens"],
+                  "skiplist_ids": sorted(skip), "mask_id": tok.token_to_id("[MASK]")},
+        "queries": [{"text": q, "input_ids": q_feat["input_ids"][i].tolist(),
+                     "attention_mask": q_feat["attention_mask"][i].tolist(),
+                     "embeddings": [[float(v) for v in row] for row in q_emb[i].tolist()]}
+                    for i, q in enumerate(queries)],
+        "documents": doc_rows,
+        "scores": [[float(v) for v in row] for row in scores.tolist()],
+        "stats": {"maxsim_vs_definition_max_abs_diff": worst},
+    }
+    golden["header"]["command"] = colbert_command
+    write_json(out_dir / "colbert-tiny.json", golden)
+    return golden
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(OUT))
     ap.add_argument("--vocab-size", type=int, default=1200)
     ap.add_argument("--skip-minilm", action="store_true")
+    ap.add_argument("--colbert-only", action="store_true",
+                    help="write only golden/colbert-tiny{,.json} (needs PyLate, see tools/README.md)")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -516,6 +705,10 @@ def main():
     torch.use_deterministic_algorithms(True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.colbert_only:
+        d = make_colbert(out, args.vocab_size)
+        print("colbert:", d["stats"], len(d["queries"]), "queries", len(d["documents"]), "documents")
+        return
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:

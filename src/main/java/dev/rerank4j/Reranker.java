@@ -5,6 +5,7 @@ import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.Model;
 import dev.rerank4j.model.SentenceEncoder;
@@ -55,7 +56,9 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * Loads the model in {@code dir}: a {@code BertForSequenceClassification} cross-encoder, or a
-     * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity).
+     * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity), or a ColBERT
+     * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
+     * its own files, and {@link Options#maxLength()} does not change them).
      *
      * @throws ModelFormatException if a file is missing, malformed, or disagrees with another
      */
@@ -84,13 +87,14 @@ public final class Reranker implements AutoCloseable {
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, options.batchSize(), sigmoid(options, config));
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
+                case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
             Reranker reranker = new Reranker(dir, weights, backend, scorer);
             String backendName = backend.name();
             LOG.log(System.Logger.Level.INFO, () -> String.format(
                     "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %d threads, %.0f ms",
                     model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
-                    mostCommonDType(weights), maxLength, backendName, options.threads(),
+                    mostCommonDType(weights), scorer.maxLength(), backendName, options.threads(),
                     (System.nanoTime() - started) / 1e6));
             return reranker;
         } catch (RuntimeException e) {
@@ -144,6 +148,20 @@ public final class Reranker implements AutoCloseable {
             return (int) Math.min(fromTokenizerConfig, positions); // HF writes 1e30 for "no limit"
         }
         return positions;
+    }
+
+    /** tokenizer_config.json's mask_token (a string or an AddedToken object), else "[MASK]". */
+    private static String maskToken(Path dir) {
+        Path file = dir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(file)) return "[MASK]";
+        try {
+            Object v = Json.parseObject(Files.readString(file)).get("mask_token");
+            if (v instanceof String s) return s;
+            if (v instanceof Map<?, ?> m && m.get("content") instanceof String s) return s;
+            return "[MASK]";
+        } catch (IOException | Json.JsonException e) {
+            throw new ModelFormatException(file + ": cannot read 'mask_token': " + e.getMessage(), e);
+        }
     }
 
     private static Long longField(Path file, String field) {
@@ -206,6 +224,57 @@ public final class Reranker implements AutoCloseable {
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /**
+     * ColBERT only: the token vectors of {@code docs}, to keep and score later with
+     * {@link #score(String, DocumentEmbeddings, int[])}. Costs one encoder pass per document and
+     * {@code 4 · dim} bytes per kept token.
+     *
+     * @throws UnsupportedOperationException if this is not a ColBERT model
+     */
+    public DocumentEmbeddings encodeDocuments(List<String> docs) {
+        if (docs == null) throw new IllegalArgumentException("docs is null");
+        List<String> snapshot = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            if (docs.get(i) == null) throw new IllegalArgumentException("docs[" + i + "] is null");
+            snapshot.add(docs.get(i));
+        }
+        return colbert(c -> c.encodeDocuments(snapshot, null));
+    }
+
+    /**
+     * ColBERT only: MaxSim scores of {@code query} against documents {@code candidateIds} of {@code docs}
+     * (indexes into {@code docs}, in the order given; repeats allowed). Runs the encoder on the query only.
+     *
+     * @throws IllegalArgumentException      if {@code docs} was made by another model (its fingerprint differs)
+     *                                       or a candidate id is out of range
+     * @throws UnsupportedOperationException if this is not a ColBERT model
+     */
+    public float[] score(String query, DocumentEmbeddings docs, int[] candidateIds) {
+        if (query == null) throw new IllegalArgumentException("query is null");
+        if (docs == null) throw new IllegalArgumentException("docs is null");
+        if (candidateIds == null) throw new IllegalArgumentException("candidateIds is null");
+        int[] ids = candidateIds.clone();
+        return colbert(c -> c.score(query, docs, ids));
+    }
+
+    private <T> T colbert(java.util.function.Function<Scorer.Colbert, T> body) {
+        lifecycle.readLock().lock();
+        try {
+            if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
+            if (!(scorer instanceof Scorer.Colbert c)) {
+                throw new UnsupportedOperationException("document embeddings need a ColBERT model; " + dir + " is not one");
+            }
+            return body.apply(c);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** For tests in this package. */
+    Scorer scorer() {
+        return scorer;
     }
 
     /** Tokens per input after which text is truncated. */

@@ -1,5 +1,6 @@
 package dev.rerank4j;
 
+import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.SentenceEncoder;
 import dev.rerank4j.tokenize.Encoding;
@@ -65,6 +66,179 @@ sealed interface Scorer {
                 scores[i] = dot;
             }
             return new Scores(scores, truncated);
+        }
+    }
+
+    /**
+     * ColBERT late interaction, as PyLate encodes: query {@code [CLS] prefix q… [SEP]} padded with [MASK]
+     * to query_length (the padding attended to only with attend_to_expansion_tokens, its vectors always
+     * kept); document {@code [CLS] prefix d… [SEP]} cut at document_length, skiplist tokens' vectors
+     * dropped; score Σᵢ maxⱼ qᵢ·dⱼ.
+     *
+     * @param queryPrefixId    id of the query prefix token, -1 for none
+     * @param documentPrefixId id of the document prefix token, -1 for none
+     * @param skip             skip[id]: the document vector of token id is dropped
+     */
+    record Colbert(Tokenizer tokenizer, ColbertEncoder model, int batchSize, int queryPrefixId, int documentPrefixId,
+                   int maskId, boolean[] skip) implements Scorer {
+
+        /** Resolves the model's prefixes, [MASK] and skiplist words to ids of {@code tokenizer}. */
+        static Colbert of(Tokenizer tokenizer, ColbertEncoder model, int batchSize, String maskToken) {
+            ColbertEncoder.Settings s = model.settings();
+            int mask = tokenizer.tokenId(maskToken);
+            if (s.queryExpansion() && mask < 0) {
+                throw new ModelFormatException("the tokenizer has no mask token '" + maskToken + "' to pad ColBERT queries with");
+            }
+            boolean[] skip = new boolean[tokenizer.vocabSize()];
+            for (String word : s.skiplistWords()) {
+                int id = skiplistId(tokenizer, word);
+                if (id >= 0 && id < skip.length) skip[id] = true;
+            }
+            return new Colbert(tokenizer, model, batchSize, prefixId(tokenizer, s.queryPrefix(), "query"),
+                    prefixId(tokenizer, s.documentPrefix(), "document"), mask, skip);
+        }
+
+        private static int prefixId(Tokenizer tokenizer, String prefix, String what) {
+            if (prefix.isEmpty()) return -1;
+            int id = tokenizer.tokenId(prefix);
+            if (id < 0) {
+                throw new ModelFormatException("the ColBERT " + what + " prefix '" + prefix + "' is not a token of the tokenizer "
+                        + "(PyLate would add it and resize the embeddings; this model directory does not have it)");
+            }
+            return id;
+        }
+
+        /**
+         * PyLate's convert_tokens_to_ids(word): the word's own id, else the unknown token's, which is what
+         * encoding the lone word gives (Stanford ColBERT's encode(symbol)[0]).
+         */
+        private static int skiplistId(Tokenizer tokenizer, String word) {
+            int id = tokenizer.tokenId(word);
+            if (id >= 0) return id;
+            Encoding e = tokenizer.encode(word, 16);
+            return e.length() == 3 ? e.ids()[1] : -1;
+        }
+
+        @Override
+        public int maxLength() {
+            return model.settings().documentLength();
+        }
+
+        private static Encoding withPrefix(Encoding e, int prefixId, int padId, int length) {
+            int n = e.length() + (prefixId >= 0 ? 1 : 0);
+            int[] ids = new int[Math.max(n, padId >= 0 ? length : 0)];
+            int w = 0;
+            for (int i = 0; i < e.length(); i++) {
+                ids[w++] = e.ids()[i];
+                if (i == 0 && prefixId >= 0) ids[w++] = prefixId;
+            }
+            while (w < ids.length) ids[w++] = padId;
+            return new Encoding(ids, new int[ids.length], e.truncated());
+        }
+
+        /** The query's vectors, {@code queryTokens × dim}. */
+        float[] encodeQuery(String query) {
+            ColbertEncoder.Settings s = model.settings();
+            int length = s.queryLength();
+            Encoding raw = tokenizer.encode(query, queryPrefixId >= 0 ? length - 1 : length);
+            Encoding q = withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length);
+            int attended = s.attendToExpansion() ? q.length() : raw.length() + (queryPrefixId >= 0 ? 1 : 0);
+            return model.embed(List.of(q), new int[] {attended}, batchSize)[0];
+        }
+
+        /** Query token ids as the model sees them (for tests). */
+        int[] queryIds(String query) {
+            ColbertEncoder.Settings s = model.settings();
+            int length = s.queryLength();
+            Encoding raw = tokenizer.encode(query, queryPrefixId >= 0 ? length - 1 : length);
+            return withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length).ids();
+        }
+
+        /** Document token ids as the model sees them, before the skiplist (for tests). */
+        int[] documentIds(String doc) {
+            return documentEncoding(doc).ids();
+        }
+
+        private Encoding documentEncoding(String doc) {
+            int length = model.settings().documentLength();
+            return withPrefix(tokenizer.encode(doc, documentPrefixId >= 0 ? length - 1 : length), documentPrefixId, -1, length);
+        }
+
+        DocumentEmbeddings encodeDocuments(List<String> docs, boolean[] truncated) {
+            List<Encoding> encodings = new ArrayList<>(docs.size());
+            for (int i = 0; i < docs.size(); i++) {
+                Encoding e = documentEncoding(docs.get(i));
+                if (truncated != null) truncated[i] = e.truncated();
+                encodings.add(e);
+            }
+            float[][] all = model.embed(encodings, null, batchSize);
+            int dim = model.dimension();
+            int[] offsets = new int[docs.size() + 1];
+            for (int k = 0; k < docs.size(); k++) {
+                int kept = 0;
+                for (int id : encodings.get(k).ids()) if (!skip[id]) kept++;
+                offsets[k + 1] = Math.addExact(offsets[k], kept);
+            }
+            float[] vectors = new float[Math.multiplyExact(offsets[docs.size()], dim)];
+            for (int k = 0; k < docs.size(); k++) {
+                int[] ids = encodings.get(k).ids();
+                int row = offsets[k];
+                for (int t = 0; t < ids.length; t++) {
+                    if (!skip[ids[t]]) System.arraycopy(all[k], t * dim, vectors, row++ * dim, dim);
+                }
+                all[k] = null;
+            }
+            return new DocumentEmbeddings(vectors, offsets, dim, model.fingerprint());
+        }
+
+        @Override
+        public Scores score(String query, List<String> docs) {
+            boolean[] truncated = new boolean[docs.size()];
+            DocumentEmbeddings d = encodeDocuments(docs, truncated);
+            float[] scores = new float[docs.size()];
+            float[] q = encodeQuery(query);
+            model.maxSim(q, q.length / model.dimension(), d.rawVectors(), d.rawOffsets(), scores);
+            return new Scores(scores, truncated);
+        }
+
+        /** MaxSim of {@code query} against the documents {@code candidates} of {@code d}, in that order. */
+        float[] score(String query, DocumentEmbeddings d, int[] candidates) {
+            if (!d.fingerprint().equals(model.fingerprint())) {
+                throw new IllegalArgumentException("these document embeddings were made by another model: their fingerprint is "
+                        + d.fingerprint() + " (dim " + d.dim() + "), this model's is " + model.fingerprint() + " (dim " + model.dimension() + ")");
+            }
+            int[] all = d.rawOffsets();
+            float[] src = d.rawVectors();
+            int dim = d.dim();
+            int total = 0;
+            for (int c : candidates) {
+                if (c < 0 || c >= d.size()) throw new IllegalArgumentException("candidate " + c + " is outside the " + d.size() + " documents");
+                total = Math.addExact(total, all[c + 1] - all[c]);
+            }
+            float[] docs;
+            int[] offsets;
+            if (candidates.length == d.size() && isIdentity(candidates)) {
+                docs = src;
+                offsets = all;
+            } else {
+                docs = new float[Math.multiplyExact(total, dim)];
+                offsets = new int[candidates.length + 1];
+                for (int i = 0; i < candidates.length; i++) {
+                    int c = candidates[i];
+                    int n = all[c + 1] - all[c];
+                    System.arraycopy(src, all[c] * dim, docs, offsets[i] * dim, n * dim);
+                    offsets[i + 1] = offsets[i] + n;
+                }
+            }
+            float[] q = encodeQuery(query);
+            float[] scores = new float[candidates.length];
+            model.maxSim(q, q.length / dim, docs, offsets, scores);
+            return scores;
+        }
+
+        private static boolean isIdentity(int[] ids) {
+            for (int i = 0; i < ids.length; i++) if (ids[i] != i) return false;
+            return true;
         }
     }
 }

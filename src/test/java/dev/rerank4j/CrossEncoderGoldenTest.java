@@ -17,6 +17,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class CrossEncoderGoldenTest {
     /** The parity bar for fp32; observed differences are ~1e-6 (float accumulation order). */
     private static final double LOGIT_TOLERANCE = 1e-4;
+    /**
+     * As RerankerTest.SAME_SCORE: interpreted and C2-compiled Vector API code round exp differently, so
+     * a later call (rank after score) may differ from an earlier one in the last bits.
+     */
+    private static final float SAME_SCORE = 1e-5f;
 
     private static final Map<String, Object> GOLDEN = Golden.json("bert-tiny-ce.json");
 
@@ -73,7 +78,7 @@ class CrossEncoderGoldenTest {
                 assertTrue(ranked.get(i - 1).score() >= ranked.get(i).score(), "sorted best first");
             }
             for (Ranked r : ranked) {
-                assertEquals(scores[r.index()], r.score());
+                assertEquals(scores[r.index()], r.score(), SAME_SCORE);
                 assertEquals(docs.get(r.index()), r.text());
             }
         }

@@ -34,6 +34,42 @@ public interface Backend extends AutoCloseable {
      */
     void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out);
 
+    /**
+     * As {@link #attention(float[], int[], int, int, float[])}, but every token of sequence {@code b}
+     * attends only to the sequence's first {@code keyLengths[b]} tokens (1 ≤ keyLengths[b] ≤ its length;
+     * null: all). This is an attention mask whose zeros are all at the end, as ColBERT's [MASK] query
+     * padding is: the masked tokens still get outputs, they are just never looked at.
+     */
+    default void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
+        if (keyLengths != null) {
+            throw new UnsupportedOperationException(name() + " backend has no key-length attention");
+        }
+        attention(qkv, seqStarts, heads, headDim, out);
+    }
+
+    /**
+     * ColBERT late interaction: {@code scores[k] = Σ_i max_j q_i · d_j} over the {@code queryTokens} rows
+     * of {@code query} and document k's rows {@code docOffsets[k]} (inclusive) to {@code docOffsets[k+1]}
+     * of {@code docs}; all rows hold {@code dim} floats. A document without rows scores 0.
+     */
+    default void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+        for (int k = 0; k + 1 < docOffsets.length; k++) {
+            double total = 0;
+            if (docOffsets[k + 1] > docOffsets[k]) {
+                for (int i = 0; i < queryTokens; i++) {
+                    float best = Float.NEGATIVE_INFINITY;
+                    for (int t = docOffsets[k]; t < docOffsets[k + 1]; t++) {
+                        float dot = 0;
+                        for (int d = 0; d < dim; d++) dot += query[i * dim + d] * docs[t * dim + d];
+                        best = Math.max(best, dot);
+                    }
+                    total += best;
+                }
+            }
+            scores[k] = (float) total;
+        }
+    }
+
     @Override
     void close();
 }

@@ -225,6 +225,18 @@ public final class SafeTensors implements AutoCloseable {
         return Optional.of(new Tensor(name, dtype, e.shape, data.asSlice(e.begin, e.end - e.begin)));
     }
 
+    /**
+     * The stored bytes of tensor {@code name} whatever its dtype (e.g. an I64 index tensor), with its
+     * header dtype and shape; empty if absent. Valid until {@link #close()}.
+     */
+    public Optional<Raw> raw(String name) {
+        Entry e = entries.get(name);
+        return e == null ? Optional.empty() : Optional.of(new Raw(e.dtype, e.shape.clone(), data.asSlice(e.begin, e.end - e.begin)));
+    }
+
+    /** A tensor as stored: header dtype name, shape, little-endian bytes. */
+    public record Raw(String dtype, long[] shape, MemorySegment bytes) {}
+
     public boolean contains(String name) {
         return entries.containsKey(name);
     }

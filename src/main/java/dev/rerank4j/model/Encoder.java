@@ -103,6 +103,15 @@ public final class Encoder {
      * The array is {@code scratch}'s and is overwritten by the next call with the same scratch.
      */
     public float[] forward(RaggedBatch batch, Scratch scratch) {
+        return forward(batch, null, scratch);
+    }
+
+    /**
+     * As {@link #forward(RaggedBatch, Scratch)}, but sequence b's tokens attend only to its first
+     * {@code keyLengths[b]} tokens (null: all): an attention mask whose zeros trail, as ColBERT's query
+     * [MASK] padding has it.
+     */
+    public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
         int tokens = batch.tokens();
         if (tokens > scratch.capacity) {
             throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity);
@@ -114,7 +123,11 @@ public final class Encoder {
         backend.addLayerNorm(x, null, tokens, h, embeddings.normGamma, embeddings.normBeta, eps);
         for (Layer layer : layers) {
             backend.linear(x, tokens, layer.qkv, scratch.qkv, Activation.NONE);                            // [T, 3H]
-            backend.attention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [T, H]
+            if (keyLengths == null) {
+                backend.attention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [T, H]
+            } else {
+                backend.attention(scratch.qkv, batch.seqStarts(), keyLengths, config.numHeads(), config.headDim(), scratch.context);
+            }
             backend.linear(scratch.context, tokens, layer.attentionOut, scratch.attended, Activation.NONE); // [T, H]
             backend.addLayerNorm(scratch.attended, x, tokens, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
             backend.linear(scratch.attended, tokens, layer.ffnIn, scratch.ffn, Activation.GELU);            // [T, I]

@@ -13,16 +13,20 @@ import java.util.List;
 import java.util.Map;
 
 /** A loaded scoring model; which kind is decided by the files in its directory. */
-public sealed interface Model permits CrossEncoder, SentenceEncoder {
+public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEncoder {
     Encoder encoder();
 
     /**
      * Binds the weights of {@code weights} to the model that {@code dir} describes:
      * {@code BertForSequenceClassification} in config.json → {@link CrossEncoder};
-     * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder}.
+     * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder};
+     * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
     static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
         Weights all = new Weights(weights, "");
+        if (ColbertEncoder.isColbert(dir, config)) {
+            return ColbertEncoder.load(dir, all, config, backend);
+        }
         if (config.architectures().contains("BertForSequenceClassification")) {
             return CrossEncoder.load(all, config, backend);
         }

@@ -39,12 +39,24 @@ final class Weights {
 
     /** The tensor {@code prefix + name}, which must have exactly {@code expected} as its shape. */
     Tensor get(String name, long... expected) {
-        Tensor t = file.tensor(prefix + name);
+        Tensor t = file.tensor(prefix + legacyName(name));
         if (!Arrays.equals(t.shape(), expected)) {
             throw new ModelFormatException(file.file() + ": tensor '" + t.name() + "' has shape " + t.shapeString()
                     + " but config.json implies " + Arrays.toString(expected));
         }
         return t;
+    }
+
+    /**
+     * {@code name}, or its old TensorFlow-era spelling when only that is stored: LayerNorm {@code gamma}
+     * and {@code beta} for {@code weight} and {@code bias}, which transformers renames on load (and
+     * transformers 5.3 writes).
+     */
+    private String legacyName(String name) {
+        if (!name.contains("LayerNorm.") || file.contains(prefix + name)) return name;
+        String legacy = name.endsWith(".weight") ? name.substring(0, name.length() - 6) + "gamma"
+                : name.endsWith(".bias") ? name.substring(0, name.length() - 4) + "beta" : name;
+        return file.contains(prefix + legacy) ? legacy : name;
     }
 
     /** A small tensor (norm, bias) as a heap array. */

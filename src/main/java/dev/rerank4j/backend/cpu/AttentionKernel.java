@@ -25,6 +25,11 @@ final class AttentionKernel {
     private AttentionKernel() {}
 
     static void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out, ParallelFor pf) {
+        attention(qkv, seqStarts, null, heads, headDim, out, pf);
+    }
+
+    /** As above; sequence b's queries attend to its first {@code keyLengths[b]} tokens only (all when null). */
+    static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf) {
         int seqs = seqStarts.length - 1;
         // Longest sequences first, so the last items handed out are the short ones.
         Integer[] order = new Integer[seqs];
@@ -32,25 +37,31 @@ final class AttentionKernel {
         java.util.Arrays.sort(order, (a, b) -> Integer.compare(seqStarts[b + 1] - seqStarts[b], seqStarts[a + 1] - seqStarts[a]));
         pf.forEach(seqs * heads, Scratch::new, (s, item) -> {
             int b = order[item / heads];
-            head(qkv, seqStarts[b], seqStarts[b + 1], item % heads, heads, headDim, out, s);
+            int keys = keyLengths == null ? seqStarts[b + 1] - seqStarts[b] : keyLengths[b];
+            head(qkv, seqStarts[b], seqStarts[b + 1], keys, item % heads, heads, headDim, out, s);
         });
     }
 
     static void head(float[] qkv, int t0, int t1, int h, int heads, int hd, float[] out, Scratch s) {
+        head(qkv, t0, t1, t1 - t0, h, heads, hd, out, s);
+    }
+
+    /** Queries are tokens [t0, t1); keys and values only the first {@code keys} of them. */
+    static void head(float[] qkv, int t0, int t1, int keys, int h, int heads, int hd, float[] out, Scratch s) {
         int len = t1 - t0;
         if (len == 0) return;
-        int lp = (len + V - 1) / V * V;
+        int lp = (keys + V - 1) / V * V;
         int stride = 3 * heads * hd, outStride = heads * hd;
         if (s.kt.length < hd * lp) s.kt = new float[hd * lp];
         if (s.scores.length < QR * lp) s.scores = new float[QR * lp];
         float[] kt = s.kt, sc = s.scores;
         float scale = (float) (1.0 / Math.sqrt(hd));
         int kOff = heads * hd + h * hd, vOff = 2 * heads * hd + h * hd, qOff = h * hd;
-        for (int j = 0; j < len; j++) {
+        for (int j = 0; j < keys; j++) {
             int src = (t0 + j) * stride + kOff;
             for (int d = 0; d < hd; d++) kt[d * lp + j] = qkv[src + d] * scale;
         }
-        for (int d = 0; d < hd; d++) java.util.Arrays.fill(kt, d * lp + len, d * lp + lp, 0f);
+        for (int d = 0; d < hd; d++) java.util.Arrays.fill(kt, d * lp + keys, d * lp + lp, 0f);
 
         for (int i = 0; i < len; i += QR) {
             // Rows past the end repeat the last query; their results are dropped.
@@ -60,9 +71,9 @@ final class AttentionKernel {
             int q3 = (t0 + Math.min(i + 3, len - 1)) * stride + qOff;
             scores(qkv, q0, q1, q2, q3, kt, lp, hd, sc);
             float[] inv = new float[QR];
-            for (int r = 0; r < QR; r++) inv[r] = softmaxUnnormalised(sc, r * lp, len);
+            for (int r = 0; r < QR; r++) inv[r] = softmaxUnnormalised(sc, r * lp, keys);
             int rows = Math.min(QR, len - i);
-            weightedValues(qkv, t0, len, stride, vOff, hd, sc, lp, inv, rows, out, (t0 + i) * outStride + qOff, outStride);
+            weightedValues(qkv, t0, keys, stride, vOff, hd, sc, lp, inv, rows, out, (t0 + i) * outStride + qOff, outStride);
         }
     }
 

@@ -65,6 +65,11 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+        attention(qkv, seqStarts, null, heads, headDim, out);
+    }
+
+    @Override
+    public void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
         checkOpen();
         if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
         if (seqStarts == null || seqStarts.length < 1 || seqStarts[0] < 0) {
@@ -79,7 +84,37 @@ public final class CpuBackend implements Backend {
         long tokens = seqStarts[seqStarts.length - 1];
         requireLength("qkv", qkv, tokens * 3 * heads * headDim);
         requireLength("out", out, tokens * heads * headDim);
-        AttentionKernel.attention(qkv, seqStarts, heads, headDim, out, pf);
+        if (keyLengths != null) {
+            if (keyLengths.length != seqStarts.length - 1) {
+                throw new IllegalArgumentException("keyLengths has " + keyLengths.length + " entries for "
+                        + (seqStarts.length - 1) + " sequences");
+            }
+            for (int b = 0; b < keyLengths.length; b++) {
+                int len = seqStarts[b + 1] - seqStarts[b];
+                if (len > 0 && (keyLengths[b] < 1 || keyLengths[b] > len)) {
+                    throw new IllegalArgumentException("keyLengths[" + b + "] = " + keyLengths[b] + " outside [1, " + len + "]");
+                }
+            }
+        }
+        AttentionKernel.attention(qkv, seqStarts, keyLengths, heads, headDim, out, pf);
+    }
+
+    @Override
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+        checkOpen();
+        if (queryTokens < 0 || dim < 1) throw new IllegalArgumentException("bad queryTokens/dim: " + queryTokens + "/" + dim);
+        if (docOffsets == null || docOffsets.length < 1 || docOffsets[0] < 0) {
+            throw new IllegalArgumentException("docOffsets must be non-empty and start at ≥ 0");
+        }
+        for (int k = 0; k + 1 < docOffsets.length; k++) {
+            if (docOffsets[k + 1] < docOffsets[k]) {
+                throw new IllegalArgumentException("docOffsets must not decrease at " + (k + 1));
+            }
+        }
+        requireLength("query", query, (long) queryTokens * dim);
+        requireLength("docs", docs, (long) docOffsets[docOffsets.length - 1] * dim);
+        requireLength("scores", scores, docOffsets.length - 1);
+        MaxSimKernel.maxSim(query, queryTokens, docs, docOffsets, dim, scores, pf);
     }
 
     @Override

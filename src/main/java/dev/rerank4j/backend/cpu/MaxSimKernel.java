@@ -1,0 +1,92 @@
+package dev.rerank4j.backend.cpu;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * ColBERT MaxSim, Σ_i max_j q_i·d_j, for one query against many documents. The query is small (32 × 128
+ * floats for ColBERT v2), so it is transposed once to [dim, queries] and stays in L1; each document row
+ * d_j is read once per panel of {@code 2·V} queries, its elements broadcast against the query columns.
+ * Four document rows go together so every query vector loaded feeds four FMAs: 8 accumulators, no
+ * horizontal sums, and the running maxima are plain lane-wise max. Documents are split across workers
+ * in groups of {@link #DOCS_PER_ITEM}.
+ */
+final class MaxSimKernel {
+    private static final VectorSpecies<Float> S = VectorMath.S;
+    private static final int V = S.length();
+    private static final int PANEL = 2 * V;
+    static final int DOCS_PER_ITEM = 16;
+
+    private MaxSimKernel() {}
+
+    static void maxSim(float[] q, int qn, float[] docs, int[] off, int dim, float[] scores, ParallelFor pf) {
+        int n = off.length - 1;
+        int qp = Math.max(PANEL, (qn + PANEL - 1) / PANEL * PANEL);
+        // Panel-major: panel p's [dim, PANEL] block starts at p·dim·PANEL, so row d of it sits at a
+        // constant stride (PANEL) and C2 can drop the bounds checks. Padding columns stay 0; their
+        // maxima are never summed.
+        float[] qt = new float[dim * qp];
+        for (int i = 0; i < qn; i++) {
+            int base = (i / PANEL) * dim * PANEL + i % PANEL;
+            for (int d = 0; d < dim; d++) qt[base + d * PANEL] = q[i * dim + d];
+        }
+        int items = (n + DOCS_PER_ITEM - 1) / DOCS_PER_ITEM;
+        pf.forEach(items, () -> new float[qp], (best, item) -> {
+            int end = Math.min(n, (item + 1) * DOCS_PER_ITEM);
+            for (int k = item * DOCS_PER_ITEM; k < end; k++) {
+                scores[k] = document(qt, qp, qn, docs, off[k], off[k + 1], dim, best);
+            }
+        });
+    }
+
+    private static float document(float[] qt, int qp, int qn, float[] docs, int t0, int t1, int dim, float[] best) {
+        if (t1 == t0) return 0f;
+        java.util.Arrays.fill(best, Float.NEGATIVE_INFINITY);
+        for (int p = 0; p < qp; p += PANEL) {
+            int t = t0;
+            for (; t + 4 <= t1; t += 4) rows4(qt, p * dim, p, docs, t * dim, dim, best);
+            for (; t < t1; t++) row1(qt, p * dim, p, docs, t * dim, dim, best);
+        }
+        double sum = 0;
+        for (int i = 0; i < qn; i++) sum += best[i];
+        return (float) sum;
+    }
+
+    /** best[p, p + 2V) = max(best, q·d) for document rows starting at r0, r0 + dim, r0 + 2·dim, r0 + 3·dim; panel p's block at q0. */
+    private static void rows4(float[] qt, int q0, int p, float[] docs, int r0, int dim, float[] best) {
+        FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        int r1 = r0 + dim, r2 = r1 + dim, r3 = r2 + dim;
+        for (int d = 0; d < dim; d++) {
+            int qi = q0 + d * PANEL;
+            FloatVector x = FloatVector.fromArray(S, qt, qi);
+            FloatVector y = FloatVector.fromArray(S, qt, qi + V);
+            FloatVector e0 = FloatVector.broadcast(S, docs[r0 + d]);
+            FloatVector e1 = FloatVector.broadcast(S, docs[r1 + d]);
+            FloatVector e2 = FloatVector.broadcast(S, docs[r2 + d]);
+            FloatVector e3 = FloatVector.broadcast(S, docs[r3 + d]);
+            a0 = x.fma(e0, a0);
+            b0 = y.fma(e0, b0);
+            a1 = x.fma(e1, a1);
+            b1 = y.fma(e1, b1);
+            a2 = x.fma(e2, a2);
+            b2 = y.fma(e2, b2);
+            a3 = x.fma(e3, a3);
+            b3 = y.fma(e3, b3);
+        }
+        FloatVector.fromArray(S, best, p).max(a0.max(a1).max(a2.max(a3))).intoArray(best, p);
+        FloatVector.fromArray(S, best, p + V).max(b0.max(b1).max(b2.max(b3))).intoArray(best, p + V);
+    }
+
+    private static void row1(float[] qt, int q0, int p, float[] docs, int r0, int dim, float[] best) {
+        FloatVector a = FloatVector.zero(S), b = FloatVector.zero(S);
+        for (int d = 0; d < dim; d++) {
+            int qi = q0 + d * PANEL;
+            FloatVector e = FloatVector.broadcast(S, docs[r0 + d]);
+            a = FloatVector.fromArray(S, qt, qi).fma(e, a);
+            b = FloatVector.fromArray(S, qt, qi + V).fma(e, b);
+        }
+        FloatVector.fromArray(S, best, p).max(a).intoArray(best, p);
+        FloatVector.fromArray(S, best, p + V).max(b).intoArray(best, p + V);
+    }
+}

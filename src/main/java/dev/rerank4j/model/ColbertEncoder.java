@@ -1,0 +1,297 @@
+package dev.rerank4j.model;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.Json;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.io.Tensor;
+import dev.rerank4j.tokenize.Encoding;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A ColBERT late-interaction model: the BERT encoder, {@code Linear(hidden, dim)} on every token, L2
+ * normalisation of every token vector. Two layouts are read:
+ * <ul>
+ *   <li>PyLate / sentence-transformers: {@code modules.json} with a Dense module (its {@code config.json}
+ *       and {@code model.safetensors} holding {@code linear.weight}), and {@code config_sentence_transformers.json}
+ *       with {@code query_prefix}, {@code document_prefix}, {@code query_length}, {@code document_length},
+ *       {@code attend_to_expansion_tokens}, {@code do_query_expansion}, {@code skiplist_words};</li>
+ *   <li>Stanford (colbert-ir/colbertv2.0): {@code linear.weight} next to {@code bert.*} in
+ *       {@code model.safetensors}, settings in {@code artifact.metadata} ({@code query_token_id},
+ *       {@code doc_token_id}, {@code query_maxlen}, {@code doc_maxlen}, {@code attend_to_mask_tokens}).</li>
+ * </ul>
+ * Missing settings take PyLate's defaults. Immutable after loading; safe to share between threads.
+ */
+public final class ColbertEncoder implements Model {
+    /** PyLate's default skiplist: Python's {@code string.punctuation}, one character per word. */
+    public static final List<String> PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".chars()
+            .mapToObj(c -> String.valueOf((char) c)).toList();
+
+    /** How texts become token sequences, as the model's files say. */
+    public record Settings(String queryPrefix, String documentPrefix, int queryLength, int documentLength,
+                           boolean queryExpansion, boolean attendToExpansion, List<String> skiplistWords) {}
+
+    private final Encoder encoder;
+    private final Backend backend;
+    private final LinearWeights projection;
+    private final int dim;
+    private final Settings settings;
+    private final String fingerprint;
+
+    private ColbertEncoder(Encoder encoder, Backend backend, LinearWeights projection, int dim, Settings settings, String fingerprint) {
+        this.encoder = encoder;
+        this.backend = backend;
+        this.projection = projection;
+        this.dim = dim;
+        this.settings = settings;
+        this.fingerprint = fingerprint;
+    }
+
+    /** Whether {@code dir} holds a ColBERT model in either layout. */
+    static boolean isColbert(Path dir, ModelConfig config) {
+        if (config.architectures().contains("HF_ColBERT") || Files.isRegularFile(dir.resolve("artifact.metadata"))) {
+            return true;
+        }
+        Path st = dir.resolve("config_sentence_transformers.json");
+        if (!Files.isRegularFile(st)) return false;
+        Map<String, Object> json = readObject(st);
+        return "ColBERT".equals(json.get("model_type")) || "MaxSim".equals(json.get("similarity_fn_name"));
+    }
+
+    static ColbertEncoder load(Path dir, Weights weights, ModelConfig config, Backend backend) {
+        Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.word_embeddings.weight", "", "bert."));
+        Encoder encoder = Encoder.load(bert, config, backend);
+        Path denseDir = pylateDense(dir);
+        long hidden = config.hiddenSize();
+        if (denseDir != null) {
+            Map<String, Object> denseConfig = readObject(denseDir.resolve("config.json"));
+            Object activation = denseConfig.getOrDefault("activation_function", "torch.nn.modules.linear.Identity");
+            if (!String.valueOf(activation).endsWith("Identity")) {
+                throw new ModelFormatException(denseDir.resolve("config.json") + ": activation_function " + activation
+                        + " is not supported (ColBERT projections are linear: torch.nn.modules.linear.Identity)");
+            }
+            if (Boolean.TRUE.equals(denseConfig.get("use_residual"))) {
+                throw new ModelFormatException(denseDir.resolve("config.json") + ": use_residual true is not supported");
+            }
+            Path file = denseDir.resolve("model.safetensors");
+            if (!Files.isRegularFile(file)) throw new ModelFormatException(denseDir + ": missing model.safetensors");
+            try (SafeTensors dense = SafeTensors.open(file)) {
+                return bind(encoder, backend, dense, hidden, pylateSettings(dir));
+            }
+        }
+        return bind(encoder, backend, weights.file(), hidden, stanfordSettings(dir));
+    }
+
+    private static ColbertEncoder bind(Encoder encoder, Backend backend, SafeTensors file, long hidden, Settings settings) {
+        Tensor w = file.tensor("linear.weight");
+        if (w.rank() != 2 || w.dim(1) != hidden || w.dim(0) < 1) {
+            throw new ModelFormatException(file.file() + ": tensor 'linear.weight' has shape " + w.shapeString()
+                    + " but a ColBERT projection must be [dim, " + hidden + "] (hidden_size from config.json)");
+        }
+        Tensor bias = file.find("linear.bias").orElse(null);
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != w.dim(0))) {
+            throw new ModelFormatException(file.file() + ": tensor 'linear.bias' has shape " + bias.shapeString()
+                    + ", expected [" + w.dim(0) + "]");
+        }
+        int dim = Math.toIntExact(w.dim(0));
+        return new ColbertEncoder(encoder, backend, backend.prepareLinear(w, bias), dim, settings, fingerprint(w, bias, settings));
+    }
+
+    /** "colbert-d{dim}-{first 16 hex digits of SHA-256 over the projection (as F32) and the document settings}". */
+    private static String fingerprint(Tensor w, Tensor bias, Settings s) {
+        try {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            ByteBuffer buf = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            buf.putLong(w.dim(0)).putLong(w.dim(1));
+            for (Tensor t : bias == null ? List.of(w) : List.of(w, bias)) {
+                for (long i = 0, n = t.elementCount(); i < n; i++) {
+                    if (buf.remaining() < 4) {
+                        sha.update(buf.flip());
+                        buf.clear();
+                    }
+                    buf.putFloat(t.get(i));
+                }
+            }
+            sha.update(buf.flip());
+            sha.update((s.documentPrefix() + "\u0000" + s.documentLength() + "\u0000" + s.skiplistWords()).getBytes(StandardCharsets.UTF_8));
+            return "colbert-d" + w.dim(0) + "-" + HexFormat.of().formatHex(sha.digest(), 0, 8);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The directory of the single Dense module in modules.json, or null when there is no modules.json. */
+    private static Path pylateDense(Path dir) {
+        Path modules = dir.resolve("modules.json");
+        if (!Files.isRegularFile(modules)) return null;
+        if (!(readJson(modules) instanceof List<?> list)) {
+            throw new ModelFormatException(modules + ": expected an array of modules");
+        }
+        List<Path> dense = new ArrayList<>();
+        for (Object module : list) {
+            if (module instanceof Map<?, ?> m && String.valueOf(m.get("type")).endsWith("Dense")) {
+                dense.add(dir.resolve(String.valueOf(m.get("path"))));
+            }
+        }
+        if (dense.isEmpty()) return null; // a Stanford checkpoint with sentence-transformers files beside it
+        if (dense.size() > 1) {
+            throw new ModelFormatException(modules + ": " + dense.size() + " Dense modules; only one projection is supported");
+        }
+        return dense.getFirst();
+    }
+
+    private static Settings pylateSettings(Path dir) {
+        Path file = dir.resolve("config_sentence_transformers.json");
+        Map<String, Object> json = Files.isRegularFile(file) ? readObject(file) : Map.of();
+        return new Settings(
+                string(json, "query_prefix", "[Q] ", file),
+                string(json, "document_prefix", "[D] ", file),
+                positive(json, "query_length", 32, file),
+                positive(json, "document_length", 180, file),
+                bool(json, "do_query_expansion", true, file),
+                bool(json, "attend_to_expansion_tokens", false, file),
+                words(json, "skiplist_words", file));
+    }
+
+    private static Settings stanfordSettings(Path dir) {
+        Path file = dir.resolve("artifact.metadata");
+        Map<String, Object> json = Files.isRegularFile(file) ? readObject(file) : Map.of();
+        return new Settings(
+                string(json, "query_token_id", "[unused0]", file),
+                string(json, "doc_token_id", "[unused1]", file),
+                positive(json, "query_maxlen", 32, file),
+                positive(json, "doc_maxlen", 180, file),
+                true,
+                bool(json, "attend_to_mask_tokens", false, file),
+                PUNCTUATION);
+    }
+
+    private static String string(Map<String, Object> json, String key, String fallback, Path file) {
+        Object v = json.get(key);
+        if (v == null) return fallback;
+        if (v instanceof String s) return s;
+        throw new ModelFormatException(file + ": '" + key + "' must be a string, found " + Json.typeName(v));
+    }
+
+    private static int positive(Map<String, Object> json, String key, int fallback, Path file) {
+        Object v = json.get(key);
+        if (v == null) return fallback;
+        if (v instanceof Number n && n.doubleValue() == n.longValue() && n.longValue() >= 3 && n.longValue() <= 1 << 20) {
+            return (int) n.longValue();
+        }
+        throw new ModelFormatException(file + ": '" + key + "' must be an integer ≥ 3, found " + v);
+    }
+
+    private static boolean bool(Map<String, Object> json, String key, boolean fallback, Path file) {
+        Object v = json.get(key);
+        if (v == null) return fallback;
+        if (v instanceof Boolean b) return b;
+        throw new ModelFormatException(file + ": '" + key + "' must be true or false, found " + v);
+    }
+
+    private static List<String> words(Map<String, Object> json, String key, Path file) {
+        Object v = json.get(key);
+        if (v == null) return PUNCTUATION;
+        if (v instanceof List<?> list && list.stream().allMatch(String.class::isInstance)) {
+            return list.stream().map(String.class::cast).toList();
+        }
+        throw new ModelFormatException(file + ": '" + key + "' must be an array of strings");
+    }
+
+    private static Map<String, Object> readObject(Path file) {
+        if (readJson(file) instanceof Map<?, ?> m) {
+            @SuppressWarnings("unchecked") Map<String, Object> map = (Map<String, Object>) m;
+            return map;
+        }
+        throw new ModelFormatException(file + ": expected a JSON object");
+    }
+
+    private static Object readJson(Path file) {
+        try {
+            return Json.parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        } catch (Json.JsonException e) {
+            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Encoder encoder() {
+        return encoder;
+    }
+
+    /** Floats per token vector. */
+    public int dimension() {
+        return dim;
+    }
+
+    public Settings settings() {
+        return settings;
+    }
+
+    /** Identifies the projection and the document settings: embeddings with another fingerprint do not belong here. */
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /**
+     * One array per encoding, in the order given: its {@code length × dim} unit-length token vectors
+     * (every token, no filtering). {@code keyLengths[i]} limits which tokens encoding i attends to
+     * (see {@link Encoder#forward(RaggedBatch, int[], Encoder.Scratch)}); null: all.
+     */
+    public float[][] embed(List<Encoding> encodings, int[] keyLengths, int batchSize) {
+        float[][] out = new float[encodings.size()][];
+        List<Batcher.Slice> slices = Batcher.split(encodings, batchSize);
+        int maxTokens = Batcher.maxTokens(slices);
+        Encoder.Scratch scratch = encoder.newScratch(maxTokens);
+        float[] projected = new float[Math.multiplyExact(maxTokens, dim)];
+        for (Batcher.Slice slice : slices) {
+            RaggedBatch batch = slice.batch();
+            int[] keys = null;
+            if (keyLengths != null) {
+                keys = new int[batch.sequences()];
+                for (int b = 0; b < keys.length; b++) keys[b] = keyLengths[slice.origins()[b]];
+            }
+            float[] hidden = encoder.forward(batch, keys, scratch);
+            backend.linear(hidden, batch.tokens(), projection, projected, Activation.NONE);
+            for (int b = 0; b < batch.sequences(); b++) {
+                out[slice.origins()[b]] = normalisedRows(projected, batch.start(b), batch.length(b), dim);
+            }
+        }
+        return out;
+    }
+
+    /** PyLate's torch.nn.functional.normalize(p=2, dim=1): each row divided by max(‖row‖, 1e-12). */
+    private static float[] normalisedRows(float[] x, int start, int rows, int dim) {
+        float[] out = new float[rows * dim];
+        for (int r = 0; r < rows; r++) {
+            int src = (start + r) * dim;
+            double norm = 0;
+            for (int i = 0; i < dim; i++) norm += (double) x[src + i] * x[src + i];
+            float scale = (float) (1.0 / Math.max(Math.sqrt(norm), 1e-12));
+            for (int i = 0; i < dim; i++) out[r * dim + i] = x[src + i] * scale;
+        }
+        return out;
+    }
+
+    /** MaxSim of one query's {@code queryTokens} vectors against documents laid end to end (see {@link Backend#maxSim}). */
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, float[] scores) {
+        backend.maxSim(query, queryTokens, docs, docOffsets, dim, scores);
+    }
+}

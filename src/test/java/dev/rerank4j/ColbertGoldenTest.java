@@ -1,0 +1,219 @@
+package dev.rerank4j;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Reproduces PyLate's ColBERT encoding and MaxSim on a tiny random model (tools/make_golden.py --colbert-only). */
+class ColbertGoldenTest {
+    /** The brief's bar for fp32 embeddings and scores; observed differences are ~1e-6 (accumulation order). */
+    private static final double EMBEDDING_TOLERANCE = 1e-4;
+    private static final double SCORE_TOLERANCE = 1e-4;
+    /** F16 keeps 11 significant bits: each unit-vector element moves ≤ 2⁻¹¹, a 32-term MaxSim sum by ≲ 32 · 16 · 2⁻¹². */
+    private static final double F16_SCORE_TOLERANCE = 0.15;
+    /**
+     * Two calls each encode the query anew, and interpreted and C2-compiled Vector API code round exp
+     * differently (see RerankerTest.SAME_SCORE): equal up to the last bits, not bit for bit.
+     */
+    private static final float SAME_SCORE = 1e-5f;
+
+    private static final Map<String, Object> GOLDEN = Golden.json("colbert-tiny.json");
+    private static final List<Map<String, Object>> QUERIES = Golden.list(GOLDEN, "queries");
+    private static final List<Map<String, Object>> DOCS = Golden.list(GOLDEN, "documents");
+    private static final List<String> DOC_TEXTS = DOCS.stream().map(d -> (String) d.get("text")).toList();
+
+    private static Reranker reranker;
+    private static Scorer.Colbert colbert;
+
+    @BeforeAll
+    static void load() {
+        reranker = Reranker.load(Golden.path("colbert-tiny"), Options.defaults().withBatchSize(7));
+        colbert = (Scorer.Colbert) reranker.scorer();
+    }
+
+    @AfterAll
+    static void close() {
+        reranker.close();
+    }
+
+    @Test
+    void readsLengthsAndPrefixesFromTheModelFiles() {
+        Map<?, ?> model = (Map<?, ?>) GOLDEN.get("model");
+        assertEquals(((Number) model.get("document_length")).intValue(), reranker.maxLength());
+        assertEquals(((Number) model.get("query_length")).intValue(), colbert.model().settings().queryLength());
+        assertEquals(((Number) model.get("dim")).intValue(), colbert.model().dimension());
+        int[] skiplist = Golden.ints(model.get("skiplist_ids"));
+        for (int id = 0; id < colbert.skip().length; id++) {
+            final int i = id;
+            assertEquals(IntStream.of(skiplist).anyMatch(s -> s == i), colbert.skip()[id], () -> "skiplist membership of id " + i);
+        }
+    }
+
+    @Test
+    void tokenIdsEqualPyLates() {
+        for (Map<String, Object> q : QUERIES) {
+            assertArrayEquals(Golden.ints(q.get("input_ids")), colbert.queryIds((String) q.get("text")), () -> "query " + q.get("text"));
+        }
+        assertTrue(DOCS.stream().anyMatch(d -> Golden.ints(d.get("input_ids")).length == reranker.maxLength()), "an over-long document");
+        for (Map<String, Object> d : DOCS) {
+            assertArrayEquals(Golden.ints(d.get("input_ids")), colbert.documentIds((String) d.get("text")), () -> "document " + d.get("text"));
+        }
+    }
+
+    @Test
+    void queryEmbeddingsMatchPyLateMaskPaddingIncluded() {
+        double worst = 0;
+        for (Map<String, Object> q : QUERIES) {
+            float[] expected = flat(q.get("embeddings"));
+            float[] actual = colbert.encodeQuery((String) q.get("text"));
+            assertEquals(expected.length, actual.length, () -> "vector count of query " + q.get("text"));
+            for (int i = 0; i < expected.length; i++) {
+                worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+                final int at = i;
+                assertEquals(expected[i], actual[i], EMBEDDING_TOLERANCE, () -> "query " + q.get("text") + " element " + at);
+            }
+        }
+        System.out.printf("colbert-tiny: %d queries, max |Δ query embedding| = %.2e%n", QUERIES.size(), worst);
+    }
+
+    @Test
+    void documentEmbeddingsMatchPyLateWithPunctuationDropped() {
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS);
+        assertEquals(DOCS.size(), embeddings.size());
+        double worst = 0;
+        for (int k = 0; k < DOCS.size(); k++) {
+            float[] expected = flat(DOCS.get(k).get("embeddings"));
+            float[] actual = embeddings.vectors(k);
+            final int doc = k;
+            assertEquals(Golden.ints(DOCS.get(k).get("kept")).length, embeddings.tokenCount(k), () -> "kept tokens of document " + doc);
+            assertEquals(expected.length, actual.length);
+            for (int i = 0; i < expected.length; i++) {
+                worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+                assertEquals(expected[i], actual[i], EMBEDDING_TOLERANCE, () -> "document " + doc);
+            }
+        }
+        System.out.printf("colbert-tiny: %d documents, max |Δ document embedding| = %.2e%n", DOCS.size(), worst);
+    }
+
+    @Test
+    void maxSimScoresMatchPyLate() {
+        List<?> rows = (List<?>) GOLDEN.get("scores");
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS);
+        int[] all = IntStream.range(0, DOCS.size()).toArray();
+        double worst = 0;
+        for (int a = 0; a < QUERIES.size(); a++) {
+            String query = (String) QUERIES.get(a).get("text");
+            float[] expected = flat(List.of(rows.get(a)));
+            float[] direct = reranker.score(query, DOC_TEXTS);
+            float[] stored = reranker.score(query, embeddings, all);
+            for (int k = 0; k < expected.length; k++) {
+                worst = Math.max(worst, Math.max(Math.abs(expected[k] - direct[k]), Math.abs(expected[k] - stored[k])));
+                final int doc = k;
+                assertEquals(expected[k], direct[k], SCORE_TOLERANCE, () -> "score of query " + query + " document " + doc);
+                assertEquals(expected[k], stored[k], SCORE_TOLERANCE, () -> "stored score of query " + query + " document " + doc);
+            }
+        }
+        System.out.printf("colbert-tiny: %d × %d scores, max |Δ score| = %.2e%n", QUERIES.size(), DOCS.size(), worst);
+    }
+
+    @Test
+    void candidateIdsPickDocumentsInTheGivenOrder() {
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS);
+        String query = (String) QUERIES.getFirst().get("text");
+        float[] all = reranker.score(query, embeddings, IntStream.range(0, DOCS.size()).toArray());
+        int[] picked = {41, 3, 3, 0, 49, 17};
+        float[] some = reranker.score(query, embeddings, picked);
+        for (int i = 0; i < picked.length; i++) assertEquals(all[picked[i]], some[i], SAME_SCORE);
+        assertThrows(IllegalArgumentException.class, () -> reranker.score(query, embeddings, new int[] {DOCS.size()}));
+    }
+
+    @Test
+    void savedEmbeddingsReloadBitIdenticallyAndScoreTheSame(@TempDir Path tmp) throws IOException {
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS);
+        Path file = tmp.resolve("docs.safetensors");
+        embeddings.save(file);
+        DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
+        assertEquals(embeddings.fingerprint(), loaded.fingerprint());
+        assertEquals(embeddings.dim(), loaded.dim());
+        assertEquals(embeddings.size(), loaded.size());
+        for (int k = 0; k < embeddings.size(); k++) {
+            float[] a = embeddings.vectors(k), b = loaded.vectors(k);
+            assertEquals(a.length, b.length);
+            for (int i = 0; i < a.length; i++) assertEquals(Float.floatToRawIntBits(a[i]), Float.floatToRawIntBits(b[i]));
+        }
+        int[] all = IntStream.range(0, DOCS.size()).toArray();
+        for (Map<String, Object> q : QUERIES.subList(0, 5)) {
+            float[] query = colbert.encodeQuery((String) q.get("text"));
+            float[] before = new float[all.length], after = new float[all.length];
+            colbert.model().maxSim(query, query.length / embeddings.dim(), embeddings.rawVectors(), embeddings.rawOffsets(), before);
+            colbert.model().maxSim(query, query.length / loaded.dim(), loaded.rawVectors(), loaded.rawOffsets(), after);
+            assertArrayEquals(before, after, "same query vectors, reloaded documents: identical scores");
+            assertArrayEquals(reranker.score((String) q.get("text"), embeddings, all),
+                    reranker.score((String) q.get("text"), loaded, all), SAME_SCORE);
+        }
+        Path half = tmp.resolve("docs-f16.safetensors");
+        embeddings.save(half, true);
+        assertTrue(Files.size(half) < Files.size(file) * 0.6, "F16 file is about half the size");
+        DocumentEmbeddings halfLoaded = DocumentEmbeddings.load(half);
+        String query = (String) QUERIES.getFirst().get("text");
+        float[] exact = reranker.score(query, embeddings, all);
+        float[] approx = reranker.score(query, halfLoaded, all);
+        for (int k = 0; k < all.length; k++) assertEquals(exact[k], approx[k], F16_SCORE_TOLERANCE);
+    }
+
+    @Test
+    void refusesEmbeddingsOfAnotherModelAndBrokenFiles(@TempDir Path tmp) throws IOException {
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS.subList(0, 3));
+        DocumentEmbeddings foreign = new DocumentEmbeddings(embeddings.rawVectors(), embeddings.rawOffsets(), embeddings.dim(), "colbert-d16-0000000000000000");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", foreign, new int[] {0}));
+        assertTrue(e.getMessage().contains("another model"), e.getMessage());
+        float[] wide = new float[embeddings.totalTokens() * 8];
+        DocumentEmbeddings otherDim = new DocumentEmbeddings(wide, embeddings.rawOffsets(), 8, "colbert-d8-0000000000000000");
+        e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", otherDim, new int[] {0}));
+        assertTrue(e.getMessage().contains("dim 8"), e.getMessage());
+
+        Path file = tmp.resolve("docs.safetensors");
+        embeddings.save(file);
+        byte[] bytes = Files.readAllBytes(file);
+        Path truncated = tmp.resolve("truncated.safetensors");
+        Files.write(truncated, java.util.Arrays.copyOf(bytes, bytes.length - 9));
+        ModelFormatException m = assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(truncated));
+        assertTrue(m.getMessage().contains("truncated.safetensors"), m.getMessage());
+        Path header = tmp.resolve("header-only.safetensors");
+        Files.write(header, java.util.Arrays.copyOf(bytes, 20));
+        assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(header));
+        ModelFormatException notOurs = assertThrows(ModelFormatException.class,
+                () -> DocumentEmbeddings.load(Golden.path("colbert-tiny/1_Dense/model.safetensors")));
+        assertTrue(notOurs.getMessage().contains("format"), notOurs.getMessage());
+    }
+
+    @Test
+    void documentEmbeddingsNeedAColbertModel() {
+        try (Reranker ce = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            assertThrows(UnsupportedOperationException.class, () -> ce.encodeDocuments(List.of("x")));
+        }
+    }
+
+    private static float[] flat(Object nested) {
+        List<?> rows = (List<?>) nested;
+        return rows.stream().flatMap(r -> ((List<?>) r).stream())
+                .map(v -> ((Number) v).floatValue())
+                .collect(() -> new float[1][0], (acc, v) -> {
+                    acc[0] = java.util.Arrays.copyOf(acc[0], acc[0].length + 1);
+                    acc[0][acc[0].length - 1] = v;
+                }, (a, b) -> {}) [0];
+    }
+}
