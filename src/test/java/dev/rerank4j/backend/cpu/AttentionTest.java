@@ -61,4 +61,12 @@ class AttentionTest {
     void skipsEmptySequences() {
         check(new int[] {0, 5, 0, 3}, 2, 32, 1f, 7);
     }
+
+    @Test
+    void matchesTheNaiveTwinOnLongSequences() {
+        // Long rows: the softmax sums run over thousands of keys; the error stays at fp32 noise.
+        check(new int[] {1000}, 2, 32, 1f, 8);
+        check(new int[] {3000, 17}, 1, 24, 1f, 9);
+        check(new int[] {1000}, 1, 32, 6f, 10); // large scores over a long row
+    }
 }
