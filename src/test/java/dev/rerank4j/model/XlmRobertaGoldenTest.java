@@ -176,6 +176,15 @@ class XlmRobertaGoldenTest {
     }
 
     @Test
+    void rejectsAConfigVocabularyThatDisagreesWithTheEmbeddings(@TempDir Path tmp) throws IOException {
+        Path dir = edited(tmp, t -> t);
+        Files.writeString(dir.resolve("config.json"),
+                Files.readString(dir.resolve("config.json")).replace("\"vocab_size\": 4000", "\"vocab_size\": 250002"));
+        ModelFormatException e = loadFails(dir);
+        assertTrue(e.getMessage().contains("roberta.embeddings.word_embeddings.weight") && e.getMessage().contains("250002"), e.getMessage());
+    }
+
+    @Test
     void rejectsARobertaHeadOnABertConfig(@TempDir Path tmp) throws IOException {
         Path dir = edited(tmp, t -> t);
         Files.writeString(dir.resolve("config.json"),
