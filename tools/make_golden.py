@@ -11,6 +11,9 @@ Writes:
   golden/bert-tiny-ce.json    pairs -> input_ids, token_type_ids, logit, sigmoid(logit)
   golden/minilm-pairs.json    pairs -> all-MiniLM-L6-v2 token ids, embedding heads, cosine score
   golden/tokenizer-facts.json how HF tokenizers encodes an empty second text and truncates equal sides
+  golden/xlmr-tiny-ce{,-bf16}/ and golden/xlmr-tiny-ce{,-bf16}.json
+      a tiny random XLMRobertaForSequenceClassification saved in F32 and in BF16; synthetic pair ids -> logits
+      (--only-xlmr writes just these)
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -407,6 +410,141 @@ def tokenizer_facts(out_dir, hf_tok, tok):
 
 
 # ---------------------------------------------------------------------------------------------
+# (e) tiny random XLM-RoBERTa cross-encoder, F32 and BF16
+# ---------------------------------------------------------------------------------------------
+XLMR_VOCAB = 4000          # >= 4000 so that any small Unigram tokenizer's ids fit
+XLMR_MAX_INPUT = 64        # max_position_embeddings = 64 + pad_token_id + 1
+XLMR_BOS, XLMR_PAD, XLMR_EOS, XLMR_UNK = 0, 1, 2, 3
+
+
+def make_xlmr_model():
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+    config = XLMRobertaConfig(
+        vocab_size=XLMR_VOCAB, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+        intermediate_size=64, hidden_act="gelu", hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1, max_position_embeddings=XLMR_MAX_INPUT + XLMR_PAD + 1,
+        type_vocab_size=1, initializer_range=0.2, layer_norm_eps=1e-5, pad_token_id=XLMR_PAD,
+        bos_token_id=XLMR_BOS, eos_token_id=XLMR_EOS, num_labels=1,
+        position_embedding_type="absolute", classifier_dropout=None)
+    config.architectures = ["XLMRobertaForSequenceClassification"]
+    torch.manual_seed(SEED + 1)
+    model = XLMRobertaForSequenceClassification(config)
+    g = torch.Generator().manual_seed(SEED + 1)
+    with torch.no_grad():  # same redraw as the BERT tiny model: no trivial 0/1 tensor
+        for name, p in sorted(model.named_parameters()):
+            if "LayerNorm.weight" in name:
+                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
+            elif "LayerNorm.bias" in name or name.endswith(".bias"):
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+            elif name.startswith("classifier."):
+                p.copy_(1.0 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+    model.eval()
+    return model
+
+
+def xlmr_id_pairs():
+    """Synthetic XLM-R pair encodings <s> q </s></s> d </s> (ids as a sentencepiece XLM-R tokenizer
+    lays them out; the tokens themselves are random, the Java test runs ids -> logits only).
+    Queries cut to 3/4 of the budget, then the doc cut (FlagEmbedding's query_max_length, only_second)."""
+    rng = random.Random(SEED + 2)
+    content = list(range(XLMR_UNK + 1, XLMR_VOCAB))
+
+    def piece():
+        r = rng.random()
+        if r < 0.02:
+            return XLMR_UNK
+        if r < 0.04:
+            return XLMR_VOCAB - 1  # the last row of the table
+        return content[min(int(rng.paretovariate(0.6)) - 1, len(content) - 1) if rng.random() < 0.5
+                       else rng.randrange(len(content))]
+
+    shared_q = [piece() for _ in range(6)]
+    specs = [("same-query-doc-%d" % i, shared_q, rng.randint(3, 40)) for i in range(5)]
+    for i in range(12):
+        specs.append(("random-%02d" % i, None, rng.randint(1, 50)))
+    specs.append(("empty-doc", [piece() for _ in range(5)], 0))
+    specs.append(("one-token-query", [piece()], 9))
+    specs.append(("full-64", [piece() for _ in range(10)], XLMR_MAX_INPUT - 10 - 4))
+    specs.append(("truncated-doc", [piece() for _ in range(12)], 90))
+    specs.append(("truncated-query-and-doc", [piece() for _ in range(70)], 30))
+    records = []
+    for name, q, dlen in specs:
+        if q is None:
+            q = [piece() for _ in range(rng.randint(1, 12))]
+        d = [piece() for _ in range(dlen)]
+        q_cut = q[:XLMR_MAX_INPUT * 3 // 4 - 2]
+        room = XLMR_MAX_INPUT - len(q_cut) - 4
+        d_cut = d[:room]
+        ids = [XLMR_BOS] + q_cut + [XLMR_EOS, XLMR_EOS] + d_cut + [XLMR_EOS]
+        assert len(ids) <= XLMR_MAX_INPUT
+        records.append(dict(id=name, query_pieces=len(q), doc_pieces=len(d),
+                            truncated=len(q_cut) < len(q) or len(d_cut) < len(d), input_ids=ids))
+    assert any(len(r["input_ids"]) == XLMR_MAX_INPUT for r in records)
+    return records
+
+
+def xlmr_logits(model, records):
+    out = []
+    with torch.no_grad():
+        for r in records:
+            ids = torch.tensor([r["input_ids"]])
+            logit = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, 0].item()
+            # independent check of positions and head: positions pad+1.., out_proj(tanh(dense(h[<s>])))
+            pos = torch.arange(len(r["input_ids"])).unsqueeze(0) + XLMR_PAD + 1
+            h = model.roberta(input_ids=ids, position_ids=pos).last_hidden_state
+            manual = model.classifier.out_proj(torch.tanh(model.classifier.dense(h[:, 0])))[0, 0].item()
+            assert abs(logit - manual) < 1e-5, (logit, manual)
+            out.append(logit)
+    return out
+
+
+def make_xlmr_tiny(out_dir):
+    from transformers import XLMRobertaForSequenceClassification
+    from safetensors import safe_open
+    f32_dir, bf16_dir = out_dir / "xlmr-tiny-ce", out_dir / "xlmr-tiny-ce-bf16"
+    model = make_xlmr_model()
+    model.save_pretrained(str(f32_dir), safe_serialization=True)
+    model.to(torch.bfloat16).save_pretrained(str(bf16_dir), safe_serialization=True)
+    records = xlmr_id_pairs()
+    results = {}
+    for kind, d in (("f32", f32_dir), ("bf16", bf16_dir)):
+        # reload from disk; BF16 weights computed in F32 (model.float()), as the Java runtime does
+        m = XLMRobertaForSequenceClassification.from_pretrained(str(d), attn_implementation="eager")
+        with safe_open(str(d / "model.safetensors"), "pt") as f:
+            names = sorted(f.keys())
+            dtypes = {f.get_tensor(n).dtype for n in names}
+        assert "roberta.embeddings.word_embeddings.weight" in names and "classifier.out_proj.weight" in names, names
+        assert dtypes == {torch.float32 if kind == "f32" else torch.bfloat16}, dtypes
+        m = m.float().eval()
+        logits = xlmr_logits(m, records)
+        results[kind] = logits
+        spread = max(logits) - min(logits)
+        assert spread > 1.0, f"logits too close together: {spread}"
+        pairs = [dict(r, logit=x, sigmoid=1.0 / (1.0 + math.exp(-x))) for r, x in zip(records, logits)]
+        doc = dict(
+            header(
+                "Tiny random XLMRobertaForSequenceClassification (num_labels=1), files in %s/ (%s "
+                "weights; saved with %s). input_ids are synthetic XLM-R pair encodings "
+                "<s>=0 q </s>=2 </s>=2 d </s>=2 (pad_token_id 1, unk 3; queries cut to 3/4 of 64, then "
+                "the doc), not from a tokenizer: the Java test runs ids -> logits at model level. "
+                "logit = classifier.out_proj(tanh(classifier.dense(h[<s>]))) of the reloaded model "
+                "computed in float32 (model.float()), positions pad_token_id + 1 + p. No padding, "
+                "attention_mask all ones." % (d.name, kind.upper(),
+                    "model.save_pretrained" if kind == "f32" else "model.to(torch.bfloat16).save_pretrained")),
+            model=dict(dir=d.name, seed=SEED + 1, weights_dtype=kind, vocab_size=XLMR_VOCAB,
+                       hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                       intermediate_size=64, max_position_embeddings=XLMR_MAX_INPUT + XLMR_PAD + 1,
+                       max_input_length=XLMR_MAX_INPUT, pad_token_id=XLMR_PAD, layer_norm_eps=1e-5),
+            pairs=pairs)
+        write_json(out_dir / (d.name + ".json"), doc)
+    diff = max(abs(a - b) for a, b in zip(results["f32"], results["bf16"]))
+    print(f"xlmr-tiny-ce: {len(records)} pairs, max |f32 - bf16 logit| {diff:.3e}")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
 # (d) all-MiniLM-L6-v2
 # ---------------------------------------------------------------------------------------------
 def make_minilm(out_dir):
@@ -694,6 +832,8 @@ def main():
     ap.add_argument("--skip-minilm", action="store_true")
     ap.add_argument("--colbert-only", action="store_true",
                     help="write only golden/colbert-tiny{,.json} (needs PyLate, see tools/README.md)")
+    ap.add_argument("--only-xlmr", action="store_true",
+                    help="write only the xlmr-tiny-ce fixtures (F32 and BF16), leave the others as they are")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -709,6 +849,10 @@ def main():
         d = make_colbert(out, args.vocab_size)
         print("colbert:", d["stats"], len(d["queries"]), "queries", len(d["documents"]), "documents")
         return
+    if args.only_xlmr:
+        make_xlmr_tiny(out)
+        return
+    make_xlmr_tiny(out)
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:

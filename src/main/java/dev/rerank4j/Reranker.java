@@ -129,13 +129,17 @@ public final class Reranker implements AutoCloseable {
         };
     }
 
-    /** The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the position table. */
+    /**
+     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the
+     * position table: max_position_embeddings less the RoBERTa/XLM-R offset (514 → 512, 8194 → 8192).
+     */
     private static int maxLength(Path dir, ModelConfig config, Options options) {
-        int positions = config.maxPositionEmbeddings();
+        int positions = config.maxInputLength();
         if (options.maxLength() > 0) {
             if (options.maxLength() > positions) {
-                throw new IllegalArgumentException("maxLength " + options.maxLength() + " exceeds the model's "
-                        + positions + " position embeddings (" + dir + ")");
+                throw new IllegalArgumentException("maxLength " + options.maxLength() + " exceeds the model's maximum input of "
+                        + positions + " tokens (max_position_embeddings " + config.maxPositionEmbeddings()
+                        + (config.positionOffset() > 0 ? " − position offset " + config.positionOffset() : "") + "; " + dir + ")");
             }
             return options.maxLength();
         }

@@ -41,6 +41,26 @@ public record ModelConfig(
         return hiddenSize / numHeads;
     }
 
+    /** True for RoBERTa-family encoders ("roberta", "xlm-roberta"), whose positions skip the padding slots. */
+    public boolean isRoberta() {
+        return modelType.equals("roberta") || modelType.equals("xlm-roberta");
+    }
+
+    /**
+     * Row of the position table that the first token of a sequence reads: 0 for BERT; pad_token_id + 1
+     * for RoBERTa and XLM-R, whose position ids are {@code cumsum(mask) * mask + padding_idx}
+     * (transformers create_position_ids_from_input_ids; rows 0..pad_token_id are reserved for padding).
+     * Token p of an unpadded sequence reads row {@code positionOffset() + p}.
+     */
+    public int positionOffset() {
+        return isRoberta() ? padTokenId + 1 : 0;
+    }
+
+    /** The longest input the position table can hold: max_position_embeddings − positionOffset() (514 → 512 for XLM-R). */
+    public int maxInputLength() {
+        return maxPositionEmbeddings - positionOffset();
+    }
+
     public static ModelConfig read(Path file) {
         String text;
         try {
@@ -69,6 +89,12 @@ public record ModelConfig(
         if (!act.equals("gelu")) {
             throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements \"gelu\", the erf form)");
         }
+        int maxPositions = f.positiveInt("max_position_embeddings");
+        int padTokenId = json.containsKey("pad_token_id") && json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0;
+        if ((modelType.equals("roberta") || modelType.equals("xlm-roberta")) && maxPositions <= padTokenId + 1) {
+            throw new ModelFormatException(source + ": max_position_embeddings " + maxPositions + " leaves no position for a token: "
+                    + modelType + " positions start at pad_token_id + 1 = " + (padTokenId + 1));
+        }
         int numLabels = json.containsKey("num_labels") ? f.positiveInt("num_labels")
                 : json.get("id2label") instanceof Map<?, ?> labels ? labels.size() : 0;
         return new ModelConfig(
@@ -79,11 +105,11 @@ public record ModelConfig(
                 heads,
                 f.positiveInt("intermediate_size"),
                 f.positiveInt("vocab_size"),
-                f.positiveInt("max_position_embeddings"),
+                maxPositions,
                 json.containsKey("type_vocab_size") ? f.positiveInt("type_vocab_size") : 1,
                 (float) f.number("layer_norm_eps", 1e-12),
                 act,
-                json.containsKey("pad_token_id") && json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0,
+                padTokenId,
                 numLabels,
                 crossEncoderActivation(json));
     }

@@ -13,6 +13,8 @@ import java.util.List;
 
 /**
  * A BERT-family transformer encoder: embeddings, then N × (self-attention, FFN), post-LayerNorm.
+ * BERT, RoBERTa and XLM-R share this one code path; what differs is data in {@link ModelConfig}
+ * (position offset, number of token types, LayerNorm eps) and the weight prefix the caller binds.
  * Runs ragged batches (no padding). Immutable after loading; safe to share between threads.
  */
 public final class Encoder {
@@ -137,14 +139,21 @@ public final class Encoder {
         return x;
     }
 
-    /** x[t] = word[id] + position[p] + tokenType[type], with p counting from 0 in each sequence. */
+    /**
+     * x[t] = word[id] + position[offset + p] + tokenType[type], with p counting from 0 in each sequence and
+     * offset = {@link ModelConfig#positionOffset()} (0 for BERT, pad_token_id + 1 for RoBERTa/XLM-R;
+     * sequences are never padded, so every token is real and counts).
+     */
     private void embed(RaggedBatch batch, float[] x) {
         int h = config.hiddenSize();
+        int offset0 = config.positionOffset();
         for (int b = 0; b < batch.sequences(); b++) {
             int start = batch.start(b);
             int length = batch.length(b);
-            if (length > config.maxPositionEmbeddings()) {
-                throw new IllegalArgumentException("sequence of " + length + " tokens exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+            if (length > config.maxInputLength()) {
+                throw new IllegalArgumentException("sequence of " + length + " tokens exceeds the model's maximum input of "
+                        + config.maxInputLength() + " (max_position_embeddings " + config.maxPositionEmbeddings()
+                        + (offset0 > 0 ? " − position offset " + offset0 + ")" : ")"));
             }
             for (int p = 0; p < length; p++) {
                 int t = start + p;
@@ -158,7 +167,7 @@ public final class Encoder {
                 }
                 int offset = t * h;
                 copyRow(embeddings.word, id, x, offset, h);
-                addRow(embeddings.position, p, x, offset, h);
+                addRow(embeddings.position, offset0 + p, x, offset, h);
                 addRow(embeddings.tokenType, type, x, offset, h);
             }
         }

@@ -9,17 +9,26 @@ import jdk.incubator.vector.VectorSpecies;
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
  * K of the pair is copied transposed ([headDim, L], pre-scaled by 1/√d) so scores for a query are
  * FMAs along L with q broadcast, no horizontal sums. Queries go four at a time so each K vector
- * loaded feeds four rows. Scratch is per worker and O(headDim·L); the L×L score matrix never exists.
+ * loaded feeds four rows. Keys are taken in blocks of {@link #BLOCK} with an online softmax (running
+ * max and sum per query, earlier partial sums rescaled by exp(m_old − m_new), as flash-attention
+ * does), so the score buffer is 4 × BLOCK floats whatever L is. Scratch is per worker and
+ * O(headDim·L) (the transposed K); the L×L score matrix never exists.
  */
 final class AttentionKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
     private static final int V = S.length();
     private static final int QR = 4;
+    /** Keys per online-softmax block; a multiple of every vector length. 4 × 256 scores = 4 KB, in L1. */
+    static final int BLOCK = 256;
 
     /** Per-worker buffers, grown to the longest sequence seen. */
     private static final class Scratch {
         float[] kt = new float[0];
-        float[] scores = new float[0];
+        final float[] scores = new float[QR * BLOCK];
+        float[] acc = new float[0];
+        final float[] max = new float[QR];
+        final float[] sum = new float[QR];
+        final float[] rescale = new float[QR];
     }
 
     private AttentionKernel() {}
@@ -53,8 +62,8 @@ final class AttentionKernel {
         int lp = (keys + V - 1) / V * V;
         int stride = 3 * heads * hd, outStride = heads * hd;
         if (s.kt.length < hd * lp) s.kt = new float[hd * lp];
-        if (s.scores.length < QR * lp) s.scores = new float[QR * lp];
-        float[] kt = s.kt, sc = s.scores;
+        if (s.acc.length < QR * hd) s.acc = new float[QR * hd];
+        float[] kt = s.kt;
         float scale = (float) (1.0 / Math.sqrt(hd));
         int kOff = heads * hd + h * hd, vOff = 2 * heads * hd + h * hd, qOff = h * hd;
         for (int j = 0; j < keys; j++) {
@@ -69,19 +78,47 @@ final class AttentionKernel {
             int q1 = (t0 + Math.min(i + 1, len - 1)) * stride + qOff;
             int q2 = (t0 + Math.min(i + 2, len - 1)) * stride + qOff;
             int q3 = (t0 + Math.min(i + 3, len - 1)) * stride + qOff;
-            scores(qkv, q0, q1, q2, q3, kt, lp, hd, sc);
-            float[] inv = new float[QR];
-            for (int r = 0; r < QR; r++) inv[r] = softmaxUnnormalised(sc, r * lp, keys);
-            int rows = Math.min(QR, len - i);
-            weightedValues(qkv, t0, keys, stride, vOff, hd, sc, lp, inv, rows, out, (t0 + i) * outStride + qOff, outStride);
+            java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
+            java.util.Arrays.fill(s.sum, 0f);
+            java.util.Arrays.fill(s.acc, 0, QR * hd, 0f);
+            for (int j0 = 0; j0 < keys; j0 += BLOCK) {
+                keyBlock(qkv, q0, q1, q2, q3, kt, lp, j0, Math.min(BLOCK, keys - j0), t0, stride, vOff, hd, s);
+            }
+            finish(s, hd, Math.min(QR, len - i), out, (t0 + i) * outStride + qOff, outStride);
         }
     }
 
-    private static void scores(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int lp, int hd, float[] sc) {
-        for (int j = 0; j < lp; j += V) {
+    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of four queries. */
+    private static void keyBlock(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int lp, int j0, int bl,
+                                 int t0, int stride, int vOff, int hd, Scratch s) {
+        float[] sc = s.scores;
+        scores(qkv, q0, q1, q2, q3, kt, lp, j0, (bl + V - 1) / V * V, hd, sc);
+        for (int r = 0; r < QR; r++) {
+            float old = s.max[r];
+            float m = Math.max(old, blockMax(sc, r * BLOCK, bl));
+            // First block: the old max is -inf and acc/sum are 0, so the rescale factor does not matter.
+            float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(old - m);
+            s.rescale[r] = rescale;
+            s.sum[r] = s.sum[r] * rescale + expInPlace(sc, r * BLOCK, bl, m);
+            s.max[r] = m;
+        }
+        weightedValues(qkv, t0 + j0, bl, stride, vOff, hd, sc, s.rescale, s.acc);
+    }
+
+    /** out row r = acc[r] / sum[r] for the first {@code rows} of the four queries. */
+    private static void finish(Scratch s, int hd, int rows, float[] out, int o, int outStride) {
+        for (int r = 0; r < rows; r++, o += outStride) {
+            float inv = 1f / s.sum[r];
+            for (int d = 0; d < hd; d++) out[o + d] = s.acc[r * hd + d] * inv;
+        }
+    }
+
+    /** Scores of four queries against keys [j0, j0 + count) (count a multiple of V, within lp) into sc rows of BLOCK. */
+    private static void scores(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int lp, int j0, int count, int hd, float[] sc) {
+        for (int j = 0; j < count; j += V) {
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
             FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-            for (int d = 0, ki = j; d < hd; d++, ki += lp) {
+            for (int d = 0, ki = j0 + j; d < hd; d++, ki += lp) {
                 FloatVector k = FloatVector.fromArray(S, kt, ki);
                 a0 = k.fma(FloatVector.broadcast(S, qkv[q0 + d]), a0);
                 a1 = k.fma(FloatVector.broadcast(S, qkv[q1 + d]), a1);
@@ -89,20 +126,24 @@ final class AttentionKernel {
                 a3 = k.fma(FloatVector.broadcast(S, qkv[q3 + d]), a3);
             }
             a0.intoArray(sc, j);
-            a1.intoArray(sc, lp + j);
-            a2.intoArray(sc, 2 * lp + j);
-            a3.intoArray(sc, 3 * lp + j);
+            a1.intoArray(sc, BLOCK + j);
+            a2.intoArray(sc, 2 * BLOCK + j);
+            a3.intoArray(sc, 3 * BLOCK + j);
         }
     }
 
-    /** Replaces sc[off, off+len) by exp(s - max); returns 1 / Σ exp. Padding lanes become 0. */
-    private static float softmaxUnnormalised(float[] sc, int off, int len) {
+    /** max of sc[off, off+len). */
+    private static float blockMax(float[] sc, int off, int len) {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < len; j += V) {
             VectorMask<Float> m = S.indexInRange(j, len);
             mx = mx.max(FloatVector.fromArray(S, sc, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
         }
-        float max = mx.reduceLanes(VectorOperators.MAX);
+        return mx.reduceLanes(VectorOperators.MAX);
+    }
+
+    /** Replaces sc[off, off+len) by exp(s - max); returns Σ exp. Padding lanes become 0. */
+    private static float expInPlace(float[] sc, int off, int len, float max) {
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < len; j += V) {
             VectorMask<Float> m = S.indexInRange(j, len);
@@ -111,33 +152,36 @@ final class AttentionKernel {
             e.intoArray(sc, off + j);
             sum = sum.add(e);
         }
-        return 1f / sum.reduceLanes(VectorOperators.ADD);
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * out rows [i, i + rows) += Σ_j p[r][j]·V[j] for one chunk of {@code V} lanes starting at c. One
-     * chunk per call keeps the method small: C1 gives up on large vector methods ("out of virtual
-     * registers") and the chunk loop then ran in the interpreter for seconds, allocating every vector.
+     * acc[r] = acc[r]·rescale[r] + Σ_j p[r][j]·V[j] over one key block (keys from token t), for each chunk of
+     * {@code V} lanes. One chunk per call keeps the method small: C1 gives up on large vector methods ("out of
+     * virtual registers") and the chunk loop then ran in the interpreter for seconds, allocating every vector.
      */
-    private static void weightedValues(float[] qkv, int t0, int len, int stride, int vOff, int hd, float[] sc, int lp,
-                                       float[] inv, int rows, float[] out, int o0, int outStride) {
-        for (int c = 0; c < hd; c += V) valuesChunk(qkv, t0 * stride + vOff + c, len, stride, S.indexInRange(c, hd),
-                sc, lp, inv, rows, out, o0 + c, outStride);
+    private static void weightedValues(float[] qkv, int t, int bl, int stride, int vOff, int hd, float[] sc,
+                                       float[] rescale, float[] acc) {
+        for (int c = 0; c < hd; c += V) valuesChunk(qkv, t * stride + vOff + c, bl, stride, S.indexInRange(c, hd),
+                sc, rescale, acc, c, hd);
     }
 
-    private static void valuesChunk(float[] qkv, int vi, int len, int stride, VectorMask<Float> m, float[] sc, int lp,
-                                    float[] inv, int rows, float[] out, int o, int outStride) {
-        FloatVector x0 = FloatVector.zero(S), x1 = FloatVector.zero(S), x2 = FloatVector.zero(S), x3 = FloatVector.zero(S);
-        for (int j = 0; j < len; j++, vi += stride) {
+    private static void valuesChunk(float[] qkv, int vi, int bl, int stride, VectorMask<Float> m, float[] sc,
+                                    float[] rescale, float[] acc, int c, int hd) {
+        FloatVector x0 = FloatVector.fromArray(S, acc, c, m).mul(rescale[0]);
+        FloatVector x1 = FloatVector.fromArray(S, acc, hd + c, m).mul(rescale[1]);
+        FloatVector x2 = FloatVector.fromArray(S, acc, 2 * hd + c, m).mul(rescale[2]);
+        FloatVector x3 = FloatVector.fromArray(S, acc, 3 * hd + c, m).mul(rescale[3]);
+        for (int j = 0; j < bl; j++, vi += stride) {
             FloatVector v = FloatVector.fromArray(S, qkv, vi, m);
             x0 = v.fma(FloatVector.broadcast(S, sc[j]), x0);
-            x1 = v.fma(FloatVector.broadcast(S, sc[lp + j]), x1);
-            x2 = v.fma(FloatVector.broadcast(S, sc[2 * lp + j]), x2);
-            x3 = v.fma(FloatVector.broadcast(S, sc[3 * lp + j]), x3);
+            x1 = v.fma(FloatVector.broadcast(S, sc[BLOCK + j]), x1);
+            x2 = v.fma(FloatVector.broadcast(S, sc[2 * BLOCK + j]), x2);
+            x3 = v.fma(FloatVector.broadcast(S, sc[3 * BLOCK + j]), x3);
         }
-        x0.mul(inv[0]).intoArray(out, o, m);
-        if (rows > 1) x1.mul(inv[1]).intoArray(out, o + outStride, m);
-        if (rows > 2) x2.mul(inv[2]).intoArray(out, o + 2 * outStride, m);
-        if (rows > 3) x3.mul(inv[3]).intoArray(out, o + 3 * outStride, m);
+        x0.intoArray(acc, c, m);
+        x1.intoArray(acc, hd + c, m);
+        x2.intoArray(acc, 2 * hd + c, m);
+        x3.intoArray(acc, 3 * hd + c, m);
     }
 }

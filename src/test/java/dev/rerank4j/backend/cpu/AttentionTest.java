@@ -61,4 +61,20 @@ class AttentionTest {
     void skipsEmptySequences() {
         check(new int[] {0, 5, 0, 3}, 2, 32, 1f, 7);
     }
+
+    @Test
+    void matchesTheNaiveTwinOnLongSequences() {
+        // Long rows: the softmax sums run over thousands of keys; the error stays at fp32 noise.
+        check(new int[] {1000}, 2, 32, 1f, 8);
+        check(new int[] {3000, 17}, 1, 24, 1f, 9);
+        check(new int[] {1000}, 1, 32, 6f, 10); // large scores over a long row
+    }
+
+    @Test
+    void carriesTheOnlineSoftmaxAcrossKeyBlockBoundaries() {
+        int b = AttentionKernel.BLOCK;
+        check(new int[] {b - 1, b, b + 1, 2 * b + 1}, 2, 24, 1f, 11);
+        // The row max moves into a later block: the earlier partial sums must be rescaled, not overflow.
+        check(new int[] {3 * b + 5}, 1, 32, 6f, 12);
+    }
 }
