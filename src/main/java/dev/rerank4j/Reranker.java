@@ -9,6 +9,7 @@ import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.Model;
 import dev.rerank4j.model.SentenceEncoder;
+import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
 
@@ -85,7 +86,7 @@ public final class Reranker implements AutoCloseable {
             backend = new CpuBackend(options.threads());
             Model model = Model.load(dir, config, weights, backend);
             Scorer scorer = switch (model) {
-                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, options.batchSize(), sigmoid(options, config));
+                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
@@ -119,6 +120,15 @@ public final class Reranker implements AutoCloseable {
             throw new ModelFormatException(dir + ": missing " + name);
         }
         return file;
+    }
+
+    /**
+     * XLM-R rerankers (BAAI bge-reranker-*) are run by FlagEmbedding, which caps the query at ¾ of the
+     * length and cuts only the passage; BERT cross-encoders by sentence-transformers' CrossEncoder,
+     * which uses HF's longest_first.
+     */
+    private static PairTruncation pairTruncation(ModelConfig config) {
+        return config.isRoberta() ? PairTruncation.FIRST_CAPPED_THEN_SECOND : PairTruncation.LONGEST_FIRST;
     }
 
     private static boolean sigmoid(Options options, ModelConfig config) {

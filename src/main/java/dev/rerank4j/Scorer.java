@@ -4,6 +4,7 @@ import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.SentenceEncoder;
 import dev.rerank4j.tokenize.Encoding;
+import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 
 import java.util.ArrayList;
@@ -25,14 +26,18 @@ sealed interface Scorer {
     /** Tokens per input after which text is cut. */
     int maxLength();
 
-    /** A cross-encoder reads query and document together: one forward pass per pair. */
-    record Cross(Tokenizer tokenizer, CrossEncoder model, int maxLength, int batchSize, boolean sigmoid) implements Scorer {
+    /**
+     * A cross-encoder reads query and document together: one forward pass per pair, cut to
+     * {@code maxLength} as the model's reference implementation cuts it ({@code truncation}).
+     */
+    record Cross(Tokenizer tokenizer, CrossEncoder model, int maxLength, PairTruncation truncation, int batchSize,
+                 boolean sigmoid) implements Scorer {
         @Override
         public Scores score(String query, List<String> docs) {
             List<Encoding> pairs = new ArrayList<>(docs.size());
             boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < docs.size(); i++) {
-                Encoding e = tokenizer.encodePair(query, docs.get(i), maxLength);
+                Encoding e = tokenizer.encodePair(query, docs.get(i), maxLength, truncation);
                 truncated[i] = e.truncated();
                 pairs.add(e);
             }
