@@ -62,8 +62,10 @@ class CpuBackendTest {
         assertThrows(IllegalStateException.class, () -> be.linear(new float[2], 1, w, new float[3], Activation.NONE));
     }
 
+    private static final float SAME_RESULT = 1e-5f;
+
     @Test
-    void concurrentCallsGiveBitIdenticalResults() throws Exception {
+    void concurrentCallsGiveTheSameResults() throws Exception {
         Random rnd = new Random(11);
         int rows = 100, in = 384, out = 1152, heads = 12, hd = 32;
         try (CpuBackend be = new CpuBackend(2)) {
@@ -80,15 +82,16 @@ class CpuBackendTest {
                 be.addLayerNorm(att, x, rows, in, gamma, beta, 1e-12f);
                 return att;
             };
-            // Warm up first: interpreted Vector API code (Math.exp, ordered lane sums) rounds differently
-            // from C2's intrinsics, and that JIT-tier difference is not what this test is about.
+            // Interpreted, C1- and C2-compiled Vector API code (exp, lane sums) round differently, and a
+            // method may be recompiled at any time on a loaded machine: outputs (LayerNorm, O(1)) may move
+            // in the last bits. A scratch race would corrupt whole rows, far beyond SAME_RESULT.
             for (int i = 0; i < 40; i++) job.call();
             float[] expected = job.call();
             ExecutorService ex = Executors.newFixedThreadPool(6);
             try {
                 List<Future<float[]>> fs = new ArrayList<>();
                 for (int i = 0; i < 24; i++) fs.add(ex.submit(job));
-                for (Future<float[]> f : fs) assertArrayEquals(expected, f.get());
+                for (Future<float[]> f : fs) assertArrayEquals(expected, f.get(), SAME_RESULT);
             } finally {
                 ex.shutdown();
             }
