@@ -168,24 +168,15 @@ public final class Reranker implements AutoCloseable {
     private static String maskToken(Path dir) {
         Path file = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(file)) return "[MASK]";
-        try {
-            Object v = Json.parseObject(Files.readString(file)).get("mask_token");
-            if (v instanceof String s) return s;
-            if (v instanceof Map<?, ?> m && m.get("content") instanceof String s) return s;
-            return "[MASK]";
-        } catch (IOException | Json.JsonException e) {
-            throw new ModelFormatException(file + ": cannot read 'mask_token': " + e.getMessage(), e);
-        }
+        Object v = Json.parseObjectFile(file).get("mask_token");
+        if (v instanceof String s) return s;
+        if (v instanceof Map<?, ?> m && m.get("content") instanceof String s) return s;
+        return "[MASK]";
     }
 
     private static Long longField(Path file, String field) {
         if (!Files.isRegularFile(file)) return null;
-        try {
-            Map<String, Object> json = Json.parseObject(Files.readString(file));
-            return json.get(field) instanceof Number n ? (Long) n.longValue() : null;
-        } catch (IOException | Json.JsonException e) {
-            throw new ModelFormatException(file + ": cannot read '" + field + "': " + e.getMessage(), e);
-        }
+        return Json.parseObjectFile(file).get(field) instanceof Number n ? (Long) n.longValue() : null;
     }
 
     /**

@@ -1,5 +1,11 @@
 package dev.rerank4j.io;
 
+import dev.rerank4j.ModelFormatException;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,6 +38,31 @@ public final class Json {
             throw parser.error("trailing characters after the JSON value");
         }
         return value;
+    }
+
+    /** Reads and parses a model file; unreadable or malformed files give a ModelFormatException naming the file. */
+    public static Object parseFile(Path file) {
+        String text;
+        try {
+            text = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        try {
+            return parse(text);
+        } catch (JsonException e) {
+            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@link #parseFile} for a file that must hold a JSON object. */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObjectFile(Path file) {
+        Object value = parseFile(file);
+        if (!(value instanceof Map)) {
+            throw new ModelFormatException(file + ": expected a JSON object at the top level, found " + typeName(value));
+        }
+        return (Map<String, Object>) value;
     }
 
     /** Parses text that must be a JSON object. */

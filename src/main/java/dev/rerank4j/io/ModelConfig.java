@@ -2,8 +2,6 @@ package dev.rerank4j.io;
 
 import dev.rerank4j.ModelFormatException;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -62,19 +60,7 @@ public record ModelConfig(
     }
 
     public static ModelConfig read(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read config: " + e.getMessage(), e);
-        }
-        Map<String, Object> json;
-        try {
-            json = Json.parseObject(text);
-        } catch (Json.JsonException e) {
-            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
-        return fromJson(json, file.toString());
+        return fromJson(Json.parseObjectFile(file), file.toString());
     }
 
     static ModelConfig fromJson(Map<String, Object> json, String source) {

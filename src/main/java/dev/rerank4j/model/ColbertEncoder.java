@@ -10,7 +10,6 @@ import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.io.Tensor;
 import dev.rerank4j.tokenize.Encoding;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -69,7 +68,7 @@ public final class ColbertEncoder implements Model {
         }
         Path st = dir.resolve("config_sentence_transformers.json");
         if (!Files.isRegularFile(st)) return false;
-        Map<String, Object> json = readObject(st);
+        Map<String, Object> json = Json.parseObjectFile(st);
         return "ColBERT".equals(json.get("model_type")) || "MaxSim".equals(json.get("similarity_fn_name"));
     }
 
@@ -79,7 +78,7 @@ public final class ColbertEncoder implements Model {
         Path denseDir = pylateDense(dir);
         long hidden = config.hiddenSize();
         if (denseDir != null) {
-            Map<String, Object> denseConfig = readObject(denseDir.resolve("config.json"));
+            Map<String, Object> denseConfig = Json.parseObjectFile(denseDir.resolve("config.json"));
             Object activation = denseConfig.getOrDefault("activation_function", "torch.nn.modules.linear.Identity");
             if (!String.valueOf(activation).endsWith("Identity")) {
                 throw new ModelFormatException(denseDir.resolve("config.json") + ": activation_function " + activation
@@ -139,7 +138,7 @@ public final class ColbertEncoder implements Model {
     private static Path pylateDense(Path dir) {
         Path modules = dir.resolve("modules.json");
         if (!Files.isRegularFile(modules)) return null;
-        if (!(readJson(modules) instanceof List<?> list)) {
+        if (!(Json.parseFile(modules) instanceof List<?> list)) {
             throw new ModelFormatException(modules + ": expected an array of modules");
         }
         List<Path> dense = new ArrayList<>();
@@ -157,7 +156,7 @@ public final class ColbertEncoder implements Model {
 
     private static Settings pylateSettings(Path dir) {
         Path file = dir.resolve("config_sentence_transformers.json");
-        Map<String, Object> json = Files.isRegularFile(file) ? readObject(file) : Map.of();
+        Map<String, Object> json = Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
         return new Settings(
                 string(json, "query_prefix", "[Q] ", file),
                 string(json, "document_prefix", "[D] ", file),
@@ -170,7 +169,7 @@ public final class ColbertEncoder implements Model {
 
     private static Settings stanfordSettings(Path dir) {
         Path file = dir.resolve("artifact.metadata");
-        Map<String, Object> json = Files.isRegularFile(file) ? readObject(file) : Map.of();
+        Map<String, Object> json = Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
         return new Settings(
                 string(json, "query_token_id", "[unused0]", file),
                 string(json, "doc_token_id", "[unused1]", file),
@@ -211,24 +210,6 @@ public final class ColbertEncoder implements Model {
             return list.stream().map(String.class::cast).toList();
         }
         throw new ModelFormatException(file + ": '" + key + "' must be an array of strings");
-    }
-
-    private static Map<String, Object> readObject(Path file) {
-        if (readJson(file) instanceof Map<?, ?> m) {
-            @SuppressWarnings("unchecked") Map<String, Object> map = (Map<String, Object>) m;
-            return map;
-        }
-        throw new ModelFormatException(file + ": expected a JSON object");
-    }
-
-    private static Object readJson(Path file) {
-        try {
-            return Json.parse(Files.readString(file));
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
-        } catch (Json.JsonException e) {
-            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
     }
 
     @Override

@@ -6,7 +6,6 @@ import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,14 +45,14 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
     private static boolean isMeanPoolingSentenceTransformer(Path dir) {
         Path modules = dir.resolve("modules.json");
         if (!Files.isRegularFile(modules)) return false;
-        Object parsed = readJson(modules);
+        Object parsed = Json.parseFile(modules);
         if (!(parsed instanceof List<?> list)) {
             throw new ModelFormatException(modules + ": expected an array of modules");
         }
         for (Object module : list) {
             if (module instanceof Map<?, ?> m && String.valueOf(m.get("type")).endsWith("models.Pooling")) {
                 Path poolingConfig = dir.resolve(String.valueOf(m.get("path"))).resolve("config.json");
-                Object pooling = readJson(poolingConfig);
+                Object pooling = Json.parseFile(poolingConfig);
                 if (pooling instanceof Map<?, ?> p && Boolean.TRUE.equals(p.get("pooling_mode_mean_tokens"))) {
                     return true;
                 }
@@ -61,15 +60,5 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
             }
         }
         return false;
-    }
-
-    private static Object readJson(Path file) {
-        try {
-            return Json.parse(Files.readString(file));
-        } catch (IOException e) {
-            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
-        } catch (Json.JsonException e) {
-            throw new ModelFormatException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
     }
 }
