@@ -14,6 +14,8 @@ Writes:
   golden/xlmr-tiny-ce{,-bf16}/ and golden/xlmr-tiny-ce{,-bf16}.json
       a tiny random XLMRobertaForSequenceClassification saved in F32 and in BF16; synthetic pair ids -> logits
       (--only-xlmr writes just these)
+  golden/xlmr-tiny-text.json  text pairs -> FlagEmbedding-cut ids -> F32 and BF16 logits of xlmr-tiny-ce with the
+      tiny Unigram tokenizer of make_unigram_fixture.py (--only-xlmr-text writes just this)
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -545,6 +547,134 @@ def make_xlmr_tiny(out_dir):
 
 
 # ---------------------------------------------------------------------------------------------
+# (c2) XLM-R text-level parity: tiny Unigram tokenizer + the xlmr-tiny-ce weights, FlagEmbedding's cut
+# ---------------------------------------------------------------------------------------------
+XLMR_TEXT_LONG_QUERY = ("where do the people of berlin go to see old paintings and sculptures "
+                        "on a rainy sunday afternoon with their children and grandparents? ") * 3
+XLMR_TEXT_LONG_DOC = ("the museum island holds five museums with art and antiquities from many centuries; "
+                      "the pergamon museum shows the ishtar gate of babylon and the market gate of miletus. ") * 4
+XLMR_TEXT_PAIRS = [
+    # (name, query, passage, max_length)
+    ("en-capital", "what is the capital of germany?", "Berlin is the capital and largest city of Germany.", 64),
+    ("en-unrelated", "what is the capital of germany?", "Bananas are rich in potassium and vitamin B6.", 64),
+    ("en-panda", "what is panda?", "The giant panda is a bear species endemic to China.", 64),
+    ("en-hi", "what is panda?", "hi", 64),
+    ("fr", "Quelle est la capitale de la France ?",
+     "Paris est la capitale de la France, sur la Seine ; elle compte deux millions d'habitants.", 64),
+    ("de", "Wie hoch ist die Zugspitze?",
+     "Die Zugspitze ist mit 2962 Metern der höchste Gipfel Deutschlands; Grüße aus München.", 64),
+    ("zh", "熊猫吃什么？", "大熊猫主要以竹子为食，生活在中国四川的山区。", 64),
+    ("ja", "富士山の高さは？", "富士山は日本で最も高い山で、標高は3776メートルです。", 64),
+    ("ar", "ما هي عاصمة مصر؟", "القاهرة هي عاصمة مصر وأكبر مدنها.", 64),
+    ("hi", "भारत की राजधानी क्या है?", "नई दिल्ली भारत की राजधानी है।", 64),
+    ("ru", "Какая самая длинная река в России?", "Самая длинная река России — Лена или Обь с Иртышом.", 64),
+    ("mixed-en-zh", "best dumplings in Shanghai", "上海的小笼包 (xiaolongbao) are famous soup dumplings.", 64),
+    ("nfkc-fullwidth", "ＲＥＰＯＲＴ　２０２４ ｆｉｎａｎｃｅ", "The annual report 2024 on finance, ｐａｇｅ　１２.", 64),
+    ("nfkc-ligatures", "ﬁnancial ﬂows and ﬃdelity", "financial flows ﬁnd ﬀ ﬄ office ligatures ① ② Ⅻ ㎞ ½", 64),
+    ("nfkc-halfwidth-kana", "ｶﾀｶﾅ テスト", "カタカナのテストです ｱｲｳｴｵ", 64),
+    ("spaces-accents", "  café   naïve\u00a0résumé  ", "cafe\u0301 with e\u0301 combining marks\u2003and\u3000spaces", 64),
+    ("empty-passage", "what is the capital of germany?", "", 64),
+    ("empty-passage-32", "berlin", "", 32),
+    ("long-passage-64", "museums in berlin", XLMR_TEXT_LONG_DOC, 64),
+    ("long-query-64", XLMR_TEXT_LONG_QUERY, "the museum island in berlin.", 64),
+    ("long-query-and-passage-64", XLMR_TEXT_LONG_QUERY, XLMR_TEXT_LONG_DOC, 64),
+    ("long-passage-32", "museums in berlin", XLMR_TEXT_LONG_DOC, 32),
+    ("long-query-32", XLMR_TEXT_LONG_QUERY, "pergamon, bode and the old national gallery.", 32),
+    ("long-query-and-passage-32", XLMR_TEXT_LONG_QUERY, XLMR_TEXT_LONG_DOC, 32),
+    ("multilingual-long-32", "Какая самая длинная река в России? " * 3,
+     "大熊猫主要以竹子为食，生活在中国四川的山区。" * 4, 32),
+    ("fr-de-32", "Quelle est la capitale de la France ?",
+     "Paris ist die Hauptstadt Frankreichs und liegt an der Seine; Paris est la capitale de la France.", 32),
+]
+
+
+def xlmr_flag_ids(fast, backend, query, passage, max_length):
+    """FlagEmbedding's reranker (inference/reranker/encoder_only/base.py, compute_score)."""
+    q_ids = fast(query, return_attention_mask=False, add_special_tokens=False,
+                 max_length=max_length * 3 // 4, truncation=True)["input_ids"]
+    p_ids = fast(passage, return_attention_mask=False, add_special_tokens=False,
+                 max_length=max_length, truncation=True)["input_ids"]
+    ids = backend.prepare_for_model(q_ids, p_ids, truncation="only_second", max_length=max_length,
+                                    padding=False)["input_ids"]
+    return ids, len(q_ids), len(p_ids)
+
+
+def make_xlmr_text(out_dir):
+    """Text -> ids -> logit with the tiny Unigram tokenizer on the xlmr-tiny-ce weights (no new weights:
+    vocab 4000 >= the tokenizer's 3002; ids >= 3002 never occur, and the script shows that rows
+    3002..3999 of the embedding table do not change any logit)."""
+    from transformers import XLMRobertaForSequenceClassification
+    import contextlib
+    import io
+    with contextlib.redirect_stdout(io.StringIO()):  # its make_corpus import writes a scratch file under /tmp
+        import make_unigram_fixture  # (python_backend: PythonBackend.prepare_for_model with XLM-R specials)
+    tok_file = out_dir / "xlmr-tiny-tokenizer" / "tokenizer.json"
+    fast = PreTrainedTokenizerFast(tokenizer_file=str(tok_file), bos_token="<s>", eos_token="</s>",
+                                   sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+                                   mask_token="<mask>")
+    vocab = fast.backend_tokenizer.get_vocab(with_added_tokens=True)
+    tok_vocab = len(vocab)
+    assert tok_vocab == max(vocab.values()) + 1 == 3002, tok_vocab
+    backend = make_unigram_fixture.python_backend(vocab)
+    records = []
+    for name, q, p, m in XLMR_TEXT_PAIRS:
+        assert m <= XLMR_MAX_INPUT
+        ids, nq, np_ = xlmr_flag_ids(fast, backend, q, p, m)
+        full_q = len(fast(q, add_special_tokens=False)["input_ids"])
+        full_p = len(fast(p, add_special_tokens=False)["input_ids"])
+        # independent: query capped at 3/4, then only the passage is cut
+        q_cut = fast(q, add_special_tokens=False)["input_ids"][:m * 3 // 4]
+        p_all = fast(p, add_special_tokens=False)["input_ids"]
+        by_hand = [XLMR_BOS] + q_cut + [XLMR_EOS, XLMR_EOS] + p_all[:max(0, m - len(q_cut) - 4)] + [XLMR_EOS]
+        assert ids == by_hand, (name, ids, by_hand)
+        assert len(ids) <= m and max(ids) < tok_vocab, name
+        records.append(dict(id=name, query=q, passage=p, max_length=m, query_pieces=full_q, passage_pieces=full_p,
+                            truncated=len(ids) < full_q + full_p + 4, input_ids=ids))
+    names = [r["id"] for r in records]
+    assert len(set(names)) == len(names)
+    trunc = [r for r in records if r["truncated"]]
+    assert any(r["query_pieces"] > r["max_length"] * 3 // 4 for r in trunc)  # the 3/4 cap is hit
+    assert any(len(r["input_ids"]) == r["max_length"] for r in trunc)
+    assert any(r["passage"] == "" for r in records)
+    results = {}
+    for kind, dname in (("f32", "xlmr-tiny-ce"), ("bf16", "xlmr-tiny-ce-bf16")):
+        d = out_dir / dname
+        m = XLMRobertaForSequenceClassification.from_pretrained(str(d), attn_implementation="eager").float().eval()
+        assert m.config.vocab_size >= tok_vocab
+        logits = xlmr_logits(m, records)
+        # rows >= the tokenizer's vocabulary are never looked up: redrawing them changes nothing
+        with torch.no_grad():
+            emb = m.roberta.embeddings.word_embeddings.weight
+            emb[tok_vocab:] = torch.randn(emb[tok_vocab:].shape, generator=torch.Generator().manual_seed(7)) * 5
+        again = xlmr_logits(m, records)
+        assert again == logits, "ids beyond the tokenizer's vocabulary were used"
+        results[kind] = logits
+    spread = max(results["f32"]) - min(results["f32"])
+    assert spread > 1.0, spread
+    pairs = [dict(r, logit_f32=a, logit_bf16=b) for r, a, b in zip(records, results["f32"], results["bf16"])]
+    doc = dict(
+        header("Text-level parity for XLM-R cross-encoders. Tokenizer: xlmr-tiny-tokenizer/tokenizer.json "
+               "(SentencePiece Unigram, vocab 3002, written by tools/make_unigram_fixture.py). Model: the "
+               "xlmr-tiny-ce weights (vocab 4000; ids >= 3002 never occur and redrawing those embedding rows "
+               "changes no logit) and the xlmr-tiny-ce-bf16 checkpoint. input_ids as FlagEmbedding's reranker "
+               "compute_score builds them: query ids without specials truncated to max_length*3//4, passage "
+               "without specials truncated to max_length, then prepare_for_model(q, p, truncation='only_second', "
+               "max_length=max_length) (PythonBackend through make_unigram_fixture.python_backend). "
+               "logit_f32 / logit_bf16: the reloaded checkpoint run in float32 (model.float()), no padding, "
+               "attention_mask all ones."),
+        tokenizer_vocab_size=tok_vocab,
+        tokenizer="xlmr-tiny-tokenizer/tokenizer.json", models=dict(f32="xlmr-tiny-ce", bf16="xlmr-tiny-ce-bf16"),
+        truncation="FlagEmbedding reranker: query <= max_length*3//4, then only_second",
+        pairs=pairs)
+    doc["command"] = COMMAND + " --only-xlmr-text"
+    write_json(out_dir / "xlmr-tiny-text.json", doc)
+    diff = max(abs(a - b) for a, b in zip(results["f32"], results["bf16"]))
+    print(f"xlmr-tiny-text: {len(records)} pairs ({len(trunc)} truncated), logit spread {spread:.3f}, "
+          f"max |f32 - bf16 logit| {diff:.3e}")
+    return doc
+
+
+# ---------------------------------------------------------------------------------------------
 # (d) all-MiniLM-L6-v2
 # ---------------------------------------------------------------------------------------------
 def make_minilm(out_dir):
@@ -834,6 +964,9 @@ def main():
                     help="write only golden/colbert-tiny{,.json} (needs PyLate, see tools/README.md)")
     ap.add_argument("--only-xlmr", action="store_true",
                     help="write only the xlmr-tiny-ce fixtures (F32 and BF16), leave the others as they are")
+    ap.add_argument("--only-xlmr-text", action="store_true",
+                    help="write only golden/xlmr-tiny-text.json (text-level XLM-R parity on the existing "
+                         "xlmr-tiny-ce weights and xlmr-tiny-tokenizer)")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -852,7 +985,11 @@ def main():
     if args.only_xlmr:
         make_xlmr_tiny(out)
         return
+    if args.only_xlmr_text:
+        make_xlmr_text(out)
+        return
     make_xlmr_tiny(out)
+    make_xlmr_text(out)
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:
