@@ -181,7 +181,8 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * One score per document, in the order of {@code docs}. Inputs longer than {@link #maxLength()}
-     * are truncated as HF tokenizers does ({@code longest_first} for pairs), and a warning says how many.
+     * are truncated as the model's reference implementation does (sentence-transformers' {@code longest_first}
+     * for BERT cross-encoders, FlagEmbedding's query cap for XLM-R rerankers), and a warning says how many.
      *
      * @throws IllegalArgumentException if the query or a document is null, or {@code docs} is empty
      */
@@ -222,7 +223,7 @@ public final class Reranker implements AutoCloseable {
             Scorer.Scores scores = scorer.score(query, snapshot);
             int truncated = scores.truncatedCount();
             if (truncated > 0) {
-                LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} inputs to {2} tokens, as Hugging Face tokenizers does",
+                LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} inputs to {2} tokens, as the model''s reference implementation does",
                         truncated, snapshot.size(), scorer.maxLength());
             }
             return scores;
