@@ -32,7 +32,9 @@ public interface Backend extends AutoCloseable {
      * head-major. Sequence {@code b} is tokens {@code seqStarts[b]} (inclusive) to {@code seqStarts[b+1]}.
      * {@code out} receives {@code heads · headDim} floats per token: softmax(QKᵀ/√headDim)·V.
      */
-    void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out);
+    default void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+        attention(qkv, seqStarts, null, heads, headDim, out);
+    }
 
     /**
      * As {@link #attention(float[], int[], int, int, float[])}, but every token of sequence {@code b}
@@ -40,35 +42,14 @@ public interface Backend extends AutoCloseable {
      * null: all). This is an attention mask whose zeros are all at the end, as ColBERT's [MASK] query
      * padding is: the masked tokens still get outputs, they are just never looked at.
      */
-    default void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
-        if (keyLengths != null) {
-            throw new UnsupportedOperationException(name() + " backend has no key-length attention");
-        }
-        attention(qkv, seqStarts, heads, headDim, out);
-    }
+    void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out);
 
     /**
      * ColBERT late interaction: {@code scores[k] = Σ_i max_j q_i · d_j} over the {@code queryTokens} rows
      * of {@code query} and document k's rows {@code docOffsets[k]} (inclusive) to {@code docOffsets[k+1]}
      * of {@code docs}; all rows hold {@code dim} floats. A document without rows scores 0.
      */
-    default void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
-        for (int k = 0; k + 1 < docOffsets.length; k++) {
-            double total = 0;
-            if (docOffsets[k + 1] > docOffsets[k]) {
-                for (int i = 0; i < queryTokens; i++) {
-                    float best = Float.NEGATIVE_INFINITY;
-                    for (int t = docOffsets[k]; t < docOffsets[k + 1]; t++) {
-                        float dot = 0;
-                        for (int d = 0; d < dim; d++) dot += query[i * dim + d] * docs[t * dim + d];
-                        best = Math.max(best, dot);
-                    }
-                    total += best;
-                }
-            }
-            scores[k] = (float) total;
-        }
-    }
+    void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores);
 
     @Override
     void close();

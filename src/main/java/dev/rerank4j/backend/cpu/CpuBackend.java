@@ -64,11 +64,6 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
-        attention(qkv, seqStarts, null, heads, headDim, out);
-    }
-
-    @Override
     public void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
         checkOpen();
         if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
