@@ -33,6 +33,9 @@ public final class JmhReport {
                 derived = String.format("%.1f GFLOP/s (M=%d, K×N=%s)", ops * LinearBenchmark.flops(kxn) / 1e9, LinearBenchmark.M, kxn);
             } else if (bench.endsWith("RerankBenchmark.score")) {
                 derived = String.format("%.1f pairs/s", ops * Workload.DEFAULT_DOCS);
+            } else if (bench.endsWith("MaxSimBenchmark.maxSim")) { // average time in ms per call
+                derived = String.format("%.1f GFLOP/s, %.1f GB/s", MaxSimBenchmark.FLOP / (ops / 1e3) / 1e9,
+                        MaxSimBenchmark.BYTES / (ops / 1e3) / 1e9);
             }
             System.out.printf("%-40s %-22s %12.3f %12.3f %s%n", shortName, params, ops, Double.isNaN(err) ? 0 : err, derived);
         }
