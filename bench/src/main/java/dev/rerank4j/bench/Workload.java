@@ -34,7 +34,16 @@ public record Workload(String query, List<String> docs, int[] docLengths, int qu
     }
 
     public static Workload generate(Tokenizer tokenizer, long seed, int docs) {
-        List<String> words = singleTokenWords(tokenizer);
+        return generate(tokenizer, seed, docs, 100);
+    }
+
+    /**
+     * As {@link #generate(Tokenizer, long, int)}, requiring only {@code minWords} single-token words (a small
+     * vocabulary such as the 3,002-piece test Unigram tokenizer keeps 66). The random draws do not depend on
+     * how many words are kept, so the lengths are those of the default workload for the same seed.
+     */
+    public static Workload generate(Tokenizer tokenizer, long seed, int docs, int minWords) {
+        List<String> words = singleTokenWords(tokenizer, minWords);
         Random random = new Random(seed);
         String query = text(words, random, QUERY_TOKENS - 2, false);
         List<String> texts = new ArrayList<>(docs);
@@ -57,15 +66,15 @@ public record Workload(String query, List<String> docs, int[] docLengths, int qu
         return new Workload(query, List.copyOf(texts), lengths, queryLength, seed);
     }
 
-    private static List<String> singleTokenWords(Tokenizer tokenizer) {
+    private static List<String> singleTokenWords(Tokenizer tokenizer, int minWords) {
         List<String> kept = new ArrayList<>();
         for (String w : WORDS) {
             if (tokenizer.encode(w, CHECK_LENGTH).length() == 3) kept.add(w); // [CLS] w [SEP]
         }
-        if (kept.size() < 100) {
+        if (kept.size() < minWords) {
             throw new IllegalStateException("only " + kept.size() + " of " + WORDS.size() + " words are single tokens for this tokenizer");
         }
-        if (tokenizer.encode("word.", CHECK_LENGTH).length() != 4) {
+        if (tokenizer.encode(kept.get(0) + ".", CHECK_LENGTH).length() != 4) {
             throw new IllegalStateException("'.' is not a token of its own for this tokenizer");
         }
         return kept;
