@@ -10,14 +10,11 @@ import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
 
-import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -110,43 +107,9 @@ public final class CrossEncoderSideBySide {
                 System.exit(1);
             }
 
-            System.out.printf("warm-up: %d runs per engine ...%n", warmup);
-            for (SideBySide.Engine engine : engines) {
-                for (int i = 0; i < warmup; i++) {
-                    long w0 = System.nanoTime();
-                    engine.score(query, texts);
-                    System.out.printf("  warm-up %s %d: %.3f s%n", engine.name(), i + 1, (System.nanoTime() - w0) / 1e9);
-                }
-            }
-            double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-            double[][] seconds = new double[engines.size()][repeats];
-            double sink = 0;
-            for (int r = 0; r < repeats; r++) {
-                for (int e = 0; e < engines.size(); e++) {
-                    long s0 = System.nanoTime();
-                    float[] s = engines.get(e).score(query, texts);
-                    seconds[e][r] = (System.nanoTime() - s0) / 1e9;
-                    sink += s[r % s.length];
-                }
-                System.out.printf("run %d/%d: %s%n", r + 1, repeats, SideBySide.runLine(engines, seconds, r));
-            }
-            double load1 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-            SideBySide.printTable(engines, seconds, texts.size());
-            System.out.printf("system load average (1 min) before/after the timed runs: %.2f / %.2f on %d CPUs (checksum %.3f)%n",
-                    load0, load1, Runtime.getRuntime().availableProcessors(), sink);
             String name = String.format("%s-query%d-docs%d-len%d-%d-seed%d", modelDir.getFileName(), workload.queryLength(),
                     texts.size(), Workload.MIN_DOC_TOKENS, Workload.MAX_DOC_TOKENS, seed);
-            List<String> lines = new ArrayList<>();
-            lines.add("engine,workload,run,seconds,pairs_per_s");
-            for (int e = 0; e < engines.size(); e++) {
-                for (int r = 0; r < repeats; r++) {
-                    lines.add(String.format(Locale.ROOT, "%s,%s,%d,%.6f,%.3f", engines.get(e).name(), name, r + 1,
-                            seconds[e][r], texts.size() / seconds[e][r]));
-                }
-            }
-            if (csv.toAbsolutePath().getParent() != null) Files.createDirectories(csv.toAbsolutePath().getParent());
-            Files.write(csv, lines);
-            System.out.println("wrote " + csv.toAbsolutePath());
+            SideBySide.timeAlternating(engines, query, texts, warmup, repeats, csv, name);
         }
     }
 

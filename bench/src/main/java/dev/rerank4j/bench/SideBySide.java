@@ -105,28 +105,9 @@ public final class SideBySide {
             System.out.printf("tokenization alone (query + %d docs, included in every engine's time): median %.1f ms%n",
                     texts.size(), tokenizeMillis(tokenizer, query, texts));
 
-            System.out.printf("warm-up: %d runs per engine ...%n", warmup);
-            for (Engine engine : engines) {
-                for (int i = 0; i < warmup; i++) engine.score(query, texts);
-            }
-            double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-            double[][] seconds = new double[engines.size()][repeats];
-            double sink = 0;
-            for (int r = 0; r < repeats; r++) {
-                for (int e = 0; e < engines.size(); e++) {
-                    long t0 = System.nanoTime();
-                    float[] s = engines.get(e).score(query, texts);
-                    seconds[e][r] = (System.nanoTime() - t0) / 1e9;
-                    sink += s[r % s.length];
-                }
-                System.out.printf("run %d/%d: %s%n", r + 1, repeats, runLine(engines, seconds, r));
-            }
-            double load1 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-            printTable(engines, seconds, texts.size());
-            System.out.printf("system load average (1 min) before/after the timed runs: %.2f / %.2f on %d CPUs (checksum %.3f)%n",
-                    load0, load1, Runtime.getRuntime().availableProcessors(), sink);
-            writeCsv(csv, engines, seconds, texts.size(), workload);
-            System.out.println("wrote " + csv.toAbsolutePath());
+            String name = String.format("minilm-l6-query%d-docs%d-len%d-%d-seed%d", workload.queryLength(), texts.size(),
+                    Workload.MIN_DOC_TOKENS, Workload.MAX_DOC_TOKENS, workload.seed());
+            timeAlternating(engines, query, texts, warmup, repeats, csv, name);
         }
     }
 
@@ -198,14 +179,43 @@ public final class SideBySide {
         System.out.printf("ratio rerank4j / ORT (%s), median pairs/s: %.2f×%n%n", engines.get(best).name(), ours / bestOrt);
     }
 
-    static void writeCsv(Path csv, List<Engine> engines, double[][] seconds, int pairs, Workload workload) throws IOException {
-        String name = String.format("minilm-l6-query%d-docs%d-len%d-%d-seed%d", workload.queryLength(), pairs,
-                Workload.MIN_DOC_TOKENS, Workload.MAX_DOC_TOKENS, workload.seed());
+    /**
+     * Warms every engine up, then times them in turn (A, B, C, A, B, C, …) for {@code repeats} rounds, so a
+     * burst of load from elsewhere hits all of them; prints each round, the table and the load average, and
+     * writes every timed run to {@code csv}.
+     */
+    static void timeAlternating(List<Engine> engines, String query, List<String> texts, int warmup, int repeats,
+                                Path csv, String workloadName) throws Exception {
+        System.out.printf("warm-up: %d runs per engine ...%n", warmup);
+        for (Engine engine : engines) {
+            for (int i = 0; i < warmup; i++) engine.score(query, texts);
+        }
+        double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        double[][] seconds = new double[engines.size()][repeats];
+        double sink = 0;
+        for (int r = 0; r < repeats; r++) {
+            for (int e = 0; e < engines.size(); e++) {
+                long t0 = System.nanoTime();
+                float[] s = engines.get(e).score(query, texts);
+                seconds[e][r] = (System.nanoTime() - t0) / 1e9;
+                sink += s[r % s.length];
+            }
+            System.out.printf("run %d/%d: %s%n", r + 1, repeats, runLine(engines, seconds, r));
+        }
+        double load1 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+        printTable(engines, seconds, texts.size());
+        System.out.printf("system load average (1 min) before/after the timed runs: %.2f / %.2f on %d CPUs (checksum %.3f)%n",
+                load0, load1, Runtime.getRuntime().availableProcessors(), sink);
+        writeCsv(csv, engines, seconds, texts.size(), workloadName);
+        System.out.println("wrote " + csv.toAbsolutePath());
+    }
+
+    static void writeCsv(Path csv, List<Engine> engines, double[][] seconds, int pairs, String workloadName) throws IOException {
         List<String> lines = new ArrayList<>();
         lines.add("engine,workload,run,seconds,pairs_per_s");
         for (int e = 0; e < engines.size(); e++) {
             for (int r = 0; r < seconds[e].length; r++) {
-                lines.add(String.format(Locale.ROOT, "%s,%s,%d,%.6f,%.3f", engines.get(e).name(), name, r + 1,
+                lines.add(String.format(Locale.ROOT, "%s,%s,%d,%.6f,%.3f", engines.get(e).name(), workloadName, r + 1,
                         seconds[e][r], pairs / seconds[e][r]));
             }
         }
