@@ -209,14 +209,8 @@ public final class Reranker implements AutoCloseable {
 
     private Scorer.Scores run(String query, List<String> docs) {
         if (query == null) throw new IllegalArgumentException("query is null");
-        if (docs == null) throw new IllegalArgumentException("docs is null");
-        if (docs.isEmpty()) throw new IllegalArgumentException("docs is empty: nothing to score");
-        List<String> snapshot = new ArrayList<>(docs.size()); // the caller may change its list meanwhile
-        for (int i = 0; i < docs.size(); i++) {
-            String doc = docs.get(i);
-            if (doc == null) throw new IllegalArgumentException("docs[" + i + "] is null");
-            snapshot.add(doc);
-        }
+        List<String> snapshot = snapshot(docs);
+        if (snapshot.isEmpty()) throw new IllegalArgumentException("docs is empty: nothing to score");
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
@@ -240,13 +234,20 @@ public final class Reranker implements AutoCloseable {
      * @throws UnsupportedOperationException if this is not a ColBERT model
      */
     public DocumentEmbeddings encodeDocuments(List<String> docs) {
-        if (docs == null) throw new IllegalArgumentException("docs is null");
-        List<String> snapshot = new ArrayList<>(docs.size());
-        for (int i = 0; i < docs.size(); i++) {
-            if (docs.get(i) == null) throw new IllegalArgumentException("docs[" + i + "] is null");
-            snapshot.add(docs.get(i));
-        }
+        List<String> snapshot = snapshot(docs);
         return colbert(c -> c.encodeDocuments(snapshot, null));
+    }
+
+    /** A copy of the caller's documents (it may change its list meanwhile), none of them null. */
+    private static List<String> snapshot(List<String> docs) {
+        if (docs == null) throw new IllegalArgumentException("docs is null");
+        List<String> copy = new ArrayList<>(docs.size());
+        for (int i = 0; i < docs.size(); i++) {
+            String doc = docs.get(i);
+            if (doc == null) throw new IllegalArgumentException("docs[" + i + "] is null");
+            copy.add(doc);
+        }
+        return copy;
     }
 
     /**
