@@ -122,11 +122,7 @@ public final class CrossEncoderSideBySide {
 
         OrtCrossEncoder(Path onnxFile, Tokenizer tokenizer, int threads) throws OrtException {
             this.env = OrtEnvironment.getEnvironment();
-            this.options = new OrtSession.SessionOptions();
-            options.setIntraOpNumThreads(threads);
-            options.setInterOpNumThreads(1);
-            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            this.options = OrtBiEncoder.sessionOptions(threads);
             this.session = env.createSession(onnxFile.toString(), options);
             this.tokenizer = tokenizer;
         }

@@ -45,13 +45,22 @@ final class OrtBiEncoder implements AutoCloseable {
     private final int maxLength;
     private final Set<String> inputs;
 
-    OrtBiEncoder(Path onnxFile, Tokenizer tokenizer, int maxLength, int threads) throws OrtException {
-        this.env = OrtEnvironment.getEnvironment();
-        this.options = new OrtSession.SessionOptions();
+    /**
+     * How every harness runs ONNX Runtime: {@code threads} intra-op threads, one inter-op thread, sequential
+     * execution, all graph optimisations (the comparison is fair only if both harnesses agree on this).
+     */
+    static OrtSession.SessionOptions sessionOptions(int threads) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         options.setIntraOpNumThreads(threads);
         options.setInterOpNumThreads(1);
         options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+        return options;
+    }
+
+    OrtBiEncoder(Path onnxFile, Tokenizer tokenizer, int maxLength, int threads) throws OrtException {
+        this.env = OrtEnvironment.getEnvironment();
+        this.options = sessionOptions(threads);
         this.session = env.createSession(onnxFile.toString(), options);
         this.tokenizer = tokenizer;
         this.maxLength = maxLength;
