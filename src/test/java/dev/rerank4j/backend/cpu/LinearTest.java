@@ -26,10 +26,14 @@ class LinearTest {
         backend.close();
     }
 
-    /** rows × in × out triples: 1, and tails that fill neither a vector (16), a panel (32) nor a 6-row tile. */
+    /**
+     * rows × in × out triples: 1, tails that fill neither a vector (16), a panel (32) nor a 6- or 12-row
+     * tile, in > 384 (several k-blocks, the last one partial), and enough rows for several work items and
+     * for items that split the panels.
+     */
     static final int[][] SHAPES = {
             {1, 1, 1}, {1, 17, 33}, {5, 15, 17}, {6, 31, 32}, {7, 33, 31}, {13, 383, 65}, {17, 64, 383},
-            {33, 17, 1}, {2, 3072, 40}, {40, 384, 96}};
+            {33, 17, 1}, {2, 3072, 40}, {40, 384, 96}, {12, 384, 32}, {25, 800, 70}, {150, 50, 64}, {23, 769, 33}};
 
     @Test
     void matchesTheScalarTwinForEveryDtypeActivationAndBiasOnOddShapes() {
@@ -38,6 +42,35 @@ class LinearTest {
             for (boolean withBias : new boolean[] {false, true}) {
                 for (Activation act : Activation.values()) {
                     for (int[] s : SHAPES) check(rnd, dt, withBias, act, s[0], s[1], s[2]);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theSixRowTileForMachinesWithSixteenVectorRegistersMatchesTheScalarTwinToo() {
+        Random rnd = new Random(7);
+        for (int[] s : SHAPES) {
+            Tensor w = TestTensors.of("w", DType.F32, TestTensors.random(rnd, s[2] * s[1], 0.5f), s[2], s[1]);
+            Tensor b = TestTensors.of("b", DType.F32, TestTensors.random(rnd, s[2], 1f), s[2]);
+            float[] x = TestTensors.random(rnd, s[0] * s[1], 2f);
+            PackedLinear pw = (PackedLinear) backend.prepareLinear(w, b);
+            float[] y6 = new float[s[0] * s[2]];
+            float[] y12 = new float[s[0] * s[2]];
+            ParallelFor pf = new ParallelFor(2);
+            try {
+                GemmKernel.linear(x, s[0], pw, y6, Activation.GELU, pf, 6);
+                GemmKernel.linear(x, s[0], pw, y12, Activation.GELU, pf, 12);
+            } finally {
+                pf.shutdown();
+            }
+            double[][] ref = ScalarKernels.linear(x, s[0], w, b);
+            for (int i = 0; i < y6.length; i++) {
+                double expected = ScalarKernels.activate(Activation.GELU, ref[0][i]);
+                double tol = GEMM_REL * ref[1][i] * 1.2 + ACT_REL * Math.abs(expected) + 1e-30;
+                if (!(Math.abs(y6[i] - expected) <= tol) || !(Math.abs(y12[i] - expected) <= tol)) {
+                    fail("shape " + java.util.Arrays.toString(s) + " at " + i + ": 6-row " + y6[i] + ", 12-row " + y12[i]
+                            + " vs " + expected);
                 }
             }
         }
