@@ -7,25 +7,32 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
- * K of the pair is copied transposed ([headDim, L], pre-scaled by 1/√d) so scores for a query are
- * FMAs along L with q broadcast, no horizontal sums. Queries go four at a time so each K vector
- * loaded feeds four rows. Keys are taken in blocks of {@link #BLOCK} with an online softmax (running
- * max and sum per query, earlier partial sums rescaled by exp(m_old − m_new), as flash-attention
- * does), so the score buffer is 4 × BLOCK floats whatever L is. Scratch is per worker and
- * O(headDim·L) (the transposed K); the L×L score matrix never exists.
+ * Each pair's K and V are first copied into panels the kernels read with unit stride: K transposed
+ * and pre-scaled by 1/√d in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs
+ * along the keys with q broadcast and no horizontal sums; V in chunks of W dims ([chunk][key][W]). Four
+ * queries go together, copied side by side ([d][4]), so each K or V vector loaded feeds four rows and
+ * every index is the loop counter times a constant plus an invariant (no bounds checks in the loops,
+ * and two vectors per row give 8 independent FMA chains). Keys are taken in blocks of {@link #BLOCK}
+ * with an online softmax (running max and sum per query, earlier partial sums rescaled by
+ * exp(m_old − m_new), as flash-attention does), so the score buffer is 4 × BLOCK floats whatever L
+ * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists.
  */
 final class AttentionKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
     private static final int V = S.length();
+    /** Keys per K panel and dims per V chunk: two vectors. */
+    private static final int W = 2 * V;
     private static final int QR = 4;
-    /** Keys per online-softmax block; a multiple of every vector length. 4 × 256 scores = 4 KB, in L1. */
+    /** Keys per online-softmax block; a multiple of W. 4 × 256 scores = 4 KB, in L1. */
     static final int BLOCK = 256;
 
     /** Per-worker buffers, grown to the longest sequence seen. */
     private static final class Scratch {
         float[] kt = new float[0];
-        final float[] scores = new float[QR * BLOCK];
+        float[] vt = new float[0];
+        float[] q = new float[0];
         float[] acc = new float[0];
+        final float[] scores = new float[QR * BLOCK];
         final float[] max = new float[QR];
         final float[] sum = new float[QR];
         final float[] rescale = new float[QR];
@@ -51,48 +58,67 @@ final class AttentionKernel {
         });
     }
 
-    static void head(float[] qkv, int t0, int t1, int h, int heads, int hd, float[] out, Scratch s) {
-        head(qkv, t0, t1, t1 - t0, h, heads, hd, out, s);
-    }
-
     /** Queries are tokens [t0, t1); keys and values only the first {@code keys} of them. */
     static void head(float[] qkv, int t0, int t1, int keys, int h, int heads, int hd, float[] out, Scratch s) {
         int len = t1 - t0;
         if (len == 0) return;
-        int lp = (keys + V - 1) / V * V;
+        int kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
         int stride = 3 * heads * hd, outStride = heads * hd;
-        if (s.kt.length < hd * lp) s.kt = new float[hd * lp];
-        if (s.acc.length < QR * hd) s.acc = new float[QR * hd];
-        float[] kt = s.kt;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        int kOff = heads * hd + h * hd, vOff = 2 * heads * hd + h * hd, qOff = h * hd;
-        for (int j = 0; j < keys; j++) {
-            int src = (t0 + j) * stride + kOff;
-            for (int d = 0; d < hd; d++) kt[d * lp + j] = qkv[src + d] * scale;
-        }
-        for (int d = 0; d < hd; d++) java.util.Arrays.fill(kt, d * lp + keys, d * lp + lp, 0f);
-
+        if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
+        if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
+        if (s.q.length < QR * hd) s.q = new float[QR * hd];
+        if (s.acc.length < QR * accStride) s.acc = new float[QR * accStride];
+        int qOff = h * hd;
+        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt);
+        packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
         for (int i = 0; i < len; i += QR) {
             // Rows past the end repeat the last query; their results are dropped.
-            int q0 = (t0 + i) * stride + qOff;
-            int q1 = (t0 + Math.min(i + 1, len - 1)) * stride + qOff;
-            int q2 = (t0 + Math.min(i + 2, len - 1)) * stride + qOff;
-            int q3 = (t0 + Math.min(i + 3, len - 1)) * stride + qOff;
+            for (int r = 0; r < QR; r++) {
+                int src = (t0 + Math.min(i + r, len - 1)) * stride + qOff;
+                for (int d = 0; d < hd; d++) s.q[d * QR + r] = qkv[src + d];
+            }
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
-            java.util.Arrays.fill(s.acc, 0, QR * hd, 0f);
-            for (int j0 = 0; j0 < keys; j0 += BLOCK) {
-                keyBlock(qkv, q0, q1, q2, q3, kt, lp, j0, Math.min(BLOCK, keys - j0), t0, stride, vOff, hd, s);
-            }
-            finish(s, hd, Math.min(QR, len - i), out, (t0 + i) * outStride + qOff, outStride);
+            java.util.Arrays.fill(s.acc, 0, QR * accStride, 0f);
+            for (int j0 = 0; j0 < keys; j0 += BLOCK) keyBlock(j0, Math.min(BLOCK, keys - j0), kp, hd, chunks, s);
+            finish(s, hd, accStride, Math.min(QR, len - i), out, (t0 + i) * outStride + qOff, outStride);
         }
     }
 
-    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of four queries. */
-    private static void keyBlock(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int lp, int j0, int bl,
-                                 int t0, int stride, int vOff, int hd, Scratch s) {
+    /** K of keys [0, keys) as [panel][d][W], scaled; key slots past {@code keys} are zeros. */
+    private static void packKeys(float[] qkv, int t0, int keys, int kp, int stride, int kOff, int hd, float scale, float[] kt) {
+        for (int j = 0; j < kp; j++) {
+            int at = (j / W) * hd * W + j % W;
+            if (j < keys) {
+                int src = (t0 + j) * stride + kOff;
+                for (int d = 0; d < hd; d++) kt[at + d * W] = qkv[src + d] * scale;
+            } else {
+                for (int d = 0; d < hd; d++) kt[at + d * W] = 0f;
+            }
+        }
+    }
+
+    /** V of keys [0, kp) as [chunk][key][W]; padding keys and dims are zeros (0·garbage could be NaN). */
+    private static void packValues(float[] qkv, int t0, int keys, int kp, int stride, int vOff, int hd, float[] vt) {
+        int chunks = (hd + W - 1) / W;
+        for (int c = 0; c < chunks; c++) {
+            int d0 = c * W, width = Math.min(W, hd - d0);
+            for (int j = 0; j < kp; j++) {
+                int at = (c * kp + j) * W;
+                if (j < keys) {
+                    System.arraycopy(qkv, (t0 + j) * stride + vOff + d0, vt, at, width);
+                    java.util.Arrays.fill(vt, at + width, at + W, 0f);
+                } else {
+                    java.util.Arrays.fill(vt, at, at + W, 0f);
+                }
+            }
+        }
+    }
+
+    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the four queries in s.q. */
+    private static void keyBlock(int j0, int bl, int kp, int hd, int chunks, Scratch s) {
         float[] sc = s.scores;
-        scores(qkv, q0, q1, q2, q3, kt, lp, j0, (bl + V - 1) / V * V, hd, sc);
+        scores(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         for (int r = 0; r < QR; r++) {
             float old = s.max[r];
             float m = Math.max(old, blockMax(sc, r * BLOCK, bl));
@@ -102,33 +128,50 @@ final class AttentionKernel {
             s.sum[r] = s.sum[r] * rescale + expInPlace(sc, r * BLOCK, bl, m);
             s.max[r] = m;
         }
-        weightedValues(qkv, t0 + j0, bl, stride, vOff, hd, sc, s.rescale, s.acc);
+        // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
+        // ("out of virtual registers"), and a kernel stuck below C2 runs in the interpreter for seconds.
+        for (int c = 0; c < chunks; c++) values(s.vt, (c * kp + j0) * W, bl, sc, s.rescale, s.acc, chunks * W, c * W);
     }
 
     /** out row r = acc[r] / sum[r] for the first {@code rows} of the four queries. */
-    private static void finish(Scratch s, int hd, int rows, float[] out, int o, int outStride) {
+    private static void finish(Scratch s, int hd, int accStride, int rows, float[] out, int o, int outStride) {
         for (int r = 0; r < rows; r++, o += outStride) {
             float inv = 1f / s.sum[r];
-            for (int d = 0; d < hd; d++) out[o + d] = s.acc[r * hd + d] * inv;
+            for (int d = 0; d < hd; d++) out[o + d] = s.acc[r * accStride + d] * inv;
         }
     }
 
-    /** Scores of four queries against keys [j0, j0 + count) (count a multiple of V, within lp) into sc rows of BLOCK. */
-    private static void scores(float[] qkv, int q0, int q1, int q2, int q3, float[] kt, int lp, int j0, int count, int hd, float[] sc) {
-        for (int j = 0; j < count; j += V) {
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S);
-            FloatVector a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-            for (int d = 0, ki = j0 + j; d < hd; d++, ki += lp) {
-                FloatVector k = FloatVector.fromArray(S, kt, ki);
-                a0 = k.fma(FloatVector.broadcast(S, qkv[q0 + d]), a0);
-                a1 = k.fma(FloatVector.broadcast(S, qkv[q1 + d]), a1);
-                a2 = k.fma(FloatVector.broadcast(S, qkv[q2 + d]), a2);
-                a3 = k.fma(FloatVector.broadcast(S, qkv[q3 + d]), a3);
+    /** Scores of the four queries in q ([d][4]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
+    private static void scores(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
+        for (int p = 0; p < panels; p++) {
+            int base = (panel0 + p) * hd * W;
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+            for (int d = 0; d < hd; d++) {
+                FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
+                FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
+                FloatVector e = FloatVector.broadcast(S, q[d * QR]);
+                a0 = k0.fma(e, a0);
+                b0 = k1.fma(e, b0);
+                e = FloatVector.broadcast(S, q[d * QR + 1]);
+                a1 = k0.fma(e, a1);
+                b1 = k1.fma(e, b1);
+                e = FloatVector.broadcast(S, q[d * QR + 2]);
+                a2 = k0.fma(e, a2);
+                b2 = k1.fma(e, b2);
+                e = FloatVector.broadcast(S, q[d * QR + 3]);
+                a3 = k0.fma(e, a3);
+                b3 = k1.fma(e, b3);
             }
+            int j = p * W;
             a0.intoArray(sc, j);
+            b0.intoArray(sc, j + V);
             a1.intoArray(sc, BLOCK + j);
+            b1.intoArray(sc, BLOCK + j + V);
             a2.intoArray(sc, 2 * BLOCK + j);
+            b2.intoArray(sc, 2 * BLOCK + j + V);
             a3.intoArray(sc, 3 * BLOCK + j);
+            b3.intoArray(sc, 3 * BLOCK + j + V);
         }
     }
 
@@ -147,8 +190,7 @@ final class AttentionKernel {
         FloatVector sum = FloatVector.zero(S);
         for (int j = 0; j < len; j += V) {
             VectorMask<Float> m = S.indexInRange(j, len);
-            FloatVector e = FloatVector.fromArray(S, sc, off + j, m).sub(max).lanewise(VectorOperators.EXP)
-                    .blend(0f, m.not());
+            FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(S, sc, off + j, m).sub(max)).blend(0f, m.not());
             e.intoArray(sc, off + j);
             sum = sum.add(e);
         }
@@ -156,32 +198,42 @@ final class AttentionKernel {
     }
 
     /**
-     * acc[r] = acc[r]·rescale[r] + Σ_j p[r][j]·V[j] over one key block (keys from token t), for each chunk of
-     * {@code V} lanes. One chunk per call keeps the method small: C1 gives up on large vector methods ("out of
-     * virtual registers") and the chunk loop then ran in the interpreter for seconds, allocating every vector.
+     * acc[r][c, c + W) = acc[r][c, c + W)·rescale[r] + Σ_j p[r][j]·V[j][c, c + W) over one key block, for the
+     * four queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
      */
-    private static void weightedValues(float[] qkv, int t, int bl, int stride, int vOff, int hd, float[] sc,
-                                       float[] rescale, float[] acc) {
-        for (int c = 0; c < hd; c += V) valuesChunk(qkv, t * stride + vOff + c, bl, stride, S.indexInRange(c, hd),
-                sc, rescale, acc, c, hd);
-    }
-
-    private static void valuesChunk(float[] qkv, int vi, int bl, int stride, VectorMask<Float> m, float[] sc,
-                                    float[] rescale, float[] acc, int c, int hd) {
-        FloatVector x0 = FloatVector.fromArray(S, acc, c, m).mul(rescale[0]);
-        FloatVector x1 = FloatVector.fromArray(S, acc, hd + c, m).mul(rescale[1]);
-        FloatVector x2 = FloatVector.fromArray(S, acc, 2 * hd + c, m).mul(rescale[2]);
-        FloatVector x3 = FloatVector.fromArray(S, acc, 3 * hd + c, m).mul(rescale[3]);
-        for (int j = 0; j < bl; j++, vi += stride) {
-            FloatVector v = FloatVector.fromArray(S, qkv, vi, m);
-            x0 = v.fma(FloatVector.broadcast(S, sc[j]), x0);
-            x1 = v.fma(FloatVector.broadcast(S, sc[BLOCK + j]), x1);
-            x2 = v.fma(FloatVector.broadcast(S, sc[2 * BLOCK + j]), x2);
-            x3 = v.fma(FloatVector.broadcast(S, sc[3 * BLOCK + j]), x3);
+    private static void values(float[] vt, int vi, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
+        int o1 = accStride + c, o2 = o1 + accStride, o3 = o2 + accStride;
+        FloatVector x0 = FloatVector.fromArray(S, acc, c).mul(rescale[0]);
+        FloatVector y0 = FloatVector.fromArray(S, acc, c + V).mul(rescale[0]);
+        FloatVector x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
+        FloatVector y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
+        FloatVector x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
+        FloatVector y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
+        FloatVector x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
+        FloatVector y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+        for (int j = 0; j < bl; j++) {
+            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
+            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
+            FloatVector e = FloatVector.broadcast(S, sc[j]);
+            x0 = v0.fma(e, x0);
+            y0 = v1.fma(e, y0);
+            e = FloatVector.broadcast(S, sc[BLOCK + j]);
+            x1 = v0.fma(e, x1);
+            y1 = v1.fma(e, y1);
+            e = FloatVector.broadcast(S, sc[2 * BLOCK + j]);
+            x2 = v0.fma(e, x2);
+            y2 = v1.fma(e, y2);
+            e = FloatVector.broadcast(S, sc[3 * BLOCK + j]);
+            x3 = v0.fma(e, x3);
+            y3 = v1.fma(e, y3);
         }
-        x0.intoArray(acc, c, m);
-        x1.intoArray(acc, hd + c, m);
-        x2.intoArray(acc, 2 * hd + c, m);
-        x3.intoArray(acc, 3 * hd + c, m);
+        x0.intoArray(acc, c);
+        y0.intoArray(acc, c + V);
+        x1.intoArray(acc, o1);
+        y1.intoArray(acc, o1 + V);
+        x2.intoArray(acc, o2);
+        y2.intoArray(acc, o2 + V);
+        x3.intoArray(acc, o3);
+        y3.intoArray(acc, o3 + V);
     }
 }

@@ -2,6 +2,7 @@ package dev.rerank4j.backend.cpu;
 
 import dev.rerank4j.backend.Activation;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -88,6 +89,36 @@ final class VectorMath {
             onePlusErf = tail.blend(onePlusErf, small);
         }
         return x.mul(0.5f).mul(onePlusErf);
+    }
+
+    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    /** 1.5·2²³: adding it rounds a float below 2²² to an integer (round to nearest even). */
+    private static final float ROUND = 12582912f;
+    private static final float EXP_MIN = -87.33654f;
+
+    /**
+     * e^x for x ≤ 0, within 2 ulp; 0 below −87.34 (where e^x leaves the normal floats) and for −∞. For
+     * softmax, whose shifted scores are never positive. Inline polynomial rather than
+     * {@code lanewise(EXP)}: that is a call into a vector math stub, and C2 saves the caller's live vector
+     * registers around it; in attention it cost as much as the score FMAs. Cody–Waite reduction
+     * x = n·ln2 + r, |r| ≤ ln2/2, then Cephes' degree-6 expf polynomial on r, scaled by 2ⁿ through the
+     * exponent bits.
+     */
+    static FloatVector expNonPositive(FloatVector x) {
+        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
+        FloatVector xc = x.max(EXP_MIN);
+        FloatVector n = xc.fma(LOG2E, ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+        p = p.fma(r.mul(r), r).add(1f);
+        FloatVector scale = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23)
+                .reinterpretAsFloats();
+        return p.mul(scale).blend(0f, under);
     }
 
     static FloatVector tanh(FloatVector x) {

@@ -89,6 +89,33 @@ class VectorMathTest {
     }
 
     @Test
+    void expOfNonPositiveArgumentsIsWithinTwoUlpAndZeroBelowTheNormalRange() {
+        int n = VectorMath.S.length();
+        float[] x = new float[n], y = new float[n];
+        java.util.Random rnd = new java.util.Random(3);
+        for (int trial = 0; trial < 20_000; trial++) {
+            for (int i = 0; i < n; i++) {
+                x[i] = trial < 10_000 ? -rnd.nextFloat() * 87.3f : -(float) Math.scalb(rnd.nextFloat(), -rnd.nextInt(40));
+            }
+            VectorMath.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(VectorMath.S, x, 0)).intoArray(y, 0);
+            for (int i = 0; i < n; i++) {
+                double want = Math.exp(x[i]);
+                if (!(Math.abs(y[i] - want) <= 2 * Math.ulp((float) want))) fail("exp(" + x[i] + ") = " + y[i] + ", want " + want);
+            }
+        }
+        float[] edge = new float[n];
+        java.util.Arrays.fill(edge, -88f);
+        edge[0] = Float.NEGATIVE_INFINITY;
+        edge[1] = 0f;
+        edge[2] = -0f;
+        VectorMath.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(VectorMath.S, edge, 0)).intoArray(y, 0);
+        assertEquals(0f, y[0]);
+        assertEquals(1f, y[1]);
+        assertEquals(1f, y[2]);
+        assertEquals(0f, y[3]);
+    }
+
+    @Test
     void tanhMatchesMathTanh() {
         float[] x = sweep();
         float[] y = apply(Activation.TANH, x);
