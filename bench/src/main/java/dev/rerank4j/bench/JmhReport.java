@@ -8,7 +8,9 @@ import java.util.Collection;
 
 /**
  * Runs JMH (same command-line options as {@code org.openjdk.jmh.Main}) and adds the derived figures:
- * GFLOP/s for {@link LinearBenchmark} (2·M·K·N × ops/s) and pairs/s for {@link RerankBenchmark} (100 × ops/s).
+ * GFLOP/s for {@link LinearBenchmark} (2·M·K·N × ops/s), {@link AttentionBenchmark} and {@link MaxSimBenchmark},
+ * GB/s for {@link LayerNormBenchmark} and MaxSim, and pairs/s for {@link RerankBenchmark} (100 × ops/s). The score
+ * column is JMH's own unit: ops/s, except ms/op for MaxSim (average time).
  */
 public final class JmhReport {
     private JmhReport() {}
@@ -16,7 +18,7 @@ public final class JmhReport {
     public static void main(String[] args) throws Exception {
         Collection<RunResult> results = new Runner(new CommandLineOptions(args)).run();
         System.out.println();
-        System.out.printf("%-40s %-22s %12s %12s %s%n", "benchmark", "params", "ops/s", "± (99.9%)", "derived");
+        System.out.printf("%-40s %-22s %12s %12s %s%n", "benchmark", "params", "score", "± (99.9%)", "derived");
         for (RunResult r : results) {
             String bench = r.getParams().getBenchmark();
             String shortName = bench.substring(bench.lastIndexOf('.', bench.lastIndexOf('.') - 1) + 1);
@@ -33,11 +35,19 @@ public final class JmhReport {
                 derived = String.format("%.1f GFLOP/s (M=%d, K×N=%s)", ops * LinearBenchmark.flops(kxn) / 1e9, LinearBenchmark.M, kxn);
             } else if (bench.endsWith("RerankBenchmark.score")) {
                 derived = String.format("%.1f pairs/s", ops * Workload.DEFAULT_DOCS);
+            } else if (bench.endsWith("AttentionBenchmark.attention")) {
+                String shape = r.getParams().getParam("shape");
+                derived = String.format("%.1f GFLOP/s (%d x %d tokens, heads x dim %s)", ops * AttentionBenchmark.flops(shape) / 1e9,
+                        AttentionBenchmark.SEQUENCES, AttentionBenchmark.LENGTH, shape);
+            } else if (bench.endsWith("LayerNormBenchmark.addLayerNorm")) {
+                int dim = Integer.parseInt(r.getParams().getParam("dim"));
+                derived = String.format("%.1f GB/s (%d rows x %d)", ops * LayerNormBenchmark.bytes(dim) / 1e9, LayerNormBenchmark.ROWS, dim);
             } else if (bench.endsWith("MaxSimBenchmark.maxSim")) { // average time in ms per call
                 derived = String.format("%.1f GFLOP/s, %.1f GB/s", MaxSimBenchmark.FLOP / (ops / 1e3) / 1e9,
                         MaxSimBenchmark.BYTES / (ops / 1e3) / 1e9);
             }
-            System.out.printf("%-40s %-22s %12.3f %12.3f %s%n", shortName, params, ops, Double.isNaN(err) ? 0 : err, derived);
+            String unit = bench.endsWith("MaxSimBenchmark.maxSim") ? " ms/op" : " ops/s";
+            System.out.printf("%-40s %-22s %12.3f %12.3f%s %s%n", shortName, params, ops, Double.isNaN(err) ? 0 : err, unit, derived);
         }
     }
 }
