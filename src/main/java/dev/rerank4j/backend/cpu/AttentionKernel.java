@@ -125,7 +125,7 @@ final class AttentionKernel {
             // First block: the old max is -inf and acc/sum are 0, so the rescale factor does not matter.
             float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(old - m);
             s.rescale[r] = rescale;
-            s.sum[r] = s.sum[r] * rescale + expInPlace(sc, r * BLOCK, bl, m);
+            s.sum[r] = s.sum[r] * rescale + VectorMath.expInPlace(sc, r * BLOCK, bl, m);
             s.max[r] = m;
         }
         // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
@@ -183,18 +183,6 @@ final class AttentionKernel {
             mx = mx.max(FloatVector.fromArray(S, sc, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
         }
         return mx.reduceLanes(VectorOperators.MAX);
-    }
-
-    /** Replaces sc[off, off+len) by exp(s - max); returns Σ exp. Padding lanes become 0. */
-    private static float expInPlace(float[] sc, int off, int len, float max) {
-        FloatVector sum = FloatVector.zero(S);
-        for (int j = 0; j < len; j += V) {
-            VectorMask<Float> m = S.indexInRange(j, len);
-            FloatVector e = VectorMath.expNonPositive(FloatVector.fromArray(S, sc, off + j, m).sub(max)).blend(0f, m.not());
-            e.intoArray(sc, off + j);
-            sum = sum.add(e);
-        }
-        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     /**

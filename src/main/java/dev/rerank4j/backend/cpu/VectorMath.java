@@ -97,28 +97,36 @@ final class VectorMath {
     private static final float EXP_MIN = -87.33654f;
 
     /**
-     * e^x for x ≤ 0, within 2 ulp; 0 below −87.34 (where e^x leaves the normal floats) and for −∞. For
-     * softmax, whose shifted scores are never positive. Inline polynomial rather than
-     * {@code lanewise(EXP)}: that is a call into a vector math stub, and C2 saves the caller's live vector
-     * registers around it; in attention it cost as much as the score FMAs. Cody–Waite reduction
-     * x = n·ln2 + r, |r| ≤ ln2/2, then Cephes' degree-6 expf polynomial on r, scaled by 2ⁿ through the
-     * exponent bits.
+     * Replaces a[off, off + len) by e^(a[i] − max) and returns their sum; softmax's numerators, so every
+     * argument is ≤ 0. Within 2 ulp; 0 below −87.34, where e^x leaves the normal floats. An inline polynomial
+     * rather than {@code lanewise(EXP)}: that is a call into a vector math stub, around which C2 saves the
+     * caller's live vector registers, and in attention it cost as much as the score FMAs. Cody–Waite
+     * reduction x = n·ln2 + r, |r| ≤ ln2/2, Cephes' degree-6 expf polynomial on r, scaled by 2ⁿ through
+     * the exponent bits. All in one method, so no vector crosses a call C2 might not inline.
      */
-    static FloatVector expNonPositive(FloatVector x) {
-        VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_MIN);
-        FloatVector xc = x.max(EXP_MIN);
-        FloatVector n = xc.fma(LOG2E, ROUND).sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
-        p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
-        p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
-        p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
-        p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
-        p = p.fma(r.mul(r), r).add(1f);
-        FloatVector scale = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23)
-                .reinterpretAsFloats();
-        return p.mul(scale).blend(0f, under);
+    static float expInPlace(float[] a, int off, int len, float max) {
+        FloatVector sum = FloatVector.zero(S);
+        for (int j = 0; j < len; j += S.length()) {
+            VectorMask<Float> m = S.indexInRange(j, len);
+            FloatVector x = FloatVector.fromArray(S, a, off + j, m).sub(max);
+            VectorMask<Float> zero = x.compare(VectorOperators.LT, EXP_MIN).or(m.not());
+            FloatVector xc = x.max(EXP_MIN);
+            FloatVector n = xc.fma(LOG2E, ROUND).sub(ROUND);
+            FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
+            r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+            FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+            p = p.fma(r, FloatVector.broadcast(S, 8.3334519073e-3f));
+            p = p.fma(r, FloatVector.broadcast(S, 4.1665795894e-2f));
+            p = p.fma(r, FloatVector.broadcast(S, 1.6666665459e-1f));
+            p = p.fma(r, FloatVector.broadcast(S, 5.0000001201e-1f));
+            p = p.fma(r.mul(r), r).add(1f);
+            FloatVector scale = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127)
+                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            FloatVector e = p.mul(scale).blend(0f, zero);
+            e.intoArray(a, off + j, m);
+            sum = sum.add(e);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 
     static FloatVector tanh(FloatVector x) {

@@ -89,30 +89,35 @@ class VectorMathTest {
     }
 
     @Test
-    void expOfNonPositiveArgumentsIsWithinTwoUlpAndZeroBelowTheNormalRange() {
-        int n = VectorMath.S.length();
-        float[] x = new float[n], y = new float[n];
+    void softmaxExpIsWithinTwoUlpReturnsTheSumAndIsZeroBelowTheNormalRange() {
         java.util.Random rnd = new java.util.Random(3);
-        for (int trial = 0; trial < 20_000; trial++) {
-            for (int i = 0; i < n; i++) {
-                x[i] = trial < 10_000 ? -rnd.nextFloat() * 87.3f : -(float) Math.scalb(rnd.nextFloat(), -rnd.nextInt(40));
+        for (int len : new int[] {1, 15, 17, 383, 20_000}) {
+            float[] a = new float[len + 2];
+            float max = 3.5f;
+            for (int i = 0; i < len; i++) {
+                float x = i % 2 == 0 ? -rnd.nextFloat() * 87.3f : -(float) Math.scalb(rnd.nextFloat(), -rnd.nextInt(40));
+                a[i + 1] = x + max; // the shifted argument is x (up to float rounding of the sum)
             }
-            VectorMath.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(VectorMath.S, x, 0)).intoArray(y, 0);
-            for (int i = 0; i < n; i++) {
-                double want = Math.exp(x[i]);
-                if (!(Math.abs(y[i] - want) <= 2 * Math.ulp((float) want))) fail("exp(" + x[i] + ") = " + y[i] + ", want " + want);
+            a[0] = 111f;
+            a[len + 1] = 222f;
+            float[] in = a.clone();
+            float sum = VectorMath.expInPlace(a, 1, len, max);
+            double want = 0;
+            for (int i = 1; i <= len; i++) {
+                double e = Math.exp(in[i] - max);
+                want += e;
+                if (!(Math.abs(a[i] - e) <= 2 * Math.ulp((float) e))) fail("exp(" + (in[i] - max) + ") = " + a[i] + ", want " + e);
             }
+            assertEquals(want, sum, 1e-6 * want);
+            assertEquals(111f, a[0]);
+            assertEquals(222f, a[len + 1]);
         }
-        float[] edge = new float[n];
-        java.util.Arrays.fill(edge, -88f);
-        edge[0] = Float.NEGATIVE_INFINITY;
-        edge[1] = 0f;
-        edge[2] = -0f;
-        VectorMath.expNonPositive(jdk.incubator.vector.FloatVector.fromArray(VectorMath.S, edge, 0)).intoArray(y, 0);
-        assertEquals(0f, y[0]);
-        assertEquals(1f, y[1]);
-        assertEquals(1f, y[2]);
-        assertEquals(0f, y[3]);
+        float[] edge = {-88f, Float.NEGATIVE_INFINITY, 0f, -0f};
+        VectorMath.expInPlace(edge, 0, 4, 0f);
+        assertEquals(0f, edge[0]);
+        assertEquals(0f, edge[1]);
+        assertEquals(1f, edge[2]);
+        assertEquals(1f, edge[3]);
     }
 
     @Test
