@@ -224,6 +224,7 @@ attention(const float* __restrict__ qkv, const int* __restrict__ seqStarts, cons
     const int tokens = seqStarts[sequences];
     if (item >= (long long)tokens * heads) return; // whole warps leave together
     const int t = (int)(item / heads), h = (int)(item % heads);
+    if (t < seqStarts[0]) return; // rows before the first sequence belong to none: left alone, as on the CPU
 
     // The sequence holding token t: the last b with seqStarts[b] <= t. Empty sequences share their
     // start with the next one, and taking the last such b skips them.
