@@ -110,15 +110,19 @@ linear_f32(const float* __restrict__ x, const float* __restrict__ w, const float
 
 // ---------------------------------------------------------------------------------------------
 // linear_bf16_tc / linear_f16_tc: the same function on tensor cores (WMMA 16x16x16, F32 accumulate)
-// for half-precision weights. x is rounded to the weights' type as it enters shared memory; the
-// sum, bias and activation stay F32. Block: 128 threads (4 warps) computing a 32 x 32 tile of y,
-// each warp one 16 x 16 fragment. Grid: (ceil(out / 32), ceil(rows / 32)).
+// for half-precision weights. The MMA takes x in the weights' type too, and rounding x to BF16 alone
+// moved the XLM-R golden logits by 0.09 (measured on the CPU, TensorCoreNumericsTest). So x enters as
+// two parts, hi = round(x) and lo = round(x - hi), and each k step runs two MMAs (W·hi + W·lo): x keeps
+// about 16 significant bits, and the sum, bias and activation stay F32. Block: 128 threads (4 warps)
+// computing a 32 x 32 tile of y, each warp one 16 x 16 fragment. Grid: (ceil(out / 32), ceil(rows / 32)).
 #define TC_TILE 32
 #define TC_BK 16
 
 template <typename T> __device__ __forceinline__ T from_float(float v);
 template <> __device__ __forceinline__ __nv_bfloat16 from_float<__nv_bfloat16>(float v) { return __float2bfloat16(v); }
 template <> __device__ __forceinline__ __half from_float<__half>(float v) { return __float2half(v); }
+__device__ __forceinline__ float to_float(__nv_bfloat16 v) { return __bfloat162float(v); }
+__device__ __forceinline__ float to_float(__half v) { return __half2float(v); }
 
 template <typename T>
 __device__ __forceinline__ void linear_tc(const float* __restrict__ x, const T* __restrict__ w,
@@ -127,7 +131,8 @@ __device__ __forceinline__ void linear_tc(const float* __restrict__ x, const T* 
     using namespace nvcuda;
     // WMMA loads need 32-byte aligned tiles: every fragment offset below is a multiple of 256 bytes
     // (operands) or 64 bytes (the F32 result).
-    __shared__ __align__(32) T xs[TC_TILE * TC_BK];        // A: [32 rows][16 k], row-major
+    __shared__ __align__(32) T xs[TC_TILE * TC_BK];        // A, hi part: [32 rows][16 k], row-major
+    __shared__ __align__(32) T xl[TC_TILE * TC_BK];        // A, lo part: x - hi, rounded again
     __shared__ __align__(32) T ws[TC_TILE * TC_BK];        // B: [32 cols][16 k] = (k x n) column-major
     __shared__ __align__(32) float cs[TC_TILE * TC_TILE];  // the F32 result tile, row-major
     const int tid = threadIdx.x, warp = tid / 32;
@@ -140,15 +145,20 @@ __device__ __forceinline__ void linear_tc(const float* __restrict__ x, const T* 
         for (int i = tid; i < TC_TILE * TC_BK; i += 128) {
             int r = i / TC_BK, k = i % TC_BK, gk = k0 + k;
             int gr = row0 + r, gc = col0 + r;
-            xs[i] = from_float<T>((gr < rows && gk < in) ? x[(size_t)gr * in + gk] : 0.0f);
+            float v = (gr < rows && gk < in) ? x[(size_t)gr * in + gk] : 0.0f;
+            T hi = from_float<T>(v);
+            xs[i] = hi;
+            xl[i] = from_float<T>(v - to_float(hi));
             ws[i] = (gc < out && gk < in) ? w[(size_t)gc * in + gk] : from_float<T>(0.0f);
         }
         __syncthreads();
-        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a;
+        wmma::fragment<wmma::matrix_a, 16, 16, 16, T, wmma::row_major> a, al;
         wmma::fragment<wmma::matrix_b, 16, 16, 16, T, wmma::col_major> b;
         wmma::load_matrix_sync(a, xs + wr * TC_BK, TC_BK);
+        wmma::load_matrix_sync(al, xl + wr * TC_BK, TC_BK);
         wmma::load_matrix_sync(b, ws + wc * TC_BK, TC_BK);
         wmma::mma_sync(acc, a, b, acc);
+        wmma::mma_sync(acc, al, b, acc);
         __syncthreads();
     }
     wmma::store_matrix_sync(cs + wr * TC_TILE + wc, acc, TC_TILE, wmma::mem_row_major);

@@ -22,8 +22,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * {@link CudaProbe}.
  *
  * <p>Weights are uploaded once, in {@link #prepareLinear}, in the checkpoint's own precision: F32 weights
- * run the F32 tiled GEMM, BF16 and F16 weights run on tensor cores (activations rounded to the weights'
- * type, F32 accumulation). Activations stay heap {@code float[]}, as the {@link Backend} interface has
+ * run the F32 tiled GEMM, BF16 and F16 weights run on tensor cores (F32 accumulation; each activation
+ * enters as two half-precision parts, hi and lo, so it keeps about 16 significant bits). Activations stay heap {@code float[]}, as the {@link Backend} interface has
  * them, so every call copies its inputs to the device and its output back: keeping activations on the
  * device across a whole layer is the next step, and until then the copies, not the kernels, bound the speed.
  *

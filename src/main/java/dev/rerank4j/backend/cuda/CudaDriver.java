@@ -27,6 +27,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * CUstream, CUevent) are pointers. Where cuda.h maps a name to a versioned symbol (cuMemAlloc →
  * cuMemAlloc_v2) the versioned one is bound, as a program compiled against cuda.h would.
  */
+@SuppressWarnings("restricted") // native access is this class's job; the JVM runs with --enable-native-access
 final class CudaDriver {
     /** The driver library's soname, as the NVIDIA driver installs it. */
     static final String DEFAULT_LIBRARY = "libcuda.so.1";

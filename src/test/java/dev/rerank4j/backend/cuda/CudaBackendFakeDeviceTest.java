@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * what prepareLinear uploads, that every context push is popped, and that close() frees everything. The
  * fake runs no kernel, so results are not checked here: CudaBackendParityTest does that on a real GPU.
  */
+@SuppressWarnings("restricted") // native access is this class's job; the JVM runs with --enable-native-access
 class CudaBackendFakeDeviceTest {
     /** A fake of its own: the counters below must not see other test classes' allocations. */
     private static final String LIB = FakeCuda.library("FAKE_TAG=backend_test");

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * libcuda.so.1, one per set of -D switches (each is a separate file, so a separate dlopen handle with its
  * own counters), and reads its counters back. Tests using it are skipped, with the reason, without a C compiler.
  */
+@SuppressWarnings("restricted") // native access is this class's job; the JVM runs with --enable-native-access
 public final class FakeCuda {
     private static final Path SOURCE = Path.of("src/test/c/fake_libcuda.c");
     private static final Map<List<String>, String> BUILT = new ConcurrentHashMap<>();
