@@ -109,7 +109,8 @@ class CudaDriverTest {
 
     @Test
     void aLibraryLackingAFunctionIsRejectedWithItsName() {
-        CudaException e = assertThrows(CudaException.class, () -> CudaDriver.load(FakeCuda.library("FAKE_OMIT_LAUNCH")));
+        String withoutLaunch = FakeCuda.library("FAKE_OMIT_LAUNCH");
+        CudaException e = assertThrows(CudaException.class, () -> CudaDriver.load(withoutLaunch));
         assertTrue(e.getMessage().contains("does not export cuLaunchKernel"), e.getMessage());
     }
 
