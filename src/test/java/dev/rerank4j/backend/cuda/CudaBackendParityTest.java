@@ -1,5 +1,7 @@
 package dev.rerank4j.backend.cuda;
 
+import dev.rerank4j.Golden;
+import dev.rerank4j.Options;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.io.DType;
@@ -15,6 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -46,9 +49,15 @@ class CudaBackendParityTest {
         arena = Arena.ofShared();
     }
 
-    /** Per test rather than in open(), so that each shows as skipped with the reason instead of vanishing. */
+    /**
+     * Per test rather than in open(), so that each shows as skipped with the reason instead of vanishing; a
+     * failure instead where CUDA was asked for (tools/gpu-check), so a GPU run cannot pass by skipping.
+     */
     @BeforeEach
     void needsAGpu() {
+        if (cuda == null && Golden.backend() == Options.BackendChoice.CUDA) {
+            fail(Golden.BACKEND_PROPERTY + "=CUDA but there is no usable CUDA device: " + probe.description());
+        }
         assumeTrue(cuda != null, () -> "no usable CUDA device: " + probe.description());
     }
 
