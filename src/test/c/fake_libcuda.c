@@ -26,6 +26,11 @@
 #define FAKE_MODULE_RESULT 0 /* 222 = CUDA_ERROR_UNSUPPORTED_PTX_VERSION, as a driver too old for the PTX says */
 #endif
 /* -DFAKE_OMIT_LAUNCH leaves cuLaunchKernel out, as a library that is not the CUDA driver would. */
+/* -DFAKE_EMULATE runs each launch on the CPU (emulation/emulator.cpp, linked in) instead of only recording it. */
+#ifdef FAKE_EMULATE
+int emulate_launch(const char *name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
+                   void **params);
+#endif
 
 typedef int CUresult;
 typedef int CUdevice;
@@ -216,7 +221,11 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
     launches++;
     snprintf(last_launch, sizeof last_launch, "%s grid=%u,%u,%u block=%u,%u,%u shared=%u",
              (const char *)f, gx, gy, gz, bx, by, bz, shared);
+#ifdef FAKE_EMULATE
+    return emulate_launch((const char *)f, gx, gy, gz, bx, by, bz, params);
+#else
     return CUDA_SUCCESS;
+#endif
 }
 #endif
 

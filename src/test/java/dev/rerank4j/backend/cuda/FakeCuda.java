@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 @SuppressWarnings("restricted") // native access is this class's job; the JVM runs with --enable-native-access
 public final class FakeCuda {
     private static final Path SOURCE = Path.of("src/test/c/fake_libcuda.c");
+    private static final Path EMULATION = Path.of("src/test/c/emulation");
     private static final Map<List<String>, String> BUILT = new ConcurrentHashMap<>();
 
     private FakeCuda() {}
@@ -37,8 +38,48 @@ public final class FakeCuda {
         return BUILT.computeIfAbsent(List.of(defines), d -> build(compiler, d));
     }
 
+    /**
+     * A fake libcuda whose cuLaunchKernel runs the real kernels on the CPU (src/test/c/emulation): needs a C++20
+     * compiler as well; skipped with the reason without one.
+     */
+    public static String emulatedGpu() {
+        String c = compiler(), cxx = onPath("c++", "g++");
+        assumeTrue(c != null && cxx != null, "no cc/gcc and c++/g++ on PATH: cannot build the emulated GPU, so this test cannot run");
+        return BUILT.computeIfAbsent(List.of("FAKE_EMULATE"), d -> {
+            try {
+                Path dir = Files.createTempDirectory("emulated-libcuda");
+                Path fake = dir.resolve("fake.o"), emulator = dir.resolve("emulator.o"), lib = dir.resolve("libcuda.so.1");
+                exec(List.of(c, "-c", "-fPIC", "-O1", "-DFAKE_EMULATE", "-o", fake.toString(), SOURCE.toAbsolutePath().toString()));
+                exec(List.of(cxx, "-c", "-fPIC", "-pthread", "-O1", "-std=c++20", "-I", EMULATION.toAbsolutePath().toString(),
+                        "-o", emulator.toString(), EMULATION.resolve("emulator.cpp").toAbsolutePath().toString()));
+                exec(List.of(cxx, "-shared", "-pthread", "-o", lib.toString(), fake.toString(), emulator.toString()));
+                for (Path p : List.of(dir, fake, emulator, lib)) p.toFile().deleteOnExit();
+                return lib.toString();
+            } catch (IOException e) {
+                throw new IllegalStateException("building the emulated libcuda failed", e);
+            }
+        });
+    }
+
+    private static void exec(List<String> command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!p.waitFor(300, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException("failed: " + command + "\n" + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static String compiler() {
-        for (String name : List.of("cc", "gcc")) {
+        return onPath("cc", "gcc");
+    }
+
+    private static String onPath(String... names) {
+        for (String name : names) {
             for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator)) {
                 if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, name))) return Path.of(dir, name).toString();
             }
