@@ -10,8 +10,9 @@ package dev.rerank4j;
  * @param batchSize     sequences per forward pass; larger batches use more memory, not fewer FLOPs
  * @param threads       worker threads of this reranker's own pool
  * @param scoreFunction what is applied to a cross-encoder's logit
+ * @param backend       where the kernels run: {@link BackendChoice#AUTO} (default), CPU or CUDA
  */
-public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction) {
+public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction, BackendChoice backend) {
 
     /** The function turning a cross-encoder logit into the returned score. Bi-encoders return cosine similarity. */
     public enum ScoreFunction {
@@ -26,30 +27,52 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
         SIGMOID
     }
 
+    /** Where a model's kernels run. */
+    public enum BackendChoice {
+        /**
+         * CUDA if the NVIDIA driver loads, cuInit succeeds and a GPU of compute capability 8.0 or newer
+         * answers; the CPU otherwise. One log line says which and why.
+         */
+        AUTO,
+        /** The pure-Java Vector API kernels, on {@link Options#threads()} threads. */
+        CPU,
+        /**
+         * The CUDA kernels on the first GPU of compute capability 8.0 or newer; loading fails with a
+         * {@code dev.rerank4j.backend.cuda.CudaException} (an {@link IllegalStateException}) naming what is
+         * missing (the driver library, a device, the compute capability) where there is none.
+         */
+        CUDA
+    }
+
     public Options {
         if (maxLength < 0) throw new IllegalArgumentException("maxLength must be ≥ 0 (0 = model default), got " + maxLength);
         if (batchSize < 1) throw new IllegalArgumentException("batchSize must be ≥ 1, got " + batchSize);
         if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         if (scoreFunction == null) throw new IllegalArgumentException("scoreFunction must not be null");
+        if (backend == null) throw new IllegalArgumentException("backend must not be null");
     }
 
     public static Options defaults() {
-        return new Options(0, 32, Runtime.getRuntime().availableProcessors(), ScoreFunction.MODEL_DEFAULT);
+        return new Options(0, 32, Runtime.getRuntime().availableProcessors(), ScoreFunction.MODEL_DEFAULT, BackendChoice.AUTO);
     }
 
     public Options withMaxLength(int maxLength) {
-        return new Options(maxLength, batchSize, threads, scoreFunction);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
     }
 
     public Options withBatchSize(int batchSize) {
-        return new Options(maxLength, batchSize, threads, scoreFunction);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
     }
 
     public Options withThreads(int threads) {
-        return new Options(maxLength, batchSize, threads, scoreFunction);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
     }
 
     public Options withScoreFunction(ScoreFunction scoreFunction) {
-        return new Options(maxLength, batchSize, threads, scoreFunction);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
+    }
+
+    public Options withBackend(BackendChoice backend) {
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
     }
 }

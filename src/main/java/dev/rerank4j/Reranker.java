@@ -1,7 +1,7 @@
 package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
-import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.backend.Backends;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -28,7 +28,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *
  * <p>{@code load} maps the weights file (no copy of it onto the heap) and packs the linear layers for
  * the CPU kernels off the heap: expect about the model's F32 size in native memory, released by the GC
- * once the reranker is closed and unreachable. Scoring is pure Java. A
+ * once the reranker is closed and unreachable. Scoring is pure Java, or CUDA kernels on an NVIDIA GPU
+ * (see {@link Options#backend()}; the weights then live in device memory, freed by close()). A
  * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
  * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,
  * then frees the weights; calls after it throw {@link IllegalStateException}.
@@ -83,7 +84,7 @@ public final class Reranker implements AutoCloseable {
         SafeTensors weights = SafeTensors.open(weightsFile);
         Backend backend = null;
         try {
-            backend = new CpuBackend(options.threads());
+            backend = Backends.select(options.backend(), options.threads()).backend();
             Model model = Model.load(dir, config, weights, backend);
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
@@ -289,7 +290,7 @@ public final class Reranker implements AutoCloseable {
         return scorer.maxLength();
     }
 
-    /** The backend running this model, e.g. "cpu". */
+    /** The backend running this model: "cpu" or "cuda" (see {@link Options#backend()}). */
     public String backendName() {
         return backend.name();
     }

@@ -40,7 +40,7 @@ class ColbertGoldenTest {
 
     @BeforeAll
     static void load() {
-        reranker = Reranker.load(Golden.path("colbert-tiny"), Options.defaults().withBatchSize(7));
+        reranker = Reranker.load(Golden.path("colbert-tiny"), Golden.options().withBatchSize(7));
         colbert = (Scorer.Colbert) reranker.scorer();
     }
 

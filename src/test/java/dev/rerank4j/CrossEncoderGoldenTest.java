@@ -46,7 +46,7 @@ class CrossEncoderGoldenTest {
         for (int maxLength : pairs.stream().mapToInt(p -> ((Number) p.get("max_length")).intValue()).distinct().toArray()) {
             List<Map<String, Object>> group = pairs.stream().filter(p -> ((Number) p.get("max_length")).intValue() == maxLength).toList();
             try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"),
-                    Options.defaults().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(5))) {
+                    Golden.options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(5))) {
                 for (Map<String, Object> pair : group) { // one query per pair: score each on its own, then all in one batch below
                     float[] score = reranker.score((String) pair.get("query"), List.of((String) pair.get("doc")));
                     double expected = ((Number) pair.get("logit")).doubleValue();
@@ -68,7 +68,7 @@ class CrossEncoderGoldenTest {
         List<String> docs = new ArrayList<>();
         for (Map<String, Object> p : sameQuery) docs.add((String) p.get("doc"));
         try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"),
-                Options.defaults().withMaxLength(64).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(2))) {
+                Golden.options().withMaxLength(64).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(2))) {
             float[] scores = reranker.score(query, docs);
             for (int i = 0; i < docs.size(); i++) {
                 assertEquals(((Number) sameQuery.get(i).get("logit")).doubleValue(), scores[i], LOGIT_TOLERANCE, "doc " + i);
@@ -87,7 +87,7 @@ class CrossEncoderGoldenTest {
     @Test
     void sigmoidIsAppliedOnRequest() {
         Map<String, Object> pair = Golden.list(GOLDEN, "pairs").getFirst();
-        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults()
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"), Golden.options()
                 .withMaxLength(((Number) pair.get("max_length")).intValue()).withScoreFunction(Options.ScoreFunction.SIGMOID))) {
             float[] score = reranker.score((String) pair.get("query"), List.of((String) pair.get("doc")));
             assertEquals(((Number) pair.get("sigmoid")).doubleValue(), score[0], LOGIT_TOLERANCE);

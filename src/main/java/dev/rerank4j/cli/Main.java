@@ -27,7 +27,7 @@ import java.util.Set;
 public final class Main {
     static final String USAGE = """
             usage: rerank --query TEXT --docs FILE|- [--model DIR] [--top K] [--max-length N] [--json]
-                          [--threads N] [--batch-size N] [--sigmoid | --raw]
+                          [--threads N] [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
 
               --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
@@ -72,9 +72,16 @@ public final class Main {
         }
     }
 
+    private static Options.BackendChoice backend(String name) {
+        for (Options.BackendChoice c : Options.BackendChoice.values()) {
+            if (c.name().equalsIgnoreCase(name)) return c;
+        }
+        throw new Arguments.UsageException("--backend takes auto, cpu or cuda, not " + name);
+    }
+
     private static int rerank(List<String> argv, PrintStream out) throws IOException {
         Arguments args = new Arguments(argv,
-                Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size"),
+                Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend"),
                 Set.of("--json", "--sigmoid", "--raw"));
         String query = args.require("--query");
         String docsSource = args.require("--docs");
@@ -87,6 +94,7 @@ public final class Main {
         if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
         if (args.flag("--sigmoid")) options = options.withScoreFunction(Options.ScoreFunction.SIGMOID);
         if (args.flag("--raw")) options = options.withScoreFunction(Options.ScoreFunction.RAW);
+        if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
         int top = args.positiveInt("--top", Integer.MAX_VALUE);
 
         List<Document> docs = readDocuments(docsSource);

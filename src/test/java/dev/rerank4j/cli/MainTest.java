@@ -65,6 +65,26 @@ class MainTest {
     }
 
     @Test
+    void backendIsChosenByNameAndAnUnknownOneIsAUsageError() throws IOException {
+        String model = Golden.path("bert-tiny-ce").toString();
+        Result cpu = run("--query", "berlin", "--docs", docs("a", "b").toString(), "--model", model, "--backend", "CPU");
+        assertEquals(0, cpu.code(), cpu.err());
+        Result unknown = run("--query", "berlin", "--docs", docs("a").toString(), "--model", model, "--backend", "gpu");
+        assertEquals(2, unknown.code());
+        assertTrue(unknown.err().contains("--backend takes auto, cpu or cuda, not gpu"), unknown.err());
+    }
+
+    @Test
+    void cudaWithoutAGpuExitsWithOneAndSaysWhatIsMissing() throws IOException {
+        dev.rerank4j.backend.cuda.CudaProbe.Result probe = dev.rerank4j.backend.cuda.CudaProbe.probe();
+        org.junit.jupiter.api.Assumptions.assumeFalse(probe.usable(), () -> "a usable GPU is present: " + probe.description());
+        Result r = run("--query", "berlin", "--docs", docs("a").toString(), "--model", Golden.path("bert-tiny-ce").toString(),
+                "--backend", "cuda");
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("rerank: the CUDA backend was requested but cannot be used: "), r.err());
+    }
+
+    @Test
     void usageErrorsExitWithTwoAndSayWhatIsWrong() {
         Result missing = run("--docs", "x.txt");
         assertEquals(2, missing.code());

@@ -1,0 +1,65 @@
+package dev.rerank4j.backend;
+
+import dev.rerank4j.Options.BackendChoice;
+import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.backend.cuda.CudaBackend;
+import dev.rerank4j.backend.cuda.CudaProbe;
+
+import java.util.function.Supplier;
+
+/**
+ * Turns {@link BackendChoice} into a running {@link Backend}: the one place that decides between the CPU
+ * and CUDA, and says why in one log line.
+ */
+public final class Backends {
+    private static final System.Logger LOG = System.getLogger(Backends.class.getName());
+
+    private static final String FAILED_TO_START = "AUTO: CUDA device found but it failed to start";
+
+    private Backends() {}
+
+    /** The backend chosen and why, e.g. "AUTO: no usable CUDA device (libcuda.so.1 not found: …)". */
+    public record Selection(Backend backend, String reason) {}
+
+    /** Opens the backend {@code requested} names; {@code threads} sizes the CPU backend's pool. */
+    public static Selection select(BackendChoice requested, int threads) {
+        return select(requested, threads, CudaProbe::probe);
+    }
+
+    /**
+     * As {@link #select(BackendChoice, int)}, with the CUDA probe supplied (tests point it at a fake driver).
+     *
+     * @throws dev.rerank4j.backend.cuda.CudaException if CUDA was requested and cannot be used; the message names what is missing
+     */
+    public static Selection select(BackendChoice requested, int threads, Supplier<CudaProbe.Result> probe) {
+        if (requested == null) throw new IllegalArgumentException("requested backend is null");
+        Selection selection = switch (requested) {
+            case CPU -> new Selection(new CpuBackend(threads), "CPU requested");
+            case CUDA -> {
+                CudaProbe.Result found = probe.get();
+                yield new Selection(found.open(), "CUDA requested: " + found.description());
+            }
+            case AUTO -> auto(probe.get(), threads);
+        };
+        // A device that answered but failed to start deserves a warning: the user has a GPU and is not using it.
+        System.Logger.Level level = requested == BackendChoice.CPU ? System.Logger.Level.DEBUG
+                : selection.reason().startsWith(FAILED_TO_START) ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
+        LOG.log(level, () -> "backend " + selection.backend().name() + " (" + selection.reason() + ")");
+        return selection;
+    }
+
+    private static Selection auto(CudaProbe.Result found, int threads) {
+        if (!found.usable()) {
+            return new Selection(new CpuBackend(threads), "AUTO: no usable CUDA device (" + found.description() + ")");
+        }
+        try {
+            CudaBackend cuda = found.open();
+            return new Selection(cuda, "AUTO: " + found.description());
+        } catch (RuntimeException e) {
+            // A device answered but would not start (an old driver rejecting the PTX, out of memory, ...):
+            // AUTO promises a working reranker, so it falls back and says why.
+            return new Selection(new CpuBackend(threads), FAILED_TO_START + " ("
+                    + found.description() + ": " + e.getMessage() + ")");
+        }
+    }
+}

@@ -1,0 +1,388 @@
+package dev.rerank4j.backend.cuda;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+/**
+ * The CUDA backend: the kernels of {@code kernels.ptx} on one NVIDIA GPU of compute capability 8.0 or
+ * newer, through the driver API (only the NVIDIA driver needs to be installed). Obtain one through
+ * {@link CudaProbe}.
+ *
+ * <p>Weights are uploaded once, in {@link #prepareLinear}, in the checkpoint's own precision: F32 weights
+ * run the F32 tiled GEMM, BF16 and F16 weights run on tensor cores (F32 accumulation; each activation
+ * enters as two half-precision parts, hi and lo, so it keeps about 16 significant bits). Activations stay heap {@code float[]}, as the {@link Backend} interface has
+ * them, so every call copies its inputs to the device and its output back: keeping activations on the
+ * device across a whole layer is the next step, and until then the copies, not the kernels, bound the speed.
+ *
+ * <p>Thread-safe: calls take one lock and run on one stream in the device's primary context, pushed
+ * onto the calling thread for the call. {@link #close()} frees the device memory and releases the context.
+ */
+public final class CudaBackend implements Backend {
+    private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
+
+    /** Device buffer slots of {@link DeviceScratch}. */
+    private static final int IN = 0, OUT = 1, AUX = 2, AUX2 = 3;
+
+    private final CudaDriver cu;
+    private final int device;
+    private final String description;
+    private final MemorySegment context;
+    private final MemorySegment stream;
+    private final Kernels kernels;
+    private final DeviceScratch scratch;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Every weight and bias buffer of {@link #prepareLinear}; guarded by {@link #lock}. */
+    private final List<Long> weights = new ArrayList<>();
+    private boolean closed;
+
+    private CudaBackend(CudaDriver cu, int device, String description, MemorySegment context, MemorySegment stream,
+                        Kernels kernels) {
+        this.cu = cu;
+        this.device = device;
+        this.description = description;
+        this.context = context;
+        this.stream = stream;
+        this.kernels = kernels;
+        this.scratch = new DeviceScratch(cu);
+    }
+
+    /**
+     * Retains device {@code ordinal}'s primary context, creates a stream and loads the kernels; undoes what
+     * it did if a step fails.
+     */
+    static CudaBackend open(CudaDriver cu, int ordinal, String description) {
+        cu.init();
+        int device = cu.device(ordinal);
+        MemorySegment context = cu.retainPrimaryContext(device);
+        try {
+            cu.pushContext(context);
+            try {
+                MemorySegment stream = cu.streamCreate();
+                try {
+                    return new CudaBackend(cu, device, description, context, stream, Kernels.load(cu));
+                } catch (RuntimeException e) {
+                    quietly(e, () -> cu.streamDestroy(stream));
+                    throw e;
+                }
+            } finally {
+                cu.popContext();
+            }
+        } catch (RuntimeException e) {
+            quietly(e, () -> cu.releasePrimaryContext(device));
+            throw e;
+        }
+    }
+
+    private static void quietly(RuntimeException primary, Runnable cleanup) {
+        try {
+            cleanup.run();
+        } catch (RuntimeException e) {
+            primary.addSuppressed(e);
+        }
+    }
+
+    @Override
+    public String name() {
+        return "cuda";
+    }
+
+    /** The device this backend runs on, e.g. "device 0: NVIDIA H100 80GB HBM3, compute capability 9.0, …". */
+    public String description() {
+        return description;
+    }
+
+    @Override
+    public LinearWeights prepareLinear(Tensor weight, Tensor bias) {
+        if (weight == null) throw new IllegalArgumentException("weight tensor is null");
+        if (weight.rank() != 2) {
+            throw new ModelFormatException("tensor " + weight.name() + ": expected a rank-2 weight [out, in], found shape "
+                    + weight.shapeString());
+        }
+        long outL = weight.dim(0), inL = weight.dim(1);
+        if (outL < 1 || inL < 1 || outL > Integer.MAX_VALUE || inL > Integer.MAX_VALUE) {
+            throw new ModelFormatException("tensor " + weight.name() + ": shape " + weight.shapeString()
+                    + " is empty or too large for the kernels' int sizes");
+        }
+        int out = (int) outL, in = (int) inL;
+        long weightBytes = weight.elementCount() * weight.dtype().byteSize();
+        if (weight.data().byteSize() < weightBytes) {
+            throw new ModelFormatException("tensor " + weight.name() + ": " + weight.data().byteSize()
+                    + " bytes hold fewer than the " + weight.elementCount() + " elements its shape needs");
+        }
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != out)) {
+            throw new ModelFormatException("tensor " + bias.name() + ": expected a bias of shape [" + out
+                    + "] to match weight " + weight.name() + ", found " + bias.shapeString());
+        }
+        DeviceLinear.Precision precision = switch (weight.dtype()) {
+            case F32 -> DeviceLinear.Precision.F32;
+            case BF16 -> DeviceLinear.Precision.BF16;
+            case F16 -> DeviceLinear.Precision.F16;
+        };
+        float[] b = bias == null ? null : bias.toFloatArray();
+        return onDevice(() -> {
+            long w = upload(weight.data().asSlice(0, weightBytes));
+            long bp = 0;
+            if (b != null) {
+                try (Arena a = Arena.ofConfined()) {
+                    bp = upload(a.allocateFrom(JAVA_FLOAT, b));
+                }
+            }
+            return new DeviceLinear(this, weight.name(), in, out, precision, w, bp);
+        });
+    }
+
+    /** Allocates device memory owned by this backend until close() and copies {@code host} into it. */
+    private long upload(MemorySegment host) {
+        long p = cu.memAlloc(host.byteSize());
+        weights.add(p);
+        cu.copyToDevice(p, host, host.byteSize());
+        return p;
+    }
+
+    @Override
+    public void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation) {
+        if (!(w instanceof DeviceLinear d) || d.owner() != this) {
+            throw new IllegalArgumentException("weights were not prepared by this backend: " + w);
+        }
+        if (activation == null) throw new IllegalArgumentException("activation is null (use Activation.NONE)");
+        if (rows < 0) throw new IllegalArgumentException("rows must be ≥ 0, got " + rows);
+        requireLength("x", x, (long) rows * d.in());
+        requireLength("y", y, (long) rows * d.out());
+        if (rows == 0) {
+            onDevice(() -> null); // still refuses a closed backend, as the CPU one does
+            return;
+        }
+        int xs = rows * d.in(), ys = rows * d.out();
+        onDevice(() -> {
+            MemorySegment host = scratch.host(4L * Math.max(xs, ys));
+            long dx = scratch.device(IN, 4L * xs), dy = scratch.device(OUT, 4L * ys);
+            MemorySegment.copy(x, 0, host, JAVA_FLOAT, 0, xs);
+            cu.copyToDeviceAsync(dx, host, 4L * xs, stream);
+            kernels.linear(stream, d, dx, dy, rows, activation);
+            download(host, dy, y, ys);
+            return null;
+        });
+    }
+
+    @Override
+    public void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] gamma, float[] beta, float eps) {
+        if (rows < 0 || dim < 1) throw new IllegalArgumentException("bad rows/dim: " + rows + "/" + dim);
+        requireLength("x", x, (long) rows * dim);
+        if (residual != null) requireLength("residual", residual, (long) rows * dim);
+        requireLength("gamma", gamma, dim);
+        requireLength("beta", beta, dim);
+        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+        int n = rows * dim;
+        onDevice(() -> {
+            if (rows == 0) return null;
+            // Host staging: [x | residual | gamma | beta]; x comes back into its own place.
+            long resOff = 4L * n, gammaOff = resOff + (residual == null ? 0 : 4L * n), betaOff = gammaOff + 4L * dim;
+            MemorySegment host = scratch.host(betaOff + 4L * dim);
+            long dx = scratch.device(IN, 4L * n);
+            long dres = residual == null ? 0 : scratch.device(AUX2, 4L * n);
+            long dparams = scratch.device(AUX, 8L * dim);
+            MemorySegment.copy(x, 0, host, JAVA_FLOAT, 0, n);
+            if (residual != null) MemorySegment.copy(residual, 0, host, JAVA_FLOAT, resOff, n);
+            MemorySegment.copy(gamma, 0, host, JAVA_FLOAT, gammaOff, dim);
+            MemorySegment.copy(beta, 0, host, JAVA_FLOAT, betaOff, dim);
+            cu.copyToDeviceAsync(dx, host, 4L * n, stream);
+            if (residual != null) cu.copyToDeviceAsync(dres, host.asSlice(resOff), 4L * n, stream);
+            cu.copyToDeviceAsync(dparams, host.asSlice(gammaOff), 8L * dim, stream);
+            kernels.addLayerNorm(stream, dx, dres, dparams, dparams + 4L * dim, rows, dim, eps);
+            download(host, dx, x, n);
+            return null;
+        });
+    }
+
+    @Override
+    public void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
+        if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
+        if (headDim > Kernels.ATTENTION_MAX_HEAD_DIM) {
+            throw new IllegalArgumentException("the CUDA attention kernel takes headDim ≤ " + Kernels.ATTENTION_MAX_HEAD_DIM
+                    + ", got " + headDim);
+        }
+        if (seqStarts == null || seqStarts.length < 1 || seqStarts[0] < 0) {
+            throw new IllegalArgumentException("seqStarts must be non-empty and start at ≥ 0");
+        }
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            if (seqStarts[b + 1] < seqStarts[b]) {
+                throw new IllegalArgumentException("seqStarts must not decrease: seqStarts[" + (b + 1) + "] = "
+                        + seqStarts[b + 1] + " < " + seqStarts[b]);
+            }
+        }
+        int sequences = seqStarts.length - 1;
+        int tokens = seqStarts[sequences];
+        requireLength("qkv", qkv, (long) tokens * 3 * heads * headDim);
+        requireLength("out", out, (long) tokens * heads * headDim);
+        if (keyLengths != null) {
+            if (keyLengths.length != sequences) {
+                throw new IllegalArgumentException("keyLengths has " + keyLengths.length + " entries for " + sequences + " sequences");
+            }
+            for (int b = 0; b < sequences; b++) {
+                int len = seqStarts[b + 1] - seqStarts[b];
+                // The kernel reads keyLengths[b] keys from the sequence's start: out of range would read
+                // another sequence's rows or past the buffer, so this check is what keeps the device safe.
+                if (len > 0 && (keyLengths[b] < 1 || keyLengths[b] > len)) {
+                    throw new IllegalArgumentException("keyLengths[" + b + "] = " + keyLengths[b] + " outside [1, " + len + "]");
+                }
+            }
+        }
+        long qkvFloats = (long) tokens * 3 * heads * headDim, outFloats = (long) tokens * heads * headDim;
+        onDevice(() -> {
+            if (sequences == 0 || tokens == seqStarts[0]) return null; // no token in any sequence
+            // Host staging: [qkv | seqStarts | keyLengths]; the output comes back over the front of it.
+            long startsOff = 4L * qkvFloats, keysOff = startsOff + 4L * seqStarts.length;
+            long hostBytes = keysOff + (keyLengths == null ? 0 : 4L * sequences);
+            MemorySegment host = scratch.host(hostBytes);
+            long dqkv = scratch.device(IN, 4L * qkvFloats), dout = scratch.device(OUT, 4L * outFloats);
+            long dints = scratch.device(AUX, hostBytes - startsOff);
+            MemorySegment.copy(qkv, 0, host, JAVA_FLOAT, 0, (int) qkvFloats);
+            MemorySegment.copy(seqStarts, 0, host, JAVA_INT, startsOff, seqStarts.length);
+            if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
+            cu.copyToDeviceAsync(dqkv, host, 4L * qkvFloats, stream);
+            cu.copyToDeviceAsync(dints, host.asSlice(startsOff), hostBytes - startsOff, stream);
+            long dkeys = keyLengths == null ? 0 : dints + 4L * seqStarts.length;
+            kernels.attention(stream, dqkv, dints, dkeys, sequences, tokens, heads, headDim, dout);
+            // Tokens before seqStarts[0] belong to no sequence: the kernel leaves their rows alone, and so
+            // must the copy back (the device buffer holds stale data there).
+            long first = (long) seqStarts[0] * heads * headDim;
+            downloadRange(host, dout, out, first, outFloats - first);
+            return null;
+        });
+    }
+
+    @Override
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+        if (queryTokens < 0 || dim < 1) throw new IllegalArgumentException("bad queryTokens/dim: " + queryTokens + "/" + dim);
+        if (docOffsets == null || docOffsets.length < 1 || docOffsets[0] < 0) {
+            throw new IllegalArgumentException("docOffsets must be non-empty and start at ≥ 0");
+        }
+        for (int k = 0; k + 1 < docOffsets.length; k++) {
+            if (docOffsets[k + 1] < docOffsets[k]) {
+                throw new IllegalArgumentException("docOffsets must not decrease at " + (k + 1));
+            }
+        }
+        int documents = docOffsets.length - 1;
+        long docFloats = (long) docOffsets[documents] * dim, queryFloats = (long) queryTokens * dim;
+        requireLength("query", query, queryFloats);
+        requireLength("docs", docs, docFloats);
+        requireLength("scores", scores, documents);
+        onDevice(() -> {
+            if (documents == 0) return null;
+            // Host staging: [query | docs | docOffsets]; the scores come back over the front of it.
+            long docsOff = 4L * queryFloats, offsetsOff = docsOff + 4L * docFloats;
+            MemorySegment host = scratch.host(Math.max(offsetsOff + 4L * docOffsets.length, 4L * documents));
+            long dquery = scratch.device(IN, Math.max(4L, 4L * queryFloats));
+            long ddocs = scratch.device(AUX2, Math.max(4L, 4L * docFloats));
+            long doffsets = scratch.device(AUX, 4L * docOffsets.length);
+            long dscores = scratch.device(OUT, 4L * documents);
+            MemorySegment.copy(query, 0, host, JAVA_FLOAT, 0, (int) queryFloats);
+            MemorySegment.copy(docs, 0, host, JAVA_FLOAT, docsOff, (int) docFloats);
+            MemorySegment.copy(docOffsets, 0, host, JAVA_INT, offsetsOff, docOffsets.length);
+            if (queryFloats > 0) cu.copyToDeviceAsync(dquery, host, 4L * queryFloats, stream);
+            if (docFloats > 0) cu.copyToDeviceAsync(ddocs, host.asSlice(docsOff), 4L * docFloats, stream);
+            cu.copyToDeviceAsync(doffsets, host.asSlice(offsetsOff), 4L * docOffsets.length, stream);
+            kernels.maxSim(stream, dquery, queryTokens, ddocs, doffsets, documents, dim, dscores);
+            download(host, dscores, scores, documents);
+            return null;
+        });
+    }
+
+    /** Queues the copy of {@code floats} results back, waits for the stream, then copies them into {@code dst}. */
+    private void download(MemorySegment host, long src, float[] dst, int floats) {
+        downloadRange(host, src, dst, 0, floats);
+    }
+
+    private void downloadRange(MemorySegment host, long src, float[] dst, long first, long floats) {
+        if (floats > 0) cu.copyToHostAsync(host, src + 4L * first, 4L * floats, stream);
+        cu.streamSynchronize(stream); // also where a failing kernel reports its error
+        if (floats > 0) MemorySegment.copy(host, JAVA_FLOAT, 0, dst, (int) first, (int) floats);
+    }
+
+    /**
+     * Runs {@code body} under the lock with this backend's context current on the calling thread, and
+     * restores the thread's previous context afterwards (other CUDA code in the process may have one).
+     */
+    private <T> T onDevice(Supplier<T> body) {
+        lock.lock();
+        try {
+            if (closed) throw new IllegalStateException("CudaBackend is closed");
+            cu.pushContext(context);
+            try {
+                return body.get();
+            } finally {
+                cu.popContext();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Frees every weight and scratch buffer, unloads the kernels, destroys the stream and releases the
+     * primary context. Failures are logged, not thrown: the rest is still freed. Idempotent.
+     */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            List<RuntimeException> failures = new ArrayList<>();
+            try {
+                cu.pushContext(context);
+                try {
+                    attempt(failures, () -> cu.streamSynchronize(stream));
+                    for (long p : weights) attempt(failures, () -> cu.memFree(p));
+                    weights.clear();
+                    attempt(failures, scratch::free);
+                    attempt(failures, kernels::unload);
+                    attempt(failures, () -> cu.streamDestroy(stream));
+                } finally {
+                    cu.popContext();
+                }
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+            attempt(failures, () -> cu.releasePrimaryContext(device));
+            for (RuntimeException e : failures) {
+                LOG.log(System.Logger.Level.WARNING, "CudaBackend.close: " + e.getMessage(), e);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void attempt(List<RuntimeException> failures, Runnable step) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            failures.add(e);
+        }
+    }
+
+    private static void requireLength(String what, float[] a, long needed) {
+        if (a == null) throw new IllegalArgumentException(what + " is null");
+        if (a.length < needed) {
+            throw new IllegalArgumentException(what + " holds " + a.length + " floats, needs " + needed);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "CudaBackend[" + description + "]";
+    }
+}

@@ -1,0 +1,137 @@
+package dev.rerank4j.backend.cuda;
+
+import dev.rerank4j.backend.Activation;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The kernels of {@code kernels.ptx} (built from src/main/cuda/kernels.cu): loads the module into the
+ * current context and launches each kernel with its own signature and geometry. Launches are queued on
+ * the caller's stream and return at once; the caller synchronises.
+ */
+final class Kernels {
+    static final String RESOURCE = "/dev/rerank4j/backend/cuda/kernels.ptx";
+
+    /** Block sizes and tiles, as kernels.cu's launch bounds and tile macros have them. */
+    static final int F32_TILE = 64, F32_THREADS = 256;
+    static final int TC_TILE = 32, TC_THREADS = 128;
+    static final int LAYERNORM_THREADS = 256;
+    static final int ATTENTION_THREADS = 128, ATTENTION_MAX_HEAD_DIM = 256;
+    static final int MAXSIM_THREADS = 256;
+    /** cuLaunchKernel's limit on gridDim.y and gridDim.z. */
+    static final int MAX_GRID_Y = 65_535;
+
+    private final CudaDriver cu;
+    private final MemorySegment module;
+    private final MemorySegment linearF32, linearBf16, linearF16, addLayerNorm, attention, maxSim;
+
+    private Kernels(CudaDriver cu, MemorySegment module) {
+        this.cu = cu;
+        this.module = module;
+        this.linearF32 = cu.moduleGetFunction(module, "linear_f32");
+        this.linearBf16 = cu.moduleGetFunction(module, "linear_bf16_tc");
+        this.linearF16 = cu.moduleGetFunction(module, "linear_f16_tc");
+        this.addLayerNorm = cu.moduleGetFunction(module, "add_layernorm");
+        this.attention = cu.moduleGetFunction(module, "attention");
+        this.maxSim = cu.moduleGetFunction(module, "max_sim");
+    }
+
+    /** Loads the PTX into the current context (the driver JIT-compiles it for the device). */
+    static Kernels load(CudaDriver cu) {
+        byte[] ptx = ptx();
+        MemorySegment module;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment image = a.allocate(ptx.length + 1L); // zeroed: the NUL cuModuleLoadData needs
+            MemorySegment.copy(ptx, 0, image, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, ptx.length);
+            module = cu.moduleLoadData(image);
+        }
+        try {
+            return new Kernels(cu, module);
+        } catch (RuntimeException e) {
+            try {
+                cu.moduleUnload(module);
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    static byte[] ptx() {
+        try (InputStream in = Kernels.class.getResourceAsStream(RESOURCE)) {
+            if (in == null) throw new IllegalStateException("missing resource " + RESOURCE + " (the rerank4j jar is incomplete)");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + RESOURCE, e);
+        }
+    }
+
+    void unload() {
+        cu.moduleUnload(module);
+    }
+
+    /** y = act(x · Wᵀ + b) for {@code rows} rows; the kernel follows W's precision. */
+    void linear(MemorySegment stream, DeviceLinear w, long x, long y, int rows, Activation act) {
+        boolean tensorCores = w.precision() != DeviceLinear.Precision.F32;
+        int tile = tensorCores ? TC_TILE : F32_TILE;
+        int gridX = ceilDiv(w.out(), tile), gridY = ceilDiv(rows, tile);
+        if (gridY > MAX_GRID_Y) {
+            throw new IllegalArgumentException("the CUDA linear kernel takes at most " + (long) MAX_GRID_Y * tile
+                    + " rows per call, got " + rows);
+        }
+        String name;
+        MemorySegment function;
+        switch (w.precision()) {
+            case F32 -> { name = "linear_f32"; function = linearF32; }
+            case BF16 -> { name = "linear_bf16_tc"; function = linearBf16; }
+            case F16 -> { name = "linear_f16_tc"; function = linearF16; }
+            default -> throw new IllegalStateException("unknown precision " + w.precision());
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(x).pointer(w.weight()).pointer(w.bias()).pointer(y)
+                    .i32(rows).i32(w.in()).i32(w.out()).i32(act.ordinal()).array();
+            cu.launchKernel(name, function, gridX, gridY, 1, tensorCores ? TC_THREADS : F32_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    /** x = LayerNorm(x + residual) · gamma + beta, in place; residual 0 for none. */
+    void addLayerNorm(MemorySegment stream, long x, long residual, long gamma, long beta, int rows, int dim, float eps) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(x).pointer(residual).pointer(gamma).pointer(beta)
+                    .i32(rows).i32(dim).f32(eps).array();
+            cu.launchKernel("add_layernorm", addLayerNorm, rows, 1, 1, LAYERNORM_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    /** Ragged multi-head attention; keyLengths 0 for "all keys". One warp per (token, head). */
+    void attention(MemorySegment stream, long qkv, long seqStarts, long keyLengths, int sequences, int tokens,
+                   int heads, int headDim, long out) {
+        long warps = (long) tokens * heads;
+        int warpsPerBlock = ATTENTION_THREADS / 32;
+        long blocks = (warps + warpsPerBlock - 1) / warpsPerBlock;
+        if (blocks > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens × heads for one launch: " + warps);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).pointer(keyLengths)
+                    .i32(sequences).i32(heads).i32(headDim).f32((float) (1.0 / Math.sqrt(headDim))).pointer(out).array();
+            cu.launchKernel("attention", attention, (int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    /** ColBERT MaxSim of one query against {@code documents} documents; one block per document. */
+    void maxSim(MemorySegment stream, long query, int queryTokens, long docs, long docOffsets, int documents, int dim,
+                long scores) {
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(query).i32(queryTokens).pointer(docs).pointer(docOffsets)
+                    .i32(documents).i32(dim).pointer(scores).array();
+            cu.launchKernel("max_sim", maxSim, documents, 1, 1, MAXSIM_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    private static int ceilDiv(int a, int b) {
+        return (a + b - 1) / b;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.rerank4j;
+
+import dev.rerank4j.backend.cuda.CudaProbe;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+/** Options.backend through Reranker.load on a machine without a usable GPU (skipped, with the reason, on one that has it). */
+class BackendSelectionTest {
+    private static final List<String> DOCS = List.of("Berlin has 3.7 million inhabitants.", "Paris is in France.", "");
+
+    private static void assumeNoGpu() {
+        CudaProbe.Result probe = CudaProbe.probe();
+        assumeFalse(probe.usable(), () -> "a usable CUDA device is present (" + probe.description() + "): these tests are for machines without one");
+    }
+
+    @Test
+    void autoRunsOnTheCpuWithoutAGpuAndScoresExactlyAsTheCpuBackend() {
+        assumeNoGpu();
+        Options options = Options.defaults().withThreads(2).withScoreFunction(Options.ScoreFunction.RAW);
+        try (Reranker auto = Reranker.load(Golden.path("bert-tiny-ce"), options);
+             Reranker cpu = Reranker.load(Golden.path("bert-tiny-ce"), options.withBackend(Options.BackendChoice.CPU))) {
+            assertEquals("cpu", auto.backendName());
+            assertEquals("cpu", cpu.backendName());
+            assertArrayEquals(cpu.score("How many people live in Berlin?", DOCS), auto.score("How many people live in Berlin?", DOCS));
+        }
+    }
+
+    @Test
+    void cudaOnDemandWithoutAGpuFailsWithTheMissingPieceInsteadOfLoading() {
+        assumeNoGpu();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> Reranker.load(Golden.path("bert-tiny-ce"),
+                Options.defaults().withBackend(Options.BackendChoice.CUDA)));
+        assertTrue(e.getMessage().startsWith("the CUDA backend was requested but cannot be used: "), e.getMessage());
+        assertTrue(e.getMessage().contains("libcuda.so.1") || e.getMessage().contains("device")
+                || e.getMessage().contains("compute capability"), e.getMessage());
+    }
+
+    @Test
+    void theDefaultIsAuto() {
+        assertEquals(Options.BackendChoice.AUTO, Options.defaults().backend());
+        assertThrows(IllegalArgumentException.class, () -> Options.defaults().withBackend(null));
+    }
+}

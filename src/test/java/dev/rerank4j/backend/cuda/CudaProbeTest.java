@@ -1,0 +1,51 @@
+package dev.rerank4j.backend.cuda;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** What the probe says about each kind of machine, played by the fake libcuda. */
+class CudaProbeTest {
+
+    @Test
+    void aMissingDriverLibraryIsTheReason() {
+        CudaProbe.Result r = CudaProbe.probe("/nonexistent/libcuda.so.1");
+        assertFalse(r.usable());
+        assertTrue(r.description().startsWith("/nonexistent/libcuda.so.1 not found"), r.description());
+    }
+
+    @Test
+    void aFailingCuInitIsTheReason() {
+        CudaProbe.Result r = CudaProbe.probe(FakeCuda.library("FAKE_INIT_RESULT=100"));
+        assertFalse(r.usable());
+        assertEquals("cuInit failed: CUDA_ERROR_NO_DEVICE (no CUDA-capable device is detected)", r.description());
+    }
+
+    @Test
+    void aDriverWithoutDevicesIsTheReason() {
+        String lib = FakeCuda.library("FAKE_DEVICES=0");
+        CudaProbe.Result r = CudaProbe.probe(lib);
+        assertFalse(r.usable());
+        assertEquals(lib + " reports no CUDA device", r.description());
+    }
+
+    @Test
+    void aDeviceBelowComputeCapability8IsRefusedWithItsCapability() {
+        CudaProbe.Result r = CudaProbe.probe(FakeCuda.library("FAKE_CC_MAJOR=7", "FAKE_CC_MINOR=5"));
+        assertFalse(r.usable());
+        assertEquals("device 0: Fake GPU 0, compute capability 7.5: rerank4j's CUDA kernels need compute capability 8.0 or newer",
+                r.description());
+        CudaException e = assertThrows(CudaException.class, r::open);
+        assertTrue(e.getMessage().contains("compute capability 7.5"), e.getMessage());
+    }
+
+    @Test
+    void aComputeCapability8DeviceIsUsableAndDescribed() {
+        CudaProbe.Result r = CudaProbe.probe(FakeCuda.library());
+        assertTrue(r.usable());
+        assertEquals("device 0: Fake GPU 0, compute capability 8.0, driver CUDA 12.4", r.description());
+    }
+}

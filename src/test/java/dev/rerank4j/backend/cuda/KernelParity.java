@@ -1,0 +1,120 @@
+package dev.rerank4j.backend.cuda;
+
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.DType;
+import dev.rerank4j.io.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * One backend's kernels against another's (the CPU's, itself checked against scalar twins) on the same
+ * random inputs; shared by the GPU parity test and the emulated-kernel test, which differ in sizes.
+ */
+final class KernelParity {
+    /**
+     * F32 kernels: the same products summed in another order, and the GPU's erff/expf/tanhf (≤ 2 ulp);
+     * relative to the largest |value| of the output.
+     */
+    static final double F32_TOLERANCE = 1e-5;
+    /** Tensor-core linear: inputs split into hi + lo halves keep ~16 bits, so 2⁻¹⁶ relative, with margin. */
+    static final double TENSOR_CORE_TOLERANCE = 1e-4;
+
+    private final Backend expected, actual;
+    private final Arena arena;
+    private final Random rnd;
+
+    KernelParity(Backend expected, Backend actual, Arena arena, long seed) {
+        this.expected = expected;
+        this.actual = actual;
+        this.arena = arena;
+        this.rnd = new Random(seed);
+    }
+
+    float[] random(int n, float scale) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) (rnd.nextGaussian() * scale);
+        return a;
+    }
+
+    Tensor tensor(String name, DType dtype, float[] values, long... shape) {
+        MemorySegment data = arena.allocate((long) values.length * dtype.byteSize());
+        for (int i = 0; i < values.length; i++) {
+            switch (dtype) {
+                case F32 -> data.setAtIndex(ValueLayout.JAVA_FLOAT, i, values[i]);
+                case F16 -> data.setAtIndex(ValueLayout.JAVA_SHORT, i, Float.floatToFloat16(values[i]));
+                case BF16 -> data.setAtIndex(ValueLayout.JAVA_SHORT, i, (short) (Float.floatToRawIntBits(values[i]) >>> 16));
+            }
+        }
+        return new Tensor(name, dtype, shape, data);
+    }
+
+    /** Both backends' linear, every activation, with and without a bias. */
+    void linear(DType dtype, int rows, int in, int out) {
+        float[] w = random(out * in, 0.05f), b = random(out, 0.5f), x = random(rows * in, 1f);
+        for (boolean withBias : new boolean[] {true, false}) {
+            Tensor bias = withBias ? tensor("b", DType.F32, b, out) : null;
+            LinearWeights ew = expected.prepareLinear(tensor("w", dtype, w, out, in), bias);
+            LinearWeights aw = actual.prepareLinear(tensor("w", dtype, w, out, in), bias);
+            for (Activation act : Activation.values()) {
+                float[] e = new float[rows * out], a = new float[rows * out];
+                expected.linear(x, rows, ew, e, act);
+                actual.linear(x, rows, aw, a, act);
+                assertClose(e, a, dtype == DType.F32 ? F32_TOLERANCE : TENSOR_CORE_TOLERANCE,
+                        "linear " + dtype + " " + rows + "×" + in + "→" + out + " " + act + (withBias ? " + bias" : ""));
+            }
+        }
+    }
+
+    void addLayerNorm(int rows, int dim) {
+        float[] x = random(rows * dim, 3f), res = random(rows * dim, 1f);
+        float[] gamma = random(dim, 1f), beta = random(dim, 0.2f);
+        for (float[] residual : new float[][] {null, res}) {
+            float[] e = x.clone(), a = x.clone();
+            expected.addLayerNorm(e, residual, rows, dim, gamma, beta, 1e-12f);
+            actual.addLayerNorm(a, residual, rows, dim, gamma, beta, 1e-12f);
+            assertClose(e, a, F32_TOLERANCE, "layernorm " + rows + "×" + dim + (residual == null ? "" : " + residual"));
+        }
+    }
+
+    /** Outputs start as the same random values, so rows a kernel must leave alone are checked too. */
+    void attention(int[] seqStarts, int[] keyLengths, int heads, int headDim) {
+        int tokens = seqStarts[seqStarts.length - 1];
+        float[] qkv = random(tokens * 3 * heads * headDim, 1f);
+        float[] e = random(tokens * heads * headDim, 1f), a = e.clone();
+        expected.attention(qkv, seqStarts, keyLengths, heads, headDim, e);
+        actual.attention(qkv, seqStarts, keyLengths, heads, headDim, a);
+        assertClose(e, a, F32_TOLERANCE, "attention " + Arrays.toString(seqStarts) + (keyLengths == null ? "" : " keys "
+                + Arrays.toString(keyLengths)) + " heads " + heads + " headDim " + headDim);
+    }
+
+    void maxSim(int queryTokens, int[] docOffsets, int dim) {
+        float[] query = random(queryTokens * dim, 0.1f), docs = random(docOffsets[docOffsets.length - 1] * dim, 0.1f);
+        float[] e = new float[docOffsets.length - 1], a = new float[docOffsets.length - 1];
+        expected.maxSim(query, queryTokens, docs, docOffsets, dim, e);
+        actual.maxSim(query, queryTokens, docs, docOffsets, dim, a);
+        for (int k = 0; k + 1 < docOffsets.length; k++) {
+            if (docOffsets[k + 1] == docOffsets[k]) assertEquals(0f, a[k], "a document without rows scores 0");
+        }
+        assertClose(e, a, F32_TOLERANCE, "maxSim " + queryTokens + " query tokens, offsets " + Arrays.toString(docOffsets));
+    }
+
+    static void assertClose(float[] expected, float[] actual, double relative, String what) {
+        double scale = 1e-30;
+        for (float v : expected) scale = Math.max(scale, Math.abs(v));
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) {
+            int at = i;
+            assertEquals(expected[i], actual[i], relative * scale, () -> what + ": element " + at);
+            worst = Math.max(worst, Math.abs(expected[i] - actual[i]));
+        }
+        System.out.printf("%s: max |Δ| %.2e of max |value| %.2e%n", what, worst, scale);
+    }
+}
