@@ -45,6 +45,8 @@ public final class FakeCuda {
     public static String emulatedGpu() {
         String c = compiler(), cxx = onPath("c++", "g++");
         assumeTrue(c != null && cxx != null, "no cc/gcc and c++/g++ on PATH: cannot build the emulated GPU, so this test cannot run");
+        assumeTrue(supportsCpp20Barrier(cxx), cxx + " cannot compile C++20's std::barrier (g++ 11 or newer can): "
+                + "cannot build the emulated GPU, so this test cannot run");
         return BUILT.computeIfAbsent(List.of("FAKE_EMULATE"), d -> {
             try {
                 Path dir = Files.createTempDirectory("emulated-libcuda");
@@ -59,6 +61,28 @@ public final class FakeCuda {
                 throw new IllegalStateException("building the emulated libcuda failed", e);
             }
         });
+    }
+
+    /** Whether {@code cxx} is new enough for the emulator, so an old compiler skips these tests rather than failing them. */
+    private static boolean supportsCpp20Barrier(String cxx) {
+        try {
+            Path dir = Files.createTempDirectory("cxx20-probe");
+            Path src = dir.resolve("probe.cpp"), obj = dir.resolve("probe.o");
+            Files.writeString(src, "#include <barrier>\nint main() { std::barrier<> b(1); b.arrive_and_wait(); }\n");
+            Process p = new ProcessBuilder(cxx, "-std=c++20", "-c", "-o", obj.toString(), src.toString())
+                    .redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            boolean ok = p.waitFor(120, TimeUnit.SECONDS) && p.exitValue() == 0;
+            Files.deleteIfExists(obj);
+            Files.deleteIfExists(src);
+            Files.deleteIfExists(dir);
+            return ok;
+        } catch (IOException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
     }
 
     private static void exec(List<String> command) throws IOException {
