@@ -10,7 +10,8 @@ import java.util.Collection;
  * Runs JMH (same command-line options as {@code org.openjdk.jmh.Main}) and adds the derived figures:
  * GFLOP/s for {@link LinearBenchmark} (2·M·K·N × ops/s), {@link AttentionBenchmark} and {@link MaxSimBenchmark},
  * GB/s for {@link LayerNormBenchmark} and MaxSim, and pairs/s for {@link RerankBenchmark} (100 × ops/s). The score
- * column is JMH's own unit: ops/s, except ms/op for MaxSim (average time).
+ * column is JMH's own unit: ops/s, except ms/op for MaxSim and Load (average time). FmaPeakBenchmark gives the
+ * machine's FMA peak as Java reaches it, the yardstick for the others' GFLOP/s.
  */
 public final class JmhReport {
     private JmhReport() {}
@@ -35,6 +36,11 @@ public final class JmhReport {
                 derived = String.format("%.1f GFLOP/s (M=%d, K×N=%s)", ops * LinearBenchmark.flops(kxn) / 1e9, LinearBenchmark.M, kxn);
             } else if (bench.endsWith("RerankBenchmark.score")) {
                 derived = String.format("%.1f pairs/s", ops * Workload.DEFAULT_DOCS);
+            } else if (bench.endsWith("FmaPeakBenchmark.fma")) { // ops/s summed over the benchmark's threads
+                derived = String.format("%.1f GFLOP/s (FMA peak, %d threads)", ops * FmaPeakBenchmark.ITERATIONS * 12 * 2
+                        * FmaPeakBenchmark.LANES / 1e9, r.getParams().getThreads());
+            } else if (bench.endsWith("LoadBenchmark.load")) {
+                derived = "ms per load of all-MiniLM-L6-v2";
             } else if (bench.endsWith("AttentionBenchmark.attention")) {
                 String shape = r.getParams().getParam("shape");
                 derived = String.format("%.1f GFLOP/s (%d x %d tokens, heads x dim %s)", ops * AttentionBenchmark.flops(shape) / 1e9,
@@ -46,7 +52,7 @@ public final class JmhReport {
                 derived = String.format("%.1f GFLOP/s, %.1f GB/s", MaxSimBenchmark.FLOP / (ops / 1e3) / 1e9,
                         MaxSimBenchmark.BYTES / (ops / 1e3) / 1e9);
             }
-            String unit = bench.endsWith("MaxSimBenchmark.maxSim") ? " ms/op" : " ops/s";
+            String unit = bench.endsWith("MaxSimBenchmark.maxSim") || bench.endsWith("LoadBenchmark.load") ? " ms/op" : " ops/s";
             System.out.printf("%-40s %-22s %12.3f %12.3f%s %s%n", shortName, params, ops, Double.isNaN(err) ? 0 : err, unit, derived);
         }
     }
