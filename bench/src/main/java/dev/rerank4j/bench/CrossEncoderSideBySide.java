@@ -29,7 +29,7 @@ import java.util.Map;
  *
  * <pre>
  * CrossEncoderSideBySide --model DIR [--onnx FILE (DIR/model.onnx)] [--repeats N (3)] [--warmup N (3)]
- *                        [--docs N] [--seed S] [--threads T] [--csv FILE] [--tolerance X (1e-3)]
+ *                        [--seed S] [--threads T] [--csv FILE] [--tolerance X (1e-3)]
  * </pre>
  */
 public final class CrossEncoderSideBySide {
@@ -38,7 +38,7 @@ public final class CrossEncoderSideBySide {
     static final long PAD_ID = 1;
 
     public static void main(String[] args) throws Exception {
-        int repeats = 3, warmup = 3, docs = Workload.DEFAULT_DOCS, threads = 2;
+        int repeats = 3, warmup = 3, threads = 2;
         long seed = Workload.DEFAULT_SEED;
         double tolerance = 1e-3;
         Path csv = Path.of("bench/results/cross-encoder-latest.csv");
@@ -49,13 +49,12 @@ public final class CrossEncoderSideBySide {
                 case "--onnx" -> onnx = Path.of(args[++i]);
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--docs" -> docs = Integer.parseInt(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--csv" -> csv = Path.of(args[++i]);
                 case "--tolerance" -> tolerance = Double.parseDouble(args[++i]);
                 default -> {
-                    System.err.println("usage: CrossEncoderSideBySide --model DIR [--onnx FILE] [--repeats N] [--warmup N] [--docs N] [--seed S] [--threads T] [--csv FILE] [--tolerance X]");
+                    System.err.println("usage: CrossEncoderSideBySide --model DIR [--onnx FILE] [--repeats N] [--warmup N] [--seed S] [--threads T] [--csv FILE] [--tolerance X]");
                     System.exit(2);
                 }
             }
@@ -66,7 +65,7 @@ public final class CrossEncoderSideBySide {
         System.out.println(SideBySide.machine(threads));
         System.out.printf("rerank4j model: %s%nONNX model:     %s%n", modelDir, onnx);
         Tokenizer tokenizer = TokenizerJson.load(modelDir.resolve("tokenizer.json"));
-        Workload workload = Workload.generate(tokenizer, seed, docs, 50);
+        Workload workload = Workload.generate(tokenizer, Workload.Spec.A, seed, 50);
         System.out.print(workload.describe());
         System.out.println("query: " + workload.query());
         String query = workload.query();
@@ -108,7 +107,7 @@ public final class CrossEncoderSideBySide {
             }
 
             String name = String.format("%s-query%d-docs%d-len%d-%d-seed%d", modelDir.getFileName(), workload.queryLength(),
-                    texts.size(), Workload.MIN_DOC_TOKENS, Workload.MAX_DOC_TOKENS, seed);
+                    texts.size(), Workload.Spec.A.minTokens, Workload.Spec.A.maxTokens, seed);
             SideBySide.timeAlternating(engines, query, texts, warmup, repeats, csv, name);
         }
     }

@@ -32,7 +32,7 @@ public final class JmhReport {
                 String kxn = r.getParams().getParam("kxn");
                 derived = String.format("%.1f GFLOP/s (M=%d, K×N=%s)", ops * LinearBenchmark.flops(kxn) / 1e9, LinearBenchmark.M, kxn);
             } else if (bench.endsWith("RerankBenchmark.score")) {
-                derived = String.format("%.1f pairs/s", ops * Workload.DEFAULT_DOCS);
+                derived = String.format("%.1f pairs/s", ops * Workload.Spec.A.docs);
             } else if (bench.endsWith("MaxSimBenchmark.maxSim")) { // average time in ms per call
                 derived = String.format("%.1f GFLOP/s, %.1f GB/s", MaxSimBenchmark.FLOP / (ops / 1e3) / 1e9,
                         MaxSimBenchmark.BYTES / (ops / 1e3) / 1e9);

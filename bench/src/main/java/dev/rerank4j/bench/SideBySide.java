@@ -26,7 +26,7 @@ import java.util.Locale;
  * session creation are not timed. Each engine is warmed up, then the engines alternate run by run.
  *
  * <pre>
- * SideBySide [--repeats N] [--warmup N] [--docs N] [--seed S] [--threads T] [--csv FILE] [--weights DIR]
+ * SideBySide [--repeats N] [--warmup N] [--seed S] [--threads T] [--csv FILE] [--weights DIR]
  * </pre>
  */
 public final class SideBySide {
@@ -42,7 +42,7 @@ public final class SideBySide {
     }
 
     public static void main(String[] args) throws Exception {
-        int repeats = 7, warmup = 3, docs = Workload.DEFAULT_DOCS, threads = 2;
+        int repeats = 7, warmup = 3, threads = 2;
         long seed = Workload.DEFAULT_SEED;
         Path csv = Path.of("bench/results/latest.csv");
         Path weights = null;
@@ -51,13 +51,12 @@ public final class SideBySide {
             switch (a) {
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                 case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--docs" -> docs = Integer.parseInt(args[++i]);
                 case "--seed" -> seed = Long.parseLong(args[++i]);
                 case "--threads" -> threads = Integer.parseInt(args[++i]);
                 case "--csv" -> csv = Path.of(args[++i]);
                 case "--weights" -> weights = Path.of(args[++i]);
                 default -> {
-                    System.err.println("usage: SideBySide [--repeats N] [--warmup N] [--docs N] [--seed S] [--threads T] [--csv FILE] [--weights DIR]");
+                    System.err.println("usage: SideBySide [--repeats N] [--warmup N] [--seed S] [--threads T] [--csv FILE] [--weights DIR]");
                     System.exit(2);
                 }
             }
@@ -71,7 +70,7 @@ public final class SideBySide {
         System.out.printf("rerank4j model: %s%nONNX model:     %s%n", modelDir, onnx);
 
         Tokenizer tokenizer = TokenizerJson.load(modelDir.resolve("tokenizer.json"));
-        Workload workload = Workload.generate(tokenizer, seed, docs);
+        Workload workload = Workload.generate(tokenizer, Workload.Spec.A, seed, 100);
         System.out.print(workload.describe());
         System.out.println("query: " + workload.query());
         String query = workload.query();
@@ -106,7 +105,7 @@ public final class SideBySide {
                     texts.size(), tokenizeMillis(tokenizer, query, texts));
 
             String name = String.format("minilm-l6-query%d-docs%d-len%d-%d-seed%d", workload.queryLength(), texts.size(),
-                    Workload.MIN_DOC_TOKENS, Workload.MAX_DOC_TOKENS, workload.seed());
+                    Workload.Spec.A.minTokens, Workload.Spec.A.maxTokens, workload.seed());
             timeAlternating(engines, query, texts, warmup, repeats, csv, name);
         }
     }
