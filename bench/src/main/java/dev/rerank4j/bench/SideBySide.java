@@ -286,7 +286,8 @@ public final class SideBySide {
 
     static void write(List<Results.Cell> cells, Options o) throws IOException {
         Results.writeCsv(o.csv, cells);
-        System.out.println("wrote " + o.csv.toAbsolutePath());
+        Chart.write(o.png, cells, machine(o.threads));
+        System.out.println("wrote " + o.csv.toAbsolutePath() + " and " + o.png.toAbsolutePath());
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
