@@ -147,7 +147,7 @@ final class Chart {
             Results.Runs r = cell.runs(e);
             if (r == null) {
                 g.setColor(Color.GRAY);
-                String why = cell.absent().getOrDefault(e, "not run");
+                String why = cell.absent().getOrDefault(e, "not run").replaceFirst(" \\(.*", "");
                 drawWrapped(g, why.length() > 40 ? why.substring(0, 40) + "…" : why, bx - 4, py + ph - 40, slot - 2);
                 continue;
             }

@@ -45,13 +45,14 @@ public final class SideBySide {
                      [--engines rerank4j,ort-padded,ort-sorted32,torch] [--repeats N] [--warmup N] [--seed S]
                      [--threads T] [--tolerance X] [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR]
                      [--python EXE] [--torch-script FILE]
-            Defaults: every model, every workload except bge (d) (name d in --workloads to run it), every engine,
-            repeats and warm-up scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4.""";
+            Defaults: every model, every workload except bge (d) (name d in --workloads to run it), every engine
+            except ORT's one padded batch on (d) (name ort-padded in --engines to run it), repeats and warm-up
+            scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4.""";
 
     public static void main(String[] args) throws Exception {
         List<BenchModel> models = List.of(BenchModel.values());
         List<Workload.Spec> specs = List.of(Workload.Spec.values());
-        boolean specsNamed = false;
+        boolean specsNamed = false, enginesNamed = false;
         List<String> engineIds = List.of("rerank4j", "ort-padded", "ort-sorted32", "torch");
         Integer repeats = null, warmup = null;
         int threads = 2;
@@ -68,7 +69,10 @@ public final class SideBySide {
                         specs = list(args[++i]).stream().map(Workload.Spec::of).toList();
                         specsNamed = true;
                     }
-                    case "--engines" -> engineIds = list(args[++i]);
+                    case "--engines" -> {
+                        engineIds = list(args[++i]);
+                        enginesNamed = true;
+                    }
                     case "--repeats" -> repeats = Integer.parseInt(args[++i]);
                     case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                     case "--seed" -> seed = Long.parseLong(args[++i]);
@@ -105,13 +109,13 @@ public final class SideBySide {
 
         System.out.println(machine(threads));
         List<Results.Cell> cells = new ArrayList<>();
-        Options opts = new Options(engineIds, repeats, warmup, seed, threads, tolerance, csv, png, python, script);
+        Options opts = new Options(engineIds, enginesNamed, repeats, warmup, seed, threads, tolerance, csv, png, python, script);
         for (BenchModel model : models) {
             List<Workload.Spec> todo = new ArrayList<>();
             for (Workload.Spec spec : specs) {
                 if (model == BenchModel.BGE && spec == Workload.Spec.D && !specsNamed) {
-                    System.out.println("\nbge (d) is not in the default run (≈ 20 min per round of 4 engines on 2 cores, 3 rounds):"
-                            + " run it with --models bge --workloads d [--engines rerank4j,ort-sorted32]");
+                    System.out.println("\nbge (d) is not in the default run (≈ 12 min per round of 3 engines on 2 cores, 4 rounds):"
+                            + " run it alone with --models bge --workloads d (≈ 50 min; see bench/README.md)");
                     cells.add(Results.Cell.skipped(model, spec, "not in the default run (--models bge --workloads d)"));
                     continue;
                 }
@@ -136,7 +140,7 @@ public final class SideBySide {
         write(cells, opts);
     }
 
-    record Options(List<String> engines, Integer repeats, Integer warmup, long seed, int threads, double tolerance,
+    record Options(List<String> engines, boolean enginesNamed, Integer repeats, Integer warmup, long seed, int threads, double tolerance,
                    Path csv, Path png, Path python, Path script) {}
 
     /** Loads the model in every engine, then checks and times each workload; false if the scores disagreed. */
@@ -201,6 +205,10 @@ public final class SideBySide {
         List<Engine> active = new ArrayList<>();
         for (Engine e : engines) {
             if (e instanceof TorchEngine t && t.failed) continue; // dropped earlier: `absent` says so
+            if (spec == Workload.Spec.D && e.id().equals(OrtEncoder.Batching.ONE_PADDED_BATCH.id) && !o.enginesNamed) {
+                absent.put(e.id(), "not on (d) by default (one 1,000-doc batch: JVM RSS up to 17 GB on MiniLM); name it in --engines");
+                continue;
+            }
             try {
                 e.prepare(w, ids);
                 active.add(e);
