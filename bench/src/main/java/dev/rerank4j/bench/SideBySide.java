@@ -70,7 +70,7 @@ public final class SideBySide {
                         specsNamed = true;
                     }
                     case "--engines" -> {
-                        engineIds = list(args[++i]);
+                        engineIds = list(args[++i]).stream().map(e -> e.equals(TorchEngine.ID) ? "torch" : e).toList();
                         enginesNamed = true;
                     }
                     case "--repeats" -> repeats = Integer.parseInt(args[++i]);
