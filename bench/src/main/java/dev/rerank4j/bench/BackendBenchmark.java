@@ -92,8 +92,7 @@ public class BackendBenchmark {
             Workload workload = Workload.standard(TokenizerJson.load(modelDir.resolve("tokenizer.json")));
             query = workload.query();
             docs = workload.docs();
-            reranker = Reranker.load(modelDir, Options.defaults().withThreads(settings.threads).withBackend(settings.choice())
-                    .withBatchSize(SideBySide.RERANK4J_BATCH).withMaxLength(SideBySide.MAX_LENGTH));
+            reranker = Reranker.load(modelDir, BenchModel.MINILM.options(settings.threads).withBackend(settings.choice()));
         }
 
         @TearDown
@@ -170,7 +169,7 @@ public class BackendBenchmark {
         for (RunResult r : results) {
             String call = r.getParams().getBenchmark().substring(r.getParams().getBenchmark().lastIndexOf('.') + 1);
             double ops = r.getPrimaryResult().getScore(), err = r.getPrimaryResult().getScoreError();
-            String derived = call.equals("score") ? String.format("%.1f pairs/s", ops * Workload.DEFAULT_DOCS)
+            String derived = call.equals("score") ? String.format("%.1f pairs/s", ops * Workload.Spec.A.docs)
                     : String.format("%.1f GFLOP/s", ops * LINEAR_FLOP / 1e9);
             String ratio = ratio(results, r);
             String weights = r.getParams().getParam("weights");

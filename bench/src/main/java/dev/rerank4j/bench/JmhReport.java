@@ -35,7 +35,7 @@ public final class JmhReport {
                 String kxn = r.getParams().getParam("kxn");
                 derived = String.format("%.1f GFLOP/s (M=%d, K×N=%s)", ops * LinearBenchmark.flops(kxn) / 1e9, LinearBenchmark.M, kxn);
             } else if (bench.endsWith("RerankBenchmark.score")) {
-                derived = String.format("%.1f pairs/s", ops * Workload.DEFAULT_DOCS);
+                derived = String.format("%.1f pairs/s", ops * Workload.Spec.A.docs);
             } else if (bench.endsWith("FmaPeakBenchmark.fma")) { // ops/s summed over the benchmark's threads
                 derived = String.format("%.1f GFLOP/s (FMA peak, %d threads)", ops * FmaPeakBenchmark.ITERATIONS * 12 * 2
                         * FmaPeakBenchmark.LANES / 1e9, r.getParams().getThreads());

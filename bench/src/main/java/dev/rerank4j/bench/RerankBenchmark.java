@@ -1,6 +1,5 @@
 package dev.rerank4j.bench;
 
-import dev.rerank4j.Options;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.tokenize.TokenizerJson;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -44,8 +43,7 @@ public class RerankBenchmark {
         Workload workload = Workload.standard(TokenizerJson.load(modelDir.resolve("tokenizer.json")));
         query = workload.query();
         docs = workload.docs();
-        reranker = Reranker.load(modelDir, Options.defaults().withThreads(threads)
-                .withBatchSize(SideBySide.RERANK4J_BATCH).withMaxLength(SideBySide.MAX_LENGTH));
+        reranker = Reranker.load(modelDir, BenchModel.MINILM.options(threads));
     }
 
     @TearDown

@@ -1,6 +1,5 @@
 package dev.rerank4j.bench;
 
-import dev.rerank4j.Options;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
@@ -12,215 +11,317 @@ import java.nio.file.Path;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
+import java.util.Map;
 
 /**
- * rerank4j vs ONNX Runtime Java, side by side, on all-MiniLM-L6-v2 (the same model: rerank4j on its
- * converted safetensors, ORT on the original ONNX file) and the same token ids (rerank4j's tokenizer).
+ * rerank4j vs ONNX Runtime Java (two ways) and, when installed, PyTorch, side by side on the same models and
+ * the same token ids, every engine on the same number of threads (see bench/README.md).
  *
- * <p>Timed, per engine and run: one complete scoring of the workload, i.e. from the query and document
- * strings to the 100 cosine scores: tokenization of the query and each document, the forward passes,
- * mean pooling, normalisation and the dot products. Model loading, workload generation and the ONNX
- * session creation are not timed. Each engine is warmed up, then the engines alternate run by run.
+ * <p>For each model ({@link BenchModel}) and workload ({@link Workload.Spec}): every engine scores the
+ * workload once and its scores are compared with rerank4j's (the harness stops, timing nothing more, if any
+ * differs by more than the tolerance); then each engine is warmed up; then the engines run in turn, A, B,
+ * C, D, A, B, …, so a burst of load from elsewhere hits all of them. Timed per run: one complete scoring,
+ * strings to scores (tokenization included) for the engines in this JVM, ids to scores for PyTorch.
  *
  * <pre>
- * SideBySide [--repeats N] [--warmup N] [--docs N] [--seed S] [--threads T] [--csv FILE] [--weights DIR]
+ * SideBySide [--models minilm,bge] [--workloads a,b,c,d] [--engines rerank4j,ort-padded,ort-sorted32,torch]
+ *            [--repeats N] [--warmup N] [--seed S] [--threads T] [--tolerance X]
+ *            [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR] [--python EXE] [--torch-script FILE]
  * </pre>
  */
 public final class SideBySide {
-    /** Both engines compute in F32 with different summation orders; cosine scores agree far closer than this. */
+    /** Both engines compute in F32 with different summation orders; their scores agree far closer than this. */
     static final double SCORE_TOLERANCE = 1e-4;
-    static final int MAX_LENGTH = 256;
-    static final int RERANK4J_BATCH = 32;
-
-    interface Engine {
-        String name();
-
-        float[] score(String query, List<String> docs) throws Exception;
-    }
+    /** Sequences per forward pass for every engine that batches (rerank4j, ORT sorted, PyTorch). */
+    static final int BATCH = 32;
+    /** Calls per engine before timing (the score check included) and timed runs, by cost; see bench/README.md. */
+    static final Map<String, int[]> DEFAULT_WARMUP_REPEATS = Map.of(
+            "minilm/a", new int[]{3, 7}, "minilm/b", new int[]{3, 7}, "minilm/c", new int[]{20, 50}, "minilm/d", new int[]{1, 3},
+            "bge/a", new int[]{1, 3}, "bge/b", new int[]{1, 3}, "bge/c", new int[]{5, 15}, "bge/d", new int[]{1, 3});
+    static final String USAGE = """
+            usage: bench/run-side-by-side [--models minilm,bge] [--workloads a,b,c,d]
+                     [--engines rerank4j,ort-padded,ort-sorted32,torch] [--repeats N] [--warmup N] [--seed S]
+                     [--threads T] [--tolerance X] [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR]
+                     [--python EXE] [--torch-script FILE]
+            Defaults: every model, every workload except bge (d) (name d in --workloads to run it), every engine
+            except ORT's one padded batch on (d) (name ort-padded in --engines to run it), repeats and warm-up
+            scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4.""";
 
     public static void main(String[] args) throws Exception {
-        int repeats = 7, warmup = 3, docs = Workload.DEFAULT_DOCS, threads = 2;
+        List<BenchModel> models = List.of(BenchModel.values());
+        List<Workload.Spec> specs = List.of(Workload.Spec.values());
+        boolean specsNamed = false, enginesNamed = false;
+        List<String> engineIds = List.of("rerank4j", "ort-padded", "ort-sorted32", "torch");
+        Integer repeats = null, warmup = null;
+        int threads = 2;
         long seed = Workload.DEFAULT_SEED;
-        Path csv = Path.of("bench/results/latest.csv");
-        Path weights = null;
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            switch (a) {
-                case "--repeats" -> repeats = Integer.parseInt(args[++i]);
-                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
-                case "--docs" -> docs = Integer.parseInt(args[++i]);
-                case "--seed" -> seed = Long.parseLong(args[++i]);
-                case "--threads" -> threads = Integer.parseInt(args[++i]);
-                case "--csv" -> csv = Path.of(args[++i]);
-                case "--weights" -> weights = Path.of(args[++i]);
-                default -> {
-                    System.err.println("usage: SideBySide [--repeats N] [--warmup N] [--docs N] [--seed S] [--threads T] [--csv FILE] [--weights DIR]");
-                    System.exit(2);
+        double tolerance = SCORE_TOLERANCE;
+        Path csv = Path.of("bench/results/latest.csv"), png = null, weights = null, bgeDir = null;
+        Path python = null, script = Path.of("tools/bench_torch.py");
+        try {
+            for (int i = 0; i < args.length; i++) {
+                String a = args[i];
+                switch (a) {
+                    case "--models" -> models = list(args[++i]).stream().map(BenchModel::of).toList();
+                    case "--workloads" -> {
+                        specs = list(args[++i]).stream().map(Workload.Spec::of).toList();
+                        specsNamed = true;
+                    }
+                    case "--engines" -> {
+                        engineIds = list(args[++i]).stream().map(e -> e.equals(TorchEngine.ID) ? "torch" : e).toList();
+                        enginesNamed = true;
+                    }
+                    case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                    case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+                    case "--seed" -> seed = Long.parseLong(args[++i]);
+                    case "--threads" -> threads = Integer.parseInt(args[++i]);
+                    case "--tolerance" -> tolerance = Double.parseDouble(args[++i]);
+                    case "--csv" -> csv = Path.of(args[++i]);
+                    case "--png" -> png = Path.of(args[++i]);
+                    case "--weights" -> weights = Path.of(args[++i]);
+                    case "--bge" -> bgeDir = Path.of(args[++i]);
+                    case "--python" -> python = Path.of(args[++i]);
+                    case "--torch-script" -> script = Path.of(args[++i]);
+                    case "--help", "-h" -> {
+                        System.out.println(USAGE);
+                        return;
+                    }
+                    default -> throw new IllegalArgumentException("unknown option " + a);
                 }
             }
+            for (String e : engineIds) {
+                if (!List.of("rerank4j", "ort-padded", "ort-sorted32", "torch").contains(e)) throw new IllegalArgumentException("unknown engine " + e);
+            }
+            if (!engineIds.contains("rerank4j")) throw new IllegalArgumentException("--engines must include rerank4j (the reference)");
+            if (repeats != null && repeats < 1) throw new IllegalArgumentException("--repeats must be ≥ 1");
+            if (warmup != null && warmup < 1) throw new IllegalArgumentException("--warmup must be ≥ 1 (the score check is the first warm-up call)");
+        } catch (RuntimeException e) {
+            System.err.println(e.getMessage() + "\n" + USAGE);
+            System.exit(2);
+            return;
         }
-        if (warmup < 3) throw new IllegalArgumentException("--warmup must be ≥ 3");
         if (weights == null) weights = Models.weightsDir();
+        if (python == null) python = TorchEngine.defaultPython();
+        if (png == null) png = csv.resolveSibling(csv.getFileName().toString().replaceFirst("\\.csv$", "") + ".png");
+        if (repeats != null && repeats < 3) System.out.println("NOTE: fewer than 3 timed runs per cell: a smoke test, not a measurement.");
 
         System.out.println(machine(threads));
-        Path modelDir = Models.rerank4jModel(weights);
-        Path onnx = Models.onnxFile(weights);
-        System.out.printf("rerank4j model: %s%nONNX model:     %s%n", modelDir, onnx);
-
-        Tokenizer tokenizer = TokenizerJson.load(modelDir.resolve("tokenizer.json"));
-        Workload workload = Workload.generate(tokenizer, seed, docs);
-        System.out.print(workload.describe());
-        System.out.println("query: " + workload.query());
-        String query = workload.query();
-        List<String> texts = workload.docs();
-
-        Options options = Options.defaults().withThreads(threads).withBatchSize(RERANK4J_BATCH).withMaxLength(MAX_LENGTH);
-        try (Reranker reranker = Reranker.load(modelDir, options);
-             OrtBiEncoder ort = new OrtBiEncoder(onnx, tokenizer, MAX_LENGTH, threads)) {
-            List<Engine> engines = List.of(
-                    engine("rerank4j", reranker::score),
-                    engine(OrtBiEncoder.Batching.ONE_PADDED_BATCH.label, (q, d) -> ort.score(q, d, OrtBiEncoder.Batching.ONE_PADDED_BATCH)),
-                    engine(OrtBiEncoder.Batching.SORTED_BATCHES_32.label, (q, d) -> ort.score(q, d, OrtBiEncoder.Batching.SORTED_BATCHES_32)));
-
-            // Correctness first: a benchmark of wrong answers is worthless.
-            float[][] answers = new float[engines.size()][];
-            for (int e = 0; e < engines.size(); e++) answers[e] = engines.get(e).score(query, texts);
-            boolean agree = true;
-            for (int e = 1; e < engines.size(); e++) {
-                double worst = maxAbsDiff(answers[0], answers[e]);
-                agree &= worst <= SCORE_TOLERANCE;
-                System.out.printf("scores: max |Δ| %s vs %s = %.2e over %d docs (tolerance %.0e) %s%n",
-                        engines.get(0).name(), engines.get(e).name(), worst, texts.size(), SCORE_TOLERANCE,
-                        worst <= SCORE_TOLERANCE ? "OK" : "FAIL");
+        List<Results.Cell> cells = new ArrayList<>();
+        Options opts = new Options(engineIds, enginesNamed, repeats, warmup, seed, threads, tolerance, csv, png, python, script);
+        for (BenchModel model : models) {
+            List<Workload.Spec> todo = new ArrayList<>();
+            for (Workload.Spec spec : specs) {
+                if (model == BenchModel.BGE && spec == Workload.Spec.D && !specsNamed) {
+                    System.out.println("\nbge (d) is not in the default run (≈ 12 min per round of 3 engines on 2 cores, 4 rounds):"
+                            + " run it alone with --models bge --workloads d (≈ 50 min; see bench/README.md)");
+                    cells.add(Results.Cell.skipped(model, spec, "not in the default run (--models bge --workloads d)"));
+                    continue;
+                }
+                todo.add(spec);
             }
-            System.out.printf("scores: max |Δ| between the two ORT batchings = %.2e%n", maxAbsDiff(answers[1], answers[2]));
-            if (!agree) {
-                System.out.println("FAIL: the engines disagree; timings would compare different computations. No timing run.");
+            if (todo.isEmpty()) continue;
+            BenchModel.ModelFiles files;
+            try {
+                files = model.locate(weights, bgeDir);
+            } catch (BenchModel.MissingModelException e) {
+                System.out.println("\nSKIPPED " + model.id + " (" + model.label + "): " + e.getMessage());
+                for (Workload.Spec spec : todo) cells.add(Results.Cell.skipped(model, spec, "model directory missing"));
+                continue;
+            }
+            if (!runModel(model, files, todo, opts, cells)) {
+                write(cells, opts);
                 System.exit(1);
             }
-
-            System.out.printf("tokenization alone (query + %d docs, included in every engine's time): median %.1f ms%n",
-                    texts.size(), tokenizeMillis(tokenizer, query, texts));
-
-            String name = String.format("minilm-l6-query%d-docs%d-len%d-%d-seed%d", workload.queryLength(), texts.size(),
-                    Workload.MIN_DOC_TOKENS, Workload.MAX_DOC_TOKENS, workload.seed());
-            timeAlternating(engines, query, texts, warmup, repeats, csv, name);
         }
+        System.out.println("\nSummary (median over the timed runs; ratios run by run, see bench/README.md):\n");
+        System.out.print(Results.summary(cells));
+        write(cells, opts);
     }
 
-    interface Scoring {
-        float[] apply(String query, List<String> docs) throws Exception;
+    record Options(List<String> engines, boolean enginesNamed, Integer repeats, Integer warmup, long seed, int threads, double tolerance,
+                   Path csv, Path png, Path python, Path script) {}
+
+    /** Loads the model in every engine, then checks and times each workload; false if the scores disagreed. */
+    static boolean runModel(BenchModel model, BenchModel.ModelFiles files, List<Workload.Spec> specs, Options o,
+                            List<Results.Cell> cells) throws Exception {
+        System.out.printf("%n==== %s (%s)%nrerank4j model: %s%nONNX model:     %s%n", model.id, model.label, files.dir(), files.onnx());
+        Tokenizer tokenizer = TokenizerJson.load(files.dir().resolve("tokenizer.json"));
+        Map<String, String> absent = new LinkedHashMap<>();
+        long t0 = System.nanoTime();
+        try (Reranker reranker = Reranker.load(files.dir(), model.options(o.threads));
+             OrtEncoder ort = new OrtEncoder(files.onnx(), model, tokenizer, o.threads)) {
+            List<Engine> engines = new ArrayList<>();
+            engines.add(Engine.inJvm("rerank4j", Results.LABELS.get("rerank4j"), reranker::score));
+            for (OrtEncoder.Batching b : OrtEncoder.Batching.values()) {
+                if (o.engines.contains(b.id)) engines.add(Engine.inJvm(b.id, b.label, (q, d) -> ort.score(q, d, b)));
+                else absent.put(b.id, "not selected");
+            }
+            System.out.printf("rerank4j and ORT loaded in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            TorchEngine torch = null;
+            if (o.engines.contains("torch")) {
+                try {
+                    torch = TorchEngine.start(o.python, o.script, model, files.dir(), o.threads, Path.of("bench/target"));
+                    engines.add(torch);
+                    System.out.println("PyTorch: " + torch.versions);
+                } catch (TorchEngine.Unavailable e) {
+                    absent.put(TorchEngine.ID, e.getMessage());
+                    System.out.println("PyTorch column: " + e.getMessage() + "; the run goes on without it");
+                }
+            } else {
+                absent.put(TorchEngine.ID, "not selected");
+            }
+            try {
+                for (Workload.Spec spec : specs) {
+                    Results.Cell cell = runCell(model, spec, tokenizer, engines, absent, o);
+                    if (cell == null) return false;
+                    if (torch != null && torch.failed) absent.put(TorchEngine.ID, "failed");
+                    cells.add(cell);
+                    write(cells, o);
+                }
+            } finally {
+                if (torch != null) torch.close();
+            }
+        }
+        return true;
     }
 
-    static Engine engine(String name, Scoring scoring) {
-        return new Engine() {
-            @Override public String name() { return name; }
-            @Override public float[] score(String query, List<String> docs) throws Exception { return scoring.apply(query, docs); }
-        };
+    /** Checks the scores, warms up, times; null if the scores disagreed (nothing timed). */
+    static Results.Cell runCell(BenchModel model, Workload.Spec spec, Tokenizer tokenizer, List<Engine> engines,
+                                Map<String, String> absentForModel, Options o) throws Exception {
+        int[] plan = DEFAULT_WARMUP_REPEATS.get(model.id + "/" + spec.id);
+        int warmup = o.warmup != null ? o.warmup : plan[0];
+        int repeats = o.repeats != null ? o.repeats : plan[1];
+        Workload w = Workload.generate(tokenizer, spec, o.seed, model.minWords);
+        BenchModel.Ids ids = model.tokenize(tokenizer, w.query(), w.docs());
+        System.out.printf("%n---- %s (%s)%n", model.id, spec.id);
+        System.out.print(w.describe());
+        if (model.cross) {
+            System.out.printf("pairs <s> q </s></s> d </s>: %d tokens in all (mean %.1f, longest %d)%n",
+                    ids.tokens(), (double) ids.tokens() / ids.seqs().size(), ids.longest());
+        }
+        Map<String, String> absent = new LinkedHashMap<>(absentForModel);
+        List<Engine> active = new ArrayList<>();
+        for (Engine e : engines) {
+            if (e instanceof TorchEngine t && t.failed) continue; // dropped earlier: `absent` says so
+            if (spec == Workload.Spec.D && e.id().equals(OrtEncoder.Batching.ONE_PADDED_BATCH.id) && !o.enginesNamed) {
+                absent.put(e.id(), "not on (d) by default (one 1,000-doc batch: JVM RSS up to 17 GB on MiniLM); name it in --engines");
+                continue;
+            }
+            try {
+                e.prepare(w, ids);
+                active.add(e);
+            } catch (Exception ex) {
+                dropOrThrow(e, ex, absent);
+            }
+        }
+
+        // Correctness first: a benchmark of wrong answers is worthless. This call is also the first warm-up.
+        float[] reference = null;
+        boolean agree = true;
+        for (Engine e : List.copyOf(active)) {
+            float[] scores;
+            try {
+                scores = e.run(w).scores();
+            } catch (Exception ex) {
+                dropOrThrow(e, ex, absent);
+                active.remove(e);
+                continue;
+            }
+            if (reference == null) {
+                reference = scores;
+                continue;
+            }
+            double worst = maxAbsDiff(reference, scores);
+            agree &= worst <= o.tolerance;
+            System.out.printf("scores: max |Δ| rerank4j vs %s = %.2e over %d docs (tolerance %.0e) %s%n",
+                    e.label(), worst, scores.length, o.tolerance, worst <= o.tolerance ? "OK" : "FAIL");
+        }
+        if (!agree) {
+            System.out.println("FAIL: the engines disagree; timings would compare different computations. No timing run.");
+            return null;
+        }
+        System.out.printf("tokenization alone: median %.2f ms (in rerank4j's and ORT's times, not in PyTorch's)%n",
+                tokenizeMillis(model, tokenizer, w));
+
+        System.out.printf("warm-up: %d call(s) per engine (the score check included), then %d alternating runs%n", warmup, repeats);
+        for (Engine e : List.copyOf(active)) {
+            try {
+                for (int i = 1; i < warmup; i++) e.run(w);
+            } catch (Exception ex) {
+                dropOrThrow(e, ex, absent);
+                active.remove(e);
+            }
+        }
+        double load0 = loadAverage();
+        Map<String, double[]> seconds = new LinkedHashMap<>();
+        for (Engine e : active) seconds.put(e.id(), new double[repeats]);
+        double sink = 0;
+        for (int r = 0; r < repeats; r++) {
+            StringBuilder line = new StringBuilder(String.format("run %d/%d:", r + 1, repeats));
+            for (Engine e : List.copyOf(active)) {
+                Engine.Timed t;
+                try {
+                    t = e.run(w);
+                } catch (Exception ex) {
+                    dropOrThrow(e, ex, absent);
+                    active.remove(e);
+                    seconds.remove(e.id());
+                    continue;
+                }
+                seconds.get(e.id())[r] = t.seconds();
+                sink += t.scores()[r % t.scores().length];
+                line.append(spec.latency ? String.format(" %s %.2f ms", e.id(), 1e3 * t.seconds())
+                        : String.format(" %s %.3f s", e.id(), t.seconds()));
+            }
+            System.out.println(line);
+        }
+        double load1 = loadAverage();
+        if (Double.isNaN(sink)) System.out.println("(checksum NaN)");
+        Results.Cell cell = new Results.Cell(model, spec, null, Results.ordered(seconds), absent, w.docs().size(), load0, load1);
+        System.out.print(Results.cellTable(cell));
+        return cell;
+    }
+
+    /** A PyTorch failure drops its column for the rest of the model; an engine in this JVM failing stops the run. */
+    private static void dropOrThrow(Engine e, Exception ex, Map<String, String> absent) throws Exception {
+        if (!(e instanceof TorchEngine)) throw ex;
+        System.out.println("PyTorch column dropped: " + ex.getMessage());
+        ((TorchEngine) e).failed = true;
+        absent.put(e.id(), "failed");
+    }
+
+    static void write(List<Results.Cell> cells, Options o) throws IOException {
+        Results.writeCsv(o.csv, cells);
+        Chart.write(o.png, cells, machine(o.threads));
+        System.out.println("wrote " + o.csv.toAbsolutePath() + " and " + o.png.toAbsolutePath());
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) return Double.POSITIVE_INFINITY;
         double worst = 0;
         for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((double) a[i] - b[i]));
-        return worst;
+        return Double.isNaN(worst) ? Double.POSITIVE_INFINITY : worst;
     }
 
-    static double tokenizeMillis(Tokenizer tokenizer, String query, List<String> docs) {
-        double[] ms = new double[7];
-        for (int r = 0; r < 10 + ms.length; r++) {
+    /** Median of 5 tokenizations of the whole workload, after 3 unmeasured ones. */
+    static double tokenizeMillis(BenchModel model, Tokenizer tokenizer, Workload w) {
+        double[] ms = new double[5];
+        for (int r = 0; r < 3 + ms.length; r++) {
             long t0 = System.nanoTime();
-            int n = tokenizer.encode(query, MAX_LENGTH).length();
-            for (String d : docs) n += tokenizer.encode(d, MAX_LENGTH).length();
-            if (n < 0) throw new AssertionError();
-            if (r >= 10) ms[r - 10] = (System.nanoTime() - t0) / 1e6;
+            if (model.tokenize(tokenizer, w.query(), w.docs()).tokens() < 0) throw new AssertionError();
+            if (r >= 3) ms[r - 3] = (System.nanoTime() - t0) / 1e6;
         }
-        return median(ms);
+        return Results.median(ms);
     }
 
-    static String runLine(List<Engine> engines, double[][] seconds, int r) {
-        StringBuilder sb = new StringBuilder();
-        for (int e = 0; e < engines.size(); e++) {
-            if (e > 0) sb.append(", ");
-            sb.append(String.format("%s %.3f s", engines.get(e).name(), seconds[e][r]));
-        }
-        return sb.toString();
+    static double loadAverage() {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
-    static double median(double[] values) {
-        double[] v = values.clone();
-        Arrays.sort(v);
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-    }
-
-    static void printTable(List<Engine> engines, double[][] seconds, int pairs) {
-        int best = -1;
-        double bestOrt = 0;
-        for (int e = 1; e < engines.size(); e++) {
-            double m = pairs / median(seconds[e]);
-            if (m > bestOrt) {
-                bestOrt = m;
-                best = e;
-            }
-        }
-        System.out.println();
-        System.out.printf("%-26s %5s %10s %10s %10s %10s %s%n", "engine", "runs", "median s", "pairs/s", "pairs/s", "pairs/s", "");
-        System.out.printf("%-26s %5s %10s %10s %10s %10s %s%n", "", "", "", "min", "median", "max", "");
-        for (int e = 0; e < engines.size(); e++) {
-            double[] s = seconds[e];
-            double min = Arrays.stream(s).max().orElseThrow(), max = Arrays.stream(s).min().orElseThrow();
-            System.out.printf("%-26s %5d %10.3f %10.1f %10.1f %10.1f %s%n", engines.get(e).name(), s.length, median(s),
-                    pairs / min, pairs / median(s), pairs / max, e == best ? "(faster ORT way)" : "");
-        }
-        double ours = pairs / median(seconds[0]);
-        System.out.printf("ratio rerank4j / ORT (%s), median pairs/s: %.2f×%n%n", engines.get(best).name(), ours / bestOrt);
-    }
-
-    /**
-     * Warms every engine up, then times them in turn (A, B, C, A, B, C, …) for {@code repeats} rounds, so a
-     * burst of load from elsewhere hits all of them; prints each round, the table and the load average, and
-     * writes every timed run to {@code csv}.
-     */
-    static void timeAlternating(List<Engine> engines, String query, List<String> texts, int warmup, int repeats,
-                                Path csv, String workloadName) throws Exception {
-        System.out.printf("warm-up: %d runs per engine ...%n", warmup);
-        for (Engine engine : engines) {
-            for (int i = 0; i < warmup; i++) engine.score(query, texts);
-        }
-        double load0 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        double[][] seconds = new double[engines.size()][repeats];
-        double sink = 0;
-        for (int r = 0; r < repeats; r++) {
-            for (int e = 0; e < engines.size(); e++) {
-                long t0 = System.nanoTime();
-                float[] s = engines.get(e).score(query, texts);
-                seconds[e][r] = (System.nanoTime() - t0) / 1e9;
-                sink += s[r % s.length];
-            }
-            System.out.printf("run %d/%d: %s%n", r + 1, repeats, runLine(engines, seconds, r));
-        }
-        double load1 = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        printTable(engines, seconds, texts.size());
-        System.out.printf("system load average (1 min) before/after the timed runs: %.2f / %.2f on %d CPUs (checksum %.3f)%n",
-                load0, load1, Runtime.getRuntime().availableProcessors(), sink);
-        writeCsv(csv, engines, seconds, texts.size(), workloadName);
-        System.out.println("wrote " + csv.toAbsolutePath());
-    }
-
-    static void writeCsv(Path csv, List<Engine> engines, double[][] seconds, int pairs, String workloadName) throws IOException {
-        List<String> lines = new ArrayList<>();
-        lines.add("engine,workload,run,seconds,pairs_per_s");
-        for (int e = 0; e < engines.size(); e++) {
-            for (int r = 0; r < seconds[e].length; r++) {
-                lines.add(String.format(Locale.ROOT, "%s,%s,%d,%.6f,%.3f", engines.get(e).name(), workloadName, r + 1,
-                        seconds[e][r], pairs / seconds[e][r]));
-            }
-        }
-        if (csv.toAbsolutePath().getParent() != null) Files.createDirectories(csv.toAbsolutePath().getParent());
-        Files.write(csv, lines);
+    static List<String> list(String csv) {
+        return List.of(csv.trim().toLowerCase(java.util.Locale.ROOT).split("\\s*,\\s*"));
     }
 
     static String machine(int threads) {
@@ -231,9 +332,9 @@ public final class SideBySide {
         } catch (IOException ignored) {
             // not Linux: keep "unknown CPU"
         }
-        return String.format("%s, %s on %s, %d CPUs visible, %d threads per engine, ONNX Runtime %s",
-                ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME), Runtime.version(), cpu,
-                Runtime.getRuntime().availableProcessors(), threads, ortVersion());
+        return String.format("%s, JDK %s on %s, %d CPUs visible, %d threads per engine, ONNX Runtime %s",
+                ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME.withZone(java.time.ZoneOffset.UTC)).replaceFirst("\\.\\d+", ""),
+                Runtime.version(), cpu, Runtime.getRuntime().availableProcessors(), threads, ortVersion());
     }
 
     static String ortVersion() {

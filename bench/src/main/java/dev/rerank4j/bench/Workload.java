@@ -7,49 +7,77 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * The benchmark's fixed workload: one query and {@code docs} documents whose tokenized lengths (special
- * tokens [CLS] and [SEP] included, i.e. what the model runs on) are exactly the lengths drawn.
+ * A fixed benchmark workload: one query and documents whose tokenized lengths (special tokens [CLS] and
+ * [SEP] included, i.e. what the model runs on) are exactly the lengths drawn.
  *
  * <p>Text is made of {@link #WORDS}, keeping only the words the tokenizer maps to exactly one token, with a
  * period (also one token) closing a sentence every 6–18 words; so a text of {@code n} words and periods is
  * {@code n + 2} tokens. The generator uses {@link java.util.Random} (its algorithm is fixed by the Java spec),
  * so a seed gives the same workload on every JDK; {@link #generate} checks every length after tokenization.
+ * Draws, in order: the query's words, then per document its length (uniform in the spec's range) and its
+ * words. So {@link Spec#D}'s first 100 documents are {@link Spec#A}'s for the same seed.
  *
- * @param query      the query, {@code queryTokens} tokens long
+ * @param spec       which workload this is
+ * @param query      the query, {@link #QUERY_TOKENS} tokens long
  * @param docs       the documents
  * @param docLengths tokens per document as the tokenizer counts them
+ * @param seed       the seed of the draws
  */
-public record Workload(String query, List<String> docs, int[] docLengths, int queryLength, long seed) {
+public record Workload(Spec spec, String query, List<String> docs, int[] docLengths, int queryLength, long seed) {
     public static final long DEFAULT_SEED = 42;
-    public static final int DEFAULT_DOCS = 100;
     public static final int QUERY_TOKENS = 12;
-    public static final int MIN_DOC_TOKENS = 20;
-    public static final int MAX_DOC_TOKENS = 256;
     /** Long enough that nothing is cut while checking lengths. */
     private static final int CHECK_LENGTH = 512;
 
-    /** The default workload: 12-token query, 100 docs of 20–256 tokens, seed 42. */
-    public static Workload standard(Tokenizer tokenizer) {
-        return generate(tokenizer, DEFAULT_SEED, DEFAULT_DOCS);
+    /** The workloads of the side-by-side harness (issue #5): documents and their length range, query 12 tokens. */
+    public enum Spec {
+        A("a", 100, 20, 256, false, "100 docs of 20–256 tokens"),
+        B("b", 100, 128, 128, false, "100 docs × 128 tokens"),
+        C("c", 1, 128, 128, true, "1 doc × 128 tokens (latency)"),
+        D("d", 1000, 20, 256, false, "1,000 docs of 20–256 tokens");
+
+        public final String id;
+        public final int docs;
+        public final int minTokens;
+        public final int maxTokens;
+        /** Reported as latency (ms per call, lower is better) rather than throughput. */
+        public final boolean latency;
+        public final String description;
+
+        Spec(String id, int docs, int minTokens, int maxTokens, boolean latency, String description) {
+            this.id = id;
+            this.docs = docs;
+            this.minTokens = minTokens;
+            this.maxTokens = maxTokens;
+            this.latency = latency;
+            this.description = description;
+        }
+
+        public static Spec of(String id) {
+            for (Spec s : values()) if (s.id.equalsIgnoreCase(id)) return s;
+            throw new IllegalArgumentException("unknown workload '" + id + "' (a, b, c or d)");
+        }
     }
 
-    public static Workload generate(Tokenizer tokenizer, long seed, int docs) {
-        return generate(tokenizer, seed, docs, 100);
+    /** Workload (a) with seed 42: 12-token query, 100 docs of 20–256 tokens. */
+    public static Workload standard(Tokenizer tokenizer) {
+        return generate(tokenizer, Spec.A, DEFAULT_SEED, 100);
     }
 
     /**
-     * As {@link #generate(Tokenizer, long, int)}, requiring only {@code minWords} single-token words (a small
-     * vocabulary such as the 3,002-piece test Unigram tokenizer keeps 66). The random draws do not depend on
-     * how many words are kept, so the lengths are those of the default workload for the same seed.
+     * The workload {@code spec} for {@code seed}, made of the words of {@link #WORDS} that are one token for
+     * {@code tokenizer}; at least {@code minWords} must be (a small vocabulary such as the 3,002-piece test
+     * Unigram tokenizer keeps 66). The random draws do not depend on how many words are kept, so the lengths
+     * are the same for every tokenizer.
      */
-    public static Workload generate(Tokenizer tokenizer, long seed, int docs, int minWords) {
+    public static Workload generate(Tokenizer tokenizer, Spec spec, long seed, int minWords) {
         List<String> words = singleTokenWords(tokenizer, minWords);
         Random random = new Random(seed);
         String query = text(words, random, QUERY_TOKENS - 2, false);
-        List<String> texts = new ArrayList<>(docs);
-        int[] lengths = new int[docs];
-        for (int i = 0; i < docs; i++) {
-            int tokens = MIN_DOC_TOKENS + random.nextInt(MAX_DOC_TOKENS - MIN_DOC_TOKENS + 1);
+        List<String> texts = new ArrayList<>(spec.docs);
+        int[] lengths = new int[spec.docs];
+        for (int i = 0; i < spec.docs; i++) {
+            int tokens = spec.minTokens + random.nextInt(spec.maxTokens - spec.minTokens + 1);
             texts.add(text(words, random, tokens - 2, true));
             lengths[i] = tokens;
         }
@@ -57,13 +85,13 @@ public record Workload(String query, List<String> docs, int[] docLengths, int qu
         if (queryLength != QUERY_TOKENS) {
             throw new IllegalStateException("query tokenizes to " + queryLength + " tokens, expected " + QUERY_TOKENS + ": " + query);
         }
-        for (int i = 0; i < docs; i++) {
+        for (int i = 0; i < spec.docs; i++) {
             int actual = tokenizer.encode(texts.get(i), CHECK_LENGTH).length();
             if (actual != lengths[i]) {
                 throw new IllegalStateException("doc " + i + " tokenizes to " + actual + " tokens, drawn " + lengths[i]);
             }
         }
-        return new Workload(query, List.copyOf(texts), lengths, queryLength, seed);
+        return new Workload(spec, query, List.copyOf(texts), lengths, queryLength, seed);
     }
 
     private static List<String> singleTokenWords(Tokenizer tokenizer, int minWords) {
@@ -104,7 +132,7 @@ public record Workload(String query, List<String> docs, int[] docLengths, int qu
         return n;
     }
 
-    /** Lengths histogram in bins of 20 tokens, with mean, min and max. */
+    /** One line (and for ranged lengths a histogram in bins of 20 tokens) with mean, min and max. */
     public String describe() {
         StringBuilder sb = new StringBuilder();
         int min = Integer.MAX_VALUE, max = 0;
@@ -112,14 +140,16 @@ public record Workload(String query, List<String> docs, int[] docLengths, int qu
             min = Math.min(min, l);
             max = Math.max(max, l);
         }
-        sb.append(String.format("workload: seed %d, query %d tokens, %d docs, doc tokens min %d / mean %.1f / max %d, %d doc tokens in all%n",
-                seed, queryLength, docs.size(), min, (double) totalDocTokens() / docs.size(), max, totalDocTokens()));
+        sb.append(String.format("workload (%s) %s: seed %d, query %d tokens, %d docs, doc tokens min %d / mean %.1f / max %d, %d doc tokens in all%n",
+                spec.id, spec.description, seed, queryLength, docs.size(), min, (double) totalDocTokens() / docs.size(), max, totalDocTokens()));
+        if (spec.minTokens == spec.maxTokens) return sb.toString();
         sb.append("doc length histogram (tokens after tokenization, [CLS]/[SEP] included):\n");
-        for (int lo = MIN_DOC_TOKENS; lo <= MAX_DOC_TOKENS; lo += 20) {
-            int hi = Math.min(lo + 19, MAX_DOC_TOKENS);
+        int perHash = Math.max(1, docs.size() / 100);
+        for (int lo = spec.minTokens; lo <= spec.maxTokens; lo += 20) {
+            int hi = Math.min(lo + 19, spec.maxTokens);
             int count = 0;
             for (int l : docLengths) if (l >= lo && l <= hi) count++;
-            sb.append(String.format("  %3d–%3d %3d %s%n", lo, hi, count, "#".repeat(count)));
+            sb.append(String.format("  %3d–%3d %4d %s%n", lo, hi, count, "#".repeat(count / perHash)));
         }
         return sb.toString();
     }

@@ -4,13 +4,13 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.rerank4j.tokenize.Encoding;
 import dev.rerank4j.tokenize.Tokenizer;
 
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -18,22 +18,26 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * all-MiniLM-L6-v2 scored through ONNX Runtime Java on the original ONNX file, the way its users run it:
- * token ids from rerank4j's tokenizer (so both engines see the same ids), int64 {@code input_ids},
- * {@code attention_mask}, {@code token_type_ids} in padded [B, L] batches, then mean pooling of
- * {@code last_hidden_state} over the mask, L2 normalisation and the dot product with the query embedding.
+ * A {@link BenchModel} scored through ONNX Runtime Java, the way its users run it: token ids from
+ * rerank4j's tokenizer ({@link BenchModel#tokenize}, so every engine sees the same ids), int64
+ * {@code input_ids}, {@code attention_mask} and (when the graph has it) {@code token_type_ids} (0) in
+ * padded [B, L] batches. Bi-encoder: mean pooling of {@code last_hidden_state} over the mask, L2
+ * normalisation, dot product with the query's embedding (the query is a batch of its own). Cross-encoder:
+ * {@code logits[:, 0]}.
  */
-final class OrtBiEncoder implements AutoCloseable {
-    /** How documents are put into padded batches. */
+final class OrtEncoder implements AutoCloseable {
+    /** How sequences are put into padded batches. */
     enum Batching {
-        /** One batch of all documents padded to the longest one (langchain4j's embedAll). */
-        ONE_PADDED_BATCH("ORT one padded batch"),
-        /** Documents sorted by length, longest first, in batches of 32 padded to the batch's longest (sentence-transformers' encode). */
-        SORTED_BATCHES_32("ORT sorted batches of 32");
+        /** One batch of all sequences padded to the longest one (langchain4j's embedAll). */
+        ONE_PADDED_BATCH("ort-padded", "ORT one padded batch"),
+        /** Sorted by length, longest first, in batches of 32 padded to the batch's longest (sentence-transformers' encode, CrossEncoder.predict). */
+        SORTED_BATCHES_32("ort-sorted32", "ORT sorted batches of 32");
 
+        final String id;
         final String label;
 
-        Batching(String label) {
+        Batching(String id, String label) {
+            this.id = id;
             this.label = label;
         }
     }
@@ -41,13 +45,13 @@ final class OrtBiEncoder implements AutoCloseable {
     private final OrtEnvironment env;
     private final OrtSession.SessionOptions options;
     private final OrtSession session;
+    private final BenchModel model;
     private final Tokenizer tokenizer;
-    private final int maxLength;
     private final Set<String> inputs;
 
     /**
-     * How every harness runs ONNX Runtime: {@code threads} intra-op threads, one inter-op thread, sequential
-     * execution, all graph optimisations (the comparison is fair only if both harnesses agree on this).
+     * How the harness runs ONNX Runtime: {@code threads} intra-op threads, one inter-op thread, sequential
+     * execution, all graph optimisations, the CPU execution provider.
      */
     static OrtSession.SessionOptions sessionOptions(int threads) throws OrtException {
         OrtSession.SessionOptions options = new OrtSession.SessionOptions();
@@ -58,60 +62,59 @@ final class OrtBiEncoder implements AutoCloseable {
         return options;
     }
 
-    OrtBiEncoder(Path onnxFile, Tokenizer tokenizer, int maxLength, int threads) throws OrtException {
+    OrtEncoder(Path onnxFile, BenchModel model, Tokenizer tokenizer, int threads) throws OrtException {
         this.env = OrtEnvironment.getEnvironment();
         this.options = sessionOptions(threads);
         this.session = env.createSession(onnxFile.toString(), options);
+        this.model = model;
         this.tokenizer = tokenizer;
-        this.maxLength = maxLength;
         this.inputs = session.getInputNames();
     }
 
-    /** One cosine score per document, in the documents' order: what is timed, tokenization included. */
+    /** One score per document, in the documents' order: what is timed, tokenization included. */
     float[] score(String query, List<String> docs, Batching batching) throws OrtException {
-        int[] q = tokenizer.encode(query, maxLength).ids();
-        List<int[]> ids = new ArrayList<>(docs.size());
-        for (String doc : docs) {
-            Encoding e = tokenizer.encode(doc, maxLength);
-            ids.add(e.ids());
-        }
-        float[] queryEmbedding = embed(List.of(q))[0];
-        float[][] docEmbeddings = switch (batching) {
-            case ONE_PADDED_BATCH -> embed(ids);
-            case SORTED_BATCHES_32 -> embedSorted(ids, 32);
+        BenchModel.Ids ids = model.tokenize(tokenizer, query, docs);
+        float[][] out = switch (batching) {
+            case ONE_PADDED_BATCH -> forward(ids.seqs());
+            case SORTED_BATCHES_32 -> forwardSorted(ids.seqs(), SideBySide.BATCH);
         };
         float[] scores = new float[docs.size()];
+        if (model.cross) {
+            for (int i = 0; i < scores.length; i++) scores[i] = out[i][0];
+            return scores;
+        }
+        float[] q = forward(List.of(ids.query()))[0];
         for (int i = 0; i < scores.length; i++) {
             float dot = 0;
-            for (int k = 0; k < queryEmbedding.length; k++) dot += queryEmbedding[k] * docEmbeddings[i][k];
+            for (int k = 0; k < q.length; k++) dot += q[k] * out[i][k];
             scores[i] = dot;
         }
         return scores;
     }
 
-    private float[][] embedSorted(List<int[]> ids, int batchSize) throws OrtException {
-        Integer[] order = new Integer[ids.size()];
+    private float[][] forwardSorted(List<int[]> seqs, int batchSize) throws OrtException {
+        Integer[] order = new Integer[seqs.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
-        java.util.Arrays.sort(order, Comparator.comparingInt((Integer i) -> -ids.get(i).length)); // stable: ties keep input order
-        float[][] out = new float[ids.size()][];
+        Arrays.sort(order, Comparator.comparingInt((Integer i) -> -seqs.get(i).length)); // stable: ties keep input order
+        float[][] out = new float[seqs.size()][];
         for (int from = 0; from < order.length; from += batchSize) {
             int to = Math.min(order.length, from + batchSize);
             List<int[]> batch = new ArrayList<>(to - from);
-            for (int j = from; j < to; j++) batch.add(ids.get(order[j]));
-            float[][] embeddings = embed(batch);
-            for (int j = from; j < to; j++) out[order[j]] = embeddings[j - from];
+            for (int j = from; j < to; j++) batch.add(seqs.get(order[j]));
+            float[][] rows = forward(batch);
+            for (int j = from; j < to; j++) out[order[j]] = rows[j - from];
         }
         return out;
     }
 
-    /** One padded [B, L] run, L = the longest sequence; unit-length mean-pooled embeddings. */
-    float[][] embed(List<int[]> batch) throws OrtException {
+    /** One padded [B, L] run, L = the longest sequence: unit-length mean-pooled embeddings, or {logit} per row. */
+    private float[][] forward(List<int[]> batch) throws OrtException {
         int b = batch.size();
         int l = 0;
         for (int[] s : batch) l = Math.max(l, s.length);
         long[] ids = new long[b * l];
         long[] mask = new long[b * l];
-        long[] types = new long[b * l];
+        Arrays.fill(ids, model.padId);
         for (int i = 0; i < b; i++) {
             int[] s = batch.get(i);
             for (int t = 0; t < s.length; t++) {
@@ -122,21 +125,24 @@ final class OrtBiEncoder implements AutoCloseable {
         long[] shape = {b, l};
         try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
              OnnxTensor maskTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-             OnnxTensor typesTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape)) {
+             OnnxTensor typesTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * l]), shape)) {
             Map<String, OnnxTensor> feed = new HashMap<>();
             feed.put("input_ids", idsTensor);
             if (inputs.contains("attention_mask")) feed.put("attention_mask", maskTensor);
             if (inputs.contains("token_type_ids")) feed.put("token_type_ids", typesTensor);
             try (OrtSession.Result result = session.run(feed)) {
+                float[][] out = new float[b][];
+                if (model.cross) {
+                    float[][] logits = (float[][]) result.get("logits")
+                            .orElseThrow(() -> new IllegalStateException("the ONNX model has no output logits")).getValue();
+                    for (int i = 0; i < b; i++) out[i] = new float[]{logits[i][0]};
+                    return out;
+                }
                 OnnxTensor hidden = (OnnxTensor) result.get("last_hidden_state")
                         .orElseThrow(() -> new IllegalStateException("the ONNX model has no output last_hidden_state"));
-                long[] outShape = hidden.getInfo().getShape();
-                int h = (int) outShape[2];
+                int h = (int) hidden.getInfo().getShape()[2];
                 FloatBuffer states = hidden.getFloatBuffer();
-                float[][] out = new float[b][];
-                for (int i = 0; i < b; i++) {
-                    out[i] = meanPoolNormalised(states, i * l * h, batch.get(i).length, h);
-                }
+                for (int i = 0; i < b; i++) out[i] = meanPoolNormalised(states, i * l * h, batch.get(i).length, h);
                 return out;
             }
         }
