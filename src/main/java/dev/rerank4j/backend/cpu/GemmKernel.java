@@ -119,13 +119,13 @@ final class GemmKernel {
         for (int r = r0, at = aAt; r < r1; r += mr, at += kc * mr) {
             int tileRows = Math.min(mr, r1 - r);
             if (tileRows == mr && cols == NR) {
-                tile(mr, a, at, kc, w.packed(), bAt, y, r * n + col, n, accumulate);
+                tile(mr, a, at, kc, w.packed(), bAt, y, r * n + col, n, accumulate, w.bias(), col);
             } else {
                 if (accumulate) copyRegion(y, r * n + col, n, tile, 0, NR, tileRows, cols);
-                tile(mr, a, at, kc, w.packed(), bAt, tile, 0, NR, accumulate);
+                tile(mr, a, at, kc, w.packed(), bAt, tile, 0, NR, accumulate, w.bias(), col);
                 copyRegion(tile, 0, NR, y, r * n + col, n, tileRows, cols);
             }
-            if (last) epilogue(r, tileRows, w, p, y, act);
+            if (last && act != Activation.NONE) activate(r, tileRows, w, p, y, act);
         }
     }
 
@@ -159,22 +159,23 @@ final class GemmKernel {
     }
 
     private static void tile(int mr, float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
-                             int stride, boolean accumulate) {
+                             int stride, boolean accumulate, float[] bias, int col) {
         if (mr == 12) {
-            tile12(a, aAt, kc, b, bAt, dst, at, stride, accumulate);
+            tile12(a, aAt, kc, b, bAt, dst, at, stride, accumulate, bias, col);
         } else {
-            tile6(a, aAt, kc, b, bAt, dst, at, stride, accumulate);
+            tile6(a, aAt, kc, b, bAt, dst, at, stride, accumulate, bias, col);
         }
     }
 
     /**
-     * dst rows [0, 12) (rows {@code stride} apart from {@code at}) = (accumulate ? dst : 0) + A-block · B
-     * k-block. The indices are the loop counter times a constant plus an invariant, so C2 drops every
+     * dst rows [0, 12) (rows {@code stride} apart from {@code at}) = (accumulate ? dst : the bias of columns
+     * [col, col + NR)) + A-block · B k-block: the bias rides in with the accumulators, so a layer without an
+     * activation needs no pass after the tile. The indices are the loop counter times a constant plus an invariant, so C2 drops every
      * bounds check; the method holds only the FMA loop and plain loads and stores, since a bigger one fails
      * C1's tier-3 compile and then runs the Vector API's Java fallback, 100× slower.
      */
     private static void tile12(float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
-                               int stride, boolean accumulate) {
+                               int stride, boolean accumulate, float[] bias, int col) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         FloatVector c60, c61, c70, c71, c80, c81, c90, c91, ca0, ca1, cb0, cb1;
         if (accumulate) {
@@ -192,8 +193,8 @@ final class GemmKernel {
             ca0 = FloatVector.fromArray(S, dst, o); ca1 = FloatVector.fromArray(S, dst, o + V); o += stride;
             cb0 = FloatVector.fromArray(S, dst, o); cb1 = FloatVector.fromArray(S, dst, o + V);
         } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
-            c60 = c61 = c70 = c71 = c80 = c81 = c90 = c91 = ca0 = ca1 = cb0 = cb1 = c00;
+            c00 = c10 = c20 = c30 = c40 = c50 = c60 = c70 = c80 = c90 = ca0 = cb0 = FloatVector.fromArray(S, bias, col);
+            c01 = c11 = c21 = c31 = c41 = c51 = c61 = c71 = c81 = c91 = ca1 = cb1 = FloatVector.fromArray(S, bias, col + V);
         }
         for (int i = 0; i < kc; i++) {
             long bi = bAt + (long) i * (4L * NR);
@@ -241,7 +242,7 @@ final class GemmKernel {
 
     /** {@link #tile12} for 6 rows: 12 accumulators, for machines with 16 vector registers. */
     private static void tile6(float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
-                              int stride, boolean accumulate) {
+                              int stride, boolean accumulate, float[] bias, int col) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (accumulate) {
             int o = at;
@@ -252,7 +253,8 @@ final class GemmKernel {
             c40 = FloatVector.fromArray(S, dst, o); c41 = FloatVector.fromArray(S, dst, o + V); o += stride;
             c50 = FloatVector.fromArray(S, dst, o); c51 = FloatVector.fromArray(S, dst, o + V);
         } else {
-            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+            c00 = c10 = c20 = c30 = c40 = c50 = FloatVector.fromArray(S, bias, col);
+            c01 = c11 = c21 = c31 = c41 = c51 = FloatVector.fromArray(S, bias, col + V);
         }
         for (int i = 0; i < kc; i++) {
             long bi = bAt + (long) i * (4L * NR);
@@ -280,12 +282,12 @@ final class GemmKernel {
         c50.intoArray(dst, at); c51.intoArray(dst, at + V);
     }
 
-    /** Bias and activation over rows [r, r + rows) of one panel, in place. */
-    private static void epilogue(int r, int rows, PackedLinear w, int p, float[] y, Activation act) {
+    /** The activation over rows [r, r + rows) of one panel, in place (the bias came in with the accumulators). */
+    private static void activate(int r, int rows, PackedLinear w, int p, float[] y, Activation act) {
         int n = w.out(), col = p * NR, end = Math.min(n, col + NR);
         for (int i = 0; i < rows; i++) {
             int off = (r + i) * n;
-            VectorMath.biasAndActivate(act, y, off + col, off + end, w.bias(), col);
+            VectorMath.apply(act, y, off + col, off + end);
         }
     }
 }
