@@ -170,9 +170,10 @@ final class GemmKernel {
     /**
      * dst rows [0, 12) (rows {@code stride} apart from {@code at}) = (accumulate ? dst : the bias of columns
      * [col, col + NR)) + A-block · B k-block: the bias rides in with the accumulators, so a layer without an
-     * activation needs no pass after the tile. The indices are the loop counter times a constant plus an invariant, so C2 drops every
-     * bounds check; the method holds only the FMA loop and plain loads and stores, since a bigger one fails
-     * C1's tier-3 compile and then runs the Vector API's Java fallback, 100× slower.
+     * activation needs no pass after the tile. The indices are the loop counter times a constant plus an
+     * invariant, so C2 drops every bounds check; the method holds only the FMA loop and plain loads and
+     * stores, since a bigger one fails C1's tier-3 compile and then runs the Vector API's Java fallback,
+     * 100× slower.
      */
     private static void tile12(float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
                                int stride, boolean accumulate, float[] bias, int col) {
