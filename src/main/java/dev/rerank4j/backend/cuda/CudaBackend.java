@@ -3,6 +3,7 @@ package dev.rerank4j.backend.cuda;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.BackendArguments;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.Tensor;
 
@@ -157,10 +158,7 @@ public final class CudaBackend implements Backend {
         if (!(w instanceof DeviceLinear d) || d.owner() != this) {
             throw new IllegalArgumentException("weights were not prepared by this backend: " + w);
         }
-        if (activation == null) throw new IllegalArgumentException("activation is null (use Activation.NONE)");
-        if (rows < 0) throw new IllegalArgumentException("rows must be ≥ 0, got " + rows);
-        requireLength("x", x, (long) rows * d.in());
-        requireLength("y", y, (long) rows * d.out());
+        BackendArguments.linear(x, rows, d, y, activation);
         if (rows == 0) {
             onDevice(() -> null); // still refuses a closed backend, as the CPU one does
             return;
@@ -179,12 +177,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] gamma, float[] beta, float eps) {
-        if (rows < 0 || dim < 1) throw new IllegalArgumentException("bad rows/dim: " + rows + "/" + dim);
-        requireLength("x", x, (long) rows * dim);
-        if (residual != null) requireLength("residual", residual, (long) rows * dim);
-        requireLength("gamma", gamma, dim);
-        requireLength("beta", beta, dim);
-        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+        BackendArguments.addLayerNorm(x, residual, rows, dim, gamma, beta, eps);
         int n = rows * dim;
         onDevice(() -> {
             if (rows == 0) return null;
@@ -209,37 +202,15 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
-        if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
+        // The kernel reads keyLengths[b] keys from each sequence's start: the shared checks keep that within
+        // the sequence, which is what keeps the device from reading another sequence's rows or past the buffer.
+        BackendArguments.attention(qkv, seqStarts, keyLengths, heads, headDim, out);
         if (headDim > Kernels.ATTENTION_MAX_HEAD_DIM) {
             throw new IllegalArgumentException("the CUDA attention kernel takes headDim ≤ " + Kernels.ATTENTION_MAX_HEAD_DIM
                     + ", got " + headDim);
         }
-        if (seqStarts == null || seqStarts.length < 1 || seqStarts[0] < 0) {
-            throw new IllegalArgumentException("seqStarts must be non-empty and start at ≥ 0");
-        }
-        for (int b = 0; b + 1 < seqStarts.length; b++) {
-            if (seqStarts[b + 1] < seqStarts[b]) {
-                throw new IllegalArgumentException("seqStarts must not decrease: seqStarts[" + (b + 1) + "] = "
-                        + seqStarts[b + 1] + " < " + seqStarts[b]);
-            }
-        }
         int sequences = seqStarts.length - 1;
         int tokens = seqStarts[sequences];
-        requireLength("qkv", qkv, (long) tokens * 3 * heads * headDim);
-        requireLength("out", out, (long) tokens * heads * headDim);
-        if (keyLengths != null) {
-            if (keyLengths.length != sequences) {
-                throw new IllegalArgumentException("keyLengths has " + keyLengths.length + " entries for " + sequences + " sequences");
-            }
-            for (int b = 0; b < sequences; b++) {
-                int len = seqStarts[b + 1] - seqStarts[b];
-                // The kernel reads keyLengths[b] keys from the sequence's start: out of range would read
-                // another sequence's rows or past the buffer, so this check is what keeps the device safe.
-                if (len > 0 && (keyLengths[b] < 1 || keyLengths[b] > len)) {
-                    throw new IllegalArgumentException("keyLengths[" + b + "] = " + keyLengths[b] + " outside [1, " + len + "]");
-                }
-            }
-        }
         long qkvFloats = (long) tokens * 3 * heads * headDim, outFloats = (long) tokens * heads * headDim;
         onDevice(() -> {
             if (sequences == 0 || tokens == seqStarts[0]) return null; // no token in any sequence
@@ -266,20 +237,9 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
-        if (queryTokens < 0 || dim < 1) throw new IllegalArgumentException("bad queryTokens/dim: " + queryTokens + "/" + dim);
-        if (docOffsets == null || docOffsets.length < 1 || docOffsets[0] < 0) {
-            throw new IllegalArgumentException("docOffsets must be non-empty and start at ≥ 0");
-        }
-        for (int k = 0; k + 1 < docOffsets.length; k++) {
-            if (docOffsets[k + 1] < docOffsets[k]) {
-                throw new IllegalArgumentException("docOffsets must not decrease at " + (k + 1));
-            }
-        }
+        BackendArguments.maxSim(query, queryTokens, docs, docOffsets, dim, scores);
         int documents = docOffsets.length - 1;
         long docFloats = (long) docOffsets[documents] * dim, queryFloats = (long) queryTokens * dim;
-        requireLength("query", query, queryFloats);
-        requireLength("docs", docs, docFloats);
-        requireLength("scores", scores, documents);
         onDevice(() -> {
             if (documents == 0) return null;
             // Host staging: [query | docs | docOffsets]; the scores come back over the front of it.
@@ -374,12 +334,6 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    private static void requireLength(String what, float[] a, long needed) {
-        if (a == null) throw new IllegalArgumentException(what + " is null");
-        if (a.length < needed) {
-            throw new IllegalArgumentException(what + " holds " + a.length + " floats, needs " + needed);
-        }
-    }
 
     @Override
     public String toString() {

@@ -1,0 +1,80 @@
+package dev.rerank4j.backend;
+
+/**
+ * The argument checks every {@link Backend} makes before running a kernel, in one place so the CPU and CUDA
+ * backends refuse exactly the same calls with the same messages. Kernels index arrays without checks of their
+ * own (and a GPU kernel would read past a buffer), so these are what keep a bad call an exception.
+ */
+public final class BackendArguments {
+    private BackendArguments() {}
+
+    /** {@link Backend#linear}: x holds rows × in floats, y rows × out. */
+    public static void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation) {
+        if (activation == null) throw new IllegalArgumentException("activation is null (use Activation.NONE)");
+        if (rows < 0) throw new IllegalArgumentException("rows must be ≥ 0, got " + rows);
+        requireLength("x", x, (long) rows * w.in());
+        requireLength("y", y, (long) rows * w.out());
+    }
+
+    /** {@link Backend#addLayerNorm}. */
+    public static void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] gamma, float[] beta, float eps) {
+        if (rows < 0 || dim < 1) throw new IllegalArgumentException("bad rows/dim: " + rows + "/" + dim);
+        requireLength("x", x, (long) rows * dim);
+        if (residual != null) requireLength("residual", residual, (long) rows * dim);
+        requireLength("gamma", gamma, dim);
+        requireLength("beta", beta, dim);
+        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+    }
+
+    /** {@link Backend#attention}: sequence starts that never decrease, key lengths within their sequences. */
+    public static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
+        if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
+        if (seqStarts == null || seqStarts.length < 1 || seqStarts[0] < 0) {
+            throw new IllegalArgumentException("seqStarts must be non-empty and start at ≥ 0");
+        }
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            if (seqStarts[b + 1] < seqStarts[b]) {
+                throw new IllegalArgumentException("seqStarts must not decrease: seqStarts[" + (b + 1) + "] = "
+                        + seqStarts[b + 1] + " < " + seqStarts[b]);
+            }
+        }
+        long tokens = seqStarts[seqStarts.length - 1];
+        requireLength("qkv", qkv, tokens * 3 * heads * headDim);
+        requireLength("out", out, tokens * heads * headDim);
+        if (keyLengths != null) {
+            if (keyLengths.length != seqStarts.length - 1) {
+                throw new IllegalArgumentException("keyLengths has " + keyLengths.length + " entries for "
+                        + (seqStarts.length - 1) + " sequences");
+            }
+            for (int b = 0; b < keyLengths.length; b++) {
+                int len = seqStarts[b + 1] - seqStarts[b];
+                if (len > 0 && (keyLengths[b] < 1 || keyLengths[b] > len)) {
+                    throw new IllegalArgumentException("keyLengths[" + b + "] = " + keyLengths[b] + " outside [1, " + len + "]");
+                }
+            }
+        }
+    }
+
+    /** {@link Backend#maxSim}: document offsets that never decrease. */
+    public static void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+        if (queryTokens < 0 || dim < 1) throw new IllegalArgumentException("bad queryTokens/dim: " + queryTokens + "/" + dim);
+        if (docOffsets == null || docOffsets.length < 1 || docOffsets[0] < 0) {
+            throw new IllegalArgumentException("docOffsets must be non-empty and start at ≥ 0");
+        }
+        for (int k = 0; k + 1 < docOffsets.length; k++) {
+            if (docOffsets[k + 1] < docOffsets[k]) {
+                throw new IllegalArgumentException("docOffsets must not decrease at " + (k + 1));
+            }
+        }
+        requireLength("query", query, (long) queryTokens * dim);
+        requireLength("docs", docs, (long) docOffsets[docOffsets.length - 1] * dim);
+        requireLength("scores", scores, docOffsets.length - 1);
+    }
+
+    private static void requireLength(String what, float[] a, long needed) {
+        if (a == null) throw new IllegalArgumentException(what + " is null");
+        if (a.length < needed) {
+            throw new IllegalArgumentException(what + " holds " + a.length + " floats, needs " + needed);
+        }
+    }
+}
