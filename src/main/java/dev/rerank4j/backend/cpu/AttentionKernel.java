@@ -40,11 +40,10 @@ final class AttentionKernel {
 
     private AttentionKernel() {}
 
-    static void attention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out, ParallelFor pf) {
-        attention(qkv, seqStarts, null, heads, headDim, out, pf);
-    }
-
-    /** As above; sequence b's queries attend to its first {@code keyLengths[b]} tokens only (all when null). */
+    /**
+     * {@link dev.rerank4j.backend.Backend#attention}: sequence b's queries attend to its first
+     * {@code keyLengths[b]} tokens only (all when null).
+     */
     static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf) {
         int seqs = seqStarts.length - 1;
         // Longest sequences first, so the last items handed out are the short ones.
@@ -59,7 +58,7 @@ final class AttentionKernel {
     }
 
     /** Queries are tokens [t0, t1); keys and values only the first {@code keys} of them. */
-    static void head(float[] qkv, int t0, int t1, int keys, int h, int heads, int hd, float[] out, Scratch s) {
+    private static void head(float[] qkv, int t0, int t1, int keys, int h, int heads, int hd, float[] out, Scratch s) {
         int len = t1 - t0;
         if (len == 0) return;
         int kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;

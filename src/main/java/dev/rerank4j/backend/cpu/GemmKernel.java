@@ -25,8 +25,8 @@ final class GemmKernel {
     /** Panel width: two vectors, so a row of the tile is two independent FMA chains. */
     static final int NR = 2 * V;
     /**
-     * Rows per register tile: 12 × 2 vectors = 24 accumulators where there are 32 vector registers
-     * (AVX-512, also NEON/SVE), 6 × 2 = 12 where AVX2 has 16.
+     * Rows per register tile: 12 × 2 vectors = 24 accumulators with 512-bit vectors (AVX-512 has 32
+     * registers), 6 × 2 = 12 otherwise (AVX2 has 16).
      */
     static final int MR = V >= 16 ? 12 : 6;
     /** k-block: a 12-row block of packed A (12 × 384 floats, 18 KB) stays in L1 and a panel's k-block of B (48 KB) in L2. */
@@ -64,7 +64,7 @@ final class GemmKernel {
             int r0 = item * itemRows, r1 = Math.min(rows, r0 + itemRows);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                packA(x, r0, r1, k, k0, kc, s.a, mr);
+                packA(x, r0, r1, k, k0, kc, s.a, 0, mr);
                 for (int p = 0; p < panels; p++) panel(s.a, 0, r0, r1, k0, kc, w, p, y, act, s.tile, mr);
             }
         });
@@ -107,8 +107,8 @@ final class GemmKernel {
 
     /**
      * Rows [r0, r1) × panel p for k-block [k0, k0 + kc): {@code a} holds those rows packed from {@code aAt}, row
-     * blocks kc·mr apart. The first k-block writes y, later ones add to it, the last one applies bias and
-     * activation. {@code tile} takes the partial tiles at the edges.
+     * blocks kc·mr apart. The first k-block writes bias + product into y, later ones add to it, the last one
+     * applies the activation. {@code tile} takes the partial tiles at the edges.
      */
     private static void panel(float[] a, int aAt, int r0, int r1, int k0, int kc, PackedLinear w, int p, float[] y,
                               Activation act, float[] tile, int mr) {
@@ -130,14 +130,9 @@ final class GemmKernel {
     }
 
     /**
-     * Columns [k0, k0 + kc) of rows [r0, r1) of x into {@code a}: block b (rows r0 + b·mr …) at b·kc·mr,
+     * Columns [k0, k0 + kc) of rows [r0, r1) of x into {@code a}: block b (rows r0 + b·mr …) at at + b·kc·mr,
      * k-major with the block's mr rows side by side; rows past r1 are zeros.
      */
-    private static void packA(float[] x, int r0, int r1, int k, int k0, int kc, float[] a, int mr) {
-        packA(x, r0, r1, k, k0, kc, a, 0, mr);
-    }
-
-    /** As above, block 0 at {@code at}. */
     private static void packA(float[] x, int r0, int r1, int k, int k0, int kc, float[] a, int at, int mr) {
         int blocks = (r1 - r0 + mr - 1) / mr;
         for (int b = 0; b < blocks; b++) {

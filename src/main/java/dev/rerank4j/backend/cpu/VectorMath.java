@@ -129,51 +129,28 @@ final class VectorMath {
         return sum.reduceLanes(VectorOperators.ADD);
     }
 
-    static FloatVector tanh(FloatVector x) {
-        return x.lanewise(VectorOperators.TANH);
-    }
-
     /** Applies {@code activation} to {@code a[from, to)} in place. */
     static void apply(Activation activation, float[] a, int from, int to) {
-        biasAndActivate(activation, a, from, to, null, 0);
-    }
-
-    /**
-     * {@code a[i] = act(a[i] + bias[biasFrom + i - from])} for i in [from, to); {@code bias} may be null.
-     */
-    static void biasAndActivate(Activation activation, float[] a, int from, int to, float[] bias, int biasFrom) {
-        // Three small methods rather than one switch with three loops: C1 gives up on large vector
+        // One small method per activation rather than one switch with the loops: C1 gives up on large vector
         // methods ("out of virtual registers"), and the method then ran interpreted for seconds.
         switch (activation) {
-            case NONE -> addBias(a, from, to, bias, biasFrom);
-            case GELU -> biasGelu(a, from, to, bias, biasFrom);
-            case TANH -> biasTanh(a, from, to, bias, biasFrom);
+            case NONE -> { }
+            case GELU -> geluInPlace(a, from, to);
+            case TANH -> tanhInPlace(a, from, to);
         }
     }
 
-    private static void addBias(float[] a, int from, int to, float[] bias, int biasFrom) {
-        if (bias == null) return;
-        for (int i = from, j = biasFrom; i < to; i += S.length(), j += S.length()) {
+    private static void geluInPlace(float[] a, int from, int to) {
+        for (int i = from; i < to; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, to);
-            FloatVector.fromArray(S, a, i, m).add(FloatVector.fromArray(S, bias, j, m)).intoArray(a, i, m);
+            gelu(FloatVector.fromArray(S, a, i, m)).intoArray(a, i, m);
         }
     }
 
-    private static void biasGelu(float[] a, int from, int to, float[] bias, int biasFrom) {
-        for (int i = from, j = biasFrom; i < to; i += S.length(), j += S.length()) {
+    private static void tanhInPlace(float[] a, int from, int to) {
+        for (int i = from; i < to; i += S.length()) {
             VectorMask<Float> m = S.indexInRange(i, to);
-            FloatVector v = FloatVector.fromArray(S, a, i, m);
-            if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j, m));
-            gelu(v).intoArray(a, i, m);
-        }
-    }
-
-    private static void biasTanh(float[] a, int from, int to, float[] bias, int biasFrom) {
-        for (int i = from, j = biasFrom; i < to; i += S.length(), j += S.length()) {
-            VectorMask<Float> m = S.indexInRange(i, to);
-            FloatVector v = FloatVector.fromArray(S, a, i, m);
-            if (bias != null) v = v.add(FloatVector.fromArray(S, bias, j, m));
-            v.lanewise(VectorOperators.TANH).intoArray(a, i, m);
+            FloatVector.fromArray(S, a, i, m).lanewise(VectorOperators.TANH).intoArray(a, i, m);
         }
     }
 }
