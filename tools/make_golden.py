@@ -179,17 +179,18 @@ def make_tiny_model(vocab_size, pad_id):
         position_embedding_type="absolute", classifier_dropout=None)
     config.architectures = ["BertForSequenceClassification"]
     torch.manual_seed(SEED)
-    model = BertForSequenceClassification(config)
-    # Re-draw every tensor with a fixed generator so that no weight is a trivial 0 or 1 and
-    # every tensor (biases, LayerNorm gamma/beta, the padding row, the pooler) changes the logit.
-    g = torch.Generator().manual_seed(SEED)
+    return redraw(BertForSequenceClassification(config), SEED)
+
+
+def redraw(model, seed):
+    """Re-draws every tensor with a fixed generator so that no weight is a trivial 0 or 1 and every
+    tensor (biases, LayerNorm gamma/beta, the padding row, the pooler) changes the logit."""
+    g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
             if "LayerNorm.weight" in name:
                 p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
-            elif "LayerNorm.bias" in name:
-                p.copy_(0.2 * torch.randn(p.shape, generator=g))
-            elif name.endswith(".bias"):
+            elif "LayerNorm.bias" in name or name.endswith(".bias"):
                 p.copy_(0.2 * torch.randn(p.shape, generator=g))
             elif name.startswith("classifier."):
                 p.copy_(1.0 * torch.randn(p.shape, generator=g))
@@ -430,20 +431,7 @@ def make_xlmr_model():
         position_embedding_type="absolute", classifier_dropout=None)
     config.architectures = ["XLMRobertaForSequenceClassification"]
     torch.manual_seed(SEED + 1)
-    model = XLMRobertaForSequenceClassification(config)
-    g = torch.Generator().manual_seed(SEED + 1)
-    with torch.no_grad():  # same redraw as the BERT tiny model: no trivial 0/1 tensor
-        for name, p in sorted(model.named_parameters()):
-            if "LayerNorm.weight" in name:
-                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
-            elif "LayerNorm.bias" in name or name.endswith(".bias"):
-                p.copy_(0.2 * torch.randn(p.shape, generator=g))
-            elif name.startswith("classifier."):
-                p.copy_(1.0 * torch.randn(p.shape, generator=g))
-            else:
-                p.copy_(0.2 * torch.randn(p.shape, generator=g))
-    model.eval()
-    return model
+    return redraw(XLMRobertaForSequenceClassification(config), SEED + 1)
 
 
 def xlmr_id_pairs():
