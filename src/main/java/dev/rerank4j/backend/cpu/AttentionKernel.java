@@ -9,12 +9,13 @@ import jdk.incubator.vector.VectorSpecies;
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
  * Each pair's K and V are first copied into panels the kernels read with unit stride: K transposed
  * and pre-scaled by 1/√d in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs
- * along the keys with q broadcast and no horizontal sums; V in chunks of W dims ([chunk][key][W]). Four
- * queries go together, copied side by side ([d][4]), so each K or V vector loaded feeds four rows and
+ * along the keys with q broadcast and no horizontal sums; V in chunks of W dims ([chunk][key][W]). Eight
+ * queries go together, copied side by side ([d][8]), so each K or V vector loaded feeds eight rows and
  * every index is the loop counter times a constant plus an invariant (no bounds checks in the loops,
- * and two vectors per row give 8 independent FMA chains). Keys are taken in blocks of {@link #BLOCK}
+ * and two vectors per row give 16 independent FMA chains; with four queries the loads, broadcasts and
+ * loop counter left the FMA ports idle a quarter of the time). Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
- * exp(m_old − m_new), as flash-attention does), so the score buffer is 4 × BLOCK floats whatever L
+ * exp(m_old − m_new), as flash-attention does), so the score buffer is 8 × BLOCK floats whatever L
  * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists.
  */
 final class AttentionKernel {
@@ -22,8 +23,8 @@ final class AttentionKernel {
     private static final int V = S.length();
     /** Keys per K panel and dims per V chunk: two vectors. */
     private static final int W = 2 * V;
-    private static final int QR = 4;
-    /** Keys per online-softmax block; a multiple of W. 4 × 256 scores = 4 KB, in L1. */
+    private static final int QR = 8;
+    /** Keys per online-softmax block; a multiple of W. 8 × 256 scores = 8 KB, in L1. */
     static final int BLOCK = 256;
     /** Scatter offsets for {@link #scatter}: lane i lands i·W (a K panel's rows) or i·QR (the query block's) further. */
     private static final int[] W_STRIDES = strides(W), QR_STRIDES = strides(QR);
@@ -136,7 +137,7 @@ final class AttentionKernel {
         }
     }
 
-    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the four queries in s.q. */
+    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the eight queries in s.q. */
     private static void keyBlock(int j0, int bl, int kp, int hd, int chunks, Scratch s) {
         float[] sc = s.scores;
         scores(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
@@ -154,7 +155,7 @@ final class AttentionKernel {
         for (int c = 0; c < chunks; c++) values(s.vt, (c * kp + j0) * W, bl, sc, s.rescale, s.acc, chunks * W, c * W);
     }
 
-    /** out row r = acc[r] / sum[r] for the first {@code rows} of the four queries. */
+    /** out row r = acc[r] / sum[r] for the first {@code rows} of the eight queries. */
     private static void finish(Scratch s, int hd, int accStride, int rows, float[] out, int o, int outStride) {
         for (int r = 0; r < rows; r++, o += outStride) {
             float inv = 1f / s.sum[r];
@@ -162,12 +163,14 @@ final class AttentionKernel {
         }
     }
 
-    /** Scores of the four queries in q ([d][4]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
+    /** Scores of the eight queries in q ([d][8]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
     private static void scores(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
         for (int p = 0; p < panels; p++) {
             int base = (panel0 + p) * hd * W;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
             FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+            FloatVector b4 = FloatVector.zero(S), b5 = FloatVector.zero(S), b6 = FloatVector.zero(S), b7 = FloatVector.zero(S);
             for (int d = 0; d < hd; d++) {
                 FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
                 FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
@@ -183,6 +186,18 @@ final class AttentionKernel {
                 e = FloatVector.broadcast(S, q[d * QR + 3]);
                 a3 = k0.fma(e, a3);
                 b3 = k1.fma(e, b3);
+                e = FloatVector.broadcast(S, q[d * QR + 4]);
+                a4 = k0.fma(e, a4);
+                b4 = k1.fma(e, b4);
+                e = FloatVector.broadcast(S, q[d * QR + 5]);
+                a5 = k0.fma(e, a5);
+                b5 = k1.fma(e, b5);
+                e = FloatVector.broadcast(S, q[d * QR + 6]);
+                a6 = k0.fma(e, a6);
+                b6 = k1.fma(e, b6);
+                e = FloatVector.broadcast(S, q[d * QR + 7]);
+                a7 = k0.fma(e, a7);
+                b7 = k1.fma(e, b7);
             }
             int j = p * W;
             a0.intoArray(sc, j);
@@ -193,6 +208,14 @@ final class AttentionKernel {
             b2.intoArray(sc, 2 * BLOCK + j + V);
             a3.intoArray(sc, 3 * BLOCK + j);
             b3.intoArray(sc, 3 * BLOCK + j + V);
+            a4.intoArray(sc, 4 * BLOCK + j);
+            b4.intoArray(sc, 4 * BLOCK + j + V);
+            a5.intoArray(sc, 5 * BLOCK + j);
+            b5.intoArray(sc, 5 * BLOCK + j + V);
+            a6.intoArray(sc, 6 * BLOCK + j);
+            b6.intoArray(sc, 6 * BLOCK + j + V);
+            a7.intoArray(sc, 7 * BLOCK + j);
+            b7.intoArray(sc, 7 * BLOCK + j + V);
         }
     }
 
@@ -208,18 +231,26 @@ final class AttentionKernel {
 
     /**
      * acc[r][c, c + W) = acc[r][c, c + W)·rescale[r] + Σ_j p[r][j]·V[j][c, c + W) over one key block, for the
-     * four queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
+     * eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
      */
     private static void values(float[] vt, int vi, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
-        int o1 = accStride + c, o2 = o1 + accStride, o3 = o2 + accStride;
-        FloatVector x0 = FloatVector.fromArray(S, acc, c).mul(rescale[0]);
-        FloatVector y0 = FloatVector.fromArray(S, acc, c + V).mul(rescale[0]);
+        int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride;
+        FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
+        FloatVector y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
         FloatVector x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
         FloatVector y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
         FloatVector x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
         FloatVector y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
         FloatVector x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
         FloatVector y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+        FloatVector x4 = FloatVector.fromArray(S, acc, o4).mul(rescale[4]);
+        FloatVector y4 = FloatVector.fromArray(S, acc, o4 + V).mul(rescale[4]);
+        FloatVector x5 = FloatVector.fromArray(S, acc, o5).mul(rescale[5]);
+        FloatVector y5 = FloatVector.fromArray(S, acc, o5 + V).mul(rescale[5]);
+        FloatVector x6 = FloatVector.fromArray(S, acc, o6).mul(rescale[6]);
+        FloatVector y6 = FloatVector.fromArray(S, acc, o6 + V).mul(rescale[6]);
+        FloatVector x7 = FloatVector.fromArray(S, acc, o7).mul(rescale[7]);
+        FloatVector y7 = FloatVector.fromArray(S, acc, o7 + V).mul(rescale[7]);
         for (int j = 0; j < bl; j++) {
             FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
             FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
@@ -235,14 +266,34 @@ final class AttentionKernel {
             e = FloatVector.broadcast(S, sc[3 * BLOCK + j]);
             x3 = v0.fma(e, x3);
             y3 = v1.fma(e, y3);
+            e = FloatVector.broadcast(S, sc[4 * BLOCK + j]);
+            x4 = v0.fma(e, x4);
+            y4 = v1.fma(e, y4);
+            e = FloatVector.broadcast(S, sc[5 * BLOCK + j]);
+            x5 = v0.fma(e, x5);
+            y5 = v1.fma(e, y5);
+            e = FloatVector.broadcast(S, sc[6 * BLOCK + j]);
+            x6 = v0.fma(e, x6);
+            y6 = v1.fma(e, y6);
+            e = FloatVector.broadcast(S, sc[7 * BLOCK + j]);
+            x7 = v0.fma(e, x7);
+            y7 = v1.fma(e, y7);
         }
-        x0.intoArray(acc, c);
-        y0.intoArray(acc, c + V);
+        x0.intoArray(acc, o0);
+        y0.intoArray(acc, o0 + V);
         x1.intoArray(acc, o1);
         y1.intoArray(acc, o1 + V);
         x2.intoArray(acc, o2);
         y2.intoArray(acc, o2 + V);
         x3.intoArray(acc, o3);
         y3.intoArray(acc, o3 + V);
+        x4.intoArray(acc, o4);
+        y4.intoArray(acc, o4 + V);
+        x5.intoArray(acc, o5);
+        y5.intoArray(acc, o5 + V);
+        x6.intoArray(acc, o6);
+        y6.intoArray(acc, o6 + V);
+        x7.intoArray(acc, o7);
+        y7.intoArray(acc, o7 + V);
     }
 }
