@@ -40,6 +40,7 @@ final class GemmKernel {
      */
     private static final int PANELS_PER_PASS = 8;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+
     private GemmKernel() {}
 
     /** Per-worker buffers: packed A of one work item's k-block, and one tile for partial tiles at the edges. */
