@@ -5,8 +5,6 @@ import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -36,7 +34,7 @@ public final class JarAB {
         float[] base = engines[0].score(w), cand = engines[1].score(w);
         double maxDiff = 0;
         for (int i = 0; i < base.length; i++) maxDiff = Math.max(maxDiff, Math.abs(base[i] - cand[i]));
-        List<Double> baseMs = new ArrayList<>(), candMs = new ArrayList<>(), speedUp = new ArrayList<>();
+        double[] baseMs = new double[pairs], candMs = new double[pairs], speedUp = new double[pairs];
         for (int p = 0; p < pairs; p++) {
             double[] ms = new double[2];
             for (int e : p % 2 == 0 ? new int[] {0, 1} : new int[] {1, 0}) {
@@ -44,21 +42,15 @@ public final class JarAB {
                 engines[e].score(w);
                 ms[e] = (System.nanoTime() - t0) / 1e6;
             }
-            baseMs.add(ms[0]);
-            candMs.add(ms[1]);
-            speedUp.add(ms[0] / ms[1]);
+            baseMs[p] = ms[0];
+            candMs[p] = ms[1];
+            speedUp[p] = ms[0] / ms[1];
         }
         System.out.printf("%s (%s), %d pairs: baseline median %.1f ms, candidate median %.1f ms; "
                         + "speed-up per pair: median %.3f (min %.3f, max %.3f); max |score difference| %.2e%n",
-                model.getFileName(), spec.description, pairs, median(baseMs), median(candMs), median(speedUp),
-                Collections.min(speedUp), Collections.max(speedUp), maxDiff);
+                model.getFileName(), spec.description, pairs, Results.median(baseMs), Results.median(candMs),
+                Results.median(speedUp), Results.min(speedUp), Results.max(speedUp), maxDiff);
         System.exit(0); // the rerankers' worker pools are not daemon threads
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get(sorted.size() / 2);
     }
 
     /** One build's {@code Reranker}, reached by reflection through its own class loader. */
