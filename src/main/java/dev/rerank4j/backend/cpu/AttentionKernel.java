@@ -92,8 +92,9 @@ final class AttentionKernel {
         int qOff = h * hd;
         packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride));
         packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
+        int[] queryOffsets = s.queryOffsets(stride);
         for (int i = 0; i < len; i += QR) {
-            packQueries(qkv, t0 + i, len - i, stride, qOff, hd, s.q, s.queryOffsets(stride));
+            packQueries(qkv, t0 + i, len - i, stride, qOff, hd, s.q, queryOffsets);
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
             java.util.Arrays.fill(s.acc, 0, QR * accStride, 0f);
