@@ -65,6 +65,16 @@ class MaxSimTest {
         check(70, 131, new int[] {33, 2}, 5);
     }
 
+    /** 128 and 96 run a ten-row kernel written out per dim; lengths around multiples of ten reach its tails. */
+    @Test
+    void matchesTheScalarTwinAtTheColbertDims() {
+        for (int dim : new int[] {128, 96}) {
+            check(32, dim, new int[] {180, 10, 9, 11, 20, 23, 34, 1}, 10 + dim);
+            check(70, dim, new int[] {31, 40}, 11 + dim); // three query panels
+            check(17, dim, new int[] {19, 10}, 12 + dim);
+        }
+    }
+
     @Test
     void splitsManyDocumentsAcrossWorkersInOrder() {
         int[] lengths = new int[MaxSimKernel.DOCS_PER_ITEM * 5 + 3];
