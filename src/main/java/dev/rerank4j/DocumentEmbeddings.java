@@ -1,5 +1,6 @@
 package dev.rerank4j;
 
+import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.io.Tensor;
@@ -24,7 +25,8 @@ import java.util.Map;
  * F32 matrix of unit-length vectors (punctuation tokens already dropped). The {@link #fingerprint()}
  * names the model that made them (its dimension and a hash of its projection and document settings);
  * scoring them with another model is refused. Memory: {@code 4 · tokens · dim} bytes on the heap
- * (at most 2³¹ − 1 floats in all). Immutable and thread-safe.
+ * (at most 2³¹ − 1 floats in all), held in {@link DocumentLayout}, the order MaxSim reads fastest; files and
+ * {@link #vectors(int)} are row-major. Immutable and thread-safe.
  *
  * <p>{@link #save(Path)} writes a safetensors file: tensor {@code embeddings} [tokens, dim] (F32, or F16
  * with {@link #save(Path, boolean)}), tensor {@code offsets} [documents + 1] I64, and metadata
@@ -35,11 +37,13 @@ public final class DocumentEmbeddings {
     static final String FORMAT = "rerank4j.colbert.documents";
     static final String VERSION = "1";
 
+    /** In {@link DocumentLayout}. */
     private final float[] vectors;
     private final int[] offsets;
     private final int dim;
     private final String fingerprint;
 
+    /** {@code vectors} in {@link DocumentLayout}; kept, not copied. */
     DocumentEmbeddings(float[] vectors, int[] offsets, int dim, String fingerprint) {
         this.vectors = vectors;
         this.offsets = offsets;
@@ -71,7 +75,7 @@ public final class DocumentEmbeddings {
     /** A copy of document {@code doc}'s vectors, {@code tokenCount(doc) × dim} floats, row-major. */
     public float[] vectors(int doc) {
         checkIndex(doc);
-        return java.util.Arrays.copyOfRange(vectors, offsets[doc] * dim, offsets[doc + 1] * dim);
+        return DocumentLayout.rows(vectors, offsets[doc], offsets[doc + 1] - offsets[doc], dim);
     }
 
     /** Total token vectors over all documents. */
@@ -119,10 +123,12 @@ public final class DocumentEmbeddings {
                 if (!buf.hasRemaining()) drain(ch, buf);
                 buf.put(b);
             }
-            for (float v : vectors) {
-                if (buf.remaining() < 4) drain(ch, buf);
-                if (half) buf.putShort(Float.floatToFloat16(v));
-                else buf.putFloat(v);
+            for (int doc = 0; doc < size(); doc++) {
+                for (float v : vectors(doc)) {
+                    if (buf.remaining() < 4) drain(ch, buf);
+                    if (half) buf.putShort(Float.floatToFloat16(v));
+                    else buf.putFloat(v);
+                }
             }
             for (int o : offsets) {
                 if (buf.remaining() < 8) drain(ch, buf);
@@ -183,7 +189,9 @@ public final class DocumentEmbeddings {
                 }
                 offsets[k] = (int) o;
             }
-            return new DocumentEmbeddings(emb.toFloatArray(), offsets, dim, fingerprint);
+            float[] vectors = emb.toFloatArray();
+            DocumentLayout.interleave(vectors, offsets, dim);
+            return new DocumentEmbeddings(vectors, offsets, dim, fingerprint);
         }
     }
 

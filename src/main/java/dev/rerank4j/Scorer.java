@@ -1,5 +1,6 @@
 package dev.rerank4j;
 
+import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.SentenceEncoder;
@@ -193,6 +194,7 @@ sealed interface Scorer {
                 }
                 all[k] = null;
             }
+            DocumentLayout.interleave(vectors, offsets, dim);
             return new DocumentEmbeddings(vectors, offsets, dim, model.fingerprint());
         }
 

@@ -47,7 +47,8 @@ public interface Backend extends AutoCloseable {
     /**
      * ColBERT late interaction: {@code scores[k] = Σ_i max_j q_i · d_j} over the {@code queryTokens} rows
      * of {@code query} and document k's rows {@code docOffsets[k]} (inclusive) to {@code docOffsets[k+1]}
-     * of {@code docs}; all rows hold {@code dim} floats. A document without rows scores 0.
+     * of {@code docs}; all rows hold {@code dim} floats, in {@link DocumentLayout} (blocks of rows
+     * stored dim-major). A document without rows scores 0.
      */
     void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores);
 

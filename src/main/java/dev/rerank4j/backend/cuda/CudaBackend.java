@@ -4,6 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.BackendArguments;
+import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.Tensor;
 
@@ -250,7 +251,8 @@ public final class CudaBackend implements Backend {
             long doffsets = scratch.device(AUX, 4L * docOffsets.length);
             long dscores = scratch.device(OUT, 4L * documents);
             MemorySegment.copy(query, 0, host, JAVA_FLOAT, 0, (int) queryFloats);
-            MemorySegment.copy(docs, 0, host, JAVA_FLOAT, docsOff, (int) docFloats);
+            // The device kernel reads rows; the layout's blocks only pay off for the CPU's prefetchers.
+            MemorySegment.copy(DocumentLayout.rows(docs, docOffsets, dim), 0, host, JAVA_FLOAT, docsOff, (int) docFloats);
             MemorySegment.copy(docOffsets, 0, host, JAVA_INT, offsetsOff, docOffsets.length);
             if (queryFloats > 0) cu.copyToDeviceAsync(dquery, host, 4L * queryFloats, stream);
             if (docFloats > 0) cu.copyToDeviceAsync(ddocs, host.asSlice(docsOff), 4L * docFloats, stream);
