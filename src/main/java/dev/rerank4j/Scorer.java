@@ -204,7 +204,9 @@ sealed interface Scorer {
             DocumentEmbeddings d = encodeDocuments(docs, truncated);
             float[] scores = new float[docs.size()];
             float[] q = encodeQuery(query);
-            model.maxSim(q, q.length / model.dimension(), d.rawVectors(), d.rawOffsets(), scores);
+            int[] all = new int[docs.size()];
+            for (int k = 0; k < all.length; k++) all[k] = k;
+            model.maxSim(q, q.length / model.dimension(), d.rawVectors(), d.rawOffsets(), all, scores);
             return new Scores(scores, truncated);
         }
 
@@ -214,38 +216,13 @@ sealed interface Scorer {
                 throw new IllegalArgumentException("these document embeddings were made by another model: their fingerprint is "
                         + d.fingerprint() + " (dim " + d.dim() + "), this model's is " + model.fingerprint() + " (dim " + model.dimension() + ")");
             }
-            int[] all = d.rawOffsets();
-            float[] src = d.rawVectors();
-            int dim = d.dim();
-            int total = 0;
             for (int c : candidates) {
                 if (c < 0 || c >= d.size()) throw new IllegalArgumentException("candidate " + c + " is outside the " + d.size() + " documents");
-                total = Math.addExact(total, all[c + 1] - all[c]);
-            }
-            float[] docs;
-            int[] offsets;
-            if (candidates.length == d.size() && isIdentity(candidates)) {
-                docs = src;
-                offsets = all;
-            } else {
-                docs = new float[Math.multiplyExact(total, dim)];
-                offsets = new int[candidates.length + 1];
-                for (int i = 0; i < candidates.length; i++) {
-                    int c = candidates[i];
-                    int n = all[c + 1] - all[c];
-                    System.arraycopy(src, all[c] * dim, docs, offsets[i] * dim, n * dim);
-                    offsets[i + 1] = offsets[i] + n;
-                }
             }
             float[] q = encodeQuery(query);
             float[] scores = new float[candidates.length];
-            model.maxSim(q, q.length / dim, docs, offsets, scores);
+            model.maxSim(q, q.length / d.dim(), d.rawVectors(), d.rawOffsets(), candidates, scores);
             return scores;
-        }
-
-        private static boolean isIdentity(int[] ids) {
-            for (int i = 0; i < ids.length; i++) if (ids[i] != i) return false;
-            return true;
         }
     }
 }

@@ -158,8 +158,8 @@ class ColbertGoldenTest {
         for (Map<String, Object> q : QUERIES.subList(0, 5)) {
             float[] query = colbert.encodeQuery((String) q.get("text"));
             float[] before = new float[all.length], after = new float[all.length];
-            colbert.model().maxSim(query, query.length / embeddings.dim(), embeddings.rawVectors(), embeddings.rawOffsets(), before);
-            colbert.model().maxSim(query, query.length / loaded.dim(), loaded.rawVectors(), loaded.rawOffsets(), after);
+            colbert.model().maxSim(query, query.length / embeddings.dim(), embeddings.rawVectors(), embeddings.rawOffsets(), all, before);
+            colbert.model().maxSim(query, query.length / loaded.dim(), loaded.rawVectors(), loaded.rawOffsets(), all, after);
             assertArrayEquals(before, after, "same query vectors, reloaded documents: identical scores");
             assertArrayEquals(reranker.score((String) q.get("text"), embeddings, all),
                     reranker.score((String) q.get("text"), loaded, all), SAME_SCORE);

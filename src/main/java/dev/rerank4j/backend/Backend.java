@@ -45,12 +45,21 @@ public interface Backend extends AutoCloseable {
     void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out);
 
     /**
-     * ColBERT late interaction: {@code scores[k] = Σ_i max_j q_i · d_j} over the {@code queryTokens} rows
-     * of {@code query} and document k's rows {@code docOffsets[k]} (inclusive) to {@code docOffsets[k+1]}
-     * of {@code docs}; all rows hold {@code dim} floats, in {@link DocumentLayout} (blocks of rows
-     * stored dim-major). A document without rows scores 0.
+     * ColBERT late interaction: {@code scores[i] = Σ_q max_j q · d_j} over the {@code queryTokens} rows of
+     * {@code query} and the rows d_j of document {@code candidates[i]}, which are rows {@code docOffsets[k]}
+     * (inclusive) to {@code docOffsets[k+1]} of {@code docs} for document k; all rows hold {@code dim} floats,
+     * in {@link DocumentLayout} (blocks of rows stored dim-major). Candidates may come in any order and
+     * repeat; only their rows are read, so a few candidates out of a large corpus cost only their own rows.
+     * A document without rows scores 0.
      */
-    void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores);
+    void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim, float[] scores);
+
+    /** {@link #maxSim(float[], int, float[], int[], int[], int, float[])} of every document, in order. */
+    default void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+        int[] all = new int[Math.max(0, docOffsets == null ? 0 : docOffsets.length - 1)];
+        for (int k = 0; k < all.length; k++) all[k] = k;
+        maxSim(query, queryTokens, docs, docOffsets, all, dim, scores);
+    }
 
     @Override
     void close();

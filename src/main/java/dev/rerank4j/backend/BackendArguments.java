@@ -55,8 +55,9 @@ public final class BackendArguments {
         }
     }
 
-    /** {@link Backend#maxSim}: document offsets that never decrease. */
-    public static void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+    /** {@link Backend#maxSim}: document offsets that never decrease, candidates among those documents. */
+    public static void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim,
+                              float[] scores) {
         if (queryTokens < 0 || dim < 1) throw new IllegalArgumentException("bad queryTokens/dim: " + queryTokens + "/" + dim);
         if (docOffsets == null || docOffsets.length < 1 || docOffsets[0] < 0) {
             throw new IllegalArgumentException("docOffsets must be non-empty and start at ≥ 0");
@@ -68,7 +69,14 @@ public final class BackendArguments {
         }
         requireLength("query", query, (long) queryTokens * dim);
         requireLength("docs", docs, (long) docOffsets[docOffsets.length - 1] * dim);
-        requireLength("scores", scores, docOffsets.length - 1);
+        if (candidates == null) throw new IllegalArgumentException("candidates is null");
+        for (int i = 0; i < candidates.length; i++) {
+            if (candidates[i] < 0 || candidates[i] >= docOffsets.length - 1) {
+                throw new IllegalArgumentException("candidates[" + i + "] = " + candidates[i] + " is not one of the "
+                        + (docOffsets.length - 1) + " documents");
+            }
+        }
+        requireLength("scores", scores, candidates.length);
     }
 
     private static void requireLength(String what, float[] a, long needed) {

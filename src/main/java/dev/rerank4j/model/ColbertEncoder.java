@@ -271,8 +271,8 @@ public final class ColbertEncoder implements Model {
         return out;
     }
 
-    /** MaxSim of one query's {@code queryTokens} vectors against documents laid end to end (see {@link Backend#maxSim}). */
-    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, float[] scores) {
-        backend.maxSim(query, queryTokens, docs, docOffsets, dim, scores);
+    /** MaxSim of one query's {@code queryTokens} vectors against documents {@code candidates} (see {@link Backend#maxSim}). */
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, float[] scores) {
+        backend.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
     }
 }

@@ -82,8 +82,8 @@ public final class HalfInputBackend implements Backend {
     }
 
     @Override
-    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
-        cpu.maxSim(query, queryTokens, docs, docOffsets, dim, scores);
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim, float[] scores) {
+        cpu.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
     }
 
     @Override

@@ -64,10 +64,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim,
+                       float[] scores) {
         checkOpen();
-        BackendArguments.maxSim(query, queryTokens, docs, docOffsets, dim, scores);
-        MaxSimKernel.maxSim(query, queryTokens, docs, docOffsets, dim, scores, pf);
+        BackendArguments.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
+        MaxSimKernel.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores, pf);
     }
 
     @Override

@@ -31,8 +31,9 @@ final class MaxSimKernel {
 
     private MaxSimKernel() {}
 
-    static void maxSim(float[] q, int qn, float[] docs, int[] off, int dim, float[] scores, ParallelFor pf) {
-        int n = off.length - 1;
+    /** scores[i] = MaxSim of document ids[i] (rows off[ids[i]] to off[ids[i] + 1] of docs). */
+    static void maxSim(float[] q, int qn, float[] docs, int[] off, int[] ids, int dim, float[] scores, ParallelFor pf) {
+        int n = ids.length;
         int qp = Math.max(PANEL, (qn + PANEL - 1) / PANEL * PANEL);
         // Panel-major: panel p's [dim, PANEL] block starts at p·dim·PANEL, so row d of it sits at a
         // constant stride (PANEL) and C2 can drop the bounds checks. Padding columns stay 0; their
@@ -45,8 +46,8 @@ final class MaxSimKernel {
         int items = (n + DOCS_PER_ITEM - 1) / DOCS_PER_ITEM;
         pf.forEach(items, () -> new float[qp], (best, item) -> {
             int end = Math.min(n, (item + 1) * DOCS_PER_ITEM);
-            for (int k = item * DOCS_PER_ITEM; k < end; k++) {
-                scores[k] = document(qt, qp, qn, docs, off[k], off[k + 1], dim, best);
+            for (int i = item * DOCS_PER_ITEM; i < end; i++) {
+                scores[i] = document(qt, qp, qn, docs, off[ids[i]], off[ids[i] + 1], dim, best);
             }
         });
     }

@@ -237,26 +237,40 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
-        BackendArguments.maxSim(query, queryTokens, docs, docOffsets, dim, scores);
-        int documents = docOffsets.length - 1;
-        long docFloats = (long) docOffsets[documents] * dim, queryFloats = (long) queryTokens * dim;
+    public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim,
+                       float[] scores) {
+        BackendArguments.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
+        int documents = candidates.length;
+        // Only the candidates go to the device, end to end: offsets[i] is where candidate i starts.
+        int[] offsets = new int[documents + 1];
+        for (int i = 0; i < documents; i++) {
+            long end = (long) offsets[i] + docOffsets[candidates[i] + 1] - docOffsets[candidates[i]];
+            if (end * dim > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("the candidates hold more than 2^31 floats; score them in parts");
+            }
+            offsets[i + 1] = (int) end;
+        }
+        long docFloats = (long) offsets[documents] * dim, queryFloats = (long) queryTokens * dim;
         onDevice(() -> {
             if (documents == 0) return null;
-            // Host staging: [query | docs | docOffsets]; the scores come back over the front of it.
+            // Host staging: [query | docs | offsets]; the scores come back over the front of it.
             long docsOff = 4L * queryFloats, offsetsOff = docsOff + 4L * docFloats;
-            MemorySegment host = scratch.host(Math.max(offsetsOff + 4L * docOffsets.length, 4L * documents));
+            MemorySegment host = scratch.host(Math.max(offsetsOff + 4L * offsets.length, 4L * documents));
             long dquery = scratch.device(IN, Math.max(4L, 4L * queryFloats));
             long ddocs = scratch.device(AUX2, Math.max(4L, 4L * docFloats));
-            long doffsets = scratch.device(AUX, 4L * docOffsets.length);
+            long doffsets = scratch.device(AUX, 4L * offsets.length);
             long dscores = scratch.device(OUT, 4L * documents);
             MemorySegment.copy(query, 0, host, JAVA_FLOAT, 0, (int) queryFloats);
-            // The device kernel reads rows; the layout's blocks only pay off for the CPU's prefetchers.
-            MemorySegment.copy(DocumentLayout.rows(docs, docOffsets, dim), 0, host, JAVA_FLOAT, docsOff, (int) docFloats);
-            MemorySegment.copy(docOffsets, 0, host, JAVA_INT, offsetsOff, docOffsets.length);
+            for (int i = 0; i < documents; i++) {
+                // The device kernel reads rows; the layout's blocks only pay off for the CPU's prefetchers.
+                int c = candidates[i];
+                float[] rows = DocumentLayout.rows(docs, docOffsets[c], docOffsets[c + 1] - docOffsets[c], dim);
+                MemorySegment.copy(rows, 0, host, JAVA_FLOAT, docsOff + 4L * offsets[i] * dim, rows.length);
+            }
+            MemorySegment.copy(offsets, 0, host, JAVA_INT, offsetsOff, offsets.length);
             if (queryFloats > 0) cu.copyToDeviceAsync(dquery, host, 4L * queryFloats, stream);
             if (docFloats > 0) cu.copyToDeviceAsync(ddocs, host.asSlice(docsOff), 4L * docFloats, stream);
-            cu.copyToDeviceAsync(doffsets, host.asSlice(offsetsOff), 4L * docOffsets.length, stream);
+            cu.copyToDeviceAsync(doffsets, host.asSlice(offsetsOff), 4L * offsets.length, stream);
             kernels.maxSim(stream, dquery, queryTokens, ddocs, doffsets, documents, dim, dscores);
             download(host, dscores, scores, documents);
             return null;

@@ -104,6 +104,23 @@ class MaxSimTest {
     }
 
     @Test
+    void scoresCandidatesInTheirOrderReadingOnlyTheirRows() {
+        Random rnd = new Random(13);
+        int dim = 128, qn = 32;
+        int[] off = {0, 180, 191, 191, 230};
+        float[] q = TestTensors.random(rnd, qn * dim, 1f), docs = TestTensors.random(rnd, off[4] * dim, 1f);
+        double[] want = scalar(q, qn, docs, off, dim);
+        DocumentLayout.interleave(docs, off, dim);
+        int[] candidates = {3, 0, 2, 3, 1};
+        float[] got = new float[candidates.length];
+        backend.maxSim(q, qn, docs, off, candidates, dim, got);
+        for (int i = 0; i < candidates.length; i++) assertEquals(want[candidates[i]], got[i], SCORE_ABS, "candidate " + i);
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, docs, off, new int[] {4}, dim, new float[1]));
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, docs, off, new int[] {-1}, dim, new float[1]));
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, docs, off, new int[] {0, 1}, dim, new float[1]));
+    }
+
+    @Test
     void rejectsOffsetsBeyondTheVectors() {
         assertThrows(IllegalArgumentException.class, () -> backend.maxSim(new float[4], 1, new float[4], new int[] {0, 3}, 4, new float[1]));
         assertThrows(IllegalArgumentException.class, () -> backend.maxSim(new float[4], 1, new float[8], new int[] {0, 2, 1}, 4, new float[2]));

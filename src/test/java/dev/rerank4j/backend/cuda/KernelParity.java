@@ -104,6 +104,15 @@ final class KernelParity {
             if (docOffsets[k + 1] == docOffsets[k]) assertEquals(0f, a[k], "a document without rows scores 0");
         }
         assertClose(e, a, F32_TOLERANCE, "maxSim " + queryTokens + " query tokens, offsets " + Arrays.toString(docOffsets));
+        // candidates last to first, the last one twice: each backend gathers them its own way
+        int[] candidates = new int[docOffsets.length];
+        for (int i = 0; i + 1 < docOffsets.length; i++) candidates[i] = docOffsets.length - 2 - i;
+        candidates[docOffsets.length - 1] = docOffsets.length - 2;
+        float[] ec = new float[candidates.length], ac = new float[candidates.length];
+        expected.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, ec);
+        actual.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, ac);
+        for (int i = 0; i < candidates.length; i++) assertEquals(e[candidates[i]], ec[i], "candidate " + i + " scores as its document");
+        assertClose(ec, ac, F32_TOLERANCE, "maxSim of candidates " + Arrays.toString(candidates));
     }
 
     static void assertClose(float[] expected, float[] actual, double relative, String what) {
