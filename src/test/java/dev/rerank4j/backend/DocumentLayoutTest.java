@@ -21,17 +21,17 @@ class DocumentLayoutTest {
         }
         DocumentLayout.interleave(v, offsets, dim);
         float[] want = {
-                0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, // block: d = 0, then d = 1
-                10, 110, 11, 111, // the two rows after it
+                0, 1, 2, 3, 4, 5, 6, 7, 100, 101, 102, 103, 104, 105, 106, 107, // block: d = 0, then d = 1
+                8, 108, 9, 109, 10, 110, 11, 111, // the four rows after it
                 12, 112, 13, 113, 14, 114}; // a document shorter than a block
         assertArrayEquals(want, v);
-        assertEquals(DocumentLayout.ROWS, 10);
+        assertEquals(8, DocumentLayout.ROWS);
     }
 
     @Test
     void givesBackTheRowsOfEveryDocument() {
         int dim = 7;
-        int[] lengths = {0, 9, 10, 11, 25, 180, 1};
+        int[] lengths = {0, 7, 8, 9, 25, 180, 1};
         int[] offsets = new int[lengths.length + 1];
         for (int k = 0; k < lengths.length; k++) offsets[k + 1] = offsets[k] + lengths[k];
         float[] rows = new float[offsets[lengths.length] * dim];

@@ -11,12 +11,13 @@ import jdk.incubator.vector.VectorSpecies;
  * vector loaded feeds several FMAs, with no horizontal sums, and the running maxima are plain lane-wise max.
  * Documents are split across workers in groups of {@link #DOCS_PER_ITEM}.
  *
- * <p>A document's full blocks of ten rows go through {@link #block10}: stored dim-major, the ten elements of
- * one d are adjacent, so one index serves all ten broadcasts whatever the dim, and the block streams in
+ * <p>A document's full blocks of eight rows go through {@link #block8}: stored dim-major, the eight elements
+ * of one d are adjacent, so one index serves all eight broadcasts whatever the dim, and the block streams in
  * order. Measured on 1,000 × 180 × 128, two threads, alternating in one JVM with identical scores: four
- * row-major rows at a time 15.2 ms best; ten with constant offsets (dim 128 written out) 12.2; the dim-major
- * blocks 1.17–1.20× faster again (9.9 against 11.9 ms best; one thread 1.24×). The rows after the last full
- * block are row-major and go four, then one, at a time.
+ * row-major rows at a time 12.3–15.1 ms best, blocks of eight 8.1–10.4 (1.45–1.51×); with -XX:UseAVX=2
+ * (16 registers, so four rows per pass) 18.8–19.4 against 16.7–16.9. Blocks of ten ran level with eight on
+ * AVX-512 but spilled under AVX2, 1.2× slower than four row-major rows. The rows after the last full block
+ * are row-major and go four, then one, at a time.
  */
 final class MaxSimKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
@@ -26,13 +27,27 @@ final class MaxSimKernel {
     private static final int BLOCK = DocumentLayout.ROWS;
 
     static {
-        if (BLOCK != 10) throw new AssertionError("block10 is written for blocks of 10 rows, DocumentLayout has " + BLOCK);
+        if (BLOCK != 8) throw new AssertionError("block8 is written for blocks of 8 rows, DocumentLayout has " + BLOCK);
     }
 
     private MaxSimKernel() {}
 
+    /**
+     * Rows per pass over a block: all eight with 32 vector registers (AVX-512: 16 accumulators); four, in two
+     * passes, with 16 (AVX2), where sixteen accumulators and their operands would spill.
+     */
+    static final int ROWS_PER_PASS = V >= 16 ? 8 : 4;
+
     /** scores[i] = MaxSim of document ids[i] (rows off[ids[i]] to off[ids[i] + 1] of docs). */
     static void maxSim(float[] q, int qn, float[] docs, int[] off, int[] ids, int dim, float[] scores, ParallelFor pf) {
+        maxSim(q, qn, docs, off, ids, dim, scores, pf, ROWS_PER_PASS);
+    }
+
+    /** As above with an explicit number of rows per pass ({@code 8} or {@code 4}), so tests cover both on any machine. */
+    static void maxSim(float[] q, int qn, float[] docs, int[] off, int[] ids, int dim, float[] scores, ParallelFor pf,
+                       int rowsPerPass) {
+        if (rowsPerPass != 8 && rowsPerPass != 4) throw new IllegalArgumentException("rows per pass must be 8 or 4, got " + rowsPerPass);
+        boolean halves = rowsPerPass == 4;
         int n = ids.length;
         int qp = Math.max(PANEL, (qn + PANEL - 1) / PANEL * PANEL);
         // Panel-major: panel p's [dim, PANEL] block starts at p·dim·PANEL, so row d of it sits at a
@@ -47,17 +62,25 @@ final class MaxSimKernel {
         pf.forEach(items, () -> new float[qp], (best, item) -> {
             int end = Math.min(n, (item + 1) * DOCS_PER_ITEM);
             for (int i = item * DOCS_PER_ITEM; i < end; i++) {
-                scores[i] = document(qt, qp, qn, docs, off[ids[i]], off[ids[i] + 1], dim, best);
+                scores[i] = document(qt, qp, qn, docs, off[ids[i]], off[ids[i] + 1], dim, best, halves);
             }
         });
     }
 
-    private static float document(float[] qt, int qp, int qn, float[] docs, int t0, int t1, int dim, float[] best) {
+    private static float document(float[] qt, int qp, int qn, float[] docs, int t0, int t1, int dim, float[] best,
+                                  boolean halves) {
         if (t1 == t0) return 0f;
         java.util.Arrays.fill(best, Float.NEGATIVE_INFINITY);
         for (int p = 0; p < qp; p += PANEL) {
             int t = t0;
-            for (; t + BLOCK <= t1; t += BLOCK) block10(qt, p * dim, p, docs, t * dim, dim, best);
+            for (; t + BLOCK <= t1; t += BLOCK) {
+                if (halves) {
+                    halfBlock(qt, p * dim, p, docs, t * dim, dim, best);
+                    halfBlock(qt, p * dim, p, docs, t * dim + 4, dim, best);
+                } else {
+                    block8(qt, p * dim, p, docs, t * dim, dim, best);
+                }
+            }
             for (; t + 4 <= t1; t += 4) rows4(qt, p * dim, p, docs, t * dim, dim, best);
             for (; t < t1; t++) row1(qt, p * dim, p, docs, t * dim, dim, best);
         }
@@ -67,15 +90,15 @@ final class MaxSimKernel {
     }
 
     /**
-     * best[p, p + 2V) = max(best, q·d) over the {@link DocumentLayout#ROWS} = 10 rows of the block at {@code at}
-     * (dim-major: element d of the ten rows at at + 10·d + j), panel p's query block at q0. The ten
+     * best[p, p + 2V) = max(best, q·d) over the {@link DocumentLayout#ROWS} = 8 rows of the block at {@code at}
+     * (dim-major: element d of the eight rows at at + 8·d + j), panel p's query block at q0. The eight
      * broadcasts per d are one index plus constants, and the block is read as one sequential stream.
      */
-    private static void block10(float[] qt, int q0, int p, float[] docs, int at, int dim, float[] best) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0, a8 = a0, a9 = a0;
-        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0, b8 = a0, b9 = a0;
+    private static void block8(float[] qt, int q0, int p, float[] docs, int at, int dim, float[] best) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0, b4 = a0, b5 = a0, b6 = a0, b7 = a0;
         for (int d = 0; d < dim; d++) {
-            int qi = q0 + d * PANEL, r = at + d * 10;
+            int qi = q0 + d * PANEL, r = at + d * 8;
             FloatVector x = FloatVector.fromArray(S, qt, qi);
             FloatVector y = FloatVector.fromArray(S, qt, qi + V);
             FloatVector e0 = FloatVector.broadcast(S, docs[r]);
@@ -94,15 +117,30 @@ final class MaxSimKernel {
             a6 = x.fma(e6, a6); b6 = y.fma(e6, b6);
             FloatVector e7 = FloatVector.broadcast(S, docs[r + 7]);
             a7 = x.fma(e7, a7); b7 = y.fma(e7, b7);
-            FloatVector e8 = FloatVector.broadcast(S, docs[r + 8]);
-            a8 = x.fma(e8, a8); b8 = y.fma(e8, b8);
-            FloatVector e9 = FloatVector.broadcast(S, docs[r + 9]);
-            a9 = x.fma(e9, a9); b9 = y.fma(e9, b9);
         }
-        FloatVector a = a0.max(a1).max(a2.max(a3)).max(a4.max(a5).max(a6.max(a7))).max(a8.max(a9));
-        FloatVector b = b0.max(b1).max(b2.max(b3)).max(b4.max(b5).max(b6.max(b7))).max(b8.max(b9));
-        FloatVector.fromArray(S, best, p).max(a).intoArray(best, p);
-        FloatVector.fromArray(S, best, p + V).max(b).intoArray(best, p + V);
+        FloatVector.fromArray(S, best, p).max(a0.max(a1).max(a2.max(a3)).max(a4.max(a5).max(a6.max(a7)))).intoArray(best, p);
+        FloatVector.fromArray(S, best, p + V).max(b0.max(b1).max(b2.max(b3)).max(b4.max(b5).max(b6.max(b7)))).intoArray(best, p + V);
+    }
+
+    /** {@link #block8} for four of the block's rows (j = 0–3 from {@code at}, or 4–7 from at + 4): eight accumulators. */
+    private static void halfBlock(float[] qt, int q0, int p, float[] docs, int at, int dim, float[] best) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        FloatVector b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int d = 0; d < dim; d++) {
+            int qi = q0 + d * PANEL, r = at + d * 8;
+            FloatVector x = FloatVector.fromArray(S, qt, qi);
+            FloatVector y = FloatVector.fromArray(S, qt, qi + V);
+            FloatVector e0 = FloatVector.broadcast(S, docs[r]);
+            a0 = x.fma(e0, a0); b0 = y.fma(e0, b0);
+            FloatVector e1 = FloatVector.broadcast(S, docs[r + 1]);
+            a1 = x.fma(e1, a1); b1 = y.fma(e1, b1);
+            FloatVector e2 = FloatVector.broadcast(S, docs[r + 2]);
+            a2 = x.fma(e2, a2); b2 = y.fma(e2, b2);
+            FloatVector e3 = FloatVector.broadcast(S, docs[r + 3]);
+            a3 = x.fma(e3, a3); b3 = y.fma(e3, b3);
+        }
+        FloatVector.fromArray(S, best, p).max(a0.max(a1).max(a2.max(a3))).intoArray(best, p);
+        FloatVector.fromArray(S, best, p + V).max(b0.max(b1).max(b2.max(b3))).intoArray(best, p + V);
     }
 
     /** best[p, p + 2V) = max(best, q·d) for document rows starting at r0, r0 + dim, r0 + 2·dim, r0 + 3·dim; panel p's block at q0. */
