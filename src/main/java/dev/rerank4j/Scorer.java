@@ -204,9 +204,8 @@ sealed interface Scorer {
             DocumentEmbeddings d = encodeDocuments(docs, truncated);
             float[] scores = new float[docs.size()];
             float[] q = encodeQuery(query);
-            int[] all = new int[docs.size()];
-            for (int k = 0; k < all.length; k++) all[k] = k;
-            model.maxSim(q, q.length / model.dimension(), d.rawVectors(), d.rawOffsets(), all, scores);
+            int[] every = java.util.stream.IntStream.range(0, docs.size()).toArray();
+            model.maxSim(q, q.length / model.dimension(), d.rawVectors(), d.rawOffsets(), every, scores);
             return new Scores(scores, truncated);
         }
 

@@ -56,9 +56,8 @@ public interface Backend extends AutoCloseable {
 
     /** {@link #maxSim(float[], int, float[], int[], int[], int, float[])} of every document, in order. */
     default void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int dim, float[] scores) {
-        int[] all = new int[Math.max(0, docOffsets == null ? 0 : docOffsets.length - 1)];
-        for (int k = 0; k < all.length; k++) all[k] = k;
-        maxSim(query, queryTokens, docs, docOffsets, all, dim, scores);
+        int documents = docOffsets == null ? 0 : Math.max(0, docOffsets.length - 1);
+        maxSim(query, queryTokens, docs, docOffsets, java.util.stream.IntStream.range(0, documents).toArray(), dim, scores);
     }
 
     @Override
