@@ -48,14 +48,4 @@ public final class DocumentLayout {
         System.arraycopy(vectors, (start + full) * dim, rows, full * dim, (tokens - full) * dim);
         return rows;
     }
-
-    /** All documents of {@code vectors} (this layout) row-major, in a new array. */
-    public static float[] rows(float[] vectors, int[] offsets, int dim) {
-        float[] all = new float[offsets[offsets.length - 1] * dim];
-        for (int k = 0; k + 1 < offsets.length; k++) {
-            float[] doc = rows(vectors, offsets[k], offsets[k + 1] - offsets[k], dim);
-            System.arraycopy(doc, 0, all, offsets[k] * dim, doc.length);
-        }
-        return all;
-    }
 }
