@@ -3,7 +3,7 @@ package dev.rerank4j.backend;
 /** Element-wise functions fused into a linear layer's output. */
 public enum Activation {
     NONE,
-    /** GELU in the exact erf form, as HF's "gelu". */
+    /** GELU in the erf form, 0.5·x·(1 + erf(x/√2)), as HF's "gelu" (not the tanh approximation). */
     GELU,
     TANH
 }
