@@ -45,6 +45,21 @@ public interface Backend extends AutoCloseable {
     void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out);
 
     /**
+     * The rows of {@link #attention(float[], int[], int, int, float[])} that belong to each sequence's first
+     * token, and only those: {@code out} receives {@code heads · headDim} floats per sequence, row b for
+     * sequence b, which must hold at least one token. A classifier that reads only the first token needs no
+     * more from the last layer. This default computes every row and keeps the first ones; backends override it
+     * to skip the rest.
+     */
+    default void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+        BackendArguments.firstTokenAttention(qkv, seqStarts, heads, headDim, out);
+        int width = heads * headDim;
+        float[] all = new float[seqStarts[seqStarts.length - 1] * width];
+        attention(qkv, seqStarts, heads, headDim, all);
+        for (int b = 0; b + 1 < seqStarts.length; b++) System.arraycopy(all, seqStarts[b] * width, out, b * width, width);
+    }
+
+    /**
      * ColBERT late interaction: {@code scores[i] = Σ_q max_j q · d_j} over the {@code queryTokens} rows of
      * {@code query} and the rows d_j of document {@code candidates[i]}, which are rows {@code docOffsets[k]}
      * (inclusive) to {@code docOffsets[k+1]} of {@code docs} for document k; all rows hold {@code dim} floats,

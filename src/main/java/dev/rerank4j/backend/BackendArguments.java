@@ -29,15 +29,7 @@ public final class BackendArguments {
     /** {@link Backend#attention}: sequence starts that never decrease, key lengths within their sequences. */
     public static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) {
         if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
-        if (seqStarts == null || seqStarts.length < 1 || seqStarts[0] < 0) {
-            throw new IllegalArgumentException("seqStarts must be non-empty and start at ≥ 0");
-        }
-        for (int b = 0; b + 1 < seqStarts.length; b++) {
-            if (seqStarts[b + 1] < seqStarts[b]) {
-                throw new IllegalArgumentException("seqStarts must not decrease: seqStarts[" + (b + 1) + "] = "
-                        + seqStarts[b + 1] + " < " + seqStarts[b]);
-            }
-        }
+        requireSequences(seqStarts);
         long tokens = seqStarts[seqStarts.length - 1];
         requireLength("qkv", qkv, tokens * 3 * heads * headDim);
         requireLength("out", out, tokens * heads * headDim);
@@ -51,6 +43,31 @@ public final class BackendArguments {
                 if (len > 0 && (keyLengths[b] < 1 || keyLengths[b] > len)) {
                     throw new IllegalArgumentException("keyLengths[" + b + "] = " + keyLengths[b] + " outside [1, " + len + "]");
                 }
+            }
+        }
+    }
+
+    /** {@link Backend#firstTokenAttention}: as attention, with one output row per sequence and none empty. */
+    public static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+        if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
+        requireSequences(seqStarts);
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            if (seqStarts[b + 1] == seqStarts[b]) {
+                throw new IllegalArgumentException("sequence " + b + " is empty: it has no first token to attend from");
+            }
+        }
+        requireLength("qkv", qkv, (long) seqStarts[seqStarts.length - 1] * 3 * heads * headDim);
+        requireLength("out", out, (long) (seqStarts.length - 1) * heads * headDim);
+    }
+
+    private static void requireSequences(int[] seqStarts) {
+        if (seqStarts == null || seqStarts.length < 1 || seqStarts[0] < 0) {
+            throw new IllegalArgumentException("seqStarts must be non-empty and start at ≥ 0");
+        }
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            if (seqStarts[b + 1] < seqStarts[b]) {
+                throw new IllegalArgumentException("seqStarts must not decrease: seqStarts[" + (b + 1) + "] = "
+                        + seqStarts[b + 1] + " < " + seqStarts[b]);
             }
         }
     }

@@ -91,14 +91,10 @@ public final class CrossEncoder implements Model {
         int h = encoder.config().hiddenSize();
         for (Batcher.Slice slice : slices) {
             RaggedBatch batch = slice.batch();
-            float[] hidden = encoder.forward(batch, scratch);
+            float[] first = encoder.firstTokenStates(batch, scratch);
             int n = batch.sequences();
-            float[] cls = new float[n * h];
-            for (int b = 0; b < n; b++) {
-                System.arraycopy(hidden, batch.start(b) * h, cls, b * h, h);
-            }
             float[] pooled = new float[n * h];
-            backend.linear(cls, n, pooler, pooled, Activation.TANH);
+            backend.linear(first, n, pooler, pooled, Activation.TANH);
             float[] out = new float[n];
             backend.linear(pooled, n, classifier, out, Activation.NONE);
             for (int b = 0; b < n; b++) {

@@ -114,29 +114,62 @@ public final class Encoder {
      * [MASK] padding has it.
      */
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
+        float[] x = embed(batch, scratch);
+        for (Layer layer : layers) layer(layer, batch, keyLengths, x, scratch);
+        return x;
+    }
+
+    /**
+     * The last hidden state of each sequence's first token only: row b of the returned array (H floats) is
+     * sequence b's, equal to row {@code batch.start(b)} of {@link #forward(RaggedBatch, Scratch)}. The last layer
+     * still needs every token's keys and values, but past its attention nothing reaches the first token from
+     * the others, so the rest of that layer runs on one row per sequence. The array is {@code scratch}'s, as
+     * with forward.
+     */
+    public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
+        int h = config.hiddenSize();
+        float[] x = embed(batch, scratch);
+        for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
+        Layer last = layers.getLast();
+        backend.linear(x, batch.tokens(), last.qkv, scratch.qkv, Activation.NONE);                              // [T, 3H]
+        backend.firstTokenAttention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [B, H]
+        // The residual's first-token rows, moved to the front: start(b) ≥ b, so no row is overwritten before it is read.
+        for (int b = 0; b < batch.sequences(); b++) System.arraycopy(x, batch.start(b) * h, x, b * h, h);
+        attendedFeedForward(last, x, batch.sequences(), scratch);
+        return x;
+    }
+
+    /** One whole layer on every token of batch, x in place. */
+    private void layer(Layer layer, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
+        backend.linear(x, batch.tokens(), layer.qkv, scratch.qkv, Activation.NONE);                          // [T, 3H]
+        backend.attention(scratch.qkv, batch.seqStarts(), keyLengths, config.numHeads(), config.headDim(), scratch.context); // [T, H]
+        attendedFeedForward(layer, x, batch.tokens(), scratch);
+    }
+
+    /** x ← the embeddings of batch's tokens, after their LayerNorm; x is scratch's. */
+    private float[] embed(RaggedBatch batch, Scratch scratch) {
         int tokens = batch.tokens();
         if (tokens > scratch.capacity) {
             throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity);
         }
-        int h = config.hiddenSize();
-        float eps = config.layerNormEps();
         float[] x = scratch.hidden;
         embed(batch, x);
-        backend.addLayerNorm(x, null, tokens, h, embeddings.normGamma, embeddings.normBeta, eps);
-        for (Layer layer : layers) {
-            backend.linear(x, tokens, layer.qkv, scratch.qkv, Activation.NONE);                            // [T, 3H]
-            if (keyLengths == null) {
-                backend.attention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [T, H]
-            } else {
-                backend.attention(scratch.qkv, batch.seqStarts(), keyLengths, config.numHeads(), config.headDim(), scratch.context);
-            }
-            backend.linear(scratch.context, tokens, layer.attentionOut, scratch.attended, Activation.NONE); // [T, H]
-            backend.addLayerNorm(scratch.attended, x, tokens, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
-            backend.linear(scratch.attended, tokens, layer.ffnIn, scratch.ffn, Activation.GELU);            // [T, I]
-            backend.linear(scratch.ffn, tokens, layer.ffnOut, x, Activation.NONE);                          // [T, H]
-            backend.addLayerNorm(x, scratch.attended, tokens, h, layer.outputNormGamma, layer.outputNormBeta, eps);
-        }
+        backend.addLayerNorm(x, null, tokens, config.hiddenSize(), embeddings.normGamma, embeddings.normBeta, config.layerNormEps());
         return x;
+    }
+
+    /**
+     * The rest of a layer on {@code rows} rows, given attention's output in scratch.context:
+     * a = LN(context·W_oᵀ + x), x ← LN(GELU(a·W_inᵀ)·W_outᵀ + a).
+     */
+    private void attendedFeedForward(Layer layer, float[] x, int rows, Scratch scratch) {
+        int h = config.hiddenSize();
+        float eps = config.layerNormEps();
+        backend.linear(scratch.context, rows, layer.attentionOut, scratch.attended, Activation.NONE);   // [R, H]
+        backend.addLayerNorm(scratch.attended, x, rows, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
+        backend.linear(scratch.attended, rows, layer.ffnIn, scratch.ffn, Activation.GELU);            // [R, I]
+        backend.linear(scratch.ffn, rows, layer.ffnOut, x, Activation.NONE);                          // [R, H]
+        backend.addLayerNorm(x, scratch.attended, rows, h, layer.outputNormGamma, layer.outputNormBeta, eps);
     }
 
     /**

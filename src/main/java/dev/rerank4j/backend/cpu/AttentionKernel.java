@@ -16,7 +16,8 @@ import jdk.incubator.vector.VectorSpecies;
  * loop counter left the FMA ports idle a quarter of the time). Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
  * exp(m_old − m_new), as flash-attention does), so the score buffer is 8 × BLOCK floats whatever L
- * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists.
+ * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists. The first-token form runs
+ * the same code with one query per sequence, so its rows are bit for bit those of the full form.
  */
 final class AttentionKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
@@ -67,6 +68,16 @@ final class AttentionKernel {
      * {@code keyLengths[b]} tokens only (all when null).
      */
     static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf) {
+        run(qkv, seqStarts, keyLengths, false, heads, headDim, out, pf);
+    }
+
+    /** {@link dev.rerank4j.backend.Backend#firstTokenAttention}: row b of out is sequence b's first token's. */
+    static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out, ParallelFor pf) {
+        run(qkv, seqStarts, null, true, heads, headDim, out, pf);
+    }
+
+    private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, boolean firstTokenOnly, int heads, int headDim,
+                            float[] out, ParallelFor pf) {
         int seqs = seqStarts.length - 1;
         // Longest sequences first, so the last items handed out are the short ones.
         Integer[] order = new Integer[seqs];
@@ -74,15 +85,23 @@ final class AttentionKernel {
         java.util.Arrays.sort(order, (a, b) -> Integer.compare(seqStarts[b + 1] - seqStarts[b], seqStarts[a + 1] - seqStarts[a]));
         pf.forEach(seqs * heads, Scratch::new, (s, item) -> {
             int b = order[item / heads];
-            int keys = keyLengths == null ? seqStarts[b + 1] - seqStarts[b] : keyLengths[b];
-            head(qkv, seqStarts[b], seqStarts[b + 1], keys, item % heads, heads, headDim, out, s);
+            int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
+            int keys = keyLengths == null ? len : keyLengths[b];
+            if (firstTokenOnly) {
+                head(qkv, t0, 1, keys, item % heads, heads, headDim, out, b, s);
+            } else {
+                head(qkv, t0, len, keys, item % heads, heads, headDim, out, t0, s);
+            }
         });
     }
 
-    /** Queries are tokens [t0, t1); keys and values only the first {@code keys} of them. */
-    private static void head(float[] qkv, int t0, int t1, int keys, int h, int heads, int hd, float[] out, Scratch s) {
-        int len = t1 - t0;
-        if (len == 0) return;
+    /**
+     * Queries are tokens [t0, t0 + queries), written to out rows from {@code outRow}; keys and values are
+     * tokens [t0, t0 + keys).
+     */
+    private static void head(float[] qkv, int t0, int queries, int keys, int h, int heads, int hd, float[] out, int outRow,
+                             Scratch s) {
+        if (queries == 0) return;
         int kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
         int stride = 3 * heads * hd, outStride = heads * hd;
         if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
@@ -93,13 +112,13 @@ final class AttentionKernel {
         packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride));
         packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
         int[] queryOffsets = s.queryOffsets(stride);
-        for (int i = 0; i < len; i += QR) {
-            packQueries(qkv, t0 + i, len - i, stride, qOff, hd, s.q, queryOffsets);
+        for (int i = 0; i < queries; i += QR) {
+            packQueries(qkv, t0 + i, queries - i, stride, qOff, hd, s.q, queryOffsets);
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
             java.util.Arrays.fill(s.acc, 0, QR * accStride, 0f);
             for (int j0 = 0; j0 < keys; j0 += BLOCK) keyBlock(j0, Math.min(BLOCK, keys - j0), kp, hd, chunks, s);
-            finish(s, hd, accStride, Math.min(QR, len - i), out, (t0 + i) * outStride + qOff, outStride);
+            finish(s, hd, accStride, Math.min(QR, queries - i), out, (outRow + i) * outStride + qOff, outStride);
         }
     }
 

@@ -64,6 +64,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+        checkOpen();
+        BackendArguments.firstTokenAttention(qkv, seqStarts, heads, headDim, out);
+        AttentionKernel.firstTokenAttention(qkv, seqStarts, heads, headDim, out, pf);
+    }
+
+    @Override
     public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim,
                        float[] scores) {
         checkOpen();
