@@ -9,8 +9,9 @@ AutoModelForSequenceClassification, what sentence-transformers' CrossEncoder wra
 one JSON object per line on stdin, one JSON object per line on stdout:
 
     {"op": "load", "workload": "a", "file": "ids.json"}  -> {"ok": true, "sequences": 100}
-        the token ids the Java harness wrote: {"query": [ids] or null, "seqs": [[ids], ...]}
-        (bi: the query and each document; cross: each <s> q </s></s> d </s> pair)
+        the token ids the Java harness wrote: {"query": [ids] or null, "seqs": [[ids], ...],
+        "types": [[segment ids], ...] or null} (bi: the query and each document; cross: each
+        [CLS] q [SEP] d [SEP] or <s> q </s></s> d </s> pair, with its segment ids)
     {"op": "run", "workload": "a", "scores": true}       -> {"ok": true, "seconds": 3.1, "scores": [...]}
     {"op": "quit"}
 
@@ -79,22 +80,24 @@ def main():
            "sentence_transformers": sentence_transformers.__version__, "threads": torch.get_num_threads(),
            "load_seconds": round(load_s, 3)})
 
-    def padded(seqs):
+    def padded(seqs, fill):
         longest = max(len(s) for s in seqs)
-        ids = torch.tensor([s + [args.pad_id] * (longest - len(s)) for s in seqs], dtype=torch.long)
-        mask = torch.tensor([[1] * len(s) + [0] * (longest - len(s)) for s in seqs], dtype=torch.long)
-        return ids, mask
+        return torch.tensor([s + [fill] * (longest - len(s)) for s in seqs], dtype=torch.long)
+
+    def mask_of(seqs):
+        return padded([[1] * len(s) for s in seqs], 0)
 
     def embed(seqs):  # SentenceTransformer.forward: Transformer -> Pooling (mean) -> Normalize
-        ids, mask = padded(seqs)
-        out = model({"input_ids": ids, "attention_mask": mask, "token_type_ids": torch.zeros_like(ids)})
+        ids = padded(seqs, args.pad_id)
+        out = model({"input_ids": ids, "attention_mask": mask_of(seqs), "token_type_ids": torch.zeros_like(ids)})
         return out["sentence_embedding"]
 
-    def logits(seqs):
-        ids, mask = padded(seqs)
-        return model(input_ids=ids, attention_mask=mask, return_dict=True).logits[:, 0]
+    def logits(seqs, types):
+        ids = padded(seqs, args.pad_id)
+        segments = padded(types, 0) if types is not None else torch.zeros_like(ids)
+        return model(input_ids=ids, attention_mask=mask_of(seqs), token_type_ids=segments, return_dict=True).logits[:, 0]
 
-    def score(query, seqs):
+    def score(query, seqs, types):
         order = sorted(range(len(seqs)), key=lambda i: -len(seqs[i]))  # stable, as the Java side sorts
         out = [None] * len(seqs)
         with torch.inference_mode():
@@ -102,7 +105,8 @@ def main():
             for start in range(0, len(order), args.batch):
                 idx = order[start:start + args.batch]
                 batch = [seqs[i] for i in idx]
-                values = embed(batch) @ q if args.kind == "bi" else logits(batch)
+                batch_types = [types[i] for i in idx] if types is not None else None
+                values = embed(batch) @ q if args.kind == "bi" else logits(batch, batch_types)
                 for j, i in enumerate(idx):
                     out[i] = values[j]
             scores = torch.stack(out).tolist()
@@ -118,12 +122,12 @@ def main():
             if op == "load":
                 with open(req["file"]) as f:
                     data = json.load(f)
-                workloads[req["workload"]] = (data.get("query"), data["seqs"])
+                workloads[req["workload"]] = (data.get("query"), data["seqs"], data.get("types"))
                 reply({"ok": True, "sequences": len(data["seqs"])})
             elif op == "run":
-                query, seqs = workloads[req["workload"]]
+                query, seqs, types = workloads[req["workload"]]
                 t0 = time.perf_counter()
-                scores = score(query, seqs)
+                scores = score(query, seqs, types)
                 seconds = time.perf_counter() - t0
                 reply({"ok": True, "seconds": seconds, "scores": scores if req.get("scores") else None})
             elif op == "quit":

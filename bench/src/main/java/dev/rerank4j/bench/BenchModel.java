@@ -1,6 +1,7 @@
 package dev.rerank4j.bench;
 
 import dev.rerank4j.Options;
+import dev.rerank4j.tokenize.Encoding;
 import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 
@@ -15,19 +16,23 @@ import java.util.List;
  * <ul>
  *   <li>{@link #MINILM}: all-MiniLM-L6-v2, a bi-encoder: score = cosine of mean-pooled, normalised
  *       embeddings of the query and each document, each encoded alone (max length 256).</li>
+ *   <li>{@link #MINILM_CE}: a cross-encoder with cross-encoder/ms-marco-MiniLM-L-6-v2's shape, on
+ *       all-MiniLM-L6-v2's encoder and pooler with a seeded one-label head
+ *       (tools/make_minilm_cross_encoder.py): score = the raw logit of {@code [CLS] q [SEP] d [SEP]} with
+ *       segment ids 0 then 1 (max length 512).</li>
  *   <li>{@link #BGE}: a cross-encoder with bge-reranker-base's exact shapes and random weights
  *       (tools/make_full_size.py): score = the raw logit of {@code <s> q </s></s> d </s>} (max length 512,
  *       query capped first as FlagEmbedding does).</li>
  * </ul>
  */
 enum BenchModel {
-    MINILM("minilm", "all-MiniLM-L6-v2", false, 256, 100, 0),
-    BGE("bge", "bge-reranker-base-shaped, random weights", true, 512, 50, 1);
-
-    /** The directory tools/make_full_size.py writes by default, under weights/. */
-    static final String BGE_DIR = "bge-reranker-base-random";
-    static final String BGE_HOW_TO = "make it with: HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_full_size.py"
-            + " (a few minutes of CPU; writes model.safetensors and model.onnx, ~1.1 GB each)";
+    MINILM("minilm", "all-MiniLM-L6-v2", false, 256, 100, 0, null, null),
+    MINILM_CE("minilm-ce", "ms-marco-MiniLM-L-6-v2-shaped, all-MiniLM-L6-v2 encoder", true, 512, 100, 0,
+            "minilm-l6-cross-encoder", "make it with: HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_minilm_cross_encoder.py"
+            + " (about a minute; writes model.safetensors and model.onnx, ~91 MB each)"),
+    BGE("bge", "bge-reranker-base-shaped, random weights", true, 512, 50, 1,
+            "bge-reranker-base-random", "make it with: HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_full_size.py"
+            + " (a few minutes of CPU; writes model.safetensors and model.onnx, ~1.1 GB each)");
 
     final String id;
     final String label;
@@ -36,19 +41,25 @@ enum BenchModel {
     /** How many of {@link Workload#WORDS} must be single tokens for the model's tokenizer. */
     final int minWords;
     final long padId;
+    /** The directory its tools/ script writes by default, under weights/ (null: materialised by the harness). */
+    final String dirName;
+    /** What to run when that directory is missing. */
+    final String howTo;
 
-    BenchModel(String id, String label, boolean cross, int maxLength, int minWords, long padId) {
+    BenchModel(String id, String label, boolean cross, int maxLength, int minWords, long padId, String dirName, String howTo) {
         this.id = id;
         this.label = label;
         this.cross = cross;
         this.maxLength = maxLength;
         this.minWords = minWords;
         this.padId = padId;
+        this.dirName = dirName;
+        this.howTo = howTo;
     }
 
     static BenchModel of(String id) {
         for (BenchModel m : values()) if (m.id.equalsIgnoreCase(id)) return m;
-        throw new IllegalArgumentException("unknown model '" + id + "' (minilm or bge)");
+        throw new IllegalArgumentException("unknown model '" + id + "' (minilm, minilm-ce or bge)");
     }
 
     /** rerank4j's model directory (config.json, model.safetensors, tokenizer.json) and ORT's ONNX file. */
@@ -61,10 +72,10 @@ enum BenchModel {
      */
     ModelFiles locate(Path weights, Path bgeDir) throws MissingModelException {
         if (this == MINILM) return new ModelFiles(Models.rerank4jModel(weights), Models.onnxFile(weights));
-        Path dir = bgeDir != null ? bgeDir : weights.resolve(BGE_DIR);
+        Path dir = this == BGE && bgeDir != null ? bgeDir : weights.resolve(dirName);
         for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json", "model.onnx"}) {
             if (!Files.isRegularFile(dir.resolve(f))) {
-                throw new MissingModelException(dir + (Files.isDirectory(dir) ? " has no " + f : " is missing") + "; " + BGE_HOW_TO);
+                throw new MissingModelException(dir + (Files.isDirectory(dir) ? " has no " + f : " is missing") + "; " + howTo);
             }
         }
         return new ModelFiles(dir, dir.resolve("model.onnx"));
@@ -84,17 +95,22 @@ enum BenchModel {
 
     /**
      * The token ids the other engines run: bi-encoder: the query and each document; cross-encoder: no
-     * query, one {@code <s> q </s></s> d </s>} pair per document. rerank4j tokenizes the same way inside
-     * {@code Reranker.score}.
+     * query, one pair per document ({@code [CLS] q [SEP] d [SEP]} or {@code <s> q </s></s> d </s>}) with its
+     * segment ids. rerank4j tokenizes the same way inside {@code Reranker.score}.
      */
     Ids tokenize(Tokenizer tokenizer, String query, List<String> docs) {
         List<int[]> seqs = new ArrayList<>(docs.size());
         if (cross) {
-            for (String d : docs) seqs.add(tokenizer.encodePair(query, d, maxLength, PairTruncation.FIRST_CAPPED_THEN_SECOND).ids());
-            return new Ids(null, seqs);
+            List<int[]> types = new ArrayList<>(docs.size());
+            for (String d : docs) {
+                Encoding pair = tokenizer.encodePair(query, d, maxLength, PairTruncation.FIRST_CAPPED_THEN_SECOND);
+                seqs.add(pair.ids());
+                types.add(pair.typeIds());
+            }
+            return new Ids(null, seqs, types);
         }
         for (String d : docs) seqs.add(tokenizer.encode(d, maxLength).ids());
-        return new Ids(tokenizer.encode(query, maxLength).ids(), seqs);
+        return new Ids(tokenizer.encode(query, maxLength).ids(), seqs, null);
     }
 
     /**
@@ -102,8 +118,9 @@ enum BenchModel {
      *
      * @param query the query's ids (bi-encoder), null for a cross-encoder
      * @param seqs  one sequence per document: the document (bi-encoder) or the pair (cross-encoder)
+     * @param types each pair's segment ids (0 for the query's part, 1 after it in BERT, all 0 in XLM-R); null: all 0
      */
-    record Ids(int[] query, List<int[]> seqs) {
+    record Ids(int[] query, List<int[]> seqs, List<int[]> types) {
         int tokens() {
             int n = query == null ? 0 : query.length;
             for (int[] s : seqs) n += s.length;

@@ -20,8 +20,8 @@ import java.util.Set;
 /**
  * A {@link BenchModel} scored through ONNX Runtime Java, the way its users run it: token ids from
  * rerank4j's tokenizer ({@link BenchModel#tokenize}, so every engine sees the same ids), int64
- * {@code input_ids}, {@code attention_mask} and (when the graph has it) {@code token_type_ids} (0) in
- * padded [B, L] batches. Bi-encoder: mean pooling of {@code last_hidden_state} over the mask, L2
+ * {@code input_ids}, {@code attention_mask} and (when the graph has it) {@code token_type_ids} (the pair's
+ * segment ids; 0 for a bi-encoder's texts and for padding) in padded [B, L] batches. Bi-encoder: mean pooling of {@code last_hidden_state} over the mask, L2
  * normalisation, dot product with the query's embedding (the query is a batch of its own). Cross-encoder:
  * {@code logits[:, 0]}.
  */
@@ -75,15 +75,15 @@ final class OrtEncoder implements AutoCloseable {
     float[] score(String query, List<String> docs, Batching batching) throws OrtException {
         BenchModel.Ids ids = model.tokenize(tokenizer, query, docs);
         float[][] out = switch (batching) {
-            case ONE_PADDED_BATCH -> forward(ids.seqs());
-            case SORTED_BATCHES_32 -> forwardSorted(ids.seqs(), SideBySide.BATCH);
+            case ONE_PADDED_BATCH -> forward(ids.seqs(), ids.types());
+            case SORTED_BATCHES_32 -> forwardSorted(ids.seqs(), ids.types(), SideBySide.BATCH);
         };
         float[] scores = new float[docs.size()];
         if (model.cross) {
             for (int i = 0; i < scores.length; i++) scores[i] = out[i][0];
             return scores;
         }
-        float[] q = forward(List.of(ids.query()))[0];
+        float[] q = forward(List.of(ids.query()), null)[0];
         for (int i = 0; i < scores.length; i++) {
             float dot = 0;
             for (int k = 0; k < q.length; k++) dot += q[k] * out[i][k];
@@ -92,7 +92,7 @@ final class OrtEncoder implements AutoCloseable {
         return scores;
     }
 
-    private float[][] forwardSorted(List<int[]> seqs, int batchSize) throws OrtException {
+    private float[][] forwardSorted(List<int[]> seqs, List<int[]> types, int batchSize) throws OrtException {
         Integer[] order = new Integer[seqs.size()];
         for (int i = 0; i < order.length; i++) order[i] = i;
         Arrays.sort(order, Comparator.comparingInt((Integer i) -> -seqs.get(i).length)); // stable: ties keep input order
@@ -100,32 +100,41 @@ final class OrtEncoder implements AutoCloseable {
         for (int from = 0; from < order.length; from += batchSize) {
             int to = Math.min(order.length, from + batchSize);
             List<int[]> batch = new ArrayList<>(to - from);
-            for (int j = from; j < to; j++) batch.add(seqs.get(order[j]));
-            float[][] rows = forward(batch);
+            List<int[]> batchTypes = types == null ? null : new ArrayList<>(to - from);
+            for (int j = from; j < to; j++) {
+                batch.add(seqs.get(order[j]));
+                if (types != null) batchTypes.add(types.get(order[j]));
+            }
+            float[][] rows = forward(batch, batchTypes);
             for (int j = from; j < to; j++) out[order[j]] = rows[j - from];
         }
         return out;
     }
 
-    /** One padded [B, L] run, L = the longest sequence: unit-length mean-pooled embeddings, or {logit} per row. */
-    private float[][] forward(List<int[]> batch) throws OrtException {
+    /**
+     * One padded [B, L] run, L = the longest sequence: unit-length mean-pooled embeddings, or {logit} per row;
+     * {@code types}: each sequence's segment ids, null for all 0.
+     */
+    private float[][] forward(List<int[]> batch, List<int[]> types) throws OrtException {
         int b = batch.size();
         int l = 0;
         for (int[] s : batch) l = Math.max(l, s.length);
         long[] ids = new long[b * l];
         long[] mask = new long[b * l];
+        long[] segments = new long[b * l];
         Arrays.fill(ids, model.padId);
         for (int i = 0; i < b; i++) {
             int[] s = batch.get(i);
             for (int t = 0; t < s.length; t++) {
                 ids[i * l + t] = s[t];
                 mask[i * l + t] = 1;
+                if (types != null) segments[i * l + t] = types.get(i)[t];
             }
         }
         long[] shape = {b, l};
         try (OnnxTensor idsTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
              OnnxTensor maskTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-             OnnxTensor typesTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[b * l]), shape)) {
+             OnnxTensor typesTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(segments), shape)) {
             Map<String, OnnxTensor> feed = new HashMap<>();
             feed.put("input_ids", idsTensor);
             if (inputs.contains("attention_mask")) feed.put("attention_mask", maskTensor);

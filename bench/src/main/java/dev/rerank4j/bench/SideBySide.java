@@ -26,7 +26,7 @@ import java.util.Map;
  * strings to scores (tokenization included) for the engines in this JVM, ids to scores for PyTorch.
  *
  * <pre>
- * SideBySide [--models minilm,bge] [--workloads a,b,c,d] [--engines rerank4j,ort-padded,ort-sorted32,torch]
+ * SideBySide [--models minilm,minilm-ce,bge] [--workloads a,b,c,d] [--engines rerank4j,ort-padded,ort-sorted32,torch]
  *            [--repeats N] [--warmup N] [--seed S] [--threads T] [--tolerance X]
  *            [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR] [--python EXE] [--torch-script FILE]
  * </pre>
@@ -37,11 +37,15 @@ public final class SideBySide {
     /** Sequences per forward pass for every engine that batches (rerank4j, ORT sorted, PyTorch). */
     static final int BATCH = 32;
     /** Calls per engine before timing (the score check included) and timed runs, by cost; see bench/README.md. */
-    static final Map<String, int[]> DEFAULT_WARMUP_REPEATS = Map.of(
-            "minilm/a", new int[]{3, 7}, "minilm/b", new int[]{3, 7}, "minilm/c", new int[]{20, 50}, "minilm/d", new int[]{1, 3},
-            "bge/a", new int[]{1, 3}, "bge/b", new int[]{1, 3}, "bge/c", new int[]{5, 15}, "bge/d", new int[]{1, 3});
+    static final Map<String, int[]> DEFAULT_WARMUP_REPEATS = Map.ofEntries(
+            Map.entry("minilm/a", new int[]{3, 7}), Map.entry("minilm/b", new int[]{3, 7}),
+            Map.entry("minilm/c", new int[]{20, 50}), Map.entry("minilm/d", new int[]{1, 3}),
+            Map.entry("minilm-ce/a", new int[]{3, 7}), Map.entry("minilm-ce/b", new int[]{3, 7}),
+            Map.entry("minilm-ce/c", new int[]{20, 50}), Map.entry("minilm-ce/d", new int[]{1, 3}),
+            Map.entry("bge/a", new int[]{1, 3}), Map.entry("bge/b", new int[]{1, 3}),
+            Map.entry("bge/c", new int[]{5, 15}), Map.entry("bge/d", new int[]{1, 3}));
     static final String USAGE = """
-            usage: bench/run-side-by-side [--models minilm,bge] [--workloads a,b,c,d]
+            usage: bench/run-side-by-side [--models minilm,minilm-ce,bge] [--workloads a,b,c,d]
                      [--engines rerank4j,ort-padded,ort-sorted32,torch] [--repeats N] [--warmup N] [--seed S]
                      [--threads T] [--tolerance X] [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR]
                      [--python EXE] [--torch-script FILE]
@@ -198,7 +202,7 @@ public final class SideBySide {
         System.out.printf("%n---- %s (%s)%n", model.id, spec.id);
         System.out.print(w.describe());
         if (model.cross) {
-            System.out.printf("pairs <s> q </s></s> d </s>: %d tokens in all (mean %.1f, longest %d)%n",
+            System.out.printf("query-document pairs: %d tokens in all (mean %.1f, longest %d)%n",
                     ids.tokens(), (double) ids.tokens() / ids.seqs().size(), ids.longest());
         }
         Map<String, String> absent = new LinkedHashMap<>(absentForModel);

@@ -121,7 +121,18 @@ final class TorchEngine implements Engine {
             if (i > 0) sb.append(",\n");
             appendIds(sb, ids.seqs().get(i));
         }
-        sb.append("]}\n");
+        sb.append("], \"types\": ");
+        if (ids.types() == null) {
+            sb.append("null");
+        } else {
+            sb.append('[');
+            for (int i = 0; i < ids.types().size(); i++) {
+                if (i > 0) sb.append(",\n");
+                appendIds(sb, ids.types().get(i));
+            }
+            sb.append(']');
+        }
+        sb.append("}\n");
         Files.writeString(file, sb);
         String reply = request("{\"op\": \"load\", \"workload\": \"" + workload.spec().id + "\", \"file\": \"" + jsonEscape(file.toString()) + "\"}");
         loaded.put(workload.spec(), true);
