@@ -29,7 +29,7 @@ enum BenchModel {
     MINILM("minilm", "all-MiniLM-L6-v2", false, 256, 100, 0, null, null),
     MINILM_CE("minilm-ce", "ms-marco-MiniLM-L-6-v2-shaped, all-MiniLM-L6-v2 encoder", true, 512, 100, 0,
             "minilm-l6-cross-encoder", "make it with: HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_minilm_cross_encoder.py"
-            + " (about a minute; writes model.safetensors and model.onnx, ~91 MB each)"),
+            + " (about 10 s; writes model.safetensors and model.onnx, ~91 MB each)"),
     BGE("bge", "bge-reranker-base-shaped, random weights", true, 512, 50, 1,
             "bge-reranker-base-random", "make it with: HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_full_size.py"
             + " (a few minutes of CPU; writes model.safetensors and model.onnx, ~1.1 GB each)");

@@ -116,22 +116,10 @@ final class TorchEngine implements Engine {
         StringBuilder sb = new StringBuilder(ids.tokens() * 6 + 64);
         sb.append("{\"query\": ");
         appendIds(sb, ids.query());
-        sb.append(", \"seqs\": [");
-        for (int i = 0; i < ids.seqs().size(); i++) {
-            if (i > 0) sb.append(",\n");
-            appendIds(sb, ids.seqs().get(i));
-        }
-        sb.append("], \"types\": ");
-        if (ids.types() == null) {
-            sb.append("null");
-        } else {
-            sb.append('[');
-            for (int i = 0; i < ids.types().size(); i++) {
-                if (i > 0) sb.append(",\n");
-                appendIds(sb, ids.types().get(i));
-            }
-            sb.append(']');
-        }
+        sb.append(", \"seqs\": ");
+        appendIdLists(sb, ids.seqs());
+        sb.append(", \"types\": ");
+        appendIdLists(sb, ids.types());
         sb.append("}\n");
         Files.writeString(file, sb);
         String reply = request("{\"op\": \"load\", \"workload\": \"" + workload.spec().id + "\", \"file\": \"" + jsonEscape(file.toString()) + "\"}");
@@ -166,6 +154,20 @@ final class TorchEngine implements Engine {
         }
         if (!process.waitFor(10, TimeUnit.SECONDS)) process.destroy();
         for (Path f : files) Files.deleteIfExists(f);
+    }
+
+    /** {@code [[...],\n[...]]}, or null. */
+    private static void appendIdLists(StringBuilder sb, List<int[]> lists) {
+        if (lists == null) {
+            sb.append("null");
+            return;
+        }
+        sb.append('[');
+        for (int i = 0; i < lists.size(); i++) {
+            if (i > 0) sb.append(",\n");
+            appendIds(sb, lists.get(i));
+        }
+        sb.append(']');
     }
 
     private static void appendIds(StringBuilder sb, int[] ids) {

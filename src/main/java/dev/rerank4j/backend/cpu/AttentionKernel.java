@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
  * exp(m_old − m_new), as flash-attention does), so the score buffer is 8 × BLOCK floats whatever L
  * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists. The first-token form runs
- * the same code with one query per sequence, so its rows are bit for bit those of the full form.
+ * the same code with one query per sequence, so its rows are the full form's up to the lane order of the
+ * softmax sum, which differs between the Vector API's Java fallback and C2's intrinsic.
  */
 final class AttentionKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
