@@ -98,7 +98,7 @@ class MiniLmOnnxParityTest {
         try (SafeTensors weights = SafeTensors.open(modelDir.resolve("model.safetensors"));
              CpuBackend backend = new CpuBackend(2)) {
             Encoder encoder = Model.load(modelDir, config, weights, backend).encoder();
-            ours = encoder.forward(batch, encoder.newScratch(batch.tokens())).clone();
+            ours = encoder.forward(batch, encoder.scratch(batch.tokens())).clone();
         }
         int h = config.hiddenSize();
         double worst = 0;
@@ -135,7 +135,7 @@ class MiniLmOnnxParityTest {
         try (SafeTensors weights = SafeTensors.open(modelDir.resolve("model.safetensors"));
              CpuBackend backend = new CpuBackend(2)) {
             Encoder encoder = Model.load(modelDir, config, weights, backend).encoder();
-            Encoder.Scratch scratch = encoder.newScratch(batch.tokens());
+            Encoder.Scratch scratch = encoder.scratch(batch.tokens());
             float[] all = encoder.forward(batch, scratch).clone();
             float[] first = encoder.firstTokenStates(batch, scratch);
             assertTrue(batch.sequences() >= 50 && batch.tokens() > 10 * batch.sequences(), "a ragged batch of real texts");

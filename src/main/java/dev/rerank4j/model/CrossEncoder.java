@@ -87,18 +87,20 @@ public final class CrossEncoder implements Model {
     public float[] logits(List<Encoding> pairs, int batchSize) {
         float[] logits = new float[pairs.size()];
         List<Batcher.Slice> slices = Batcher.split(pairs, batchSize);
-        Encoder.Scratch scratch = encoder.newScratch(Batcher.maxTokens(slices));
         int h = encoder.config().hiddenSize();
-        for (Batcher.Slice slice : slices) {
-            RaggedBatch batch = slice.batch();
-            float[] first = encoder.firstTokenStates(batch, scratch);
-            int n = batch.sequences();
-            float[] pooled = new float[n * h];
-            backend.linear(first, n, pooler, pooled, Activation.TANH);
-            float[] out = new float[n];
-            backend.linear(pooled, n, classifier, out, Activation.NONE);
-            for (int b = 0; b < n; b++) {
-                logits[slice.origins()[b]] = out[b];
+        int maxSequences = slices.stream().mapToInt(slice -> slice.batch().sequences()).max().orElse(0);
+        float[] pooled = new float[maxSequences * h];
+        float[] out = new float[maxSequences];
+        try (Encoder.Scratch scratch = encoder.scratch(Batcher.maxTokens(slices))) {
+            for (Batcher.Slice slice : slices) {
+                RaggedBatch batch = slice.batch();
+                float[] first = encoder.firstTokenStates(batch, scratch);
+                int n = batch.sequences();
+                backend.linear(first, n, pooler, pooled, Activation.TANH);
+                backend.linear(pooled, n, classifier, out, Activation.NONE);
+                for (int b = 0; b < n; b++) {
+                    logits[slice.origins()[b]] = out[b];
+                }
             }
         }
         return logits;

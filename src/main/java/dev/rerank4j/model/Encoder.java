@@ -8,6 +8,7 @@ import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.Tensor;
 
 import java.lang.foreign.Arena;
+import java.lang.ref.SoftReference;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,6 +30,8 @@ public final class Encoder {
     private final Backend backend;
     private final Embeddings embeddings;
     private final List<Layer> layers;
+    /** Scratch given back, most recent last; guarded by itself. */
+    private final List<SoftReference<Scratch>> idleScratch = new ArrayList<>();
 
     private Encoder(ModelConfig config, Backend backend, Embeddings embeddings, List<Layer> layers) {
         this.config = config;
@@ -76,13 +79,33 @@ public final class Encoder {
         return config;
     }
 
-    /** Work arrays for batches of up to {@code maxTokens} tokens, reused across layers and batches of one call. */
-    public Scratch newScratch(int maxTokens) {
-        return new Scratch(maxTokens, config.hiddenSize(), config.intermediateSize());
+    /**
+     * Work arrays for batches of up to {@code maxTokens} tokens, reused across layers and batches; closing
+     * them gives them back for later calls, so a steady stream of calls allocates no activations. A call takes
+     * the most recently given back one that fits (dropping those it passes over that are too small: the one it
+     * makes instead replaces them), else makes one up to 1/8 larger than asked, so calls of similar sizes
+     * share it. Idle ones are held softly: the collector may take them back under memory pressure.
+     */
+    public Scratch scratch(int maxTokens) {
+        if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be ≥ 0, got " + maxTokens);
+        synchronized (idleScratch) {
+            while (!idleScratch.isEmpty()) {
+                Scratch s = idleScratch.removeLast().get();
+                if (s != null && s.capacity >= maxTokens) return s;
+            }
+        }
+        return new Scratch(this, roundUp(maxTokens), config.hiddenSize(), config.intermediateSize());
     }
 
-    /** Per-call activations; one per calling thread, never shared. */
-    public static final class Scratch {
+    /** n rounded up to a multiple of an eighth of its highest power of two: at most 12.5% more. */
+    static int roundUp(int n) {
+        int step = Math.max(1, Integer.highestOneBit(Math.max(1, n)) / 8);
+        return (int) Math.min(Integer.MAX_VALUE, ((long) n + step - 1) / step * step);
+    }
+
+    /** Activations of one call; one per calling thread, never shared. {@link #close()} gives them back to the encoder. */
+    public static final class Scratch implements AutoCloseable {
+        private final Encoder owner;
         final int capacity;
         final float[] hidden;
         final float[] qkv;
@@ -90,13 +113,27 @@ public final class Encoder {
         final float[] attended;
         final float[] ffn;
 
-        Scratch(int maxTokens, int hiddenSize, int intermediateSize) {
+        Scratch(Encoder owner, int maxTokens, int hiddenSize, int intermediateSize) {
+            this.owner = owner;
             capacity = maxTokens;
             hidden = new float[Math.multiplyExact(maxTokens, hiddenSize)];
             qkv = new float[Math.multiplyExact(maxTokens, 3 * hiddenSize)];
             context = new float[hidden.length];
             attended = new float[hidden.length];
             ffn = new float[Math.multiplyExact(maxTokens, intermediateSize)];
+        }
+
+        /** Tokens a batch may have. */
+        public int capacity() {
+            return capacity;
+        }
+
+        @Override
+        public void close() {
+            synchronized (owner.idleScratch) {
+                for (SoftReference<Scratch> r : owner.idleScratch) if (r.get() == this) return; // closed twice
+                owner.idleScratch.add(new SoftReference<>(this));
+            }
         }
     }
 

@@ -28,7 +28,7 @@ final class AttentionKernel {
     private static final int QR = 8;
     /** Keys per online-softmax block; a multiple of W. 8 × 256 scores = 8 KB, in L1. */
     static final int BLOCK = 256;
-    /** Per-worker buffers, grown to the longest sequence seen. */
+    /** A worker's buffers, grown to the longest sequence seen and kept across calls in {@link #SCRATCH}. */
     private static final class Scratch {
         float[] kt = new float[0];
         float[] vt = new float[0];
@@ -62,6 +62,8 @@ final class AttentionKernel {
         }
     }
 
+    private static final ScratchPool<Scratch> SCRATCH = new ScratchPool<>(Scratch::new, 32);
+
     private AttentionKernel() {}
 
     /**
@@ -84,7 +86,7 @@ final class AttentionKernel {
         Integer[] order = new Integer[seqs];
         for (int b = 0; b < seqs; b++) order[b] = b;
         java.util.Arrays.sort(order, (a, b) -> Integer.compare(seqStarts[b + 1] - seqStarts[b], seqStarts[a + 1] - seqStarts[a]));
-        pf.forEach(seqs * heads, Scratch::new, (s, item) -> {
+        pf.forEach(seqs * heads, SCRATCH, (s, item) -> {
             int b = order[item / heads];
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             int keys = keyLengths == null ? len : keyLengths[b];

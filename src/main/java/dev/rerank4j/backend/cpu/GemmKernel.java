@@ -43,8 +43,23 @@ final class GemmKernel {
 
     private GemmKernel() {}
 
-    /** Per-worker buffers: packed A of one work item's k-block, and one tile for partial tiles at the edges. */
-    private record Scratch(float[] a, float[] tile) {}
+    /**
+     * A worker's buffers, kept across calls in {@link #BUFFERS}: packed A of one work item's k-block (grown to
+     * the largest asked for), and one tile for partial tiles at the edges.
+     */
+    private static final class Buffers {
+        float[] a = new float[0];
+        final float[] tile = new float[12 * NR];
+
+        float[] a(int floats) {
+            if (a.length < floats) a = new float[floats];
+            return a;
+        }
+    }
+
+    private static final ScratchPool<Buffers> BUFFERS = new ScratchPool<>(Buffers::new, 32);
+    /** All rows of a few-rows call ({@code a} only), packed once and shared by its workers; one per call in flight. */
+    private static final ScratchPool<Buffers> PACKED_ROWS = new ScratchPool<>(Buffers::new, 8);
 
     static void linear(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf) {
         linear(x, rows, w, y, act, pf, MR);
@@ -67,13 +82,14 @@ final class GemmKernel {
         int itemRows = blocksPerItem * mr;
         int[] map = packMap(mr, k);
         int aFloats = Math.min(blocks, blocksPerItem) * mr * Math.min(k, KC);
-        pf.forEach(rowItems, () -> new Scratch(new float[aFloats], new float[mr * NR]), (s, item) -> {
+        pf.forEach(rowItems, BUFFERS, (s, item) -> {
             int r0 = item * itemRows, r1 = Math.min(rows, r0 + itemRows);
+            float[] a = s.a(aFloats);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                packA(x, r0, r1, k, k0, kc, s.a, 0, mr, map);
+                packA(x, r0, r1, k, k0, kc, a, 0, mr, map);
                 for (int p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
-                    panels(s.a, 0, r0, r1, k0, kc, w, p0, Math.min(panels, p0 + PANELS_PER_PASS), y, act, s.tile, mr);
+                    panels(a, 0, r0, r1, k0, kc, w, p0, Math.min(panels, p0 + PANELS_PER_PASS), y, act, s.tile, mr);
                 }
             }
         });
@@ -87,11 +103,19 @@ final class GemmKernel {
      */
     private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr,
                                 int target) {
+        int padded = (rows + mr - 1) / mr * mr;
+        Buffers packedRows = PACKED_ROWS.take();
+        try {
+            fewRows(x, rows, w, y, act, pf, mr, target, packedRows.a(padded * w.in()));
+        } finally {
+            PACKED_ROWS.give(packedRows);
+        }
+    }
+
+    private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr,
+                                int target, float[] packed) {
         int k = w.in(), panels = w.panels();
         int blocks = (rows + mr - 1) / mr, padded = blocks * mr;
-        float[] a = PACKED_ROWS.get();
-        if (a.length < padded * k) PACKED_ROWS.set(a = new float[padded * k]);
-        final float[] packed = a;
         int[] map = packMap(mr, k);
         // k-block k0 of all rows starts at k0·padded, its row blocks kc·mr apart
         pf.forEach(blocks, (s, b) -> {
@@ -103,19 +127,16 @@ final class GemmKernel {
         });
         int perGroup = Math.max(1, (panels + target - 1) / target);
         int groups = (panels + perGroup - 1) / perGroup;
-        pf.forEach(groups, () -> new float[mr * NR], (tile, g) -> {
+        pf.forEach(groups, BUFFERS, (s, g) -> {
             int p0 = g * perGroup, p1 = Math.min(panels, p0 + perGroup);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 for (int q0 = p0; q0 < p1; q0 += PANELS_PER_PASS) {
-                    panels(packed, k0 * padded, 0, rows, k0, kc, w, q0, Math.min(p1, q0 + PANELS_PER_PASS), y, act, tile, mr);
+                    panels(packed, k0 * padded, 0, rows, k0, kc, w, q0, Math.min(p1, q0 + PANELS_PER_PASS), y, act, s.tile, mr);
                 }
             }
         });
     }
-
-    /** Keeps each calling thread's packed rows for {@link #fewRows}: at most (rows of a few-rows call) × in floats. */
-    private static final ThreadLocal<float[]> PACKED_ROWS = ThreadLocal.withInitial(() -> new float[0]);
 
     /**
      * Rows [r0, r1) × panels [p0, p1) for k-block [k0, k0 + kc): {@code a} holds those rows packed from

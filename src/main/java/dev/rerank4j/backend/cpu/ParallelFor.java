@@ -37,17 +37,32 @@ final class ParallelFor {
     /** {@code scratch} is called once per participating worker, so scratch is never shared. */
     <S> void forEach(int n, Supplier<S> scratch, Body<S> body) {
         if (n <= 0) return;
-        int workers = Math.min(n, threads);
-        if (workers == 1) {
-            S s = scratch.get();
-            for (int i = 0; i < n; i++) body.run(s, i);
-            return;
-        }
         AtomicInteger next = new AtomicInteger();
-        Runnable worker = () -> {
+        run(Math.min(n, threads), () -> {
             S s = scratch.get();
             for (int i; (i = next.getAndIncrement()) < n; ) body.run(s, i);
-        };
+        });
+    }
+
+    /** As above with scratch from {@code pool}: each participating worker takes one and gives it back when done. */
+    <S> void forEach(int n, ScratchPool<S> pool, Body<S> body) {
+        if (n <= 0) return;
+        AtomicInteger next = new AtomicInteger();
+        run(Math.min(n, threads), () -> {
+            S s = pool.take();
+            try {
+                for (int i; (i = next.getAndIncrement()) < n; ) body.run(s, i);
+            } finally {
+                pool.give(s);
+            }
+        });
+    }
+
+    private void run(int workers, Runnable worker) {
+        if (workers == 1) {
+            worker.run();
+            return;
+        }
         // The caller works too, so one call keeps exactly `threads` cores busy.
         List<ForkJoinTask<?>> forked = new ArrayList<>(workers - 1);
         for (int w = 1; w < workers; w++) forked.add(pool.submit(worker));

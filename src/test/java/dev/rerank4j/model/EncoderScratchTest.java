@@ -1,0 +1,93 @@
+package dev.rerank4j.model;
+
+import dev.rerank4j.Golden;
+import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.SafeTensors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Encoder scratch is given back on close and taken again by later calls, never by two calls at once. */
+class EncoderScratchTest {
+    private static SafeTensors weights;
+    private static CpuBackend backend;
+    private static Encoder encoder;
+
+    @BeforeAll
+    static void load() throws IOException {
+        Path dir = Golden.path("bert-tiny-ce");
+        weights = SafeTensors.open(dir.resolve("model.safetensors"));
+        backend = new CpuBackend(1);
+        encoder = Model.load(dir, ModelConfig.read(dir.resolve("config.json")), weights, backend).encoder();
+    }
+
+    @AfterAll
+    static void close() {
+        backend.close();
+        weights.close();
+    }
+
+    @Test
+    void aClosedScratchIsTakenAgainByACallItFits() {
+        Encoder.Scratch first = encoder.scratch(100);
+        first.close();
+        try (Encoder.Scratch second = encoder.scratch(90)) {
+            assertSame(first, second);
+        }
+    }
+
+    @Test
+    void twoOpenScratchesAreNeverTheSame() {
+        try (Encoder.Scratch a = encoder.scratch(100); Encoder.Scratch b = encoder.scratch(100)) {
+            assertNotSame(a, b);
+        }
+    }
+
+    @Test
+    void aLargerCallReplacesTheIdleScratchItPassesOver() {
+        Encoder.Scratch small = encoder.scratch(64);
+        small.close();
+        Encoder.Scratch large = encoder.scratch(1000);
+        assertNotSame(small, large);
+        assertTrue(large.capacity() >= 1000 && large.capacity() <= 1125, "capacity " + large.capacity());
+        large.close();
+        try (Encoder.Scratch next = encoder.scratch(64)) {
+            assertSame(large, next, "the small one was dropped, the large one serves smaller calls");
+        }
+    }
+
+    @Test
+    void closingTwiceGivesBackOnce() {
+        Encoder.Scratch s = encoder.scratch(50);
+        s.close();
+        s.close();
+        try (Encoder.Scratch a = encoder.scratch(50); Encoder.Scratch b = encoder.scratch(50)) {
+            assertSame(s, a);
+            assertNotSame(a, b);
+        }
+    }
+
+    @Test
+    void capacityIsRoundedUpByAtMostAnEighth() {
+        assertEquals(0, Encoder.roundUp(0));
+        assertEquals(1, Encoder.roundUp(1));
+        assertEquals(104, Encoder.roundUp(100));
+        assertEquals(4608, Encoder.roundUp(4448));
+        assertEquals(8192, Encoder.roundUp(8192));
+        for (int n = 1; n < 70_000; n += 7) {
+            int r = Encoder.roundUp(n);
+            assertTrue(r >= n && r <= n + n / 8, n + " → " + r);
+        }
+        assertThrows(IllegalArgumentException.class, () -> encoder.scratch(-1));
+    }
+}
