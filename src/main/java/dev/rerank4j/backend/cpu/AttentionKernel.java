@@ -62,7 +62,7 @@ final class AttentionKernel {
         }
     }
 
-    private static final ScratchPool<Scratch> SCRATCH = new ScratchPool<>(Scratch::new, 32);
+    private static final ScratchPool<Scratch> SCRATCH = new ScratchPool<>(Scratch::new, ScratchPool.PER_MACHINE);
 
     private AttentionKernel() {}
 

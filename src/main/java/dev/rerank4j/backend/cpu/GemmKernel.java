@@ -57,9 +57,9 @@ final class GemmKernel {
         }
     }
 
-    private static final ScratchPool<Buffers> BUFFERS = new ScratchPool<>(Buffers::new, 32);
+    private static final ScratchPool<Buffers> BUFFERS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
     /** All rows of a few-rows call ({@code a} only), packed once and shared by its workers; one per call in flight. */
-    private static final ScratchPool<Buffers> PACKED_ROWS = new ScratchPool<>(Buffers::new, 8);
+    private static final ScratchPool<Buffers> PACKED_ROWS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
 
     static void linear(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf) {
         linear(x, rows, w, y, act, pf, MR);

@@ -10,6 +10,9 @@ import java.util.function.Supplier;
  * At most {@code capacity} idle objects are kept; workers beyond that allocate their own and drop them.
  */
 final class ScratchPool<S> {
+    /** Idle objects a kernel's pool keeps: two per core covers every worker of calls that keep the cores busy. */
+    static final int PER_MACHINE = 2 * Runtime.getRuntime().availableProcessors();
+
     private final Supplier<S> factory;
     private final Object[] idle;
     private int count;
