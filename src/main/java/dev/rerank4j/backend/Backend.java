@@ -53,6 +53,7 @@ public interface Backend extends AutoCloseable {
      */
     default void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
         BackendArguments.firstTokenAttention(qkv, seqStarts, heads, headDim, out);
+        toHost(out); // written here, on the host
         int width = heads * headDim;
         float[] all = new float[seqStarts[seqStarts.length - 1] * width];
         attention(qkv, seqStarts, heads, headDim, all);
@@ -74,6 +75,22 @@ public interface Backend extends AutoCloseable {
         int documents = docOffsets == null ? 0 : Math.max(0, docOffsets.length - 1);
         maxSim(query, queryTokens, docs, docOffsets, java.util.stream.IntStream.range(0, documents).toArray(), dim, scores);
     }
+
+    /**
+     * Lets {@code array}, a work array the caller reuses from kernel to kernel, stay where the kernels run: a
+     * kernel's result in it may then stay there, and the array's own contents are current only after
+     * {@link #toHost}. So the caller must call {@link #toHost} before it reads or writes such an array itself.
+     * Arrays never passed here keep the plain contract: written on return. The CPU backend has nothing to
+     * keep; the CUDA one keeps a device copy for as long as the array is reachable.
+     */
+    default void keepOnDevice(float[] array) {}
+
+    /**
+     * Makes {@code array} current on the host and hands it back there: after this the caller may read and
+     * write it, and the next kernel that reads it takes the array's contents. Nothing to do for an array
+     * never passed to {@link #keepOnDevice}, and on the CPU.
+     */
+    default void toHost(float[] array) {}
 
     @Override
     void close();

@@ -72,6 +72,14 @@ public final class Encoder {
                     weights.vector(l + "output.LayerNorm.weight", h),
                     weights.vector(l + "output.LayerNorm.bias", h)));
         }
+        // LayerNorm parameters go to the device once, not with every call
+        for (float[] p : new float[][] {embeddings.normGamma(), embeddings.normBeta()}) backend.keepOnDevice(p);
+        for (Layer layer : layers) {
+            for (float[] p : new float[][] {layer.attentionNormGamma(), layer.attentionNormBeta(), layer.outputNormGamma(),
+                    layer.outputNormBeta()}) {
+                backend.keepOnDevice(p);
+            }
+        }
         return new Encoder(config, backend, embeddings, List.copyOf(layers));
     }
 
@@ -121,6 +129,8 @@ public final class Encoder {
             context = new float[hidden.length];
             attended = new float[hidden.length];
             ffn = new float[Math.multiplyExact(maxTokens, intermediateSize)];
+            // between layers the activations stay where the kernels run; forward hands back only its result
+            for (float[] a : new float[][] {hidden, qkv, context, attended, ffn}) owner.backend.keepOnDevice(a);
         }
 
         /** Tokens a batch may have. */
@@ -153,6 +163,7 @@ public final class Encoder {
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
         float[] x = embed(batch, scratch);
         for (Layer layer : layers) layer(layer, batch, keyLengths, x, scratch);
+        backend.toHost(x);
         return x;
     }
 
@@ -171,8 +182,10 @@ public final class Encoder {
         backend.linear(x, batch.tokens(), last.qkv, scratch.qkv, Activation.NONE);                              // [T, 3H]
         backend.firstTokenAttention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [B, H]
         // The residual's first-token rows, moved to the front: start(b) ≥ b, so no row is overwritten before it is read.
+        backend.toHost(x);
         for (int b = 0; b < batch.sequences(); b++) System.arraycopy(x, batch.start(b) * h, x, b * h, h);
         attendedFeedForward(last, x, batch.sequences(), scratch);
+        backend.toHost(x);
         return x;
     }
 
@@ -190,6 +203,7 @@ public final class Encoder {
             throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity);
         }
         float[] x = scratch.hidden;
+        backend.toHost(x); // written here (after a failed call the device may still hold the truth)
         embed(batch, x);
         backend.addLayerNorm(x, null, tokens, config.hiddenSize(), embeddings.normGamma, embeddings.normBeta, config.layerNormEps());
         return x;

@@ -62,6 +62,13 @@ class EmulatedGpuGoldenTest {
                 worst = Math.max(worst, Math.abs(logits[i] - expected));
                 assertEquals(expected, logits[i], 1e-2, "logit of " + pairs.get(i).get("id"));
             }
+            // Activations stay on the device between layers; a second call in smaller batches reuses those
+            // device arrays, and must not read what the first call left in them.
+            assertTrue(cuda.residentArrays() >= 5, "the encoder's work arrays are kept on the device");
+            float[] again = model.logits(encodings.reversed(), 1);
+            for (int i = 0; i < PAIRS; i++) {
+                assertEquals(logits[i], again[PAIRS - 1 - i], 1e-5, "logit of " + pairs.get(i).get("id") + ", one pair per batch");
+            }
         }
         System.out.printf("%s on the emulated GPU: %d pairs, max |Δlogit| = %.2e%n", name, PAIRS, worst);
         return worst;

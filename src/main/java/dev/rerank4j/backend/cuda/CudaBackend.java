@@ -25,9 +25,11 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  *
  * <p>Weights are uploaded once, in {@link #prepareLinear}, in the checkpoint's own precision: F32 weights
  * run the F32 tiled GEMM, BF16 and F16 weights run on tensor cores (F32 accumulation; each activation
- * enters as two half-precision parts, hi and lo, so it keeps about 16 significant bits). Activations stay heap {@code float[]}, as the {@link Backend} interface has
- * them, so every call copies its inputs to the device and its output back: keeping activations on the
- * device across a whole layer is the next step, and until then the copies, not the kernels, bound the speed.
+ * enters as two half-precision parts, hi and lo, so it keeps about 16 significant bits). Activations are heap
+ * {@code float[]}, as the {@link Backend} interface has them: an array the caller passed to {@link #keepOnDevice}
+ * gets a device twin ({@link ResidentArrays}) and crosses the bus only when the host hands it over or asks for it
+ * back, so a whole forward pass uploads its embeddings and downloads its last hidden states, and nothing
+ * between; any other array is copied in for each call and its result copied back before the call returns.
  *
  * <p>Thread-safe: calls take one lock and run on one stream in the device's primary context, pushed
  * onto the calling thread for the call. {@link #close()} frees the device memory and releases the context.
@@ -36,7 +38,7 @@ public final class CudaBackend implements Backend {
     private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
 
     /** Device buffer slots of {@link DeviceScratch}. */
-    private static final int IN = 0, OUT = 1, AUX = 2, AUX2 = 3;
+    private static final int IN = 0, OUT = 1, AUX = 2, AUX2 = 3, AUX3 = 4;
 
     private final CudaDriver cu;
     private final int device;
@@ -45,6 +47,7 @@ public final class CudaBackend implements Backend {
     private final MemorySegment stream;
     private final Kernels kernels;
     private final DeviceScratch scratch;
+    private final ResidentArrays resident;
     private final ReentrantLock lock = new ReentrantLock();
     /** Every weight and bias buffer of {@link #prepareLinear}; guarded by {@link #lock}. */
     private final List<Long> weights = new ArrayList<>();
@@ -59,6 +62,7 @@ public final class CudaBackend implements Backend {
         this.stream = stream;
         this.kernels = kernels;
         this.scratch = new DeviceScratch(cu);
+        this.resident = new ResidentArrays(cu);
     }
 
     /**
@@ -166,12 +170,9 @@ public final class CudaBackend implements Backend {
         }
         int xs = rows * d.in(), ys = rows * d.out();
         onDevice(() -> {
-            MemorySegment host = scratch.host(4L * Math.max(xs, ys));
-            long dx = scratch.device(IN, 4L * xs), dy = scratch.device(OUT, 4L * ys);
-            MemorySegment.copy(x, 0, host, JAVA_FLOAT, 0, xs);
-            cu.copyToDeviceAsync(dx, host, 4L * xs, stream);
+            long dx = input(x, xs, IN), dy = output(y, 0, ys, OUT);
             kernels.linear(stream, d, dx, dy, rows, activation);
-            download(host, dy, y, ys);
+            finish(y, dy, 0, ys);
             return null;
         });
     }
@@ -182,21 +183,11 @@ public final class CudaBackend implements Backend {
         int n = rows * dim;
         onDevice(() -> {
             if (rows == 0) return null;
-            // Host staging: [x | residual | gamma | beta]; x comes back into its own place.
-            long resOff = 4L * n, gammaOff = resOff + (residual == null ? 0 : 4L * n), betaOff = gammaOff + 4L * dim;
-            MemorySegment host = scratch.host(betaOff + 4L * dim);
-            long dx = scratch.device(IN, 4L * n);
-            long dres = residual == null ? 0 : scratch.device(AUX2, 4L * n);
-            long dparams = scratch.device(AUX, 8L * dim);
-            MemorySegment.copy(x, 0, host, JAVA_FLOAT, 0, n);
-            if (residual != null) MemorySegment.copy(residual, 0, host, JAVA_FLOAT, resOff, n);
-            MemorySegment.copy(gamma, 0, host, JAVA_FLOAT, gammaOff, dim);
-            MemorySegment.copy(beta, 0, host, JAVA_FLOAT, betaOff, dim);
-            cu.copyToDeviceAsync(dx, host, 4L * n, stream);
-            if (residual != null) cu.copyToDeviceAsync(dres, host.asSlice(resOff), 4L * n, stream);
-            cu.copyToDeviceAsync(dparams, host.asSlice(gammaOff), 8L * dim, stream);
-            kernels.addLayerNorm(stream, dx, dres, dparams, dparams + 4L * dim, rows, dim, eps);
-            download(host, dx, x, n);
+            long dx = input(x, n, IN);
+            long dres = residual == null ? 0 : input(residual, n, AUX2);
+            long dgamma = input(gamma, dim, AUX), dbeta = input(beta, dim, AUX3);
+            kernels.addLayerNorm(stream, dx, dres, dgamma, dbeta, rows, dim, eps);
+            finish(x, dx, 0, n);
             return null;
         });
     }
@@ -215,23 +206,21 @@ public final class CudaBackend implements Backend {
         long qkvFloats = (long) tokens * 3 * heads * headDim, outFloats = (long) tokens * heads * headDim;
         onDevice(() -> {
             if (sequences == 0 || tokens == seqStarts[0]) return null; // no token in any sequence
-            // Host staging: [qkv | seqStarts | keyLengths]; the output comes back over the front of it.
-            long startsOff = 4L * qkvFloats, keysOff = startsOff + 4L * seqStarts.length;
-            long hostBytes = keysOff + (keyLengths == null ? 0 : 4L * sequences);
-            MemorySegment host = scratch.host(hostBytes);
-            long dqkv = scratch.device(IN, 4L * qkvFloats), dout = scratch.device(OUT, 4L * outFloats);
-            long dints = scratch.device(AUX, hostBytes - startsOff);
-            MemorySegment.copy(qkv, 0, host, JAVA_FLOAT, 0, (int) qkvFloats);
-            MemorySegment.copy(seqStarts, 0, host, JAVA_INT, startsOff, seqStarts.length);
-            if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
-            cu.copyToDeviceAsync(dqkv, host, 4L * qkvFloats, stream);
-            cu.copyToDeviceAsync(dints, host.asSlice(startsOff), hostBytes - startsOff, stream);
-            long dkeys = keyLengths == null ? 0 : dints + 4L * seqStarts.length;
-            kernels.attention(stream, dqkv, dints, dkeys, sequences, tokens, heads, headDim, dout);
+            long dqkv = input(qkv, qkvFloats, IN);
             // Tokens before seqStarts[0] belong to no sequence: the kernel leaves their rows alone, and so
             // must the copy back (the device buffer holds stale data there).
             long first = (long) seqStarts[0] * heads * headDim;
-            downloadRange(host, dout, out, first, outFloats - first);
+            long dout = output(out, first, outFloats, OUT);
+            // [seqStarts | keyLengths] in one upload
+            long keysOff = 4L * seqStarts.length, intBytes = keysOff + (keyLengths == null ? 0 : 4L * sequences);
+            MemorySegment host = staging(intBytes);
+            MemorySegment.copy(seqStarts, 0, host, JAVA_INT, 0, seqStarts.length);
+            if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
+            long dints = slot(AUX, intBytes);
+            cu.copyToDeviceAsync(dints, host, intBytes, stream);
+            kernels.attention(stream, dqkv, dints, keyLengths == null ? 0 : dints + keysOff, sequences, tokens, heads,
+                    headDim, dout);
+            finish(out, dout, first, outFloats);
             return null;
         });
     }
@@ -253,13 +242,15 @@ public final class CudaBackend implements Backend {
         long docFloats = (long) offsets[documents] * dim, queryFloats = (long) queryTokens * dim;
         onDevice(() -> {
             if (documents == 0) return null;
+            // This kernel reads the host's arrays: any kept on the device come home first.
+            for (float[] a : new float[][] {query, docs, scores}) hostCurrent(a);
             // Host staging: [query | docs | offsets]; the scores come back over the front of it.
             long docsOff = 4L * queryFloats, offsetsOff = docsOff + 4L * docFloats;
-            MemorySegment host = scratch.host(Math.max(offsetsOff + 4L * offsets.length, 4L * documents));
-            long dquery = scratch.device(IN, Math.max(4L, 4L * queryFloats));
-            long ddocs = scratch.device(AUX2, Math.max(4L, 4L * docFloats));
-            long doffsets = scratch.device(AUX, 4L * offsets.length);
-            long dscores = scratch.device(OUT, 4L * documents);
+            MemorySegment host = staging(Math.max(offsetsOff + 4L * offsets.length, 4L * documents));
+            long dquery = slot(IN, Math.max(4L, 4L * queryFloats));
+            long ddocs = slot(AUX2, Math.max(4L, 4L * docFloats));
+            long doffsets = slot(AUX, 4L * offsets.length);
+            long dscores = slot(OUT, 4L * documents);
             MemorySegment.copy(query, 0, host, JAVA_FLOAT, 0, (int) queryFloats);
             for (int i = 0; i < documents; i++) {
                 // The device kernel reads rows; the layout's blocks only pay off for the CPU's prefetchers.
@@ -272,20 +263,115 @@ public final class CudaBackend implements Backend {
             if (docFloats > 0) cu.copyToDeviceAsync(ddocs, host.asSlice(docsOff), 4L * docFloats, stream);
             cu.copyToDeviceAsync(doffsets, host.asSlice(offsetsOff), 4L * offsets.length, stream);
             kernels.maxSim(stream, dquery, queryTokens, ddocs, doffsets, documents, dim, dscores);
-            download(host, dscores, scores, documents);
+            download(scores, dscores, 0, documents);
             return null;
         });
     }
 
-    /** Queues the copy of {@code floats} results back, waits for the stream, then copies them into {@code dst}. */
-    private void download(MemorySegment host, long src, float[] dst, int floats) {
-        downloadRange(host, src, dst, 0, floats);
+    @Override
+    public void keepOnDevice(float[] array) {
+        if (array == null) throw new IllegalArgumentException("array is null");
+        onDevice(() -> {
+            resident.add(array);
+            return null;
+        });
     }
 
-    private void downloadRange(MemorySegment host, long src, float[] dst, long first, long floats) {
-        if (floats > 0) cu.copyToHostAsync(host, src + 4L * first, 4L * floats, stream);
+    @Override
+    public void toHost(float[] array) {
+        if (array == null) throw new IllegalArgumentException("array is null");
+        onDevice(() -> {
+            hostCurrent(array);
+            return null;
+        });
+    }
+
+    /** How many arrays have a device twin now ({@link #keepOnDevice}); twins of collected arrays are freed first. */
+    public int residentArrays() {
+        return onDevice(resident::size);
+    }
+
+    /**
+     * The device address of {@code array}'s first {@code floats} floats as a kernel input: its twin, after
+     * uploading what the device lacks, or scratch {@code slot} with the floats copied in.
+     */
+    private long input(float[] array, long floats, int slot) {
+        ResidentArrays.Twin twin = resident.of(array);
+        if (twin == null) {
+            long p = slot(slot, Math.max(4L, 4L * floats));
+            upload(array, 0, floats, p);
+            return p;
+        }
+        if (twin.valid < floats) {
+            upload(array, twin.valid, floats, twin.pointer);
+            twin.valid = (int) floats;
+        }
+        return twin.pointer;
+    }
+
+    /**
+     * The device address a kernel writes floats [first, end) of {@code array} to: its twin, which then holds
+     * the truth up to {@code end} (what lies before {@code first} that only the host has goes up first), or
+     * scratch {@code slot}, to be copied back by {@link #finish}.
+     */
+    private long output(float[] array, long first, long end, int slot) {
+        ResidentArrays.Twin twin = resident.of(array);
+        if (twin == null) return slot(slot, Math.max(4L, 4L * end));
+        if (twin.valid < first) upload(array, twin.valid, first, twin.pointer);
+        twin.valid = (int) Math.max(first, Math.max(twin.valid, end));
+        return twin.pointer;
+    }
+
+    /**
+     * Ends a call that wrote floats [first, end) of {@code array} at {@code device}: an array kept on the device
+     * stays there; any other one gets them back now. Either way a failed kernel is reported here or at the next
+     * wait on the stream.
+     */
+    private void finish(float[] array, long device, long first, long end) {
+        if (resident.of(array) == null) download(array, device, first, end);
+    }
+
+    /** Copies floats [first, end) of the device buffer at {@code device} into the same place of {@code array}. */
+    private void download(float[] array, long device, long first, long end) {
+        long floats = end - first;
+        MemorySegment host = staging(4L * floats);
+        if (floats > 0) cu.copyToHostAsync(host, device + 4L * first, 4L * floats, stream);
         cu.streamSynchronize(stream); // also where a failing kernel reports its error
-        if (floats > 0) MemorySegment.copy(host, JAVA_FLOAT, 0, dst, (int) first, (int) floats);
+        if (floats > 0) MemorySegment.copy(host, JAVA_FLOAT, 0, array, (int) first, (int) floats);
+    }
+
+    /** Downloads what {@code array}'s twin holds the truth for, if it has one, and hands the array to the host. */
+    private void hostCurrent(float[] array) {
+        ResidentArrays.Twin twin = resident.of(array);
+        if (twin == null || twin.valid == 0) return;
+        MemorySegment host = staging(4L * twin.valid);
+        cu.copyToHostAsync(host, twin.pointer, 4L * twin.valid, stream);
+        cu.streamSynchronize(stream);
+        MemorySegment.copy(host, JAVA_FLOAT, 0, array, 0, twin.valid);
+        twin.valid = 0;
+    }
+
+    /** Copies floats [from, to) of {@code array} to the same place of the device buffer at {@code device}. */
+    private void upload(float[] array, long from, long to, long device) {
+        if (to <= from) return;
+        MemorySegment host = staging(4L * (to - from));
+        MemorySegment.copy(array, (int) from, host, JAVA_FLOAT, 0, (int) (to - from));
+        cu.copyToDeviceAsync(device + 4L * from, host, 4L * (to - from), stream);
+    }
+
+    /**
+     * The page-locked staging buffer, once the stream has finished with it: calls no longer wait for their
+     * results, so an earlier copy from it may still be queued.
+     */
+    private MemorySegment staging(long bytes) {
+        cu.streamSynchronize(stream);
+        return scratch.host(bytes);
+    }
+
+    /** Scratch device buffer {@code slot}; growing it frees the old one, so queued kernels finish first. */
+    private long slot(int slot, long bytes) {
+        if (!scratch.fits(slot, bytes)) cu.streamSynchronize(stream);
+        return scratch.device(slot, bytes);
     }
 
     /**
@@ -325,6 +411,7 @@ public final class CudaBackend implements Backend {
                     for (long p : weights) attempt(failures, () -> cu.memFree(p));
                     weights.clear();
                     attempt(failures, scratch::free);
+                    attempt(failures, resident::free);
                     attempt(failures, kernels::unload);
                     attempt(failures, () -> cu.streamDestroy(stream));
                 } finally {

@@ -6,11 +6,11 @@ import java.lang.foreign.MemorySegment;
  * Per-call buffers kept between calls: a few device buffers and one page-locked host buffer, each grown
  * when a call needs more and never shrunk, so a steady workload allocates nothing per call (cuMemAlloc
  * and cuMemAllocHost synchronise the device and are slow). Not thread-safe: CudaBackend's lock guards it,
- * and every call has synchronised its stream before the next one may reallocate.
+ * and CudaBackend waits for its stream before it grows a buffer or writes the host one.
  */
 final class DeviceScratch {
     /** Device buffer slots; what each holds is up to the call. */
-    static final int SLOTS = 4;
+    static final int SLOTS = 5;
     private static final long MIN_BYTES = 1 << 20;
 
     private final CudaDriver cu;
@@ -20,6 +20,11 @@ final class DeviceScratch {
 
     DeviceScratch(CudaDriver cu) {
         this.cu = cu;
+    }
+
+    /** Whether {@code slot} already holds {@code bytes}, so {@link #device} will not reallocate it. */
+    boolean fits(int slot, long bytes) {
+        return deviceBytes[slot] >= bytes;
     }
 
     /** Device buffer {@code slot}, at least {@code bytes} long; its old contents are not kept. */

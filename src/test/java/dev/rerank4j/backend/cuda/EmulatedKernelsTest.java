@@ -1,5 +1,7 @@
 package dev.rerank4j.backend.cuda;
 
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.io.DType;
 import org.junit.jupiter.api.AfterEach;
@@ -7,7 +9,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -68,5 +73,42 @@ class EmulatedKernelsTest {
     @Test
     void maxSimMatchesTheCpu() {
         new KernelParity(cpu, cuda, arena, 14).maxSim(9, new int[] {0, 1, 1, 35, 80}, 16);
+    }
+
+    /**
+     * An array kept on the device: a result stays there (the array is untouched) until toHost, the next kernel
+     * reads it there, and what the host writes after toHost is what the next kernel reads.
+     */
+    @Test
+    void anArrayKeptOnTheDeviceIsCurrentOnlyAfterToHost() {
+        KernelParity p = new KernelParity(cpu, cuda, arena, 15);
+        int rows = 3, in = 5, out = 7;
+        float[] x = p.random(rows * in, 1f), weight = p.random(out * in, 0.5f);
+        float[] gamma = p.random(out, 1f), beta = p.random(out, 0.2f);
+        LinearWeights onCpu = cpu.prepareLinear(p.tensor("w", DType.F32, weight, out, in), null);
+        LinearWeights onGpu = cuda.prepareLinear(p.tensor("w", DType.F32, weight, out, in), null);
+        float[] expected = new float[rows * out];
+        cpu.linear(x, rows, onCpu, expected, Activation.NONE);
+        cpu.addLayerNorm(expected, null, rows, out, gamma, beta, 1e-5f);
+
+        float[] y = new float[rows * out];
+        int before = cuda.residentArrays();
+        cuda.keepOnDevice(y);
+        cuda.keepOnDevice(y);
+        assertEquals(before + 1, cuda.residentArrays(), "one twin per array");
+        cuda.linear(x, rows, onGpu, y, Activation.NONE);
+        assertArrayEquals(new float[rows * out], y, "the product stays on the device");
+        cuda.addLayerNorm(y, null, rows, out, gamma, beta, 1e-5f);
+        assertArrayEquals(new float[rows * out], y, "so does the layer norm of it");
+        cuda.toHost(y);
+        KernelParity.assertClose(expected, y, KernelParity.F32_TOLERANCE, "linear + layer norm kept on the device");
+
+        float[] ones = new float[rows * out];
+        Arrays.fill(ones, 1f);
+        Arrays.fill(y, 1f);
+        cpu.addLayerNorm(ones, null, rows, out, gamma, beta, 1e-5f);
+        cuda.addLayerNorm(y, null, rows, out, gamma, beta, 1e-5f);
+        cuda.toHost(y);
+        KernelParity.assertClose(ones, y, KernelParity.F32_TOLERANCE, "the host's writes after toHost");
     }
 }
