@@ -22,12 +22,13 @@ import java.util.Map;
  * <p>For each model ({@link BenchModel}) and workload ({@link Workload.Spec}): every engine scores the
  * workload once and its scores are compared with rerank4j's (the harness stops, timing nothing more, if any
  * differs by more than the tolerance); then each engine is warmed up; then the engines run in turn, A, B,
- * C, D, A, B, …, so a burst of load from elsewhere hits all of them. Timed per run: one complete scoring,
+ * C, D, A, B, …, so a burst of load from elsewhere hits all of them, each after an idle pause ({@code --quiet-ms})
+ * so that the engine before it has stopped spinning its threads. Timed per run: one complete scoring,
  * strings to scores (tokenization included) for the engines in this JVM, ids to scores for PyTorch.
  *
  * <pre>
  * SideBySide [--models minilm,minilm-ce,bge] [--workloads a,b,c,d] [--engines rerank4j,ort-padded,ort-sorted32,torch]
- *            [--repeats N] [--warmup N] [--seed S] [--threads T] [--tolerance X]
+ *            [--repeats N] [--warmup N] [--seed S] [--threads T] [--tolerance X] [--quiet-ms MS]
  *            [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR] [--python EXE] [--torch-script FILE]
  * </pre>
  */
@@ -36,6 +37,15 @@ public final class SideBySide {
     static final double SCORE_TOLERANCE = 1e-4;
     /** Sequences per forward pass for every engine that batches (rerank4j, ORT sorted, PyTorch). */
     static final int BATCH = 32;
+    /**
+     * Idle time before each timed run. ONNX Runtime's and OpenMP's thread pools (and rerank4j's) keep polling for
+     * work after a call; an engine started right after another one shares the cores with those polling threads
+     * (measured, minilm-ce (c): rerank4j 18.2 ms alone, 42.7 ms right after ORT). A user runs one engine, so each
+     * one is timed after this pause; on the latency workload after the pause and one untimed call of its own,
+     * since a call after idle is slower for every engine (minilm-ce (c) after 250 ms idle: rerank4j 18 → 27-29 ms,
+     * ORT 20 → 26-27: its threads parked, its weights gone from the shared L3).
+     */
+    static final int DEFAULT_QUIET_MS = 250;
     /** Calls per engine before timing (the score check included) and timed runs, by cost; see bench/README.md. */
     static final Map<String, int[]> DEFAULT_WARMUP_REPEATS = Map.ofEntries(
             Map.entry("minilm/a", new int[]{3, 7}), Map.entry("minilm/b", new int[]{3, 7}),
@@ -47,11 +57,12 @@ public final class SideBySide {
     static final String USAGE = """
             usage: bench/run-side-by-side [--models minilm,minilm-ce,bge] [--workloads a,b,c,d]
                      [--engines rerank4j,ort-padded,ort-sorted32,torch] [--repeats N] [--warmup N] [--seed S]
-                     [--threads T] [--tolerance X] [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR]
-                     [--python EXE] [--torch-script FILE]
+                     [--threads T] [--tolerance X] [--quiet-ms MS] [--csv FILE] [--png FILE] [--weights DIR]
+                     [--bge DIR] [--python EXE] [--torch-script FILE]
             Defaults: every model, every workload except bge (d) (name d in --workloads to run it), every engine
             except ORT's one padded batch on (d) (name ort-padded in --engines to run it), repeats and warm-up
-            scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4.""";
+            scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4, 250 ms idle before each
+            timed run (--quiet-ms 0: none).""";
 
     public static void main(String[] args) throws Exception {
         List<BenchModel> models = List.of(BenchModel.values());
@@ -62,6 +73,7 @@ public final class SideBySide {
         int threads = 2;
         long seed = Workload.DEFAULT_SEED;
         double tolerance = SCORE_TOLERANCE;
+        int quietMs = DEFAULT_QUIET_MS;
         Path csv = Path.of("bench/results/latest.csv"), png = null, weights = null, bgeDir = null;
         Path python = null, script = Path.of("tools/bench_torch.py");
         try {
@@ -82,6 +94,7 @@ public final class SideBySide {
                     case "--seed" -> seed = Long.parseLong(args[++i]);
                     case "--threads" -> threads = Integer.parseInt(args[++i]);
                     case "--tolerance" -> tolerance = Double.parseDouble(args[++i]);
+                    case "--quiet-ms" -> quietMs = Integer.parseInt(args[++i]);
                     case "--csv" -> csv = Path.of(args[++i]);
                     case "--png" -> png = Path.of(args[++i]);
                     case "--weights" -> weights = Path.of(args[++i]);
@@ -99,6 +112,7 @@ public final class SideBySide {
                 if (!List.of("rerank4j", "ort-padded", "ort-sorted32", "torch").contains(e)) throw new IllegalArgumentException("unknown engine " + e);
             }
             if (!engineIds.contains("rerank4j")) throw new IllegalArgumentException("--engines must include rerank4j (the reference)");
+            if (quietMs < 0) throw new IllegalArgumentException("--quiet-ms must be ≥ 0");
             if (repeats != null && repeats < 1) throw new IllegalArgumentException("--repeats must be ≥ 1");
             if (warmup != null && warmup < 1) throw new IllegalArgumentException("--warmup must be ≥ 1 (the score check is the first warm-up call)");
         } catch (RuntimeException e) {
@@ -113,7 +127,8 @@ public final class SideBySide {
 
         System.out.println(machine(threads));
         List<Results.Cell> cells = new ArrayList<>();
-        Options opts = new Options(engineIds, enginesNamed, repeats, warmup, seed, threads, tolerance, csv, png, python, script);
+        Options opts = new Options(engineIds, enginesNamed, repeats, warmup, seed, threads, tolerance, quietMs, csv, png, python,
+                script);
         for (BenchModel model : models) {
             List<Workload.Spec> todo = new ArrayList<>();
             for (Workload.Spec spec : specs) {
@@ -145,7 +160,7 @@ public final class SideBySide {
     }
 
     record Options(List<String> engines, boolean enginesNamed, Integer repeats, Integer warmup, long seed, int threads, double tolerance,
-                   Path csv, Path png, Path python, Path script) {}
+                   int quietMs, Path csv, Path png, Path python, Path script) {}
 
     /** Loads the model in every engine, then checks and times each workload; false if the scores disagreed. */
     static boolean runModel(BenchModel model, BenchModel.ModelFiles files, List<Workload.Spec> specs, Options o,
@@ -249,7 +264,9 @@ public final class SideBySide {
         System.out.printf("tokenization alone: median %.2f ms (in rerank4j's and ORT's times, not in PyTorch's)%n",
                 tokenizeMillis(model, tokenizer, w));
 
-        System.out.printf("warm-up: %d call(s) per engine (the score check included), then %d alternating runs%n", warmup, repeats);
+        System.out.printf("warm-up: %d call(s) per engine (the score check included), then %d alternating runs, each after %d ms idle%n",
+                warmup, repeats, o.quietMs);
+        if (spec.latency) System.out.println("latency: each timed call follows the pause and one untimed call of the same engine");
         for (Engine e : List.copyOf(active)) {
             try {
                 for (int i = 1; i < warmup; i++) e.run(w);
@@ -267,6 +284,8 @@ public final class SideBySide {
             for (Engine e : List.copyOf(active)) {
                 Engine.Timed t;
                 try {
+                    Thread.sleep(o.quietMs);
+                    if (spec.latency) e.run(w); // timed as the next call in a stream of its own, not the first after idle
                     t = e.run(w);
                 } catch (Exception ex) {
                     dropOrThrow(e, ex, absent);
