@@ -16,7 +16,7 @@ import java.util.function.Supplier;
  * 0.25 ms each), so what it costs to wake a helper is paid 67 times per call. A ForkJoinPool's workers park
  * between kernels; helpers here poll for the next job for {@link #SPIN_NANOS} after each one before they park,
  * as ONNX Runtime's and OpenMP's thread pools do (`bench/run-ab`, minilm-ce (c), 300 pairs of calls: 1.06× per
- * call over the ForkJoinPool; (b), 100 pairs × 128 tokens: 0.98×, within its spread).
+ * call over the ForkJoinPool; (b), 100 docs × 128 tokens, 10 pairs of calls: 0.98×, within its spread).
  *
  * <p>One job runs on the helpers at a time. A call that finds them busy (another thread's call in flight)
  * runs its items on its own thread rather than wait, so concurrent calls always progress, and so does a
