@@ -344,10 +344,7 @@ public final class CudaBackend implements Backend {
     private void hostCurrent(float[] array) {
         ResidentArrays.Twin twin = resident.of(array);
         if (twin == null || twin.valid == 0) return;
-        MemorySegment host = staging(4L * twin.valid);
-        cu.copyToHostAsync(host, twin.pointer, 4L * twin.valid, stream);
-        cu.streamSynchronize(stream);
-        MemorySegment.copy(host, JAVA_FLOAT, 0, array, 0, twin.valid);
+        download(array, twin.pointer, 0, twin.valid);
         twin.valid = 0;
     }
 
