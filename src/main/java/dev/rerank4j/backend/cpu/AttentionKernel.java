@@ -25,7 +25,12 @@ final class AttentionKernel {
     private static final int V = S.length();
     /** Keys per K panel and dims per V chunk: two vectors. */
     private static final int W = 2 * V;
-    private static final int QR = 8;
+    /**
+     * Queries per block: 8 × 2 vectors = 16 accumulators where there are 32 vector registers (AVX-512); 4 × 2
+     * = 8 where there are 16 (AVX2), since 16 accumulators there leave none for K and the broadcasts.
+     */
+    static final int QR = V >= 16 ? 8 : 4;
+    private static final int MAX_QR = 8;
     /** Keys per online-softmax block; a multiple of W. 8 × 256 scores = 8 KB, in L1. */
     static final int BLOCK = 256;
     /** A worker's buffers, grown to the longest sequence seen and kept across calls in {@link #SCRATCH}. */
@@ -34,31 +39,32 @@ final class AttentionKernel {
         float[] vt = new float[0];
         float[] q = new float[0];
         float[] acc = new float[0];
-        final float[] scores = new float[QR * BLOCK];
-        final float[] max = new float[QR];
-        final float[] sum = new float[QR];
-        final float[] rescale = new float[QR];
-        /** Gather offsets for a stride of qkv: V consecutive tokens' rows (i·stride), and QR rows × V/QR dims. */
+        final float[] scores = new float[MAX_QR * BLOCK];
+        final float[] max = new float[MAX_QR];
+        final float[] sum = new float[MAX_QR];
+        final float[] rescale = new float[MAX_QR];
+        /** Gather offsets for a stride of qkv: V consecutive tokens' rows (i·stride), and qr rows × V/qr dims. */
         private final int[] rows = new int[V], queries = new int[V];
-        private int offsetsStride;
+        private int offsetsStride, offsetsQr;
 
-        int[] rowOffsets(int stride) {
-            offsets(stride);
+        int[] rowOffsets(int stride, int qr) {
+            offsets(stride, qr);
             return rows;
         }
 
-        int[] queryOffsets(int stride) {
-            offsets(stride);
+        int[] queryOffsets(int stride, int qr) {
+            offsets(stride, qr);
             return queries;
         }
 
-        private void offsets(int stride) {
-            if (offsetsStride == stride) return;
+        private void offsets(int stride, int qr) {
+            if (offsetsStride == stride && offsetsQr == qr) return;
             for (int i = 0; i < V; i++) {
                 rows[i] = i * stride;
-                queries[i] = (i % QR) * stride + i / QR;
+                queries[i] = (i % qr) * stride + i / qr;
             }
             offsetsStride = stride;
+            offsetsQr = qr;
         }
     }
 
@@ -71,16 +77,25 @@ final class AttentionKernel {
      * {@code keyLengths[b]} tokens only (all when null).
      */
     static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf) {
-        run(qkv, seqStarts, keyLengths, false, heads, headDim, out, pf);
+        attention(qkv, seqStarts, keyLengths, heads, headDim, out, pf, QR);
+    }
+
+    /** As above with an explicit number of queries per block ({@code 4} or {@code 8}), so tests cover both on any machine. */
+    static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf,
+                          int queriesPerBlock) {
+        if (queriesPerBlock != 4 && queriesPerBlock != 8) {
+            throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
+        }
+        run(qkv, seqStarts, keyLengths, false, heads, headDim, out, pf, queriesPerBlock);
     }
 
     /** {@link dev.rerank4j.backend.Backend#firstTokenAttention}: row b of out is sequence b's first token's. */
     static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out, ParallelFor pf) {
-        run(qkv, seqStarts, null, true, heads, headDim, out, pf);
+        run(qkv, seqStarts, null, true, heads, headDim, out, pf, QR);
     }
 
     private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, boolean firstTokenOnly, int heads, int headDim,
-                            float[] out, ParallelFor pf) {
+                            float[] out, ParallelFor pf, int qr) {
         int seqs = seqStarts.length - 1;
         // Longest sequences first, so the last items handed out are the short ones.
         Integer[] order = new Integer[seqs];
@@ -91,9 +106,9 @@ final class AttentionKernel {
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             int keys = keyLengths == null ? len : keyLengths[b];
             if (firstTokenOnly) {
-                head(qkv, t0, 1, keys, item % heads, heads, headDim, out, b, s);
+                head(qkv, t0, 1, keys, item % heads, heads, headDim, out, b, s, qr);
             } else {
-                head(qkv, t0, len, keys, item % heads, heads, headDim, out, t0, s);
+                head(qkv, t0, len, keys, item % heads, heads, headDim, out, t0, s, qr);
             }
         });
     }
@@ -103,41 +118,42 @@ final class AttentionKernel {
      * tokens [t0, t0 + keys).
      */
     private static void head(float[] qkv, int t0, int queries, int keys, int h, int heads, int hd, float[] out, int outRow,
-                             Scratch s) {
+                             Scratch s, int qr) {
         if (queries == 0) return;
         int kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
         int stride = 3 * heads * hd, outStride = heads * hd;
         if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
         if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
-        if (s.q.length < QR * hd) s.q = new float[QR * hd];
-        if (s.acc.length < QR * accStride) s.acc = new float[QR * accStride];
+        if (s.q.length < qr * hd) s.q = new float[qr * hd];
+        if (s.acc.length < qr * accStride) s.acc = new float[qr * accStride];
         int qOff = h * hd;
-        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride));
+        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride, qr));
         packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
-        int[] queryOffsets = s.queryOffsets(stride);
-        for (int i = 0; i < queries; i += QR) {
-            packQueries(qkv, t0 + i, queries - i, stride, qOff, hd, s.q, queryOffsets);
+        int[] queryOffsets = s.queryOffsets(stride, qr);
+        for (int i = 0; i < queries; i += qr) {
+            packQueries(qkv, t0 + i, queries - i, stride, qOff, hd, s.q, queryOffsets, qr);
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
-            java.util.Arrays.fill(s.acc, 0, QR * accStride, 0f);
-            for (int j0 = 0; j0 < keys; j0 += BLOCK) keyBlock(j0, Math.min(BLOCK, keys - j0), kp, hd, chunks, s);
-            finish(s, hd, accStride, Math.min(QR, queries - i), out, (outRow + i) * outStride + qOff, outStride);
+            java.util.Arrays.fill(s.acc, 0, qr * accStride, 0f);
+            for (int j0 = 0; j0 < keys; j0 += BLOCK) keyBlock(j0, Math.min(BLOCK, keys - j0), kp, hd, chunks, s, qr);
+            finish(s, hd, accStride, Math.min(qr, queries - i), out, (outRow + i) * outStride + qOff, outStride);
         }
     }
 
     /**
-     * The QR queries from token t as [d][QR]; rows past {@code left} repeat the last query (their results are
-     * dropped). A full block goes in by gathers of V / QR dims at a time: with a scalar copy, packing the block
+     * The qr queries from token t as [d][qr]; rows past {@code left} repeat the last query (their results are
+     * dropped). A full block goes in by gathers of V / qr dims at a time: with a scalar copy, packing the block
      * cost ~15% of its scores and values at 138 keys.
      */
-    private static void packQueries(float[] qkv, int t, int left, int stride, int qOff, int hd, float[] q, int[] offsets) {
-        int dims = V / QR, d = 0, from = t * stride + qOff;
-        if (left >= QR && dims > 0) {
-            for (; d + dims <= hd; d += dims) FloatVector.fromArray(S, qkv, from + d, offsets, 0).intoArray(q, d * QR);
+    private static void packQueries(float[] qkv, int t, int left, int stride, int qOff, int hd, float[] q, int[] offsets,
+                                    int qr) {
+        int dims = V / qr, d = 0, from = t * stride + qOff;
+        if (left >= qr && dims > 0) {
+            for (; d + dims <= hd; d += dims) FloatVector.fromArray(S, qkv, from + d, offsets, 0).intoArray(q, d * qr);
         }
-        for (int r = 0; r < QR; r++) {
+        for (int r = 0; r < qr; r++) {
             int src = Math.min(r, left - 1) * stride + from;
-            for (int e = d; e < hd; e++) q[e * QR + r] = qkv[src + e];
+            for (int e = d; e < hd; e++) q[e * qr + r] = qkv[src + e];
         }
     }
 
@@ -184,11 +200,15 @@ final class AttentionKernel {
         }
     }
 
-    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the eight queries in s.q. */
-    private static void keyBlock(int j0, int bl, int kp, int hd, int chunks, Scratch s) {
+    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries in s.q. */
+    private static void keyBlock(int j0, int bl, int kp, int hd, int chunks, Scratch s, int qr) {
         float[] sc = s.scores;
-        scores(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
-        for (int r = 0; r < QR; r++) {
+        if (qr == 8) {
+            scores8(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+        } else {
+            scores4(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+        }
+        for (int r = 0; r < qr; r++) {
             float old = s.max[r];
             float m = Math.max(old, blockMax(sc, r * BLOCK, bl));
             // First block: the old max is -inf and acc/sum are 0, so the rescale factor does not matter.
@@ -199,10 +219,16 @@ final class AttentionKernel {
         }
         // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
         // ("out of virtual registers"), and a kernel stuck below C2 runs in the interpreter for seconds.
-        for (int c = 0; c < chunks; c++) values(s.vt, (c * kp + j0) * W, bl, sc, s.rescale, s.acc, chunks * W, c * W);
+        for (int c = 0; c < chunks; c++) {
+            if (qr == 8) {
+                values8(s.vt, (c * kp + j0) * W, bl, sc, s.rescale, s.acc, chunks * W, c * W);
+            } else {
+                values4(s.vt, (c * kp + j0) * W, bl, sc, s.rescale, s.acc, chunks * W, c * W);
+            }
+        }
     }
 
-    /** out row r = acc[r] / sum[r] for the first {@code rows} of the eight queries. */
+    /** out row r = acc[r] / sum[r] for the first {@code rows} of the block's queries. */
     private static void finish(Scratch s, int hd, int accStride, int rows, float[] out, int o, int outStride) {
         for (int r = 0; r < rows; r++, o += outStride) {
             float inv = 1f / s.sum[r];
@@ -211,7 +237,7 @@ final class AttentionKernel {
     }
 
     /** Scores of the eight queries in q ([d][8]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
-    private static void scores(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
+    private static void scores8(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
         for (int p = 0; p < panels; p++) {
             int base = (panel0 + p) * hd * W;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
@@ -221,28 +247,28 @@ final class AttentionKernel {
             for (int d = 0; d < hd; d++) {
                 FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
                 FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
-                FloatVector e = FloatVector.broadcast(S, q[d * QR]);
+                FloatVector e = FloatVector.broadcast(S, q[d * 8]);
                 a0 = k0.fma(e, a0);
                 b0 = k1.fma(e, b0);
-                e = FloatVector.broadcast(S, q[d * QR + 1]);
+                e = FloatVector.broadcast(S, q[d * 8 + 1]);
                 a1 = k0.fma(e, a1);
                 b1 = k1.fma(e, b1);
-                e = FloatVector.broadcast(S, q[d * QR + 2]);
+                e = FloatVector.broadcast(S, q[d * 8 + 2]);
                 a2 = k0.fma(e, a2);
                 b2 = k1.fma(e, b2);
-                e = FloatVector.broadcast(S, q[d * QR + 3]);
+                e = FloatVector.broadcast(S, q[d * 8 + 3]);
                 a3 = k0.fma(e, a3);
                 b3 = k1.fma(e, b3);
-                e = FloatVector.broadcast(S, q[d * QR + 4]);
+                e = FloatVector.broadcast(S, q[d * 8 + 4]);
                 a4 = k0.fma(e, a4);
                 b4 = k1.fma(e, b4);
-                e = FloatVector.broadcast(S, q[d * QR + 5]);
+                e = FloatVector.broadcast(S, q[d * 8 + 5]);
                 a5 = k0.fma(e, a5);
                 b5 = k1.fma(e, b5);
-                e = FloatVector.broadcast(S, q[d * QR + 6]);
+                e = FloatVector.broadcast(S, q[d * 8 + 6]);
                 a6 = k0.fma(e, a6);
                 b6 = k1.fma(e, b6);
-                e = FloatVector.broadcast(S, q[d * QR + 7]);
+                e = FloatVector.broadcast(S, q[d * 8 + 7]);
                 a7 = k0.fma(e, a7);
                 b7 = k1.fma(e, b7);
             }
@@ -266,6 +292,40 @@ final class AttentionKernel {
         }
     }
 
+    /** Scores of the four queries in q ([d][4]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
+    private static void scores4(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
+        for (int p = 0; p < panels; p++) {
+            int base = (panel0 + p) * hd * W;
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+            for (int d = 0; d < hd; d++) {
+                FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
+                FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
+                FloatVector e = FloatVector.broadcast(S, q[d * 4]);
+                a0 = k0.fma(e, a0);
+                b0 = k1.fma(e, b0);
+                e = FloatVector.broadcast(S, q[d * 4 + 1]);
+                a1 = k0.fma(e, a1);
+                b1 = k1.fma(e, b1);
+                e = FloatVector.broadcast(S, q[d * 4 + 2]);
+                a2 = k0.fma(e, a2);
+                b2 = k1.fma(e, b2);
+                e = FloatVector.broadcast(S, q[d * 4 + 3]);
+                a3 = k0.fma(e, a3);
+                b3 = k1.fma(e, b3);
+            }
+            int j = p * W;
+            a0.intoArray(sc, j);
+            b0.intoArray(sc, j + V);
+            a1.intoArray(sc, BLOCK + j);
+            b1.intoArray(sc, BLOCK + j + V);
+            a2.intoArray(sc, 2 * BLOCK + j);
+            b2.intoArray(sc, 2 * BLOCK + j + V);
+            a3.intoArray(sc, 3 * BLOCK + j);
+            b3.intoArray(sc, 3 * BLOCK + j + V);
+        }
+    }
+
     /** max of sc[off, off+len). */
     private static float blockMax(float[] sc, int off, int len) {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
@@ -280,7 +340,7 @@ final class AttentionKernel {
      * acc[r][c, c + W) = acc[r][c, c + W)·rescale[r] + Σ_j p[r][j]·V[j][c, c + W) over one key block, for the
      * eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
      */
-    private static void values(float[] vt, int vi, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
+    private static void values8(float[] vt, int vi, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride;
         FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
         FloatVector y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
@@ -342,5 +402,45 @@ final class AttentionKernel {
         y6.intoArray(acc, o6 + V);
         x7.intoArray(acc, o7);
         y7.intoArray(acc, o7 + V);
+    }
+
+    /**
+     * acc[r][c, c + W) = acc[r][c, c + W)·rescale[r] + Σ_j p[r][j]·V[j][c, c + W) over one key block, for the
+     * four queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
+     */
+    private static void values4(float[] vt, int vi, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
+        int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride;
+        FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
+        FloatVector y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
+        FloatVector x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
+        FloatVector y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
+        FloatVector x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
+        FloatVector y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
+        FloatVector x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
+        FloatVector y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+        for (int j = 0; j < bl; j++) {
+            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
+            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
+            FloatVector e = FloatVector.broadcast(S, sc[j]);
+            x0 = v0.fma(e, x0);
+            y0 = v1.fma(e, y0);
+            e = FloatVector.broadcast(S, sc[BLOCK + j]);
+            x1 = v0.fma(e, x1);
+            y1 = v1.fma(e, y1);
+            e = FloatVector.broadcast(S, sc[2 * BLOCK + j]);
+            x2 = v0.fma(e, x2);
+            y2 = v1.fma(e, y2);
+            e = FloatVector.broadcast(S, sc[3 * BLOCK + j]);
+            x3 = v0.fma(e, x3);
+            y3 = v1.fma(e, y3);
+        }
+        x0.intoArray(acc, o0);
+        y0.intoArray(acc, o0 + V);
+        x1.intoArray(acc, o1);
+        y1.intoArray(acc, o1 + V);
+        x2.intoArray(acc, o2);
+        y2.intoArray(acc, o2 + V);
+        x3.intoArray(acc, o3);
+        y3.intoArray(acc, o3 + V);
     }
 }

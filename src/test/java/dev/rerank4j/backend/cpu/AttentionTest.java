@@ -14,10 +14,12 @@ class AttentionTest {
     static final double ATTENTION_ABS = 1e-5;
 
     static final CpuBackend backend = new CpuBackend(2);
+    static final ParallelFor pf = new ParallelFor(2);
 
     @AfterAll
     static void close() {
         backend.close();
+        pf.shutdown();
     }
 
     static void check(int[] lengths, int heads, int hd, float qkScale, long seed) {
@@ -28,12 +30,22 @@ class AttentionTest {
         for (int t = 0; t < tokens; t++) {
             for (int i = 0; i < 2 * heads * hd; i++) qkv[t * 3 * heads * hd + i] *= qkScale;
         }
+        double[] ref = ScalarKernels.attention(qkv, starts, heads, hd);
         float[] out = new float[tokens * heads * hd];
         backend.attention(qkv, starts, heads, hd, out);
-        double[] ref = ScalarKernels.attention(qkv, starts, heads, hd);
+        compare(out, ref, heads, hd, "backend");
+        // both query-block heights, whichever this machine's registers pick
+        for (int queriesPerBlock : new int[] {4, 8}) {
+            java.util.Arrays.fill(out, Float.NaN);
+            AttentionKernel.attention(qkv, starts, null, heads, hd, out, pf, queriesPerBlock);
+            compare(out, ref, heads, hd, queriesPerBlock + " queries per block");
+        }
+    }
+
+    private static void compare(float[] out, double[] ref, int heads, int hd, String what) {
         for (int i = 0; i < ref.length; i++) {
             if (!(Math.abs(out[i] - ref[i]) <= ATTENTION_ABS)) {
-                fail("heads=" + heads + " hd=" + hd + " at token " + i / (heads * hd) + ": " + out[i] + " vs " + ref[i]);
+                fail(what + ": heads=" + heads + " hd=" + hd + " at token " + i / (heads * hd) + ": " + out[i] + " vs " + ref[i]);
             }
         }
     }
