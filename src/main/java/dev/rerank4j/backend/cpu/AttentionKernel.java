@@ -9,13 +9,14 @@ import jdk.incubator.vector.VectorSpecies;
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
  * Each pair's K and V are first copied into panels the kernels read with unit stride: K transposed
  * and pre-scaled by 1/√d in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs
- * along the keys with q broadcast and no horizontal sums; V in chunks of W dims ([chunk][key][W]). Eight
- * queries go together, copied side by side ([d][8]), so each K or V vector loaded feeds eight rows and
- * every index is the loop counter times a constant plus an invariant (no bounds checks in the loops,
- * and two vectors per row give 16 independent FMA chains; with four queries the loads, broadcasts and
- * loop counter left the FMA ports idle a quarter of the time). Keys are taken in blocks of {@link #BLOCK}
+ * along the keys with q broadcast and no horizontal sums; V in chunks of W dims ([chunk][key][W]).
+ * {@link #QR} queries go together, copied side by side ([d][QR]), so each K or V vector loaded feeds QR rows and
+ * every index is the loop counter times a constant plus an invariant (no bounds checks in the loops). With
+ * 32 vector registers that is eight queries, 16 independent FMA chains (with four, on AVX-512, the loads,
+ * broadcasts and loop counter left the FMA ports idle a quarter of the time); with 16 registers, four.
+ * Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
- * exp(m_old − m_new), as flash-attention does), so the score buffer is 8 × BLOCK floats whatever L
+ * exp(m_old − m_new), as flash-attention does), so the score buffer is QR × BLOCK floats whatever L
  * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists. The first-token form runs
  * the same code with one query per sequence, so its rows are the full form's up to the lane order of the
  * softmax sum, which differs between the Vector API's Java fallback and C2's intrinsic.
@@ -292,7 +293,7 @@ final class AttentionKernel {
         }
     }
 
-    /** Scores of the four queries in q ([d][4]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
+    /** {@link #scores8} for four queries, q as [d][4]. */
     private static void scores4(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
         for (int p = 0; p < panels; p++) {
             int base = (panel0 + p) * hd * W;
@@ -404,10 +405,7 @@ final class AttentionKernel {
         y7.intoArray(acc, o7 + V);
     }
 
-    /**
-     * acc[r][c, c + W) = acc[r][c, c + W)·rescale[r] + Σ_j p[r][j]·V[j][c, c + W) over one key block, for the
-     * four queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
-     */
+    /** {@link #values8} for four queries. */
     private static void values4(float[] vt, int vi, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride;
         FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
