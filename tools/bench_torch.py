@@ -2,10 +2,12 @@
 """The PyTorch column of bench/run-side-by-side: a worker process the Java harness drives.
 
     tools/.venv/bin/python tools/bench_torch.py --model DIR --kind bi|cross [--threads 2] [--batch 32] [--pad-id N]
+                                                [--device cpu|cuda]
 
 It loads one model the way its users run it on CPU (--kind bi: sentence-transformers' SentenceTransformer
 on DIR, i.e. Transformer + mean Pooling + Normalize; --kind cross: transformers'
-AutoModelForSequenceClassification, what sentence-transformers' CrossEncoder wraps), then answers requests,
+AutoModelForSequenceClassification, what sentence-transformers' CrossEncoder wraps), in F32 on --device
+(cuda: the first GPU, TF32 left off as PyTorch's default has it), then answers requests,
 one JSON object per line on stdin, one JSON object per line on stdout:
 
     {"op": "load", "workload": "a", "file": "ids.json"}  -> {"ok": true, "sequences": 100}
@@ -45,6 +47,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--pad-id", type=int, default=0)
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -67,10 +70,10 @@ def main():
         t0 = time.perf_counter()
         if args.kind == "bi":
             from sentence_transformers import SentenceTransformer
-            model = SentenceTransformer(args.model, device="cpu")
+            model = SentenceTransformer(args.model, device=args.device)
         else:
             from transformers import AutoModelForSequenceClassification
-            model = AutoModelForSequenceClassification.from_pretrained(args.model)
+            model = AutoModelForSequenceClassification.from_pretrained(args.model).to(args.device)
         model.eval()
         load_s = time.perf_counter() - t0
     except Exception as e:  # a broken model directory: the harness reports the column as failed
@@ -78,11 +81,12 @@ def main():
         return 0
     reply({"ok": True, "torch": torch.__version__, "transformers": transformers.__version__,
            "sentence_transformers": sentence_transformers.__version__, "threads": torch.get_num_threads(),
+           "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
            "load_seconds": round(load_s, 3)})
 
     def padded(seqs, fill):
         longest = max(len(s) for s in seqs)
-        return torch.tensor([s + [fill] * (longest - len(s)) for s in seqs], dtype=torch.long)
+        return torch.tensor([s + [fill] * (longest - len(s)) for s in seqs], dtype=torch.long, device=args.device)
 
     def mask_of(seqs):
         return padded([[1] * len(s) for s in seqs], 0)
@@ -109,7 +113,7 @@ def main():
                 values = embed(batch) @ q if args.kind == "bi" else logits(batch, batch_types)
                 for j, i in enumerate(idx):
                     out[i] = values[j]
-            scores = torch.stack(out).tolist()
+            scores = torch.stack(out).tolist()  # on cuda: waits for the GPU (a copy to the host)
         return scores
 
     workloads = {}

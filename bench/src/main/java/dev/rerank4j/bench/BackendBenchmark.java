@@ -39,8 +39,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * CPU against CUDA on the same calls ({@code bench/run-backends}, or {@code bench/run-jmh BackendBenchmark}):
  * <ul>
- *   <li>{@code score}: {@code Reranker.score} of the standard workload (12-token query, 100 documents of 20–256
- *       tokens, seed 42) on all-MiniLM-L6-v2, batches of 32; one op = 100 pairs.</li>
+ *   <li>{@code score}: {@code Reranker.score} of workload (a) (12-token query, 100 documents of 20–256 tokens,
+ *       seed 42), batches of 32, on all-MiniLM-L6-v2 ({@code -p model=minilm}, the default) or on the
+ *       bge-reranker-base-shaped model of tools/make_full_size.py ({@code -p model=bge}); one op = 100 pairs.</li>
  *   <li>{@code linear}: one {@code Backend.linear} of M = 2048 rows through bge-base's FFN up-projection
  *       (K = 768 → N = 3072, GELU), weights F32 or BF16; one op = 2·M·K·N = 9.66 GFLOP. On CUDA this includes
  *       copying x to the device and y back, as every call does today.</li>
@@ -79,20 +80,26 @@ public class BackendBenchmark {
         }
     }
 
-    /** MiniLM-L6 and the standard workload. */
+    /** A model of {@link BenchModel} (its files as the side-by-side harness finds them) and workload (a). */
     @State(Scope.Benchmark)
     public static class Pipeline {
+        /** minilm, minilm-ce or bge (weights/bge-reranker-base-random; see BenchModel for how each is made). */
+        @Param({"minilm"})
+        public String model;
+
         Reranker reranker;
         String query;
         List<String> docs;
 
         @Setup
         public void setUp(Settings settings) throws Exception {
-            Path modelDir = Models.rerank4jModel(Models.weightsDir());
-            Workload workload = Workload.standard(TokenizerJson.load(modelDir.resolve("tokenizer.json")));
+            BenchModel m = BenchModel.of(model);
+            Path modelDir = m.locate(Models.weightsDir(), null, false).dir();
+            Workload workload = Workload.generate(TokenizerJson.load(modelDir.resolve("tokenizer.json")), Workload.Spec.A,
+                    Workload.DEFAULT_SEED, m.minWords);
             query = workload.query();
             docs = workload.docs();
-            reranker = Reranker.load(modelDir, BenchModel.MINILM.options(settings.threads).withBackend(settings.choice()));
+            reranker = Reranker.load(modelDir, m.options(settings.threads).withBackend(settings.choice()));
         }
 
         @TearDown
@@ -165,16 +172,16 @@ public class BackendBenchmark {
         Collection<RunResult> results = new Runner(options).run();
 
         System.out.println();
-        System.out.printf("%-8s %-8s %-6s %12s %12s  %s%n", "call", "backend", "weights", "ops/s", "± (99.9%)", "derived");
+        System.out.printf("%-8s %-8s %-9s %12s %12s  %s%n", "call", "backend", "weights", "ops/s", "± (99.9%)", "derived");
         for (RunResult r : results) {
             String call = r.getParams().getBenchmark().substring(r.getParams().getBenchmark().lastIndexOf('.') + 1);
             double ops = r.getPrimaryResult().getScore(), err = r.getPrimaryResult().getScoreError();
             String derived = call.equals("score") ? String.format("%.1f pairs/s", ops * Workload.Spec.A.docs)
                     : String.format("%.1f GFLOP/s", ops * LINEAR_FLOP / 1e9);
             String ratio = ratio(results, r);
-            String weights = r.getParams().getParam("weights");
-            System.out.printf("%-8s %-8s %-6s %12.3f %12.3f  %s%s%n", call, r.getParams().getParam("backend"),
-                    weights == null ? "-" : weights, ops, Double.isNaN(err) ? 0 : err, derived, ratio);
+            String weights = call.equals("score") ? r.getParams().getParam("model") : r.getParams().getParam("weights");
+            System.out.printf("%-8s %-8s %-9s %12.3f %12.3f  %s%s%n", call, r.getParams().getParam("backend"),
+                    weights, ops, Double.isNaN(err) ? 0 : err, derived, ratio);
         }
     }
 
@@ -184,7 +191,8 @@ public class BackendBenchmark {
         for (RunResult r : results) {
             if (r.getParams().getBenchmark().equals(cuda.getParams().getBenchmark())
                     && "CPU".equals(r.getParams().getParam("backend"))
-                    && java.util.Objects.equals(r.getParams().getParam("weights"), cuda.getParams().getParam("weights"))) {
+                    && java.util.Objects.equals(r.getParams().getParam("weights"), cuda.getParams().getParam("weights"))
+                    && java.util.Objects.equals(r.getParams().getParam("model"), cuda.getParams().getParam("model"))) {
                 return String.format("  (%.1f× CPU)", cuda.getPrimaryResult().getScore() / r.getPrimaryResult().getScore());
             }
         }

@@ -62,23 +62,26 @@ enum BenchModel {
         throw new IllegalArgumentException("unknown model '" + id + "' (minilm, minilm-ce or bge)");
     }
 
-    /** rerank4j's model directory (config.json, model.safetensors, tokenizer.json) and ORT's ONNX file. */
+    /** rerank4j's model directory (config.json, model.safetensors, tokenizer.json) and ORT's ONNX file (null: not needed). */
     record ModelFiles(Path dir, Path onnx) {}
 
     /**
-     * Where this model's files are; {@code bgeDir} overrides weights/bge-reranker-base-random.
+     * Where this model's files are; {@code bgeDir} overrides weights/bge-reranker-base-random. Without
+     * {@code onnx} (no ONNX Runtime in the run) model.onnx need not be there.
      *
      * @throws MissingModelException with a sentence saying how to make them, if they are not there
      */
-    ModelFiles locate(Path weights, Path bgeDir) throws MissingModelException {
-        if (this == MINILM) return new ModelFiles(Models.rerank4jModel(weights), Models.onnxFile(weights));
+    ModelFiles locate(Path weights, Path bgeDir, boolean onnx) throws MissingModelException {
+        if (this == MINILM) return new ModelFiles(Models.rerank4jModel(weights), onnx ? Models.onnxFile(weights) : null);
         Path dir = this == BGE && bgeDir != null ? bgeDir : weights.resolve(dirName);
-        for (String f : new String[]{"config.json", "model.safetensors", "tokenizer.json", "model.onnx"}) {
+        List<String> needed = new ArrayList<>(List.of("config.json", "model.safetensors", "tokenizer.json"));
+        if (onnx) needed.add("model.onnx");
+        for (String f : needed) {
             if (!Files.isRegularFile(dir.resolve(f))) {
                 throw new MissingModelException(dir + (Files.isDirectory(dir) ? " has no " + f : " is missing") + "; " + howTo);
             }
         }
-        return new ModelFiles(dir, dir.resolve("model.onnx"));
+        return new ModelFiles(dir, onnx ? dir.resolve("model.onnx") : null);
     }
 
     static final class MissingModelException extends Exception {

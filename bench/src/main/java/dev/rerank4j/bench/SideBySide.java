@@ -1,5 +1,6 @@
 package dev.rerank4j.bench;
 
+import dev.rerank4j.Options.BackendChoice;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
@@ -30,7 +31,10 @@ import java.util.Map;
  * SideBySide [--models minilm,minilm-ce,bge] [--workloads a,b,c,d] [--engines rerank4j,ort-padded,ort-sorted32,torch]
  *            [--repeats N] [--warmup N] [--seed S] [--threads T] [--tolerance X] [--quiet-ms MS]
  *            [--csv FILE] [--png FILE] [--weights DIR] [--bge DIR] [--python EXE] [--torch-script FILE]
+ *            [--backend cpu|cuda] [--torch-device cpu|cuda]
  * </pre>
+ * {@code --backend cuda --torch-device cuda --engines rerank4j,torch} compares the two on a GPU (tools/gpu-check):
+ * ONNX Runtime is then neither loaded nor needed on the class path.
  */
 public final class SideBySide {
     /** Both engines compute in F32 with different summation orders; their scores agree far closer than this. */
@@ -58,11 +62,11 @@ public final class SideBySide {
             usage: bench/run-side-by-side [--models minilm,minilm-ce,bge] [--workloads a,b,c,d]
                      [--engines rerank4j,ort-padded,ort-sorted32,torch] [--repeats N] [--warmup N] [--seed S]
                      [--threads T] [--tolerance X] [--quiet-ms MS] [--csv FILE] [--png FILE] [--weights DIR]
-                     [--bge DIR] [--python EXE] [--torch-script FILE]
+                     [--bge DIR] [--python EXE] [--torch-script FILE] [--backend cpu|cuda] [--torch-device cpu|cuda]
             Defaults: every model, every workload except bge (d) (name d in --workloads to run it), every engine
             except ORT's one padded batch on (d) (name ort-padded in --engines to run it), repeats and warm-up
             scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4, 250 ms idle before each
-            timed run (--quiet-ms 0: none).""";
+            timed run (--quiet-ms 0: none), both on the CPU.""";
 
     public static void main(String[] args) throws Exception {
         List<BenchModel> models = List.of(BenchModel.values());
@@ -76,6 +80,8 @@ public final class SideBySide {
         int quietMs = DEFAULT_QUIET_MS;
         Path csv = Path.of("bench/results/latest.csv"), png = null, weights = null, bgeDir = null;
         Path python = null, script = Path.of("tools/bench_torch.py");
+        BackendChoice backend = BackendChoice.CPU;
+        String torchDevice = "cpu";
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
@@ -101,6 +107,8 @@ public final class SideBySide {
                     case "--bge" -> bgeDir = Path.of(args[++i]);
                     case "--python" -> python = Path.of(args[++i]);
                     case "--torch-script" -> script = Path.of(args[++i]);
+                    case "--backend" -> backend = BackendChoice.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
+                    case "--torch-device" -> torchDevice = args[++i];
                     case "--help", "-h" -> {
                         System.out.println(USAGE);
                         return;
@@ -112,6 +120,7 @@ public final class SideBySide {
                 if (!List.of("rerank4j", "ort-padded", "ort-sorted32", "torch").contains(e)) throw new IllegalArgumentException("unknown engine " + e);
             }
             if (!engineIds.contains("rerank4j")) throw new IllegalArgumentException("--engines must include rerank4j (the reference)");
+            if (!List.of("cpu", "cuda").contains(torchDevice)) throw new IllegalArgumentException("--torch-device is cpu or cuda");
             if (quietMs < 0) throw new IllegalArgumentException("--quiet-ms must be ≥ 0");
             if (repeats != null && repeats < 1) throw new IllegalArgumentException("--repeats must be ≥ 1");
             if (warmup != null && warmup < 1) throw new IllegalArgumentException("--warmup must be ≥ 1 (the score check is the first warm-up call)");
@@ -125,10 +134,10 @@ public final class SideBySide {
         if (png == null) png = csv.resolveSibling(csv.getFileName().toString().replaceFirst("\\.csv$", "") + ".png");
         if (repeats != null && repeats < 3) System.out.println("NOTE: fewer than 3 timed runs per cell: a smoke test, not a measurement.");
 
-        System.out.println(machine(threads));
-        List<Results.Cell> cells = new ArrayList<>();
         Options opts = new Options(engineIds, enginesNamed, repeats, warmup, seed, threads, tolerance, quietMs, csv, png, python,
-                script);
+                script, backend, torchDevice);
+        System.out.println(machine(opts));
+        List<Results.Cell> cells = new ArrayList<>();
         for (BenchModel model : models) {
             List<Workload.Spec> todo = new ArrayList<>();
             for (Workload.Spec spec : specs) {
@@ -143,7 +152,7 @@ public final class SideBySide {
             if (todo.isEmpty()) continue;
             BenchModel.ModelFiles files;
             try {
-                files = model.locate(weights, bgeDir);
+                files = model.locate(weights, bgeDir, opts.usesOrt());
             } catch (BenchModel.MissingModelException e) {
                 System.out.println("\nSKIPPED " + model.id + " (" + model.label + "): " + e.getMessage());
                 for (Workload.Spec spec : todo) cells.add(Results.Cell.skipped(model, spec, "model directory missing"));
@@ -160,28 +169,35 @@ public final class SideBySide {
     }
 
     record Options(List<String> engines, boolean enginesNamed, Integer repeats, Integer warmup, long seed, int threads, double tolerance,
-                   int quietMs, Path csv, Path png, Path python, Path script) {}
+                   int quietMs, Path csv, Path png, Path python, Path script, BackendChoice backend,
+                   String torchDevice) {
+        /** Whether an ONNX Runtime engine runs: only then are its classes and the model's ONNX file touched. */
+        boolean usesOrt() {
+            return engines.stream().anyMatch(e -> e.startsWith("ort-"));
+        }
+    }
 
     /** Loads the model in every engine, then checks and times each workload; false if the scores disagreed. */
     static boolean runModel(BenchModel model, BenchModel.ModelFiles files, List<Workload.Spec> specs, Options o,
                             List<Results.Cell> cells) throws Exception {
-        System.out.printf("%n==== %s (%s)%nrerank4j model: %s%nONNX model:     %s%n", model.id, model.label, files.dir(), files.onnx());
+        System.out.printf("%n==== %s (%s)%nrerank4j model: %s%nONNX model:     %s%n", model.id, model.label, files.dir(),
+                files.onnx() == null ? "not used" : files.onnx());
         Tokenizer tokenizer = TokenizerJson.load(files.dir().resolve("tokenizer.json"));
         Map<String, String> absent = new LinkedHashMap<>();
         long t0 = System.nanoTime();
-        try (Reranker reranker = Reranker.load(files.dir(), model.options(o.threads));
-             OrtEncoder ort = new OrtEncoder(files.onnx(), model, tokenizer, o.threads)) {
+        try (Reranker reranker = Reranker.load(files.dir(), model.options(o.threads).withBackend(o.backend));
+             OrtEncoder ort = o.usesOrt() ? new OrtEncoder(files.onnx(), model, tokenizer, o.threads) : null) {
             List<Engine> engines = new ArrayList<>();
             engines.add(Engine.inJvm("rerank4j", Results.LABELS.get("rerank4j"), reranker::score));
             for (OrtEncoder.Batching b : OrtEncoder.Batching.values()) {
                 if (o.engines.contains(b.id)) engines.add(Engine.inJvm(b.id, b.label, (q, d) -> ort.score(q, d, b)));
                 else absent.put(b.id, "not selected");
             }
-            System.out.printf("rerank4j and ORT loaded in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+            System.out.printf("rerank4j%s loaded in %.1f s%n", ort == null ? "" : " and ORT", (System.nanoTime() - t0) / 1e9);
             TorchEngine torch = null;
             if (o.engines.contains("torch")) {
                 try {
-                    torch = TorchEngine.start(o.python, o.script, model, files.dir(), o.threads, Path.of("bench/target"));
+                    torch = TorchEngine.start(o.python, o.script, model, files.dir(), o.threads, o.torchDevice, Path.of("bench/target"));
                     engines.add(torch);
                     System.out.println("PyTorch: " + torch.versions);
                 } catch (TorchEngine.Unavailable e) {
@@ -317,8 +333,13 @@ public final class SideBySide {
 
     static void write(List<Results.Cell> cells, Options o) throws IOException {
         Results.writeCsv(o.csv, cells);
-        Chart.write(o.png, cells, machine(o.threads));
-        System.out.println("wrote " + o.csv.toAbsolutePath() + " and " + o.png.toAbsolutePath());
+        try {
+            Chart.write(o.png, cells, machine(o));
+            System.out.println("wrote " + o.csv.toAbsolutePath() + " and " + o.png.toAbsolutePath());
+        } catch (IOException | LinkageError | InternalError e) {
+            // A JRE without java.desktop or fonts (a bare GPU box) still gets the CSV, which holds every figure.
+            System.out.println("wrote " + o.csv.toAbsolutePath() + "; no chart (" + e + ")");
+        }
     }
 
     static double maxAbsDiff(float[] a, float[] b) {
@@ -347,7 +368,7 @@ public final class SideBySide {
         return List.of(csv.trim().toLowerCase(java.util.Locale.ROOT).split("\\s*,\\s*"));
     }
 
-    static String machine(int threads) {
+    static String machine(Options o) {
         String cpu = "unknown CPU";
         try {
             cpu = Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
@@ -355,9 +376,12 @@ public final class SideBySide {
         } catch (IOException ignored) {
             // not Linux: keep "unknown CPU"
         }
-        return String.format("%s, JDK %s on %s, %d CPUs visible, %d threads per engine, ONNX Runtime %s",
+        String engines = (o.usesOrt() ? ", ONNX Runtime " + ortVersion() : "")
+                + (o.backend == BackendChoice.CPU ? "" : ", rerank4j on " + o.backend)
+                + (o.engines.contains("torch") && o.torchDevice.equals("cuda") ? ", PyTorch on cuda" : "");
+        return String.format("%s, JDK %s on %s, %d CPUs visible, %d threads per engine%s",
                 ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME.withZone(java.time.ZoneOffset.UTC)).replaceFirst("\\.\\d+", ""),
-                Runtime.version(), cpu, Runtime.getRuntime().availableProcessors(), threads, ortVersion());
+                Runtime.version(), cpu, Runtime.getRuntime().availableProcessors(), o.threads, engines);
     }
 
     static String ortVersion() {

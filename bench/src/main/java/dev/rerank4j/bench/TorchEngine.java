@@ -68,7 +68,8 @@ final class TorchEngine implements Engine {
      *
      * @throws Unavailable with the reason, if it cannot run; the harness then reports the column as such
      */
-    static TorchEngine start(Path python, Path script, BenchModel model, Path modelDir, int threads, Path logDir) throws Unavailable {
+    static TorchEngine start(Path python, Path script, BenchModel model, Path modelDir, int threads, String device, Path logDir)
+            throws Unavailable {
         if (!Files.isExecutable(python)) throw new Unavailable("not installed (no " + python + "; see tools/README.md)");
         if (!Files.isRegularFile(script)) throw new Unavailable("not installed (no " + script + ")");
         Path log = logDir.resolve("torch-" + model.id + ".log");
@@ -77,7 +78,8 @@ final class TorchEngine implements Engine {
             Files.createDirectories(logDir);
             ProcessBuilder pb = new ProcessBuilder(python.toString(), script.toString(), "--model", modelDir.toString(),
                     "--kind", model.cross ? "cross" : "bi", "--threads", Integer.toString(threads),
-                    "--batch", Integer.toString(SideBySide.BATCH), "--pad-id", Long.toString(model.padId));
+                    "--batch", Integer.toString(SideBySide.BATCH), "--pad-id", Long.toString(model.padId),
+                    "--device", device);
             Map<String, String> env = pb.environment();
             env.put("HF_HUB_OFFLINE", "1");
             env.put("TRANSFORMERS_OFFLINE", "1");
@@ -101,9 +103,9 @@ final class TorchEngine implements Engine {
             String why = first == null ? "the worker exited" : string(first, "error");
             throw new Unavailable(why != null && why.startsWith("not installed") ? why : "failed (" + why + "; see " + log + ")");
         }
-        return new TorchEngine(p, out, log, String.format("torch %s, transformers %s, sentence-transformers %s, %d threads, model loaded in %.1f s",
+        return new TorchEngine(p, out, log, String.format("torch %s, transformers %s, sentence-transformers %s, %d threads, on %s, model loaded in %.1f s",
                 string(first, "torch"), string(first, "transformers"), string(first, "sentence_transformers"),
-                (int) number(first, "threads"), number(first, "load_seconds")));
+                (int) number(first, "threads"), string(first, "device"), number(first, "load_seconds")));
     }
 
     @Override public String id() { return ID; }
