@@ -44,6 +44,15 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
         };
     }
 
+    /** Elements [from, from + count) in row-major order, as F32, into {@code dst} from {@code at}: one bulk copy for F32. */
+    public void read(long from, int count, float[] dst, int at) {
+        if (dtype == DType.F32) {
+            MemorySegment.copy(data, F32, from * Float.BYTES, dst, at, count);
+        } else {
+            for (int i = 0; i < count; i++) dst[at + i] = get(from + i);
+        }
+    }
+
     /** A heap F32 copy: for small tensors (biases, norms) only. */
     public float[] toFloatArray() {
         long n = elementCount();
@@ -51,11 +60,7 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data)
             throw new IllegalStateException("tensor " + name + " has " + n + " elements, too many for an array");
         }
         float[] out = new float[(int) n];
-        if (dtype == DType.F32) {
-            MemorySegment.copy(data, F32, 0, out, 0, out.length);
-        } else {
-            for (int i = 0; i < out.length; i++) out[i] = get(i);
-        }
+        read(0, out.length, out, 0);
         return out;
     }
 

@@ -231,6 +231,7 @@ public final class Encoder {
     private void embed(RaggedBatch batch, float[] x) {
         int h = config.hiddenSize();
         int offset0 = config.positionOffset();
+        float[] row = new float[h];
         for (int b = 0; b < batch.sequences(); b++) {
             int start = batch.start(b);
             int length = batch.length(b);
@@ -250,20 +251,16 @@ public final class Encoder {
                     throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
                 }
                 int offset = t * h;
-                copyRow(embeddings.word, id, x, offset, h);
-                addRow(embeddings.position, offset0 + p, x, offset, h);
-                addRow(embeddings.tokenType, type, x, offset, h);
+                embeddings.word.read((long) id * h, h, x, offset);
+                addRow(embeddings.position, offset0 + p, row, x, offset);
+                addRow(embeddings.tokenType, type, row, x, offset);
             }
         }
     }
 
-    private static void copyRow(Tensor table, long row, float[] dst, int offset, int width) {
-        long base = row * width;
-        for (int i = 0; i < width; i++) dst[offset + i] = table.get(base + i);
-    }
-
-    private static void addRow(Tensor table, long row, float[] dst, int offset, int width) {
-        long base = row * width;
-        for (int i = 0; i < width; i++) dst[offset + i] += table.get(base + i);
+    /** dst[offset …] += table's row {@code index}, read through {@code buffer} (one row wide). */
+    private static void addRow(Tensor table, long index, float[] buffer, float[] dst, int offset) {
+        table.read(index * buffer.length, buffer.length, buffer, 0);
+        for (int i = 0; i < buffer.length; i++) dst[offset + i] += buffer[i];
     }
 }
