@@ -19,6 +19,12 @@
 #define __align__(n) __attribute__((aligned(n)))
 #define __restrict__ __restrict
 
+// CUDA's float4: 16-byte aligned, as the device's vector loads and stores need.
+struct __attribute__((aligned(16))) float4 {
+    float x, y, z, w;
+};
+inline float4 make_float4(float x, float y, float z, float w) { return {x, y, z, w}; }
+
 struct emu_dim3 {
     unsigned x = 0, y = 0, z = 0;
 };
@@ -36,6 +42,17 @@ inline char emu_error[256];
 inline void __syncthreads() { emu.block->arrive_and_wait(); }
 
 inline void emu_syncwarp() { emu.warp->arrive_and_wait(); }
+
+inline float __shfl_sync(unsigned, float v, int src) {
+    int lane = threadIdx.x & 31;
+    emu.exchange[lane] = v;
+    emu_syncwarp();
+    float r = emu.exchange[src & 31];
+    emu_syncwarp();
+    return r;
+}
+
+inline int min(int a, int b) { return a < b ? a : b; }
 
 inline float __shfl_xor_sync(unsigned, float v, int offset) {
     int lane = threadIdx.x & 31;

@@ -63,6 +63,11 @@ extern "C" int emulate_launch(const char* name, unsigned gx, unsigned gy, unsign
             linear_f32(arg<const float*>(p, 0), arg<const float*>(p, 1), arg<const float*>(p, 2), arg<float*>(p, 3),
                        arg<int>(p, 4), arg<int>(p, 5), arg<int>(p, 6), arg<int>(p, 7));
         });
+    } else if (k == "linear_f32_wide") {
+        run(grid, block, [&] {
+            linear_f32_wide(arg<const float*>(p, 0), arg<const float*>(p, 1), arg<const float*>(p, 2), arg<float*>(p, 3),
+                            arg<int>(p, 4), arg<int>(p, 5), arg<int>(p, 6), arg<int>(p, 7));
+        });
     } else if (k == "linear_bf16_tc") {
         run(grid, block, [&] {
             linear_bf16_tc(arg<const float*>(p, 0), arg<const __nv_bfloat16*>(p, 1), arg<const float*>(p, 2),
@@ -82,6 +87,11 @@ extern "C" int emulate_launch(const char* name, unsigned gx, unsigned gy, unsign
         run(grid, block, [&] {
             attention(arg<const float*>(p, 0), arg<const int*>(p, 1), arg<const int*>(p, 2), arg<int>(p, 3),
                       arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<float*>(p, 7));
+        });
+    } else if (k == "attention_tiled") {
+        run(grid, block, [&] {
+            attention_tiled(arg<const float*>(p, 0), arg<const int*>(p, 1), arg<const int*>(p, 2), arg<int>(p, 3),
+                            arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<float*>(p, 7));
         });
     } else if (k == "max_sim") {
         run(grid, block, [&] {

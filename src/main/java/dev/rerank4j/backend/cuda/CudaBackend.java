@@ -218,8 +218,10 @@ public final class CudaBackend implements Backend {
             if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
             long dints = slot(AUX, intBytes);
             cu.copyToDeviceAsync(dints, host, intBytes, stream);
-            kernels.attention(stream, dqkv, dints, keyLengths == null ? 0 : dints + keysOff, sequences, tokens, heads,
-                    headDim, dout);
+            int longest = 0;
+            for (int b = 0; b < sequences; b++) longest = Math.max(longest, seqStarts[b + 1] - seqStarts[b]);
+            kernels.attention(stream, dqkv, dints, keyLengths == null ? 0 : dints + keysOff, sequences, tokens, longest,
+                    heads, headDim, dout);
             finish(out, dout, first, outFloats);
             return null;
         });

@@ -17,26 +17,35 @@ final class Kernels {
     static final String RESOURCE = "/dev/rerank4j/backend/cuda/kernels.ptx";
 
     /** Block sizes and tiles, as kernels.cu's launch bounds and tile macros have them. */
-    static final int F32_TILE = 64, F32_THREADS = 256;
+    static final int F32_TILE = 64, F32_WIDE_TILE = 128, F32_THREADS = 256;
+    /**
+     * The F32 GEMM takes 128 × 128 tiles once they make at least this many blocks (about one wave on the
+     * largest GPUs): fewer, and the 64 × 64 kernel's four times as many blocks keep more multiprocessors busy.
+     */
+    static final int F32_WIDE_MIN_BLOCKS = 128;
     static final int TC_TILE = 32, TC_THREADS = 128;
     static final int LAYERNORM_THREADS = 256;
     static final int ATTENTION_THREADS = 128, ATTENTION_MAX_HEAD_DIM = 256;
+    /** attention_tiled: heads of up to this many dims, this many queries per block. */
+    static final int ATTENTION_TILED_MAX_HEAD_DIM = 128, ATTENTION_TILED_QUERIES = 16;
     static final int MAXSIM_THREADS = 256;
     /** cuLaunchKernel's limit on gridDim.y and gridDim.z. */
     static final int MAX_GRID_Y = 65_535;
 
     private final CudaDriver cu;
     private final MemorySegment module;
-    private final MemorySegment linearF32, linearBf16, linearF16, addLayerNorm, attention, maxSim;
+    private final MemorySegment linearF32, linearF32Wide, linearBf16, linearF16, addLayerNorm, attention, attentionTiled, maxSim;
 
     private Kernels(CudaDriver cu, MemorySegment module) {
         this.cu = cu;
         this.module = module;
         this.linearF32 = cu.moduleGetFunction(module, "linear_f32");
+        this.linearF32Wide = cu.moduleGetFunction(module, "linear_f32_wide");
         this.linearBf16 = cu.moduleGetFunction(module, "linear_bf16_tc");
         this.linearF16 = cu.moduleGetFunction(module, "linear_f16_tc");
         this.addLayerNorm = cu.moduleGetFunction(module, "add_layernorm");
         this.attention = cu.moduleGetFunction(module, "attention");
+        this.attentionTiled = cu.moduleGetFunction(module, "attention_tiled");
         this.maxSim = cu.moduleGetFunction(module, "max_sim");
     }
 
@@ -77,7 +86,8 @@ final class Kernels {
     /** y = act(x · Wᵀ + b) for {@code rows} rows; the kernel follows W's precision. */
     void linear(MemorySegment stream, DeviceLinear w, long x, long y, int rows, Activation act) {
         boolean tensorCores = w.precision() != DeviceLinear.Precision.F32;
-        int tile = tensorCores ? TC_TILE : F32_TILE;
+        boolean wide = !tensorCores && (long) ceilDiv(w.out(), F32_WIDE_TILE) * ceilDiv(rows, F32_WIDE_TILE) >= F32_WIDE_MIN_BLOCKS;
+        int tile = tensorCores ? TC_TILE : wide ? F32_WIDE_TILE : F32_TILE;
         int gridX = ceilDiv(w.out(), tile), gridY = ceilDiv(rows, tile);
         if (gridY > MAX_GRID_Y) {
             throw new IllegalArgumentException("the CUDA linear kernel takes at most " + (long) MAX_GRID_Y * tile
@@ -86,7 +96,10 @@ final class Kernels {
         String name;
         MemorySegment function;
         switch (w.precision()) {
-            case F32 -> { name = "linear_f32"; function = linearF32; }
+            case F32 -> {
+                name = wide ? "linear_f32_wide" : "linear_f32";
+                function = wide ? linearF32Wide : linearF32;
+            }
             case BF16 -> { name = "linear_bf16_tc"; function = linearBf16; }
             case F16 -> { name = "linear_f16_tc"; function = linearF16; }
             default -> throw new IllegalStateException("unknown precision " + w.precision());
@@ -107,9 +120,22 @@ final class Kernels {
         }
     }
 
-    /** Ragged multi-head attention; keyLengths 0 for "all keys". One warp per (token, head). */
+    /**
+     * Ragged multi-head attention; keyLengths 0 for "all keys"; {@code longest} the longest sequence. Heads of up
+     * to {@value #ATTENTION_TILED_MAX_HEAD_DIM} dims take attention_tiled (a block per 16 queries of one sequence
+     * and head), wider ones attention (a warp per token and head).
+     */
     void attention(MemorySegment stream, long qkv, long seqStarts, long keyLengths, int sequences, int tokens,
-                   int heads, int headDim, long out) {
+                   int longest, int heads, int headDim, long out) {
+        if (headDim <= ATTENTION_TILED_MAX_HEAD_DIM && sequences <= MAX_GRID_Y && heads <= MAX_GRID_Y) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).pointer(keyLengths)
+                        .i32(sequences).i32(heads).i32(headDim).f32((float) (1.0 / Math.sqrt(headDim))).pointer(out).array();
+                cu.launchKernel("attention_tiled", attentionTiled, ceilDiv(longest, ATTENTION_TILED_QUERIES), heads,
+                        sequences, ATTENTION_THREADS, 1, 1, 0, stream, args);
+            }
+            return;
+        }
         long warps = (long) tokens * heads;
         int warpsPerBlock = ATTENTION_THREADS / 32;
         long blocks = (warps + warpsPerBlock - 1) / warpsPerBlock;

@@ -49,6 +49,10 @@ class CudaBackendFakeDeviceTest {
             float[] x = new float[rows * in], y = new float[rows * out];
             cuda.linear(x, rows, cuda.prepareLinear(tensor(arena, DType.F32, out, in), null), y, Activation.GELU);
             assertEquals("linear_f32 grid=3,2,1 block=256,1,1 shared=0", FakeCuda.lastLaunch(lib)); // 64 × 64 tiles
+            int batch = 4480; // 32 pairs of 140 tokens through bge-base's attention output: 35 × 6 tiles of 128 × 128
+            float[] xs = new float[batch * 768], ys = new float[batch * 768];
+            cuda.linear(xs, batch, cuda.prepareLinear(tensor(arena, DType.F32, 768, 768), null), ys, Activation.NONE);
+            assertEquals("linear_f32_wide grid=6,35,1 block=256,1,1 shared=0", FakeCuda.lastLaunch(lib));
             cuda.linear(x, rows, cuda.prepareLinear(tensor(arena, DType.BF16, out, in), null), y, Activation.NONE);
             assertEquals("linear_bf16_tc grid=5,3,1 block=128,1,1 shared=0", FakeCuda.lastLaunch(lib)); // 32 × 32 tiles
             cuda.linear(x, rows, cuda.prepareLinear(tensor(arena, DType.F16, out, in), null), y, Activation.TANH);
@@ -57,7 +61,7 @@ class CudaBackendFakeDeviceTest {
     }
 
     @Test
-    void theOtherKernelsLaunchOneBlockPerRowDocumentOrFourTokenHeads() {
+    void theOtherKernelsLaunchOneBlockPerRowDocumentOrQueryTileOrFourTokenHeads() {
         try (CudaBackend cuda = open()) {
             int rows = 5, dim = 24;
             cuda.addLayerNorm(new float[rows * dim], new float[rows * dim], rows, dim, new float[dim], new float[dim], 1e-12f);
@@ -66,7 +70,12 @@ class CudaBackendFakeDeviceTest {
             int heads = 3, headDim = 8, tokens = 7;
             cuda.attention(new float[tokens * 3 * heads * headDim], new int[]{0, 4, 4, 7}, new int[]{2, 1, 3}, heads, headDim,
                     new float[tokens * heads * headDim]);
-            assertEquals("attention grid=6,1,1 block=128,1,1 shared=0", FakeCuda.lastLaunch(lib)); // ceil(21 / 4)
+            // heads of ≤ 128 dims: a block per 16 queries of the longest sequence (4 tokens), head and sequence
+            assertEquals("attention_tiled grid=1,3,3 block=128,1,1 shared=0", FakeCuda.lastLaunch(lib));
+            int wide = 130;
+            cuda.attention(new float[tokens * 3 * heads * wide], new int[]{0, 4, 4, 7}, new int[]{2, 1, 3}, heads, wide,
+                    new float[tokens * heads * wide]);
+            assertEquals("attention grid=6,1,1 block=128,1,1 shared=0", FakeCuda.lastLaunch(lib)); // a warp per token and head: ceil(21 / 4)
 
             cuda.maxSim(new float[2 * dim], 2, new float[3 * dim], new int[]{0, 1, 1, 3}, dim, new float[3]);
             assertEquals("max_sim grid=3,1,1 block=256,1,1 shared=0", FakeCuda.lastLaunch(lib));

@@ -62,7 +62,9 @@ class CudaBackendParityTest {
     @Test
     void linearMatchesTheCpuForEveryPrecisionActivationAndOddSize() {
         KernelParity p = parity(1);
-        int[][] shapes = {{1, 1, 1}, {1, 384, 1}, {17, 15, 33}, {65, 383, 130}, {130, 768, 2304}, {383, 3072, 768}};
+        // the last two take linear_f32_wide (Kernels.F32_WIDE_MIN_BLOCKS), with float4 loads and without
+        int[][] shapes = {{1, 1, 1}, {1, 384, 1}, {17, 15, 33}, {65, 383, 130}, {130, 768, 2304}, {383, 3072, 768},
+                {2049, 768, 2304}, {2050, 383, 1030}};
         for (DType dtype : DType.values()) {
             for (int[] s : shapes) p.linear(dtype, s[0], s[1], s[2]);
         }

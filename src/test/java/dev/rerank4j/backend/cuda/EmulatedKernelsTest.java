@@ -52,7 +52,12 @@ class EmulatedKernelsTest {
             p.linear(dtype, 1, 1, 1);
             p.linear(dtype, 3, 17, 5);
             p.linear(dtype, 65, 33, 70); // two row tiles and a column tail for both tile sizes (64 and 32)
+            p.linear(dtype, 65, 36, 68); // rows a multiple of 4 floats: float4 loads and stores in linear_f32
         }
+        // linear_f32_wide (Kernels.F32_WIDE_MIN_BLOCKS 128 × 128 tiles or more): float4 loads with aligned
+        // stores, then checked loads and stores; tails in rows, columns and k.
+        p.linear(DType.F32, 1290, 12, 1540);
+        p.linear(DType.F32, 1290, 9, 1538);
     }
 
     @Test
@@ -68,6 +73,9 @@ class EmulatedKernelsTest {
         p.attention(new int[] {0, 1, 1, 9, 23}, null, 2, 8);          // an empty and a 1-token sequence
         p.attention(new int[] {0, 5, 12}, new int[] {2, 7}, 1, 40);   // key lengths; a head wider than a warp
         p.attention(new int[] {3, 10}, null, 2, 4);                    // rows before the first sequence are left alone
+        p.attention(new int[] {0, 40, 75}, null, 2, 8);                // several query blocks and key tiles per sequence
+        p.attention(new int[] {0, 50, 53}, new int[] {37, 3}, 1, 33); // key lengths past one tile of 32 keys
+        p.attention(new int[] {0, 3, 5}, null, 1, 130);                // a head over 128 dims: the warp-per-token kernel
     }
 
     @Test

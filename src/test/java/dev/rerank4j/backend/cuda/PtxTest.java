@@ -39,7 +39,7 @@ class PtxTest {
         assertEquals(committed(), ptx, "the class path resource is the committed file");
         assertTrue(ptx.contains("\n.version 8.0\n"), "PTX ISA 8.0: drivers of CUDA 12.0 and newer can JIT it");
         assertTrue(ptx.contains("\n.target sm_80\n"), "compute capability 8.0 and newer");
-        for (String kernel : List.of("linear_f32", "linear_bf16_tc", "linear_f16_tc", "add_layernorm", "attention", "max_sim")) {
+        for (String kernel : List.of("linear_f32", "linear_f32_wide", "linear_bf16_tc", "linear_f16_tc", "add_layernorm", "attention", "attention_tiled", "max_sim")) {
             assertTrue(ptx.contains(".entry " + kernel + "("), kernel);
         }
         assertTrue(ptx.contains("wmma.mma.sync.aligned.row.col.m16n16k16.f32.bf16.bf16.f32"), "BF16 tensor-core MMA");
