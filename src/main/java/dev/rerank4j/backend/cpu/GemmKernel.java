@@ -76,7 +76,7 @@ final class GemmKernel {
         int blocksPerItem = Math.max(1, Math.min(MC / mr, blocks / target));
         int rowItems = (blocks + blocksPerItem - 1) / blocksPerItem;
         if (rowItems < target && panels > 1) {
-            fewRows(x, rows, w, y, act, pf, mr, target);
+            fewRows(x, rows, w, y, act, pf, mr);
             return;
         }
         int itemRows = blocksPerItem * mr;
@@ -99,21 +99,23 @@ final class GemmKernel {
      * Few rows (a single pair, a query): splitting rows would leave too few items, and splitting panels
      * between items that each pack their rows would re-read every weight once per row block (measured:
      * bge-base at 141 tokens ran at 60% of ONNX Runtime's speed). So all of x is packed once, in parallel,
-     * then items take groups of panels over all rows: each weight is read once per call.
+     * then each item takes one panel over all rows: each weight is read once per call, and items this small
+     * let both threads end a kernel together (JFR, minilm-ce (c), 2026-12-04: with groups of up to three
+     * panels the caller waited for its helper in 15% of its samples, mostly here; one panel per item:
+     * bench/run-ab (c), four runs of 300 pairs on MiniLM-L6: 1.005–1.029×, median 1.015; bge-base 1.012×).
      */
-    private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr,
-                                int target) {
+    private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr) {
         int padded = (rows + mr - 1) / mr * mr;
         Buffers packedRows = PACKED_ROWS.take();
         try {
-            fewRows(x, rows, w, y, act, pf, mr, target, packedRows.a(padded * w.in()));
+            fewRows(x, rows, w, y, act, pf, mr, packedRows.a(padded * w.in()));
         } finally {
             PACKED_ROWS.give(packedRows);
         }
     }
 
     private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr,
-                                int target, float[] packed) {
+                                float[] packed) {
         int k = w.in(), panels = w.panels();
         int blocks = (rows + mr - 1) / mr, padded = blocks * mr;
         int[] map = packMap(mr, k);
@@ -125,15 +127,10 @@ final class GemmKernel {
                 packA(x, r0, r1, k, k0, kc, packed, k0 * padded + b * kc * mr, mr, map);
             }
         });
-        int perGroup = Math.max(1, (panels + target - 1) / target);
-        int groups = (panels + perGroup - 1) / perGroup;
-        pf.forEach(groups, BUFFERS, (s, g) -> {
-            int p0 = g * perGroup, p1 = Math.min(panels, p0 + perGroup);
+        pf.forEach(panels, BUFFERS, (s, p) -> {
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                for (int q0 = p0; q0 < p1; q0 += PANELS_PER_PASS) {
-                    panels(packed, k0 * padded, 0, rows, k0, kc, w, q0, Math.min(p1, q0 + PANELS_PER_PASS), y, act, s.tile, mr);
-                }
+                panels(packed, k0 * padded, 0, rows, k0, kc, w, p, p + 1, y, act, s.tile, mr);
             }
         });
     }
