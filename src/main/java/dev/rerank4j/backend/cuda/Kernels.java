@@ -127,23 +127,20 @@ final class Kernels {
      */
     void attention(MemorySegment stream, long qkv, long seqStarts, long keyLengths, int sequences, int tokens,
                    int longest, int heads, int headDim, long out) {
-        if (headDim <= ATTENTION_TILED_MAX_HEAD_DIM && sequences <= MAX_GRID_Y && heads <= MAX_GRID_Y) {
-            try (Arena a = Arena.ofConfined()) {
-                MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).pointer(keyLengths)
-                        .i32(sequences).i32(heads).i32(headDim).f32((float) (1.0 / Math.sqrt(headDim))).pointer(out).array();
-                cu.launchKernel("attention_tiled", attentionTiled, ceilDiv(longest, ATTENTION_TILED_QUERIES), heads,
-                        sequences, ATTENTION_THREADS, 1, 1, 0, stream, args);
-            }
-            return;
-        }
+        boolean tiled = headDim <= ATTENTION_TILED_MAX_HEAD_DIM && sequences <= MAX_GRID_Y && heads <= MAX_GRID_Y;
         long warps = (long) tokens * heads;
         int warpsPerBlock = ATTENTION_THREADS / 32;
         long blocks = (warps + warpsPerBlock - 1) / warpsPerBlock;
-        if (blocks > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens × heads for one launch: " + warps);
+        if (!tiled && blocks > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens × heads for one launch: " + warps);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).pointer(keyLengths)
                     .i32(sequences).i32(heads).i32(headDim).f32((float) (1.0 / Math.sqrt(headDim))).pointer(out).array();
-            cu.launchKernel("attention", attention, (int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0, stream, args);
+            if (tiled) {
+                cu.launchKernel("attention_tiled", attentionTiled, ceilDiv(longest, ATTENTION_TILED_QUERIES), heads,
+                        sequences, ATTENTION_THREADS, 1, 1, 0, stream, args);
+            } else {
+                cu.launchKernel("attention", attention, (int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0, stream, args);
+            }
         }
     }
 
