@@ -172,16 +172,16 @@ public class BackendBenchmark {
         Collection<RunResult> results = new Runner(options).run();
 
         System.out.println();
-        System.out.printf("%-8s %-8s %-9s %12s %12s  %s%n", "call", "backend", "weights", "ops/s", "± (99.9%)", "derived");
+        System.out.printf("%-8s %-8s %-9s %12s %12s  %s%n", "call", "backend", "input", "ops/s", "± (99.9%)", "derived");
         for (RunResult r : results) {
             String call = r.getParams().getBenchmark().substring(r.getParams().getBenchmark().lastIndexOf('.') + 1);
             double ops = r.getPrimaryResult().getScore(), err = r.getPrimaryResult().getScoreError();
             String derived = call.equals("score") ? String.format("%.1f pairs/s", ops * Workload.Spec.A.docs)
                     : String.format("%.1f GFLOP/s", ops * LINEAR_FLOP / 1e9);
             String ratio = ratio(results, r);
-            String weights = call.equals("score") ? r.getParams().getParam("model") : r.getParams().getParam("weights");
+            String input = call.equals("score") ? r.getParams().getParam("model") : r.getParams().getParam("weights");
             System.out.printf("%-8s %-8s %-9s %12.3f %12.3f  %s%s%n", call, r.getParams().getParam("backend"),
-                    weights, ops, Double.isNaN(err) ? 0 : err, derived, ratio);
+                    input, ops, Double.isNaN(err) ? 0 : err, derived, ratio);
         }
     }
 

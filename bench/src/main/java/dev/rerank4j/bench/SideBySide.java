@@ -66,7 +66,7 @@ public final class SideBySide {
             Defaults: every model, every workload except bge (d) (name d in --workloads to run it), every engine
             except ORT's one padded batch on (d) (name ort-padded in --engines to run it), repeats and warm-up
             scaled by cost (bench/README.md), seed 42, 2 threads, tolerance 1e-4, 250 ms idle before each
-            timed run (--quiet-ms 0: none), both on the CPU.""";
+            timed run (--quiet-ms 0: none), rerank4j and PyTorch on the CPU.""";
 
     public static void main(String[] args) throws Exception {
         List<BenchModel> models = List.of(BenchModel.values());
