@@ -44,6 +44,25 @@ class ParallelForTest {
     }
 
     @Test
+    void aJobTakenBackFromAHelperNeverRunsAfterTheCallReturns() {
+        // The caller takes its job back from helpers that have not started it: none may start it later.
+        AtomicIntegerArray lateStarts = new AtomicIntegerArray(1);
+        assertTimeoutPreemptively(HANG, () -> {
+            for (int call = 0; call < 5_000; call++) {
+                java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
+                pf.forEach(2, () -> {
+                    if (returned.get()) lateStarts.incrementAndGet(0);
+                    return null;
+                }, (s, i) -> { });
+                returned.set(true);
+                if (call % 1_000 == 0) Thread.sleep(2 * ParallelFor.SPIN_NANOS / 1_000_000 + 5);
+            }
+            Thread.sleep(50);
+        });
+        assertEquals(0, lateStarts.get(0), "workers that started a job after its call had returned");
+    }
+
+    @Test
     void helpersTakeItemsBesideTheCaller() {
         Set<Thread> ran = ConcurrentHashMap.newKeySet();
         Thread caller = assertTimeoutPreemptively(HANG, () -> {
