@@ -39,6 +39,13 @@ final class GemmKernel {
      * a panel's k-block does not fit L1 either (measured, M = 2048: 1.04–1.15× over one panel at a time).
      */
     private static final int PANELS_PER_PASS = 8;
+    /**
+     * Parts each of the last {@code threads} work items is handed out in: a whole item handed out last could
+     * leave the other cores idle for all of its time, up to 1/items of the product (measured, M = 2048, the
+     * five K×N of the JMH benchmark, 40 calls each way alternating: mean GFLOP/s 1.01–1.05× over whole items;
+     * 8 parts no better than 4).
+     */
+    private static final int TAIL_SPLIT = 4;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
     private GemmKernel() {}
@@ -82,14 +89,23 @@ final class GemmKernel {
         int itemRows = blocksPerItem * mr;
         int[] map = packMap(mr, k);
         int aFloats = Math.min(blocks, blocksPerItem) * mr * Math.min(k, KC);
-        pf.forEach(rowItems, BUFFERS, (s, item) -> {
-            int r0 = item * itemRows, r1 = Math.min(rows, r0 + itemRows);
+        // The last row items go out in parts of their panels (TAIL_SPLIT).
+        int split = Math.min(panels, TAIL_SPLIT), whole = Math.max(0, rowItems - pf.threads());
+        pf.forEach(whole + (rowItems - whole) * split, BUFFERS, (s, item) -> {
+            int rowItem = item, p0 = 0, p1 = panels;
+            if (item >= whole) {
+                int part = (item - whole) % split;
+                rowItem = whole + (item - whole) / split;
+                p0 = part * panels / split;
+                p1 = (part + 1) * panels / split;
+            }
+            int r0 = rowItem * itemRows, r1 = Math.min(rows, r0 + itemRows);
             float[] a = s.a(aFloats);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 packA(x, r0, r1, k, k0, kc, a, 0, mr, map);
-                for (int p0 = 0; p0 < panels; p0 += PANELS_PER_PASS) {
-                    panels(a, 0, r0, r1, k0, kc, w, p0, Math.min(panels, p0 + PANELS_PER_PASS), y, act, s.tile, mr);
+                for (int p = p0; p < p1; p += PANELS_PER_PASS) {
+                    panels(a, 0, r0, r1, k0, kc, w, p, Math.min(p1, p + PANELS_PER_PASS), y, act, s.tile, mr);
                 }
             }
         });
@@ -103,6 +119,8 @@ final class GemmKernel {
      * let both threads end a kernel together (JFR, minilm-ce (c), 2026-12-04: with groups of up to three
      * panels the caller waited for its helper in 15% of its samples, mostly here; one panel per item:
      * bench/run-ab (c), four runs of 300 pairs on MiniLM-L6: 1.005–1.029×, median 1.015; bge-base 1.012×).
+     * The last {@code threads} panels go out in {@link #TAIL_SPLIT} parts of their rows (bench/run-ab (c) against
+     * whole panels: MiniLM-L6 1.011–1.018×; bge-base 1.019×, and 1.024× with every panel in parts).
      */
     private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr) {
         int padded = (rows + mr - 1) / mr * mr;
@@ -127,10 +145,19 @@ final class GemmKernel {
                 packA(x, r0, r1, k, k0, kc, packed, k0 * padded + b * kc * mr, mr, map);
             }
         });
-        pf.forEach(panels, BUFFERS, (s, p) -> {
+        int split = Math.min(blocks, TAIL_SPLIT), whole = Math.max(0, panels - pf.threads());
+        pf.forEach(whole + (panels - whole) * split, BUFFERS, (s, item) -> {
+            int p = item, b0 = 0, b1 = blocks;
+            if (item >= whole) {
+                int part = (item - whole) % split;
+                p = whole + (item - whole) / split;
+                b0 = part * blocks / split;
+                b1 = (part + 1) * blocks / split;
+            }
+            int r0 = b0 * mr, r1 = Math.min(rows, b1 * mr);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                panels(packed, k0 * padded, 0, rows, k0, kc, w, p, p + 1, y, act, s.tile, mr);
+                panels(packed, k0 * padded + b0 * kc * mr, r0, r1, k0, kc, w, p, p + 1, y, act, s.tile, mr);
             }
         });
     }
