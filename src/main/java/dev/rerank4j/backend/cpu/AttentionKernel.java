@@ -10,8 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
  * Each pair's K and V are first copied into panels the kernels read with unit stride: K transposed
  * and pre-scaled by 1/√d in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs
  * along the keys with q broadcast and no horizontal sums; V in chunks of W dims ([chunk][key][W]).
- * {@link #QR} queries go together, copied side by side ([d][QR]), so each K or V vector loaded feeds QR rows and
- * every index is the loop counter times a constant plus an invariant (no bounds checks in the loops). With
+ * {@link #QR} queries go together, their elements broadcast from qkv in place, so each K or V vector loaded feeds
+ * QR rows; every index is the loop counter times a constant plus an invariant (no bounds checks in the loops).
+ * (Copying the queries side by side first, by gathers, cost 10% of attention's samples on workload (a); reading
+ * them in place: bench/run-ab-style JarAB (a) 1.013–1.015×, (b) 0.991×, (c) 1.004×.) With
  * 32 vector registers that is eight queries, 16 independent FMA chains (with four, on AVX-512, the loads,
  * broadcasts and loop counter left the FMA ports idle a quarter of the time); with 16 registers, four.
  * Keys are taken in blocks of {@link #BLOCK}
@@ -38,34 +40,23 @@ final class AttentionKernel {
     private static final class Scratch {
         float[] kt = new float[0];
         float[] vt = new float[0];
-        float[] q = new float[0];
         float[] acc = new float[0];
         final float[] scores = new float[MAX_QR * BLOCK];
         final float[] max = new float[MAX_QR];
         final float[] sum = new float[MAX_QR];
         final float[] rescale = new float[MAX_QR];
-        /** Gather offsets for a stride of qkv: V consecutive tokens' rows (i·stride), and qr rows × V/qr dims. */
-        private final int[] rows = new int[V], queries = new int[V];
-        private int offsetsStride, offsetsQr;
+        /** Where in qkv the block's queries start, one per query slot (slots past the last query repeat it). */
+        final int[] queryRows = new int[MAX_QR];
+        /** Gather offsets of V consecutive tokens' rows of qkv (i·stride), for the stride they were made for. */
+        private final int[] rows = new int[V];
+        private int rowsStride;
 
-        int[] rowOffsets(int stride, int qr) {
-            offsets(stride, qr);
-            return rows;
-        }
-
-        int[] queryOffsets(int stride, int qr) {
-            offsets(stride, qr);
-            return queries;
-        }
-
-        private void offsets(int stride, int qr) {
-            if (offsetsStride == stride && offsetsQr == qr) return;
-            for (int i = 0; i < V; i++) {
-                rows[i] = i * stride;
-                queries[i] = (i % qr) * stride + i / qr;
+        int[] rowOffsets(int stride) {
+            if (rowsStride != stride) {
+                for (int i = 0; i < V; i++) rows[i] = i * stride;
+                rowsStride = stride;
             }
-            offsetsStride = stride;
-            offsetsQr = qr;
+            return rows;
         }
     }
 
@@ -125,36 +116,17 @@ final class AttentionKernel {
         int stride = 3 * heads * hd, outStride = heads * hd;
         if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
         if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
-        if (s.q.length < qr * hd) s.q = new float[qr * hd];
         if (s.acc.length < qr * accStride) s.acc = new float[qr * accStride];
         int qOff = h * hd;
-        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride, qr));
+        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride));
         packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
-        int[] queryOffsets = s.queryOffsets(stride, qr);
         for (int i = 0; i < queries; i += qr) {
-            packQueries(qkv, t0 + i, queries - i, stride, qOff, hd, s.q, queryOffsets, qr);
+            for (int r = 0; r < qr; r++) s.queryRows[r] = (t0 + i + Math.min(r, queries - i - 1)) * stride + qOff;
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
             java.util.Arrays.fill(s.acc, 0, qr * accStride, 0f);
-            for (int j0 = 0; j0 < keys; j0 += BLOCK) keyBlock(j0, Math.min(BLOCK, keys - j0), kp, hd, chunks, s, qr);
+            for (int j0 = 0; j0 < keys; j0 += BLOCK) keyBlock(qkv, j0, Math.min(BLOCK, keys - j0), kp, hd, chunks, s, qr);
             finish(s, hd, accStride, Math.min(qr, queries - i), out, (outRow + i) * outStride + qOff, outStride);
-        }
-    }
-
-    /**
-     * The qr queries from token t as [d][qr]; rows past {@code left} repeat the last query (their results are
-     * dropped). A full block goes in by gathers of V / qr dims at a time: with a scalar copy, packing the block
-     * cost ~15% of its scores and values at 138 keys.
-     */
-    private static void packQueries(float[] qkv, int t, int left, int stride, int qOff, int hd, float[] q, int[] offsets,
-                                    int qr) {
-        int dims = V / qr, d = 0, from = t * stride + qOff;
-        if (left >= qr && dims > 0) {
-            for (; d + dims <= hd; d += dims) FloatVector.fromArray(S, qkv, from + d, offsets, 0).intoArray(q, d * qr);
-        }
-        for (int r = 0; r < qr; r++) {
-            int src = Math.min(r, left - 1) * stride + from;
-            for (int e = d; e < hd; e++) q[e * qr + r] = qkv[src + e];
         }
     }
 
@@ -201,13 +173,13 @@ final class AttentionKernel {
         }
     }
 
-    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries in s.q. */
-    private static void keyBlock(int j0, int bl, int kp, int hd, int chunks, Scratch s, int qr) {
+    /** Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries at s.queryRows. */
+    private static void keyBlock(float[] qkv, int j0, int bl, int kp, int hd, int chunks, Scratch s, int qr) {
         float[] sc = s.scores;
         if (qr == 8) {
-            scores8(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+            scores8(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         } else {
-            scores4(s.q, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+            scores4(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         }
         for (int r = 0; r < qr; r++) {
             float old = s.max[r];
@@ -238,7 +210,8 @@ final class AttentionKernel {
     }
 
     /** Scores of the eight queries in q ([d][8]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
-    private static void scores8(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
+    private static void scores8(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
+        int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3], q4 = rows[4], q5 = rows[5], q6 = rows[6], q7 = rows[7];
         for (int p = 0; p < panels; p++) {
             int base = (panel0 + p) * hd * W;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
@@ -248,28 +221,28 @@ final class AttentionKernel {
             for (int d = 0; d < hd; d++) {
                 FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
                 FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
-                FloatVector e = FloatVector.broadcast(S, q[d * 8]);
+                FloatVector e = FloatVector.broadcast(S, qkv[q0 + d]);
                 a0 = k0.fma(e, a0);
                 b0 = k1.fma(e, b0);
-                e = FloatVector.broadcast(S, q[d * 8 + 1]);
+                e = FloatVector.broadcast(S, qkv[q1 + d]);
                 a1 = k0.fma(e, a1);
                 b1 = k1.fma(e, b1);
-                e = FloatVector.broadcast(S, q[d * 8 + 2]);
+                e = FloatVector.broadcast(S, qkv[q2 + d]);
                 a2 = k0.fma(e, a2);
                 b2 = k1.fma(e, b2);
-                e = FloatVector.broadcast(S, q[d * 8 + 3]);
+                e = FloatVector.broadcast(S, qkv[q3 + d]);
                 a3 = k0.fma(e, a3);
                 b3 = k1.fma(e, b3);
-                e = FloatVector.broadcast(S, q[d * 8 + 4]);
+                e = FloatVector.broadcast(S, qkv[q4 + d]);
                 a4 = k0.fma(e, a4);
                 b4 = k1.fma(e, b4);
-                e = FloatVector.broadcast(S, q[d * 8 + 5]);
+                e = FloatVector.broadcast(S, qkv[q5 + d]);
                 a5 = k0.fma(e, a5);
                 b5 = k1.fma(e, b5);
-                e = FloatVector.broadcast(S, q[d * 8 + 6]);
+                e = FloatVector.broadcast(S, qkv[q6 + d]);
                 a6 = k0.fma(e, a6);
                 b6 = k1.fma(e, b6);
-                e = FloatVector.broadcast(S, q[d * 8 + 7]);
+                e = FloatVector.broadcast(S, qkv[q7 + d]);
                 a7 = k0.fma(e, a7);
                 b7 = k1.fma(e, b7);
             }
@@ -294,7 +267,8 @@ final class AttentionKernel {
     }
 
     /** {@link #scores8} for four queries, q as [d][4]. */
-    private static void scores4(float[] q, float[] kt, int panel0, int panels, int hd, float[] sc) {
+    private static void scores4(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
+        int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3];
         for (int p = 0; p < panels; p++) {
             int base = (panel0 + p) * hd * W;
             FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
@@ -302,16 +276,16 @@ final class AttentionKernel {
             for (int d = 0; d < hd; d++) {
                 FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
                 FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
-                FloatVector e = FloatVector.broadcast(S, q[d * 4]);
+                FloatVector e = FloatVector.broadcast(S, qkv[q0 + d]);
                 a0 = k0.fma(e, a0);
                 b0 = k1.fma(e, b0);
-                e = FloatVector.broadcast(S, q[d * 4 + 1]);
+                e = FloatVector.broadcast(S, qkv[q1 + d]);
                 a1 = k0.fma(e, a1);
                 b1 = k1.fma(e, b1);
-                e = FloatVector.broadcast(S, q[d * 4 + 2]);
+                e = FloatVector.broadcast(S, qkv[q2 + d]);
                 a2 = k0.fma(e, a2);
                 b2 = k1.fma(e, b2);
-                e = FloatVector.broadcast(S, q[d * 4 + 3]);
+                e = FloatVector.broadcast(S, qkv[q3 + d]);
                 a3 = k0.fma(e, a3);
                 b3 = k1.fma(e, b3);
             }
