@@ -119,8 +119,10 @@ final class GemmKernel {
      * let both threads end a kernel together (JFR, minilm-ce (c), 2026-12-04: with groups of up to three
      * panels the caller waited for its helper in 15% of its samples, mostly here; one panel per item:
      * bench/run-ab (c), four runs of 300 pairs on MiniLM-L6: 1.005–1.029×, median 1.015; bge-base 1.012×).
-     * The last {@code threads} panels go out in {@link #TAIL_SPLIT} parts of their rows (bench/run-ab (c) against
-     * whole panels: MiniLM-L6 1.011–1.018×; bge-base 1.019×, and 1.024× with every panel in parts).
+     * The last {@code threads} panels go out in {@link #TAIL_SPLIT} parts of their rows. Every panel in parts measured
+     * 1.013–1.041× over whole panels (bench/run-ab (c), 300 pairs, four runs on MiniLM-L6; bge-base 1.024×), and
+     * the last panels alone in parts 1.011–1.018× over that (bge-base 1.019×); a build against itself reads
+     * 1.009–1.025×, so each step is at the edge of the noise.
      */
     private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr) {
         int padded = (rows + mr - 1) / mr * mr;
