@@ -48,6 +48,32 @@ final class GemmKernel {
     private static final int TAIL_SPLIT = 4;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
 
+    /**
+     * Work items over {@code units} units of {@code subunits} each: the first units whole, the last {@code threads}
+     * in up to {@link #TAIL_SPLIT} parts. Item i covers subunits [from(i), to(i)) of unit unit(i).
+     */
+    private record Tail(int units, int subunits, int whole, int split) {
+        static Tail of(int units, int subunits, int threads) {
+            return new Tail(units, subunits, Math.max(0, units - threads), Math.min(subunits, TAIL_SPLIT));
+        }
+
+        int items() {
+            return whole + (units - whole) * split;
+        }
+
+        int unit(int item) {
+            return item < whole ? item : whole + (item - whole) / split;
+        }
+
+        int from(int item) {
+            return item < whole ? 0 : (item - whole) % split * subunits / split;
+        }
+
+        int to(int item) {
+            return item < whole ? subunits : ((item - whole) % split + 1) * subunits / split;
+        }
+    }
+
     private GemmKernel() {}
 
     /**
@@ -89,16 +115,9 @@ final class GemmKernel {
         int itemRows = blocksPerItem * mr;
         int[] map = packMap(mr, k);
         int aFloats = Math.min(blocks, blocksPerItem) * mr * Math.min(k, KC);
-        // The last row items go out in parts of their panels (TAIL_SPLIT).
-        int split = Math.min(panels, TAIL_SPLIT), whole = Math.max(0, rowItems - pf.threads());
-        pf.forEach(whole + (rowItems - whole) * split, BUFFERS, (s, item) -> {
-            int rowItem = item, p0 = 0, p1 = panels;
-            if (item >= whole) {
-                int part = (item - whole) % split;
-                rowItem = whole + (item - whole) / split;
-                p0 = part * panels / split;
-                p1 = (part + 1) * panels / split;
-            }
+        Tail tail = Tail.of(rowItems, panels, pf.threads()); // the last row items in parts of their panels
+        pf.forEach(tail.items(), BUFFERS, (s, item) -> {
+            int rowItem = tail.unit(item), p0 = tail.from(item), p1 = tail.to(item);
             int r0 = rowItem * itemRows, r1 = Math.min(rows, r0 + itemRows);
             float[] a = s.a(aFloats);
             for (int k0 = 0; k0 < k; k0 += KC) {
@@ -147,15 +166,9 @@ final class GemmKernel {
                 packA(x, r0, r1, k, k0, kc, packed, k0 * padded + b * kc * mr, mr, map);
             }
         });
-        int split = Math.min(blocks, TAIL_SPLIT), whole = Math.max(0, panels - pf.threads());
-        pf.forEach(whole + (panels - whole) * split, BUFFERS, (s, item) -> {
-            int p = item, b0 = 0, b1 = blocks;
-            if (item >= whole) {
-                int part = (item - whole) % split;
-                p = whole + (item - whole) / split;
-                b0 = part * blocks / split;
-                b1 = (part + 1) * blocks / split;
-            }
+        Tail tail = Tail.of(panels, blocks, pf.threads()); // the last panels in parts of their row blocks
+        pf.forEach(tail.items(), BUFFERS, (s, item) -> {
+            int p = tail.unit(item), b0 = tail.from(item), b1 = tail.to(item);
             int r0 = b0 * mr, r1 = Math.min(rows, b1 * mr);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
