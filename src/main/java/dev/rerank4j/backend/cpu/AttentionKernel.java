@@ -209,7 +209,10 @@ final class AttentionKernel {
         }
     }
 
-    /** Scores of the eight queries in q ([d][8]) against K panels [panel0, panel0 + panels) into sc rows of BLOCK. */
+    /**
+     * Scores of the eight queries whose rows of qkv start at {@code rows[0..7]} against K panels
+     * [panel0, panel0 + panels), into sc rows of BLOCK.
+     */
     private static void scores8(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
         int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3], q4 = rows[4], q5 = rows[5], q6 = rows[6], q7 = rows[7];
         for (int p = 0; p < panels; p++) {
@@ -266,7 +269,7 @@ final class AttentionKernel {
         }
     }
 
-    /** {@link #scores8} for four queries, q as [d][4]. */
+    /** {@link #scores8} for the four queries at {@code rows[0..3]}. */
     private static void scores4(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
         int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3];
         for (int p = 0; p < panels; p++) {

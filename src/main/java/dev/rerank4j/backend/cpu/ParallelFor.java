@@ -171,10 +171,6 @@ final class ParallelFor {
 
     /** A helper thread: takes the job it is handed, runs it, polls for the next one, then parks. */
     private static final class Helper implements Runnable {
-        /** Weak, so that a pool nobody closed can still be collected, and its helpers then end. */
-        private final WeakReference<ParallelFor> owner;
-        Thread thread;
-        private volatile Job next;
         private static final VarHandle NEXT;
 
         static {
@@ -184,6 +180,12 @@ final class ParallelFor {
                 throw new ExceptionInInitializerError(e);
             }
         }
+
+        /** Weak, so that a pool nobody closed can still be collected, and its helpers then end. */
+        private final WeakReference<ParallelFor> owner;
+        Thread thread;
+        /** The job handed to this helper and not yet taken; taken, or taken back by the caller, by compare-and-set. */
+        private volatile Job next;
         private volatile boolean parked;
         private volatile boolean stopped;
 

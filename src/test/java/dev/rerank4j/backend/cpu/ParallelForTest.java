@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.locks.LockSupport;
 
@@ -49,7 +50,7 @@ class ParallelForTest {
         AtomicIntegerArray lateStarts = new AtomicIntegerArray(1);
         assertTimeoutPreemptively(HANG, () -> {
             for (int call = 0; call < 5_000; call++) {
-                java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
+                AtomicBoolean returned = new AtomicBoolean();
                 pf.forEach(2, () -> {
                     if (returned.get()) lateStarts.incrementAndGet(0);
                     return null;
