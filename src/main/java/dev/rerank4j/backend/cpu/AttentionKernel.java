@@ -1,7 +1,6 @@
 package dev.rerank4j.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -181,13 +180,17 @@ final class AttentionKernel {
         } else {
             scores4(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         }
+        // Score slots past the block's last key up to a whole vector get −∞: then the max and exp passes run on
+        // whole vectors, and exp makes those slots 0, which adds nothing to the sum (values stops at bl).
+        int padded = (bl + V - 1) / V * V;
         for (int r = 0; r < qr; r++) {
+            java.util.Arrays.fill(sc, r * BLOCK + bl, r * BLOCK + padded, Float.NEGATIVE_INFINITY);
             float old = s.max[r];
-            float m = Math.max(old, blockMax(sc, r * BLOCK, bl));
+            float m = Math.max(old, blockMax(sc, r * BLOCK, padded));
             // First block: the old max is -inf and acc/sum are 0, so the rescale factor does not matter.
             float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(old - m);
             s.rescale[r] = rescale;
-            s.sum[r] = s.sum[r] * rescale + VectorMath.expInPlace(sc, r * BLOCK, bl, m);
+            s.sum[r] = s.sum[r] * rescale + VectorMath.expInPlace(sc, r * BLOCK, padded, m);
             s.max[r] = m;
         }
         // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
@@ -203,9 +206,12 @@ final class AttentionKernel {
 
     /** out row r = acc[r] / sum[r] for the first {@code rows} of the block's queries. */
     private static void finish(Scratch s, int hd, int accStride, int rows, float[] out, int o, int outStride) {
+        int whole = hd / V * V;
         for (int r = 0; r < rows; r++, o += outStride) {
             float inv = 1f / s.sum[r];
-            for (int d = 0; d < hd; d++) out[o + d] = s.acc[r * accStride + d] * inv;
+            int a = r * accStride, d = 0;
+            for (; d < whole; d += V) FloatVector.fromArray(S, s.acc, a + d).mul(inv).intoArray(out, o + d);
+            for (; d < hd; d++) out[o + d] = s.acc[a + d] * inv;
         }
     }
 
@@ -304,12 +310,12 @@ final class AttentionKernel {
         }
     }
 
-    /** max of sc[off, off+len). */
+    /** max of sc[off, off + len), len a multiple of V; compare and blend, since C2 spends several instructions on Java's max. */
     private static float blockMax(float[] sc, int off, int len) {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < len; j += V) {
-            VectorMask<Float> m = S.indexInRange(j, len);
-            mx = mx.max(FloatVector.fromArray(S, sc, off + j, m).blend(Float.NEGATIVE_INFINITY, m.not()));
+            FloatVector x = FloatVector.fromArray(S, sc, off + j);
+            mx = mx.blend(x, x.compare(VectorOperators.GT, mx));
         }
         return mx.reduceLanes(VectorOperators.MAX);
     }

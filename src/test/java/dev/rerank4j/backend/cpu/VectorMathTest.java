@@ -1,6 +1,7 @@
 package dev.rerank4j.backend.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -75,7 +76,7 @@ class VectorMathTest {
     @Test
     void softmaxExpIsWithinTwoUlpReturnsTheSumAndIsZeroBelowTheNormalRange() {
         java.util.Random rnd = new java.util.Random(3);
-        for (int len : new int[] {1, 15, 17, 383, 20_000}) {
+        for (int len : new int[] {16, 32, 384, 20_000}) { // whole vectors of 8 or 16 lanes
             float[] a = new float[len + 2];
             float max = 3.5f;
             for (int i = 0; i < len; i++) {
@@ -99,12 +100,18 @@ class VectorMathTest {
             assertEquals(111f, a[0]);
             assertEquals(222f, a[len + 1]);
         }
-        float[] edge = {-88f, Float.NEGATIVE_INFINITY, 0f, -0f};
-        VectorMath.expInPlace(edge, 0, 4, 0f);
+        float[] edge = new float[16];
+        java.util.Arrays.fill(edge, -1f);
+        edge[0] = -88f;
+        edge[1] = Float.NEGATIVE_INFINITY; // how attention pads a row of scores
+        edge[2] = 0f;
+        edge[3] = -0f;
+        assertEquals(2 + 12 * Math.exp(-1), VectorMath.expInPlace(edge, 0, 16, 0f), 1e-5);
         assertEquals(0f, edge[0]);
         assertEquals(0f, edge[1]);
         assertEquals(1f, edge[2]);
         assertEquals(1f, edge[3]);
+        assertThrows(IllegalArgumentException.class, () -> VectorMath.expInPlace(new float[24], 0, 12, 0f));
     }
 
     @Test
