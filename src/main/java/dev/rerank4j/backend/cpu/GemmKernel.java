@@ -8,13 +8,16 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * y = act(x·Wᵀ + b) on {@link PackedLinear} weights, blocked as BLIS does: a work item takes a chunk of
- * rows, copies each k-block of them into a packed A buffer (k-major, {@code mr} rows interleaved), and
- * runs an {@code mr × NR} register tile over every panel of B against it, a few panels per row block at a time.
+ * rows, copies each k-block of them into an A buffer (row by row, rows {@link #KC} apart), and runs an
+ * {@code mr × NR} register tile over every panel of B against it, a few panels per row block at a time.
  *
- * <p>Why packed A: the tile's broadcasts then read one array at one index plus constant offsets. Reading
- * x's rows in place costs an address computation per row and per k, and on a 4-wide core those scalar
- * instructions, not the FMAs, set the pace (measured: 6×32 tile 76% of one core's FMA peak in place,
- * 12×32 on packed A 89%).
+ * <p>Why copy A: rows a compile-time constant apart make each of the tile's broadcasts one index plus a
+ * constant offset. Reading x's rows in place, K apart, costs an address computation per row and per k, and on
+ * a 4-wide core those scalar instructions, not the FMAs, set the pace (measured: 6×32 tile 76% of one core's
+ * FMA peak in place, 12×32 on copied A 89%). Copying rows whole is a plain memory copy; interleaving the
+ * tile's rows k by k (BLIS's packed A), as this did until 2026-12-04, took gathers that cost 0.5 ns per float
+ * from cache and 0.8–1.5 from memory (AVX-512, one thread), 6% of a whole reranker call, and the tile ran no
+ * faster on it (one thread, 12×32, K = 384: 112–115 GFLOP/s either way).
  *
  * <p>Every vector lives inside one method: C2 does not always inline a callee that takes or returns
  * vectors, and then boxes them, which cost 10× in throughput when the epilogue took vectors.
@@ -29,19 +32,19 @@ final class GemmKernel {
      * registers), 5 × 2 = 10 otherwise (AVX2 has 16; see {@link #tile5}).
      */
     static final int MR = V >= 16 ? 12 : 5;
-    /** k-block: a 12-row block of packed A (12 × 384 floats, 18 KB) stays in L1 and a panel's k-block of B (48 KB) in L2. */
+    /** k-block, and the distance of A's rows: a 12-row block of A (12 × 384 floats, 18 KB) stays in L1 and a panel's k-block of B (48 KB) in L2. */
     static final int KC = 384;
-    /** Rows of x per work item, at most: its packed k-block (≤ 120 × 384 floats, 180 KB) stays in L2 across panels. */
+    /** Rows of x per work item, at most: its copied k-block (≤ 120 × 384 floats, 180 KB) stays in L2 across panels. */
     private static final int MC = 120;
     /**
-     * Panels per pass over a row block: the block's packed A (18 KB) stays in L1 while these panels' B k-blocks
+     * Panels per pass over a row block: the block's A (18 KB) stays in L1 while these panels' B k-blocks
      * (8 × 48 KB) stream from L2. One panel at a time over all row blocks instead kept re-reading A from L2, and
      * a panel's k-block does not fit L1 either (measured, M = 2048: 1.04–1.15× over one panel at a time).
      */
     private static final int PANELS_PER_PASS = 8;
     /**
      * Parts each of the last {@code threads} work items is handed out in: a whole item handed out last could
-     * leave the other cores idle for all of its time, up to 1/items of the product. Each part of a row item packs
+     * leave the other cores idle for all of its time, up to 1/items of the product. Each part of a row item copies
      * its rows again; that costs less than the idling it saves (measured, M = 2048, the
      * five K×N of the JMH benchmark, 40 calls each way alternating: mean GFLOP/s 1.01–1.05× over whole items;
      * 8 parts no better than 4).
@@ -78,7 +81,7 @@ final class GemmKernel {
     private GemmKernel() {}
 
     /**
-     * A worker's buffers, kept across calls in {@link #BUFFERS}: packed A of one work item's k-block (grown to
+     * A worker's buffers, kept across calls in {@link #BUFFERS}: A, one work item's k-block of rows (grown to
      * the largest asked for), and one tile for partial tiles at the edges.
      */
     private static final class Buffers {
@@ -92,8 +95,8 @@ final class GemmKernel {
     }
 
     private static final ScratchPool<Buffers> BUFFERS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
-    /** All rows of a few-rows call ({@code a} only), packed once and shared by its workers; one per call in flight. */
-    private static final ScratchPool<Buffers> PACKED_ROWS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
+    /** All rows of a few-rows call ({@code a} only), copied once and shared by its workers; one per call in flight. */
+    private static final ScratchPool<Buffers> COPIED_ROWS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
 
     static void linear(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf) {
         linear(x, rows, w, y, act, pf, MR);
@@ -114,8 +117,7 @@ final class GemmKernel {
             return;
         }
         int itemRows = blocksPerItem * mr;
-        int[] map = packMap(mr, k);
-        int aFloats = Math.min(blocks, blocksPerItem) * mr * Math.min(k, KC);
+        int aFloats = Math.min(blocks, blocksPerItem) * mr * KC;
         Tail tail = Tail.of(rowItems, panels, pf.threads()); // the last row items in parts of their panels
         pf.forEach(tail.items(), BUFFERS, (s, item) -> {
             int rowItem = tail.unit(item), p0 = tail.from(item), p1 = tail.to(item);
@@ -123,7 +125,7 @@ final class GemmKernel {
             float[] a = s.a(aFloats);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                packA(x, r0, r1, k, k0, kc, a, 0, mr, map);
+                copyA(x, r0, r1, k, k0, kc, a, 0, mr);
                 for (int p = p0; p < p1; p += PANELS_PER_PASS) {
                     panels(a, 0, r0, r1, k0, kc, w, p, Math.min(p1, p + PANELS_PER_PASS), y, act, s.tile, mr);
                 }
@@ -133,8 +135,8 @@ final class GemmKernel {
 
     /**
      * Few rows (a single pair, a query): splitting rows would leave too few items, and splitting panels
-     * between items that each pack their rows would re-read every weight once per row block (measured:
-     * bge-base at 141 tokens ran at 60% of ONNX Runtime's speed). So all of x is packed once, in parallel,
+     * between items that each copy their rows would re-read every weight once per row block (measured:
+     * bge-base at 141 tokens ran at 60% of ONNX Runtime's speed). So all of x is copied once, in parallel,
      * then each item takes one panel over all rows: each weight is read once per call, and items this small
      * let both threads end a kernel together (JFR, minilm-ce (c), 2026-12-04: with groups of up to three
      * panels the caller waited for its helper in 15% of its samples, mostly here; one panel per item:
@@ -146,25 +148,24 @@ final class GemmKernel {
      */
     private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr) {
         int padded = (rows + mr - 1) / mr * mr;
-        Buffers packedRows = PACKED_ROWS.take();
+        Buffers copiedRows = COPIED_ROWS.take();
         try {
-            fewRows(x, rows, w, y, act, pf, mr, packedRows.a(padded * w.in()));
+            fewRows(x, rows, w, y, act, pf, mr, copiedRows.a(padded * ((w.in() + KC - 1) / KC * KC)));
         } finally {
-            PACKED_ROWS.give(packedRows);
+            COPIED_ROWS.give(copiedRows);
         }
     }
 
     private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr,
-                                float[] packed) {
+                                float[] copied) {
         int k = w.in(), panels = w.panels();
         int blocks = (rows + mr - 1) / mr, padded = blocks * mr;
-        int[] map = packMap(mr, k);
-        // k-block k0 of all rows starts at k0·padded, its row blocks kc·mr apart
+        // k-block k0 of all rows starts at k0·padded, its row blocks mr·KC apart
         pf.forEach(blocks, (s, b) -> {
             int r0 = b * mr, r1 = Math.min(rows, r0 + mr);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                packA(x, r0, r1, k, k0, kc, packed, k0 * padded + b * kc * mr, mr, map);
+                copyA(x, r0, r1, k, k0, kc, copied, k0 * padded + b * mr * KC, mr);
             }
         });
         Tail tail = Tail.of(panels, blocks, pf.threads()); // the last panels in parts of their row blocks
@@ -173,21 +174,21 @@ final class GemmKernel {
             int r0 = b0 * mr, r1 = Math.min(rows, b1 * mr);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                panels(packed, k0 * padded + b0 * kc * mr, r0, r1, k0, kc, w, p, p + 1, y, act, s.tile, mr);
+                panels(copied, k0 * padded + b0 * mr * KC, r0, r1, k0, kc, w, p, p + 1, y, act, s.tile, mr);
             }
         });
     }
 
     /**
-     * Rows [r0, r1) × panels [p0, p1) for k-block [k0, k0 + kc): {@code a} holds those rows packed from
-     * {@code aAt}, row blocks kc·mr apart. The first k-block writes bias + product into y, later ones add to it,
+     * Rows [r0, r1) × panels [p0, p1) for k-block [k0, k0 + kc): {@code a} holds those rows from {@code aAt}, as
+     * {@link #copyA} lays them out. The first k-block writes bias + product into y, later ones add to it,
      * the last one applies the activation. {@code tile} takes the partial tiles at the edges.
      */
     private static void panels(float[] a, int aAt, int r0, int r1, int k0, int kc, PackedLinear w, int p0, int p1,
                                float[] y, Activation act, float[] tile, int mr) {
         int k = w.in(), n = w.out();
         boolean accumulate = k0 > 0, last = k0 + kc == k;
-        for (int r = r0, at = aAt; r < r1; r += mr, at += kc * mr) {
+        for (int r = r0, at = aAt; r < r1; r += mr, at += mr * KC) {
             int tileRows = Math.min(mr, r1 - r);
             for (int p = p0; p < p1; p++) {
                 int col = p * NR, cols = Math.min(NR, n - col);
@@ -205,37 +206,21 @@ final class GemmKernel {
     }
 
     /**
-     * Columns [k0, k0 + kc) of rows [r0, r1) of x into {@code a}: block b (rows r0 + b·mr …) at at + b·kc·mr,
-     * k-major with the block's mr rows side by side; rows past r1 are zeros. A full block goes in by gathers:
-     * the packed order repeats every lcm(mr, V) floats (mr rows × a few k), so {@code map} (from
-     * {@link #packMap}) gives each of those floats' offset in x once for all. Gathers into contiguous vectors
-     * beat both scalar copies and scatters down the packed columns (JFR, workload (b): packing 7.1% of samples
-     * with scalar copies, 4.2% with scatters).
+     * Columns [k0, k0 + kc) of rows [r0, r1) of x into {@code a}, row by row, rows {@link #KC} apart: block b
+     * (rows r0 + b·mr …) at at + b·mr·KC; rows past r1 are zeros.
      */
-    private static void packA(float[] x, int r0, int r1, int k, int k0, int kc, float[] a, int at, int mr, int[] map) {
-        int blocks = (r1 - r0 + mr - 1) / mr, vectors = map.length / V, ks = map.length / mr;
+    private static void copyA(float[] x, int r0, int r1, int k, int k0, int kc, float[] a, int at, int mr) {
+        int blocks = (r1 - r0 + mr - 1) / mr;
         for (int b = 0; b < blocks; b++) {
-            int base = at + b * kc * mr, row0 = r0 + b * mr, i = 0;
-            if (row0 + mr <= r1) {
-                for (; i + ks <= kc; i += ks) {
-                    int from = row0 * k + k0 + i, to = base + i * mr;
-                    for (int v = 0; v < vectors; v++) FloatVector.fromArray(S, x, from, map, v * V).intoArray(a, to + v * V);
+            for (int j = 0; j < mr; j++) {
+                int r = r0 + b * mr + j, to = at + (b * mr + j) * KC;
+                if (r < r1) {
+                    System.arraycopy(x, r * k + k0, a, to, kc);
+                } else {
+                    java.util.Arrays.fill(a, to, to + kc, 0f);
                 }
             }
-            for (int j = 0; j < mr; j++) {
-                int r = row0 + j;
-                for (int ii = i; ii < kc; ii++) a[base + ii * mr + j] = r < r1 ? x[r * k + k0 + ii] : 0f;
-            }
         }
-    }
-
-    /** Offsets in x (rows k apart) of one period of packed A, lcm(mr, V) floats: float p is row p % mr, column p / mr. */
-    private static int[] packMap(int mr, int k) {
-        int period = mr;
-        while (period % V != 0) period += mr;
-        int[] map = new int[period];
-        for (int p = 0; p < period; p++) map[p] = (p % mr) * k + p / mr;
-        return map;
     }
 
     private static void copyRegion(float[] src, int srcAt, int srcStride, float[] dst, int dstAt, int dstStride,
@@ -286,30 +271,30 @@ final class GemmKernel {
             long bi = bAt + (long) i * (4L * NR);
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, NATIVE);
             FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + 4L * V, NATIVE);
-            int ai = aAt + i * 12;
+            int ai = aAt + i;
             FloatVector e = FloatVector.broadcast(S, a[ai]);
             c00 = b0.fma(e, c00); c01 = b1.fma(e, c01);
-            e = FloatVector.broadcast(S, a[ai + 1]);
+            e = FloatVector.broadcast(S, a[ai + 1 * KC]);
             c10 = b0.fma(e, c10); c11 = b1.fma(e, c11);
-            e = FloatVector.broadcast(S, a[ai + 2]);
+            e = FloatVector.broadcast(S, a[ai + 2 * KC]);
             c20 = b0.fma(e, c20); c21 = b1.fma(e, c21);
-            e = FloatVector.broadcast(S, a[ai + 3]);
+            e = FloatVector.broadcast(S, a[ai + 3 * KC]);
             c30 = b0.fma(e, c30); c31 = b1.fma(e, c31);
-            e = FloatVector.broadcast(S, a[ai + 4]);
+            e = FloatVector.broadcast(S, a[ai + 4 * KC]);
             c40 = b0.fma(e, c40); c41 = b1.fma(e, c41);
-            e = FloatVector.broadcast(S, a[ai + 5]);
+            e = FloatVector.broadcast(S, a[ai + 5 * KC]);
             c50 = b0.fma(e, c50); c51 = b1.fma(e, c51);
-            e = FloatVector.broadcast(S, a[ai + 6]);
+            e = FloatVector.broadcast(S, a[ai + 6 * KC]);
             c60 = b0.fma(e, c60); c61 = b1.fma(e, c61);
-            e = FloatVector.broadcast(S, a[ai + 7]);
+            e = FloatVector.broadcast(S, a[ai + 7 * KC]);
             c70 = b0.fma(e, c70); c71 = b1.fma(e, c71);
-            e = FloatVector.broadcast(S, a[ai + 8]);
+            e = FloatVector.broadcast(S, a[ai + 8 * KC]);
             c80 = b0.fma(e, c80); c81 = b1.fma(e, c81);
-            e = FloatVector.broadcast(S, a[ai + 9]);
+            e = FloatVector.broadcast(S, a[ai + 9 * KC]);
             c90 = b0.fma(e, c90); c91 = b1.fma(e, c91);
-            e = FloatVector.broadcast(S, a[ai + 10]);
+            e = FloatVector.broadcast(S, a[ai + 10 * KC]);
             ca0 = b0.fma(e, ca0); ca1 = b1.fma(e, ca1);
-            e = FloatVector.broadcast(S, a[ai + 11]);
+            e = FloatVector.broadcast(S, a[ai + 11 * KC]);
             cb0 = b0.fma(e, cb0); cb1 = b1.fma(e, cb1);
         }
         c00.intoArray(dst, at); c01.intoArray(dst, at + V); at += stride;
@@ -350,16 +335,16 @@ final class GemmKernel {
             long bi = bAt + (long) i * (4L * NR);
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, NATIVE);
             FloatVector b1 = FloatVector.fromMemorySegment(S, b, bi + 4L * V, NATIVE);
-            int ai = aAt + i * 5;
+            int ai = aAt + i;
             FloatVector e = FloatVector.broadcast(S, a[ai]);
             c00 = b0.fma(e, c00); c01 = b1.fma(e, c01);
-            e = FloatVector.broadcast(S, a[ai + 1]);
+            e = FloatVector.broadcast(S, a[ai + 1 * KC]);
             c10 = b0.fma(e, c10); c11 = b1.fma(e, c11);
-            e = FloatVector.broadcast(S, a[ai + 2]);
+            e = FloatVector.broadcast(S, a[ai + 2 * KC]);
             c20 = b0.fma(e, c20); c21 = b1.fma(e, c21);
-            e = FloatVector.broadcast(S, a[ai + 3]);
+            e = FloatVector.broadcast(S, a[ai + 3 * KC]);
             c30 = b0.fma(e, c30); c31 = b1.fma(e, c31);
-            e = FloatVector.broadcast(S, a[ai + 4]);
+            e = FloatVector.broadcast(S, a[ai + 4 * KC]);
             c40 = b0.fma(e, c40); c41 = b1.fma(e, c41);
         }
         c00.intoArray(dst, at); c01.intoArray(dst, at + V); at += stride;
