@@ -174,18 +174,15 @@ final class GemmKernel {
         int k = w.in(), panels = w.panels();
         int blocks = (rows + mr - 1) / mr, padded = blocks * mr;
         // k-block k0 of all rows starts at k0·padded, its row blocks mr·KC apart; rows below rInPlace stay in x
+        // (in place, at most one block is left to copy, and a single item runs on the calling thread alone)
         int rInPlace = inPlaceEnd(0, rows, k, mr), bInPlace = rInPlace / mr;
-        if (rInPlace > 0) {
-            if (rInPlace < rows) copyA(x, rInPlace, rows, k, 0, k, copied, rInPlace * KC, mr); // at most one block
-        } else {
-            pf.forEach(blocks, (s, b) -> {
-                int r0 = b * mr, r1 = Math.min(rows, r0 + mr);
-                for (int k0 = 0; k0 < k; k0 += KC) {
-                    int kc = Math.min(KC, k - k0);
-                    copyA(x, r0, r1, k, k0, kc, copied, k0 * padded + b * mr * KC, mr);
-                }
-            });
-        }
+        pf.forEach(blocks - bInPlace, (s, i) -> {
+            int b = bInPlace + i, r0 = b * mr, r1 = Math.min(rows, r0 + mr);
+            for (int k0 = 0; k0 < k; k0 += KC) {
+                int kc = Math.min(KC, k - k0);
+                copyA(x, r0, r1, k, k0, kc, copied, k0 * padded + b * mr * KC, mr);
+            }
+        });
         Tail tail = Tail.of(panels, blocks, pf.threads()); // the last panels in parts of their row blocks
         pf.forEach(tail.items(), BUFFERS, (s, item) -> {
             int p = tail.unit(item), b0 = tail.from(item), b1 = tail.to(item);
