@@ -222,19 +222,16 @@ final class GemmKernel {
     }
 
     /**
-     * Columns [k0, k0 + kc) of rows [r0, r1) of x into {@code a}, row by row, rows {@link #KC} apart: block b
-     * (rows r0 + b·mr …) at at + b·mr·KC; rows past r1 are zeros.
+     * Columns [k0, k0 + kc) of rows [r0, r1) of x into {@code a}, rows {@link #KC} apart: row r at at + (r − r0)·KC;
+     * the rows past r1 that fill the last block of mr are zeros.
      */
     private static void copyA(float[] x, int r0, int r1, int k, int k0, int kc, float[] a, int at, int mr) {
-        int blocks = (r1 - r0 + mr - 1) / mr;
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < mr; j++) {
-                int r = r0 + b * mr + j, to = at + (b * mr + j) * KC;
-                if (r < r1) {
-                    System.arraycopy(x, r * k + k0, a, to, kc);
-                } else {
-                    java.util.Arrays.fill(a, to, to + kc, 0f);
-                }
+        int padded = (r1 - r0 + mr - 1) / mr * mr;
+        for (int i = 0, to = at; i < padded; i++, to += KC) {
+            if (r0 + i < r1) {
+                System.arraycopy(x, (r0 + i) * k + k0, a, to, kc);
+            } else {
+                java.util.Arrays.fill(a, to, to + kc, 0f);
             }
         }
     }
