@@ -21,6 +21,23 @@ public interface Backend extends AutoCloseable {
     void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation);
 
     /**
+     * The feed-forward block, {@code y = activation(x · W_inᵀ + b_in) · W_outᵀ + b_out} for {@code rows} rows
+     * ({@code W_out.in() == W_in.out()}), with {@code hidden} as work space of at least
+     * {@link #feedForwardHidden}{@code (rows, W_in.out())} floats, in whatever layout the backend's kernels like.
+     */
+    default void feedForward(float[] x, int rows, LinearWeights in, Activation activation, LinearWeights out, float[] hidden,
+                             float[] y) {
+        BackendArguments.feedForward(x, rows, in, out, hidden, feedForwardHidden(rows, in.out()), y, activation);
+        linear(x, rows, in, hidden, activation);
+        linear(hidden, rows, out, y, Activation.NONE);
+    }
+
+    /** Floats {@link #feedForward}'s work space needs for {@code rows} rows of {@code width} hidden units. */
+    default int feedForwardHidden(int rows, int width) {
+        return Math.multiplyExact(rows, width);
+    }
+
+    /**
      * {@code x[r] = LayerNorm(x[r] + residual[r]) · gamma + beta} for {@code r < rows}, in place;
      * {@code residual} may be null. Variance is the biased one, as PyTorch computes it.
      */

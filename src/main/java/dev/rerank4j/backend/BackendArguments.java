@@ -16,6 +16,19 @@ public final class BackendArguments {
         requireLength("y", y, (long) rows * w.out());
     }
 
+    /** {@link Backend#feedForward}: x holds rows × W_in's inputs, y rows × W_out's outputs, hidden hiddenFloats. */
+    public static void feedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, long hiddenFloats,
+                                   float[] y, Activation activation) {
+        if (activation == null) throw new IllegalArgumentException("activation is null (use Activation.NONE)");
+        if (rows < 0) throw new IllegalArgumentException("rows must be ≥ 0, got " + rows);
+        if (out.in() != in.out()) {
+            throw new IllegalArgumentException("the second product takes " + out.in() + " inputs, the first gives " + in.out());
+        }
+        requireLength("x", x, (long) rows * in.in());
+        requireLength("hidden", hidden, hiddenFloats);
+        requireLength("y", y, (long) rows * out.out());
+    }
+
     /** {@link Backend#addLayerNorm}. */
     public static void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] gamma, float[] beta, float eps) {
         if (rows < 0 || dim < 1) throw new IllegalArgumentException("bad rows/dim: " + rows + "/" + dim);

@@ -128,7 +128,7 @@ public final class Encoder {
             qkv = new float[Math.multiplyExact(maxTokens, 3 * hiddenSize)];
             context = new float[hidden.length];
             attended = new float[hidden.length];
-            ffn = new float[Math.multiplyExact(maxTokens, intermediateSize)];
+            ffn = new float[owner.backend.feedForwardHidden(maxTokens, intermediateSize)];
             // between layers the activations stay where the kernels run; forward hands back only its result
             for (float[] a : new float[][] {hidden, qkv, context, attended, ffn}) owner.backend.keepOnDevice(a);
         }
@@ -218,8 +218,7 @@ public final class Encoder {
         float eps = config.layerNormEps();
         backend.linear(scratch.context, rows, layer.attentionOut, scratch.attended, Activation.NONE);   // [R, H]
         backend.addLayerNorm(scratch.attended, x, rows, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
-        backend.linear(scratch.attended, rows, layer.ffnIn, scratch.ffn, Activation.GELU);            // [R, I]
-        backend.linear(scratch.ffn, rows, layer.ffnOut, x, Activation.NONE);                          // [R, H]
+        backend.feedForward(scratch.attended, rows, layer.ffnIn, Activation.GELU, layer.ffnOut, scratch.ffn, x); // [R, I] → [R, H]
         backend.addLayerNorm(x, scratch.attended, rows, h, layer.outputNormGamma, layer.outputNormBeta, eps);
     }
 

@@ -41,12 +41,30 @@ public final class CpuBackend implements Backend {
     @Override
     public void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation) {
         checkOpen();
-        if (!(w instanceof PackedLinear p)) {
-            throw new IllegalArgumentException("weights were not prepared by this backend: " + w);
-        }
+        PackedLinear p = packed(w);
         BackendArguments.linear(x, rows, p, y, activation);
         if (rows == 0) return;
         GemmKernel.linear(x, rows, p, y, activation, pf);
+    }
+
+    @Override
+    public void feedForward(float[] x, int rows, LinearWeights in, Activation activation, LinearWeights out, float[] hidden,
+                            float[] y) {
+        checkOpen();
+        BackendArguments.feedForward(x, rows, in, out, hidden, feedForwardHidden(rows, in.out()), y, activation);
+        if (rows == 0) return;
+        GemmKernel.feedForward(x, rows, packed(in), activation, packed(out), hidden, y, pf);
+    }
+
+    /** The hidden rows are blocked for the second product to read in place: see {@link GemmKernel#feedForward}. */
+    @Override
+    public int feedForwardHidden(int rows, int width) {
+        return GemmKernel.Layout.floats(rows, width);
+    }
+
+    private static PackedLinear packed(LinearWeights w) {
+        if (!(w instanceof PackedLinear p)) throw new IllegalArgumentException("weights were not prepared by this backend: " + w);
+        return p;
     }
 
     @Override

@@ -51,6 +51,48 @@ final class GemmKernel {
      */
     private static final int TAIL_SPLIT = 4;
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /** The tallest tile, {@link #tile12}. */
+    private static final int MAX_MR = 12;
+
+    /**
+     * Where element (row, col) of an activation matrix lives: row-major, or blocked, in blocks of {@link #KC}
+     * columns that hold their rows KC apart ([col / KC][row][col % KC], each block {@code blockRows} rows long).
+     * Blocked is the layout {@link #copyA} makes, so a product reads such a matrix in place, copying nothing; and
+     * a product can write it, since a panel's NR columns never straddle two blocks. A blocked matrix of
+     * {@code rows} rows has room for MAX_MR − 1 more, so a tile reads its partial last row block in place too.
+     */
+    record Layout(int blockRows) {
+        static final Layout ROW_MAJOR = new Layout(0);
+
+        /**
+         * Blocked, unless rounding cols up to whole blocks would take over 1/8 more memory (TinyBERT's 1200 → 1536,
+         * toy models); MiniLM's 1536, bge-base's 3072 and bge-large's 4096 (→ 4224) are blocked.
+         */
+        static Layout of(int rows, int cols) {
+            return roundedCols(cols) * 8L <= cols * 9L ? new Layout(rows + MAX_MR - 1) : ROW_MAJOR;
+        }
+
+        /** Floats a matrix of rows × cols takes in {@link #of}'s layout. */
+        static int floats(int rows, int cols) {
+            return of(rows, cols).isBlocked() ? Math.multiplyExact(roundedCols(cols), rows + MAX_MR - 1) : Math.multiplyExact(rows, cols);
+        }
+
+        private static int roundedCols(int cols) {
+            return (cols + KC - 1) / KC * KC;
+        }
+
+        boolean isBlocked() {
+            return blockRows > 0;
+        }
+
+        int at(int row, int col, int cols) {
+            return isBlocked() ? col / KC * KC * blockRows + row * KC + col % KC : row * cols + col;
+        }
+
+        int rowStride(int cols) {
+            return isBlocked() ? KC : cols;
+        }
+    }
 
     /**
      * Work items over {@code units} units of {@code subunits} each: the first units whole, the last {@code threads}
@@ -99,11 +141,32 @@ final class GemmKernel {
     private static final ScratchPool<Buffers> COPIED_ROWS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
 
     static void linear(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf) {
-        linear(x, rows, w, y, act, pf, MR);
+        linear(x, Layout.ROW_MAJOR, rows, w, y, Layout.ROW_MAJOR, act, pf, MR);
     }
 
-    /** As above with an explicit tile height ({@code 5} or {@code 12}), so tests cover both on any machine. */
-    static void linear(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int tileRows) {
+    /**
+     * y = act(x·W_inᵀ + b_in)·W_outᵀ + b_out with {@code hidden} (at least {@link Layout#floats}(rows, W_in's
+     * outputs) floats) blocked between the two products where it pays: the second reads it in place, where a
+     * row-major one is copied first (for MiniLM's K = 1536 that copy was 1.7% of a call's samples on (b)).
+     */
+    static void feedForward(float[] x, int rows, PackedLinear in, Activation act, PackedLinear out, float[] hidden, float[] y,
+                            ParallelFor pf, int tileRows) {
+        Layout blocked = Layout.of(rows, in.out());
+        linear(x, Layout.ROW_MAJOR, rows, in, hidden, blocked, act, pf, tileRows);
+        linear(hidden, blocked, rows, out, y, Layout.ROW_MAJOR, Activation.NONE, pf, tileRows);
+    }
+
+    static void feedForward(float[] x, int rows, PackedLinear in, Activation act, PackedLinear out, float[] hidden, float[] y,
+                            ParallelFor pf) {
+        feedForward(x, rows, in, act, out, hidden, y, pf, MR);
+    }
+
+    /**
+     * x (in layout xl) to y (in layout yl), with an explicit tile height ({@code 5} or {@code 12}), so tests
+     * cover both on any machine.
+     */
+    static void linear(float[] x, Layout xl, int rows, PackedLinear w, float[] y, Layout yl, Activation act, ParallelFor pf,
+                       int tileRows) {
         if (tileRows != 5 && tileRows != 12) throw new IllegalArgumentException("tile height must be 5 or 12, got " + tileRows);
         int mr = rows <= 5 ? 5 : tileRows; // a 12-row tile would compute mostly padding
         int k = w.in(), panels = w.panels();
@@ -113,7 +176,7 @@ final class GemmKernel {
         int blocksPerItem = Math.max(1, Math.min(MC / mr, blocks / target));
         int rowItems = (blocks + blocksPerItem - 1) / blocksPerItem;
         if (rowItems < target && panels > 1) {
-            fewRows(x, rows, w, y, act, pf, mr);
+            fewRows(x, xl, rows, w, y, yl, act, pf, mr);
             return;
         }
         int itemRows = blocksPerItem * mr;
@@ -123,26 +186,27 @@ final class GemmKernel {
             int rowItem = tail.unit(item), p0 = tail.from(item), p1 = tail.to(item);
             int r0 = rowItem * itemRows, r1 = Math.min(rows, r0 + itemRows);
             float[] a = s.a(aFloats);
-            int rInPlace = inPlaceEnd(r0, r1, k, mr);
+            int rInPlace = inPlaceEnd(xl, r0, r1, k, mr);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
                 if (rInPlace < r1) copyA(x, rInPlace, r1, k, k0, kc, a, 0, mr);
                 for (int p = p0; p < p1; p += PANELS_PER_PASS) {
                     int pEnd = Math.min(p1, p + PANELS_PER_PASS);
-                    if (r0 < rInPlace) panels(x, r0 * KC, r0, rInPlace, k0, kc, w, p, pEnd, y, act, s.tile, mr);
-                    if (rInPlace < r1) panels(a, 0, rInPlace, r1, k0, kc, w, p, pEnd, y, act, s.tile, mr);
+                    if (r0 < rInPlace) panels(x, xl.at(r0, k0, k), r0, rInPlace, k0, kc, w, p, pEnd, y, yl, act, s.tile, mr);
+                    if (rInPlace < r1) panels(a, 0, rInPlace, r1, k0, kc, w, p, pEnd, y, yl, act, s.tile, mr);
                 }
             }
         });
     }
 
     /**
-     * Where rows [r0, r1) stop being read from x in place: when x's rows are KC apart already (K = 384: three of
-     * MiniLM's four products), its whole row blocks are read from x itself, and a few-rows call needs no parallel
-     * copy step (JarAB on MiniLM: (c) 1.021, 1.023; (a) 1.003, (b) 0.998). The last, partial block is still
-     * copied, so that its padding rows are never read past x's end.
+     * Where rows [r0, r1) stop being read from x in place: a blocked x is read in place whole; a row-major x whose
+     * rows are KC apart already (K = 384: three of MiniLM's four products) has its whole row blocks read in place,
+     * and a few-rows call then needs no parallel copy step (JarAB on MiniLM: (c) 1.021, 1.023; (a) 1.003, (b)
+     * 0.998), but its last, partial block is copied, so that its padding rows are never read past x's end.
      */
-    private static int inPlaceEnd(int r0, int r1, int k, int mr) {
+    private static int inPlaceEnd(Layout xl, int r0, int r1, int k, int mr) {
+        if (xl.isBlocked()) return r1;
         return k == KC ? r0 + (r1 - r0) / mr * mr : r0;
     }
 
@@ -159,23 +223,28 @@ final class GemmKernel {
      * the last panels alone in parts 1.011–1.018× over that (bge-base 1.019×); a build against itself reads
      * 1.009–1.025×, so each step is at the edge of the noise.
      */
-    private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr) {
+    private static void fewRows(float[] x, Layout xl, int rows, PackedLinear w, float[] y, Layout yl, Activation act,
+                                ParallelFor pf, int mr) {
+        if (inPlaceEnd(xl, 0, rows, w.in(), mr) == rows) { // nothing to copy
+            fewRows(x, xl, rows, w, y, yl, act, pf, mr, null);
+            return;
+        }
         int padded = (rows + mr - 1) / mr * mr;
         Buffers copiedRows = COPIED_ROWS.take();
         try {
-            fewRows(x, rows, w, y, act, pf, mr, copiedRows.a(padded * ((w.in() + KC - 1) / KC * KC)));
+            fewRows(x, xl, rows, w, y, yl, act, pf, mr, copiedRows.a(padded * ((w.in() + KC - 1) / KC * KC)));
         } finally {
             COPIED_ROWS.give(copiedRows);
         }
     }
 
-    private static void fewRows(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf, int mr,
-                                float[] copied) {
+    private static void fewRows(float[] x, Layout xl, int rows, PackedLinear w, float[] y, Layout yl, Activation act,
+                                ParallelFor pf, int mr, float[] copied) {
         int k = w.in(), panels = w.panels();
         int blocks = (rows + mr - 1) / mr, padded = blocks * mr;
         // k-block k0 of all rows starts at k0·padded, its row blocks mr·KC apart; rows below rInPlace stay in x
-        // (in place, at most one block is left to copy, and a single item runs on the calling thread alone)
-        int rInPlace = inPlaceEnd(0, rows, k, mr), bInPlace = rInPlace / mr;
+        // (row-major in place, at most one block is left to copy, and a single item runs on the calling thread alone)
+        int rInPlace = inPlaceEnd(xl, 0, rows, k, mr), bInPlace = (rInPlace + mr - 1) / mr;
         pf.forEach(blocks - bInPlace, (s, i) -> {
             int b = bInPlace + i, r0 = b * mr, r1 = Math.min(rows, r0 + mr);
             for (int k0 = 0; k0 < k; k0 += KC) {
@@ -189,8 +258,8 @@ final class GemmKernel {
             int r0 = b0 * mr, r1 = Math.min(rows, b1 * mr), split = Math.clamp(rInPlace, r0, r1);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
-                if (r0 < split) panels(x, r0 * KC, r0, split, k0, kc, w, p, p + 1, y, act, s.tile, mr);
-                if (split < r1) panels(copied, k0 * padded + Math.max(b0, bInPlace) * mr * KC, split, r1, k0, kc, w, p, p + 1, y, act, s.tile, mr);
+                if (r0 < split) panels(x, xl.at(r0, k0, k), r0, split, k0, kc, w, p, p + 1, y, yl, act, s.tile, mr);
+                if (split < r1) panels(copied, k0 * padded + Math.max(b0, bInPlace) * mr * KC, split, r1, k0, kc, w, p, p + 1, y, yl, act, s.tile, mr);
             }
         });
     }
@@ -198,26 +267,26 @@ final class GemmKernel {
     /**
      * Rows [r0, r1) × panels [p0, p1) for k-block [k0, k0 + kc): {@code a} holds those rows from {@code aAt}, as
      * {@link #copyA} lays them out. The first k-block writes bias + product into y, later ones add to it,
-     * the last one applies the activation. {@code tile} takes the partial tiles at the edges.
+     * the last one applies the activation. y is in layout yl. {@code tile} takes the partial tiles at the edges.
      */
     private static void panels(float[] a, int aAt, int r0, int r1, int k0, int kc, PackedLinear w, int p0, int p1,
-                               float[] y, Activation act, float[] tile, int mr) {
-        int k = w.in(), n = w.out();
+                               float[] y, Layout yl, Activation act, float[] tile, int mr) {
+        int k = w.in(), n = w.out(), stride = yl.rowStride(n);
         boolean accumulate = k0 > 0, last = k0 + kc == k;
         for (int r = r0, at = aAt; r < r1; r += mr, at += mr * KC) {
             int tileRows = Math.min(mr, r1 - r);
             for (int p = p0; p < p1; p++) {
-                int col = p * NR, cols = Math.min(NR, n - col);
+                int col = p * NR, cols = Math.min(NR, n - col), yAt = yl.at(r, col, n);
                 long bAt = 4L * ((long) p * NR * k + (long) k0 * NR);
                 if (tileRows == mr && cols == NR) {
-                    tile(mr, a, at, kc, w.packed(), bAt, y, r * n + col, n, accumulate, w.bias(), col);
+                    tile(mr, a, at, kc, w.packed(), bAt, y, yAt, stride, accumulate, w.bias(), col);
                 } else {
-                    if (accumulate) copyRegion(y, r * n + col, n, tile, 0, NR, tileRows, cols);
+                    if (accumulate) copyRegion(y, yAt, stride, tile, 0, NR, tileRows, cols);
                     tile(mr, a, at, kc, w.packed(), bAt, tile, 0, NR, accumulate, w.bias(), col);
-                    copyRegion(tile, 0, NR, y, r * n + col, n, tileRows, cols);
+                    copyRegion(tile, 0, NR, y, yAt, stride, tileRows, cols);
                 }
             }
-            if (last && act != Activation.NONE) activate(r, tileRows, w, p0, p1, y, act);
+            if (last && act != Activation.NONE) activate(r, tileRows, w, p0, p1, y, yl, act);
         }
     }
 
@@ -367,12 +436,18 @@ final class GemmKernel {
         c40.intoArray(dst, at); c41.intoArray(dst, at + V);
     }
 
-    /** The activation over rows [r, r + rows) of panels [p0, p1), in place (the bias came in with the accumulators). */
-    private static void activate(int r, int rows, PackedLinear w, int p0, int p1, float[] y, Activation act) {
-        int n = w.out(), col = p0 * NR, end = Math.min(n, p1 * NR);
+    /**
+     * The activation over rows [r, r + rows) of panels [p0, p1) of y (in layout yl), in place (the bias came in
+     * with the accumulators); a run of columns at a time that is contiguous in either layout.
+     */
+    private static void activate(int r, int rows, PackedLinear w, int p0, int p1, float[] y, Layout yl, Activation act) {
+        int n = w.out(), end = Math.min(n, p1 * NR);
         for (int i = 0; i < rows; i++) {
-            int off = (r + i) * n;
-            VectorMath.apply(act, y, off + col, off + end);
+            for (int col = p0 * NR, next; col < end; col = next) {
+                next = Math.min(end, (col / KC + 1) * KC);
+                int at = yl.at(r + i, col, n);
+                VectorMath.apply(act, y, at, at + next - col);
+            }
         }
     }
 }

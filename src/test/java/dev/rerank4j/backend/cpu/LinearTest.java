@@ -62,8 +62,8 @@ class LinearTest {
             float[] y12 = new float[s[0] * s[2]];
             ParallelFor pf = new ParallelFor(2);
             try {
-                GemmKernel.linear(x, s[0], pw, y5, Activation.GELU, pf, 5);
-                GemmKernel.linear(x, s[0], pw, y12, Activation.GELU, pf, 12);
+                GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, s[0], pw, y5, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 5);
+                GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, s[0], pw, y12, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 12);
             } finally {
                 pf.shutdown();
             }
@@ -77,6 +77,67 @@ class LinearTest {
                 }
             }
         }
+    }
+
+    /**
+     * rows × in × hidden × out: few rows and many, one row block and a partial last one; hidden widths that stay
+     * row-major (32, 800: blocks would round them up by over 1/8), of four whole k-blocks (1536), and of eight
+     * and a partial ninth (3100).
+     */
+    static final int[][] FEED_FORWARD_SHAPES = {
+            {1, 40, 32, 17}, {5, 33, 3100, 40}, {13, 384, 1536, 384}, {12, 64, 800, 33}, {139, 384, 1536, 384}, {401, 50, 1536, 70},
+            {300, 70, 3100, 65}};
+
+    @Test
+    void theFeedForwardBlockWithItsHiddenRowsBlockedIsBitForBitTwoRowMajorProducts() {
+        Random rnd = new Random(11);
+        for (int tileRows : new int[] {5, 12}) {
+            for (int[] s : FEED_FORWARD_SHAPES) {
+                int rows = s[0], in = s[1], hidden = s[2], out = s[3];
+                PackedLinear w1 = (PackedLinear) backend.prepareLinear(
+                        TestTensors.of("w1", DType.F32, TestTensors.random(rnd, hidden * in, 0.3f), hidden, in),
+                        TestTensors.of("b1", DType.F32, TestTensors.random(rnd, hidden, 1f), hidden));
+                PackedLinear w2 = (PackedLinear) backend.prepareLinear(
+                        TestTensors.of("w2", DType.F32, TestTensors.random(rnd, out * hidden, 0.1f), out, hidden),
+                        TestTensors.of("b2", DType.F32, TestTensors.random(rnd, out, 1f), out));
+                float[] x = TestTensors.random(rnd, rows * in, 2f);
+                float[] h = new float[rows * hidden], want = new float[rows * out];
+                // NaN where no hidden row is written: the padding rows a tile reads must never reach y
+                float[] blocked = new float[backend.feedForwardHidden(rows, hidden)];
+                java.util.Arrays.fill(blocked, Float.NaN);
+                float[] y = new float[rows * out + 1];
+                y[rows * out] = 12345f;
+                ParallelFor pf = new ParallelFor(2);
+                try {
+                    GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, rows, w1, h, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, tileRows);
+                    GemmKernel.linear(h, GemmKernel.Layout.ROW_MAJOR, rows, w2, want, GemmKernel.Layout.ROW_MAJOR, Activation.NONE, pf, tileRows);
+                    GemmKernel.feedForward(x, rows, w1, Activation.GELU, w2, blocked, y, pf, tileRows);
+                } finally {
+                    pf.shutdown();
+                }
+                for (int i = 0; i < want.length; i++) {
+                    if (Float.floatToRawIntBits(y[i]) != Float.floatToRawIntBits(want[i])) {
+                        fail(tileRows + "-row tiles, shape " + java.util.Arrays.toString(s) + " at " + i + ": " + y[i] + " vs " + want[i]);
+                    }
+                }
+                if (y[rows * out] != 12345f) fail("feedForward wrote past the end of y for shape " + java.util.Arrays.toString(s));
+            }
+        }
+    }
+
+    @Test
+    void theFeedForwardBlockRefusesTooSmallAWorkSpaceAndProductsThatDoNotChain() {
+        Random rnd = new Random(5);
+        LinearWeights w1 = backend.prepareLinear(TestTensors.of("w1", DType.F32, TestTensors.random(rnd, 1536 * 8, 1f), 1536, 8), null);
+        LinearWeights w2 = backend.prepareLinear(TestTensors.of("w2", DType.F32, TestTensors.random(rnd, 3 * 1536, 1f), 3, 1536), null);
+        float[] x = new float[2 * 8], y = new float[2 * 3];
+        int needed = backend.feedForwardHidden(2, 1536);
+        org.junit.jupiter.api.Assertions.assertEquals((2 + 11) * 1536, needed, "blocked rows take room for 11 padding rows");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> backend.feedForward(x, 2, w1, Activation.GELU, w2, new float[2 * 1536], y));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> backend.feedForward(x, 2, w1, Activation.GELU, w1, new float[needed], y));
+        backend.feedForward(x, 2, w1, Activation.GELU, w2, new float[needed], y);
     }
 
     static void check(Random rnd, DType dt, boolean withBias, Activation act, int rows, int in, int out) {
