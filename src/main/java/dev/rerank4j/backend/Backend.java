@@ -21,6 +21,16 @@ public interface Backend extends AutoCloseable {
     void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation);
 
     /**
+     * {@link #linear}{@code (x, tokens, w, qkv, NONE)} for fused [Q; K; V] weights w ({@code 3·H} outputs), where
+     * only each sequence's first token's Q (its first H columns) is wanted: the input of
+     * {@link #firstTokenAttention}. The other tokens' Q columns are then unspecified. This default computes them too.
+     */
+    default void firstTokenQkv(float[] x, int[] seqStarts, LinearWeights w, float[] qkv) {
+        BackendArguments.firstTokenQkv(x, seqStarts, w, qkv);
+        linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
+    }
+
+    /**
      * The feed-forward block, {@code y = activation(x · W_inᵀ + b_in) · W_outᵀ + b_out} for {@code rows} rows
      * ({@code W_out.in() == W_in.out()}), with {@code hidden} as work space of at least
      * {@link #feedForwardHidden}{@code (rows, W_in.out())} floats, in whatever layout the backend's kernels like.

@@ -16,6 +16,13 @@ public final class BackendArguments {
         requireLength("y", y, (long) rows * w.out());
     }
 
+    /** {@link Backend#firstTokenQkv}: sequences as first-token attention has them, Q, K and V of equal widths. */
+    public static void firstTokenQkv(float[] x, int[] seqStarts, LinearWeights w, float[] qkv) {
+        requireFirstTokens(seqStarts);
+        if (w.out() % 3 != 0) throw new IllegalArgumentException("fused Q, K, V weights need 3·H outputs, got " + w.out());
+        linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
+    }
+
     /** {@link Backend#feedForward}: x holds rows × W_in's inputs, y rows × W_out's outputs, hidden hiddenFloats. */
     public static void feedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, long hiddenFloats,
                                    float[] y, Activation activation) {
@@ -63,14 +70,18 @@ public final class BackendArguments {
     /** {@link Backend#firstTokenAttention}: as attention, with one output row per sequence and none empty. */
     public static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
         if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
+        requireFirstTokens(seqStarts);
+        requireLength("qkv", qkv, (long) seqStarts[seqStarts.length - 1] * 3 * heads * headDim);
+        requireLength("out", out, (long) (seqStarts.length - 1) * heads * headDim);
+    }
+
+    private static void requireFirstTokens(int[] seqStarts) {
         requireSequences(seqStarts);
         for (int b = 0; b + 1 < seqStarts.length; b++) {
             if (seqStarts[b + 1] == seqStarts[b]) {
                 throw new IllegalArgumentException("sequence " + b + " is empty: it has no first token to attend from");
             }
         }
-        requireLength("qkv", qkv, (long) seqStarts[seqStarts.length - 1] * 3 * heads * headDim);
-        requireLength("out", out, (long) (seqStarts.length - 1) * heads * headDim);
     }
 
     private static void requireSequences(int[] seqStarts) {

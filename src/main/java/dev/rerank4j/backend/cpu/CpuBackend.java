@@ -48,6 +48,14 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void firstTokenQkv(float[] x, int[] seqStarts, LinearWeights w, float[] qkv) {
+        checkOpen();
+        PackedLinear p = packed(w);
+        BackendArguments.firstTokenQkv(x, seqStarts, p, qkv);
+        GemmKernel.firstTokenQkv(x, seqStarts, p, qkv, pf);
+    }
+
+    @Override
     public void feedForward(float[] x, int rows, LinearWeights in, Activation activation, LinearWeights out, float[] hidden,
                             float[] y) {
         checkOpen();

@@ -141,7 +141,32 @@ final class GemmKernel {
     private static final ScratchPool<Buffers> COPIED_ROWS = new ScratchPool<>(Buffers::new, ScratchPool.PER_MACHINE);
 
     static void linear(float[] x, int rows, PackedLinear w, float[] y, Activation act, ParallelFor pf) {
-        linear(x, Layout.ROW_MAJOR, rows, w, y, Layout.ROW_MAJOR, act, pf, MR);
+        linear(x, Layout.ROW_MAJOR, rows, w, 0, w.panels(), y, Layout.ROW_MAJOR, act, pf, MR);
+    }
+
+    /**
+     * x·Wᵀ + b into qkv for the fused [Q; K; V] weights w, where of Q (the first third of the columns) only
+     * each sequence's first token's is wanted: what first-token attention reads. K and V go out for every
+     * row; Q's panels only for the first rows, copied together, then back. The other rows' Q is 1/12 of the last
+     * layer's products, 1/72 of MiniLM-L6's (JarAB, cross-encoder: (a) 1.018, (c) 1.008). A panel holding both Q
+     * and K columns goes with K and V.
+     */
+    static void firstTokenQkv(float[] x, int[] seqStarts, PackedLinear w, float[] qkv, ParallelFor pf) {
+        int tokens = seqStarts[seqStarts.length - 1], seqs = seqStarts.length - 1;
+        int k = w.in(), n = w.out(), qPanels = n / 3 / NR;
+        if (tokens == 0) return;
+        linear(x, Layout.ROW_MAJOR, tokens, w, qPanels, w.panels(), qkv, Layout.ROW_MAJOR, Activation.NONE, pf, MR);
+        if (qPanels == 0 || seqs == 0) return;
+        Buffers firstRows = COPIED_ROWS.take(), firstQ = COPIED_ROWS.take();
+        try {
+            float[] in = firstRows.a(seqs * k), out = firstQ.a(seqs * n);
+            for (int b = 0; b < seqs; b++) System.arraycopy(x, seqStarts[b] * k, in, b * k, k);
+            linear(in, Layout.ROW_MAJOR, seqs, w, 0, qPanels, out, Layout.ROW_MAJOR, Activation.NONE, pf, MR);
+            for (int b = 0; b < seqs; b++) System.arraycopy(out, b * n, qkv, seqStarts[b] * n, qPanels * NR);
+        } finally {
+            COPIED_ROWS.give(firstQ);
+            COPIED_ROWS.give(firstRows);
+        }
     }
 
     /**
@@ -152,8 +177,8 @@ final class GemmKernel {
     static void feedForward(float[] x, int rows, PackedLinear in, Activation act, PackedLinear out, float[] hidden, float[] y,
                             ParallelFor pf, int tileRows) {
         Layout blocked = Layout.of(rows, in.out());
-        linear(x, Layout.ROW_MAJOR, rows, in, hidden, blocked, act, pf, tileRows);
-        linear(hidden, blocked, rows, out, y, Layout.ROW_MAJOR, Activation.NONE, pf, tileRows);
+        linear(x, Layout.ROW_MAJOR, rows, in, 0, in.panels(), hidden, blocked, act, pf, tileRows);
+        linear(hidden, blocked, rows, out, 0, out.panels(), y, Layout.ROW_MAJOR, Activation.NONE, pf, tileRows);
     }
 
     static void feedForward(float[] x, int rows, PackedLinear in, Activation act, PackedLinear out, float[] hidden, float[] y,
@@ -162,28 +187,28 @@ final class GemmKernel {
     }
 
     /**
-     * x (in layout xl) to y (in layout yl), with an explicit tile height ({@code 5} or {@code 12}), so tests
-     * cover both on any machine.
+     * Columns of panels [pFrom, pTo) of x (in layout xl) to y (in layout yl), with an explicit tile height
+     * ({@code 5} or {@code 12}), so tests cover both on any machine.
      */
-    static void linear(float[] x, Layout xl, int rows, PackedLinear w, float[] y, Layout yl, Activation act, ParallelFor pf,
-                       int tileRows) {
+    static void linear(float[] x, Layout xl, int rows, PackedLinear w, int pFrom, int pTo, float[] y, Layout yl, Activation act,
+                       ParallelFor pf, int tileRows) {
         if (tileRows != 5 && tileRows != 12) throw new IllegalArgumentException("tile height must be 5 or 12, got " + tileRows);
         int mr = rows <= 5 ? 5 : tileRows; // a 12-row tile would compute mostly padding
-        int k = w.in(), panels = w.panels();
+        int k = w.in(), panels = pTo - pFrom;
         int blocks = (rows + mr - 1) / mr;
         // Enough items for dynamic balancing on a noisy machine.
         int target = 8 * pf.threads();
         int blocksPerItem = Math.max(1, Math.min(MC / mr, blocks / target));
         int rowItems = (blocks + blocksPerItem - 1) / blocksPerItem;
         if (rowItems < target && panels > 1) {
-            fewRows(x, xl, rows, w, y, yl, act, pf, mr);
+            fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr);
             return;
         }
         int itemRows = blocksPerItem * mr;
         int aFloats = Math.min(blocks, blocksPerItem) * mr * KC;
         Tail tail = Tail.of(rowItems, panels, pf.threads()); // the last row items in parts of their panels
         pf.forEach(tail.items(), BUFFERS, (s, item) -> {
-            int rowItem = tail.unit(item), p0 = tail.from(item), p1 = tail.to(item);
+            int rowItem = tail.unit(item), p0 = pFrom + tail.from(item), p1 = pFrom + tail.to(item);
             int r0 = rowItem * itemRows, r1 = Math.min(rows, r0 + itemRows);
             float[] a = s.a(aFloats);
             int rInPlace = inPlaceEnd(xl, r0, r1, k, mr);
@@ -223,24 +248,24 @@ final class GemmKernel {
      * the last panels alone in parts 1.011–1.018× over that (bge-base 1.019×); a build against itself reads
      * 1.009–1.025×, so each step is at the edge of the noise.
      */
-    private static void fewRows(float[] x, Layout xl, int rows, PackedLinear w, float[] y, Layout yl, Activation act,
-                                ParallelFor pf, int mr) {
+    private static void fewRows(float[] x, Layout xl, int rows, PackedLinear w, int pFrom, int pTo, float[] y, Layout yl,
+                                Activation act, ParallelFor pf, int mr) {
         if (inPlaceEnd(xl, 0, rows, w.in(), mr) == rows) { // nothing to copy
-            fewRows(x, xl, rows, w, y, yl, act, pf, mr, null);
+            fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr, null);
             return;
         }
         int padded = (rows + mr - 1) / mr * mr;
         Buffers copiedRows = COPIED_ROWS.take();
         try {
-            fewRows(x, xl, rows, w, y, yl, act, pf, mr, copiedRows.a(padded * ((w.in() + KC - 1) / KC * KC)));
+            fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr, copiedRows.a(padded * ((w.in() + KC - 1) / KC * KC)));
         } finally {
             COPIED_ROWS.give(copiedRows);
         }
     }
 
-    private static void fewRows(float[] x, Layout xl, int rows, PackedLinear w, float[] y, Layout yl, Activation act,
-                                ParallelFor pf, int mr, float[] copied) {
-        int k = w.in(), panels = w.panels();
+    private static void fewRows(float[] x, Layout xl, int rows, PackedLinear w, int pFrom, int pTo, float[] y, Layout yl,
+                                Activation act, ParallelFor pf, int mr, float[] copied) {
+        int k = w.in(), panels = pTo - pFrom;
         int blocks = (rows + mr - 1) / mr, padded = blocks * mr;
         // k-block k0 of all rows starts at k0·padded, its row blocks mr·KC apart; rows below rInPlace stay in x
         // (row-major in place, at most one block is left to copy, and a single item runs on the calling thread alone)
@@ -254,7 +279,7 @@ final class GemmKernel {
         });
         Tail tail = Tail.of(panels, blocks, pf.threads()); // the last panels in parts of their row blocks
         pf.forEach(tail.items(), BUFFERS, (s, item) -> {
-            int p = tail.unit(item), b0 = tail.from(item), b1 = tail.to(item);
+            int p = pFrom + tail.unit(item), b0 = tail.from(item), b1 = tail.to(item);
             int r0 = b0 * mr, r1 = Math.min(rows, b1 * mr), split = Math.clamp(rInPlace, r0, r1);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);

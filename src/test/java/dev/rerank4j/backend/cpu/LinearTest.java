@@ -62,8 +62,8 @@ class LinearTest {
             float[] y12 = new float[s[0] * s[2]];
             ParallelFor pf = new ParallelFor(2);
             try {
-                GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, s[0], pw, y5, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 5);
-                GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, s[0], pw, y12, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 12);
+                GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, s[0], pw, 0, pw.panels(), y5, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 5);
+                GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, s[0], pw, 0, pw.panels(), y12, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 12);
             } finally {
                 pf.shutdown();
             }
@@ -109,8 +109,8 @@ class LinearTest {
                 y[rows * out] = 12345f;
                 ParallelFor pf = new ParallelFor(2);
                 try {
-                    GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, rows, w1, h, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, tileRows);
-                    GemmKernel.linear(h, GemmKernel.Layout.ROW_MAJOR, rows, w2, want, GemmKernel.Layout.ROW_MAJOR, Activation.NONE, pf, tileRows);
+                    GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, rows, w1, 0, w1.panels(), h, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, tileRows);
+                    GemmKernel.linear(h, GemmKernel.Layout.ROW_MAJOR, rows, w2, 0, w2.panels(), want, GemmKernel.Layout.ROW_MAJOR, Activation.NONE, pf, tileRows);
                     GemmKernel.feedForward(x, rows, w1, Activation.GELU, w2, blocked, y, pf, tileRows);
                 } finally {
                     pf.shutdown();
@@ -138,6 +138,45 @@ class LinearTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> backend.feedForward(x, 2, w1, Activation.GELU, w1, new float[needed], y));
         backend.feedForward(x, 2, w1, Activation.GELU, w2, new float[needed], y);
+    }
+
+    /**
+     * Sequence lengths × H: one token, a few ragged sequences, one long one, and enough for row items; H of whole
+     * panels, H whose last Q panel holds K columns too (40), and H under a panel (no Q-only panel at all).
+     */
+    @Test
+    void firstTokenQkvIsTheFullProductOnKAndVAndOnEachFirstTokensQ() {
+        Random rnd = new Random(13);
+        int[][] lengths = {{1}, {3, 1, 7}, {139}, java.util.stream.IntStream.range(0, 60).map(i -> 1 + i % 23).toArray()};
+        for (int h : new int[] {384, 40, 16}) {
+            for (int[] seqs : lengths) {
+                int in = 48, tokens = java.util.Arrays.stream(seqs).sum();
+                int[] starts = new int[seqs.length + 1];
+                for (int b = 0; b < seqs.length; b++) starts[b + 1] = starts[b] + seqs[b];
+                LinearWeights w = backend.prepareLinear(TestTensors.of("qkv", DType.F32, TestTensors.random(rnd, 3 * h * in, 0.3f), 3 * h, in),
+                        TestTensors.of("b", DType.F32, TestTensors.random(rnd, 3 * h, 1f), 3 * h));
+                float[] x = TestTensors.random(rnd, tokens * in, 2f);
+                float[] full = new float[tokens * 3 * h], qkv = new float[tokens * 3 * h];
+                backend.linear(x, tokens, w, full, Activation.NONE);
+                backend.firstTokenQkv(x, starts, w, qkv);
+                for (int t = 0, b = 0; t < tokens; t++) {
+                    boolean first = t == starts[b];
+                    if (first) b++;
+                    for (int c = first ? 0 : h; c < 3 * h; c++) {
+                        if (Float.floatToRawIntBits(qkv[t * 3 * h + c]) != Float.floatToRawIntBits(full[t * 3 * h + c])) {
+                            fail("H " + h + ", lengths " + java.util.Arrays.toString(seqs) + ": token " + t + " column " + c + ": "
+                                    + qkv[t * 3 * h + c] + " vs " + full[t * 3 * h + c]);
+                        }
+                    }
+                }
+            }
+        }
+        LinearWeights w = backend.prepareLinear(TestTensors.of("w", DType.F32, new float[8 * 4], 8, 4), null);
+        LinearWeights qkv = backend.prepareLinear(TestTensors.of("qkv", DType.F32, new float[9 * 4], 9, 4), null);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> backend.firstTokenQkv(new float[8], new int[] {0, 2}, w, new float[16]), "8 outputs are not Q, K, V");
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> backend.firstTokenQkv(new float[8], new int[] {0, 2, 2}, qkv, new float[18]), "an empty sequence has no first token");
     }
 
     static void check(Random rnd, DType dt, boolean withBias, Activation act, int rows, int in, int out) {
