@@ -5,9 +5,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Fused residual add + LayerNorm, in place. The statistics take passes of their own (the mean, a
- * correction of its rounding, then the biased variance around it) rather than E[x²] - E[x]², which
- * loses digits when |mean| ≫ std, as it can after a residual add.
+ * Fused residual add + LayerNorm, in place. The variance is taken around the mean, in a pass of its own that
+ * also corrects the mean's rounding, rather than as E[x²] - E[x]², which loses digits when |mean| ≫ std, as it
+ * can after a residual add.
  */
 final class LayerNormKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
@@ -21,31 +21,39 @@ final class LayerNormKernel {
                              ParallelFor pf) {
         int rowsPerItem = Math.max(1, ITEM_ELEMENTS / dim);
         int items = (rows + rowsPerItem - 1) / rowsPerItem;
-        pf.forEach(items, (s, item) -> {
+        pf.forEach(items, () -> new float[2], (sums, item) -> {
             int r1 = Math.min(rows, (item + 1) * rowsPerItem);
-            for (int r = item * rowsPerItem; r < r1; r++) row(x, residual, r * dim, dim, gamma, beta, eps);
+            for (int r = item * rowsPerItem; r < r1; r++) row(x, residual, r * dim, dim, gamma, beta, eps, sums);
         });
     }
 
     /**
-     * One row. Each pass is its own small method: a single method with all three masked loops is too
-     * big for C1's tier-3 compile, and a kernel stuck below C2 runs the Vector API's Java fallback, 100× slower.
+     * One row, in three passes: residual add with the sum, deviations from that mean with their squares, then the
+     * normalisation (five passes until 2026-12-04). The second pass's deviations sum to n·δ, δ the rounding error of
+     * the first mean; the variance around the corrected mean m + δ is (Σ(x − m)² − n·δ²)/n, exactly. Each pass is its
+     * own small method: a single method with all the loops is too big for C1's tier-3 compile, and a kernel stuck
+     * below C2 runs the Vector API's Java fallback, 100× slower. {@code sums} is the worker's, two floats.
      */
-    static void row(float[] x, float[] residual, int off, int dim, float[] gamma, float[] beta, float eps) {
-        if (residual != null) addInPlace(x, residual, off, dim);
-        float mean = sum(x, off, dim) / dim;
-        mean += sumOfDeviations(x, off, dim, mean) / dim; // corrects the rounding of a large float sum
-        float var = sumOfSquaredDeviations(x, off, dim, mean) / dim;
+    private static void row(float[] x, float[] residual, int off, int dim, float[] gamma, float[] beta, float eps, float[] sums) {
+        float mean = (residual == null ? sum(x, off, dim) : addInPlaceAndSum(x, residual, off, dim)) / dim;
+        sumsOfDeviations(x, off, dim, mean, sums);
+        float delta = sums[0] / dim;
+        float var = Math.max(0f, (sums[1] - sums[0] * delta) / dim);
         float rstd = (float) (1.0 / Math.sqrt(var + eps));
-        normalise(x, off, dim, mean, rstd, gamma, beta);
+        normalise(x, off, dim, mean + delta, rstd, gamma, beta);
     }
 
-    private static void addInPlace(float[] x, float[] residual, int off, int dim) {
+    private static float addInPlaceAndSum(float[] x, float[] residual, int off, int dim) {
         int bound = S.loopBound(dim), i = 0;
+        FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += V) {
-            FloatVector.fromArray(S, x, off + i).add(FloatVector.fromArray(S, residual, off + i)).intoArray(x, off + i);
+            FloatVector v = FloatVector.fromArray(S, x, off + i).add(FloatVector.fromArray(S, residual, off + i));
+            v.intoArray(x, off + i);
+            acc = acc.add(v);
         }
-        for (; i < dim; i++) x[off + i] += residual[off + i];
+        float total = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < dim; i++) total += x[off + i] += residual[off + i];
+        return total;
     }
 
     private static float sum(float[] x, int off, int dim) {
@@ -57,28 +65,23 @@ final class LayerNormKernel {
         return total;
     }
 
-    private static float sumOfDeviations(float[] x, int off, int dim, float mean) {
+    /** out[0] = Σ(x − mean), out[1] = Σ(x − mean)². */
+    private static void sumsOfDeviations(float[] x, int off, int dim, float mean, float[] out) {
         int bound = S.loopBound(dim), i = 0;
-        FloatVector acc = FloatVector.zero(S);
-        for (; i < bound; i += V) acc = acc.add(FloatVector.fromArray(S, x, off + i).sub(mean));
-        float total = acc.reduceLanes(VectorOperators.ADD);
-        for (; i < dim; i++) total += x[off + i] - mean;
-        return total;
-    }
-
-    private static float sumOfSquaredDeviations(float[] x, int off, int dim, float mean) {
-        int bound = S.loopBound(dim), i = 0;
-        FloatVector acc = FloatVector.zero(S);
+        FloatVector acc = FloatVector.zero(S), acc2 = FloatVector.zero(S);
         for (; i < bound; i += V) {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(mean);
-            acc = d.fma(d, acc);
+            acc = acc.add(d);
+            acc2 = d.fma(d, acc2);
         }
-        float total = acc.reduceLanes(VectorOperators.ADD);
+        float total = acc.reduceLanes(VectorOperators.ADD), squares = acc2.reduceLanes(VectorOperators.ADD);
         for (; i < dim; i++) {
             float d = x[off + i] - mean;
-            total = Math.fma(d, d, total);
+            total += d;
+            squares = Math.fma(d, d, squares);
         }
-        return total;
+        out[0] = total;
+        out[1] = squares;
     }
 
     private static void normalise(float[] x, int off, int dim, float mean, float rstd, float[] gamma, float[] beta) {
