@@ -20,7 +20,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
  * exp(m_old − m_new), as flash-attention does), so the score buffer is QR × BLOCK floats whatever L
- * is. Scratch is per worker and O(headDim·L); the L×L score matrix never exists. The first-token form runs
+ * is. The last block's values pass writes the output rows itself, divided by the sums, so a sequence of up to
+ * BLOCK tokens never stores its weighted sums (probe, 32 × 128 tokens, 12 × 32, one thread: the separate division
+ * pass took 1.5 of 15.5 ms). With the K transposes, the kernel alone takes 0.95–0.99× the time it took before
+ * (2026-12-05, hd 32 and 64, 128 or 20–256 tokens, one and two threads). Scratch is per worker and O(headDim·L); the L×L score matrix never
+ * exists. The first-token form runs
  * the same code with one query per sequence, so its rows are the full form's up to the lane order of the
  * softmax sum, which differs between the Vector API's Java fallback and C2's intrinsic.
  */
@@ -46,8 +50,12 @@ final class AttentionKernel {
         final float[] max = new float[MAX_QR];
         final float[] sum = new float[MAX_QR];
         final float[] rescale = new float[MAX_QR];
+        /** 1 / sum per query, for the last key block's values pass, which writes the output rows. */
+        final float[] inv = new float[MAX_QR];
         /** Where in qkv the block's queries start, one per query slot (slots past the last query repeat it). */
         final int[] queryRows = new int[MAX_QR];
+        /** Where in out their rows start (slots past the last query repeat it too, writing the same values again). */
+        final int[] outRows = new int[MAX_QR];
         /** Gather offsets of V consecutive tokens' rows of qkv (i·stride), for the stride they were made for. */
         private final int[] rows = new int[V];
         private int rowsStride;
@@ -127,27 +135,36 @@ final class AttentionKernel {
         float[] v = vInPlace ? qkv : s.vt;
         int vAt = vInPlace ? t0 * stride + 2 * heads * hd + qOff : 0, vKeyStride = vInPlace ? stride : W, vChunkStride = vInPlace ? W : kp * W;
         for (int i = 0; i < queries; i += qr) {
-            for (int r = 0; r < qr; r++) s.queryRows[r] = (t0 + i + Math.min(r, queries - i - 1)) * stride + qOff;
+            for (int r = 0; r < qr; r++) {
+                int q = i + Math.min(r, queries - i - 1);
+                s.queryRows[r] = (t0 + q) * stride + qOff;
+                s.outRows[r] = (outRow + q) * outStride + qOff;
+            }
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
-            java.util.Arrays.fill(s.acc, 0, qr * accStride, 0f);
             for (int j0 = 0; j0 < keys; j0 += BLOCK) {
-                keyBlock(qkv, j0, Math.min(BLOCK, keys - j0), hd, chunks, v, vAt + j0 * vKeyStride, vKeyStride, vChunkStride, s, qr);
+                keyBlock(qkv, j0, Math.min(BLOCK, keys - j0), hd, chunks, v, vAt + j0 * vKeyStride, vKeyStride, vChunkStride, s, qr,
+                        j0 == 0, j0 + BLOCK >= keys, out);
             }
-            finish(s, hd, accStride, Math.min(qr, queries - i), out, (outRow + i) * outStride + qOff, outStride);
         }
     }
 
     /**
-     * K of keys [0, keys) as [panel][d][W], scaled; key slots past {@code keys} are zeros. Each output vector
-     * (V consecutive keys, one dim) is one gather down a column of qkv: cheaper than a scatter or V scalar
-     * stores per key row (those took 30% of attention's time at hd = 32).
+     * K of keys [0, keys) as [panel][d][W], scaled; key slots past {@code keys} are zeros. With 16 lanes and
+     * hd a multiple of 16, 16 keys' rows are loaded whole and transposed in registers, 16 × 16 at a time
+     * ({@link #transpose16}); else each output vector (V consecutive keys, one dim) is one gather down a column of
+     * qkv, which is cheaper than a scatter or V scalar stores per key row (those took 30% of attention's time at
+     * hd = 32), but a gather touches 16 lines (probe, 32 × 128 tokens, 12 × 32: packing 1.4 → about 0.6 ms of
+     * 15.5 on one thread with the transposes).
      */
     private static void packKeys(float[] qkv, int t0, int keys, int kp, int stride, int kOff, int hd, float scale,
                                  float[] kt, int[] rowOffsets) {
         for (int j0 = 0; j0 < kp; j0 += V) {
             int at = (j0 / W) * hd * W + j0 % W;
-            if (j0 + V <= keys) {
+            if (j0 + V <= keys && V == 16 && hd % 16 == 0) {
+                int from = (t0 + j0) * stride + kOff;
+                for (int d = 0; d < hd; d += 16) transpose16(qkv, from + d, stride, kt, at + d * W, W, scale);
+            } else if (j0 + V <= keys) {
                 int from = (t0 + j0) * stride + kOff;
                 for (int d = 0; d < hd; d++) FloatVector.fromArray(S, qkv, from + d, rowOffsets, 0).mul(scale).intoArray(kt, at + d * W);
             } else {
@@ -157,6 +174,100 @@ final class AttentionKernel {
                 }
             }
         }
+    }
+
+    /**
+     * Lane selectors for {@link #transpose16}, as {@code selectFrom}'s two-vector form takes them: for each
+     * b = 8, 4, 2, 1, LO_b takes lanes with bit b clear from the first vector and the others from the second
+     * shifted down by b; HI_b the first's lanes shifted up by b, and the second's own. Null unless V = 16.
+     */
+    private static final FloatVector SEL_LO8, SEL_HI8, SEL_LO4, SEL_HI4, SEL_LO2, SEL_HI2, SEL_LO1, SEL_HI1;
+
+    static {
+        FloatVector[] sel = new FloatVector[8];
+        for (int k = 0, b = 8; V == 16 && b >= 1; b /= 2, k += 2) {
+            float[] lo = new float[16], hi = new float[16];
+            for (int j = 0; j < 16; j++) {
+                lo[j] = (j & b) == 0 ? j : 16 + j - b;
+                hi[j] = (j & b) == 0 ? j + b : 16 + j;
+            }
+            sel[k] = FloatVector.fromArray(S, lo, 0);
+            sel[k + 1] = FloatVector.fromArray(S, hi, 0);
+        }
+        SEL_LO8 = sel[0]; SEL_HI8 = sel[1]; SEL_LO4 = sel[2]; SEL_HI4 = sel[3];
+        SEL_LO2 = sel[4]; SEL_HI2 = sel[5]; SEL_LO1 = sel[6]; SEL_HI1 = sel[7];
+    }
+
+    /**
+     * dst rows [0, 16) (dstStride apart from {@code to}) = scale × the transpose of src's 16 × 16 block at
+     * {@code from} (rows srcStride apart). Four rounds of 16 two-vector selects, each swapping the off-diagonal
+     * b × b blocks of every 2b × 2b block (b = 8, 4, 2, 1): 64 permutes for 256 floats, against 16 gathers.
+     */
+    private static void transpose16(float[] src, int from, int srcStride, float[] dst, int to, int dstStride, float scale) {
+        FloatVector r0 = FloatVector.fromArray(S, src, from + 0 * srcStride);
+        FloatVector r1 = FloatVector.fromArray(S, src, from + 1 * srcStride);
+        FloatVector r2 = FloatVector.fromArray(S, src, from + 2 * srcStride);
+        FloatVector r3 = FloatVector.fromArray(S, src, from + 3 * srcStride);
+        FloatVector r4 = FloatVector.fromArray(S, src, from + 4 * srcStride);
+        FloatVector r5 = FloatVector.fromArray(S, src, from + 5 * srcStride);
+        FloatVector r6 = FloatVector.fromArray(S, src, from + 6 * srcStride);
+        FloatVector r7 = FloatVector.fromArray(S, src, from + 7 * srcStride);
+        FloatVector r8 = FloatVector.fromArray(S, src, from + 8 * srcStride);
+        FloatVector r9 = FloatVector.fromArray(S, src, from + 9 * srcStride);
+        FloatVector r10 = FloatVector.fromArray(S, src, from + 10 * srcStride);
+        FloatVector r11 = FloatVector.fromArray(S, src, from + 11 * srcStride);
+        FloatVector r12 = FloatVector.fromArray(S, src, from + 12 * srcStride);
+        FloatVector r13 = FloatVector.fromArray(S, src, from + 13 * srcStride);
+        FloatVector r14 = FloatVector.fromArray(S, src, from + 14 * srcStride);
+        FloatVector r15 = FloatVector.fromArray(S, src, from + 15 * srcStride);
+        FloatVector a0 = SEL_LO8.selectFrom(r0, r8), a8 = SEL_HI8.selectFrom(r0, r8);
+        FloatVector a1 = SEL_LO8.selectFrom(r1, r9), a9 = SEL_HI8.selectFrom(r1, r9);
+        FloatVector a2 = SEL_LO8.selectFrom(r2, r10), a10 = SEL_HI8.selectFrom(r2, r10);
+        FloatVector a3 = SEL_LO8.selectFrom(r3, r11), a11 = SEL_HI8.selectFrom(r3, r11);
+        FloatVector a4 = SEL_LO8.selectFrom(r4, r12), a12 = SEL_HI8.selectFrom(r4, r12);
+        FloatVector a5 = SEL_LO8.selectFrom(r5, r13), a13 = SEL_HI8.selectFrom(r5, r13);
+        FloatVector a6 = SEL_LO8.selectFrom(r6, r14), a14 = SEL_HI8.selectFrom(r6, r14);
+        FloatVector a7 = SEL_LO8.selectFrom(r7, r15), a15 = SEL_HI8.selectFrom(r7, r15);
+        FloatVector b0 = SEL_LO4.selectFrom(a0, a4), b4 = SEL_HI4.selectFrom(a0, a4);
+        FloatVector b1 = SEL_LO4.selectFrom(a1, a5), b5 = SEL_HI4.selectFrom(a1, a5);
+        FloatVector b2 = SEL_LO4.selectFrom(a2, a6), b6 = SEL_HI4.selectFrom(a2, a6);
+        FloatVector b3 = SEL_LO4.selectFrom(a3, a7), b7 = SEL_HI4.selectFrom(a3, a7);
+        FloatVector b8 = SEL_LO4.selectFrom(a8, a12), b12 = SEL_HI4.selectFrom(a8, a12);
+        FloatVector b9 = SEL_LO4.selectFrom(a9, a13), b13 = SEL_HI4.selectFrom(a9, a13);
+        FloatVector b10 = SEL_LO4.selectFrom(a10, a14), b14 = SEL_HI4.selectFrom(a10, a14);
+        FloatVector b11 = SEL_LO4.selectFrom(a11, a15), b15 = SEL_HI4.selectFrom(a11, a15);
+        FloatVector c0 = SEL_LO2.selectFrom(b0, b2), c2 = SEL_HI2.selectFrom(b0, b2);
+        FloatVector c1 = SEL_LO2.selectFrom(b1, b3), c3 = SEL_HI2.selectFrom(b1, b3);
+        FloatVector c4 = SEL_LO2.selectFrom(b4, b6), c6 = SEL_HI2.selectFrom(b4, b6);
+        FloatVector c5 = SEL_LO2.selectFrom(b5, b7), c7 = SEL_HI2.selectFrom(b5, b7);
+        FloatVector c8 = SEL_LO2.selectFrom(b8, b10), c10 = SEL_HI2.selectFrom(b8, b10);
+        FloatVector c9 = SEL_LO2.selectFrom(b9, b11), c11 = SEL_HI2.selectFrom(b9, b11);
+        FloatVector c12 = SEL_LO2.selectFrom(b12, b14), c14 = SEL_HI2.selectFrom(b12, b14);
+        FloatVector c13 = SEL_LO2.selectFrom(b13, b15), c15 = SEL_HI2.selectFrom(b13, b15);
+        FloatVector d0 = SEL_LO1.selectFrom(c0, c1), d1 = SEL_HI1.selectFrom(c0, c1);
+        FloatVector d2 = SEL_LO1.selectFrom(c2, c3), d3 = SEL_HI1.selectFrom(c2, c3);
+        FloatVector d4 = SEL_LO1.selectFrom(c4, c5), d5 = SEL_HI1.selectFrom(c4, c5);
+        FloatVector d6 = SEL_LO1.selectFrom(c6, c7), d7 = SEL_HI1.selectFrom(c6, c7);
+        FloatVector d8 = SEL_LO1.selectFrom(c8, c9), d9 = SEL_HI1.selectFrom(c8, c9);
+        FloatVector d10 = SEL_LO1.selectFrom(c10, c11), d11 = SEL_HI1.selectFrom(c10, c11);
+        FloatVector d12 = SEL_LO1.selectFrom(c12, c13), d13 = SEL_HI1.selectFrom(c12, c13);
+        FloatVector d14 = SEL_LO1.selectFrom(c14, c15), d15 = SEL_HI1.selectFrom(c14, c15);
+        d0.mul(scale).intoArray(dst, to + 0 * dstStride);
+        d1.mul(scale).intoArray(dst, to + 1 * dstStride);
+        d2.mul(scale).intoArray(dst, to + 2 * dstStride);
+        d3.mul(scale).intoArray(dst, to + 3 * dstStride);
+        d4.mul(scale).intoArray(dst, to + 4 * dstStride);
+        d5.mul(scale).intoArray(dst, to + 5 * dstStride);
+        d6.mul(scale).intoArray(dst, to + 6 * dstStride);
+        d7.mul(scale).intoArray(dst, to + 7 * dstStride);
+        d8.mul(scale).intoArray(dst, to + 8 * dstStride);
+        d9.mul(scale).intoArray(dst, to + 9 * dstStride);
+        d10.mul(scale).intoArray(dst, to + 10 * dstStride);
+        d11.mul(scale).intoArray(dst, to + 11 * dstStride);
+        d12.mul(scale).intoArray(dst, to + 12 * dstStride);
+        d13.mul(scale).intoArray(dst, to + 13 * dstStride);
+        d14.mul(scale).intoArray(dst, to + 14 * dstStride);
+        d15.mul(scale).intoArray(dst, to + 15 * dstStride);
     }
 
     /** V of keys [0, kp) as [chunk][key][W]; padding keys and dims are zeros (0·garbage could be NaN). */
@@ -183,10 +294,12 @@ final class AttentionKernel {
 
     /**
      * Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries at s.queryRows; the
-     * block's V rows start at v[vAt], keys vKeyStride apart, chunks of W dims vChunkStride apart.
+     * block's V rows start at v[vAt], keys vKeyStride apart, chunks of W dims vChunkStride apart. The first block
+     * starts the weighted values from zero; the last writes them, divided by the sums, to the rows of out at
+     * s.outRows (so they never pass through s.acc when the keys fit one block).
      */
     private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, float[] v, int vAt, int vKeyStride,
-                                 int vChunkStride, Scratch s, int qr) {
+                                 int vChunkStride, Scratch s, int qr, boolean first, boolean last, float[] out) {
         float[] sc = s.scores;
         if (qr == 8) {
             scores8(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
@@ -200,31 +313,21 @@ final class AttentionKernel {
             java.util.Arrays.fill(sc, r * BLOCK + bl, r * BLOCK + padded, Float.NEGATIVE_INFINITY);
             float old = s.max[r];
             float m = Math.max(old, blockMax(sc, r * BLOCK, padded));
-            // First block: the old max is -inf and acc/sum are 0, so the rescale factor does not matter.
+            // First block: the old max is -inf, the sum 0 and values starts from zero, so the rescale factor does not matter.
             float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(old - m);
             s.rescale[r] = rescale;
             s.sum[r] = s.sum[r] * rescale + VectorMath.expInPlace(sc, r * BLOCK, padded, m);
             s.max[r] = m;
+            if (last) s.inv[r] = 1f / s.sum[r];
         }
         // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
         // ("out of virtual registers"), and a kernel stuck below C2 runs in the interpreter for seconds.
         for (int c = 0; c < chunks; c++) {
             if (qr == 8) {
-                values8(v, vAt + c * vChunkStride, vKeyStride, bl, sc, s.rescale, s.acc, chunks * W, c * W);
+                values8(v, vAt + c * vChunkStride, vKeyStride, bl, sc, s, chunks * W, c * W, hd, first, last, out);
             } else {
-                values4(v, vAt + c * vChunkStride, vKeyStride, bl, sc, s.rescale, s.acc, chunks * W, c * W);
+                values4(v, vAt + c * vChunkStride, vKeyStride, bl, sc, s, chunks * W, c * W, hd, first, last, out);
             }
-        }
-    }
-
-    /** out row r = acc[r] / sum[r] for the first {@code rows} of the block's queries. */
-    private static void finish(Scratch s, int hd, int accStride, int rows, float[] out, int o, int outStride) {
-        int whole = hd / V * V;
-        for (int r = 0; r < rows; r++, o += outStride) {
-            float inv = 1f / s.sum[r];
-            int a = r * accStride, d = 0;
-            for (; d < whole; d += V) FloatVector.fromArray(S, s.acc, a + d).mul(inv).intoArray(out, o + d);
-            for (; d < hd; d++) out[o + d] = s.acc[a + d] * inv;
         }
     }
 
@@ -334,27 +437,35 @@ final class AttentionKernel {
     }
 
     /**
-     * acc[r][c, c + W) = acc[r][c, c + W)·rescale[r] + Σ_j p[r][j]·V[j][c, c + W) over one key block, for the
-     * eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
+     * acc[r][c, c + W) = (first ? 0 : acc[r][c, c + W)·rescale[r]) + Σ_j p[r][j]·V[j][c, c + W) over one key block,
+     * for the eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
+     * The last block writes the sums times inv[r] to out's rows instead, only the head's first hd dims of the chunk.
      */
-    private static void values8(float[] vt, int vi, int vs, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
+    private static void values8(float[] vt, int vi, int vs, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
+                                boolean first, boolean last, float[] out) {
+        float[] acc = s.acc, rescale = s.rescale;
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride;
-        FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
-        FloatVector y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
-        FloatVector x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
-        FloatVector y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
-        FloatVector x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
-        FloatVector y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
-        FloatVector x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
-        FloatVector y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
-        FloatVector x4 = FloatVector.fromArray(S, acc, o4).mul(rescale[4]);
-        FloatVector y4 = FloatVector.fromArray(S, acc, o4 + V).mul(rescale[4]);
-        FloatVector x5 = FloatVector.fromArray(S, acc, o5).mul(rescale[5]);
-        FloatVector y5 = FloatVector.fromArray(S, acc, o5 + V).mul(rescale[5]);
-        FloatVector x6 = FloatVector.fromArray(S, acc, o6).mul(rescale[6]);
-        FloatVector y6 = FloatVector.fromArray(S, acc, o6 + V).mul(rescale[6]);
-        FloatVector x7 = FloatVector.fromArray(S, acc, o7).mul(rescale[7]);
-        FloatVector y7 = FloatVector.fromArray(S, acc, o7 + V).mul(rescale[7]);
+        FloatVector x0, y0, x1, y1, x2, y2, x3, y3, x4, y4, x5, y5, x6, y6, x7, y7;
+        if (first) {
+            x0 = y0 = x1 = y1 = x2 = y2 = x3 = y3 = x4 = y4 = x5 = y5 = x6 = y6 = x7 = y7 = FloatVector.zero(S);
+        } else {
+            x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
+            y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
+            x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
+            y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
+            x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
+            y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
+            x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
+            y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+            x4 = FloatVector.fromArray(S, acc, o4).mul(rescale[4]);
+            y4 = FloatVector.fromArray(S, acc, o4 + V).mul(rescale[4]);
+            x5 = FloatVector.fromArray(S, acc, o5).mul(rescale[5]);
+            y5 = FloatVector.fromArray(S, acc, o5 + V).mul(rescale[5]);
+            x6 = FloatVector.fromArray(S, acc, o6).mul(rescale[6]);
+            y6 = FloatVector.fromArray(S, acc, o6 + V).mul(rescale[6]);
+            x7 = FloatVector.fromArray(S, acc, o7).mul(rescale[7]);
+            y7 = FloatVector.fromArray(S, acc, o7 + V).mul(rescale[7]);
+        }
         for (int j = 0; j < bl; j++) {
             FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * vs);
             FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * vs + V);
@@ -383,35 +494,82 @@ final class AttentionKernel {
             x7 = v0.fma(e, x7);
             y7 = v1.fma(e, y7);
         }
-        x0.intoArray(acc, o0);
-        y0.intoArray(acc, o0 + V);
-        x1.intoArray(acc, o1);
-        y1.intoArray(acc, o1 + V);
-        x2.intoArray(acc, o2);
-        y2.intoArray(acc, o2 + V);
-        x3.intoArray(acc, o3);
-        y3.intoArray(acc, o3 + V);
-        x4.intoArray(acc, o4);
-        y4.intoArray(acc, o4 + V);
-        x5.intoArray(acc, o5);
-        y5.intoArray(acc, o5 + V);
-        x6.intoArray(acc, o6);
-        y6.intoArray(acc, o6 + V);
-        x7.intoArray(acc, o7);
-        y7.intoArray(acc, o7 + V);
+        if (!last) {
+            x0.intoArray(acc, o0);
+            y0.intoArray(acc, o0 + V);
+            x1.intoArray(acc, o1);
+            y1.intoArray(acc, o1 + V);
+            x2.intoArray(acc, o2);
+            y2.intoArray(acc, o2 + V);
+            x3.intoArray(acc, o3);
+            y3.intoArray(acc, o3 + V);
+            x4.intoArray(acc, o4);
+            y4.intoArray(acc, o4 + V);
+            x5.intoArray(acc, o5);
+            y5.intoArray(acc, o5 + V);
+            x6.intoArray(acc, o6);
+            y6.intoArray(acc, o6 + V);
+            x7.intoArray(acc, o7);
+            y7.intoArray(acc, o7 + V);
+        } else if (c + W <= hd) {
+            int[] rows = s.outRows;
+            float[] inv = s.inv;
+            x0.mul(inv[0]).intoArray(out, rows[0] + c);
+            y0.mul(inv[0]).intoArray(out, rows[0] + c + V);
+            x1.mul(inv[1]).intoArray(out, rows[1] + c);
+            y1.mul(inv[1]).intoArray(out, rows[1] + c + V);
+            x2.mul(inv[2]).intoArray(out, rows[2] + c);
+            y2.mul(inv[2]).intoArray(out, rows[2] + c + V);
+            x3.mul(inv[3]).intoArray(out, rows[3] + c);
+            y3.mul(inv[3]).intoArray(out, rows[3] + c + V);
+            x4.mul(inv[4]).intoArray(out, rows[4] + c);
+            y4.mul(inv[4]).intoArray(out, rows[4] + c + V);
+            x5.mul(inv[5]).intoArray(out, rows[5] + c);
+            y5.mul(inv[5]).intoArray(out, rows[5] + c + V);
+            x6.mul(inv[6]).intoArray(out, rows[6] + c);
+            y6.mul(inv[6]).intoArray(out, rows[6] + c + V);
+            x7.mul(inv[7]).intoArray(out, rows[7] + c);
+            y7.mul(inv[7]).intoArray(out, rows[7] + c + V);
+        } else {
+            // a partial last chunk: through acc, then only its hd − c dims
+            x0.mul(s.inv[0]).intoArray(acc, o0);
+            y0.mul(s.inv[0]).intoArray(acc, o0 + V);
+            x1.mul(s.inv[1]).intoArray(acc, o1);
+            y1.mul(s.inv[1]).intoArray(acc, o1 + V);
+            x2.mul(s.inv[2]).intoArray(acc, o2);
+            y2.mul(s.inv[2]).intoArray(acc, o2 + V);
+            x3.mul(s.inv[3]).intoArray(acc, o3);
+            y3.mul(s.inv[3]).intoArray(acc, o3 + V);
+            x4.mul(s.inv[4]).intoArray(acc, o4);
+            y4.mul(s.inv[4]).intoArray(acc, o4 + V);
+            x5.mul(s.inv[5]).intoArray(acc, o5);
+            y5.mul(s.inv[5]).intoArray(acc, o5 + V);
+            x6.mul(s.inv[6]).intoArray(acc, o6);
+            y6.mul(s.inv[6]).intoArray(acc, o6 + V);
+            x7.mul(s.inv[7]).intoArray(acc, o7);
+            y7.mul(s.inv[7]).intoArray(acc, o7 + V);
+            for (int r = 0; r < 8; r++) System.arraycopy(acc, c + r * accStride, out, s.outRows[r] + c, hd - c);
+        }
     }
 
     /** {@link #values8} for four queries. */
-    private static void values4(float[] vt, int vi, int vs, int bl, float[] sc, float[] rescale, float[] acc, int accStride, int c) {
+    private static void values4(float[] vt, int vi, int vs, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
+                                boolean first, boolean last, float[] out) {
+        float[] acc = s.acc, rescale = s.rescale;
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride;
-        FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
-        FloatVector y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
-        FloatVector x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
-        FloatVector y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
-        FloatVector x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
-        FloatVector y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
-        FloatVector x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
-        FloatVector y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+        FloatVector x0, y0, x1, y1, x2, y2, x3, y3;
+        if (first) {
+            x0 = y0 = x1 = y1 = x2 = y2 = x3 = y3 = FloatVector.zero(S);
+        } else {
+            x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
+            y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
+            x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
+            y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
+            x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
+            y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
+            x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
+            y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+        }
         for (int j = 0; j < bl; j++) {
             FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * vs);
             FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * vs + V);
@@ -428,13 +586,37 @@ final class AttentionKernel {
             x3 = v0.fma(e, x3);
             y3 = v1.fma(e, y3);
         }
-        x0.intoArray(acc, o0);
-        y0.intoArray(acc, o0 + V);
-        x1.intoArray(acc, o1);
-        y1.intoArray(acc, o1 + V);
-        x2.intoArray(acc, o2);
-        y2.intoArray(acc, o2 + V);
-        x3.intoArray(acc, o3);
-        y3.intoArray(acc, o3 + V);
+        if (!last) {
+            x0.intoArray(acc, o0);
+            y0.intoArray(acc, o0 + V);
+            x1.intoArray(acc, o1);
+            y1.intoArray(acc, o1 + V);
+            x2.intoArray(acc, o2);
+            y2.intoArray(acc, o2 + V);
+            x3.intoArray(acc, o3);
+            y3.intoArray(acc, o3 + V);
+        } else if (c + W <= hd) {
+            int[] rows = s.outRows;
+            float[] inv = s.inv;
+            x0.mul(inv[0]).intoArray(out, rows[0] + c);
+            y0.mul(inv[0]).intoArray(out, rows[0] + c + V);
+            x1.mul(inv[1]).intoArray(out, rows[1] + c);
+            y1.mul(inv[1]).intoArray(out, rows[1] + c + V);
+            x2.mul(inv[2]).intoArray(out, rows[2] + c);
+            y2.mul(inv[2]).intoArray(out, rows[2] + c + V);
+            x3.mul(inv[3]).intoArray(out, rows[3] + c);
+            y3.mul(inv[3]).intoArray(out, rows[3] + c + V);
+        } else {
+            // a partial last chunk: through acc, then only its hd − c dims
+            x0.mul(s.inv[0]).intoArray(acc, o0);
+            y0.mul(s.inv[0]).intoArray(acc, o0 + V);
+            x1.mul(s.inv[1]).intoArray(acc, o1);
+            y1.mul(s.inv[1]).intoArray(acc, o1 + V);
+            x2.mul(s.inv[2]).intoArray(acc, o2);
+            y2.mul(s.inv[2]).intoArray(acc, o2 + V);
+            x3.mul(s.inv[3]).intoArray(acc, o3);
+            y3.mul(s.inv[3]).intoArray(acc, o3 + V);
+            for (int r = 0; r < 4; r++) System.arraycopy(acc, c + r * accStride, out, s.outRows[r] + c, hd - c);
+        }
     }
 }
