@@ -279,7 +279,7 @@ final class GemmKernel {
         });
         Tail tail = Tail.of(panels, blocks, pf.threads()); // the last panels in parts of their row blocks
         pf.forEach(tail.items(), BUFFERS, (s, item) -> {
-            int p = pFrom + tail.unit(item), b0 = tail.from(item), b1 = tail.to(item);
+            int p = pFrom + fromBothEnds(tail.unit(item), panels), b0 = tail.from(item), b1 = tail.to(item);
             int r0 = b0 * mr, r1 = Math.min(rows, b1 * mr), split = Math.clamp(rInPlace, r0, r1);
             for (int k0 = 0; k0 < k; k0 += KC) {
                 int kc = Math.min(KC, k - k0);
@@ -287,6 +287,18 @@ final class GemmKernel {
                 if (split < r1) panels(copied, k0 * padded + Math.max(b0, bInPlace) * mr * KC, split, r1, k0, kc, w, p, p + 1, y, yl, act, s.tile, mr);
             }
         });
+    }
+
+    /**
+     * The panel the u-th unit of a few-rows call takes: 0, n − 1, 1, n − 2, …, so that the two items handed out
+     * together work at opposite ends of y's rows. Adjacent panels share a cache line in every row (a heap array's
+     * data starts 16 bytes past an 8-byte-aligned object, so a panel's 128 bytes of a row rarely begin a line), and
+     * two cores storing into the same lines at once pass them back and forth: bge-base's four products at M = 143 on two threads ran at 156–163 GFLOP/s with
+     * panels in order against 182–186 from both ends (a probe alternating the two every 2 s in one JVM, 8 rounds
+     * each; one thread: 103).
+     */
+    static int fromBothEnds(int u, int n) {
+        return u % 2 == 0 ? u / 2 : n - 1 - u / 2;
     }
 
     /**

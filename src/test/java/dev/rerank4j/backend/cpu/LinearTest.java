@@ -126,6 +126,20 @@ class LinearTest {
     }
 
     @Test
+    void aFewRowsCallTakesEveryPanelOnceFromBothEnds() {
+        for (int n = 1; n <= 97; n++) {
+            boolean[] taken = new boolean[n];
+            for (int u = 0; u < n; u++) {
+                int p = GemmKernel.fromBothEnds(u, n);
+                if (p < 0 || p >= n || taken[p]) fail("n=" + n + ": unit " + u + " takes panel " + p + " (out of range or twice)");
+                taken[p] = true;
+            }
+            // the two units handed out together sit at opposite ends
+            if (n >= 4 && GemmKernel.fromBothEnds(1, n) != n - 1) fail("n=" + n + ": unit 1 takes panel " + GemmKernel.fromBothEnds(1, n));
+        }
+    }
+
+    @Test
     void theFeedForwardBlockRefusesTooSmallAWorkSpaceAndProductsThatDoNotChain() {
         Random rnd = new Random(5);
         LinearWeights w1 = backend.prepareLinear(TestTensors.of("w1", DType.F32, TestTensors.random(rnd, 1536 * 8, 1f), 1536, 8), null);
