@@ -86,7 +86,10 @@ class LinearTest {
      */
     static final int[][] FEED_FORWARD_SHAPES = {
             {1, 40, 32, 17}, {5, 33, 3100, 40}, {13, 384, 1536, 384}, {12, 64, 800, 33}, {139, 384, 1536, 384}, {401, 50, 1536, 70},
-            {300, 70, 3100, 65}};
+            {300, 70, 3100, 65},
+            // enough rows for the fused form (chunks of 72 rows at 1536, 70 with 5-row tiles): x in place with a
+            // partial last chunk and row block, and x copied, with a partial last panel
+            {1157, 384, 1536, 40}, {1200, 100, 1536, 33}};
 
     @Test
     void theFeedForwardBlockWithItsHiddenRowsBlockedIsBitForBitTwoRowMajorProducts() {
@@ -123,6 +126,14 @@ class LinearTest {
                 if (y[rows * out] != 12345f) fail("feedForward wrote past the end of y for shape " + java.util.Arrays.toString(s));
             }
         }
+    }
+
+    @Test
+    void theFeedForwardBlockIsFusedOnlyWhereAChunkOfHiddenRowsFitsHalfAnL2() {
+        org.junit.jupiter.api.Assertions.assertEquals(72, GemmKernel.fusedChunkRows(1536, 12), "MiniLM");
+        org.junit.jupiter.api.Assertions.assertEquals(70, GemmKernel.fusedChunkRows(1536, 5), "MiniLM, 5-row tiles");
+        org.junit.jupiter.api.Assertions.assertEquals(0, GemmKernel.fusedChunkRows(3072, 12), "bge-base: 24 rows would not pay");
+        org.junit.jupiter.api.Assertions.assertEquals(0, GemmKernel.fusedChunkRows(1200, 12), "row-major hidden rows (TinyBERT)");
     }
 
     @Test
