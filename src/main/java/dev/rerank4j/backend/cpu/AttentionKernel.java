@@ -23,10 +23,10 @@ import jdk.incubator.vector.VectorSpecies;
  * is. The last block's values pass writes the output rows itself, divided by the sums, so a sequence of up to
  * BLOCK tokens never stores its weighted sums (probe, 32 × 128 tokens, 12 × 32, one thread: the separate division
  * pass took 1.5 of 15.5 ms). With the K transposes, the kernel alone takes 0.95–0.99× the time it took before
- * (2026-12-05, hd 32 and 64, 128 or 20–256 tokens, one and two threads). Scratch is per worker and O(headDim·L); the L×L score matrix never
- * exists. The first-token form runs
- * the same code with one query per sequence, so its rows are the full form's up to the lane order of the
- * softmax sum, which differs between the Vector API's Java fallback and C2's intrinsic.
+ * (2026-12-05, hd 32 and 64, 128 or 20–256 tokens, one and two threads). Scratch is per worker and O(headDim·L);
+ * the L×L score matrix never exists. The first-token form runs the same code with one query per sequence, so its
+ * rows are the full form's up to the lane order of the softmax sum, which differs between the Vector API's Java
+ * fallback and C2's intrinsic.
  */
 final class AttentionKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
