@@ -187,9 +187,8 @@ final class GemmKernel {
     static void feedForward(float[] x, int rows, PackedLinear in, Activation act, PackedLinear out, float[] hidden, float[] y,
                             ParallelFor pf, int tileRows) {
         if (tileRows != 5 && tileRows != 12) throw new IllegalArgumentException("tile height must be 5 or 12, got " + tileRows);
-        int chunk = fusedChunkRows(in.out(), tileRows);
-        if (chunk > 0 && rows >= 8 * pf.threads() * chunk) { // enough chunks for dynamic balancing, as in linear
-            fusedFeedForward(x, rows, in, act, out, y, pf, tileRows, chunk);
+        if (rows >= fusedFromRows(in.out(), pf.threads())) {
+            fusedFeedForward(x, rows, in, act, out, y, pf, tileRows, fusedChunkRows(in.out(), MR));
             return;
         }
         Layout blocked = Layout.of(rows, in.out());
@@ -213,6 +212,16 @@ final class GemmKernel {
      * {@link #FUSED_MIN_ROWS}. MiniLM's 1536 → 72 rows; bge-base's 3072 → 0 (24 rows: probe, M = 4096, chunks of 48,
      * 96 and 120 rows ran 0.94–1.007× the two whole products, its 19 MB of weights read once per chunk).
      */
+    /**
+     * Rows from which {@link #feedForward} fuses on {@code threads} workers: enough chunks for dynamic balancing, as
+     * in {@link #linear}; {@link Integer#MAX_VALUE} where it never does. Below it the two products need the hidden
+     * work space, so a backend need not offer more than this many rows of it.
+     */
+    static int fusedFromRows(int width, int threads) {
+        int chunk = fusedChunkRows(width, MR);
+        return chunk == 0 ? Integer.MAX_VALUE : 8 * threads * chunk;
+    }
+
     static int fusedChunkRows(int width, int mr) {
         if (!Layout.of(1, width).isBlocked()) return 0;
         int rows = (FUSED_HIDDEN_BYTES / (Float.BYTES * Layout.roundedCols(width)) - (MAX_MR - 1)) / mr * mr;

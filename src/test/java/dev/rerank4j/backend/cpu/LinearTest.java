@@ -89,7 +89,9 @@ class LinearTest {
             {300, 70, 3100, 65},
             // enough rows for the fused form (chunks of 72 rows at 1536, 70 with 5-row tiles): x in place with a
             // partial last chunk and row block, and x copied, with a partial last panel
-            {1157, 384, 1536, 40}, {1200, 100, 1536, 33}};
+            {1157, 384, 1536, 40}, {1200, 100, 1536, 33},
+            // one row short of fusing on two threads (16 chunks of 72): two products in all of the work space
+            {1151, 384, 1536, 40}};
 
     @Test
     void theFeedForwardBlockWithItsHiddenRowsBlockedIsBitForBitTwoRowMajorProducts() {
@@ -134,6 +136,12 @@ class LinearTest {
         org.junit.jupiter.api.Assertions.assertEquals(70, GemmKernel.fusedChunkRows(1536, 5), "MiniLM, 5-row tiles");
         org.junit.jupiter.api.Assertions.assertEquals(0, GemmKernel.fusedChunkRows(3072, 12), "bge-base: 24 rows would not pay");
         org.junit.jupiter.api.Assertions.assertEquals(0, GemmKernel.fusedChunkRows(1200, 12), "row-major hidden rows (TinyBERT)");
+        // the work space stops where fusing starts (two threads: 16 chunks of 72 rows), and only for widths that fuse
+        org.junit.jupiter.api.Assertions.assertEquals(1152, GemmKernel.fusedFromRows(1536, 2));
+        org.junit.jupiter.api.Assertions.assertEquals(GemmKernel.Layout.floats(1151, 1536), backend.feedForwardHidden(8192, 1536));
+        org.junit.jupiter.api.Assertions.assertEquals(GemmKernel.Layout.floats(1151, 1536), backend.feedForwardHidden(1152, 1536));
+        org.junit.jupiter.api.Assertions.assertEquals(GemmKernel.Layout.floats(100, 1536), backend.feedForwardHidden(100, 1536));
+        org.junit.jupiter.api.Assertions.assertEquals(GemmKernel.Layout.floats(8192, 3072), backend.feedForwardHidden(8192, 3072));
     }
 
     @Test
