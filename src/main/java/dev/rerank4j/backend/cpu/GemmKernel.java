@@ -207,12 +207,6 @@ final class GemmKernel {
     private static final int FUSED_MIN_ROWS = 48;
 
     /**
-     * Rows per chunk of the fused feed-forward for a hidden width, or 0 where it does not pay: as many whole tiles
-     * as keep the chunk's blocked hidden rows within {@link #FUSED_HIDDEN_BYTES}, if that is at least
-     * {@link #FUSED_MIN_ROWS}. MiniLM's 1536 → 72 rows; bge-base's 3072 → 0 (24 rows: probe, M = 4096, chunks of 48,
-     * 96 and 120 rows ran 0.94–1.007× the two whole products, its 19 MB of weights read once per chunk).
-     */
-    /**
      * Rows from which {@link #feedForward} fuses on {@code threads} workers: enough chunks for dynamic balancing, as
      * in {@link #linear}; {@link Integer#MAX_VALUE} where it never does. Below it the two products need the hidden
      * work space, so a backend need not offer more than this many rows of it.
@@ -222,6 +216,12 @@ final class GemmKernel {
         return chunk == 0 ? Integer.MAX_VALUE : 8 * threads * chunk;
     }
 
+    /**
+     * Rows per chunk of the fused feed-forward for a hidden width, or 0 where it does not pay: as many whole tiles
+     * as keep the chunk's blocked hidden rows within {@link #FUSED_HIDDEN_BYTES}, if that is at least
+     * {@link #FUSED_MIN_ROWS}. MiniLM's 1536 → 72 rows; bge-base's 3072 → 0 (24 rows: probe, M = 4096, chunks of 48,
+     * 96 and 120 rows ran 0.94–1.007× the two whole products, its 19 MB of weights read once per chunk).
+     */
     static int fusedChunkRows(int width, int mr) {
         if (!Layout.of(1, width).isBlocked()) return 0;
         int rows = (FUSED_HIDDEN_BYTES / (Float.BYTES * Layout.roundedCols(width)) - (MAX_MR - 1)) / mr * mr;
@@ -328,7 +328,7 @@ final class GemmKernel {
         int padded = (rows + mr - 1) / mr * mr;
         Buffers copiedRows = COPIED_ROWS.take();
         try {
-            fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr, copiedRows.a(padded * ((w.in() + KC - 1) / KC * KC)));
+            fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr, copiedRows.a(padded * Layout.roundedCols(w.in())));
         } finally {
             COPIED_ROWS.give(copiedRows);
         }
@@ -364,9 +364,9 @@ final class GemmKernel {
      * The panel the u-th unit of a few-rows call takes: 0, n − 1, 1, n − 2, …, so that the two items handed out
      * together work at opposite ends of y's rows. Adjacent panels share a cache line in every row (a heap array's
      * data starts 16 bytes past an 8-byte-aligned object, so a panel's 128 bytes of a row rarely begin a line), and
-     * two cores storing into the same lines at once pass them back and forth: bge-base's four products at M = 143 on two threads ran at 156–163 GFLOP/s with
-     * panels in order against 182–186 from both ends (a probe alternating the two every 2 s in one JVM, 8 rounds
-     * each; one thread: 103).
+     * two cores storing into the same lines at once pass them back and forth: bge-base's four products at M = 143 on
+     * two threads ran at 156–163 GFLOP/s with panels in order against 182–186 from both ends (a probe alternating
+     * the two every 2 s in one JVM, 8 rounds each; one thread: 103).
      */
     static int fromBothEnds(int u, int n) {
         return u % 2 == 0 ? u / 2 : n - 1 - u / 2;
