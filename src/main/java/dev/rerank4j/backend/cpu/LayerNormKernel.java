@@ -1,7 +1,6 @@
 package dev.rerank4j.backend.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,7 +50,7 @@ final class LayerNormKernel {
             v.intoArray(x, off + i);
             acc = acc.add(v);
         }
-        float total = acc.reduceLanes(VectorOperators.ADD);
+        float total = VectorMath.sum(acc);
         for (; i < dim; i++) total += x[off + i] += residual[off + i];
         return total;
     }
@@ -60,7 +59,7 @@ final class LayerNormKernel {
         int bound = S.loopBound(dim), i = 0;
         FloatVector acc = FloatVector.zero(S);
         for (; i < bound; i += V) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-        float total = acc.reduceLanes(VectorOperators.ADD);
+        float total = VectorMath.sum(acc);
         for (; i < dim; i++) total += x[off + i];
         return total;
     }
@@ -74,7 +73,7 @@ final class LayerNormKernel {
             acc = acc.add(d);
             acc2 = d.fma(d, acc2);
         }
-        float total = acc.reduceLanes(VectorOperators.ADD), squares = acc2.reduceLanes(VectorOperators.ADD);
+        float total = VectorMath.sum(acc), squares = VectorMath.sum(acc2);
         for (; i < dim; i++) {
             float d = x[off + i] - mean;
             total += d;

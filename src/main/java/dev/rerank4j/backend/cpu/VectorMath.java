@@ -4,6 +4,7 @@ import dev.rerank4j.backend.Activation;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,6 +30,28 @@ final class VectorMath {
 
     private VectorMath() {}
 
+    private static final int V = S.length();
+    /** Lane i to lane i ^ k, for k = 8, 4, 2, 1 (those below the vector length). */
+    private static final VectorShuffle<Float> SWAP_8 = swap(8), SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
+
+    private static VectorShuffle<Float> swap(int k) {
+        return k < V ? VectorShuffle.fromOp(S, i -> i ^ k) : null;
+    }
+
+    /**
+     * The sum of v's lanes, added pairwise in a fixed order (halves, then quarters, …). {@code reduceLanes(ADD)}
+     * leaves the order open, and its Java fallback, which runs until C2 compiles the caller, adds lane after lane
+     * where C2's intrinsic adds pairwise: the two differed in the last bit for half of the 16-lane sums measured,
+     * so the same input scored differently in a cold JVM than in a warm one. This one is no slower (AVX-512).
+     */
+    static float sum(FloatVector v) {
+        if (V > 8) v = v.add(v.rearrange(SWAP_8));
+        if (V > 4) v = v.add(v.rearrange(SWAP_4));
+        if (V > 2) v = v.add(v.rearrange(SWAP_2));
+        if (V > 1) v = v.add(v.rearrange(SWAP_1));
+        return v.lane(0);
+    }
+
     private static final float LOG2E = 1.44269504f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     /**
      * 1.5·2²³: adding it rounds a float below 2²² to an integer (round to nearest even), and the sum's bits
@@ -52,31 +75,35 @@ final class VectorMath {
      * {@code lanewise(EXP)}: that is a call into a vector math stub, around which C2 saves the caller's live
      * vector registers, and in attention it cost as much as the score FMAs. Cody–Waite reduction
      * x = n·ln2 + r, |r| ≤ ln2/2, Cephes' degree-6 expf polynomial on r, scaled by 2ⁿ through the exponent
-     * bits. All in one method, so no vector crosses a call C2 might not inline.
+     * bits.
      */
     static float expInPlace(float[] a, int off, int len, float max) {
         if (len % S.length() != 0) throw new IllegalArgumentException(len + " is not a multiple of " + S.length());
-        FloatVector sum = FloatVector.zero(S);
+        FloatVector total = FloatVector.zero(S);
         for (int j = 0; j < len; j += S.length()) {
             FloatVector x = FloatVector.fromArray(S, a, off + j).sub(max);
             VectorMask<Float> zero = x.compare(VectorOperators.LT, EXP_MIN);
-            FloatVector xc = x.blend(EXP_MIN, zero);
-            FloatVector rounded = xc.fma(LOG2E, ROUND), n = rounded.sub(ROUND);
-            FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), xc);
-            r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-            FloatVector p = r.fma(EXP_P0, EXP_P1);
-            p = p.fma(r, FloatVector.broadcast(S, EXP_P2));
-            p = p.fma(r, FloatVector.broadcast(S, EXP_P3));
-            p = p.fma(r, FloatVector.broadcast(S, EXP_P4));
-            p = p.fma(r, FloatVector.broadcast(S, EXP_P5));
-            p = p.fma(r.mul(r), r).add(1f);
-            FloatVector scale = rounded.reinterpretAsInts().sub(ROUND_BITS).add(127)
-                    .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-            FloatVector e = p.mul(scale).blend(0f, zero);
+            FloatVector e = exp(x.blend(EXP_MIN, zero)).blend(0f, zero);
             e.intoArray(a, off + j);
-            sum = sum.add(e);
+            total = total.add(e);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return sum(total);
+    }
+
+    /** e^x for x ≥ {@link #EXP_MIN} (and below 88.7, where it overflows); small enough that C2 inlines it. */
+    private static FloatVector exp(FloatVector x) {
+        FloatVector rounded = x.fma(LOG2E, ROUND), n = rounded.sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = r.fma(EXP_P0, EXP_P1);
+        p = p.fma(r, FloatVector.broadcast(S, EXP_P2));
+        p = p.fma(r, FloatVector.broadcast(S, EXP_P3));
+        p = p.fma(r, FloatVector.broadcast(S, EXP_P4));
+        p = p.fma(r, FloatVector.broadcast(S, EXP_P5));
+        p = p.fma(r.mul(r), r).add(1f);
+        FloatVector scale = rounded.reinterpretAsInts().sub(ROUND_BITS).add(127)
+                .lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
     }
 
     /** Applies {@code activation} to {@code a[from, to)} in place. */
@@ -112,10 +139,29 @@ final class VectorMath {
         }
     }
 
+    /** Cephes' tanhf below |x| = 0.625: tanh x ≈ x + x·s·P(s), s = x². */
+    private static final float TANH_P0 = -5.70498872745e-3f, TANH_P1 = 2.06390887954e-2f, TANH_P2 = -5.37397155531e-2f,
+            TANH_P3 = 1.33314422036e-1f, TANH_P4 = -3.33332819422e-1f;
+
+    /**
+     * Cephes' tanhf: the polynomial above below |x| = 0.625, else ±(1 − 2/(e^{2|x|} + 1)) with |x| clamped at 10,
+     * past which tanh is 1 in float; within 2 ulp. Our own rather than {@code lanewise(TANH)}: that one is
+     * Java code until C2 compiles the caller and a vector math library after, and the two differ in the last
+     * bit of 1% of arguments, so a cross-encoder's first scores came out different from its later ones for the
+     * same input (measured: 37 of 4,096 lanes, JDK 25).
+     */
     private static void tanhInPlace(float[] a, int from, int to) {
         for (int i = from; i < to; i += S.length()) {
-            VectorMask<Float> m = S.indexInRange(i, to);
-            FloatVector.fromArray(S, a, i, m).lanewise(VectorOperators.TANH).intoArray(a, i, m);
+            VectorMask<Float> inRange = S.indexInRange(i, to);
+            FloatVector x = FloatVector.fromArray(S, a, i, inRange);
+            FloatVector s = x.mul(x);
+            FloatVector small = s.fma(TANH_P0, TANH_P1).fma(s, FloatVector.broadcast(S, TANH_P2)).fma(s, FloatVector.broadcast(S, TANH_P3))
+                    .fma(s, FloatVector.broadcast(S, TANH_P4)).mul(s).fma(x, x);
+            FloatVector ax = x.abs();
+            FloatVector large = FloatVector.broadcast(S, -2f).div(exp(ax.min(10f).mul(2f)).add(1f)).add(1f);
+            large = large.blend(large.neg(), x.compare(VectorOperators.LT, 0f));
+            small.blend(large, ax.compare(VectorOperators.GE, 0.625f).or(x.test(VectorOperators.IS_NAN)))
+                    .intoArray(a, i, inRange);
         }
     }
 }
