@@ -2,6 +2,9 @@ package dev.rerank4j.backend;
 
 import dev.rerank4j.io.Tensor;
 
+import java.util.function.ObjIntConsumer;
+import java.util.function.Supplier;
+
 /**
  * The numeric kernels a model needs. Activations are row-major F32 arrays; weights are prepared once
  * at load time into whatever layout the backend's kernels want. Implementations are safe to call
@@ -118,6 +121,28 @@ public interface Backend extends AutoCloseable {
      * never passed to {@link #keepOnDevice}, and on the CPU.
      */
     default void toHost(float[] array) {}
+
+    /**
+     * How many tasks {@link #sideBySide} runs at once: 1 where every kernel already takes the whole device.
+     * Independent batches run side by side, one per core, are faster than the same batches one after another
+     * with every kernel split across the cores: no core waits for another at each of a layer's kernels, and a
+     * batch's activations stay in its own core's cache (MiniLM-L6, 100 × 128 tokens on 2 cores: 1.04× measured).
+     */
+    default int lanes() {
+        return 1;
+    }
+
+    /**
+     * Runs {@code task} for 0 … {@code tasks − 1}, each once, up to {@link #lanes} at a time, taken in order
+     * as threads come free; the kernels a task calls run on the thread that runs it. {@code lane} is called
+     * once per thread taking part, and what it returns is handed to every task that thread runs. Returns when
+     * all have run; the first failure is thrown then. This default runs them in order on the calling thread.
+     */
+    default <S> void sideBySide(int tasks, Supplier<S> lane, ObjIntConsumer<S> task) {
+        if (tasks <= 0) return;
+        S state = lane.get();
+        for (int i = 0; i < tasks; i++) task.accept(state, i);
+    }
 
     @Override
     void close();

@@ -238,24 +238,20 @@ public final class ColbertEncoder implements Model {
      */
     public float[][] embed(List<Encoding> encodings, int[] keyLengths, int batchSize) {
         float[][] out = new float[encodings.size()][];
-        List<Batcher.Slice> slices = Batcher.split(encodings, batchSize);
-        int maxTokens = Batcher.maxTokens(slices);
-        float[] projected = new float[Math.multiplyExact(maxTokens, dim)];
-        try (Encoder.Scratch scratch = encoder.scratch(maxTokens)) {
-            for (Batcher.Slice slice : slices) {
-                RaggedBatch batch = slice.batch();
-                int[] keys = null;
-                if (keyLengths != null) {
-                    keys = new int[batch.sequences()];
-                    for (int b = 0; b < keys.length; b++) keys[b] = keyLengths[slice.origins()[b]];
-                }
-                float[] hidden = encoder.forward(batch, keys, scratch);
-                backend.linear(hidden, batch.tokens(), projection, projected, Activation.NONE);
-                for (int b = 0; b < batch.sequences(); b++) {
-                    out[slice.origins()[b]] = normalisedRows(projected, batch.start(b), batch.length(b), dim);
-                }
-            }
-        }
+        encoder.forEachBatch(encodings, batchSize, scratch -> new float[Math.multiplyExact(scratch.capacity(), dim)],
+                (slice, scratch, projected) -> {
+                    RaggedBatch batch = slice.batch();
+                    int[] keys = null;
+                    if (keyLengths != null) {
+                        keys = new int[batch.sequences()];
+                        for (int b = 0; b < keys.length; b++) keys[b] = keyLengths[slice.origins()[b]];
+                    }
+                    float[] hidden = encoder.forward(batch, keys, scratch);
+                    backend.linear(hidden, batch.tokens(), projection, projected, Activation.NONE);
+                    for (int b = 0; b < batch.sequences(); b++) {
+                        out[slice.origins()[b]] = normalisedRows(projected, batch.start(b), batch.length(b), dim);
+                    }
+                });
         return out;
     }
 

@@ -83,26 +83,25 @@ public final class CrossEncoder implements Model {
         return encoder;
     }
 
+    /** The classification head's outputs for one batch: pooled first-token states, then logits. */
+    private record Head(float[] pooled, float[] logits) {}
+
     /** One raw logit per pair encoding, in the order given. */
     public float[] logits(List<Encoding> pairs, int batchSize) {
         float[] logits = new float[pairs.size()];
-        List<Batcher.Slice> slices = Batcher.split(pairs, batchSize);
         int h = encoder.config().hiddenSize();
-        int maxSequences = slices.stream().mapToInt(slice -> slice.batch().sequences()).max().orElse(0);
-        float[] pooled = new float[maxSequences * h];
-        float[] out = new float[maxSequences];
-        try (Encoder.Scratch scratch = encoder.scratch(Batcher.maxTokens(slices))) {
-            for (Batcher.Slice slice : slices) {
-                RaggedBatch batch = slice.batch();
-                float[] first = encoder.firstTokenStates(batch, scratch);
-                int n = batch.sequences();
-                backend.linear(first, n, pooler, pooled, Activation.TANH);
-                backend.linear(pooled, n, classifier, out, Activation.NONE);
-                for (int b = 0; b < n; b++) {
-                    logits[slice.origins()[b]] = out[b];
-                }
-            }
-        }
+        int maxSequences = Math.min(batchSize, pairs.size());
+        encoder.forEachBatch(pairs, batchSize, scratch -> new Head(new float[maxSequences * h], new float[maxSequences]),
+                (slice, scratch, head) -> {
+                    RaggedBatch batch = slice.batch();
+                    float[] first = encoder.firstTokenStates(batch, scratch);
+                    int n = batch.sequences();
+                    backend.linear(first, n, pooler, head.pooled, Activation.TANH);
+                    backend.linear(head.pooled, n, classifier, head.logits, Activation.NONE);
+                    for (int b = 0; b < n; b++) {
+                        logits[slice.origins()[b]] = head.logits[b];
+                    }
+                });
         return logits;
     }
 }

@@ -6,11 +6,15 @@ import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.Tensor;
+import dev.rerank4j.tokenize.Encoding;
 
 import java.lang.foreign.Arena;
 import java.lang.ref.SoftReference;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * A BERT-family transformer encoder: embeddings, then N × (self-attention, FFN), post-LayerNorm.
@@ -144,6 +148,44 @@ public final class Encoder {
                 for (SoftReference<Scratch> r : owner.idleScratch) if (r.get() == this) return; // closed twice
                 owner.idleScratch.add(new SoftReference<>(this));
             }
+        }
+    }
+
+    /** What a model does with one batch of a call, in {@code scratch}, with {@code lane}, the state of the thread running it. */
+    interface BatchTask<S> {
+        void run(Batcher.Slice slice, Scratch scratch, S lane);
+    }
+
+    private record Lane<S>(Scratch scratch, S state) {}
+
+    /**
+     * Runs {@code task} on every batch of {@code encodings} (at most {@code batchSize} sequences each): side by
+     * side, one batch per core, where the backend has several cores and the work splits evenly between them
+     * ({@link Batcher#sideBySide}); else one batch after another, each kernel on all cores. Each thread taking
+     * part gets a scratch of its own and {@code lane} of it, for its own output buffers.
+     */
+    <S> void forEachBatch(List<Encoding> encodings, int batchSize, Function<Scratch, S> lane, BatchTask<S> task) {
+        int width = 2 * config.hiddenSize() + config.intermediateSize();
+        Optional<List<Batcher.Slice>> sideBySide = Batcher.sideBySide(encodings, batchSize, backend.lanes(), width);
+        if (sideBySide.isPresent()) {
+            List<Batcher.Slice> slices = sideBySide.get();
+            int maxTokens = Batcher.maxTokens(slices);
+            List<Scratch> taken = Collections.synchronizedList(new ArrayList<>());
+            try {
+                backend.sideBySide(slices.size(), () -> {
+                    Scratch scratch = scratch(maxTokens);
+                    taken.add(scratch);
+                    return new Lane<>(scratch, lane.apply(scratch));
+                }, (l, i) -> task.run(slices.get(i), l.scratch(), l.state()));
+            } finally {
+                taken.forEach(Scratch::close);
+            }
+            return;
+        }
+        List<Batcher.Slice> slices = Batcher.split(encodings, batchSize);
+        try (Scratch scratch = scratch(Batcher.maxTokens(slices))) {
+            S state = lane.apply(scratch);
+            for (Batcher.Slice slice : slices) task.run(slice, scratch, state);
         }
     }
 

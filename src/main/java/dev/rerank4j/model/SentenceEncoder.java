@@ -35,16 +35,13 @@ public final class SentenceEncoder implements Model {
     public float[][] embed(List<Encoding> texts, int batchSize) {
         int h = dimension();
         float[][] embeddings = new float[texts.size()][];
-        List<Batcher.Slice> slices = Batcher.split(texts, batchSize);
-        try (Encoder.Scratch scratch = encoder.scratch(Batcher.maxTokens(slices))) {
-            for (Batcher.Slice slice : slices) {
-                RaggedBatch batch = slice.batch();
-                float[] hidden = encoder.forward(batch, scratch);
-                for (int b = 0; b < batch.sequences(); b++) {
-                    embeddings[slice.origins()[b]] = meanPoolNormalised(hidden, batch.start(b), batch.length(b), h);
-                }
+        encoder.forEachBatch(texts, batchSize, scratch -> null, (slice, scratch, none) -> {
+            RaggedBatch batch = slice.batch();
+            float[] hidden = encoder.forward(batch, scratch);
+            for (int b = 0; b < batch.sequences(); b++) {
+                embeddings[slice.origins()[b]] = meanPoolNormalised(hidden, batch.start(b), batch.length(b), h);
             }
-        }
+        });
         return embeddings;
     }
 

@@ -7,6 +7,8 @@ import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.Tensor;
 
 import java.lang.foreign.Arena;
+import java.util.function.ObjIntConsumer;
+import java.util.function.Supplier;
 
 /**
  * The pure-Java backend: Vector API kernels on a private ForkJoin pool of {@code threads} workers.
@@ -106,6 +108,18 @@ public final class CpuBackend implements Backend {
         checkOpen();
         BackendArguments.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
         MaxSimKernel.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores, pf);
+    }
+
+    @Override
+    public int lanes() {
+        return pf.threads();
+    }
+
+    /** A kernel called from a task finds the pool busy with the tasks, so it runs on the task's own thread. */
+    @Override
+    public <S> void sideBySide(int tasks, Supplier<S> lane, ObjIntConsumer<S> task) {
+        checkOpen();
+        pf.forEach(tasks, lane, task::accept);
     }
 
     @Override
