@@ -7,7 +7,9 @@ package dev.rerank4j;
  * @param maxLength     tokens per input (pair for cross-encoders), special tokens included; 0 means the
  *                      model's own limit (sentence-transformers' max_seq_length, else tokenizer_config's
  *                      model_max_length, else the position table). Longer inputs are truncated as HF does.
- * @param batchSize     sequences per forward pass; larger batches use more memory, not fewer FLOPs
+ * @param batchSize     sequences in flight at once: one forward pass of this many, or, where a call's batches run
+ *                      side by side on the CPU, ⌈batchSize / threads⌉ per thread; larger batches use more memory,
+ *                      not fewer FLOPs
  * @param threads       worker threads of this reranker's own pool
  * @param scoreFunction what is applied to a cross-encoder's logit
  * @param backend       where the kernels run: {@link BackendChoice#AUTO} (default), CPU or CUDA
