@@ -16,6 +16,7 @@ import java.util.Random;
 import java.util.function.BiFunction;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -48,6 +49,25 @@ class SideBySideBatchesTest {
     @Test
     void colbertTokenVectors() throws IOException {
         assertSameOnOneAndTwoCores("colbert-tiny", Model::load, (model, docs) -> ((ColbertEncoder) model).embed(docs, null, BATCH_SIZE));
+    }
+
+    @Test
+    void aBatchThatFailsFailsTheCallAndTheNextCallStillScoresEveryDocument() throws IOException {
+        Path dir = Golden.path("bert-tiny-ce");
+        try (SafeTensors weights = SafeTensors.open(dir.resolve("model.safetensors")); CpuBackend backend = new CpuBackend(2)) {
+            ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+            CrossEncoder model = (CrossEncoder) Model.load(dir, config, weights, backend);
+            List<Encoding> docs = documents(config);
+            float[] before = model.logits(docs, BATCH_SIZE);
+            List<Encoding> broken = new ArrayList<>(docs);
+            int[] ids = docs.get(17).ids().clone();
+            ids[1] = config.vocabSize(); // outside the embedding table
+            broken.set(17, new Encoding(ids, new int[ids.length], false));
+            assertRunsSideBySide(model.encoder(), broken);
+            var e = assertThrows(dev.rerank4j.ModelFormatException.class, () -> model.logits(broken, BATCH_SIZE));
+            assertTrue(e.getMessage().contains("token id " + config.vocabSize()), e.getMessage());
+            assertArrayEquals(before, model.logits(docs, BATCH_SIZE));
+        }
     }
 
     private static void assertSameOnOneAndTwoCores(String golden, Loader loader, BiFunction<Model, List<Encoding>, float[][]> run)
