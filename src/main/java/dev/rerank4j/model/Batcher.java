@@ -10,8 +10,9 @@ import java.util.PriorityQueue;
 import java.util.stream.IntStream;
 
 /**
- * Splits encodings into ragged batches of similar lengths (sorted longest first) and remembers
- * where each sequence came from, so results go back to the caller's order.
+ * Splits encodings into ragged batches, of similar lengths (sorted longest first) to run one after another, or
+ * of nearly equal work to run side by side on several cores, and remembers where each sequence came from, so
+ * results go back to the caller's order.
  */
 final class Batcher {
     /** Bounds activation memory per call: ~8k tokens is past the point where larger GEMMs run faster. */
