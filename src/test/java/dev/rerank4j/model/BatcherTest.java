@@ -53,10 +53,7 @@ class BatcherTest {
     @Test
     void sequencesLongerThanALanesShareOfTokensRunOneToABatch() {
         List<Encoding> docs = encodings(new Random(2), 4, 3000, 3000);
-        docs.add(encodings(new Random(3), 1, 6000, 6000).getFirst());
-        docs.add(encodings(new Random(4), 1, 6000, 6000).getFirst());
-        docs.add(encodings(new Random(5), 1, 6000, 6000).getFirst());
-        docs.add(encodings(new Random(6), 1, 6000, 6000).getFirst());
+        docs.addAll(encodings(new Random(3), 4, 6000, 6000));
         List<Batcher.Slice> slices = Batcher.sideBySide(docs, 32, 2, WIDTH).orElseThrow();
         for (Batcher.Slice s : slices) {
             assertTrue(s.origins().length == 1 || s.batch().tokens() <= Batcher.MAX_TOKENS_PER_BATCH / 2, "tokens " + s.batch().tokens());
