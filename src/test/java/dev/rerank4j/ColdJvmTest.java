@@ -34,8 +34,10 @@ class ColdJvmTest {
                 ProcessHandle.current().info().command().orElseThrow(), "-Xint", "--add-modules", "jdk.incubator.vector",
                 "-cp", System.getProperty("java.class.path"), Cold.class.getName()));
         Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        boolean finished = child.waitFor(120, TimeUnit.SECONDS); // it prints one line: no pipe fills up meanwhile
+        if (!finished) child.destroyForcibly();
+        assertTrue(finished, "the interpreted JVM did not finish within 120 s");
         String out = new String(child.getInputStream().readAllBytes()).trim();
-        assertTrue(child.waitFor(120, TimeUnit.SECONDS), "the interpreted JVM did not finish");
         assertEquals(0, child.exitValue(), "the interpreted JVM failed: " + out);
         String[] bits = out.split("\\s+");
         assertEquals(warm.length, bits.length, "child printed: " + out);
