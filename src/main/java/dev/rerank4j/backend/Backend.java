@@ -75,6 +75,20 @@ public interface Backend extends AutoCloseable {
     void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out);
 
     /**
+     * A layer's self-attention from its input: {@code out} = attention of x·Wᵀ + b, with w the fused [Q; K; V]
+     * weights (3 · heads · headDim outputs), over the sequences and key lengths of
+     * {@link #attention(float[], int[], int[], int, int, float[])}. {@code qkv} (a row of 3 · heads · headDim
+     * floats per token) is work space, left unspecified. This default runs the product, then attention; a
+     * backend may interleave them.
+     */
+    default void selfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, float[] qkv, int heads, int headDim,
+                               float[] out) {
+        BackendArguments.selfAttention(x, seqStarts, keyLengths, w, qkv, heads, headDim, out);
+        linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
+        attention(qkv, seqStarts, keyLengths, heads, headDim, out);
+    }
+
+    /**
      * The rows of {@link #attention(float[], int[], int, int, float[])} that belong to each sequence's first
      * token, and only those: {@code out} receives {@code heads · headDim} floats per sequence, row b for
      * sequence b, which must hold at least one token. A classifier that reads only the first token needs no

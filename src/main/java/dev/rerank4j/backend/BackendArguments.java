@@ -67,6 +67,16 @@ public final class BackendArguments {
         }
     }
 
+    /** {@link Backend#selfAttention}: as the product into qkv, then attention. */
+    public static void selfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, float[] qkv, int heads,
+                                     int headDim, float[] out) {
+        attention(qkv, seqStarts, keyLengths, heads, headDim, out);
+        if (w.out() != 3L * heads * headDim) {
+            throw new IllegalArgumentException("fused Q, K, V weights need 3 · " + heads + " · " + headDim + " outputs, got " + w.out());
+        }
+        linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
+    }
+
     /** {@link Backend#firstTokenAttention}: as attention, with one output row per sequence and none empty. */
     public static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
         if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);

@@ -233,8 +233,8 @@ public final class Encoder {
 
     /** One whole layer on every token of batch, x in place. */
     private void layer(Layer layer, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
-        backend.linear(x, batch.tokens(), layer.qkv, scratch.qkv, Activation.NONE);                          // [T, 3H]
-        backend.attention(scratch.qkv, batch.seqStarts(), keyLengths, config.numHeads(), config.headDim(), scratch.context); // [T, H]
+        backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv, config.numHeads(), config.headDim(),
+                scratch.context);                                                                                 // [T, H]
         attendedFeedForward(layer, x, batch.tokens(), scratch);
     }
 

@@ -115,6 +115,25 @@ final class AttentionKernel {
     }
 
     /**
+     * Sequences [from, to) of seqStarts on this thread, every head, as {@link #attention} computes them: their qkv
+     * rows are those of qkv from row {@code qkvRow} on (sequence {@code from}'s first token there), their out rows
+     * those seqStarts gives.
+     */
+    static void attendHere(float[] qkv, int qkvRow, int[] seqStarts, int from, int to, int[] keyLengths, int heads, int headDim,
+                           float[] out) {
+        Scratch s = SCRATCH.take();
+        try {
+            int shift = qkvRow - seqStarts[from];
+            for (int b = from; b < to; b++) {
+                int t0 = seqStarts[b], len = seqStarts[b + 1] - t0, keys = keyLengths == null ? len : keyLengths[b];
+                for (int h = 0; h < heads; h++) head(qkv, t0 + shift, len, keys, h, heads, headDim, out, t0, s, QR);
+            }
+        } finally {
+            SCRATCH.give(s);
+        }
+    }
+
+    /**
      * Queries are tokens [t0, t0 + queries), written to out rows from {@code outRow}; keys and values are
      * tokens [t0, t0 + keys).
      */

@@ -96,6 +96,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void selfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, float[] qkv, int heads, int headDim,
+                              float[] out) {
+        checkOpen();
+        PackedLinear p = packed(w);
+        BackendArguments.selfAttention(x, seqStarts, keyLengths, p, qkv, heads, headDim, out);
+        SelfAttentionKernel.selfAttention(x, seqStarts, keyLengths, p, qkv, heads, headDim, out, pf);
+    }
+
+    @Override
     public void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
         checkOpen();
         BackendArguments.firstTokenAttention(qkv, seqStarts, heads, headDim, out);

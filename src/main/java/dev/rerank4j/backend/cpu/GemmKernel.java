@@ -247,6 +247,16 @@ final class GemmKernel {
         });
     }
 
+    /** Rows [r0, r1) of x·Wᵀ + b into y's rows from {@code yRow}, on this thread: as {@link #linear}, bit for bit. */
+    static void rowsHere(float[] x, int r0, int r1, PackedLinear w, float[] y, int yRow) {
+        Buffers s = BUFFERS.take();
+        try {
+            rows(x, Layout.ROW_MAJOR, r0, r1, w, 0, w.panels(), y, Layout.ROW_MAJOR, yRow, Activation.NONE, s, MR);
+        } finally {
+            BUFFERS.give(s);
+        }
+    }
+
     /**
      * Columns of panels [pFrom, pTo) of x (in layout xl) to y (in layout yl), with an explicit tile height
      * ({@code 5} or {@code 12}), so tests cover both on any machine.

@@ -62,6 +62,15 @@ final class ParallelFor {
         return threads;
     }
 
+    /**
+     * The workers a call made now would get: 1 while a job holds the helpers (a call from inside a work item,
+     * or another thread's call in flight), else {@link #threads}. For sizing work only: it may be stale by the
+     * time the call is made.
+     */
+    int available() {
+        return dispatch.isLocked() ? 1 : threads;
+    }
+
     void forEach(int n, Body<Void> body) {
         forEach(n, () -> null, body);
     }
