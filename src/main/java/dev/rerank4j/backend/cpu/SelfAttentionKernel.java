@@ -9,7 +9,8 @@ import dev.rerank4j.backend.Activation;
  * token) go out to memory and attention reads them back. A probe on one thread, 16 sequences of 128 tokens at
  * MiniLM's shape, two copies at once as the two lanes of a call run: 1.058–1.066× the product and attention over
  * the whole batch, outputs bit-identical; groups of up to 64, 128 or 192 tokens, or random lengths of 32–268, all
- * 1.05–1.06×; bge-base's shape 1.010–1.015×.
+ * 1.05–1.06×; bge-base's shape 1.010–1.015×. Grouped but into the batch's own qkv rows: 1.003×, since those stores
+ * go out to memory too, so the buffer is what pays.
  *
  * <p>Groups are consecutive sequences of at most {@link #GROUP_BYTES} of Q, K and V together, a longer sequence a
  * group alone. With fewer than 8 groups for each worker available the call would end unevenly, and then the
@@ -17,12 +18,15 @@ import dev.rerank4j.backend.Activation;
  * available, so a lane batch of 8 sequences or more is grouped.
  */
 final class SelfAttentionKernel {
-    /** Q, K and V of a group: 640 KB, so that with the group's x rows and attention's buffers they fit a 1 MB L2. */
+    /**
+     * Q, K and V of a group: 640 KB, which with the group's x rows (a third of that) stays under a 1 MB L2. Groups of
+     * up to 64, 128 and 192 of MiniLM's tokens (0.3–0.9 MB) measured alike in the probe.
+     */
     static final int GROUP_BYTES = 640 * 1024;
     /**
-     * A sequence past {@link #GROUP_BYTES} still goes through the buffer up to this size (MiniLM: 910 tokens), which
-     * the probe found paying at twice and four times a group (1.047×, 1.035×); a longer one, which a buffer kept
-     * for it would hold on to long after, works in {@code qkv}'s rows.
+     * A sequence past {@link #GROUP_BYTES} still goes through the buffer up to this size (MiniLM: 910 tokens): in the
+     * probe, groups with 1.2 and 2.4 MB of Q, K, V still ran 1.047× and 1.035× the whole batch. A longer one, for
+     * which a pooled buffer would hold on to a lot of memory, works in {@code qkv}'s rows.
      */
     static final int LONGEST_BUFFERED_BYTES = 4 << 20;
 
