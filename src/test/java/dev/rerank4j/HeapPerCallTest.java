@@ -41,18 +41,30 @@ class HeapPerCallTest {
 
     @Test
     void aWarmCallAllocatesAFractionOfOneBatchsActivations() {
+        // Each of the 2 batches has 8 docs of about 62 tokens; every layer's activations for it take
+        // tokens × (6·hidden + intermediate) floats: about 7.6 MB, which every call allocated before the pools.
+        assertAllocatesAFractionOf(4L * 8 * 62 * (6 * HIDDEN + INTERMEDIATE), documents(16, 60), 8);
+    }
+
+    /**
+     * 16 docs of about 152 tokens and the query run as two batches side by side, 8 docs each (the query with one of
+     * them). A self-attention group holds up to 142 tokens, so each doc is a group of its own, and each batch has 8
+     * or 9 groups for its one core: its Q, K, V product and attention run a group at a time, in pooled buffers too
+     * (checked once with a print in SelfAttentionKernel: 60 grouped calls of each batch, 8 and 9 groups).
+     */
+    @Test
+    void selfAttentionByGroupsAllocatesAFractionToo() {
+        assertAllocatesAFractionOf(4L * 9 * 152 * (6 * HIDDEN + INTERMEDIATE), documents(16, 150), 32);
+    }
+
+    private static void assertAllocatesAFractionOf(long oneBatch, List<String> docs, int batchSize) {
         var threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(threads.isThreadAllocatedMemorySupported() && threads.isThreadAllocatedMemoryEnabled(),
                 "this JVM does not count allocated bytes");
-        List<String> docs = documents(16, 60);
-        int batchSize = 8;
         try (Reranker reranker = Reranker.load(modelDir, Options.defaults().withThreads(2).withBatchSize(batchSize))) {
-            // Each of the 2 batches has 8 docs of about 62 tokens; every layer's activations for it take
-            // tokens × (6·hidden + intermediate) floats: about 7.6 MB, which every call allocated before the pools.
-            long oneBatch = 4L * batchSize * 62 * (6 * HIDDEN + INTERMEDIATE);
             long least = Long.MAX_VALUE;
             // Until C2 compiles the kernels, the Vector API's fallback boxes vectors (5.5 GB in a cold JVM's first
-            // call here, 0.18 MB from the third on): take the least of a few calls.
+            // call of the first test here, 0.18 MB from the third on): take the least of a few calls.
             for (int call = 0; call < 10; call++) {
                 long before = threads.getTotalThreadAllocatedBytes();
                 reranker.score("how many people live in the city", docs);
