@@ -45,7 +45,10 @@ class ScratchPoolTest {
         try {
             Set<Object> seen = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
             for (int call = 0; call < 50; call++) pf.forEach(64, pool, (s, item) -> seen.add(s));
-            assertEquals(made.get(), seen.size());
+            // A helper that starts after the caller has run every item takes a scratch and gives it back unused, so
+            // the workers may have made one more than the items saw (this compared the two for equality, and failed
+            // once in a full run on 2026-12-05: 2 made, 1 seen).
+            assertTrue(!seen.isEmpty() && seen.size() <= made.get(), seen.size() + " seen of " + made.get() + " made");
             assertTrue(made.get() <= 2, made.get() + " made: two workers at most take one each, and every later call reuses them");
         } finally {
             pf.shutdown();
