@@ -6,8 +6,13 @@ import dev.rerank4j.io.DType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -98,6 +103,34 @@ class SelfAttentionTest {
         lengths[11] = 900; // past a group, within the buffer
         assertTrue(groups(lengths, 64) >= 16);
         assertSameAsProductThenAttention(lengths, null, 2, 32, 6);
+    }
+
+    /**
+     * Calls from several threads at once: one holds the helpers and splits its groups between them, the others run
+     * theirs on their own threads (one worker available), each group in a buffer of its own.
+     */
+    @Test
+    void concurrentCallsGiveTheBitsOfOneCallAtATime() throws Exception {
+        int heads = 12, headDim = 32, hidden = heads * headDim;
+        int[] lengths = randomLengths(new Random(12), 24, 72, 140); // one group each
+        assertTrue(groups(lengths, hidden) >= 16);
+        int[] starts = starts(lengths);
+        int tokens = starts[lengths.length];
+        LinearWeights w = qkvWeights(hidden, 13);
+        float[] x = TestTensors.random(new Random(14), tokens * hidden, 1f);
+        float[] expected = new float[tokens * hidden];
+        backend.selfAttention(x, starts, null, w, new float[tokens * 3 * hidden], heads, headDim, expected);
+        try (ExecutorService threads = Executors.newFixedThreadPool(4)) {
+            List<Future<float[]>> calls = new ArrayList<>();
+            for (int call = 0; call < 24; call++) {
+                calls.add(threads.submit(() -> {
+                    float[] out = new float[tokens * hidden];
+                    backend.selfAttention(x, starts, null, w, new float[tokens * 3 * hidden], heads, headDim, out);
+                    return out;
+                }));
+            }
+            for (int call = 0; call < calls.size(); call++) assertArrayEquals(expected, calls.get(call).get(), "call " + call);
+        }
     }
 
     @Test
