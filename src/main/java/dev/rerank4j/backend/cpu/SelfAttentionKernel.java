@@ -15,7 +15,7 @@ import dev.rerank4j.backend.Activation;
  * <p>Groups are consecutive sequences of at most {@link #GROUP_BYTES} of Q, K and V together, a longer sequence a
  * group alone. With fewer than 8 groups for each worker available the call would end unevenly, and then the
  * product and attention each run on all workers. Inside a batch that runs side by side with others, one worker is
- * available, so a lane batch of 8 sequences or more is grouped.
+ * available, so a lane batch of 8 groups or more runs grouped.
  */
 final class SelfAttentionKernel {
     /**
