@@ -80,6 +80,47 @@ class LinearTest {
     }
 
     /**
+     * A run of rows goes to 12-row tiles and then to 5-row ones ({@link GemmKernel#fiveRowTiles}); both heights compute
+     * each output as the same chain of FMAs, so the mix gives the bits of 5-row tiles alone. Row counts 1–60 (every mix
+     * of up to eleven 5-row tiles, partial ones at the end), a pair's 139–141 and 401, with x read in place (in = 384)
+     * and copied (800), few rows and many.
+     */
+    @Test
+    void twelveRowTilesFollowedByFiveRowOnesGiveTheBitsOfFiveRowTilesAlone() {
+        org.junit.jupiter.api.Assertions.assertEquals(4, GemmKernel.fiveRowTiles(140), "10 × 12 + 4 × 5");
+        org.junit.jupiter.api.Assertions.assertEquals(0, GemmKernel.fiveRowTiles(144));
+        org.junit.jupiter.api.Assertions.assertEquals(2, GemmKernel.fiveRowTiles(8), "10 rows, not 12");
+        org.junit.jupiter.api.Assertions.assertEquals(1, GemmKernel.fiveRowTiles(17), "12 + 5");
+        org.junit.jupiter.api.Assertions.assertEquals(0, GemmKernel.fiveRowTiles(12));
+        Random rnd = new Random(5);
+        java.util.List<Integer> rowCounts = new java.util.ArrayList<>();
+        for (int rows = 1; rows <= 60; rows++) rowCounts.add(rows);
+        rowCounts.addAll(java.util.List.of(139, 140, 141, 401));
+        for (int in : new int[] {384, 800}) {
+            int out = 70;
+            Tensor w = TestTensors.of("w", DType.F32, TestTensors.random(rnd, out * in, 0.5f), out, in);
+            Tensor b = TestTensors.of("b", DType.F32, TestTensors.random(rnd, out, 1f), out);
+            PackedLinear pw = (PackedLinear) backend.prepareLinear(w, b);
+            for (int rows : rowCounts) {
+                float[] x = TestTensors.random(rnd, rows * in, 2f);
+                float[] y5 = new float[rows * out], y12 = new float[rows * out];
+                ParallelFor pf = new ParallelFor(2);
+                try {
+                    GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, rows, pw, 0, pw.panels(), y5, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 5);
+                    GemmKernel.linear(x, GemmKernel.Layout.ROW_MAJOR, rows, pw, 0, pw.panels(), y12, GemmKernel.Layout.ROW_MAJOR, Activation.GELU, pf, 12);
+                } finally {
+                    pf.shutdown();
+                }
+                for (int i = 0; i < y5.length; i++) {
+                    if (Float.floatToRawIntBits(y5[i]) != Float.floatToRawIntBits(y12[i])) {
+                        fail(rows + " rows × " + in + ", at " + i + ": 12-row tiles " + y12[i] + " vs 5-row " + y5[i]);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * rows × in × hidden × out: few rows and many, one row block and a partial last one; hidden widths that stay
      * row-major (32, 800: blocks would round them up by over 1/8), of four whole k-blocks (1536), and of eight
      * and a partial ninth (3100).
