@@ -29,7 +29,8 @@ final class GemmKernel {
     static final int NR = 2 * V;
     /**
      * Rows per register tile: 12 × 2 vectors = 24 accumulators with 512-bit vectors (AVX-512 has 32
-     * registers), 5 × 2 = 10 otherwise (AVX2 has 16; see {@link #tile5}).
+     * registers), 5 × 2 = 10 otherwise (AVX2 has 16; see {@link #tile5}). With 12, 5-row tiles still end a run of
+     * rows where they leave less padding ({@link #fiveRowTiles}).
      */
     static final int MR = V >= 16 ? 12 : 5;
     /** k-block, and the distance of A's rows: a 12-row block of A (12 × 384 floats, 18 KB) stays in L1 and a panel's k-block of B (48 KB) in L2. */
