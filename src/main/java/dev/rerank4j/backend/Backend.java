@@ -24,16 +24,6 @@ public interface Backend extends AutoCloseable {
     void linear(float[] x, int rows, LinearWeights w, float[] y, Activation activation);
 
     /**
-     * {@link #linear}{@code (x, tokens, w, qkv, NONE)} for fused [Q; K; V] weights w ({@code 3·H} outputs), where
-     * only each sequence's first token's Q (its first H columns) is wanted: the input of
-     * {@link #firstTokenAttention}. The other tokens' Q columns are then unspecified. This default computes them too.
-     */
-    default void firstTokenQkv(float[] x, int[] seqStarts, LinearWeights w, float[] qkv) {
-        BackendArguments.firstTokenQkv(x, seqStarts, w, qkv);
-        linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
-    }
-
-    /**
      * The feed-forward block, {@code y = activation(x · W_inᵀ + b_in) · W_outᵀ + b_out} for {@code rows} rows
      * ({@code W_out.in() == W_in.out()}), with {@code hidden} as work space of at least
      * {@link #feedForwardHidden}{@code (rows, W_in.out())} floats, in whatever layout the backend's kernels like.
@@ -89,18 +79,19 @@ public interface Backend extends AutoCloseable {
     }
 
     /**
-     * The rows of {@link #attention(float[], int[], int, int, float[])} that belong to each sequence's first
-     * token, and only those: {@code out} receives {@code heads · headDim} floats per sequence, row b for
-     * sequence b, which must hold at least one token. A classifier that reads only the first token needs no
-     * more from the last layer. This default computes every row and keeps the first ones; backends override it
-     * to skip the rest.
+     * The rows of {@link #selfAttention}'s output that belong to each sequence's first token, and only those:
+     * {@code out} receives {@code heads · headDim} floats per sequence, row b for sequence b, which must hold at
+     * least one token (no key lengths: every token is a key). A classifier that reads only the first token needs no
+     * more from the last layer. {@code qkv} is work space as in selfAttention. This default computes every row and
+     * keeps the first ones; backends override it to skip the rest.
      */
-    default void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
-        BackendArguments.firstTokenAttention(qkv, seqStarts, heads, headDim, out);
+    default void firstTokenSelfAttention(float[] x, int[] seqStarts, LinearWeights w, float[] qkv, int heads, int headDim,
+                                         float[] out) {
+        BackendArguments.firstTokenSelfAttention(x, seqStarts, w, qkv, heads, headDim, out);
         toHost(out); // written here, on the host
         int width = heads * headDim;
         float[] all = new float[seqStarts[seqStarts.length - 1] * width];
-        attention(qkv, seqStarts, heads, headDim, all);
+        selfAttention(x, seqStarts, null, w, qkv, heads, headDim, all);
         for (int b = 0; b + 1 < seqStarts.length; b++) System.arraycopy(all, seqStarts[b] * width, out, b * width, width);
     }
 

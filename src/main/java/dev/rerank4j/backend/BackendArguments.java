@@ -16,13 +16,6 @@ public final class BackendArguments {
         requireLength("y", y, (long) rows * w.out());
     }
 
-    /** {@link Backend#firstTokenQkv}: sequences as first-token attention has them, Q, K and V of equal widths. */
-    public static void firstTokenQkv(float[] x, int[] seqStarts, LinearWeights w, float[] qkv) {
-        requireFirstTokens(seqStarts);
-        if (w.out() % 3 != 0) throw new IllegalArgumentException("fused Q, K, V weights need 3·H outputs, got " + w.out());
-        linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
-    }
-
     /** {@link Backend#feedForward}: x holds rows × W_in's inputs, y rows × W_out's outputs, hidden hiddenFloats. */
     public static void feedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, long hiddenFloats,
                                    float[] y, Activation activation) {
@@ -77,11 +70,17 @@ public final class BackendArguments {
         linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE);
     }
 
-    /** {@link Backend#firstTokenAttention}: as attention, with one output row per sequence and none empty. */
-    public static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+    /** {@link Backend#firstTokenSelfAttention}: as selfAttention, with one output row per sequence and none empty. */
+    public static void firstTokenSelfAttention(float[] x, int[] seqStarts, LinearWeights w, float[] qkv, int heads, int headDim,
+                                               float[] out) {
         if (heads < 1 || headDim < 1) throw new IllegalArgumentException("bad heads/headDim: " + heads + "/" + headDim);
         requireFirstTokens(seqStarts);
-        requireLength("qkv", qkv, (long) seqStarts[seqStarts.length - 1] * 3 * heads * headDim);
+        if (w.out() != 3L * heads * headDim) {
+            throw new IllegalArgumentException("fused Q, K, V weights need 3 · " + heads + " · " + headDim + " outputs, got " + w.out());
+        }
+        long tokens = seqStarts[seqStarts.length - 1];
+        requireLength("x", x, tokens * w.in());
+        requireLength("qkv", qkv, tokens * w.out());
         requireLength("out", out, (long) (seqStarts.length - 1) * heads * headDim);
     }
 

@@ -211,18 +211,19 @@ public final class Encoder {
 
     /**
      * The last hidden state of each sequence's first token only: row b of the returned array (H floats) is
-     * sequence b's, equal to row {@code batch.start(b)} of {@link #forward(RaggedBatch, Scratch)}. The last layer
-     * still needs every token's keys and values, but only the first tokens' queries, and past its attention
-     * nothing reaches the first token from the others, so the rest of that layer runs on one row per sequence. The array is {@code scratch}'s, as
-     * with forward.
+     * sequence b's, equal to row {@code batch.start(b)} of {@link #forward(RaggedBatch, Scratch)} up to rounding. The
+     * last layer's attention needs only the first tokens' queries, which the backend may apply to every token's input
+     * without forming its keys and values ({@link Backend#firstTokenSelfAttention}), and past its attention nothing
+     * reaches the first token from the others, so the rest of that layer runs on one row per sequence. The array is
+     * {@code scratch}'s, as with forward.
      */
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
         int h = config.hiddenSize();
         float[] x = embed(batch, scratch);
         for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
         Layer last = layers.getLast();
-        backend.firstTokenQkv(x, batch.seqStarts(), last.qkv, scratch.qkv);                                    // [T, 3H], Q of first tokens
-        backend.firstTokenAttention(scratch.qkv, batch.seqStarts(), config.numHeads(), config.headDim(), scratch.context); // [B, H]
+        backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv, config.numHeads(), config.headDim(),
+                scratch.context);                                                                                 // [B, H]
         // The residual's first-token rows, moved to the front: start(b) ≥ b, so no row is overwritten before it is read.
         backend.toHost(x);
         for (int b = 0; b < batch.sequences(); b++) System.arraycopy(x, batch.start(b) * h, x, b * h, h);

@@ -24,9 +24,8 @@ import jdk.incubator.vector.VectorSpecies;
  * BLOCK tokens never stores its weighted sums (probe, 32 × 128 tokens, 12 × 32, one thread: the separate division
  * pass took 1.5 of 15.5 ms). With the K transposes, the kernel alone takes 0.95–0.99× the time it took before
  * (2026-12-05, hd 32 and 64, 128 or 20–256 tokens, one and two threads). Scratch is per worker and O(headDim·L);
- * the L×L score matrix never exists. The first-token form runs the same code with one query per sequence, so its
- * rows are the full form's up to the lane order of the softmax sum, which differs between the Vector API's Java
- * fallback and C2's intrinsic.
+ * the L×L score matrix never exists. A classifier's last layer, which needs only the first tokens' rows, takes
+ * {@link FirstTokenAttentionKernel} instead.
  */
 final class AttentionKernel {
     private static final VectorSpecies<Float> S = VectorMath.S;
@@ -87,16 +86,11 @@ final class AttentionKernel {
         if (queriesPerBlock != 4 && queriesPerBlock != 8) {
             throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
         }
-        run(qkv, seqStarts, keyLengths, false, heads, headDim, out, pf, queriesPerBlock);
+        run(qkv, seqStarts, keyLengths, heads, headDim, out, pf, queriesPerBlock);
     }
 
-    /** {@link dev.rerank4j.backend.Backend#firstTokenAttention}: row b of out is sequence b's first token's. */
-    static void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out, ParallelFor pf) {
-        run(qkv, seqStarts, null, true, heads, headDim, out, pf, QR);
-    }
-
-    private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, boolean firstTokenOnly, int heads, int headDim,
-                            float[] out, ParallelFor pf, int qr) {
+    private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf,
+                            int qr) {
         int seqs = seqStarts.length - 1;
         // Longest sequences first, so the last items handed out are the short ones.
         Integer[] order = new Integer[seqs];
@@ -106,11 +100,7 @@ final class AttentionKernel {
             int b = order[item / heads];
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             int keys = keyLengths == null ? len : keyLengths[b];
-            if (firstTokenOnly) {
-                head(qkv, t0, 1, keys, item % heads, heads, headDim, out, b, s, qr);
-            } else {
-                head(qkv, t0, len, keys, item % heads, heads, headDim, out, t0, s, qr);
-            }
+            head(qkv, t0, len, keys, item % heads, heads, headDim, out, t0, s, qr);
         });
     }
 

@@ -50,14 +50,6 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void firstTokenQkv(float[] x, int[] seqStarts, LinearWeights w, float[] qkv) {
-        checkOpen();
-        PackedLinear p = packed(w);
-        BackendArguments.firstTokenQkv(x, seqStarts, p, qkv);
-        GemmKernel.firstTokenQkv(x, seqStarts, p, qkv, pf);
-    }
-
-    @Override
     public void feedForward(float[] x, int rows, LinearWeights in, Activation activation, LinearWeights out, float[] hidden,
                             float[] y) {
         checkOpen();
@@ -105,10 +97,12 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void firstTokenAttention(float[] qkv, int[] seqStarts, int heads, int headDim, float[] out) {
+    public void firstTokenSelfAttention(float[] x, int[] seqStarts, LinearWeights w, float[] qkv, int heads, int headDim,
+                                        float[] out) {
         checkOpen();
-        BackendArguments.firstTokenAttention(qkv, seqStarts, heads, headDim, out);
-        AttentionKernel.firstTokenAttention(qkv, seqStarts, heads, headDim, out, pf);
+        PackedLinear p = packed(w);
+        BackendArguments.firstTokenSelfAttention(x, seqStarts, p, qkv, heads, headDim, out);
+        FirstTokenAttentionKernel.run(x, seqStarts, p, heads, headDim, out, pf);
     }
 
     @Override

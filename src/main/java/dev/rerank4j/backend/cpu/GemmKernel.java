@@ -153,31 +153,6 @@ final class GemmKernel {
     }
 
     /**
-     * x·Wᵀ + b into qkv for the fused [Q; K; V] weights w, where of Q (the first third of the columns) only
-     * each sequence's first token's is wanted: what first-token attention reads. K and V go out for every
-     * row; Q's panels only for the first rows, copied together, then back. The other rows' Q is 1/12 of the last
-     * layer's products, 1/72 of MiniLM-L6's (JarAB, cross-encoder: (a) 1.018, (c) 1.008). A panel holding both Q
-     * and K columns goes with K and V.
-     */
-    static void firstTokenQkv(float[] x, int[] seqStarts, PackedLinear w, float[] qkv, ParallelFor pf) {
-        int tokens = seqStarts[seqStarts.length - 1], seqs = seqStarts.length - 1;
-        int k = w.in(), n = w.out(), qPanels = n / 3 / NR;
-        if (tokens == 0) return;
-        linear(x, Layout.ROW_MAJOR, tokens, w, qPanels, w.panels(), qkv, Layout.ROW_MAJOR, Activation.NONE, pf, MR);
-        if (qPanels == 0 || seqs == 0) return;
-        Buffers firstRows = COPIED_ROWS.take(), firstQ = COPIED_ROWS.take();
-        try {
-            float[] in = firstRows.a(seqs * k), out = firstQ.a(seqs * n);
-            for (int b = 0; b < seqs; b++) System.arraycopy(x, seqStarts[b] * k, in, b * k, k);
-            linear(in, Layout.ROW_MAJOR, seqs, w, 0, qPanels, out, Layout.ROW_MAJOR, Activation.NONE, pf, MR);
-            for (int b = 0; b < seqs; b++) System.arraycopy(out, b * n, qkv, seqStarts[b] * n, qPanels * NR);
-        } finally {
-            COPIED_ROWS.give(firstQ);
-            COPIED_ROWS.give(firstRows);
-        }
-    }
-
-    /**
      * y = act(x·W_inᵀ + b_in)·W_outᵀ + b_out. With rows enough for every worker to take many chunks, and a hidden
      * width whose chunk fits the L2 ({@link #fusedChunkRows}), both products run a chunk of rows at a time on one
      * worker ({@link #fusedFeedForward}; JarAB, 30 pairs: bi-encoder (b) 1.020, cross-encoder (a) 1.018). Else two

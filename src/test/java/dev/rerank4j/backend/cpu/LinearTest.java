@@ -214,45 +214,6 @@ class LinearTest {
         backend.feedForward(x, 2, w1, Activation.GELU, w2, new float[needed], y);
     }
 
-    /**
-     * Sequence lengths × H: one token, a few ragged sequences, one long one, and enough for row items; H of whole
-     * panels, H whose last Q panel holds K columns too (40), and H under a panel (no Q-only panel at all).
-     */
-    @Test
-    void firstTokenQkvIsTheFullProductOnKAndVAndOnEachFirstTokensQ() {
-        Random rnd = new Random(13);
-        int[][] lengths = {{1}, {3, 1, 7}, {139}, java.util.stream.IntStream.range(0, 60).map(i -> 1 + i % 23).toArray()};
-        for (int h : new int[] {384, 40, 16}) {
-            for (int[] seqs : lengths) {
-                int in = 48, tokens = java.util.Arrays.stream(seqs).sum();
-                int[] starts = new int[seqs.length + 1];
-                for (int b = 0; b < seqs.length; b++) starts[b + 1] = starts[b] + seqs[b];
-                LinearWeights w = backend.prepareLinear(TestTensors.of("qkv", DType.F32, TestTensors.random(rnd, 3 * h * in, 0.3f), 3 * h, in),
-                        TestTensors.of("b", DType.F32, TestTensors.random(rnd, 3 * h, 1f), 3 * h));
-                float[] x = TestTensors.random(rnd, tokens * in, 2f);
-                float[] full = new float[tokens * 3 * h], qkv = new float[tokens * 3 * h];
-                backend.linear(x, tokens, w, full, Activation.NONE);
-                backend.firstTokenQkv(x, starts, w, qkv);
-                for (int t = 0, b = 0; t < tokens; t++) {
-                    boolean first = t == starts[b];
-                    if (first) b++;
-                    for (int c = first ? 0 : h; c < 3 * h; c++) {
-                        if (Float.floatToRawIntBits(qkv[t * 3 * h + c]) != Float.floatToRawIntBits(full[t * 3 * h + c])) {
-                            fail("H " + h + ", lengths " + java.util.Arrays.toString(seqs) + ": token " + t + " column " + c + ": "
-                                    + qkv[t * 3 * h + c] + " vs " + full[t * 3 * h + c]);
-                        }
-                    }
-                }
-            }
-        }
-        LinearWeights w = backend.prepareLinear(TestTensors.of("w", DType.F32, new float[8 * 4], 8, 4), null);
-        LinearWeights qkv = backend.prepareLinear(TestTensors.of("qkv", DType.F32, new float[9 * 4], 9, 4), null);
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> backend.firstTokenQkv(new float[8], new int[] {0, 2}, w, new float[16]), "8 outputs are not Q, K, V");
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> backend.firstTokenQkv(new float[8], new int[] {0, 2, 2}, qkv, new float[18]), "an empty sequence has no first token");
-    }
-
     static void check(Random rnd, DType dt, boolean withBias, Activation act, int rows, int in, int out) {
         Tensor w = TestTensors.of("w", dt, TestTensors.random(rnd, out * in, 1f / (float) Math.sqrt(in) * 2), out, in);
         Tensor b = withBias ? TestTensors.of("b", dt, TestTensors.random(rnd, out, 1f), out) : null;
