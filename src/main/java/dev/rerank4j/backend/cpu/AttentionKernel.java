@@ -436,7 +436,7 @@ final class AttentionKernel {
     }
 
     /** max of sc[off, off + len), len a multiple of V; compare and blend, since C2 spends several instructions on Java's max. */
-    private static float blockMax(float[] sc, int off, int len) {
+    static float blockMax(float[] sc, int off, int len) {
         FloatVector mx = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (int j = 0; j < len; j += V) {
             FloatVector x = FloatVector.fromArray(S, sc, off + j);

@@ -92,9 +92,7 @@ final class FirstTokenAttentionKernel {
         keyDirection(w, q, qAt, kCol, hd, scale, u, s.lanes);
         for (int j = 0; j < len; j++) sc[j] = dot(x, (t0 + j) * in, u, in);
         java.util.Arrays.fill(sc, len, padded, Float.NEGATIVE_INFINITY);
-        float max = Float.NEGATIVE_INFINITY;
-        for (int j = 0; j < len; j++) max = Math.max(max, sc[j]);
-        float sum = VectorMath.expInPlace(sc, 0, padded, max);
+        float sum = VectorMath.expInPlace(sc, 0, padded, AttentionKernel.blockMax(sc, 0, padded));
         weightedRows(x, t0, len, in, sc, 1f / sum, z);
         valueOutput(w, z, vCol, hd, out, outAt, s.lanes);
     }
