@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
  * Each pair's K is first copied into panels the kernels read with unit stride: transposed and pre-scaled
- * by 1/√d in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs along the keys with
+ * by log₂e/√d ({@link #scoreScale}: softmax runs in base 2) in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs along the keys with
  * q broadcast and no horizontal sums. V is read in place, W dims of a key at a time, when a head's dims are
  * whole chunks of W (hd = 32, 64: copying it cost 0.75% of MiniLM's (b); reading it in place, JarAB
  * (a) 1.005, (b) 1.006, bge-base (a) 1.007); else copied into zero-padded chunks ([chunk][key][W]).
@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorSpecies;
  * broadcasts and loop counter left the FMA ports idle a quarter of the time); with 16 registers, four.
  * Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
- * exp(m_old − m_new), as flash-attention does), so the score buffer is QR × BLOCK floats whatever L
+ * 2^(m_old − m_new), as flash-attention does with e), so the score buffer is QR × BLOCK floats whatever L
  * is. The last block's values pass writes the output rows itself, divided by the sums, so a sequence of up to
  * BLOCK tokens never stores its weighted sums (probe, 32 × 128 tokens, 12 × 32, one thread: the separate division
  * pass took 1.5 of 15.5 ms). With the K transposes, the kernel alone takes 0.95–0.99× the time it took before
@@ -47,6 +47,8 @@ final class AttentionKernel {
         float[] acc = new float[0];
         final float[] scores = new float[MAX_QR * BLOCK];
         final float[] max = new float[MAX_QR];
+        /** The current key block's maximum score per query. */
+        final float[] blockMax = new float[MAX_QR];
         final float[] sum = new float[MAX_QR];
         final float[] rescale = new float[MAX_QR];
         /** 1 / sum per query, for the last key block's values pass, which writes the output rows. */
@@ -135,7 +137,7 @@ final class AttentionKernel {
         if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
         if (s.acc.length < qr * accStride) s.acc = new float[qr * accStride];
         int qOff = h * hd;
-        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, (float) (1.0 / Math.sqrt(hd)), s.kt, s.rowOffsets(stride));
+        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, scoreScale(hd), s.kt, s.rowOffsets(stride));
         boolean vInPlace = hd % W == 0;
         if (!vInPlace) {
             if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
@@ -318,14 +320,17 @@ final class AttentionKernel {
         // Score slots past the block's last key up to a whole vector get −∞: then the max and exp passes run on
         // whole vectors, and exp makes those slots 0, which adds nothing to the sum (values stops at bl).
         int padded = (bl + V - 1) / V * V;
+        if (padded > bl) {
+            for (int r = 0; r < qr; r++) java.util.Arrays.fill(sc, r * BLOCK + bl, r * BLOCK + padded, Float.NEGATIVE_INFINITY);
+        }
+        for (int r = 0; r < qr; r += 4) blockMax4(sc, r, padded, s.blockMax);
         for (int r = 0; r < qr; r++) {
-            java.util.Arrays.fill(sc, r * BLOCK + bl, r * BLOCK + padded, Float.NEGATIVE_INFINITY);
             float old = s.max[r];
-            float m = Math.max(old, blockMax(sc, r * BLOCK, padded));
+            float m = Math.max(old, s.blockMax[r]);
             // First block: the old max is -inf, the sum 0 and values starts from zero, so the rescale factor does not matter.
-            float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(old - m);
+            float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.pow(2, old - m);
             s.rescale[r] = rescale;
-            s.sum[r] = s.sum[r] * rescale + VectorMath.expInPlace(sc, r * BLOCK, padded, m);
+            s.sum[r] = s.sum[r] * rescale + VectorMath.exp2InPlace(sc, r * BLOCK, padded, m);
             s.max[r] = m;
             if (last) s.inv[r] = 1f / s.sum[r];
         }
@@ -444,6 +449,39 @@ final class AttentionKernel {
         }
         return mx.reduceLanes(VectorOperators.MAX);
     }
+
+    /**
+     * {@link #blockMax} of score rows [row, row + 4) (rows BLOCK apart) into max[row, row + 4): four independent chains
+     * of compare and blend, where a row at a time waited on its one chain (rows of 8 × 128: 80 against 150 ns).
+     */
+    private static void blockMax4(float[] sc, int row, int len, float[] max) {
+        int o0 = row * BLOCK, o1 = o0 + BLOCK, o2 = o1 + BLOCK, o3 = o2 + BLOCK;
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        for (int j = 0; j < len; j += V) {
+            FloatVector x = FloatVector.fromArray(S, sc, o0 + j);
+            m0 = m0.blend(x, x.compare(VectorOperators.GT, m0));
+            x = FloatVector.fromArray(S, sc, o1 + j);
+            m1 = m1.blend(x, x.compare(VectorOperators.GT, m1));
+            x = FloatVector.fromArray(S, sc, o2 + j);
+            m2 = m2.blend(x, x.compare(VectorOperators.GT, m2));
+            x = FloatVector.fromArray(S, sc, o3 + j);
+            m3 = m3.blend(x, x.compare(VectorOperators.GT, m3));
+        }
+        max[row] = m0.reduceLanes(VectorOperators.MAX);
+        max[row + 1] = m1.reduceLanes(VectorOperators.MAX);
+        max[row + 2] = m2.reduceLanes(VectorOperators.MAX);
+        max[row + 3] = m3.reduceLanes(VectorOperators.MAX);
+    }
+
+    /**
+     * What K is scaled by: 1/√d, times log₂e, since softmax runs in base 2 ({@link VectorMath#exp2InPlace}):
+     * e^(q·k/√d) = 2^(q·k·log₂e/√d), so the factor costs nothing where it is folded into K's copy.
+     */
+    static float scoreScale(int hd) {
+        return (float) (LOG2_E / Math.sqrt(hd));
+    }
+
+    private static final double LOG2_E = 1.4426950408889634;
 
     /**
      * acc[r][c, c + W) = (first ? 0 : acc[r][c, c + W)·rescale[r]) + Σ_j p[r][j]·V[j][c, c + W) over one key block,

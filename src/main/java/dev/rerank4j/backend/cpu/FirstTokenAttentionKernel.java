@@ -14,7 +14,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>q·k_j = x_j·(W_kᵀq) + q·b_k, whose last term is the same for every j, so softmax cancels it;</li>
  *   <li>Σ_j p_j·v_j = W_v·(Σ_j p_j·x_j) + b_v, since the p_j sum to 1.</li>
  * </ul>
- * So a head costs u = W_kᵀq/√d and W_v·z (d·H multiply-adds each) and the scores x_j·u and z = Σ_j p_j·x_j (L·H
+ * So a head costs u = W_kᵀq/√d (times log₂e, as {@link AttentionKernel#scoreScale} has it) and W_v·z (d·H multiply-adds each) and the scores x_j·u and z = Σ_j p_j·x_j (L·H
  * each), where computing its keys and values took 2·L·H·d: the last layer of a cross-encoder no longer computes
  * the keys and values of every token, 1/6 of a layer's products (a bge-reranker-base pair of 140 tokens: 330 of the
  * 22,800 MFLOP it took with them; MiniLM-L6 at 128 tokens: 75 of 2,470; JarAB, MiniLM cross-encoder (c) 1.032, (a)
@@ -64,7 +64,7 @@ final class FirstTokenAttentionKernel {
             // Q of the first tokens: the panels that hold Q columns (the last may hold K columns too, unused)
             GemmKernel.linear(firstX, GemmKernel.Layout.ROW_MAJOR, seqs, w, 0, (width + NR - 1) / NR, q,
                     GemmKernel.Layout.ROW_MAJOR, Activation.NONE, pf, GemmKernel.MR);
-            float scale = (float) (1.0 / Math.sqrt(hd));
+            float scale = AttentionKernel.scoreScale(hd);
             pf.forEach(seqs * heads, SCRATCH, (s, item) -> {
                 int b = item / heads, h = item % heads;
                 head(x, seqStarts[b], seqStarts[b + 1] - seqStarts[b], in, q, b * n + h * hd, w, width + h * hd,
@@ -92,7 +92,7 @@ final class FirstTokenAttentionKernel {
         keyDirection(w, q, qAt, kCol, hd, scale, u, s.lanes);
         for (int j = 0; j < len; j++) sc[j] = dot(x, (t0 + j) * in, u, in);
         java.util.Arrays.fill(sc, len, padded, Float.NEGATIVE_INFINITY);
-        float sum = VectorMath.expInPlace(sc, 0, padded, AttentionKernel.blockMax(sc, 0, padded));
+        float sum = VectorMath.exp2InPlace(sc, 0, padded, AttentionKernel.blockMax(sc, 0, padded));
         weightedRows(x, t0, len, in, sc, 1f / sum, z);
         valueOutput(w, z, vCol, hd, out, outAt, s.lanes);
     }
