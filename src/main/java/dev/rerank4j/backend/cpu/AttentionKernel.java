@@ -7,10 +7,11 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
  * Each pair's K is first copied into panels the kernels read with unit stride: transposed and pre-scaled
- * by log₂e/√d ({@link #scoreScale}: softmax runs in base 2) in panels of {@link #W} keys ([panel][d][W]), so scores for a query are FMAs along the keys with
- * q broadcast and no horizontal sums. V is read in place, W dims of a key at a time, when a head's dims are
- * whole chunks of W (hd = 32, 64: copying it cost 0.75% of MiniLM's (b); reading it in place, JarAB
- * (a) 1.005, (b) 1.006, bge-base (a) 1.007); else copied into zero-padded chunks ([chunk][key][W]).
+ * by log₂e/√d ({@link #scoreScale}: softmax runs in base 2) in panels of {@link #W} keys ([panel][d][W]), so
+ * scores for a query are FMAs along the keys with q broadcast and no horizontal sums. V is read in place, W dims
+ * of a key at a time, when a head's dims are whole chunks of W (hd = 32, 64: copying it cost 0.75% of MiniLM's
+ * (b); reading it in place, JarAB (a) 1.005, (b) 1.006, bge-base (a) 1.007); else copied into zero-padded chunks
+ * ([chunk][key][W]).
  * {@link #QR} queries go together, their elements broadcast from qkv in place, so each K or V vector loaded feeds
  * QR rows; every index is the loop counter times a constant plus an invariant (no bounds checks in the loops).
  * (Copying the queries side by side first, by gathers, cost 10% of attention's samples on workload (a); reading

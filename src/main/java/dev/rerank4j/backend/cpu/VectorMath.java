@@ -80,7 +80,9 @@ final class VectorMath {
      * 2026-12-04). Base 2 needs no Cody–Waite reduction (x = n + f, f = x − round(x), exactly) and a degree-6
      * polynomial: 7 multiply-adds a vector where e^x took 11, and a shorter chain (one thread, 8 rows of 128 scores:
      * 250 against 490 ns; with {@code AttentionKernel}'s maxima four rows at a time, its whole kernel ran 1.08–1.21×
-     * as fast at MiniLM's and bge-base's head shapes; 2026-12-05, AVX-512).
+     * as fast at MiniLM's and bge-base's head shapes; 2026-12-05, AVX-512). An inline polynomial rather than
+     * {@code lanewise(EXP)}: that is a call into a vector math stub, around which C2 saves the caller's live vector
+     * registers, and in attention it cost as much as the score FMAs.
      */
     static float exp2InPlace(float[] a, int off, int len, float max) {
         if (len % S.length() != 0) throw new IllegalArgumentException(len + " is not a multiple of " + S.length());
