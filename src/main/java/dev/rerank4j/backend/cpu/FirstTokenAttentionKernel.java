@@ -15,10 +15,11 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>Σ_j p_j·v_j = W_v·(Σ_j p_j·x_j) + b_v, since the p_j sum to 1.</li>
  * </ul>
  * So a head costs u = W_kᵀq/√d (times log₂e, as {@link AttentionKernel#scoreScale} has it) and W_v·z (d·H
- * multiply-adds each) and the scores x_j·u and z = Σ_j p_j·x_j (L·H each), where computing its keys and values took 2·L·H·d: the last layer of a cross-encoder no longer computes
- * the keys and values of every token, 1/6 of a layer's products (a bge-reranker-base pair of 140 tokens: 330 of the
- * 22,800 MFLOP it took with them; MiniLM-L6 at 128 tokens: 75 of 2,470; JarAB, MiniLM cross-encoder (c) 1.032, (a)
- * 1.030, bge-base (c) 1.010). The rounding differs from the full form's by the order of the sums only.
+ * multiply-adds each) and the scores x_j·u and z = Σ_j p_j·x_j (L·H each), where computing its keys and values took
+ * 2·L·H·d: the last layer of a cross-encoder no longer computes the keys and values of every token, 1/6 of a layer's
+ * products (a bge-reranker-base pair of 140 tokens: 330 of the 22,800 MFLOP it took with them; MiniLM-L6 at 128
+ * tokens: 75 of 2,470; JarAB, MiniLM cross-encoder (c) 1.032, (a) 1.030, bge-base (c) 1.010). The rounding differs
+ * from the full form's by the order of the sums only.
  *
  * <p>The weights are read as {@link PackedLinear} packs them (panels of NR output columns, k-major), so nothing is
  * prepared for this beyond the layer's own fused weights: W_kᵀq takes, for each input i, the dot product of a panel
