@@ -8,11 +8,12 @@ import dev.rerank4j.convert.DefaultModel;
 import dev.rerank4j.convert.OnnxConverter;
 import dev.rerank4j.io.Json;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CoderResult;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -136,19 +137,31 @@ public final class Main {
     record Document(int line, String text) {}
 
     static List<Document> readDocuments(String source) throws IOException {
-        BufferedReader reader = source.equals("-")
-                ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
-                : Files.newBufferedReader(Path.of(source), StandardCharsets.UTF_8);
+        byte[] bytes = source.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
+        List<String> lines = decodeUtf8(bytes, source.equals("-") ? "standard input" : source).lines().toList();
         List<Document> docs = new ArrayList<>();
-        try (reader) {
-            String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null) {
-                if (!line.isBlank()) docs.add(new Document(number, line));
-                number++;
-            }
+        for (int i = 0; i < lines.size(); i++) {
+            if (!lines.get(i).isBlank()) docs.add(new Document(i, lines.get(i)));
         }
         return docs;
+    }
+
+    /**
+     * The text, or an error naming the line of the first bytes that are not UTF-8. (A reader's own error says only
+     * "Input length = 1", and it decodes a buffer ahead of the line it returns, so it cannot say where.)
+     */
+    private static String decodeUtf8(byte[] bytes, String name) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        CharBuffer out = CharBuffer.allocate(bytes.length);
+        CoderResult result = StandardCharsets.UTF_8.newDecoder().decode(in, out, true);
+        if (result.isError()) {
+            int line = 0;
+            for (int i = 0; i < in.position(); i++) {
+                if (bytes[i] == '\n' || bytes[i] == '\r' && (i + 1 >= bytes.length || bytes[i + 1] != '\n')) line++;
+            }
+            throw new IllegalArgumentException(name + " is not valid UTF-8 at line " + (line + 1) + " (index " + line + ")");
+        }
+        return out.flip().toString();
     }
 
     static String toJson(List<Ranked> ranked, List<Document> docs) {
@@ -170,7 +183,8 @@ public final class Main {
         int textWidth = Math.max(10, width - 26);
         int rank = 1;
         for (Ranked r : ranked) {
-            String text = r.text().replaceAll("\\s+", " ");
+            // control characters (an escape sequence in a document could drive the terminal) are shown as U+FFFD
+            String text = r.text().replaceAll("\\s+", " ").replaceAll("\\p{Cc}", "\uFFFD");
             if (text.codePointCount(0, text.length()) > textWidth) {
                 text = text.substring(0, text.offsetByCodePoints(0, textWidth - 1)) + "…";
             }

@@ -65,6 +65,19 @@ class MainTest {
     }
 
     @Test
+    void tableOutputShowsControlCharactersAsReplacementsAndJsonKeepsThem() throws IOException {
+        String model = Golden.path("bert-tiny-ce").toString();
+        Path f = docs("red \u001b[2Jalert\u0007 \u0000end");
+        Result table = run("--query", "q", "--docs", f.toString(), "--model", model);
+        assertEquals(0, table.code(), table.err());
+        assertTrue(table.out().contains("red \uFFFD[2Jalert\uFFFD \uFFFDend"), table.out());
+        assertEquals(0, table.out().chars().filter(c -> Character.isISOControl(c) && c != '\n').count(), table.out());
+        Result json = run("--query", "q", "--docs", f.toString(), "--model", model, "--json");
+        assertEquals(0, json.code(), json.err());
+        assertEquals("red \u001b[2Jalert\u0007 \u0000end", ((Map<?, ?>) ((List<?>) Json.parse(json.out())).getFirst()).get("text"));
+    }
+
+    @Test
     void backendIsChosenByNameAndAnUnknownOneIsAUsageError() throws IOException {
         String model = Golden.path("bert-tiny-ce").toString();
         Result cpu = run("--query", "berlin", "--docs", docs("a", "b").toString(), "--model", model, "--backend", "CPU");
@@ -103,5 +116,28 @@ class MainTest {
         Result badModel = run("--query", "q", "--docs", docs("a").toString(), "--model", tmp.toString());
         assertEquals(1, badModel.code());
         assertTrue(badModel.err().contains("missing config.json"), badModel.err());
+    }
+
+    @Test
+    void documentsThatAreNotUtf8ExitWithOneAndNameTheFirstBadLine() throws IOException {
+        Path f = tmp.resolve("mixed.txt");
+        // line 1 UTF-8, line 2 blank, line 3 Latin-1 (a lone 0xEF), line 4 Latin-1 too; \r\n and \r count once each
+        byte[] utf8 = "caf\u00e9 ok\r\n\r".getBytes(StandardCharsets.UTF_8);
+        byte[] latin1 = "na\u00efve\nd\u00e9j\u00e0\n".getBytes(StandardCharsets.ISO_8859_1);
+        byte[] both = new byte[utf8.length + latin1.length];
+        System.arraycopy(utf8, 0, both, 0, utf8.length);
+        System.arraycopy(latin1, 0, both, utf8.length, latin1.length);
+        Files.write(f, both);
+        Result r = run("--query", "q", "--docs", f.toString(), "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("mixed.txt is not valid UTF-8 at line 3 (index 2)"), r.err());
+    }
+
+    @Test
+    void documentIndicesCountBlankLinesAndEveryKindOfLineEnd() throws IOException {
+        Path f = tmp.resolve("ends.txt");
+        Files.writeString(f, "first\r\n\rthird\n  \nfifth");
+        List<Main.Document> docs = Main.readDocuments(f.toString());
+        assertEquals(List.of(new Main.Document(0, "first"), new Main.Document(2, "third"), new Main.Document(4, "fifth")), docs);
     }
 }
