@@ -70,6 +70,27 @@ class RerankerTest {
     }
 
     @Test
+    void namesTheLineOfAModelFileThatIsNotUtf8() throws IOException {
+        for (String name : List.of("config.json", "tokenizer.json")) {
+            Path dir = modelWithConfig(c -> {});
+            Path file = dir.resolve(name);
+            byte[] bytes = ("\r\n" + Files.readString(file)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            bytes[2] = (byte) 0xE9; // "é" in Latin-1, where the JSON's "{" was
+            Files.write(file, bytes);
+            ModelFormatException e = loadFails(dir);
+            assertTrue(e.getMessage().contains(name + ": not valid UTF-8 at line 2 (byte 2)"), e.getMessage());
+            deleteRecursively(dir);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.toList()) Files.delete(f);
+        }
+        Files.delete(dir);
+    }
+
+    @Test
     void rejectsAnUnknownArchitecture() throws IOException {
         ModelFormatException e = loadFails(modelWithConfig(c -> c.put("architectures", List.of("BertForMaskedLM"))));
         assertTrue(e.getMessage().contains("BertForMaskedLM"), e.getMessage());

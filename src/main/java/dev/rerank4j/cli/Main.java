@@ -7,14 +7,11 @@ import dev.rerank4j.Reranker;
 import dev.rerank4j.convert.DefaultModel;
 import dev.rerank4j.convert.OnnxConverter;
 import dev.rerank4j.io.Json;
+import dev.rerank4j.io.Utf8;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CoderResult;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -138,30 +135,18 @@ public final class Main {
 
     static List<Document> readDocuments(String source) throws IOException {
         byte[] bytes = source.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
-        List<String> lines = decodeUtf8(bytes, source.equals("-") ? "standard input" : source).lines().toList();
+        List<String> lines;
+        try {
+            lines = Utf8.decode(bytes).lines().toList();
+        } catch (Utf8.MalformedException e) {
+            throw new IllegalArgumentException((source.equals("-") ? "standard input" : source) + " is not valid UTF-8 at line "
+                    + (e.line() + 1) + " (index " + e.line() + ")", e);
+        }
         List<Document> docs = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {
             if (!lines.get(i).isBlank()) docs.add(new Document(i, lines.get(i)));
         }
         return docs;
-    }
-
-    /**
-     * The text, or an error naming the line of the first bytes that are not UTF-8. (A reader's own error says only
-     * "Input length = 1", and it decodes a buffer ahead of the line it returns, so it cannot say where.)
-     */
-    private static String decodeUtf8(byte[] bytes, String name) {
-        ByteBuffer in = ByteBuffer.wrap(bytes);
-        CharBuffer out = CharBuffer.allocate(bytes.length);
-        CoderResult result = StandardCharsets.UTF_8.newDecoder().decode(in, out, true);
-        if (result.isError()) {
-            int line = 0;
-            for (int i = 0; i < in.position(); i++) {
-                if (bytes[i] == '\n' || bytes[i] == '\r' && (i + 1 >= bytes.length || bytes[i + 1] != '\n')) line++;
-            }
-            throw new IllegalArgumentException(name + " is not valid UTF-8 at line " + (line + 1) + " (index " + line + ")");
-        }
-        return out.flip().toString();
     }
 
     static String toJson(List<Ranked> ranked, List<Document> docs) {

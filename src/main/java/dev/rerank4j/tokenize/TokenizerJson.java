@@ -2,10 +2,9 @@ package dev.rerank4j.tokenize;
 
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.Json;
+import dev.rerank4j.io.Utf8;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -34,7 +33,7 @@ public final class TokenizerJson {
 
     /** Reads and parses {@code tokenizer.json}. */
     public static Tokenizer load(Path path) throws IOException {
-        return fromJson(Files.readString(path, StandardCharsets.UTF_8), path.toString());
+        return fromJson(Utf8.readModelFile(path), path.toString());
     }
 
     /** Parses the text of a {@code tokenizer.json}; {@code sourceName} names it in error messages. */
