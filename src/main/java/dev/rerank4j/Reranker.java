@@ -84,7 +84,8 @@ public final class Reranker implements AutoCloseable {
         SafeTensors weights = SafeTensors.open(weightsFile);
         Backend backend = null;
         try {
-            backend = Backends.select(options.backend(), options.threads()).backend();
+            int threads = threads(options.threads());
+            backend = Backends.select(options.backend(), threads).backend();
             Model model = Model.load(dir, config, weights, backend);
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
@@ -96,7 +97,7 @@ public final class Reranker implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, () -> String.format(
                     "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %d threads, %.0f ms",
                     model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
-                    mostCommonDType(weights), scorer.maxLength(), backendName, options.threads(),
+                    mostCommonDType(weights), scorer.maxLength(), backendName, threads,
                     (System.nanoTime() - started) / 1e6));
             return reranker;
         } catch (RuntimeException e) {
@@ -110,6 +111,19 @@ public final class Reranker implements AutoCloseable {
         Map<String, Long> counts = weights.names().stream()
                 .collect(java.util.stream.Collectors.groupingBy(weights::dtypeName, java.util.stream.Collectors.counting()));
         return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("no");
+    }
+
+    /**
+     * The threads asked for, at most the processors this JVM may use: helpers poll for work between kernels, so a
+     * thread beyond the processors only slows every kernel, and enough of them exhaust the OS's threads
+     * (100,000 ended in "unable to create native thread").
+     */
+    private static int threads(int asked) {
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (asked <= processors) return asked;
+        LOG.log(System.Logger.Level.WARNING, "{0} threads asked for, but this JVM may use {1} processors: running {1}",
+                asked, processors);
+        return processors;
     }
 
     private static Path requireFile(Path dir, String name) {

@@ -117,6 +117,27 @@ class RerankerTest {
     }
 
     @Test
+    void moreThreadsThanProcessorsRunOnePerProcessor() {
+        int processors = Runtime.getRuntime().availableProcessors();
+        float[] expected;
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withBackend(Options.BackendChoice.CPU))) {
+            expected = reranker.score("where is berlin", DOCS);
+        }
+        long before = cpuHelperThreads();
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"),
+                Options.defaults().withBackend(Options.BackendChoice.CPU).withThreads(processors + 64))) {
+            long started = cpuHelperThreads() - before;
+            assertTrue(started <= processors - 1, started + " helper threads started for " + processors + " processors");
+            float[] scores = reranker.score("where is berlin", DOCS);
+            for (int i = 0; i < scores.length; i++) assertEquals(expected[i], scores[i], SAME_SCORE);
+        }
+    }
+
+    private static long cpuHelperThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.isAlive() && t.getName().startsWith("rerank4j-cpu-")).count();
+    }
+
+    @Test
     void refusesCallsAfterClose() {
         Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"));
         reranker.close();
