@@ -7,8 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -75,7 +73,12 @@ public final class SafeTensors implements AutoCloseable {
             }
             ByteBuffer headerBytes = ByteBuffer.allocate((int) headerLength);
             readFully(channel, headerBytes, 8, file);
-            String headerText = decodeUtf8(headerBytes.flip(), file);
+            String headerText;
+            try {
+                headerText = Utf8.decode(headerBytes.array());
+            } catch (Utf8.MalformedException e) {
+                throw new ModelFormatException(file + ": header is " + e.getMessage() + " of the header");
+            }
             long dataStart = 8 + headerLength;
             long dataLength = size - dataStart;
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -97,17 +100,6 @@ public final class SafeTensors implements AutoCloseable {
             if (n < 0) {
                 throw new ModelFormatException(file + ": unexpected end of file while reading the header");
             }
-        }
-    }
-
-    private static String decodeUtf8(ByteBuffer bytes, Path file) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(bytes).toString();
-        } catch (CharacterCodingException e) {
-            throw new ModelFormatException(file + ": header is not valid UTF-8");
         }
     }
 

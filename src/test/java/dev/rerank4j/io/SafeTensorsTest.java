@@ -145,7 +145,8 @@ class SafeTensorsTest {
         Path f = dir.resolve("latin1.safetensors");
         byte[] header = {'{', '"', (byte) 0xff, '"', ':', '1', '}', ' '};
         Files.write(f, ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(8).put(header).array());
-        assertTrue(rejects(f).getMessage().contains("UTF-8"));
+        String message = rejects(f).getMessage();
+        assertTrue(message.contains("header is not valid UTF-8 at line 1 (byte 2) of the header"), message);
     }
 
     @Test
