@@ -10,8 +10,9 @@ package dev.rerank4j;
  * @param batchSize     sequences in flight at once: one forward pass of this many, or, where a call's batches run
  *                      side by side on the CPU, ⌈batchSize / threads⌉ per thread; larger batches use more memory,
  *                      not fewer FLOPs
- * @param threads       worker threads of this reranker's own pool; more than {@link Runtime#availableProcessors()}
- *                      run as that many (with a warning), since each kernel's helpers poll for work
+ * @param threads       worker threads of this reranker's own pool on the CPU (unused on CUDA); more than
+ *                      {@link Runtime#availableProcessors()} run as that many (with a warning), since each kernel's
+ *                      helpers poll for work
  * @param scoreFunction what is applied to a cross-encoder's logit
  * @param backend       where the kernels run: {@link BackendChoice#AUTO} (default), CPU or CUDA
  */

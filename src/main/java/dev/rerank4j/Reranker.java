@@ -2,6 +2,7 @@ package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
+import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -84,8 +85,7 @@ public final class Reranker implements AutoCloseable {
         SafeTensors weights = SafeTensors.open(weightsFile);
         Backend backend = null;
         try {
-            int threads = threads(options.threads());
-            backend = Backends.select(options.backend(), threads).backend();
+            backend = Backends.select(options.backend(), options.threads()).backend();
             Model model = Model.load(dir, config, weights, backend);
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
@@ -93,11 +93,11 @@ public final class Reranker implements AutoCloseable {
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
             Reranker reranker = new Reranker(dir, weights, backend, scorer);
-            String backendName = backend.name();
+            String backendName = backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name();
             LOG.log(System.Logger.Level.INFO, () -> String.format(
-                    "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %d threads, %.0f ms",
+                    "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %.0f ms",
                     model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
-                    mostCommonDType(weights), scorer.maxLength(), backendName, threads,
+                    mostCommonDType(weights), scorer.maxLength(), backendName,
                     (System.nanoTime() - started) / 1e6));
             return reranker;
         } catch (RuntimeException e) {
@@ -111,19 +111,6 @@ public final class Reranker implements AutoCloseable {
         Map<String, Long> counts = weights.names().stream()
                 .collect(java.util.stream.Collectors.groupingBy(weights::dtypeName, java.util.stream.Collectors.counting()));
         return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("no");
-    }
-
-    /**
-     * The threads asked for, at most the processors this JVM may use: helpers poll for work between kernels, so a
-     * thread beyond the processors only slows every kernel, and enough of them exhaust the OS's threads
-     * (100,000 ended in "unable to create native thread").
-     */
-    private static int threads(int asked) {
-        int processors = Runtime.getRuntime().availableProcessors();
-        if (asked <= processors) return asked;
-        LOG.log(System.Logger.Level.WARNING, "{0} threads asked for, but this JVM may use {1} processors: running {1}",
-                asked, processors);
-        return processors;
     }
 
     private static Path requireFile(Path dir, String name) {

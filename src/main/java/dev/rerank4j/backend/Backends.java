@@ -34,7 +34,7 @@ public final class Backends {
     public static Selection select(BackendChoice requested, int threads, Supplier<CudaProbe.Result> probe) {
         if (requested == null) throw new IllegalArgumentException("requested backend is null");
         Selection selection = switch (requested) {
-            case CPU -> new Selection(new CpuBackend(threads), "CPU requested");
+            case CPU -> new Selection(cpu(threads), "CPU requested");
             case CUDA -> {
                 CudaProbe.Result found = probe.get();
                 yield new Selection(found.open(), "CUDA requested: " + found.description());
@@ -50,7 +50,7 @@ public final class Backends {
 
     private static Selection auto(CudaProbe.Result found, int threads) {
         if (!found.usable()) {
-            return new Selection(new CpuBackend(threads), "AUTO: no usable CUDA device (" + found.description() + ")");
+            return new Selection(cpu(threads), "AUTO: no usable CUDA device (" + found.description() + ")");
         }
         try {
             CudaBackend cuda = found.open();
@@ -58,8 +58,22 @@ public final class Backends {
         } catch (RuntimeException e) {
             // A device answered but would not start (an old driver rejecting the PTX, out of memory, ...):
             // AUTO promises a working reranker, so it falls back and says why.
-            return new Selection(new CpuBackend(threads), FAILED_TO_START + " ("
+            return new Selection(cpu(threads), FAILED_TO_START + " ("
                     + found.description() + ": " + e.getMessage() + ")");
         }
+    }
+
+    /**
+     * A CPU backend of the threads asked for, at most the processors this JVM may use: helpers poll for work
+     * between kernels, so a thread beyond the processors only slows every kernel, and enough of them exhaust the
+     * OS's threads (100,000 ended in "unable to create native thread"). Tests that need two lanes on a one-CPU
+     * machine build {@link CpuBackend} themselves.
+     */
+    private static CpuBackend cpu(int asked) {
+        int processors = Runtime.getRuntime().availableProcessors();
+        if (asked <= processors) return new CpuBackend(asked);
+        LOG.log(System.Logger.Level.WARNING, "{0} threads asked for, but this JVM may use {1} processors: running {1}",
+                asked, processors);
+        return new CpuBackend(processors);
     }
 }

@@ -87,4 +87,16 @@ class BackendsTest {
             assertEquals("cpu", b.name());
         }
     }
+
+    @Test
+    void cpuThreadsStopAtTheProcessors() {
+        int processors = Runtime.getRuntime().availableProcessors();
+        try (Backend b = Backends.select(BackendChoice.CPU, processors + 64, () -> fail("no probe")).backend()) {
+            assertEquals(processors, b.lanes());
+        }
+        try (Backend b = Backends.select(BackendChoice.AUTO, processors + 64,
+                () -> CudaProbe.probe("libcuda-absent-for-this-test.so.1")).backend()) {
+            assertEquals(processors, b.lanes());
+        }
+    }
 }
