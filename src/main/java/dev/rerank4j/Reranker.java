@@ -81,7 +81,8 @@ public final class Reranker implements AutoCloseable {
             throw new ModelFormatException(tokenizerFile + ": the tokenizer has " + tokenizer.vocabSize()
                     + " ids but config.json vocab_size is " + config.vocabSize() + " (tokenizer and model do not belong together)");
         }
-        int maxLength = maxLength(dir, config, options);
+        Limit limit = maxLength(dir, config, options);
+        int maxLength = limit.tokens();
         SafeTensors weights = SafeTensors.open(weightsFile);
         Backend backend = null;
         try {
@@ -92,6 +93,7 @@ public final class Reranker implements AutoCloseable {
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
+            if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
             Reranker reranker = new Reranker(dir, weights, backend, scorer);
             String backendName = backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name();
             LOG.log(System.Logger.Level.INFO, () -> String.format(
@@ -145,7 +147,20 @@ public final class Reranker implements AutoCloseable {
      * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the
      * position table: max_position_embeddings less the RoBERTa/XLM-R offset (514 → 512, 8194 → 8192).
      */
-    private static int maxLength(Path dir, ModelConfig config, Options options) {
+    /**
+     * A token limit and where it was read, so that a limit too small for the template's special tokens is
+     * refused at load, naming its source, rather than at the first call.
+     */
+    private record Limit(int tokens, String source, boolean fromOptions) {
+        void requireRoomFor(int specials) {
+            if (tokens >= specials) return;
+            String message = source + " allows " + tokens + " tokens, fewer than the " + specials
+                    + " special tokens the tokenizer adds to every input";
+            throw fromOptions ? new IllegalArgumentException(message) : new ModelFormatException(message);
+        }
+    }
+
+    private static Limit maxLength(Path dir, ModelConfig config, Options options) {
         int positions = config.maxInputLength();
         if (options.maxLength() > 0) {
             if (options.maxLength() > positions) {
@@ -153,17 +168,20 @@ public final class Reranker implements AutoCloseable {
                         + positions + " tokens (max_position_embeddings " + config.maxPositionEmbeddings()
                         + (config.positionOffset() > 0 ? " − position offset " + config.positionOffset() : "") + "; " + dir + ")");
             }
-            return options.maxLength();
+            return new Limit(options.maxLength(), "Options maxLength", true);
         }
-        Long fromSentenceTransformers = longField(dir.resolve("sentence_bert_config.json"), "max_seq_length");
+        Path sentenceTransformers = dir.resolve("sentence_bert_config.json");
+        Long fromSentenceTransformers = longField(sentenceTransformers, "max_seq_length");
         if (fromSentenceTransformers != null && fromSentenceTransformers > 0) {
-            return (int) Math.min(fromSentenceTransformers, positions);
+            return new Limit((int) Math.min(fromSentenceTransformers, positions), sentenceTransformers + ": max_seq_length", false);
         }
-        Long fromTokenizerConfig = longField(dir.resolve("tokenizer_config.json"), "model_max_length");
+        Path tokenizerConfig = dir.resolve("tokenizer_config.json");
+        Long fromTokenizerConfig = longField(tokenizerConfig, "model_max_length");
         if (fromTokenizerConfig != null && fromTokenizerConfig > 0) {
-            return (int) Math.min(fromTokenizerConfig, positions); // HF writes 1e30 for "no limit"
+            // HF writes 1e30 for "no limit"
+            return new Limit((int) Math.min(fromTokenizerConfig, positions), tokenizerConfig + ": model_max_length", false);
         }
-        return positions;
+        return new Limit(positions, dir.resolve("config.json") + ": max_position_embeddings", false);
     }
 
     /** tokenizer_config.json's mask_token (a string or an AddedToken object), else "[MASK]". */

@@ -91,6 +91,31 @@ class RerankerTest {
     }
 
     @Test
+    void rejectsANegativeLayerNormEpsilon() throws IOException {
+        ModelFormatException e = loadFails(modelWithConfig(c -> c.put("layer_norm_eps", -1e-12)));
+        assertTrue(e.getMessage().contains("config.json") && e.getMessage().contains("layer_norm_eps"), e.getMessage());
+    }
+
+    @Test
+    void refusesAtLoadALimitTooSmallForTheSpecialTokens() throws IOException {
+        Path dir = modelWithConfig(c -> {});
+        Path tokenizerConfig = dir.resolve("tokenizer_config.json");
+        Map<String, Object> edited = Json.parseObject(Files.readString(tokenizerConfig));
+        edited.put("model_max_length", 2L);
+        Files.writeString(tokenizerConfig, Json.write(edited));
+        ModelFormatException e = loadFails(dir);
+        assertTrue(e.getMessage().contains("model_max_length allows 2 tokens") && e.getMessage().contains("3 special tokens"),
+                e.getMessage());
+
+        IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
+                () -> Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withMaxLength(2)).close());
+        assertTrue(tooSmall.getMessage().contains("maxLength allows 2 tokens"), tooSmall.getMessage());
+        try (Reranker justRoom = Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withMaxLength(3))) {
+            assertEquals(DOCS.size(), justRoom.score("where is berlin", DOCS).length);
+        }
+    }
+
+    @Test
     void rejectsAnUnknownArchitecture() throws IOException {
         ModelFormatException e = loadFails(modelWithConfig(c -> c.put("architectures", List.of("BertForMaskedLM"))));
         assertTrue(e.getMessage().contains("BertForMaskedLM"), e.getMessage());

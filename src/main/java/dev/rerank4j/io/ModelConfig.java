@@ -93,11 +93,19 @@ public record ModelConfig(
                 f.positiveInt("vocab_size"),
                 maxPositions,
                 json.containsKey("type_vocab_size") ? f.positiveInt("type_vocab_size") : 1,
-                (float) f.number("layer_norm_eps", 1e-12),
+                layerNormEps(f),
                 act,
                 padTokenId,
                 numLabels,
                 crossEncoderActivation(json));
+    }
+
+    private static float layerNormEps(Fields f) {
+        double eps = f.number("layer_norm_eps", 1e-12);
+        if (!(eps >= 0) || !Float.isFinite((float) eps)) {
+            throw new ModelFormatException(f.source() + ": field 'layer_norm_eps' must be a non-negative float, found " + eps);
+        }
+        return (float) eps;
     }
 
     /** sentence-transformers ≥ 4 writes {"sentence_transformers": {"activation_fn": ...}}; older versions a flat key. */

@@ -61,6 +61,11 @@ final class PipelineTokenizer implements Tokenizer {
     }
 
     @Override
+    public int specialTokens(boolean pair) {
+        return template.specialCount(pair);
+    }
+
+    @Override
     public int vocabSize() {
         int max = model.vocabSize();
         for (int id : addedIds.values()) {

@@ -23,6 +23,9 @@ public interface Tokenizer {
      */
     Encoding encodePair(String first, String second, int maxLength, PairTruncation truncation);
 
+    /** The special tokens the template adds to every input, e.g. 3 for BERT's pair {@code [CLS] a [SEP] b [SEP]}. */
+    int specialTokens(boolean pair);
+
     /** The number of ids in the vocabulary (the largest id + 1). */
     int vocabSize();
 
