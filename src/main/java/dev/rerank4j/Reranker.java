@@ -144,10 +144,6 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the
-     * position table: max_position_embeddings less the RoBERTa/XLM-R offset (514 → 512, 8194 → 8192).
-     */
-    /**
      * A token limit and where it was read, so that a limit too small for the template's special tokens is
      * refused at load, naming its source, rather than at the first call.
      */
@@ -160,6 +156,10 @@ public final class Reranker implements AutoCloseable {
         }
     }
 
+    /**
+     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the
+     * position table: max_position_embeddings less the RoBERTa/XLM-R offset (514 → 512, 8194 → 8192).
+     */
     private static Limit maxLength(Path dir, ModelConfig config, Options options) {
         int positions = config.maxInputLength();
         if (options.maxLength() > 0) {
