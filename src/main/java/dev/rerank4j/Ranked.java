@@ -8,4 +8,9 @@ package dev.rerank4j;
  * @param text      the document as passed
  * @param truncated whether its input was cut to the maximum length before scoring
  */
-public record Ranked(int index, float score, String text, boolean truncated) {}
+public record Ranked(int index, float score, String text, boolean truncated) {
+    /** Highest score first, NaN after every number (only weights holding NaN make one), ties in the caller's order. */
+    static final java.util.Comparator<Ranked> BEST_FIRST = java.util.Comparator.comparing((Ranked r) -> Float.isNaN(r.score()))
+            .thenComparing(java.util.Comparator.comparingDouble(Ranked::score).reversed())
+            .thenComparingInt(Ranked::index);
+}

@@ -19,7 +19,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -58,14 +57,18 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * Loads the model in {@code dir}: a {@code BertForSequenceClassification} cross-encoder, or a
+     * Loads the model in {@code dir}: a {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification}
+     * or {@code RobertaForSequenceClassification} cross-encoder, or a
      * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity), or a ColBERT
      * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
      * its own files, and {@link Options#maxLength()} does not change them).
      *
-     * @throws ModelFormatException if a file is missing, malformed, or disagrees with another
+     * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another
+     * @throws IllegalArgumentException if {@code dir} or {@code options} is null
      */
     public static Reranker load(Path dir, Options options) {
+        if (dir == null) throw new IllegalArgumentException("dir is null");
+        if (options == null) throw new IllegalArgumentException("options is null");
         long started = System.nanoTime();
         Path configFile = requireFile(dir, "config.json");
         Path weightsFile = requireFile(dir, "model.safetensors");
@@ -207,29 +210,31 @@ public final class Reranker implements AutoCloseable {
      * @throws IllegalArgumentException if the query or a document is null, or {@code docs} is empty
      */
     public float[] score(String query, List<String> docs) {
-        return run(query, docs).values();
+        return run(query, snapshot(docs)).values();
     }
 
     /**
-     * The {@code topK} best documents, highest score first; ties keep the caller's order.
-     * Each result carries its index in {@code docs}.
+     * The {@code topK} best documents, highest score first; ties keep the caller's order, and a NaN score (only
+     * weights holding NaN make one) ranks last. Each result carries its index in {@code docs} and the text that
+     * was scored.
      */
     public List<Ranked> rank(String query, List<String> docs, int topK) {
         if (topK < 1) {
             throw new IllegalArgumentException("topK must be ≥ 1, got " + topK);
         }
-        Scorer.Scores scores = run(query, docs);
-        List<Ranked> ranked = new ArrayList<>(docs.size());
-        for (int i = 0; i < docs.size(); i++) {
-            ranked.add(new Ranked(i, scores.values()[i], docs.get(i), scores.truncated()[i]));
+        List<String> snapshot = snapshot(docs);
+        Scorer.Scores scores = run(query, snapshot);
+        List<Ranked> ranked = new ArrayList<>(snapshot.size());
+        for (int i = 0; i < snapshot.size(); i++) {
+            ranked.add(new Ranked(i, scores.values()[i], snapshot.get(i), scores.truncated()[i]));
         }
-        ranked.sort(Comparator.comparingDouble(Ranked::score).reversed().thenComparingInt(Ranked::index));
+        ranked.sort(Ranked.BEST_FIRST);
         return List.copyOf(ranked.subList(0, Math.min(topK, ranked.size())));
     }
 
-    private Scorer.Scores run(String query, List<String> docs) {
+    /** Scores {@code snapshot}, a copy the caller cannot change meanwhile. */
+    private Scorer.Scores run(String query, List<String> snapshot) {
         if (query == null) throw new IllegalArgumentException("query is null");
-        List<String> snapshot = snapshot(docs);
         if (snapshot.isEmpty()) throw new IllegalArgumentException("docs is empty: nothing to score");
         lifecycle.readLock().lock();
         try {

@@ -139,6 +139,9 @@ class RerankerTest {
             assertThrows(IllegalArgumentException.class, () -> reranker.rank("q", DOCS, 0));
         }
         assertThrows(IllegalArgumentException.class, () -> Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withMaxLength(65)));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Reranker.load(null)).getMessage().contains("dir"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Reranker.load(Golden.path("bert-tiny-ce"), null))
+                .getMessage().contains("options"));
     }
 
     @Test
@@ -194,6 +197,41 @@ class RerankerTest {
             assertEquals(order[1], top2.get(1).index());
             assertEquals(DOCS.size(), reranker.rank("berlin wall", DOCS, 99).size());
         }
+    }
+
+    /** A list another thread changes during the call: the results are of the texts scored, all of them. */
+    @Test
+    void rankReportsTheTextsItScoredEvenIfTheCallersListChanges() {
+        List<String> changing = new java.util.AbstractList<>() {
+            int reads;
+
+            @Override
+            public String get(int i) {
+                return reads++ < DOCS.size() ? DOCS.get(i) : "changed after the call began";
+            }
+
+            @Override
+            public int size() {
+                return reads < DOCS.size() ? DOCS.size() : 1;
+            }
+        };
+        try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            float[] scores = reranker.score("berlin wall", DOCS);
+            List<Ranked> ranked = reranker.rank("berlin wall", changing, 99);
+            assertEquals(DOCS.size(), ranked.size());
+            for (Ranked r : ranked) {
+                assertEquals(DOCS.get(r.index()), r.text());
+                assertEquals(scores[r.index()], r.score(), SAME_SCORE);
+            }
+        }
+    }
+
+    @Test
+    void aNanScoreRanksLast() {
+        List<Ranked> ranked = new ArrayList<>(List.of(new Ranked(0, Float.NaN, "a", false), new Ranked(1, -3f, "b", false),
+                new Ranked(2, 5f, "c", false), new Ranked(3, 5f, "d", false), new Ranked(4, Float.NEGATIVE_INFINITY, "e", false)));
+        ranked.sort(Ranked.BEST_FIRST);
+        assertEquals(List.of(2, 3, 1, 4, 0), ranked.stream().map(Ranked::index).toList());
     }
 
     @Test

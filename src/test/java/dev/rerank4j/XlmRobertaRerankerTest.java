@@ -1,6 +1,7 @@
 package dev.rerank4j;
 
 import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.model.CrossEncoder;
@@ -17,7 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -60,6 +63,27 @@ class XlmRobertaRerankerTest {
             Ranked first = ranked.stream().filter(r -> r.index() == 0).findFirst().orElseThrow();
             assertEquals(expected, first.score(), SAME_LOGIT);
             assertEquals(true, first.truncated());
+        }
+    }
+
+    /** transformers' XLMRobertaConfig defaults pad_token_id to 1 (BertConfig to 0): positions start after it. */
+    @Test
+    void aMissingPadTokenIdIsXlmRobertasDefaultOne() throws IOException {
+        Files.copy(Golden.path("xlmr-tiny-ce/model.safetensors"), dir.resolve("model.safetensors"));
+        Files.copy(Golden.path("xlmr-tiny-tokenizer/tokenizer.json"), dir.resolve("tokenizer.json"));
+        Map<String, Object> config = Json.parseObject(Files.readString(Golden.path("xlmr-tiny-ce/config.json")));
+        assertEquals(1L, config.get("pad_token_id"), "the golden model uses the default");
+        List<String> docs = List.of("the museum island holds five museums", "berlin");
+        Files.writeString(dir.resolve("config.json"), Json.write(config));
+        float[] expected;
+        try (Reranker reranker = Reranker.load(dir)) {
+            expected = reranker.score("where are museums", docs);
+        }
+        config.remove("pad_token_id");
+        Files.writeString(dir.resolve("config.json"), Json.write(config));
+        try (Reranker reranker = Reranker.load(dir)) {
+            assertEquals(64, reranker.maxLength());
+            assertArrayEquals(expected, reranker.score("where are museums", docs), 1e-6f);
         }
     }
 }

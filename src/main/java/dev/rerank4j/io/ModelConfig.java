@@ -76,8 +76,10 @@ public record ModelConfig(
             throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements \"gelu\", the erf form)");
         }
         int maxPositions = f.positiveInt("max_position_embeddings");
-        int padTokenId = json.containsKey("pad_token_id") && json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0;
-        if ((modelType.equals("roberta") || modelType.equals("xlm-roberta")) && maxPositions <= padTokenId + 1) {
+        boolean roberta = modelType.equals("roberta") || modelType.equals("xlm-roberta");
+        // transformers' defaults when the field is absent: BertConfig 0, RobertaConfig and XLMRobertaConfig 1
+        int padTokenId = json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : roberta ? 1 : 0;
+        if (roberta && maxPositions <= padTokenId + 1) {
             throw new ModelFormatException(source + ": max_position_embeddings " + maxPositions + " leaves no position for a token: "
                     + modelType + " positions start at pad_token_id + 1 = " + (padTokenId + 1));
         }
