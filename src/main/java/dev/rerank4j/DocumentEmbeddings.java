@@ -166,6 +166,9 @@ public final class DocumentEmbeddings {
             int dim = metaInt(meta, "dim", file);
             int documents = metaInt(meta, "documents", file);
             if (dim < 1) throw new ModelFormatException(file + ": __metadata__.dim must be ≥ 1, found " + dim);
+            if (documents > Integer.MAX_VALUE - 9) {
+                throw new ModelFormatException(file + ": __metadata__.documents " + documents + " do not fit one array of offsets");
+            }
             Tensor emb = st.tensor("embeddings");
             if (emb.rank() != 2 || emb.dim(1) != dim) {
                 throw new ModelFormatException(file + ": tensor 'embeddings' has shape " + emb.shapeString() + ", expected [tokens, " + dim + "]");

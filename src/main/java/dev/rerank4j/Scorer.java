@@ -215,6 +215,10 @@ sealed interface Scorer {
                 throw new IllegalArgumentException("these document embeddings were made by another model: their fingerprint is "
                         + d.fingerprint() + " (dim " + d.dim() + "), this model's is " + model.fingerprint() + " (dim " + model.dimension() + ")");
             }
+            if (d.dim() != model.dimension()) {
+                throw new IllegalArgumentException("these document embeddings have dim " + d.dim() + " but carry this model's fingerprint "
+                        + d.fingerprint() + ", whose dim is " + model.dimension() + " (the file was edited or is corrupt)");
+            }
             for (int c : candidates) {
                 if (c < 0 || c >= d.size()) throw new IllegalArgumentException("candidate " + c + " is outside the " + d.size() + " documents");
             }

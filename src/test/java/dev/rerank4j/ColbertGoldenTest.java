@@ -184,6 +184,9 @@ class ColbertGoldenTest {
         DocumentEmbeddings otherDim = new DocumentEmbeddings(wide, embeddings.rawOffsets(), 8, "colbert-d8-0000000000000000");
         e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", otherDim, new int[] {0}));
         assertTrue(e.getMessage().contains("dim 8"), e.getMessage());
+        DocumentEmbeddings spoofedDim = new DocumentEmbeddings(wide, embeddings.rawOffsets(), 8, embeddings.fingerprint());
+        e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", spoofedDim, new int[] {0}));
+        assertTrue(e.getMessage().contains("dim 8"), e.getMessage());
 
         Path file = tmp.resolve("docs.safetensors");
         embeddings.save(file);
@@ -195,6 +198,10 @@ class ColbertGoldenTest {
         Path header = tmp.resolve("header-only.safetensors");
         Files.write(header, java.util.Arrays.copyOf(bytes, 20));
         assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(header));
+        Path hostileCount = tmp.resolve("hostile-count.safetensors");
+        Files.write(hostileCount, withHeader(bytes, h -> h.replace("\"documents\": \"3\"", "\"documents\": \"2147483647\"")));
+        m = assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(hostileCount));
+        assertTrue(m.getMessage().contains("2147483647"), m.getMessage());
         ModelFormatException notOurs = assertThrows(ModelFormatException.class,
                 () -> DocumentEmbeddings.load(Golden.path("colbert-tiny/1_Dense/model.safetensors")));
         assertTrue(notOurs.getMessage().contains("format"), notOurs.getMessage());
@@ -205,6 +212,18 @@ class ColbertGoldenTest {
         try (Reranker ce = Reranker.load(Golden.path("bert-tiny-ce"))) {
             assertThrows(UnsupportedOperationException.class, () -> ce.encodeDocuments(List.of("x")));
         }
+    }
+
+    /** A safetensors file with its JSON header rewritten by {@code edit} (the header must change). */
+    private static byte[] withHeader(byte[] file, java.util.function.UnaryOperator<String> edit) {
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(file).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int length = (int) in.getLong(0);
+        String header = new String(file, 8, length, java.nio.charset.StandardCharsets.UTF_8);
+        byte[] edited = edit.apply(header).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(!header.equals(new String(edited, java.nio.charset.StandardCharsets.UTF_8)), header);
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(8 + edited.length + file.length - 8 - length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        out.putLong(edited.length).put(edited).put(file, 8 + length, file.length - 8 - length);
+        return out.array();
     }
 
     private static float[] flat(Object nested) {
