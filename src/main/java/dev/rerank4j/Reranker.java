@@ -239,15 +239,25 @@ public final class Reranker implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
-            Scorer.Scores scores = scorer.score(query, snapshot);
-            int truncated = scores.truncatedCount();
-            if (truncated > 0) {
-                LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} inputs to {2} tokens, as the model''s reference implementation does",
-                        truncated, snapshot.size(), scorer.maxLength());
-            }
-            return scores;
+            return warnOfTruncation(scorer.score(query, snapshot));
         } finally {
             lifecycle.readLock().unlock();
+        }
+    }
+
+    private Scorer.Scores warnOfTruncation(Scorer.Scores scores) {
+        if (scores.queryTruncated()) {
+            LOG.log(System.Logger.Level.WARNING, "truncated the query to {0} tokens, as the model''s reference implementation does",
+                    scorer.queryMaxLength());
+        }
+        warnOfTruncation(scores.truncatedCount(), scores.truncated().length);
+        return scores;
+    }
+
+    private void warnOfTruncation(int truncated, int inputs) {
+        if (truncated > 0) {
+            LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} inputs to {2} tokens, as the model''s reference implementation does",
+                    truncated, inputs, scorer.maxLength());
         }
     }
 
@@ -260,7 +270,10 @@ public final class Reranker implements AutoCloseable {
      */
     public DocumentEmbeddings encodeDocuments(List<String> docs) {
         List<String> snapshot = snapshot(docs);
-        return colbert(c -> c.encodeDocuments(snapshot, null));
+        boolean[] truncated = new boolean[snapshot.size()];
+        DocumentEmbeddings embeddings = colbert(c -> c.encodeDocuments(snapshot, truncated));
+        warnOfTruncation(Scorer.Scores.count(truncated), truncated.length);
+        return embeddings;
     }
 
     /** A copy of the caller's documents (it may change its list meanwhile), none of them null. */
@@ -288,7 +301,7 @@ public final class Reranker implements AutoCloseable {
         if (docs == null) throw new IllegalArgumentException("docs is null");
         if (candidateIds == null) throw new IllegalArgumentException("candidateIds is null");
         int[] ids = candidateIds.clone();
-        return colbert(c -> c.score(query, docs, ids));
+        return warnOfTruncation(colbert(c -> c.score(query, docs, ids))).values();
     }
 
     private <T> T colbert(java.util.function.Function<Scorer.Colbert, T> body) {

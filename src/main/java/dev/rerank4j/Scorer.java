@@ -13,11 +13,18 @@ import java.util.List;
 
 /** Turns a query and documents into one score per document, in the documents' order. */
 sealed interface Scorer {
-    /** Scores and, per document, whether its input was truncated. */
-    record Scores(float[] values, boolean[] truncated) {
+    /**
+     * Scores and, per document, whether its input was truncated; {@code queryTruncated} for models that encode the
+     * query alone (a cross-encoder's pairs carry their cut in {@code truncated}).
+     */
+    record Scores(float[] values, boolean[] truncated, boolean queryTruncated) {
         int truncatedCount() {
+            return count(truncated);
+        }
+
+        static int count(boolean[] flags) {
             int n = 0;
-            for (boolean t : truncated) if (t) n++;
+            for (boolean t : flags) if (t) n++;
             return n;
         }
     }
@@ -26,6 +33,11 @@ sealed interface Scorer {
 
     /** Tokens per input after which text is cut. */
     int maxLength();
+
+    /** Tokens after which a query encoded alone is cut. */
+    default int queryMaxLength() {
+        return maxLength();
+    }
 
     /**
      * A cross-encoder reads query and document together: one forward pass per pair, cut to
@@ -46,7 +58,7 @@ sealed interface Scorer {
             if (sigmoid) {
                 for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
             }
-            return new Scores(logits, truncated);
+            return new Scores(logits, truncated, false);
         }
     }
 
@@ -56,7 +68,8 @@ sealed interface Scorer {
         public Scores score(String query, List<String> docs) {
             List<Encoding> texts = new ArrayList<>(docs.size() + 1);
             boolean[] truncated = new boolean[docs.size()];
-            texts.add(tokenizer.encode(query, maxLength));
+            Encoding encodedQuery = tokenizer.encode(query, maxLength);
+            texts.add(encodedQuery);
             for (int i = 0; i < docs.size(); i++) {
                 Encoding e = tokenizer.encode(docs.get(i), maxLength);
                 truncated[i] = e.truncated();
@@ -71,7 +84,7 @@ sealed interface Scorer {
                 for (int k = 0; k < q.length; k++) dot += q[k] * d[k];
                 scores[i] = dot;
             }
-            return new Scores(scores, truncated);
+            return new Scores(scores, truncated, encodedQuery.truncated());
         }
     }
 
@@ -142,14 +155,26 @@ sealed interface Scorer {
             return new Encoding(ids, new int[ids.length], e.truncated());
         }
 
-        /** The query's vectors, {@code queryTokens × dim}. */
-        float[] encodeQuery(String query) {
+        /** The query's vectors, {@code queryTokens × dim}, and whether its text was cut to fit query_length. */
+        record QueryVectors(float[] vectors, boolean truncated) {}
+
+        QueryVectors encode(String query) {
             ColbertEncoder.Settings s = model.settings();
             int length = s.queryLength();
             Encoding raw = tokenizer.encode(query, queryPrefixId >= 0 ? length - 1 : length);
             Encoding q = withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length);
             int attended = s.attendToExpansion() ? q.length() : raw.length() + (queryPrefixId >= 0 ? 1 : 0);
-            return model.embed(List.of(q), new int[] {attended}, batchSize)[0];
+            return new QueryVectors(model.embed(List.of(q), new int[] {attended}, batchSize)[0], raw.truncated());
+        }
+
+        /** The query's vectors alone (for tests). */
+        float[] encodeQuery(String query) {
+            return encode(query).vectors();
+        }
+
+        @Override
+        public int queryMaxLength() {
+            return model.settings().queryLength();
         }
 
         /** Query token ids as the model sees them (for tests). */
@@ -174,7 +199,7 @@ sealed interface Scorer {
             List<Encoding> encodings = new ArrayList<>(docs.size());
             for (int i = 0; i < docs.size(); i++) {
                 Encoding e = documentEncoding(docs.get(i));
-                if (truncated != null) truncated[i] = e.truncated();
+                truncated[i] = e.truncated();
                 encodings.add(e);
             }
             float[][] all = model.embed(encodings, null, batchSize);
@@ -203,14 +228,14 @@ sealed interface Scorer {
             boolean[] truncated = new boolean[docs.size()];
             DocumentEmbeddings d = encodeDocuments(docs, truncated);
             float[] scores = new float[docs.size()];
-            float[] q = encodeQuery(query);
+            QueryVectors q = encode(query);
             int[] every = java.util.stream.IntStream.range(0, docs.size()).toArray();
-            model.maxSim(q, q.length / model.dimension(), d.rawVectors(), d.rawOffsets(), every, scores);
-            return new Scores(scores, truncated);
+            model.maxSim(q.vectors(), q.vectors().length / model.dimension(), d.rawVectors(), d.rawOffsets(), every, scores);
+            return new Scores(scores, truncated, q.truncated());
         }
 
         /** MaxSim of {@code query} against the documents {@code candidates} of {@code d}, in that order. */
-        float[] score(String query, DocumentEmbeddings d, int[] candidates) {
+        Scores score(String query, DocumentEmbeddings d, int[] candidates) {
             if (!d.fingerprint().equals(model.fingerprint())) {
                 throw new IllegalArgumentException("these document embeddings were made by another model: their fingerprint is "
                         + d.fingerprint() + " (dim " + d.dim() + "), this model's is " + model.fingerprint() + " (dim " + model.dimension() + ")");
@@ -222,10 +247,10 @@ sealed interface Scorer {
             for (int c : candidates) {
                 if (c < 0 || c >= d.size()) throw new IllegalArgumentException("candidate " + c + " is outside the " + d.size() + " documents");
             }
-            float[] q = encodeQuery(query);
+            QueryVectors q = encode(query);
             float[] scores = new float[candidates.length];
-            model.maxSim(q, q.length / d.dim(), d.rawVectors(), d.rawOffsets(), candidates, scores);
-            return scores;
+            model.maxSim(q.vectors(), q.vectors().length / d.dim(), d.rawVectors(), d.rawOffsets(), candidates, scores);
+            return new Scores(scores, new boolean[candidates.length], q.truncated());
         }
     }
 }

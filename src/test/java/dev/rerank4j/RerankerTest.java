@@ -185,6 +185,64 @@ class RerankerTest {
         }
     }
 
+    /** The WARNING messages {@code body} logs through Reranker's logger, formatted. */
+    private static List<String> warningsDuring(Runnable body) {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(Reranker.class.getName());
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        log.addHandler(handler);
+        try {
+            body.run();
+        } finally {
+            log.removeHandler(handler);
+        }
+        return warnings;
+    }
+
+    /** The tiny BERT as a sentence-transformers bi-encoder with mean pooling. */
+    private Path biEncoder() throws IOException {
+        Path dir = modelWithConfig(c -> c.remove("architectures"));
+        Files.writeString(dir.resolve("modules.json"), """
+                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true}");
+        return dir;
+    }
+
+    @Test
+    void aQueryEncodedAloneAndCutSaysSo() throws IOException {
+        String longQuery = "where is the museum island of berlin ".repeat(40);
+        try (Reranker bi = Reranker.load(biEncoder())) {
+            assertEquals(List.of(), warningsDuring(() -> bi.score("where is berlin", DOCS)));
+            assertEquals(List.of("truncated the query to 64 tokens, as the model's reference implementation does"),
+                    warningsDuring(() -> bi.score(longQuery, DOCS)));
+        }
+        try (Reranker colbert = Reranker.load(Golden.path("colbert-tiny"))) {
+            assertEquals(List.of("truncated the query to 32 tokens, as the model's reference implementation does"),
+                    warningsDuring(() -> colbert.score(longQuery, DOCS)));
+            List<String> cut = new ArrayList<>();
+            DocumentEmbeddings embeddings = colbert.encodeDocuments(DOCS);
+            cut.addAll(warningsDuring(() -> colbert.encodeDocuments(List.of("short", longQuery))));
+            cut.addAll(warningsDuring(() -> colbert.score(longQuery, embeddings, new int[] {0, 1})));
+            assertEquals(List.of("truncated 1 of 2 inputs to 60 tokens, as the model's reference implementation does",
+                    "truncated the query to 32 tokens, as the model's reference implementation does"), cut);
+        }
+    }
+
     @Test
     void rankReturnsTopKWithTheCallersIndices() {
         try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {
