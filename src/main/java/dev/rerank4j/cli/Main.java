@@ -49,10 +49,6 @@ public final class Main {
             if (!args.isEmpty() && args.getFirst().equals("convert")) {
                 return convert(args.subList(1, args.size()), out);
             }
-            if (args.contains("--help") || args.contains("-h")) {
-                out.print(USAGE);
-                return 0;
-            }
             return rerank(args, out);
         } catch (Arguments.UsageException e) {
             err.println("rerank: " + e.getMessage());
@@ -63,6 +59,9 @@ public final class Main {
             return 1;
         } catch (java.nio.file.NoSuchFileException e) {
             err.println("rerank: no such file: " + e.getFile());
+            return 1;
+        } catch (java.nio.file.AccessDeniedException e) {
+            err.println("rerank: permission denied: " + e.getFile());
             return 1;
         } catch (IOException | UncheckedIOException e) {
             err.println("rerank: " + e.getMessage());
@@ -80,7 +79,11 @@ public final class Main {
     private static int rerank(List<String> argv, PrintStream out) throws IOException {
         Arguments args = new Arguments(argv,
                 Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend"),
-                Set.of("--json", "--sigmoid", "--raw"));
+                Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
+        if (args.flag("--help") || args.flag("-h")) {
+            out.print(USAGE);
+            return 0;
+        }
         String query = args.require("--query");
         String docsSource = args.require("--docs");
         if (args.flag("--sigmoid") && args.flag("--raw")) {
@@ -115,7 +118,11 @@ public final class Main {
     }
 
     private static int convert(List<String> argv, PrintStream out) throws IOException {
-        Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of());
+        Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of("--help", "-h"));
+        if (args.flag("--help") || args.flag("-h")) {
+            out.print(USAGE);
+            return 0;
+        }
         Path onnx = Path.of(args.require("--onnx"));
         Path tokenizer = args.get("--tokenizer") != null ? Path.of(args.get("--tokenizer"))
                 : onnx.resolveSibling("tokenizer.json");
@@ -134,10 +141,14 @@ public final class Main {
     record Document(int line, String text) {}
 
     static List<Document> readDocuments(String source) throws IOException {
+        if (!source.equals("-") && Files.isDirectory(Path.of(source))) {
+            throw new IllegalArgumentException(source + " is a directory, not a file of documents");
+        }
         byte[] bytes = source.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
         List<String> lines;
         try {
-            lines = Utf8.decode(bytes).lines().toList();
+            // a byte order mark, as some Windows editors write, is not part of the first document
+            lines = Utf8.decode(bytes).replaceFirst("^\uFEFF", "").lines().toList();
         } catch (Utf8.MalformedException e) {
             throw new IllegalArgumentException((source.equals("-") ? "standard input" : source) + " is not valid UTF-8 at line "
                     + (e.line() + 1) + " (index " + e.line() + ")", e);

@@ -109,6 +109,17 @@ class MainTest {
     }
 
     @Test
+    void helpIsAnArgumentNameNotAValue() throws IOException {
+        Result help = run("--docs", "x.txt", "--help");
+        assertEquals(0, help.code());
+        assertTrue(help.out().startsWith("usage"), help.out());
+        assertEquals(0, run("convert", "-h").code());
+        Result queryIsDashH = run("--query", "-h", "--docs", docs("a", "b").toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--json");
+        assertEquals(0, queryIsDashH.code(), queryIsDashH.err());
+        assertTrue(queryIsDashH.out().startsWith("[{\"index\""), queryIsDashH.out());
+    }
+
+    @Test
     void badModelsAndFilesExitWithOneAndAMessage() throws IOException {
         Result noFile = run("--query", "q", "--docs", tmp.resolve("absent.txt").toString(), "--model", Golden.path("bert-tiny-ce").toString());
         assertEquals(1, noFile.code());
@@ -116,6 +127,9 @@ class MainTest {
         Result badModel = run("--query", "q", "--docs", docs("a").toString(), "--model", tmp.toString());
         assertEquals(1, badModel.code());
         assertTrue(badModel.err().contains("missing config.json"), badModel.err());
+        Result directory = run("--query", "q", "--docs", tmp.toString(), "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(1, directory.code());
+        assertTrue(directory.err().contains(tmp + " is a directory"), directory.err());
     }
 
     @Test
@@ -139,5 +153,14 @@ class MainTest {
         Files.writeString(f, "first\r\n\rthird\n  \nfifth");
         List<Main.Document> docs = Main.readDocuments(f.toString());
         assertEquals(List.of(new Main.Document(0, "first"), new Main.Document(2, "third"), new Main.Document(4, "fifth")), docs);
+    }
+
+    @Test
+    void aByteOrderMarkIsNotPartOfTheFirstDocument() throws IOException {
+        Path f = tmp.resolve("bom.txt");
+        Files.writeString(f, "\uFEFFfirst\n\uFEFFsecond keeps a mark inside the file");
+        List<Main.Document> docs = Main.readDocuments(f.toString());
+        assertEquals("first", docs.get(0).text());
+        assertEquals("\uFEFFsecond keeps a mark inside the file", docs.get(1).text());
     }
 }
