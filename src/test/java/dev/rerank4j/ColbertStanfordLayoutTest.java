@@ -102,4 +102,21 @@ class ColbertStanfordLayoutTest {
             assertTrue(x.getMessage().contains(e.fingerprint()), x.getMessage());
         }
     }
+
+    /** Stanford ColBERT builds its skiplist only with mask_punctuation: without it, punctuation's vectors count. */
+    @Test
+    void punctuationCountsWithoutMaskPunctuationAndOnlyCosineIsTaken(@TempDir Path tmp) throws IOException {
+        Path masked = stanfordCopy(Files.createDirectory(tmp.resolve("masked")), "{\"doc_maxlen\": 60, \"mask_punctuation\": true}");
+        Path unmasked = stanfordCopy(Files.createDirectory(tmp.resolve("unmasked")), "{\"doc_maxlen\": 60, \"mask_punctuation\": false}");
+        List<String> docs = List.of("berlin!!! wall?", "museums");
+        try (Reranker m = Reranker.load(masked); Reranker u = Reranker.load(unmasked)) {
+            DocumentEmbeddings withPunctuation = u.encodeDocuments(docs), without = m.encodeDocuments(docs);
+            assertEquals(without.tokenCount(0) + 4, withPunctuation.tokenCount(0), "four punctuation tokens kept");
+            assertEquals(without.tokenCount(1), withPunctuation.tokenCount(1));
+            assertNotEquals(without.fingerprint(), withPunctuation.fingerprint());
+        }
+        Path l2 = stanfordCopy(Files.createDirectory(tmp.resolve("l2")), "{\"similarity\": \"l2\"}");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(l2).close());
+        assertTrue(e.getMessage().contains("artifact.metadata") && e.getMessage().contains("'l2'"), e.getMessage());
+    }
 }

@@ -167,9 +167,17 @@ public final class ColbertEncoder implements Model {
                 words(json, "skiplist_words", file));
     }
 
+    /**
+     * Stanford ColBERT's ColBERTConfig: punctuation is skipped only with mask_punctuation (default true), and
+     * only the "cosine" similarity, a dot product of normalized vectors, is what MaxSim here computes.
+     */
     private static Settings stanfordSettings(Path dir) {
         Path file = dir.resolve("artifact.metadata");
         Map<String, Object> json = Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
+        String similarity = string(json, "similarity", "cosine", file);
+        if (!similarity.equals("cosine")) {
+            throw new ModelFormatException(file + ": similarity '" + similarity + "' is not supported (only \"cosine\", ColBERT's default)");
+        }
         return new Settings(
                 string(json, "query_token_id", "[unused0]", file),
                 string(json, "doc_token_id", "[unused1]", file),
@@ -177,7 +185,7 @@ public final class ColbertEncoder implements Model {
                 positive(json, "doc_maxlen", 180, file),
                 true,
                 bool(json, "attend_to_mask_tokens", false, file),
-                PUNCTUATION);
+                bool(json, "mask_punctuation", true, file) ? PUNCTUATION : List.of());
     }
 
     private static String string(Map<String, Object> json, String key, String fallback, Path file) {
