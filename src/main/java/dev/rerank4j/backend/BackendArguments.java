@@ -14,6 +14,7 @@ public final class BackendArguments {
         if (rows < 0) throw new IllegalArgumentException("rows must be ≥ 0, got " + rows);
         requireLength("x", x, (long) rows * w.in());
         requireLength("y", y, (long) rows * w.out());
+        requireDistinct("x", x, "y", y);
     }
 
     /** {@link Backend#feedForward}: x holds rows × W_in's inputs, y rows × W_out's outputs, hidden hiddenFloats. */
@@ -27,6 +28,8 @@ public final class BackendArguments {
         requireLength("x", x, (long) rows * in.in());
         requireLength("hidden", hidden, hiddenFloats);
         requireLength("y", y, (long) rows * out.out());
+        requireDistinct("x", x, "hidden", hidden);
+        requireDistinct("hidden", hidden, "y", y);
     }
 
     /** {@link Backend#addLayerNorm}. */
@@ -46,6 +49,7 @@ public final class BackendArguments {
         long tokens = seqStarts[seqStarts.length - 1];
         requireLength("qkv", qkv, tokens * 3 * heads * headDim);
         requireLength("out", out, tokens * heads * headDim);
+        requireDistinct("qkv", qkv, "out", out);
         if (keyLengths != null) {
             if (keyLengths.length != seqStarts.length - 1) {
                 throw new IllegalArgumentException("keyLengths has " + keyLengths.length + " entries for "
@@ -82,6 +86,8 @@ public final class BackendArguments {
         requireLength("x", x, tokens * w.in());
         requireLength("qkv", qkv, tokens * w.out());
         requireLength("out", out, (long) (seqStarts.length - 1) * heads * headDim);
+        requireDistinct("x", x, "qkv", qkv);
+        requireDistinct("qkv", qkv, "out", out);
     }
 
     private static void requireFirstTokens(int[] seqStarts) {
@@ -133,6 +139,16 @@ public final class BackendArguments {
         if (a == null) throw new IllegalArgumentException(what + " is null");
         if (a.length < needed) {
             throw new IllegalArgumentException(what + " holds " + a.length + " floats, needs " + needed);
+        }
+    }
+
+    /**
+     * Kernels read their input a block at a time while writing their output, so an output that is the input
+     * would be overwritten before it is read (for some row counts and not others).
+     */
+    private static void requireDistinct(String inputName, float[] input, String outputName, float[] output) {
+        if (input == output) {
+            throw new IllegalArgumentException(outputName + " is " + inputName + ": this kernel does not run in place");
         }
     }
 }

@@ -90,8 +90,11 @@ public final class CrossEncoder implements Model {
     public float[] logits(List<Encoding> pairs, int batchSize) {
         float[] logits = new float[pairs.size()];
         int h = encoder.config().hiddenSize();
-        int maxSequences = Math.min(batchSize, pairs.size());
-        encoder.forEachBatch(pairs, batchSize, scratch -> new Head(new float[maxSequences * h], new float[maxSequences]),
+        // a batch holds at most batchSize pairs and, each pair a token at least, at most the scratch's tokens
+        encoder.forEachBatch(pairs, batchSize, scratch -> {
+                    int maxSequences = Math.min(Math.min(batchSize, pairs.size()), scratch.capacity());
+                    return new Head(new float[Math.multiplyExact(maxSequences, h)], new float[maxSequences]);
+                },
                 (slice, scratch, head) -> {
                     RaggedBatch batch = slice.batch();
                     float[] first = encoder.firstTokenStates(batch, scratch);

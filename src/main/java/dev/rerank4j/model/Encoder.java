@@ -34,8 +34,8 @@ public final class Encoder {
     private final Backend backend;
     private final Embeddings embeddings;
     private final List<Layer> layers;
-    /** Scratch given back, most recent last; guarded by itself. */
-    private final List<SoftReference<Scratch>> idleScratch = new ArrayList<>();
+    /** Work arrays given back, most recent last; guarded by itself. */
+    private final List<SoftReference<Buffers>> idleScratch = new ArrayList<>();
 
     private Encoder(ModelConfig config, Backend backend, Embeddings embeddings, List<Layer> layers) {
         this.config = config;
@@ -102,11 +102,11 @@ public final class Encoder {
         if (maxTokens < 0) throw new IllegalArgumentException("maxTokens must be ≥ 0, got " + maxTokens);
         synchronized (idleScratch) {
             while (!idleScratch.isEmpty()) {
-                Scratch s = idleScratch.removeLast().get();
-                if (s != null && s.capacity >= maxTokens) return s;
+                Buffers b = idleScratch.removeLast().get();
+                if (b != null && b.capacity >= maxTokens) return new Scratch(this, b);
             }
         }
-        return new Scratch(this, roundUp(maxTokens), config.hiddenSize(), config.intermediateSize());
+        return new Scratch(this, new Buffers(backend, roundUp(maxTokens), config.hiddenSize(), config.intermediateSize()));
     }
 
     /** n rounded up to a multiple of an eighth of its highest power of two: at most 12.5% more. */
@@ -115,9 +115,8 @@ public final class Encoder {
         return (int) Math.min(Integer.MAX_VALUE, ((long) n + step - 1) / step * step);
     }
 
-    /** Activations of one call; one per calling thread, never shared. {@link #close()} gives them back to the encoder. */
-    public static final class Scratch implements AutoCloseable {
-        private final Encoder owner;
+    /** The activation arrays a scratch lends, kept between calls. */
+    private static final class Buffers {
         final int capacity;
         final float[] hidden;
         final float[] qkv;
@@ -125,16 +124,42 @@ public final class Encoder {
         final float[] attended;
         final float[] ffn;
 
-        Scratch(Encoder owner, int maxTokens, int hiddenSize, int intermediateSize) {
-            this.owner = owner;
+        Buffers(Backend backend, int maxTokens, int hiddenSize, int intermediateSize) {
             capacity = maxTokens;
             hidden = new float[Math.multiplyExact(maxTokens, hiddenSize)];
             qkv = new float[Math.multiplyExact(maxTokens, 3 * hiddenSize)];
             context = new float[hidden.length];
             attended = new float[hidden.length];
-            ffn = new float[owner.backend.feedForwardHidden(maxTokens, intermediateSize)];
+            ffn = new float[backend.feedForwardHidden(maxTokens, intermediateSize)];
             // between layers the activations stay where the kernels run; forward hands back only its result
-            for (float[] a : new float[][] {hidden, qkv, context, attended, ffn}) owner.backend.keepOnDevice(a);
+            for (float[] a : new float[][] {hidden, qkv, context, attended, ffn}) backend.keepOnDevice(a);
+        }
+    }
+
+    /**
+     * Activations of one call; one per calling thread, never shared. {@link #close()} gives its arrays back to the
+     * encoder, once: each take is a scratch of its own, so a second close of one cannot lend its arrays to two calls.
+     */
+    public static final class Scratch implements AutoCloseable {
+        private final Encoder owner;
+        private final Buffers buffers;
+        private boolean closed; // guarded by owner.idleScratch
+        final int capacity;
+        final float[] hidden;
+        final float[] qkv;
+        final float[] context;
+        final float[] attended;
+        final float[] ffn;
+
+        private Scratch(Encoder owner, Buffers buffers) {
+            this.owner = owner;
+            this.buffers = buffers;
+            capacity = buffers.capacity;
+            hidden = buffers.hidden;
+            qkv = buffers.qkv;
+            context = buffers.context;
+            attended = buffers.attended;
+            ffn = buffers.ffn;
         }
 
         /** Tokens a batch may have. */
@@ -145,8 +170,9 @@ public final class Encoder {
         @Override
         public void close() {
             synchronized (owner.idleScratch) {
-                for (SoftReference<Scratch> r : owner.idleScratch) if (r.get() == this) return; // closed twice
-                owner.idleScratch.add(new SoftReference<>(this));
+                if (closed) return;
+                closed = true;
+                owner.idleScratch.add(new SoftReference<>(buffers));
             }
         }
     }

@@ -10,6 +10,22 @@ import java.util.List;
  */
 public record RaggedBatch(int[] ids, int[] typeIds, int[] seqStarts) {
 
+    /** Sequences that cover the tokens exactly: a token outside them would run through the layers unembedded. */
+    public RaggedBatch {
+        if (typeIds.length != ids.length) {
+            throw new IllegalArgumentException(typeIds.length + " type ids for " + ids.length + " tokens");
+        }
+        if (seqStarts.length == 0 || seqStarts[0] != 0 || seqStarts[seqStarts.length - 1] != ids.length) {
+            throw new IllegalArgumentException("sequence starts must run from 0 to the " + ids.length + " tokens, got "
+                    + java.util.Arrays.toString(seqStarts));
+        }
+        for (int b = 1; b < seqStarts.length; b++) {
+            if (seqStarts[b] < seqStarts[b - 1]) {
+                throw new IllegalArgumentException("sequence " + (b - 1) + " ends before it starts: " + java.util.Arrays.toString(seqStarts));
+            }
+        }
+    }
+
     public static RaggedBatch of(List<Encoding> encodings) {
         int[] starts = new int[encodings.size() + 1];
         for (int b = 0; b < encodings.size(); b++) {

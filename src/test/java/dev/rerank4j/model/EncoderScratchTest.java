@@ -42,14 +42,14 @@ class EncoderScratchTest {
         Encoder.Scratch first = encoder.scratch(100);
         first.close();
         try (Encoder.Scratch second = encoder.scratch(90)) {
-            assertSame(first, second);
+            assertSame(first.hidden, second.hidden);
         }
     }
 
     @Test
     void twoOpenScratchesAreNeverTheSame() {
         try (Encoder.Scratch a = encoder.scratch(100); Encoder.Scratch b = encoder.scratch(100)) {
-            assertNotSame(a, b);
+            assertNotSame(a.hidden, b.hidden);
         }
     }
 
@@ -58,11 +58,11 @@ class EncoderScratchTest {
         Encoder.Scratch small = encoder.scratch(64);
         small.close();
         Encoder.Scratch large = encoder.scratch(1000);
-        assertNotSame(small, large);
+        assertNotSame(small.hidden, large.hidden);
         assertTrue(large.capacity() >= 1000 && large.capacity() <= 1125, "capacity " + large.capacity());
         large.close();
         try (Encoder.Scratch next = encoder.scratch(64)) {
-            assertSame(large, next, "the small one was dropped, the large one serves smaller calls");
+            assertSame(large.hidden, next.hidden, "the small one was dropped, the large one serves smaller calls");
         }
     }
 
@@ -72,8 +72,22 @@ class EncoderScratchTest {
         s.close();
         s.close();
         try (Encoder.Scratch a = encoder.scratch(50); Encoder.Scratch b = encoder.scratch(50)) {
-            assertSame(s, a);
-            assertNotSame(a, b);
+            assertSame(s.hidden, a.hidden);
+            assertNotSame(a.hidden, b.hidden);
+        }
+    }
+
+    /** A late second close of a scratch whose arrays another call has taken since must not lend them twice. */
+    @Test
+    void aLateSecondCloseDoesNotLendTheArraysOfTheNextCall() {
+        Encoder.Scratch s = encoder.scratch(40);
+        s.close();
+        try (Encoder.Scratch next = encoder.scratch(40)) {
+            assertSame(s.hidden, next.hidden);
+            s.close();
+            try (Encoder.Scratch other = encoder.scratch(40)) {
+                assertNotSame(next.hidden, other.hidden);
+            }
         }
     }
 

@@ -46,6 +46,19 @@ class CpuBackendTest {
         }
     }
 
+    /** The many-rows GEMM reads x a k-block at a time, so an in-place product was wrong for some row counts only. */
+    @Test
+    void refusesToRunInPlace() {
+        try (CpuBackend be = new CpuBackend(1)) {
+            LinearWeights square = be.prepareLinear(TestTensors.of("w", DType.F32, new float[4], 2, 2), null);
+            float[] x = new float[4];
+            var e = assertThrows(IllegalArgumentException.class, () -> be.linear(x, 2, square, x, Activation.NONE));
+            assertTrue(e.getMessage().contains("does not run in place"), e.getMessage());
+            float[] qkv = new float[2 * 3 * 4];
+            assertThrows(IllegalArgumentException.class, () -> be.attention(qkv, new int[] {0, 2}, null, 1, 4, qkv));
+        }
+    }
+
     @Test
     void rejectsDecreasingSequenceStarts() {
         try (CpuBackend be = new CpuBackend(1)) {
