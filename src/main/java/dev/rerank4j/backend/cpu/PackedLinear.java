@@ -12,8 +12,8 @@ import java.lang.foreign.ValueLayout;
  * A linear layer's weight W [out, in], repacked once at load time for {@link GemmKernel}: column
  * panels of {@link GemmKernel#NR} output columns, each stored k-major ({@code in} rows of NR floats),
  * so the micro-kernel reads two whole vectors per k with unit stride. The last panel is zero-padded,
- * which lets the kernel always run full-width; a tile past the last column or row writes through a buffer. The bias is padded the same
- * way (zeros when the layer has none).
+ * which lets the kernel always run full-width; a tile past the last column or row writes through a buffer.
+ * The bias is padded the same way (zeros when the layer has none).
  *
  * <p>Packed data lives off the heap, 64-byte aligned, in the backend's automatic arena (freed when the
  * model is unreachable): a large model then needs no heap the size of its F32 weights, and F16/BF16
