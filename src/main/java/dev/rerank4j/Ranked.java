@@ -1,5 +1,7 @@
 package dev.rerank4j;
 
+import java.util.Comparator;
+
 /**
  * One document of a ranking.
  *
@@ -10,7 +12,7 @@ package dev.rerank4j;
  */
 public record Ranked(int index, float score, String text, boolean truncated) {
     /** Highest score first, NaN after every number (only weights holding NaN make one), ties in the caller's order. */
-    static final java.util.Comparator<Ranked> BEST_FIRST = java.util.Comparator.comparing((Ranked r) -> Float.isNaN(r.score()))
-            .thenComparing(java.util.Comparator.comparingDouble(Ranked::score).reversed())
+    static final Comparator<Ranked> BEST_FIRST = Comparator.comparing((Ranked r) -> Float.isNaN(r.score()))
+            .thenComparing(Comparator.comparingDouble(Ranked::score).reversed())
             .thenComparingInt(Ranked::index);
 }
