@@ -51,6 +51,10 @@ sealed interface Scorer {
             boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < docs.size(); i++) {
                 Encoding e = tokenizer.encodePair(query, docs.get(i), maxLength, truncation);
+                if (e.length() == 0) {
+                    throw new IllegalArgumentException("the query and docs[" + i + "] encode to no tokens (this tokenizer adds no "
+                            + "special tokens), so the cross-encoder has no first token to score");
+                }
                 truncated[i] = e.truncated();
                 pairs.add(e);
             }

@@ -243,6 +243,35 @@ class RerankerTest {
         }
     }
 
+    /** {@code dir}'s tokenizer without its template: no [CLS] or [SEP], so an empty text has no tokens at all. */
+    private static void dropTemplate(Path dir) throws IOException {
+        Map<String, Object> tokenizer = Json.parseObject(Files.readString(dir.resolve("tokenizer.json")));
+        tokenizer.put("post_processor", null);
+        Files.writeString(dir.resolve("tokenizer.json"), Json.write(tokenizer));
+    }
+
+    @Test
+    void textsOfNoTokensScoreZeroOrAreRefusedByName() throws IOException {
+        Path bi = biEncoder();
+        dropTemplate(bi);
+        try (Reranker reranker = Reranker.load(bi)) {
+            float[] scores = reranker.score("berlin", List.of("", "berlin wall", ""));
+            assertEquals(0f, scores[0], "sentence-transformers' mean of no tokens is the zero vector");
+            assertEquals(0f, scores[2]);
+            assertTrue(scores[1] > 0.1f, "a real text still scores: " + scores[1]);
+        }
+        Path cross = tmp.resolve("cross");
+        Files.createDirectories(cross);
+        try (Stream<Path> files = Files.list(Golden.path("bert-tiny-ce"))) {
+            for (Path f : files.toList()) Files.copy(f, cross.resolve(f.getFileName()));
+        }
+        dropTemplate(cross);
+        try (Reranker reranker = Reranker.load(cross)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reranker.score("", List.of("x", "")));
+            assertTrue(e.getMessage().contains("docs[1] encode to no tokens"), e.getMessage());
+        }
+    }
+
     @Test
     void rankReturnsTopKWithTheCallersIndices() {
         try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {

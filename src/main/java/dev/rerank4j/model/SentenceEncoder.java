@@ -52,8 +52,10 @@ public final class SentenceEncoder implements Model {
             for (int i = 0; i < h; i++) sum[i] += hidden[row + i];
         }
         double norm = 0;
+        // sentence-transformers divides by max(tokens, 1e-9): a text of no tokens (a tokenizer that adds no special
+        // tokens, an empty text) is the zero vector, scored 0, not NaN
         for (int i = 0; i < h; i++) {
-            sum[i] /= length;
+            if (length > 0) sum[i] /= length;
             norm += (double) sum[i] * sum[i];
         }
         // sentence-transformers' Normalize is F.normalize: divide by max(‖v‖, 1e-12).
