@@ -25,6 +25,11 @@
 #ifndef FAKE_MODULE_RESULT
 #define FAKE_MODULE_RESULT 0 /* 222 = CUDA_ERROR_UNSUPPORTED_PTX_VERSION, as a driver too old for the PTX says */
 #endif
+#ifndef FAKE_DRIVER_VERSION
+#define FAKE_DRIVER_VERSION 12040
+#endif
+/* -DFAKE_ALLOC_LIMIT=n fails every cuMemAlloc after the n-th with CUDA_ERROR_OUT_OF_MEMORY, as a full GPU does. */
+/* -DFAKE_NULL_HOST makes cuMemAllocHost report success with a NULL pointer, as a broken driver might. */
 /* -DFAKE_OMIT_LAUNCH leaves cuLaunchKernel out, as a library that is not the CUDA driver would. */
 /* -DFAKE_EMULATE runs each launch on the CPU (emulation/emulator.cpp, linked in) instead of only recording it. */
 #ifdef FAKE_EMULATE
@@ -69,7 +74,7 @@ CUresult cuInit(unsigned int flags) {
     return FAKE_INIT_RESULT;
 }
 
-CUresult cuDriverGetVersion(int *version) { *version = 12040; return CUDA_SUCCESS; }
+CUresult cuDriverGetVersion(int *version) { *version = FAKE_DRIVER_VERSION; return CUDA_SUCCESS; }
 
 CUresult cuDeviceGetCount(int *count) {
     if (!initialized) return CUDA_ERROR_NOT_INITIALIZED;
@@ -128,6 +133,9 @@ CUresult cuCtxPopCurrent_v2(void **ctx) {
 CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t bytes) {
     REQUIRE_CONTEXT();
     if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+#ifdef FAKE_ALLOC_LIMIT
+    { static int allocations; if (++allocations > FAKE_ALLOC_LIMIT) return 2; }
+#endif
     void *m = malloc(bytes);
     if (!m) return 2; /* CUDA_ERROR_OUT_OF_MEMORY */
     live_device_allocations++;
@@ -146,6 +154,10 @@ CUresult cuMemFree_v2(CUdeviceptr p) {
 CUresult cuMemAllocHost_v2(void **p, size_t bytes) {
     REQUIRE_CONTEXT();
     if (bytes == 0) return CUDA_ERROR_INVALID_VALUE;
+#ifdef FAKE_NULL_HOST
+    *p = 0;
+    return CUDA_SUCCESS;
+#endif
     *p = malloc(bytes);
     if (!*p) return 2;
     live_host_allocations++;

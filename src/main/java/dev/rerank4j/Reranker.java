@@ -3,6 +3,7 @@ package dev.rerank4j;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
 import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -90,7 +91,21 @@ public final class Reranker implements AutoCloseable {
         Backend backend = null;
         try {
             backend = Backends.select(options.backend(), options.threads()).backend();
-            Model model = Model.load(dir, config, weights, backend);
+            Model model;
+            try {
+                model = Model.load(dir, config, weights, backend);
+            } catch (CudaException e) {
+                // AUTO promises a working reranker: a GPU that answered but cannot hold the model (full, shared)
+                // leaves it to the CPU, as one that fails to start does (Backends)
+                if (options.backend() != Options.BackendChoice.AUTO) throw e;
+                LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
+                        e.getMessage());
+                Backend failed = backend;
+                backend = null;
+                failed.close();
+                backend = Backends.select(Options.BackendChoice.CPU, options.threads()).backend();
+                model = Model.load(dir, config, weights, backend);
+            }
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
@@ -99,9 +114,10 @@ public final class Reranker implements AutoCloseable {
             if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
             Reranker reranker = new Reranker(dir, weights, backend, scorer);
             String backendName = backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name();
+            String modelKind = model.getClass().getSimpleName();
             LOG.log(System.Logger.Level.INFO, () -> String.format(
                     "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %.0f ms",
-                    model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
+                    modelKind, dir, config.modelType(), config.numLayers(), config.hiddenSize(),
                     mostCommonDType(weights), scorer.maxLength(), backendName,
                     (System.nanoTime() - started) / 1e6));
             return reranker;

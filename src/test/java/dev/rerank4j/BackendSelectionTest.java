@@ -1,6 +1,8 @@
 package dev.rerank4j;
 
+import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.backend.cuda.CudaProbe;
+import dev.rerank4j.backend.cuda.FakeCuda;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -40,6 +42,28 @@ class BackendSelectionTest {
         assertTrue(e.getMessage().startsWith("the CUDA backend was requested but cannot be used: "), e.getMessage());
         assertTrue(e.getMessage().contains("libcuda.so.1") || e.getMessage().contains("device")
                 || e.getMessage().contains("compute capability"), e.getMessage());
+    }
+
+    /** A GPU that starts but cannot hold the model (the fake fails every device allocation after the third). */
+    @Test
+    void autoFallsBackToTheCpuWhenTheGpuRunsOutOfMemoryWhileLoading() {
+        String full = FakeCuda.library("FAKE_ALLOC_LIMIT=3");
+        Options options = Options.defaults().withThreads(2).withScoreFunction(Options.ScoreFunction.RAW);
+        String before = System.getProperty(CudaProbe.LIBRARY_PROPERTY);
+        System.setProperty(CudaProbe.LIBRARY_PROPERTY, full);
+        try {
+            try (Reranker auto = Reranker.load(Golden.path("bert-tiny-ce"), options);
+                 Reranker cpu = Reranker.load(Golden.path("bert-tiny-ce"), options.withBackend(Options.BackendChoice.CPU))) {
+                assertEquals("cpu", auto.backendName());
+                assertArrayEquals(cpu.score("How many people live in Berlin?", DOCS), auto.score("How many people live in Berlin?", DOCS));
+            }
+            CudaException e = assertThrows(CudaException.class, () -> Reranker.load(Golden.path("bert-tiny-ce"),
+                    options.withBackend(Options.BackendChoice.CUDA)));
+            assertTrue(e.getMessage().startsWith("cuMemAlloc_v2 failed"), e.getMessage());
+        } finally {
+            if (before == null) System.clearProperty(CudaProbe.LIBRARY_PROPERTY);
+            else System.setProperty(CudaProbe.LIBRARY_PROPERTY, before);
+        }
     }
 
     @Test

@@ -162,7 +162,7 @@ final class CudaDriver {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment ctx = a.allocate(ADDRESS);
             check("cuDevicePrimaryCtxRetain", () -> (int) cuDevicePrimaryCtxRetain.invokeExact(ctx, device));
-            return ctx.get(ADDRESS, 0);
+            return nonNull("cuDevicePrimaryCtxRetain", ctx.get(ADDRESS, 0));
         }
     }
 
@@ -188,7 +188,9 @@ final class CudaDriver {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(JAVA_LONG);
             check("cuMemAlloc_v2", () -> (int) cuMemAlloc.invokeExact(p, bytes));
-            return p.get(JAVA_LONG, 0);
+            long devicePtr = p.get(JAVA_LONG, 0);
+            if (devicePtr == 0) throw new CudaException("cuMemAlloc_v2 reported success but returned a null pointer");
+            return devicePtr;
         }
     }
 
@@ -201,7 +203,7 @@ final class CudaDriver {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment p = a.allocate(ADDRESS);
             check("cuMemAllocHost_v2", () -> (int) cuMemAllocHost.invokeExact(p, bytes));
-            return p.get(ADDRESS, 0).reinterpret(bytes);
+            return nonNull("cuMemAllocHost_v2", p.get(ADDRESS, 0)).reinterpret(bytes);
         }
     }
 
@@ -245,7 +247,7 @@ final class CudaDriver {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment module = a.allocate(ADDRESS);
             check("cuModuleLoadData", () -> (int) cuModuleLoadData.invokeExact(module, image));
-            return module.get(ADDRESS, 0);
+            return nonNull("cuModuleLoadData", module.get(ADDRESS, 0));
         }
     }
 
@@ -258,7 +260,7 @@ final class CudaDriver {
             MemorySegment function = a.allocate(ADDRESS);
             MemorySegment cName = a.allocateFrom(name);
             check("cuModuleGetFunction(" + name + ")", () -> (int) cuModuleGetFunction.invokeExact(function, module, cName));
-            return function.get(ADDRESS, 0);
+            return nonNull("cuModuleGetFunction(" + name + ")", function.get(ADDRESS, 0));
         }
     }
 
@@ -345,6 +347,12 @@ final class CudaDriver {
     @FunctionalInterface
     private interface Call {
         int invoke() throws Throwable;
+    }
+
+    /** A handle or buffer the driver returned: a null one is refused here, before a copy into it crashes the JVM. */
+    private static MemorySegment nonNull(String call, MemorySegment returned) {
+        if (returned.address() == 0) throw new CudaException(call + " reported success but returned a null pointer");
+        return returned;
     }
 
     private void check(String call, Call body) {

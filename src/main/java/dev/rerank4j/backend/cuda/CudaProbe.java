@@ -14,6 +14,8 @@ public final class CudaProbe {
     public static final String LIBRARY_PROPERTY = "rerank4j.cuda.library";
     /** The oldest compute capability (major) the kernels run on. */
     public static final int MIN_COMPUTE_MAJOR = 8;
+    /** The oldest driver (cuDriverGetVersion) that loads the kernels' PTX (ISA 8.0: CUDA 12.0). */
+    public static final int MIN_DRIVER_VERSION = 12000;
 
     private CudaProbe() {}
 
@@ -72,7 +74,12 @@ public final class CudaProbe {
         try {
             cu.init();
             int count = cu.deviceCount();
-            if (count == 0) return new Result(null, -1, library + " reports no CUDA device");
+            if (count < 1) return new Result(null, -1, library + " reports no CUDA device");
+            int version = cu.driverVersion();
+            String driver = "driver CUDA " + version / 1000 + "." + (version % 1000) / 10;
+            if (version < MIN_DRIVER_VERSION) {
+                return new Result(null, -1, driver + " is too old: rerank4j's CUDA kernels need CUDA 12.0 or newer");
+            }
             List<String> tooOld = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 int device = cu.device(i);
@@ -80,10 +87,7 @@ public final class CudaProbe {
                 int minor = cu.deviceAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
                 String name = cu.deviceName(device);
                 String what = "device " + i + ": " + name + ", compute capability " + major + "." + minor;
-                if (major >= MIN_COMPUTE_MAJOR) {
-                    int v = cu.driverVersion();
-                    return new Result(cu, i, what + ", driver CUDA " + v / 1000 + "." + (v % 1000) / 10);
-                }
+                if (major >= MIN_COMPUTE_MAJOR) return new Result(cu, i, what + ", " + driver);
                 tooOld.add(what);
             }
             return new Result(null, -1, String.join("; ", tooOld) + ": rerank4j's CUDA kernels need compute capability "

@@ -133,6 +133,18 @@ class CudaBackendFakeDeviceTest {
         }
     }
 
+    /** A driver that reports success with a NULL host buffer: an exception, not a copy into address 0 that kills the JVM. */
+    @Test
+    void aNullBufferFromTheDriverIsAnExceptionNotACrash() {
+        CudaProbe.Result probe = CudaProbe.probe(FakeCuda.library("FAKE_NULL_HOST"));
+        try (CudaBackend cuda = probe.open(); Arena arena = Arena.ofConfined()) {
+            int rows = 3, in = 17, out = 130;
+            CudaException e = assertThrows(CudaException.class, () -> cuda.linear(new float[rows * in], rows,
+                    cuda.prepareLinear(tensor(arena, DType.F32, out, in), null), new float[rows * out], Activation.NONE));
+            assertTrue(e.getMessage().contains("null pointer"), e.getMessage());
+        }
+    }
+
     @Test
     void aDeviceThatFailsToStartLeavesNothingBehind() {
         String tooNew = FakeCuda.library("FAKE_MODULE_RESULT=222");

@@ -33,6 +33,15 @@ class CudaProbeTest {
     }
 
     @Test
+    void aDriverOlderThanCuda12IsRefusedWithItsVersionAndANegativeCountMeansNoDevice() {
+        CudaProbe.Result old = CudaProbe.probe(FakeCuda.library("FAKE_DRIVER_VERSION=11040"));
+        assertFalse(old.usable());
+        assertEquals("driver CUDA 11.4 is too old: rerank4j's CUDA kernels need CUDA 12.0 or newer", old.description());
+        String negative = FakeCuda.library("FAKE_DEVICES=-1");
+        assertEquals(negative + " reports no CUDA device", CudaProbe.probe(negative).description());
+    }
+
+    @Test
     void aDeviceBelowComputeCapability8IsRefusedWithItsCapability() {
         CudaProbe.Result r = CudaProbe.probe(FakeCuda.library("FAKE_CC_MAJOR=7", "FAKE_CC_MINOR=5"));
         assertFalse(r.usable());
