@@ -150,8 +150,16 @@ public final class CudaBackend implements Backend {
         });
     }
 
-    /** Allocates device memory owned by this backend until close() and copies {@code host} into it. */
+    /**
+     * Allocates device memory owned by this backend until close() and copies {@code host} into it; a heap segment
+     * (a tensor built in Java, which the CPU backend takes too) goes through native memory first.
+     */
     private long upload(MemorySegment host) {
+        if (!host.isNative()) {
+            try (Arena a = Arena.ofConfined()) {
+                return upload(a.allocate(host.byteSize(), 64).copyFrom(host));
+            }
+        }
         long p = cu.memAlloc(host.byteSize());
         weights.add(p);
         cu.copyToDevice(p, host, host.byteSize());

@@ -57,6 +57,9 @@ class CudaBackendFakeDeviceTest {
             assertEquals("linear_bf16_tc grid=5,3,1 block=128,1,1 shared=0", FakeCuda.lastLaunch(lib)); // 32 × 32 tiles
             cuda.linear(x, rows, cuda.prepareLinear(tensor(arena, DType.F16, out, in), null), y, Activation.TANH);
             assertEquals("linear_f16_tc grid=5,3,1 block=128,1,1 shared=0", FakeCuda.lastLaunch(lib));
+            Tensor onHeap = new Tensor("heap", DType.F32, new long[]{out, in}, MemorySegment.ofArray(new float[out * in]));
+            cuda.linear(x, rows, cuda.prepareLinear(onHeap, null), y, Activation.NONE); // as the CPU backend takes it
+            assertEquals("linear_f32 grid=3,2,1 block=256,1,1 shared=0", FakeCuda.lastLaunch(lib));
         }
     }
 
