@@ -9,6 +9,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
@@ -63,6 +64,28 @@ class BackendSelectionTest {
         } finally {
             if (before == null) System.clearProperty(CudaProbe.LIBRARY_PROPERTY);
             else System.setProperty(CudaProbe.LIBRARY_PROPERTY, before);
+        }
+    }
+
+    /** A JVM without --enable-native-access: AUTO runs on the CPU without touching native code or the JDK's warning. */
+    @Test
+    void autoWithoutNativeAccessLooksForNoGpu() throws Exception {
+        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(), "--add-modules", "jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), WithoutNativeAccess.class.getName());
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(child.getInputStream().readAllBytes()); // read to the end, so the child never blocks
+        assertTrue(child.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish");
+        assertEquals(0, child.exitValue(), out);
+        assertTrue(out.contains("backend: cpu") && out.contains("native access is not enabled"), out);
+        assertFalse(out.contains("restricted method"), out);
+    }
+
+    /** The child: loads with AUTO and says which backend it got. */
+    static final class WithoutNativeAccess {
+        public static void main(String[] args) {
+            try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"))) {
+                System.out.println("backend: " + reranker.backendName());
+            }
         }
     }
 

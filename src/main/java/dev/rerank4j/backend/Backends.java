@@ -15,6 +15,12 @@ public final class Backends {
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
 
     private static final String FAILED_TO_START = "AUTO: CUDA device found but it failed to start";
+    /**
+     * Without native access AUTO does not look for a GPU at all: loading libcuda would make the JDK print its
+     * restricted-method warning on every CPU-only run (and fail where native access is denied).
+     */
+    static final String NO_NATIVE_ACCESS = "AUTO: native access is not enabled, so no GPU was looked for "
+            + "(java --enable-native-access=ALL-UNNAMED, or rerank4j's module, lets AUTO use CUDA)";
 
     private Backends() {}
 
@@ -39,7 +45,8 @@ public final class Backends {
                 CudaProbe.Result found = probe.get();
                 yield new Selection(found.open(), "CUDA requested: " + found.description());
             }
-            case AUTO -> auto(probe.get(), threads);
+            case AUTO -> Backends.class.getModule().isNativeAccessEnabled() ? auto(probe.get(), threads)
+                    : new Selection(cpu(threads), NO_NATIVE_ACCESS);
         };
         // A device that answered but failed to start deserves a warning: the user has a GPU and is not using it.
         System.Logger.Level level = requested == BackendChoice.CPU ? System.Logger.Level.DEBUG
