@@ -17,7 +17,8 @@ import java.util.WeakHashMap;
  * current on the device, the rest in the heap array. A kernel reading more than {@code valid} floats first
  * uploads the difference; a kernel writing extends {@code valid}; {@code toHost} downloads {@code [0, valid)}
  * and hands the whole array back to the host ({@code valid = 0}). A twin whose array is collected frees its
- * device memory at the next call. Not thread-safe: CudaBackend's lock guards it.
+ * device memory when the next array is kept on the device (or the twins are counted). Not thread-safe:
+ * CudaBackend's lock guards it.
  */
 final class ResidentArrays {
     /** A device copy of one array; weakly reachable from it, so the array's owner decides its life. */
