@@ -276,7 +276,9 @@ public final class OnnxConverter {
         config.put("model_type", "bert");
         config.put("hidden_size", hidden);
         config.put("num_hidden_layers", (long) layerCount(tensors));
-        config.put("num_attention_heads", attentionHeads(model, hidden));
+        long heads = attentionHeads(model, hidden);
+        config.put("num_attention_heads", heads);
+        requireAttentionScale(model, hidden / heads);
         config.put("intermediate_size", tensors.get("encoder.layer.0.intermediate.dense.bias").shape()[0]);
         config.put("vocab_size", words[0]);
         config.put("max_position_embeddings", tensors.get("embeddings.position_embeddings.weight").shape()[0]);
@@ -386,10 +388,30 @@ public final class OnnxConverter {
         return Double.parseDouble(Float.toString(found.first()));
     }
 
-    /** "gelu" (erf form, as HF BERT) if the graph computes GELU with Erf or an exact Gelu node. */
+    /**
+     * "gelu" (erf form, as HF BERT) if the graph computes GELU with an exact Gelu node, or with Erf nodes that each
+     * read x/√2 (a Div by √2 or a Mul by 1/√2) and feed 1 + erf: the constants are checked, since a graph
+     * with other ones converts to the same tensors and config and would score differently.
+     */
     static String activation(OnnxModel model) {
+        Map<String, OnnxModel.Node> producers = producers(model);
+        Map<String, List<OnnxModel.Node>> consumers = consumers(model);
+        Map<String, OnnxModel.OnnxTensor> constants = constants(model);
+        boolean erf = false;
         for (OnnxModel.Node node : model.nodes()) {
-            if (node.opType().equals("Erf")) return "gelu";
+            if (!node.opType().equals("Erf")) continue;
+            double scale = scaleBy(producers.get(node.input(0)), constants);
+            List<OnnxModel.Node> next = consumers.getOrDefault(node.outputs().get(0), List.of());
+            boolean plusOne = next.size() == 1 && next.getFirst().opType().equals("Add")
+                    && constantInput(next.getFirst(), constants) == 1.0;
+            if (Math.abs(scale * Math.sqrt(2) - 1) > 1e-5 || !plusOne) {
+                throw new ModelFormatException(model.file() + ": Erf node " + node.name() + " is not GELU's 1 + erf(x/√2)"
+                        + " (it reads x times " + scale + "), so the activation cannot be converted");
+            }
+            erf = true;
+        }
+        if (erf) return "gelu";
+        for (OnnxModel.Node node : model.nodes()) {
             if (node.opType().equals("Gelu")
                     && node.attribute("approximate").map(a -> a.s() == null || a.s().equals("none")).orElse(true)) {
                 return "gelu";
@@ -397,6 +419,55 @@ public final class OnnxConverter {
         }
         throw new ModelFormatException(model.file() + ": cannot tell the activation: no Erf or exact Gelu node"
                 + " (only the erf form of GELU is supported)");
+    }
+
+    /**
+     * The attention scores must be scaled by 1/√head_size, as BERT's are: by a Div or Mul after Q·Kᵀ, or by Muls
+     * on Q and K before it (an export of scaled_dot_product_attention). Scores MatMuls are those of two
+     * activations whose first input is not a Softmax's output (that one is probabilities · V).
+     */
+    static void requireAttentionScale(OnnxModel model, long headSize) {
+        Map<String, OnnxModel.Node> producers = producers(model);
+        Map<String, List<OnnxModel.Node>> consumers = consumers(model);
+        Map<String, OnnxModel.OnnxTensor> constants = constants(model);
+        for (OnnxModel.Node node : model.nodes()) {
+            if (!node.opType().equals("MatMul") || constants.containsKey(node.input(1))) continue;
+            if (upstream(producers.get(node.input(0)), producers).map(n -> n.opType().equals("Softmax")).orElse(false)) continue;
+            double scale = 1;
+            List<OnnxModel.Node> next = consumers.getOrDefault(node.outputs().get(0), List.of());
+            if (next.size() == 1) scale *= scaleBy(next.getFirst(), constants);
+            for (String input : node.inputs()) {
+                scale *= scaleBy(upstream(producers.get(input), producers).orElse(null), constants);
+            }
+            if (Math.abs(scale * Math.sqrt(headSize) - 1) > 1e-4) {
+                throw new ModelFormatException(model.file() + ": attention scores of " + node.name() + " are scaled by " + scale
+                        + ", not 1/√" + headSize + " (BERT's): the graph is not a BERT encoder this converter can read");
+            }
+        }
+    }
+
+    /** The node behind {@code node} through Transposes, Reshapes and Casts, which do not change values. */
+    private static java.util.Optional<OnnxModel.Node> upstream(OnnxModel.Node node, Map<String, OnnxModel.Node> producers) {
+        while (node != null && List.of("Transpose", "Reshape", "Cast").contains(node.opType())) node = producers.get(node.input(0));
+        return java.util.Optional.ofNullable(node);
+    }
+
+    /** What {@code node} multiplies its activation by: c for a Mul by a scalar constant c, 1/c for a Div by one, else 1. */
+    private static double scaleBy(OnnxModel.Node node, Map<String, OnnxModel.OnnxTensor> constants) {
+        if (node == null || !(node.opType().equals("Mul") || node.opType().equals("Div"))) return 1;
+        double c = constantInput(node, constants);
+        if (Double.isNaN(c)) return 1;
+        return node.opType().equals("Mul") ? c : 1 / c;
+    }
+
+    /** The scalar floating-point constant among {@code node}'s inputs (for a Div, only its divisor), else NaN. */
+    private static double constantInput(OnnxModel.Node node, Map<String, OnnxModel.OnnxTensor> constants) {
+        List<String> candidates = node.opType().equals("Div") ? List.of(node.input(1)) : node.inputs();
+        for (String input : candidates) {
+            OnnxModel.OnnxTensor t = constants.get(input);
+            if (t != null && t.isFloatingPoint() && t.elementCount() == 1) return t.floatAt(0);
+        }
+        return Double.NaN;
     }
 
     private static Map<String, OnnxModel.Node> producers(OnnxModel model) {

@@ -148,6 +148,35 @@ class OnnxConverterTest {
         assertThrows(IllegalArgumentException.class, () -> OnnxConverter.convert(onnx, tokenizer, out));
     }
 
+    /**
+     * The same graph with other constants converts to the same tensors and config, so the converter must check
+     * them: the attention scale √32 made 8, and GELU's √2 made 1 (each is in the file six times, one per layer).
+     */
+    @Test
+    void refusesAGraphWhoseAttentionScaleOrGeluIsNotBerts() throws IOException {
+        ModelFormatException scale = assertThrows(ModelFormatException.class,
+                () -> OnnxConverter.convert(withFloat(5.656854f, 8f, "scale.onnx"), tokenizer, dir.resolve("scale-out")));
+        assertTrue(scale.getMessage().contains("not 1/√32"), scale.getMessage());
+        ModelFormatException gelu = assertThrows(ModelFormatException.class,
+                () -> OnnxConverter.convert(withFloat(1.4142135f, 1f, "gelu.onnx"), tokenizer, dir.resolve("gelu-out")));
+        assertTrue(gelu.getMessage().contains("GELU"), gelu.getMessage());
+    }
+
+    /** A copy of the default model's ONNX file with every float32 {@code from} in it replaced by {@code to}. */
+    private static Path withFloat(float from, float to, String name) throws IOException {
+        byte[] bytes = Files.readAllBytes(onnx);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        int replaced = 0;
+        for (int i = 0; i + 4 <= bytes.length; i++) {
+            if (b.getFloat(i) == from) {
+                b.putFloat(i, to);
+                replaced++;
+            }
+        }
+        assertEquals(6, replaced, "one constant per layer");
+        return Files.write(dir.resolve(name), bytes);
+    }
+
     @Test
     void rejectsATruncatedOnnxFileAndWritesNothing() throws IOException {
         Path truncated = dir.resolve("truncated.onnx");
