@@ -129,6 +129,10 @@ public final class Main {
         Path outDir = Path.of(args.require("--out"));
         OnnxConverter.convert(onnx, tokenizer, outDir);
         out.println("wrote " + outDir);
+        // the graph does not say how its embeddings are pooled: the converter writes all-MiniLM-L6-v2's choice
+        out.println("  sentence-transformers layout as all-MiniLM-L6-v2's: mean pooling, normalized, max_seq_length "
+                + OnnxConverter.MAX_SEQ_LENGTH + " (edit modules.json, 1_Pooling/config.json and sentence_bert_config.json"
+                + " if your model pools otherwise)");
         return 0;
     }
 
