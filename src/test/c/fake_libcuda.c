@@ -65,6 +65,11 @@ int fake_loaded_modules(void) { return loaded_modules; }
 int fake_live_streams(void) { return live_streams; }
 int fake_live_events(void) { return live_events; }
 int fake_launches(void) { return launches; }
+/* Switches a test flips through FakeCuda.counter: the next cuStreamSynchronize fails as a crashed kernel does
+   (700, CUDA_ERROR_ILLEGAL_ADDRESS), the next cuCtxPopCurrent fails after popping. */
+static int fail_next_sync, fail_next_pop;
+int fake_fail_next_sync(void) { fail_next_sync = 1; return 0; }
+int fake_fail_next_pop(void) { fail_next_pop = 1; return 0; }
 const char *fake_last_launch(void) { return last_launch; }
 
 /* ---- the driver API */
@@ -125,6 +130,7 @@ CUresult cuCtxPopCurrent_v2(void **ctx) {
     if (context_depth == 0) return CUDA_ERROR_INVALID_CONTEXT;
     context_depth--;
     if (ctx) *ctx = &context_token;
+    if (fail_next_pop) { fail_next_pop = 0; return 999; }
     return CUDA_SUCCESS;
 }
 
@@ -244,7 +250,10 @@ CUresult cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned
 static int stream_token, event_token;
 
 CUresult cuStreamCreate(void **stream, unsigned int flags) { REQUIRE_CONTEXT(); live_streams++; *stream = &stream_token; return CUDA_SUCCESS; }
-CUresult cuStreamSynchronize(void *stream) { REQUIRE_CONTEXT(); return stream == &stream_token ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; }
+CUresult cuStreamSynchronize(void *stream) {
+    REQUIRE_CONTEXT();
+    if (fail_next_sync) { fail_next_sync = 0; return 700; }
+    return stream == &stream_token ? CUDA_SUCCESS : CUDA_ERROR_INVALID_VALUE; }
 CUresult cuStreamDestroy_v2(void *stream) { REQUIRE_CONTEXT(); live_streams--; return CUDA_SUCCESS; }
 
 CUresult cuEventCreate(void **event, unsigned int flags) { REQUIRE_CONTEXT(); live_events++; *event = &event_token; return CUDA_SUCCESS; }

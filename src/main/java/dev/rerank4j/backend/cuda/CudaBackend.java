@@ -73,23 +73,39 @@ public final class CudaBackend implements Backend {
         cu.init();
         int device = cu.device(ordinal);
         MemorySegment context = cu.retainPrimaryContext(device);
+        CudaBackend[] made = new CudaBackend[1];
         try {
-            cu.pushContext(context);
-            try {
+            return withContext(cu, context, () -> {
                 MemorySegment stream = cu.streamCreate();
                 try {
-                    return new CudaBackend(cu, device, description, context, stream, Kernels.load(cu));
+                    return made[0] = new CudaBackend(cu, device, description, context, stream, Kernels.load(cu));
                 } catch (RuntimeException e) {
                     quietly(e, () -> cu.streamDestroy(stream));
                     throw e;
                 }
-            } finally {
-                cu.popContext();
-            }
+            });
         } catch (RuntimeException e) {
-            quietly(e, () -> cu.releasePrimaryContext(device));
+            // made and then the pop failed: closing it frees what it holds, the context included
+            quietly(e, made[0] != null ? made[0]::close : () -> cu.releasePrimaryContext(device));
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code body} with {@code context} current on the calling thread, then pops it; a failure to pop is
+     * added to the body's own failure rather than put in its place, so the error the user sees is the real one.
+     */
+    private static <T> T withContext(CudaDriver cu, MemorySegment context, Supplier<T> body) {
+        cu.pushContext(context);
+        T result;
+        try {
+            result = body.get();
+        } catch (RuntimeException e) {
+            quietly(e, cu::popContext);
+            throw e;
+        }
+        cu.popContext();
+        return result;
     }
 
     private static void quietly(RuntimeException primary, Runnable cleanup) {
@@ -389,12 +405,7 @@ public final class CudaBackend implements Backend {
         lock.lock();
         try {
             if (closed) throw new IllegalStateException("CudaBackend is closed");
-            cu.pushContext(context);
-            try {
-                return body.get();
-            } finally {
-                cu.popContext();
-            }
+            return withContext(cu, context, body);
         } finally {
             lock.unlock();
         }

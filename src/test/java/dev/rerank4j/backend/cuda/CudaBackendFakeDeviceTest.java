@@ -148,6 +148,29 @@ class CudaBackendFakeDeviceTest {
         }
     }
 
+    /** A crashed kernel's error is what the caller sees, with a failure to pop the context attached, not in its place. */
+    @Test
+    void aFailureToPopTheContextDoesNotHideTheRealErrorNorLeakAHalfOpenedBackend() {
+        String fake = FakeCuda.library("FAKE_TAG=pop_test");
+        try (CudaBackend cuda = CudaProbe.probe(fake).open(); Arena arena = Arena.ofConfined()) {
+            int rows = 3, in = 17, out = 130;
+            LinearWeights w = cuda.prepareLinear(tensor(arena, DType.F32, out, in), null);
+            FakeCuda.counter(fake, "fake_fail_next_sync");
+            FakeCuda.counter(fake, "fake_fail_next_pop");
+            CudaException e = assertThrows(CudaException.class,
+                    () -> cuda.linear(new float[rows * in], rows, w, new float[rows * out], Activation.NONE));
+            assertTrue(e.getMessage().startsWith("cuStreamSynchronize failed"), e.getMessage());
+            assertEquals(1, e.getSuppressed().length);
+            assertTrue(e.getSuppressed()[0].getMessage().startsWith("cuCtxPopCurrent_v2 failed"), e.getSuppressed()[0].getMessage());
+        }
+        FakeCuda.counter(fake, "fake_fail_next_pop");
+        CudaException e = assertThrows(CudaException.class, () -> CudaProbe.probe(fake).open());
+        assertTrue(e.getMessage().startsWith("cuCtxPopCurrent_v2 failed"), e.getMessage());
+        assertEquals(0, FakeCuda.counter(fake, "fake_context_refs"));
+        assertEquals(0, FakeCuda.counter(fake, "fake_live_streams"));
+        assertEquals(0, FakeCuda.counter(fake, "fake_loaded_modules"));
+    }
+
     @Test
     void aDeviceThatFailsToStartLeavesNothingBehind() {
         String tooNew = FakeCuda.library("FAKE_MODULE_RESULT=222");
