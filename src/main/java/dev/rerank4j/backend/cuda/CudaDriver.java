@@ -8,6 +8,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -97,8 +98,11 @@ final class CudaDriver {
                     ? SymbolLookup.libraryLookup(Path.of(library), Arena.global())
                     : SymbolLookup.libraryLookup(library, Arena.global());
         } catch (IllegalArgumentException e) {
-            throw new CudaException(library + " not found: the NVIDIA driver is not installed or not on the library path"
-                    + " (" + e.getMessage() + ")");
+            // a path that exists but does not load is not a missing driver: say which it is
+            String why = library.contains("/") && Files.exists(Path.of(library))
+                    ? " could not be loaded as a shared library"
+                    : " not found: the NVIDIA driver is not installed or not on the library path";
+            throw new CudaException(library + why + " (" + e.getMessage() + ")");
         }
         return new CudaDriver(library, lookup);
     }
@@ -376,8 +380,9 @@ final class CudaDriver {
                     return Linker.nativeLinker().downcallHandle(symbol.get(), FunctionDescriptor.of(JAVA_INT, args));
                 }
             }
-            throw new CudaException(library + " does not export " + String.join(" or ", names)
-                    + ": the NVIDIA driver is too old (rerank4j needs the driver of CUDA 12.0 or newer)");
+            throw new CudaException(library + " does not export " + String.join(" or ", names) + (lookup.find("cuInit").isEmpty()
+                    ? ": it is not the NVIDIA driver library"
+                    : ": the NVIDIA driver is too old (rerank4j needs the driver of CUDA 12.0 or newer)"));
         }
     }
 }

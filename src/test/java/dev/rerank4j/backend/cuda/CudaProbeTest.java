@@ -18,6 +18,16 @@ class CudaProbeTest {
     }
 
     @Test
+    void aFileThatIsNotALibraryOrNotTheDriverIsSaidToBeSo(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path text = java.nio.file.Files.writeString(dir.resolve("libcuda.so.1"), "not a library");
+        CudaProbe.Result notElf = CudaProbe.probe(text.toString());
+        assertTrue(notElf.description().startsWith(text + " could not be loaded as a shared library"), notElf.description());
+        CudaProbe.Result libc = CudaProbe.probe("libc.so.6");
+        org.junit.jupiter.api.Assumptions.assumeFalse(libc.description().contains("not found"), "no libc.so.6 here: " + libc);
+        assertTrue(libc.description().endsWith("it is not the NVIDIA driver library"), libc.description());
+    }
+
+    @Test
     void aFailingCuInitIsTheReason() {
         CudaProbe.Result r = CudaProbe.probe(FakeCuda.library("FAKE_INIT_RESULT=100"));
         assertFalse(r.usable());
