@@ -144,27 +144,35 @@ public final class Encoder {
         private final Encoder owner;
         private final Buffers buffers;
         private boolean closed; // guarded by owner.idleScratch
-        final int capacity;
-        final float[] hidden;
-        final float[] qkv;
-        final float[] context;
-        final float[] attended;
-        final float[] ffn;
 
         private Scratch(Encoder owner, Buffers buffers) {
             this.owner = owner;
             this.buffers = buffers;
-            capacity = buffers.capacity;
-            hidden = buffers.hidden;
-            qkv = buffers.qkv;
-            context = buffers.context;
-            attended = buffers.attended;
-            ffn = buffers.ffn;
         }
 
         /** Tokens a batch may have. */
         public int capacity() {
-            return capacity;
+            return buffers.capacity;
+        }
+
+        float[] hidden() {
+            return buffers.hidden;
+        }
+
+        float[] qkv() {
+            return buffers.qkv;
+        }
+
+        float[] context() {
+            return buffers.context;
+        }
+
+        float[] attended() {
+            return buffers.attended;
+        }
+
+        float[] ffn() {
+            return buffers.ffn;
         }
 
         @Override
@@ -248,8 +256,8 @@ public final class Encoder {
         float[] x = embed(batch, scratch);
         for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
         Layer last = layers.getLast();
-        backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv, config.numHeads(), config.headDim(),
-                scratch.context);                                                                                 // [B, H]
+        backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
+                scratch.context());                                                                               // [B, H]
         // The residual's first-token rows, moved to the front: start(b) ≥ b, so no row is overwritten before it is read.
         backend.toHost(x);
         for (int b = 0; b < batch.sequences(); b++) System.arraycopy(x, batch.start(b) * h, x, b * h, h);
@@ -260,18 +268,18 @@ public final class Encoder {
 
     /** One whole layer on every token of batch, x in place. */
     private void layer(Layer layer, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
-        backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv, config.numHeads(), config.headDim(),
-                scratch.context);                                                                                 // [T, H]
+        backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
+                scratch.context());                                                                               // [T, H]
         attendedFeedForward(layer, x, batch.tokens(), scratch);
     }
 
     /** x ← the embeddings of batch's tokens, after their LayerNorm; x is scratch's. */
     private float[] embed(RaggedBatch batch, Scratch scratch) {
         int tokens = batch.tokens();
-        if (tokens > scratch.capacity) {
-            throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity);
+        if (tokens > scratch.capacity()) {
+            throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity());
         }
-        float[] x = scratch.hidden;
+        float[] x = scratch.hidden();
         backend.toHost(x); // written here (after a failed call the device may still hold the truth)
         embed(batch, x);
         backend.addLayerNorm(x, null, tokens, config.hiddenSize(), embeddings.normGamma, embeddings.normBeta, config.layerNormEps());
@@ -279,16 +287,16 @@ public final class Encoder {
     }
 
     /**
-     * The rest of a layer on {@code rows} rows, given attention's output in scratch.context:
+     * The rest of a layer on {@code rows} rows, given attention's output in scratch.context():
      * a = LN(context·W_oᵀ + x), x ← LN(GELU(a·W_inᵀ)·W_outᵀ + a).
      */
     private void attendedFeedForward(Layer layer, float[] x, int rows, Scratch scratch) {
         int h = config.hiddenSize();
         float eps = config.layerNormEps();
-        backend.linear(scratch.context, rows, layer.attentionOut, scratch.attended, Activation.NONE);   // [R, H]
-        backend.addLayerNorm(scratch.attended, x, rows, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
-        backend.feedForward(scratch.attended, rows, layer.ffnIn, Activation.GELU, layer.ffnOut, scratch.ffn, x); // [R, I] → [R, H]
-        backend.addLayerNorm(x, scratch.attended, rows, h, layer.outputNormGamma, layer.outputNormBeta, eps);
+        backend.linear(scratch.context(), rows, layer.attentionOut, scratch.attended(), Activation.NONE); // [R, H]
+        backend.addLayerNorm(scratch.attended(), x, rows, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
+        backend.feedForward(scratch.attended(), rows, layer.ffnIn, Activation.GELU, layer.ffnOut, scratch.ffn(), x); // [R, I] → [R, H]
+        backend.addLayerNorm(x, scratch.attended(), rows, h, layer.outputNormGamma, layer.outputNormBeta, eps);
     }
 
     /**

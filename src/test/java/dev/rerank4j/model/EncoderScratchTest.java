@@ -42,14 +42,14 @@ class EncoderScratchTest {
         Encoder.Scratch first = encoder.scratch(100);
         first.close();
         try (Encoder.Scratch second = encoder.scratch(90)) {
-            assertSame(first.hidden, second.hidden);
+            assertSame(first.hidden(), second.hidden());
         }
     }
 
     @Test
     void twoOpenScratchesAreNeverTheSame() {
         try (Encoder.Scratch a = encoder.scratch(100); Encoder.Scratch b = encoder.scratch(100)) {
-            assertNotSame(a.hidden, b.hidden);
+            assertNotSame(a.hidden(), b.hidden());
         }
     }
 
@@ -58,11 +58,11 @@ class EncoderScratchTest {
         Encoder.Scratch small = encoder.scratch(64);
         small.close();
         Encoder.Scratch large = encoder.scratch(1000);
-        assertNotSame(small.hidden, large.hidden);
+        assertNotSame(small.hidden(), large.hidden());
         assertTrue(large.capacity() >= 1000 && large.capacity() <= 1125, "capacity " + large.capacity());
         large.close();
         try (Encoder.Scratch next = encoder.scratch(64)) {
-            assertSame(large.hidden, next.hidden, "the small one was dropped, the large one serves smaller calls");
+            assertSame(large.hidden(), next.hidden(), "the small one was dropped, the large one serves smaller calls");
         }
     }
 
@@ -72,8 +72,8 @@ class EncoderScratchTest {
         s.close();
         s.close();
         try (Encoder.Scratch a = encoder.scratch(50); Encoder.Scratch b = encoder.scratch(50)) {
-            assertSame(s.hidden, a.hidden);
-            assertNotSame(a.hidden, b.hidden);
+            assertSame(s.hidden(), a.hidden());
+            assertNotSame(a.hidden(), b.hidden());
         }
     }
 
@@ -83,10 +83,10 @@ class EncoderScratchTest {
         Encoder.Scratch s = encoder.scratch(40);
         s.close();
         try (Encoder.Scratch next = encoder.scratch(40)) {
-            assertSame(s.hidden, next.hidden);
+            assertSame(s.hidden(), next.hidden());
             s.close();
             try (Encoder.Scratch other = encoder.scratch(40)) {
-                assertNotSame(next.hidden, other.hidden);
+                assertNotSame(next.hidden(), other.hidden());
             }
         }
     }

@@ -153,7 +153,7 @@ class LongInputTest {
         ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
         try (SafeTensors weights = SafeTensors.open(dir.resolve("model.safetensors")); CpuBackend backend = new CpuBackend(1)) {
             Encoder.Scratch s = Model.load(dir, config, weights, backend).encoder().scratch(LENGTH);
-            long floats = (long) s.hidden.length + s.qkv.length + s.context.length + s.attended.length + s.ffn.length;
+            long floats = (long) s.hidden().length + s.qkv().length + s.context().length + s.attended().length + s.ffn().length;
             assertEquals(LENGTH, s.capacity(), "a power of two needs no rounding up");
             assertEquals((long) LENGTH * (6 * HIDDEN + INNER), floats, "hidden, 3·hidden qkv, context, attended, ffn per token");
         }
