@@ -28,7 +28,7 @@ public enum PairTruncation {
         return switch (this) {
             case LONGEST_FIRST -> Truncation.longestFirst(n1, n2, budget);
             case FIRST_CAPPED_THEN_SECOND -> {
-                int first = Math.min(Math.min(n1, maxLength * 3 / 4), budget);
+                int first = (int) Math.min(Math.min(n1, (long) maxLength * 3 / 4), budget);
                 int second = Math.min(Math.min(n2, maxLength), budget - first);
                 yield new int[] {first, second};
             }

@@ -76,7 +76,7 @@ public final class TokenizerJson {
         for (int i = 0; i < list.size(); i++) {
             String field = "added_tokens[" + i + "]";
             Map<String, Object> t = object(list.get(i), field);
-            tokens.add(new AddedTokens.Token(string(t, "content", field), integer(t, "id", field),
+            tokens.add(new AddedTokens.Token(string(t, "content", field), tokenId(t, "id", field),
                     bool(t, "single_word", field, false), bool(t, "lstrip", field, false),
                     bool(t, "rstrip", field, false), bool(t, "normalized", field, false),
                     bool(t, "special", field, false)));
@@ -213,7 +213,7 @@ public final class TokenizerJson {
         Map<String, Object> vocabJson = object(m.get("vocab"), "model.vocab");
         Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
         for (Map.Entry<String, Object> e : vocabJson.entrySet()) {
-            if (!(e.getValue() instanceof Long id) || id < 0 || id > Integer.MAX_VALUE) {
+            if (!(e.getValue() instanceof Long id) || id < 0 || id > MAX_ID) {
                 throw new ModelFormatException(source + ": field 'model.vocab' entry '" + e.getKey()
                         + "': expected a non-negative integer id, found " + e.getValue());
             }
@@ -246,6 +246,9 @@ public final class TokenizerJson {
             List<Object> entry = array(vocab.get(i), f);
             if (entry.size() != 2 || !(entry.get(0) instanceof String piece) || !(entry.get(1) instanceof Number score)) {
                 throw new ModelFormatException(source + ": field '" + f + "': expected [piece, score], found " + entry);
+            }
+            if (!Double.isFinite(score.doubleValue())) {
+                throw new ModelFormatException(source + ": field '" + f + "': the score " + score + " is not a finite number");
             }
             pieces.add(piece);
             scores[i] = score.doubleValue();
@@ -281,9 +284,9 @@ public final class TokenizerJson {
     /** {@code "cls": ["[CLS]", 101]} → 101. */
     private int tokenPairId(Map<String, Object> p, String key, String field) {
         List<Object> pair = array(p.get(key), field + "." + key);
-        if (pair.size() != 2 || !(pair.get(1) instanceof Long id)) {
+        if (pair.size() != 2 || !(pair.get(1) instanceof Long id) || id < 0 || id > MAX_ID) {
             throw new ModelFormatException(source + ": field '" + field + "." + key
-                    + "': expected [token, id], found " + pair);
+                    + "': expected [token, id] with an id from 0 to " + MAX_ID + ", found " + pair);
         }
         return id.intValue();
     }
@@ -296,15 +299,29 @@ public final class TokenizerJson {
             List<Object> idList = array(object(e.getValue(), f).get("ids"), f + ".ids");
             int[] ids = new int[idList.size()];
             for (int i = 0; i < ids.length; i++) {
-                if (!(idList.get(i) instanceof Long id)) {
-                    throw new ModelFormatException(source + ": field '" + f + ".ids': expected integers, found " + idList);
+                if (!(idList.get(i) instanceof Long id) || id < 0 || id > MAX_ID) {
+                    throw new ModelFormatException(source + ": field '" + f + ".ids': expected ids from 0 to " + MAX_ID
+                            + ", found " + idList);
                 }
                 ids[i] = id.intValue();
             }
             specialIds.put(e.getKey(), ids);
         }
-        return new TemplateProcessor(pieces(p.get("single"), field + ".single", specialIds),
-                pieces(p.get("pair"), field + ".pair", specialIds));
+        return new TemplateProcessor(sequences(pieces(p.get("single"), field + ".single", specialIds), "A", field + ".single"),
+                sequences(pieces(p.get("pair"), field + ".pair", specialIds), "AB", field + ".pair"));
+    }
+
+    /** A template must place each of its sequences exactly once: the encoding is sized and filled that way. */
+    private List<TemplateProcessor.Piece> sequences(List<TemplateProcessor.Piece> pieces, String expected, String field) {
+        StringBuilder found = new StringBuilder();
+        for (TemplateProcessor.Piece piece : pieces) if (piece.sequence() != '\0') found.append(piece.sequence());
+        char[] sorted = found.toString().toCharArray();
+        java.util.Arrays.sort(sorted);
+        if (!new String(sorted).equals(expected)) {
+            throw new ModelFormatException(source + ": field '" + field + "': expected " + String.join(" and ", expected.split(""))
+                    + " once each, found " + (found.isEmpty() ? "no sequence" : found));
+        }
+        return pieces;
     }
 
     private List<TemplateProcessor.Piece> pieces(Object value, String field, Map<String, int[]> specialIds) {
@@ -367,6 +384,15 @@ public final class TokenizerJson {
                     + Json.typeName(m.get(key)));
         }
         return s;
+    }
+
+    /** The largest token id: the vocabulary's size, the largest id + 1, must be an int. */
+    private static final int MAX_ID = Integer.MAX_VALUE - 1;
+
+    private int tokenId(Map<String, Object> m, String key, String field) {
+        int id = integer(m, key, field);
+        if (id > MAX_ID) throw new ModelFormatException(source + ": field '" + field + "." + key + "': id " + id + " is too large");
+        return id;
     }
 
     private int integer(Map<String, Object> m, String key, String field) {

@@ -110,6 +110,44 @@ class TokenizerJsonTest {
         assertMentions(e, "test/tokenizer.json", "model.unk_token", "<unk>");
     }
 
+    /** A template that repeats or leaves out a sequence: the encoding was sized for one of each (index out of bounds, or zeros). */
+    @Test
+    void rejectsATemplateThatDoesNotPlaceEachSequenceOnce() {
+        String a = "{\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}", b = "{\"Sequence\": {\"id\": \"B\", \"type_id\": 1}}";
+        for (String[] t : new String[][] {{a + ", " + a, a + ", " + b}, {a, a + ", " + b + ", " + b}, {a, a}, {b, a + ", " + b}}) {
+            String template = """
+                    {"type": "TemplateProcessing", "single": [%s], "pair": [%s], "special_tokens": {}}""".formatted(t[0], t[1]);
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, template, "[]")));
+            assertMentions(e, "post_processor", "once each");
+        }
+        String reversed = """
+                {"type": "TemplateProcessing", "single": [%s], "pair": [%s], "special_tokens": {}}""".formatted(a, b + ", " + a);
+        assertArrayEquals(new int[] {5, 4}, load(json(BERT_NORMALIZER, PRE, WORDPIECE, reversed, "[]")).encodePair("hello", "world", 512).ids());
+    }
+
+    @Test
+    void rejectsIdsBeyondAnIntVocabularyAndScoresThatAreNotFinite() {
+        String bigId = BERT_PROCESSING.replace("[\"[SEP]\", 3]", "[\"[SEP]\", 1099511627776]");
+        assertMentions(assertThrows(ModelFormatException.class, () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, bigId, "[]"))),
+                "post_processor.sep");
+        String negativeId = BERT_PROCESSING.replace("[\"[CLS]\", 2]", "[\"[CLS]\", -5]");
+        assertMentions(assertThrows(ModelFormatException.class, () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, negativeId, "[]"))),
+                "post_processor.cls");
+        String maxId = WORDPIECE.replace("\"world\": 5", "\"world\": 2147483647");
+        assertMentions(assertThrows(ModelFormatException.class, () -> load(json(BERT_NORMALIZER, PRE, maxId, BERT_PROCESSING, "[]"))),
+                "model.vocab", "world");
+        String unigram = """
+                {"type": "Unigram", "unk_id": 0, "vocab": [["<unk>", 0.0], ["a", 1e400]]}""";
+        assertMentions(assertThrows(ModelFormatException.class, () -> load(json("null", "null", unigram, "null", "[]"))),
+                "model.vocab[1]", "finite");
+    }
+
+    @Test
+    void capsTheQueryOfAHugeLimitWithoutOverflow() {
+        Tokenizer t = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BERT_PROCESSING, "[]"));
+        assertArrayEquals(new int[] {2, 4, 3, 5, 3}, t.encodePair("hello", "world", 1_000_000_000, PairTruncation.FIRST_CAPPED_THEN_SECOND).ids());
+    }
+
     @Test
     void rejectsTextThatIsNotJson() {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> load("{\"model\": "));
