@@ -64,10 +64,9 @@ interface Normalizer {
         return text -> pattern.isEmpty() ? text : text.replace(pattern, content);
     }
 
-    /** HF {@code Replace} with a {@code Regex} pattern (Oniguruma there, java.util.regex here: simple patterns such as {@code " {2,}"} agree). */
+    /** HF {@code Replace} with a {@code Regex} pattern: see {@link BoundedRegexReplace}. */
     static Normalizer replaceRegex(java.util.regex.Pattern pattern, String content) {
-        String literal = java.util.regex.Matcher.quoteReplacement(content);
-        return text -> pattern.matcher(text).replaceAll(literal);
+        return new BoundedRegexReplace(pattern, content);
     }
 
     /** HF {@code Strip}: Unicode White_Space (Rust {@code char::is_whitespace}) off either end. */

@@ -2,6 +2,7 @@ package dev.rerank4j.tokenize;
 
 import dev.rerank4j.ModelFormatException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -146,6 +147,21 @@ class TokenizerJsonTest {
     void capsTheQueryOfAHugeLimitWithoutOverflow() {
         Tokenizer t = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BERT_PROCESSING, "[]"));
         assertArrayEquals(new int[] {2, 4, 3, 5, 3}, t.encodePair("hello", "world", 1_000_000_000, PairTruncation.FIRST_CAPPED_THEN_SECOND).ids());
+    }
+
+    /** A Replace pattern from the file that java.util.regex cannot finish: an exception naming it, not a hang or a crash. */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // unbounded, the first pattern runs for hours
+    void boundsReplacePatternsThatBacktrackOrRecurseWithoutEnd() {
+        java.util.function.Function<String, Tokenizer> withReplace = regex -> load(json("""
+                {"type": "Replace", "pattern": {"Regex": "%s"}, "content": " "}""".formatted(regex), PRE, WORDPIECE, BERT_PROCESSING, "[]"));
+        assertArrayEquals(new int[] {2, 4, 5, 3}, withReplace.apply(" {2,}").encode("hello    world", 512).ids());
+        IllegalArgumentException backtracks = assertThrows(IllegalArgumentException.class,
+                () -> withReplace.apply("(.*a){12}z").encode("a".repeat(40), 512));
+        assertTrue(backtracks.getMessage().contains("(.*a){12}z"), backtracks.getMessage());
+        IllegalArgumentException recurses = assertThrows(IllegalArgumentException.class,
+                () -> withReplace.apply("(a|b)+").encode("ab".repeat(100_000), 512));
+        assertTrue(recurses.getMessage().contains("(a|b)+"), recurses.getMessage());
     }
 
     @Test
