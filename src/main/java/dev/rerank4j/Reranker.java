@@ -90,22 +90,9 @@ public final class Reranker implements AutoCloseable {
         SafeTensors weights = SafeTensors.open(weightsFile);
         Backend backend = null;
         try {
-            backend = Backends.select(options.backend(), options.threads()).backend();
-            Model model;
-            try {
-                model = Model.load(dir, config, weights, backend);
-            } catch (CudaException e) {
-                // AUTO promises a working reranker: a GPU that answered but cannot hold the model (full, shared)
-                // leaves it to the CPU, as one that fails to start does (Backends)
-                if (options.backend() != Options.BackendChoice.AUTO) throw e;
-                LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
-                        e.getMessage());
-                Backend failed = backend;
-                backend = null;
-                failed.close();
-                backend = Backends.select(Options.BackendChoice.CPU, options.threads()).backend();
-                model = Model.load(dir, config, weights, backend);
-            }
+            Placed placed = place(dir, config, weights, options);
+            backend = placed.backend();
+            Model model = placed.model();
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
@@ -114,16 +101,39 @@ public final class Reranker implements AutoCloseable {
             if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
             Reranker reranker = new Reranker(dir, weights, backend, scorer);
             String backendName = backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name();
-            String modelKind = model.getClass().getSimpleName();
             LOG.log(System.Logger.Level.INFO, () -> String.format(
                     "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %.0f ms",
-                    modelKind, dir, config.modelType(), config.numLayers(), config.hiddenSize(),
+                    model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
                     mostCommonDType(weights), scorer.maxLength(), backendName,
                     (System.nanoTime() - started) / 1e6));
             return reranker;
         } catch (RuntimeException e) {
             if (backend != null) backend.close();
             weights.close();
+            throw e;
+        }
+    }
+
+    /** A model and the backend it was loaded on. */
+    private record Placed(Backend backend, Model model) {}
+
+    /**
+     * The model on the backend {@code options} picks. AUTO promises a working reranker: a GPU that answered but
+     * cannot hold the model (full, shared) leaves it to the CPU, as one that fails to start does (Backends).
+     * On failure nothing is left open.
+     */
+    private static Placed place(Path dir, ModelConfig config, SafeTensors weights, Options options) {
+        Backend backend = Backends.select(options.backend(), options.threads()).backend();
+        try {
+            return new Placed(backend, Model.load(dir, config, weights, backend));
+        } catch (CudaException e) {
+            backend.close();
+            if (options.backend() != Options.BackendChoice.AUTO) throw e;
+            LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
+                    e.getMessage());
+            return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
+        } catch (RuntimeException e) {
+            backend.close();
             throw e;
         }
     }
