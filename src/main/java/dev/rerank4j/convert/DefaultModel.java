@@ -48,6 +48,8 @@ public final class DefaultModel {
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
 
     private static final System.Logger LOG = System.getLogger(DefaultModel.class.getName());
+    /** Held while materialising: FileLock keeps other processes out, not other threads of this one. */
+    private static final Object IN_THIS_JVM = new Object();
 
     private DefaultModel() {}
 
@@ -83,8 +85,6 @@ public final class DefaultModel {
             }
         }
     }
-
-    private static final Object IN_THIS_JVM = new Object();
 
     /**
      * An incomplete directory is replaced only if it holds nothing but what the converter writes: weights/ is also
