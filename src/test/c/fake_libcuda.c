@@ -29,6 +29,7 @@
 #define FAKE_DRIVER_VERSION 12040
 #endif
 /* -DFAKE_ALLOC_LIMIT=n fails every cuMemAlloc after the n-th with CUDA_ERROR_OUT_OF_MEMORY, as a full GPU does. */
+/* -DFAKE_BUSY_DEVICE=n: device n refuses a context (CUDA_ERROR_DEVICE_UNAVAILABLE), as a taken exclusive-process GPU does. */
 /* -DFAKE_NULL_HOST makes cuMemAllocHost report success with a NULL pointer, as a broken driver might. */
 /* -DFAKE_OMIT_LAUNCH leaves cuLaunchKernel out, as a library that is not the CUDA driver would. */
 /* -DFAKE_EMULATE runs each launch on the CPU (emulation/emulator.cpp, linked in) instead of only recording it. */
@@ -109,6 +110,9 @@ CUresult cuDeviceGetName(char *name, int len, CUdevice device) {
 
 CUresult cuDevicePrimaryCtxRetain(void **ctx, CUdevice device) {
     if (device < 0 || device >= FAKE_DEVICES) return CUDA_ERROR_INVALID_DEVICE;
+#ifdef FAKE_BUSY_DEVICE
+    if (device == FAKE_BUSY_DEVICE) return 46; /* CUDA_ERROR_DEVICE_UNAVAILABLE: exclusive-process mode, taken */
+#endif
     context_refs++;
     *ctx = &context_token;
     return CUDA_SUCCESS;

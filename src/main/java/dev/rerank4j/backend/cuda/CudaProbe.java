@@ -22,13 +22,20 @@ public final class CudaProbe {
     /** What the probe found: a usable device and its description, or the reason there is none. */
     public static final class Result {
         private final CudaDriver driver;
-        private final int ordinal;
+        private final List<Device> devices;
         private final String description;
 
-        private Result(CudaDriver driver, int ordinal, String description) {
+        /** A device the kernels can run on, and how to name it. */
+        private record Device(int ordinal, String description) {}
+
+        private Result(CudaDriver driver, List<Device> devices, String description) {
             this.driver = driver;
-            this.ordinal = ordinal;
+            this.devices = List.copyOf(devices);
             this.description = description;
+        }
+
+        private static Result unusable(String reason) {
+            return new Result(null, List.of(), reason);
         }
 
         /** True if {@link #open()} can be tried. */
@@ -42,14 +49,25 @@ public final class CudaProbe {
         }
 
         /**
-         * A backend on the device found.
+         * A backend on the first device found that starts: a device that is busy or in exclusive-process mode
+         * leaves the work to the next one.
          *
-         * @throws CudaException if there is none (the message says what was missing) or the device fails to
-         *                       start (e.g. a driver too old for the kernels' PTX: CUDA_ERROR_UNSUPPORTED_PTX_VERSION)
+         * @throws CudaException if there is none (the message says what was missing) or no device starts (e.g. a
+         *                       driver too old for the kernels' PTX: CUDA_ERROR_UNSUPPORTED_PTX_VERSION); the other
+         *                       devices' failures are suppressed in it
          */
         public CudaBackend open() {
             if (driver == null) throw new CudaException("the CUDA backend was requested but cannot be used: " + description);
-            return CudaBackend.open(driver, ordinal, description);
+            CudaException first = null;
+            for (Device d : devices) {
+                try {
+                    return CudaBackend.open(driver, d.ordinal(), d.description());
+                } catch (CudaException e) {
+                    if (first == null) first = e;
+                    else first.addSuppressed(e);
+                }
+            }
+            throw first;
         }
 
         @Override
@@ -69,31 +87,33 @@ public final class CudaProbe {
         try {
             cu = CudaDriver.load(library);
         } catch (RuntimeException e) {
-            return new Result(null, -1, e.getMessage());
+            return Result.unusable(e.getMessage());
         }
         try {
             cu.init();
             int count = cu.deviceCount();
-            if (count < 1) return new Result(null, -1, library + " reports no CUDA device");
+            if (count < 1) return Result.unusable(library + " reports no CUDA device");
             int version = cu.driverVersion();
             String driver = "driver CUDA " + version / 1000 + "." + (version % 1000) / 10;
             if (version < MIN_DRIVER_VERSION) {
-                return new Result(null, -1, driver + " is too old: rerank4j's CUDA kernels need CUDA 12.0 or newer");
+                return Result.unusable(driver + " is too old: rerank4j's CUDA kernels need CUDA 12.0 or newer");
             }
             List<String> tooOld = new ArrayList<>();
+            List<Result.Device> capable = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 int device = cu.device(i);
                 int major = cu.deviceAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
                 int minor = cu.deviceAttribute(CudaDriver.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
                 String name = cu.deviceName(device);
                 String what = "device " + i + ": " + name + ", compute capability " + major + "." + minor;
-                if (major >= MIN_COMPUTE_MAJOR) return new Result(cu, i, what + ", " + driver);
-                tooOld.add(what);
+                if (major >= MIN_COMPUTE_MAJOR) capable.add(new Result.Device(i, what + ", " + driver));
+                else tooOld.add(what);
             }
-            return new Result(null, -1, String.join("; ", tooOld) + ": rerank4j's CUDA kernels need compute capability "
+            if (!capable.isEmpty()) return new Result(cu, capable, capable.getFirst().description());
+            return Result.unusable(String.join("; ", tooOld) + ": rerank4j's CUDA kernels need compute capability "
                     + MIN_COMPUTE_MAJOR + ".0 or newer");
         } catch (RuntimeException e) {
-            return new Result(null, -1, e.getMessage());
+            return Result.unusable(e.getMessage());
         }
     }
 }

@@ -67,4 +67,16 @@ class CudaProbeTest {
         assertTrue(r.usable());
         assertEquals("device 0: Fake GPU 0, compute capability 8.0, driver CUDA 12.4", r.description());
     }
+
+    /** A GPU in exclusive-process mode that another process holds: the next capable device takes the work. */
+    @Test
+    void aBusyDeviceLeavesTheWorkToTheNext() {
+        CudaProbe.Result two = CudaProbe.probe(FakeCuda.library("FAKE_DEVICES=2", "FAKE_BUSY_DEVICE=0"));
+        try (CudaBackend backend = two.open()) {
+            assertTrue(backend.description().startsWith("device 1: Fake GPU 1"), backend.description());
+        }
+        CudaProbe.Result one = CudaProbe.probe(FakeCuda.library("FAKE_DEVICES=1", "FAKE_BUSY_DEVICE=0"));
+        CudaException e = assertThrows(CudaException.class, one::open);
+        assertTrue(e.getMessage().startsWith("cuDevicePrimaryCtxRetain failed"), e.getMessage());
+    }
 }
