@@ -60,6 +60,16 @@ class TokenizerJsonTest {
         assertArrayEquals(new int[] {2, 4, 8, 5, 3}, t.encode("hello<x>world", 512).ids());
     }
 
+    /** Of added tokens that start alike, the longest one the text holds at a position is the one taken. */
+    @Test
+    void takesTheLongestAddedTokenThatMatches() {
+        String added = """
+                [{"id": 7, "content": "<x>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true},
+                 {"id": 9, "content": "<x>>", "single_word": false, "lstrip": false, "rstrip": false, "normalized": false, "special": true}]""";
+        Tokenizer t = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BERT_PROCESSING, added));
+        assertArrayEquals(new int[] {2, 9, 4, 7, 5, 7, 3}, t.encode("<x>>hello<x>world<x>", 512).ids()); // HF tokenizers 0.23.3 gives the same
+    }
+
     @Test
     void readsANormalizerSequence() {
         String sequence = """
