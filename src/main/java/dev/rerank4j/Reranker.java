@@ -197,7 +197,7 @@ public final class Reranker implements AutoCloseable {
                         + positions + " tokens (max_position_embeddings " + config.maxPositionEmbeddings()
                         + (config.positionOffset() > 0 ? " − position offset " + config.positionOffset() : "") + "; " + dir + ")");
             }
-            return new Limit(options.maxLength(), "Options maxLength", true);
+            return new Limit(options.maxLength(), "the maxLength asked for (Options.withMaxLength, --max-length)", true);
         }
         Path sentenceTransformers = dir.resolve("sentence_bert_config.json");
         Long fromSentenceTransformers = longField(sentenceTransformers, "max_seq_length");

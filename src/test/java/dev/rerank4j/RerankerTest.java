@@ -109,7 +109,7 @@ class RerankerTest {
 
         IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
                 () -> Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withMaxLength(2)).close());
-        assertTrue(tooSmall.getMessage().contains("maxLength allows 2 tokens"), tooSmall.getMessage());
+        assertTrue(tooSmall.getMessage().contains("--max-length) allows 2 tokens"), tooSmall.getMessage());
         try (Reranker justRoom = Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withMaxLength(3))) {
             assertEquals(DOCS.size(), justRoom.score("where is berlin", DOCS).length);
         }
