@@ -213,11 +213,12 @@ public final class TokenizerJson {
         Map<String, Object> vocabJson = object(m.get("vocab"), "model.vocab");
         Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
         for (Map.Entry<String, Object> e : vocabJson.entrySet()) {
-            if (!(e.getValue() instanceof Long id) || id < 0 || id > MAX_ID) {
+            int id = idOf(e.getValue());
+            if (id < 0) {
                 throw new ModelFormatException(source + ": field 'model.vocab' entry '" + e.getKey()
-                        + "': expected a non-negative integer id, found " + e.getValue());
+                        + "': expected an id from 0 to " + MAX_ID + ", found " + e.getValue());
             }
-            vocab.put(e.getKey(), id.intValue());
+            vocab.put(e.getKey(), id);
         }
         String unk = string(m, "unk_token", "model");
         Integer unkId = vocab.get(unk);
@@ -284,11 +285,12 @@ public final class TokenizerJson {
     /** {@code "cls": ["[CLS]", 101]} → 101. */
     private int tokenPairId(Map<String, Object> p, String key, String field) {
         List<Object> pair = array(p.get(key), field + "." + key);
-        if (pair.size() != 2 || !(pair.get(1) instanceof Long id) || id < 0 || id > MAX_ID) {
+        int id = pair.size() == 2 ? idOf(pair.get(1)) : -1;
+        if (id < 0) {
             throw new ModelFormatException(source + ": field '" + field + "." + key
                     + "': expected [token, id] with an id from 0 to " + MAX_ID + ", found " + pair);
         }
-        return id.intValue();
+        return id;
     }
 
     private TemplateProcessor template(Map<String, Object> p, String field) {
@@ -299,11 +301,11 @@ public final class TokenizerJson {
             List<Object> idList = array(object(e.getValue(), f).get("ids"), f + ".ids");
             int[] ids = new int[idList.size()];
             for (int i = 0; i < ids.length; i++) {
-                if (!(idList.get(i) instanceof Long id) || id < 0 || id > MAX_ID) {
+                ids[i] = idOf(idList.get(i));
+                if (ids[i] < 0) {
                     throw new ModelFormatException(source + ": field '" + f + ".ids': expected ids from 0 to " + MAX_ID
                             + ", found " + idList);
                 }
-                ids[i] = id.intValue();
             }
             specialIds.put(e.getKey(), ids);
         }
@@ -389,9 +391,17 @@ public final class TokenizerJson {
     /** The largest token id: the vocabulary's size, the largest id + 1, must be an int. */
     private static final int MAX_ID = Integer.MAX_VALUE - 1;
 
+    /** {@code value} as a token id, or -1 if it is not an integer from 0 to {@link #MAX_ID}. */
+    private static int idOf(Object value) {
+        return value instanceof Long id && id >= 0 && id <= MAX_ID ? id.intValue() : -1;
+    }
+
     private int tokenId(Map<String, Object> m, String key, String field) {
-        int id = integer(m, key, field);
-        if (id > MAX_ID) throw new ModelFormatException(source + ": field '" + field + "." + key + "': id " + id + " is too large");
+        int id = idOf(m.get(key));
+        if (id < 0) {
+            throw new ModelFormatException(source + ": field '" + field + "." + key + "': expected an id from 0 to " + MAX_ID
+                    + ", found " + m.get(key));
+        }
         return id;
     }
 
