@@ -80,10 +80,7 @@ public final class Main {
         Arguments args = new Arguments(argv,
                 Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend"),
                 Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
-        if (args.flag("--help") || args.flag("-h")) {
-            out.print(USAGE);
-            return 0;
-        }
+        if (printedHelp(args, out)) return 0;
         String query = args.require("--query");
         String docsSource = args.require("--docs");
         if (args.flag("--sigmoid") && args.flag("--raw")) {
@@ -119,10 +116,7 @@ public final class Main {
 
     private static int convert(List<String> argv, PrintStream out) throws IOException {
         Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of("--help", "-h"));
-        if (args.flag("--help") || args.flag("-h")) {
-            out.print(USAGE);
-            return 0;
-        }
+        if (printedHelp(args, out)) return 0;
         Path onnx = Path.of(args.require("--onnx"));
         Path tokenizer = args.get("--tokenizer") != null ? Path.of(args.get("--tokenizer"))
                 : onnx.resolveSibling("tokenizer.json");
@@ -134,6 +128,13 @@ public final class Main {
                 + OnnxConverter.MAX_SEQ_LENGTH + " (edit modules.json, 1_Pooling/config.json and sentence_bert_config.json"
                 + " if your model pools otherwise)");
         return 0;
+    }
+
+    /** Prints the usage if {@code --help} or {@code -h} stands as an argument (not as an option's value). */
+    private static boolean printedHelp(Arguments args, PrintStream out) {
+        if (!args.flag("--help") && !args.flag("-h")) return false;
+        out.print(USAGE);
+        return true;
     }
 
     /** Where the embedded default model lives: {@code -Drerank4j.weights}, else ./weights. */

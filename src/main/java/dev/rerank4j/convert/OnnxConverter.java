@@ -21,6 +21,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -447,9 +448,9 @@ public final class OnnxConverter {
     }
 
     /** The node behind {@code node} through Transposes, Reshapes and Casts, which do not change values. */
-    private static java.util.Optional<OnnxModel.Node> upstream(OnnxModel.Node node, Map<String, OnnxModel.Node> producers) {
+    private static Optional<OnnxModel.Node> upstream(OnnxModel.Node node, Map<String, OnnxModel.Node> producers) {
         while (node != null && List.of("Transpose", "Reshape", "Cast").contains(node.opType())) node = producers.get(node.input(0));
-        return java.util.Optional.ofNullable(node);
+        return Optional.ofNullable(node);
     }
 
     /** What {@code node} multiplies its activation by: c for a Mul by a scalar constant c, 1/c for a Div by one, else 1. */

@@ -41,6 +41,10 @@ public record ModelConfig(
 
     /** True for RoBERTa-family encoders ("roberta", "xlm-roberta"), whose positions skip the padding slots. */
     public boolean isRoberta() {
+        return isRoberta(modelType);
+    }
+
+    private static boolean isRoberta(String modelType) {
         return modelType.equals("roberta") || modelType.equals("xlm-roberta");
     }
 
@@ -76,7 +80,7 @@ public record ModelConfig(
             throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements \"gelu\", the erf form)");
         }
         int maxPositions = f.positiveInt("max_position_embeddings");
-        boolean roberta = modelType.equals("roberta") || modelType.equals("xlm-roberta");
+        boolean roberta = isRoberta(modelType);
         // transformers' defaults when the field is absent: BertConfig 0, RobertaConfig and XLMRobertaConfig 1
         int padTokenId = json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : roberta ? 1 : 0;
         if (roberta && maxPositions <= padTokenId + 1) {
