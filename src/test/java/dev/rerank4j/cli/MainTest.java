@@ -1,6 +1,8 @@
 package dev.rerank4j.cli;
 
 import dev.rerank4j.Golden;
+import dev.rerank4j.hub.FakeHub;
+import dev.rerank4j.hub.HuggingFaceHub;
 import dev.rerank4j.io.Json;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -8,9 +10,11 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -23,11 +27,34 @@ class MainTest {
 
     private record Result(int code, String out, String err) {}
 
-    private static Result run(String... args) {
+    /** Runs the CLI with the hub offline and its cache empty: no test reaches the network. */
+    private Result run(String... args) {
+        return run(new HuggingFaceHub.Settings(URI.create("http://127.0.0.1:9"), tmp.resolve("hub-cache"), null, true, Duration.ofSeconds(5)), args);
+    }
+
+    private static Result run(HuggingFaceHub.Settings hub, String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int code = Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8), () -> hub);
         return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aModelIdThatIsNoDirectoryComesFromTheHubsCacheOrTheHub() throws IOException {
+        Path docs = docs("Berlin has 3.7 million inhabitants.", "Paris is in France.");
+        Result direct = run("--query", "berlin", "--docs", docs.toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--json");
+        try (FakeHub hub = new FakeHub().serve(Golden.path("bert-tiny-ce"), Map.of())) {
+            HuggingFaceHub.Settings online = new HuggingFaceHub.Settings(hub.endpoint(), tmp.resolve("cache"), null, false, Duration.ofSeconds(5));
+            Result fetched = run(online, "--query", "berlin", "--docs", docs.toString(), "--model", "owner/model", "--json");
+            assertEquals(0, fetched.code(), fetched.err());
+            assertEquals(direct.out(), fetched.out());
+        }
+        HuggingFaceHub.Settings offline = new HuggingFaceHub.Settings(URI.create("http://127.0.0.1:9"), tmp.resolve("cache"), null, true, Duration.ofSeconds(5));
+        assertEquals(direct.out(), run(offline, "--query", "berlin", "--docs", docs.toString(), "--model", "owner/model", "--json").out());
+
+        Result missing = run("--query", "berlin", "--docs", docs.toString(), "--model", "no/such");
+        assertEquals(1, missing.code());
+        assertTrue(missing.err().contains("--model no/such: no such directory, and as a Hugging Face model id: HF_HUB_OFFLINE is set"), missing.err());
     }
 
     private Path docs(String... lines) throws IOException {

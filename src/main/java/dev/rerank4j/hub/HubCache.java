@@ -1,0 +1,118 @@
+package dev.rerank4j.hub;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+
+/**
+ * The Hugging Face hub cache on disk, in {@code huggingface_hub}'s own layout, so that a model Python fetched is found
+ * here and one fetched here is found by Python:
+ * <pre>
+ * models--{owner}--{name}/refs/{revision}          the commit the revision pointed to when last asked
+ * models--{owner}--{name}/snapshots/{commit}/{path} a link to ../../blobs/{id} (a copy where links are refused)
+ * models--{owner}--{name}/blobs/{id}                the content: id is the SHA-256 (LFS) or the Git blob id
+ * </pre>
+ */
+final class HubCache {
+    private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
+    /** This JVM's holders of a repository's lock: a FileLock keeps other processes out, not other threads. */
+    private static final Map<Path, Object> IN_THIS_JVM = new ConcurrentHashMap<>();
+
+    private final Path root;
+
+    HubCache(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    Path root() {
+        return root;
+    }
+
+    Path repoDir(RepoId id) {
+        return root.resolve("models--" + id.owner() + "--" + id.name());
+    }
+
+    Path snapshot(RepoId id, String commit) {
+        return repoDir(id).resolve("snapshots").resolve(commit);
+    }
+
+    Path blob(RepoId id, String blobName) {
+        return repoDir(id).resolve("blobs").resolve(blobName);
+    }
+
+    /** Where a blob is written until it is complete and checked; a later download resumes from it. */
+    Path partial(RepoId id, String blobName) {
+        return repoDir(id).resolve("blobs").resolve(blobName + ".rerank4j-incomplete");
+    }
+
+    /** The commit the revision names: itself if it is a commit hash, else what refs/ recorded, if anything. */
+    Optional<String> commit(RepoId id) throws IOException {
+        if (id.isCommit()) return Optional.of(id.revision());
+        Path ref = repoDir(id).resolve("refs").resolve(id.revision());
+        if (!Files.isRegularFile(ref)) return Optional.empty();
+        String commit = Files.readString(ref, StandardCharsets.US_ASCII).trim();
+        if (!COMMIT.matcher(commit).matches()) {
+            throw new IOException(ref + " does not hold a commit hash (\"" + commit + "\"): delete it and fetch again");
+        }
+        return Optional.of(commit);
+    }
+
+    /** Records that the revision now points to {@code commit}; a reader never sees a half-written ref. */
+    void writeRef(RepoId id, String commit) throws IOException {
+        if (id.isCommit()) return;
+        Path ref = repoDir(id).resolve("refs").resolve(id.revision());
+        Files.createDirectories(ref.getParent());
+        Path tmp = Files.createTempFile(ref.getParent(), ".ref-", ".tmp");
+        try {
+            Files.writeString(tmp, commit, StandardCharsets.US_ASCII);
+            Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Puts the completed blob at {@code path} in the commit's snapshot: a relative link, or a copy where links are refused. */
+    void link(RepoId id, String commit, RemoteFile file) throws IOException {
+        Path target = snapshot(id, commit).resolve(file.path());
+        Path blob = blob(id, file.blobName());
+        Files.createDirectories(target.getParent());
+        Files.deleteIfExists(target);
+        try {
+            Files.createSymbolicLink(target, target.getParent().relativize(blob));
+        } catch (UnsupportedOperationException | FileSystemException e) {
+            Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING); // as huggingface_hub does without symlinks
+        }
+    }
+
+    /** True if the snapshot holds the file with the size the hub gives it (a link to a missing blob is not there). */
+    boolean has(RepoId id, String commit, RemoteFile file) throws IOException {
+        Path target = snapshot(id, commit).resolve(file.path());
+        return Files.isRegularFile(target) && Files.size(target) == file.size();
+    }
+
+    interface LockedWork<T> {
+        T run() throws IOException;
+    }
+
+    /** Runs {@code work} holding the repository's lock, against other threads of this JVM and other processes. */
+    <T> T locked(RepoId id, LockedWork<T> work) throws IOException {
+        Path lockFile = root.resolve(".locks").resolve("models--" + id.owner() + "--" + id.name()).resolve("rerank4j.lock");
+        Files.createDirectories(lockFile.getParent());
+        synchronized (IN_THIS_JVM.computeIfAbsent(lockFile, k -> new Object())) {
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock lock = channel.lock()) {
+                return work.run();
+            }
+        }
+    }
+}

@@ -1,0 +1,254 @@
+package dev.rerank4j.hub;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.Json;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Model directories from the Hugging Face hub, kept in the hub's own cache: {@code Reranker.load(HuggingFaceHub.model(
+ * "BAAI/bge-reranker-base"))}. A model Python's {@code huggingface_hub} already fetched is used where it lies; one
+ * fetched here is laid out as Python would, so both share one copy.
+ *
+ * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors and the small configuration
+ * files beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
+ * modules.json names; not the PyTorch, ONNX or TensorFlow copies of the weights. Each file is checked against the
+ * SHA-256 (weights) or Git blob id (the rest) the hub lists for it before it enters the cache; an interrupted download
+ * resumes. The revision's commit is asked for every time unless the revision is a commit hash; when the hub cannot be
+ * reached, the revision's cached snapshot is used, with a warning. Settings come from the same environment variables
+ * as Python's: {@code HF_ENDPOINT}, {@code HF_HUB_CACHE} / {@code HF_HOME} / {@code XDG_CACHE_HOME}, {@code HF_TOKEN}
+ * (else the token file {@code hf auth login} writes), {@code HF_HUB_OFFLINE}, {@code HF_HUB_DOWNLOAD_TIMEOUT}.
+ */
+public final class HuggingFaceHub implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(HuggingFaceHub.class.getName());
+    /** Files a model directory may need at its top level; the three of {@link #REQUIRED} must be there. */
+    private static final List<String> MODEL_FILES = List.of("config.json", "tokenizer.json", "model.safetensors",
+            "tokenizer_config.json", "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
+            "artifact.metadata");
+    private static final Set<String> REQUIRED = Set.of("config.json", "tokenizer.json", "model.safetensors");
+    /** What a module folder named in modules.json may hold that rerank4j reads (pooling, dense projection). */
+    private static final List<String> MODULE_FILES = List.of("config.json", "model.safetensors");
+
+    /**
+     * Where the hub is, where its cache lies, the token sent to it (null: none), whether to stay off the network, and how
+     * long a request may receive nothing before it is abandoned.
+     */
+    public record Settings(URI endpoint, Path cache, String token, boolean offline, Duration stallTimeout) {
+        public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
+
+        public Settings {
+            if (endpoint == null || cache == null || stallTimeout == null) throw new IllegalArgumentException("endpoint, cache and stallTimeout are required");
+            if (stallTimeout.isNegative() || stallTimeout.isZero()) throw new IllegalArgumentException("stallTimeout must be positive");
+        }
+
+        /** Read as huggingface_hub reads them, from the process's environment and the user's home. */
+        public static Settings fromEnvironment() {
+            return fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")));
+        }
+
+        static Settings fromEnvironment(Map<String, String> env, Path home) {
+            URI endpoint = URI.create(env.getOrDefault("HF_ENDPOINT", DEFAULT_ENDPOINT.toString()));
+            Path hfHome = present(env, "HF_HOME").map(Path::of).orElseGet(() ->
+                    present(env, "XDG_CACHE_HOME").map(Path::of).orElse(home.resolve(".cache")).resolve("huggingface"));
+            Path cache = present(env, "HF_HUB_CACHE").map(Path::of).orElse(hfHome.resolve("hub"));
+            String token = present(env, "HF_TOKEN").orElseGet(() -> readToken(
+                    present(env, "HF_TOKEN_PATH").map(Path::of).orElse(hfHome.resolve("token"))));
+            boolean offline = present(env, "HF_HUB_OFFLINE").map(v -> Set.of("1", "ON", "YES", "TRUE")
+                    .contains(v.trim().toUpperCase(Locale.ROOT))).orElse(false);
+            Duration stall = Duration.ofSeconds(30);
+            Optional<String> timeout = present(env, "HF_HUB_DOWNLOAD_TIMEOUT");
+            if (timeout.isPresent()) {
+                try {
+                    stall = Duration.ofMillis(Math.round(1000 * Double.parseDouble(timeout.get().trim())));
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT is \"" + timeout.get() + "\", not a number of seconds");
+                }
+            }
+            return new Settings(endpoint, cache, token, offline, stall);
+        }
+
+        private static Optional<String> present(Map<String, String> env, String name) {
+            String v = env.get(name);
+            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);
+        }
+
+        private static String readToken(Path file) {
+            try {
+                String token = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8).trim() : "";
+                return token.isEmpty() ? null : token;
+            } catch (IOException e) {
+                return null; // an unreadable token file is as if there were none; a gated model then says so
+            }
+        }
+
+        @Override
+        public String toString() { // never the token
+            return "Settings[endpoint=" + endpoint + ", cache=" + cache + ", token=" + (token == null ? "none" : "set")
+                    + ", offline=" + offline + ", stallTimeout=" + stallTimeout + "]";
+        }
+    }
+
+    private final Settings settings;
+    private final HubCache cache;
+    private HubClient client;
+
+    public HuggingFaceHub(Settings settings) {
+        this.settings = settings;
+        this.cache = new HubCache(settings.cache());
+    }
+
+    /** The directory of {@code modelId} ({@code owner/name[@revision]}) with the settings of the environment. */
+    public static Path model(String modelId) throws IOException {
+        try (HuggingFaceHub hub = new HuggingFaceHub(Settings.fromEnvironment())) {
+            return hub.snapshot(modelId);
+        }
+    }
+
+    /**
+     * The snapshot directory of {@code modelId} ({@code owner/name[@revision]}, the revision {@code main} if none),
+     * fetching what the cache lacks.
+     *
+     * @throws IllegalArgumentException if {@code modelId} is not a model id
+     * @throws IOException if the hub refuses (the message says why: unknown, gated, private), cannot be reached and the
+     *     cache lacks the model, or a download fails or is corrupt
+     * @throws ModelFormatException if the repository is not one rerank4j can load (no model.safetensors or
+     *     tokenizer.json; the message names what it holds instead) or the hub's answer is malformed
+     */
+    public Path snapshot(String modelId) throws IOException {
+        RepoId id = RepoId.parse(modelId);
+        Optional<Path> cached = cachedSnapshot(id);
+        if (settings.offline() || (id.isCommit() && cached.isPresent())) {
+            return cached.orElseThrow(() -> new IOException("HF_HUB_OFFLINE is set and " + id + " is not in the cache "
+                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json and model.safetensors)"));
+        }
+        HubClient.Listing listing;
+        try {
+            listing = client().listing(id);
+        } catch (HubClient.Refused e) {
+            throw e;
+        } catch (IOException e) {
+            if (cached.isEmpty()) {
+                throw new IOException("cannot reach " + settings.endpoint() + " (" + e.getMessage() + "), and " + id
+                        + " is not in the cache " + cache.repoDir(id), e);
+            }
+            LOG.log(Level.WARNING, "Cannot reach {0} ({1}); using the cached snapshot of {2}: {3}",
+                    settings.endpoint(), e.getMessage(), id, cached.get());
+            return cached.get();
+        }
+        requireLoadable(id, listing);
+        return cache.locked(id, () -> fetch(id, listing));
+    }
+
+    private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
+        String commit = listing.commit();
+        List<RemoteFile> files = new ArrayList<>();
+        for (String name : MODEL_FILES) {
+            RemoteFile f = listing.file(name);
+            if (f != null) files.add(f);
+        }
+        ensureAll(id, commit, files);
+        List<RemoteFile> moduleFiles = new ArrayList<>();
+        for (String folder : moduleFolders(cache.snapshot(id, commit).resolve("modules.json"))) {
+            for (String name : MODULE_FILES) {
+                RemoteFile f = listing.file(folder + "/" + name);
+                if (f != null) moduleFiles.add(f);
+            }
+        }
+        ensureAll(id, commit, moduleFiles);
+        cache.writeRef(id, commit);
+        return cache.snapshot(id, commit);
+    }
+
+    /** Fetches what the snapshot lacks of {@code files}, saying once what that is. */
+    private void ensureAll(RepoId id, String commit, List<RemoteFile> files) throws IOException {
+        List<RemoteFile> missing = new ArrayList<>();
+        for (RemoteFile f : files) {
+            if (!cache.has(id, commit, f)) missing.add(f);
+        }
+        if (missing.isEmpty()) return;
+        long bytes = missing.stream().mapToLong(RemoteFile::size).sum();
+        LOG.log(Level.INFO, "Fetching {0} file(s) of {1} ({2} MB) from {3} into {4}", missing.size(), id,
+                String.format("%.1f", bytes / 1e6), settings.endpoint(), cache.snapshot(id, commit));
+        for (RemoteFile f : missing) ensure(id, commit, f);
+    }
+
+    /** Links the file into the snapshot, downloading its blob unless the cache has it (from another commit or Python). */
+    private void ensure(RepoId id, String commit, RemoteFile file) throws IOException {
+        Path blob = cache.blob(id, file.blobName());
+        if (!Files.isRegularFile(blob) || Files.size(blob) != file.size()) {
+            client().download(id, commit, file, cache.partial(id, file.blobName()), blob);
+        }
+        cache.link(id, commit, file);
+    }
+
+    /** The folders of modules.json's modules (the transformer itself has ""), each a safe relative path. */
+    private static List<String> moduleFolders(Path modulesJson) {
+        if (!Files.isRegularFile(modulesJson)) return List.of();
+        List<String> folders = new ArrayList<>();
+        if (!(Json.parseFile(modulesJson) instanceof List<?> modules)) {
+            throw new ModelFormatException(modulesJson + ": not a JSON list of modules");
+        }
+        for (Object module : modules) {
+            if (module instanceof Map<?, ?> m && m.get("path") instanceof String path && !path.isEmpty()) {
+                try {
+                    RemoteFile.requireSafePath(path);
+                } catch (IllegalArgumentException e) {
+                    throw new ModelFormatException(modulesJson + ": module path \"" + path + "\" leaves the model directory");
+                }
+                folders.add(path);
+            }
+        }
+        return folders;
+    }
+
+    /** Refuses, before any download, a repository rerank4j could not load, saying what it holds instead. */
+    private static void requireLoadable(RepoId id, HubClient.Listing listing) {
+        List<String> missing = REQUIRED.stream().filter(f -> !listing.files().containsKey(f)).sorted().toList();
+        if (missing.isEmpty()) return;
+        Set<String> has = listing.files().keySet();
+        StringBuilder why = new StringBuilder(id + " has no " + String.join(", ", missing) + " at commit " + listing.commit());
+        if (missing.contains("model.safetensors")) {
+            if (has.contains("model.safetensors.index.json")) why.append("; its weights are sharded, which rerank4j does not read");
+            else if (has.contains("pytorch_model.bin")) why.append("; it has pytorch_model.bin only: save the model with"
+                    + " safetensors (transformers' save_pretrained), or look for a revision that has them (the hub's"
+                    + " conversion bot opens one as a pull request: " + id.repo() + "@refs/pr/N)");
+            else if (has.contains("onnx/model.onnx")) why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
+        }
+        if (missing.contains("tokenizer.json")) {
+            why.append("; rerank4j reads tokenizers from tokenizer.json (transformers' AutoTokenizer writes one with save_pretrained)");
+        }
+        throw new ModelFormatException(why.toString());
+    }
+
+    /** The revision's snapshot in the cache, if it holds the files every model needs. */
+    private Optional<Path> cachedSnapshot(RepoId id) throws IOException {
+        Optional<String> commit = cache.commit(id);
+        if (commit.isEmpty()) return Optional.empty();
+        Path dir = cache.snapshot(id, commit.get());
+        for (String f : REQUIRED) {
+            if (!Files.isRegularFile(dir.resolve(f))) return Optional.empty();
+        }
+        return Optional.of(dir);
+    }
+
+    private synchronized HubClient client() {
+        if (client == null) client = new HubClient(settings.endpoint(), settings.token(), settings.stallTimeout());
+        return client;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (client != null) client.close();
+    }
+}

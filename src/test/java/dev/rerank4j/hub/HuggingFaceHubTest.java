@@ -1,0 +1,279 @@
+package dev.rerank4j.hub;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rerank4j.Golden;
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.Options;
+import dev.rerank4j.Reranker;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Fetching a model from a hub on localhost ({@link FakeHub}): what is fetched, where it goes, and every way it can fail. */
+class HuggingFaceHubTest {
+    private static final String ID = "owner/model";
+    /** Files the repository also holds that rerank4j never reads: they must not be fetched. */
+    private static final Map<String, byte[]> NOT_NEEDED = Map.of(
+            "pytorch_model.bin", new byte[5000], "onnx/model.onnx", new byte[3000], "README.md", "# card".getBytes(StandardCharsets.UTF_8));
+
+    @TempDir
+    Path cache;
+    FakeHub hub;
+    Path source = Golden.path("colbert-tiny");
+
+    @BeforeEach
+    void start() throws IOException {
+        hub = new FakeHub().serve(source, NOT_NEEDED);
+    }
+
+    @AfterEach
+    void stop() {
+        hub.close();
+    }
+
+    private HuggingFaceHub client(boolean offline, Duration stall) {
+        return new HuggingFaceHub(new HuggingFaceHub.Settings(hub.endpoint(), cache, FakeHub.TOKEN, offline, stall));
+    }
+
+    private Path fetch(String id) throws IOException {
+        try (HuggingFaceHub h = client(false, Duration.ofSeconds(5))) {
+            return h.snapshot(id);
+        }
+    }
+
+    private Path repo() {
+        return cache.resolve("models--owner--model");
+    }
+
+    @Test
+    void fetchesWhatAModelNeedsIntoTheHubsOwnLayout() throws IOException {
+        Path dir = fetch(ID);
+        assertEquals(repo().resolve("snapshots").resolve(FakeHub.COMMIT), dir);
+        assertEquals(FakeHub.COMMIT, Files.readString(repo().resolve("refs/main")));
+        try (Stream<Path> walk = Files.walk(dir)) {
+            List<String> names = walk.filter(p -> !Files.isDirectory(p)).map(p -> dir.relativize(p).toString()).sorted().toList();
+            assertEquals(List.of("1_Dense/config.json", "1_Dense/model.safetensors", "config.json", "config_sentence_transformers.json",
+                    "model.safetensors", "modules.json", "sentence_bert_config.json", "tokenizer.json", "tokenizer_config.json"), names);
+        }
+        // links into blobs named as huggingface_hub names them: the SHA-256 of LFS files, the Git blob id of the rest
+        assertTrue(Files.isSymbolicLink(dir.resolve("model.safetensors")));
+        assertEquals(Path.of("../../blobs/" + FakeHub.sha256(hub.file("model.safetensors"))), Files.readSymbolicLink(dir.resolve("model.safetensors")));
+        assertEquals(Path.of("../../../blobs/" + FakeHub.gitBlobId(hub.file("1_Dense/config.json"))),
+                Files.readSymbolicLink(dir.resolve("1_Dense/config.json")));
+        for (String name : List.of("model.safetensors", "1_Dense/model.safetensors", "tokenizer.json")) {
+            assertEquals(-1L, Files.mismatch(source.resolve(name), dir.resolve(name)), name);
+        }
+        // the token went to the hub, never to the CDN the weights were redirected to
+        assertTrue(hub.requests.stream().filter(r -> r.server().equals("hub")).allMatch(r -> ("Bearer " + FakeHub.TOKEN).equals(r.authorization())));
+        assertTrue(hub.requests.stream().anyMatch(r -> r.server().equals("cdn")));
+        assertTrue(hub.requests.stream().filter(r -> r.server().equals("cdn")).allMatch(r -> r.authorization() == null));
+
+        List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.");
+        try (Reranker fetched = Reranker.load(dir, Options.defaults().withBackend(Options.BackendChoice.CPU));
+             Reranker original = Reranker.load(source, Options.defaults().withBackend(Options.BackendChoice.CPU))) {
+            assertArrayEquals(original.score("how many live in berlin", docs), fetched.score("how many live in berlin", docs));
+        }
+    }
+
+    @Test
+    void aCachedModelIsNotFetchedAgainAndServesWhenTheHubIsUnreachable() throws IOException {
+        Path first = fetch(ID);
+        int downloads = hub.downloads().size();
+        assertEquals(first, fetch(ID));
+        assertEquals(downloads, hub.downloads().size(), "the second call only asks for the commit");
+        hub.close();
+        assertEquals(first, fetch(ID), "the hub is down: the cached snapshot of main");
+        try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
+            assertEquals(first, offline.snapshot(ID));
+            assertEquals(first, offline.snapshot(ID + "@" + FakeHub.COMMIT));
+            IOException e = assertThrows(IOException.class, () -> offline.snapshot(ID + "@v2"));
+            assertTrue(e.getMessage().contains("HF_HUB_OFFLINE") && e.getMessage().contains("owner/model@v2"), e.getMessage());
+        }
+    }
+
+    @Test
+    void anUnreachableHubWithoutACachedCopySaysBoth() {
+        hub.close();
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("cannot reach " + hub.endpoint()) && e.getMessage().contains("not in the cache"), e.getMessage());
+    }
+
+    @Test
+    void callsAtOnceFetchEachFileOnce() throws Exception {
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<Path>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) calls.add(pool.submit(() -> fetch(ID)));
+            for (var call : calls) assertEquals(repo().resolve("snapshots").resolve(FakeHub.COMMIT), call.get());
+        }
+        List<String> fetched = hub.downloads().stream().filter(r -> r.server().equals("hub")).map(FakeHub.Request::path).toList();
+        assertEquals(fetched.stream().distinct().toList(), fetched, "no file twice");
+        assertEquals(9, fetched.size());
+    }
+
+    @Test
+    void aCorruptDownloadIsDeletedAndNamed() throws IOException {
+        hub.faults.put("model.safetensors", FakeHub.Fault.CORRUPT);
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("model.safetensors of owner/model@main: the sha256 of the download is"), e.getMessage());
+        assertTrue(e.getMessage().contains("corrupt"), e.getMessage());
+        String blob = FakeHub.sha256(hub.file("model.safetensors"));
+        assertFalse(Files.exists(repo().resolve("blobs/" + blob)));
+        assertFalse(Files.exists(repo().resolve("blobs/" + blob + ".rerank4j-incomplete")));
+        assertFalse(Files.exists(repo().resolve("snapshots/" + FakeHub.COMMIT + "/model.safetensors")));
+        assertFalse(Files.exists(repo().resolve("refs/main")), "no ref to an incomplete snapshot");
+
+        hub.faults.clear();
+        assertTrue(Files.isRegularFile(fetch(ID).resolve("model.safetensors")));
+    }
+
+    @Test
+    void aCorruptJsonFileIsCheckedByItsGitBlobId() {
+        hub.faults.put("tokenizer.json", FakeHub.Fault.CORRUPT);
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("tokenizer.json of owner/model@main: the git blob id of the download is"), e.getMessage());
+    }
+
+    @Test
+    void aCutDownloadResumesWhereItStopped() throws IOException {
+        hub.faults.put("model.safetensors", FakeHub.Fault.CUT_HALFWAY);
+        assertThrows(IOException.class, () -> fetch(ID));
+        byte[] weights = hub.file("model.safetensors");
+        Path partial = repo().resolve("blobs/" + FakeHub.sha256(weights) + ".rerank4j-incomplete");
+        assertEquals(weights.length / 2, Files.size(partial), "what arrived is kept");
+
+        hub.faults.clear();
+        hub.requests.clear();
+        Path dir = fetch(ID);
+        assertEquals(-1L, Files.mismatch(source.resolve("model.safetensors"), dir.resolve("model.safetensors")));
+        assertTrue(hub.requests.stream().anyMatch(r -> r.server().equals("cdn") && ("bytes=" + weights.length / 2 + "-").equals(r.range())),
+                hub.requests.toString());
+        assertFalse(Files.exists(partial));
+    }
+
+    @Test
+    void aStalledDownloadIsAbandoned() {
+        hub.faults.put("model.safetensors", FakeHub.Fault.STALL_HALFWAY);
+        long start = System.nanoTime();
+        IOException e = assertThrows(IOException.class, () -> {
+            try (HuggingFaceHub h = client(false, Duration.ofMillis(700))) {
+                h.snapshot(ID);
+            }
+        });
+        assertTrue(e.getMessage().contains("nothing received for"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 15e9, "not the server's 20 s stall");
+    }
+
+    @Test
+    void moreBytesThanListedAreRefused() {
+        hub.faults.put("model.safetensors", FakeHub.Fault.EXTRA_BYTES);
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("more than the " + hub.file("model.safetensors").length + " bytes"), e.getMessage());
+    }
+
+    @Test
+    void theHubsRefusalsSayWhatToDo() {
+        hub.listingStatus = 401;
+        IOException unauthorized = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(unauthorized.getMessage().contains("HTTP 401") && unauthorized.getMessage().contains("HF_TOKEN")
+                && unauthorized.getMessage().contains("fake refusal"), unauthorized.getMessage());
+        hub.listingStatus = 404;
+        IOException missing = assertThrows(IOException.class, () -> fetch(ID + "@nope"));
+        assertTrue(missing.getMessage().contains("no model owner/model with revision nope"), missing.getMessage());
+        assertEquals(List.of(), hub.downloads());
+    }
+
+    @Test
+    void aRepositoryWithoutSafetensorsIsRefusedBeforeAnyDownload() {
+        hub.remove("model.safetensors");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("has no model.safetensors") && e.getMessage().contains("pytorch_model.bin")
+                && e.getMessage().contains("owner/model@refs/pr/N"), e.getMessage());
+        hub.remove("tokenizer.json");
+        ModelFormatException noTokenizer = assertThrows(ModelFormatException.class, () -> fetch(ID));
+        assertTrue(noTokenizer.getMessage().contains("tokenizer.json"), noTokenizer.getMessage());
+        assertEquals(List.of(), hub.downloads());
+    }
+
+    @Test
+    void hostileListingsAndModulePathsAreRefused() throws IOException {
+        hub.listingOverride = "{\"sha\": \"" + FakeHub.COMMIT + "\", \"siblings\": [{\"rfilename\": \"config.json\", \"size\": 10,"
+                + " \"blobId\": \"../../../../etc/passwd\"}, {\"rfilename\": \"tokenizer.json\", \"size\": 1, \"blobId\": \"x\"},"
+                + " {\"rfilename\": \"model.safetensors\", \"size\": 1, \"blobId\": \"y\"}]}";
+        ModelFormatException blobId = assertThrows(ModelFormatException.class, () -> fetch(ID));
+        assertTrue(blobId.getMessage().contains("not 40 lowercase hex digits"), blobId.getMessage());
+        hub.listingOverride = "{\"sha\": \"../x\", \"siblings\": []}";
+        assertThrows(ModelFormatException.class, () -> fetch(ID));
+        hub.listingOverride = "not json";
+        assertThrows(ModelFormatException.class, () -> fetch(ID));
+
+        hub.listingOverride = null;
+        hub.serve(Files.createTempDirectory(cache.getParent(), "none"), Map.of());
+        byte[] modules = "[{\"idx\": 0, \"path\": \"\"}, {\"idx\": 1, \"path\": \"../../../escape\"}]".getBytes(StandardCharsets.UTF_8);
+        Path evil = Files.createTempDirectory(cache.getParent(), "evil");
+        Files.write(evil.resolve("modules.json"), modules);
+        hub.serve(evil, Map.of());
+        ModelFormatException path = assertThrows(ModelFormatException.class, () -> fetch(ID));
+        assertTrue(path.getMessage().contains("leaves the model directory"), path.getMessage());
+        assertFalse(Files.exists(cache.resolve("escape")));
+    }
+
+    @Test
+    void modelIdsThatCouldLeaveTheCacheAreRefused() {
+        for (String bad : List.of("model", "a/b/c", "../x", "a/..", "a--b/c", "owner/model@../../x", "owner/model@/abs",
+                "owner/model@a//b", "owner/model@", "-a/b", "a/b.", "a b/c")) {
+            assertThrows(IllegalArgumentException.class, () -> RepoId.parse(bad), bad);
+            assertFalse(RepoId.looksLikeId(bad) && bad.indexOf('@') < 0 && !bad.contains("..") && !bad.contains("--")
+                    && !bad.startsWith("-") && !bad.endsWith("."), bad);
+        }
+        RepoId pr = RepoId.parse("BAAI/bge-reranker-v2-m3@refs/pr/3");
+        assertEquals("BAAI", pr.owner());
+        assertEquals("bge-reranker-v2-m3", pr.name());
+        assertEquals("refs/pr/3", pr.revision());
+        assertEquals("main", RepoId.parse("cross-encoder/ms-marco-MiniLM-L-6-v2").revision());
+        assertTrue(RepoId.parse("a/b@" + FakeHub.COMMIT).isCommit());
+    }
+
+    @Test
+    void settingsComeFromTheEnvironmentAsHuggingfaceHubReadsThem(@TempDir Path home) throws IOException {
+        HuggingFaceHub.Settings defaults = HuggingFaceHub.Settings.fromEnvironment(Map.of(), home);
+        assertEquals(home.resolve(".cache/huggingface/hub"), defaults.cache());
+        assertEquals(HuggingFaceHub.Settings.DEFAULT_ENDPOINT, defaults.endpoint());
+        assertNull(defaults.token());
+        assertFalse(defaults.offline());
+
+        Files.createDirectories(home.resolve("hf"));
+        Files.writeString(home.resolve("hf/token"), "hf_from_file\n");
+        HuggingFaceHub.Settings hfHome = HuggingFaceHub.Settings.fromEnvironment(
+                Map.of("HF_HOME", home.resolve("hf").toString(), "HF_HUB_OFFLINE", "1", "HF_HUB_DOWNLOAD_TIMEOUT", "2.5"), home);
+        assertEquals(home.resolve("hf/hub"), hfHome.cache());
+        assertEquals("hf_from_file", hfHome.token());
+        assertTrue(hfHome.offline());
+        assertEquals(Duration.ofMillis(2500), hfHome.stallTimeout());
+        assertFalse(hfHome.toString().contains("hf_from_file"), "the token is never printed");
+
+        HuggingFaceHub.Settings explicit = HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_HOME", home.resolve("hf").toString(),
+                "HF_HUB_CACHE", home.resolve("c").toString(), "HF_TOKEN", "hf_env", "HF_ENDPOINT", "https://mirror.example",
+                "HF_HUB_OFFLINE", "0"), home);
+        assertEquals(home.resolve("c"), explicit.cache());
+        assertEquals("hf_env", explicit.token());
+        assertEquals("https://mirror.example", explicit.endpoint().toString());
+        assertFalse(explicit.offline());
+        assertThrows(IllegalArgumentException.class,
+                () -> HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_HUB_DOWNLOAD_TIMEOUT", "soon"), home));
+    }
+}
