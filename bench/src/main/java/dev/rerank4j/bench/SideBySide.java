@@ -280,7 +280,7 @@ public final class SideBySide {
         System.out.printf("tokenization alone: median %.2f ms (in rerank4j's and ORT's times, not in PyTorch's)%n",
                 tokenizeMillis(model, tokenizer, w));
 
-        System.out.printf("warm-up: %d call(s) per engine (the score check included), then %d alternating runs, each after %d ms idle%n",
+        System.out.printf("warm-up: %d call(s) per engine (the score check included), then %d rounds of one run per engine, the order rotated each round, each run after %d ms idle%n",
                 warmup, repeats, o.quietMs);
         if (spec.latency) System.out.println("latency: each timed call follows the pause and one untimed call of the same engine");
         for (Engine e : List.copyOf(active)) {
@@ -297,7 +297,7 @@ public final class SideBySide {
         double sink = 0;
         for (int r = 0; r < repeats; r++) {
             StringBuilder line = new StringBuilder(String.format("run %d/%d:", r + 1, repeats));
-            for (Engine e : List.copyOf(active)) {
+            for (Engine e : inTurn(active, r)) {
                 Engine.Timed t;
                 try {
                     Thread.sleep(o.quietMs);
@@ -321,6 +321,17 @@ public final class SideBySide {
         Results.Cell cell = new Results.Cell(model, spec, null, Results.ordered(seconds), absent, w.docs().size(), load0, load1);
         System.out.print(Results.cellTable(cell));
         return cell;
+    }
+
+    /**
+     * The engines in the order round {@code round} runs them: rotated by one each round, so that each is first (right
+     * after the pause, with the host as the previous round left it) and last equally often, and a load that rises or
+     * falls through a round favours no engine.
+     */
+    static List<Engine> inTurn(List<Engine> engines, int round) {
+        List<Engine> order = new ArrayList<>(engines);
+        if (!order.isEmpty()) java.util.Collections.rotate(order, -(round % order.size()));
+        return order;
     }
 
     /** A PyTorch failure drops its column for the rest of the model; an engine in this JVM failing stops the run. */
