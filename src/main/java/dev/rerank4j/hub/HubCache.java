@@ -1,6 +1,7 @@
 package dev.rerank4j.hub;
 
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +13,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -25,8 +27,11 @@ import java.util.regex.Pattern;
  */
 final class HubCache {
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
-    /** This JVM's holders of a repository's lock: a FileLock keeps other processes out, not other threads. */
-    private static final Map<Path, Object> IN_THIS_JVM = new ConcurrentHashMap<>();
+    /**
+     * This JVM's locks of a repository, by the lock file's real path (one cache reached by two paths is one lock): a
+     * FileLock keeps other processes out, not other threads, and a waiting thread stays interruptible.
+     */
+    private static final Map<Path, ReentrantLock> IN_THIS_JVM = new ConcurrentHashMap<>();
 
     private final Path root;
 
@@ -108,11 +113,38 @@ final class HubCache {
     <T> T locked(RepoId id, LockedWork<T> work) throws IOException {
         Path lockFile = root.resolve(".locks").resolve("models--" + id.owner() + "--" + id.name()).resolve("rerank4j.lock");
         Files.createDirectories(lockFile.getParent());
-        synchronized (IN_THIS_JVM.computeIfAbsent(lockFile, k -> new Object())) {
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock lock = channel.lock()) {
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ReentrantLock inThisJvm = IN_THIS_JVM.computeIfAbsent(lockFile.toRealPath(), k -> new ReentrantLock());
+            try {
+                inThisJvm.lockInterruptibly();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for another fetch of " + id);
+            }
+            try (FileLock lock = channel.lock()) {
                 return work.run();
+            } finally {
+                inThisJvm.unlock();
             }
         }
+    }
+
+    /**
+     * Marks the commit's snapshot as holding every file rerank4j fetches of it, so that a later call pinned to that
+     * commit needs no network. (A snapshot with only the files a model always needs may lack a module's files: a fetch
+     * that stopped halfway, or Python's single-file downloads.) Kept beside, not inside, what huggingface_hub scans.
+     */
+    void markComplete(RepoId id, String commit) throws IOException {
+        Path marker = completeMarker(id, commit);
+        Files.createDirectories(marker.getParent());
+        if (!Files.exists(marker)) Files.createFile(marker);
+    }
+
+    boolean isComplete(RepoId id, String commit) {
+        return Files.isRegularFile(completeMarker(id, commit));
+    }
+
+    private Path completeMarker(RepoId id, String commit) {
+        return repoDir(id).resolve(".rerank4j").resolve("complete").resolve(commit);
     }
 }

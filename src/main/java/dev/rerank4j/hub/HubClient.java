@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
 final class HubClient implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HuggingFaceHub.class.getName());
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d{1,18})-(\\d{1,18})/(\\d{1,18}|\\*)");
     /** A listing of tens of thousands of files is a few MB; more than this is not a model repository's. */
     private static final int MAX_LISTING_BYTES = 32 << 20;
     /** Files from this size get a line when their download starts and ends; the small configuration files do not. */
@@ -34,8 +35,16 @@ final class HubClient implements AutoCloseable {
 
     /** The hub answered, with an error status: unlike a failure to reach it, the cache must not stand in for it. */
     static final class Refused extends IOException {
-        Refused(String message) {
+        final int status;
+
+        Refused(int status, String message) {
             super(message);
+            this.status = status;
+        }
+
+        /** The hub said the model is not there or not for this token: a cached copy must not stand in for it. */
+        boolean denied() {
+            return status == 401 || status == 403 || status == 404;
         }
     }
 
@@ -76,7 +85,7 @@ final class HubClient implements AutoCloseable {
     Listing listing(RepoId id) throws IOException {
         URI uri = at("api/models/" + id.owner() + "/" + id.name() + "/revision/"
                 + URLEncoder.encode(id.revision(), StandardCharsets.UTF_8) + "?blobs=true");
-        byte[] body = http.getBytes(uri, MAX_LISTING_BYTES, r -> refused(r, id, "the file list of " + id));
+        byte[] body = http.getBytes(uri, MAX_LISTING_BYTES, r -> refused(r, id, null));
         Map<String, Object> json;
         try {
             json = Json.parseObject(Utf8.decode(body));
@@ -105,7 +114,11 @@ final class HubClient implements AutoCloseable {
      */
     void download(RepoId id, String commit, RemoteFile file, Path partial, Path blob) throws IOException {
         Files.createDirectories(partial.getParent());
-        long have = Files.isRegularFile(partial) ? Files.size(partial) : 0;
+        // a link planted in a shared cache would have the download written through it, wherever it points
+        if (Files.isSymbolicLink(partial) || (Files.exists(partial, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS))) {
+            Files.delete(partial);
+        }
+        long have = Files.isRegularFile(partial, LinkOption.NOFOLLOW_LINKS) ? Files.size(partial) : 0;
         if (have > file.size()) {
             Files.delete(partial);
             have = 0;
@@ -118,14 +131,19 @@ final class HubClient implements AutoCloseable {
         }
         MessageDigest[] digest = {file.newDigest()};
         long[] end = {have};
-        try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                LinkOption.NOFOLLOW_LINKS)) {
             hash(out, have, digest[0]);
             if (have < file.size() || file.size() == 0) {
                 URI uri = at(id.owner() + "/" + id.name() + "/resolve/" + commit + "/" + encodePath(file.path()));
                 long resumeFrom = have;
                 HubHttp.Response r = http.get(uri, have > 0 ? Map.of("Range", "bytes=" + have + "-") : Map.of(), response -> {
                     long start = response.status() == 206 ? rangeStart(response) : 0;
-                    if (start != resumeFrom && start != 0) throw new IOException(uri + ": resumed at byte " + start + ", asked " + resumeFrom);
+                    if (start != resumeFrom && start != 0) {
+                        out.truncate(0); // so that the next try starts over instead of failing the same way
+                        throw new IOException("the server resumed " + file.path() + " at byte " + start + ", not at " + resumeFrom
+                                + " as asked; the partial download is dropped, try again");
+                    }
                     if (start == 0) {
                         out.truncate(0);
                         digest[0] = file.newDigest();
@@ -134,13 +152,13 @@ final class HubClient implements AutoCloseable {
                     end[0] = start;
                     return bytes -> {
                         if (end[0] + bytes.remaining() > file.size()) {
-                            throw new IOException(uri + ": more than the " + file.size() + " bytes the hub lists for " + file.path());
+                            throw new IOException("more than the " + file.size() + " bytes the hub lists for " + file.path());
                         }
                         digest[0].update(bytes.duplicate());
                         while (bytes.hasRemaining()) end[0] += out.write(bytes);
                     };
                 });
-                if (!r.ok()) throw refused(r, id, file.path());
+                if (!r.ok()) throw refused(r, id, file.path() + " of " + id.repo() + " at commit " + commit);
             }
         }
         if (end[0] != file.size()) {
@@ -177,7 +195,7 @@ final class HubClient implements AutoCloseable {
     private static long rangeStart(HubHttp.Response response) throws IOException {
         String range = response.headers().firstValue("Content-Range").orElse("");
         Matcher m = CONTENT_RANGE.matcher(range);
-        if (!m.matches()) throw new IOException(response.uri() + ": HTTP 206 with Content-Range \"" + range + "\"");
+        if (!m.matches()) throw new IOException(HubHttp.printable(response.uri()) + ": HTTP 206 with Content-Range \"" + range + "\"");
         return Long.parseLong(m.group(1));
     }
 
@@ -196,21 +214,28 @@ final class HubClient implements AutoCloseable {
         return out.toString();
     }
 
-    /** The hub's refusal in words: what was asked, the status, what it means for a model, and the hub's own message. */
-    private IOException refused(HubHttp.Response r, RepoId id, String what) {
+    /**
+     * The refusal in words: what was asked ({@code file} null: the revision's file list), the status, what it means
+     * for a model, and the server's own message. A refusal from the CDN a weight was redirected to is said to be its.
+     */
+    private Refused refused(HubHttp.Response r, RepoId id, String file) {
+        boolean cdn = !HubHttp.sameOrigin(r.uri(), endpoint);
+        String what = file == null ? "the file list of " + id : file;
         String meaning = switch (r.status()) {
             case 401 -> id.repo() + " is private or gated, or the token is not valid: set HF_TOKEN to a token that may read it";
-            case 403 -> "access to " + id.repo() + " is refused: if it is gated, accept its conditions on the hub with the"
+            case 403 -> cdn ? "the download server refused the link the hub gave (it may have expired); try again"
+                    : "access to " + id.repo() + " is refused: if it is gated, accept its conditions on the hub with the"
                     + " account whose token HF_TOKEN holds";
-            case 404 -> "no model " + id.repo() + " with revision " + id.revision() + " at " + endpoint;
+            case 404 -> file == null ? "no model " + id.repo() + " with revision " + id.revision() + " at " + endpoint
+                    : "the hub lists the file but does not serve it";
             case 416 -> "the server refused to resume the download";
             case 429 -> "the hub limits the rate of requests; wait and try again, or set HF_TOKEN";
-            default -> r.status() >= 500 ? "the hub failed; try again later" : "unexpected answer";
+            default -> r.status() >= 500 ? "the server failed; try again later" : "unexpected answer";
         };
         String detail = r.headers().firstValue("X-Error-Message").orElse("");
         if (detail.isEmpty() && r.errorBody() != null) detail = r.errorBody().strip().replaceAll("\\s+", " ");
         if (detail.length() > 200) detail = detail.substring(0, 200) + "…";
-        return new Refused("HTTP " + r.status() + " for " + what + " (" + r.uri() + "): " + meaning
+        return new Refused(r.status(), "HTTP " + r.status() + " for " + what + " from " + HubHttp.printable(r.uri()) + ": " + meaning
                 + (detail.isEmpty() ? "" : " [" + detail + "]"));
     }
 

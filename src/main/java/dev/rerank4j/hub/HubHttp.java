@@ -75,10 +75,14 @@ final class HubHttp implements AutoCloseable {
             Response r = send(request.build(), bodyFor);
             if (r.status() / 100 != 3) return r;
             String location = r.headers().firstValue("Location")
-                    .orElseThrow(() -> new IOException("GET " + r.uri() + " answered HTTP " + r.status() + " without a Location"));
-            at = at.resolve(location);
-            if (!at.getScheme().equals("https") && !at.getScheme().equals("http")) {
-                throw new IOException("GET " + r.uri() + " redirected to " + location + ", which is not HTTP");
+                    .orElseThrow(() -> new IOException("GET " + printable(r.uri()) + " answered HTTP " + r.status() + " without a Location"));
+            try {
+                at = at.resolve(location);
+            } catch (IllegalArgumentException e) {
+                throw new IOException("GET " + printable(r.uri()) + " redirected to a malformed Location: " + e.getMessage());
+            }
+            if (!isHttp(at) || at.getHost() == null) {
+                throw new IOException("GET " + printable(r.uri()) + " redirected to " + printable(at) + ", which is not an HTTP URL");
             }
         }
         throw new IOException("GET " + uri + ": more than " + MAX_REDIRECTS + " redirects");
@@ -88,13 +92,26 @@ final class HubHttp implements AutoCloseable {
     byte[] getBytes(URI uri, int limit, Function<Response, IOException> onError) throws IOException {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         Response r = get(uri, Map.of(), response -> bytes -> {
-            if (out.size() + bytes.remaining() > limit) throw new IOException("GET " + uri + ": answer longer than " + limit + " bytes");
+            if (out.size() + bytes.remaining() > limit) throw new IOException("GET " + printable(uri) + ": answer longer than " + limit + " bytes");
             byte[] chunk = new byte[bytes.remaining()];
             bytes.get(chunk);
             out.write(chunk, 0, chunk.length);
         });
         if (!r.ok()) throw onError.apply(r);
         return out.toByteArray();
+    }
+
+    /** True for an absolute http or https URI (schemes are case-insensitive). */
+    static boolean isHttp(URI u) {
+        return u.getScheme() != null && (u.getScheme().equalsIgnoreCase("https") || u.getScheme().equalsIgnoreCase("http"));
+    }
+
+    /**
+     * The URI for messages and logs: without its query, which on the hub's CDN is a signed, short-lived credential, and
+     * without user info.
+     */
+    static String printable(URI u) {
+        return u.getScheme() + "://" + u.getHost() + (u.getPort() >= 0 ? ":" + u.getPort() : "") + (u.getRawPath() == null ? "" : u.getRawPath());
     }
 
     static boolean sameOrigin(URI a, URI b) {
@@ -134,20 +151,24 @@ final class HubHttp implements AutoCloseable {
                     quietSince = now;
                 } else if (now - quietSince > stallTimeout.toNanos()) {
                     abandon(future, subscriber[0]);
-                    throw new IOException("GET " + request.uri() + ": nothing received for " + stallTimeout.toSeconds() + " s; gave up");
+                    throw new IOException("GET " + printable(request.uri()) + ": nothing received for " + seconds(stallTimeout) + " s; gave up");
                 }
             } catch (InterruptedException e) {
                 abandon(future, subscriber[0]);
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted during GET " + request.uri());
+                throw new InterruptedIOException("interrupted during GET " + printable(request.uri()));
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause();
                 if (cause instanceof IOException io) {
-                    throw new IOException("GET " + request.uri() + ": " + describe(io), io);
+                    throw new IOException("GET " + printable(request.uri()) + ": " + describe(io), io);
                 }
-                throw new IOException("GET " + request.uri() + ": " + cause, cause);
+                throw new IOException("GET " + printable(request.uri()) + ": " + cause, cause);
             }
         }
+    }
+
+    private static String seconds(Duration d) {
+        return d.toMillis() % 1000 == 0 ? String.valueOf(d.toSeconds()) : String.format("%.1f", d.toMillis() / 1e3);
     }
 
     private static String describe(IOException e) {
@@ -214,10 +235,16 @@ final class HubHttp implements AutoCloseable {
                 for (ByteBuffer b : buffers) {
                     if (body != null) {
                         body.write(b);
-                    } else if (error.length() < ERROR_BODY_BYTES) {
+                    } else {
                         byte[] chunk = new byte[Math.min(b.remaining(), ERROR_BODY_BYTES - error.length())];
                         b.get(chunk);
                         error.append(new String(chunk, java.nio.charset.StandardCharsets.UTF_8));
+                        if (error.length() >= ERROR_BODY_BYTES) {
+                            // the rest of an error's body is not read: an endless one would otherwise count as progress forever
+                            subscription.cancel();
+                            result.complete(error.toString());
+                            return;
+                        }
                     }
                 }
             } catch (IOException | RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.rerank4j.hub;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.Json;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -47,9 +48,17 @@ public final class HuggingFaceHub implements AutoCloseable {
     public record Settings(URI endpoint, Path cache, String token, boolean offline, Duration stallTimeout) {
         public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
 
+        /** The longest a request may receive nothing: a day (beyond it a timeout is a mistake, and it overflows nanoseconds). */
+        private static final Duration LONGEST_STALL = Duration.ofDays(1);
+
         public Settings {
             if (endpoint == null || cache == null || stallTimeout == null) throw new IllegalArgumentException("endpoint, cache and stallTimeout are required");
-            if (stallTimeout.isNegative() || stallTimeout.isZero()) throw new IllegalArgumentException("stallTimeout must be positive");
+            if (!HubHttp.isHttp(endpoint) || endpoint.getHost() == null) {
+                throw new IllegalArgumentException("the hub's endpoint must be an http(s) URL with a host, not \"" + endpoint + "\"");
+            }
+            if (stallTimeout.isNegative() || stallTimeout.isZero() || stallTimeout.compareTo(LONGEST_STALL) > 0) {
+                throw new IllegalArgumentException("stallTimeout must be positive and at most a day, not " + stallTimeout);
+            }
         }
 
         /** Read as huggingface_hub reads them, from the process's environment and the user's home. */
@@ -57,23 +66,43 @@ public final class HuggingFaceHub implements AutoCloseable {
             return fromEnvironment(System.getenv(), Path.of(System.getProperty("user.home")));
         }
 
+        /**
+         * huggingface_hub's variables (constants.py), older spellings included: HF_ENDPOINT; HF_HUB_CACHE, else
+         * HUGGINGFACE_HUB_CACHE, else HF_HOME/hub, HF_HOME defaulting to XDG_CACHE_HOME/huggingface, else
+         * ~/.cache/huggingface (a leading ~ expanded); HF_TOKEN, else HUGGING_FACE_HUB_TOKEN, else the file at
+         * HF_TOKEN_PATH or HF_HOME/token; HF_HUB_OFFLINE or TRANSFORMERS_OFFLINE; HF_HUB_DOWNLOAD_TIMEOUT in seconds.
+         */
         static Settings fromEnvironment(Map<String, String> env, Path home) {
-            URI endpoint = URI.create(env.getOrDefault("HF_ENDPOINT", DEFAULT_ENDPOINT.toString()));
-            Path hfHome = present(env, "HF_HOME").map(Path::of).orElseGet(() ->
-                    present(env, "XDG_CACHE_HOME").map(Path::of).orElse(home.resolve(".cache")).resolve("huggingface"));
-            Path cache = present(env, "HF_HUB_CACHE").map(Path::of).orElse(hfHome.resolve("hub"));
-            String token = present(env, "HF_TOKEN").orElseGet(() -> readToken(
-                    present(env, "HF_TOKEN_PATH").map(Path::of).orElse(hfHome.resolve("token"))));
-            boolean offline = present(env, "HF_HUB_OFFLINE").map(v -> Set.of("1", "ON", "YES", "TRUE")
-                    .contains(v.trim().toUpperCase(Locale.ROOT))).orElse(false);
+            String endpointText = present(env, "HF_ENDPOINT").orElse(DEFAULT_ENDPOINT.toString()).strip();
+            URI endpoint;
+            try {
+                endpoint = URI.create(endpointText);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("HF_ENDPOINT is \"" + endpointText + "\", not a URL: " + e.getMessage());
+            }
+            if (!HubHttp.isHttp(endpoint) || endpoint.getHost() == null) {
+                throw new IllegalArgumentException("HF_ENDPOINT is \"" + endpointText + "\", not an http(s) URL with a host");
+            }
+            Path hfHome = path(env, home, "HF_HOME").orElseGet(() ->
+                    path(env, home, "XDG_CACHE_HOME").orElse(home.resolve(".cache")).resolve("huggingface"));
+            Path cache = path(env, home, "HF_HUB_CACHE").or(() -> path(env, home, "HUGGINGFACE_HUB_CACHE")).orElse(hfHome.resolve("hub"));
+            String token = present(env, "HF_TOKEN").or(() -> present(env, "HUGGING_FACE_HUB_TOKEN")).map(String::strip)
+                    .orElseGet(() -> readToken(path(env, home, "HF_TOKEN_PATH").orElse(hfHome.resolve("token"))));
+            boolean offline = isTrue(env, "HF_HUB_OFFLINE") || isTrue(env, "TRANSFORMERS_OFFLINE");
             Duration stall = Duration.ofSeconds(30);
             Optional<String> timeout = present(env, "HF_HUB_DOWNLOAD_TIMEOUT");
             if (timeout.isPresent()) {
+                double seconds;
                 try {
-                    stall = Duration.ofMillis(Math.round(1000 * Double.parseDouble(timeout.get().trim())));
+                    seconds = Double.parseDouble(timeout.get().strip());
                 } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT is \"" + timeout.get() + "\", not a number of seconds");
+                    seconds = Double.NaN;
                 }
+                if (!(seconds > 0 && seconds <= LONGEST_STALL.toSeconds())) {
+                    throw new IllegalArgumentException("HF_HUB_DOWNLOAD_TIMEOUT is \"" + timeout.get()
+                            + "\", not a number of seconds above 0 and at most a day");
+                }
+                stall = Duration.ofMillis(Math.max(1, Math.round(1000 * seconds)));
             }
             return new Settings(endpoint, cache, token, offline, stall);
         }
@@ -81,6 +110,16 @@ public final class HuggingFaceHub implements AutoCloseable {
         private static Optional<String> present(Map<String, String> env, String name) {
             String v = env.get(name);
             return v == null || v.isBlank() ? Optional.empty() : Optional.of(v);
+        }
+
+        /** A path variable with a leading ~ expanded to {@code home}, as Python's os.path.expanduser does. */
+        private static Optional<Path> path(Map<String, String> env, Path home, String name) {
+            return present(env, name).map(String::strip).map(v -> v.equals("~") ? home
+                    : v.startsWith("~/") ? home.resolve(v.substring(2)) : Path.of(v));
+        }
+
+        private static boolean isTrue(Map<String, String> env, String name) {
+            return present(env, name).map(v -> Set.of("1", "ON", "YES", "TRUE").contains(v.strip().toUpperCase(Locale.ROOT))).orElse(false);
         }
 
         private static String readToken(Path file) {
@@ -128,26 +167,40 @@ public final class HuggingFaceHub implements AutoCloseable {
     public Path snapshot(String modelId) throws IOException {
         RepoId id = RepoId.parse(modelId);
         Optional<Path> cached = cachedSnapshot(id);
-        if (settings.offline() || (id.isCommit() && cached.isPresent())) {
+        if (id.isCommit() && cached.isPresent() && cache.isComplete(id, id.revision())) return cached.get(); // a commit never changes
+        if (settings.offline()) {
             return cached.orElseThrow(() -> new IOException("HF_HUB_OFFLINE is set and " + id + " is not in the cache "
                     + cache.repoDir(id) + " (it needs config.json, tokenizer.json and model.safetensors)"));
         }
         HubClient.Listing listing;
         try {
             listing = client().listing(id);
-        } catch (HubClient.Refused e) {
+        } catch (InterruptedIOException e) {
             throw e;
-        } catch (IOException e) {
-            if (cached.isEmpty()) {
-                throw new IOException("cannot reach " + settings.endpoint() + " (" + e.getMessage() + "), and " + id
-                        + " is not in the cache " + cache.repoDir(id), e);
-            }
-            LOG.log(Level.WARNING, "Cannot reach {0} ({1}); using the cached snapshot of {2}: {3}",
-                    settings.endpoint(), e.getMessage(), id, cached.get());
-            return cached.get();
+        } catch (HubClient.Refused e) {
+            if (e.denied()) throw e; // not there, or not for this token: a cached copy must not hide that
+            return cachedInstead(id, cached, e);
+        } catch (IOException | ModelFormatException e) {
+            return cachedInstead(id, cached, e);
         }
         requireLoadable(id, listing);
         return cache.locked(id, () -> fetch(id, listing));
+    }
+
+    /**
+     * The cached snapshot, with a warning, when the hub could not be asked (unreachable, failing, rate-limited or
+     * answering garbage), as huggingface_hub does; without one, the failure.
+     */
+    private Path cachedInstead(RepoId id, Optional<Path> cached, Exception failure) throws IOException {
+        if (cached.isEmpty()) {
+            String cause = "cannot ask " + settings.endpoint() + " about " + id + " (" + failure.getMessage() + "), and it is not in the cache "
+                    + cache.repoDir(id);
+            if (failure instanceof ModelFormatException) throw new ModelFormatException(cause, failure);
+            throw new IOException(cause, failure);
+        }
+        LOG.log(Level.WARNING, "Cannot ask {0} about {1} ({2}); using its cached snapshot {3}",
+                settings.endpoint(), id, failure.getMessage(), cached.get());
+        return cached.get();
     }
 
     private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
@@ -166,6 +219,7 @@ public final class HuggingFaceHub implements AutoCloseable {
             }
         }
         ensureAll(id, commit, moduleFiles);
+        cache.markComplete(id, commit);
         cache.writeRef(id, commit);
         return cache.snapshot(id, commit);
     }

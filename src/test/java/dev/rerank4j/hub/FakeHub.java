@@ -31,7 +31,10 @@ public final class FakeHub implements AutoCloseable {
     static final String TOKEN = "hf_test_token";
 
     /** What to do to one file's download. */
-    enum Fault { NONE, CORRUPT, CUT_HALFWAY, STALL_HALFWAY, EXTRA_BYTES }
+    enum Fault { NONE, CORRUPT, CUT_HALFWAY, STALL_HALFWAY, EXTRA_BYTES, RESUME_ELSEWHERE, CDN_FORBIDDEN }
+
+    /** The signed query the CDN links carry, a credential that messages must not print. */
+    static final String SIGNATURE = "X-Amz-Signature=secret-signature";
 
     public record Request(String server, String path, String authorization, String range) {}
 
@@ -45,6 +48,10 @@ public final class FakeHub implements AutoCloseable {
     volatile int listingStatus;
     /** Replaces the listing's JSON when set. */
     volatile String listingOverride;
+    /** The listing answers 500 with a body that never ends. */
+    volatile boolean endlessError;
+    /** Replaces the Location of every redirect to the CDN when set. */
+    volatile String locationOverride;
 
     public FakeHub() throws IOException {
         hub = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -96,6 +103,17 @@ public final class FakeHub implements AutoCloseable {
         requests.add(new Request("hub", path, x.getRequestHeaders().getFirst("Authorization"), x.getRequestHeaders().getFirst("Range")));
         String listing = "/api/models/owner/model/revision/";
         if (path.startsWith(listing)) {
+            if (endlessError) {
+                x.sendResponseHeaders(500, 0);
+                try (OutputStream out = x.getResponseBody()) {
+                    for (long i = 0; i < 100_000_000; i++) {
+                        out.write("error ".repeat(100).getBytes(StandardCharsets.UTF_8));
+                        out.flush();
+                        sleep(20);
+                    }
+                }
+                return;
+            }
             if (listingStatus != 0) {
                 x.getResponseHeaders().add("X-Error-Message", "fake refusal");
                 send(x, listingStatus, "{\"error\":\"no\"}".getBytes(StandardCharsets.UTF_8));
@@ -113,7 +131,8 @@ public final class FakeHub implements AutoCloseable {
         if (!files.containsKey(name)) {
             send(x, 404, "no file".getBytes(StandardCharsets.UTF_8));
         } else if (lfs.contains(name)) {
-            x.getResponseHeaders().add("Location", "http://127.0.0.1:" + cdn.getAddress().getPort() + "/blob/" + name);
+            x.getResponseHeaders().add("Location", locationOverride != null ? locationOverride
+                    : "http://127.0.0.1:" + cdn.getAddress().getPort() + "/blob/" + name + "?" + SIGNATURE);
             send(x, 302, new byte[0]);
         } else {
             sendFile(x, name);
@@ -129,11 +148,16 @@ public final class FakeHub implements AutoCloseable {
     private void sendFile(HttpExchange x, String name) throws IOException {
         byte[] content = files.get(name).clone();
         Fault fault = faults.getOrDefault(name, Fault.NONE);
+        if (fault == Fault.CDN_FORBIDDEN) {
+            send(x, 403, "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         if (fault == Fault.CORRUPT) content[content.length / 2] ^= 1;
         if (fault == Fault.EXTRA_BYTES) content = java.util.Arrays.copyOf(content, content.length + 100);
         String range = x.getRequestHeaders().getFirst("Range");
         int from = range != null && range.startsWith("bytes=") ? Integer.parseInt(range.substring(6, range.length() - 1)) : 0;
-        if (from > 0) x.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (content.length - 1) + "/" + content.length);
+        int claimed = fault == Fault.RESUME_ELSEWHERE ? from / 2 : from; // a server that says it resumes elsewhere than asked
+        if (from > 0) x.getResponseHeaders().add("Content-Range", "bytes " + claimed + "-" + (content.length - 1) + "/" + content.length);
         x.sendResponseHeaders(from > 0 ? 206 : 200, content.length - from);
         try (OutputStream out = x.getResponseBody()) {
             int half = (content.length - from) / 2;

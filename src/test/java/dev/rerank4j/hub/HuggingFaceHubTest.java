@@ -22,6 +22,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Fetching a model from a hub on localhost ({@link FakeHub}): what is fetched, where it goes, and every way it can fail. */
@@ -110,7 +111,66 @@ class HuggingFaceHubTest {
     void anUnreachableHubWithoutACachedCopySaysBoth() {
         hub.close();
         IOException e = assertThrows(IOException.class, () -> fetch(ID));
-        assertTrue(e.getMessage().contains("cannot reach " + hub.endpoint()) && e.getMessage().contains("not in the cache"), e.getMessage());
+        assertTrue(e.getMessage().contains("cannot ask " + hub.endpoint() + " about owner/model@main")
+                && e.getMessage().contains("not in the cache"), e.getMessage());
+    }
+
+    @Test
+    void aFailingHubFallsBackToTheCacheButARefusalDoesNot() throws IOException {
+        Path cached = fetch(ID);
+        for (int status : new int[] {500, 503, 429}) {
+            hub.listingStatus = status;
+            assertEquals(cached, fetch(ID), "HTTP " + status);
+        }
+        hub.listingOverride = "{\"garbage";
+        hub.listingStatus = 0;
+        assertEquals(cached, fetch(ID), "a listing that is not JSON");
+        hub.listingOverride = null;
+        for (int status : new int[] {401, 403, 404}) {
+            hub.listingStatus = status;
+            IOException e = assertThrows(IOException.class, () -> fetch(ID), "HTTP " + status);
+            assertTrue(e.getMessage().contains("HTTP " + status), e.getMessage());
+        }
+    }
+
+    @Test
+    @Timeout(30) // a regression would read the body forever
+    void anEndlessErrorBodyEndsTheCall() {
+        hub.endlessError = true;
+        long start = System.nanoTime();
+        IOException e = assertThrows(IOException.class, () -> {
+            try (HuggingFaceHub h = client(false, Duration.ofMillis(700))) {
+                h.snapshot(ID);
+            }
+        });
+        assertTrue(e.getMessage().contains("HTTP 500") && e.getMessage().contains("error error"), e.getMessage());
+        assertTrue(System.nanoTime() - start < 10e9, "the body is not read to its (missing) end");
+    }
+
+    @Test
+    void anInterruptIsNotTakenForAnUnreachableHub() throws IOException {
+        fetch(ID);
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(java.io.InterruptedIOException.class, () -> fetch(ID));
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    @Test
+    void aCommitIsServedFromTheCacheOnlyOnceItsFetchHasCompleted() throws IOException {
+        hub.faults.put("1_Dense/model.safetensors", FakeHub.Fault.CUT_HALFWAY);
+        String pinned = ID + "@" + FakeHub.COMMIT;
+        assertThrows(IOException.class, () -> fetch(pinned));
+        assertTrue(Files.isRegularFile(repo().resolve("snapshots/" + FakeHub.COMMIT + "/model.safetensors")), "the first files are in");
+        hub.faults.clear();
+        hub.requests.clear();
+        Path dir = fetch(pinned);
+        assertTrue(Files.isRegularFile(dir.resolve("1_Dense/model.safetensors")), "the fetch was finished, not skipped");
+        hub.requests.clear();
+        assertEquals(dir, fetch(pinned));
+        assertEquals(List.of(), hub.requests, "a complete commit needs no request");
     }
 
     @Test
@@ -166,6 +226,61 @@ class HuggingFaceHubTest {
     }
 
     @Test
+    void aServerResumingElsewhereThanAskedCostsOneTryNotAll() throws IOException {
+        hub.faults.put("model.safetensors", FakeHub.Fault.CUT_HALFWAY);
+        assertThrows(IOException.class, () -> fetch(ID));
+        hub.faults.put("model.safetensors", FakeHub.Fault.RESUME_ELSEWHERE);
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("resumed model.safetensors at byte"), e.getMessage());
+        Path dir = fetch(ID); // the same server: the next try asks for the whole file, so its resuming never matters again
+        assertEquals(-1L, Files.mismatch(source.resolve("model.safetensors"), dir.resolve("model.safetensors")));
+    }
+
+    @Test
+    void aLinkPlantedAtAPartialDownloadIsNotWrittenThrough() throws IOException {
+        Path victim = Files.writeString(cache.getParent().resolve("victim-" + System.nanoTime() + ".txt"), "keep me");
+        Path partial = repo().resolve("blobs/" + FakeHub.sha256(hub.file("model.safetensors")) + ".rerank4j-incomplete");
+        Files.createDirectories(partial.getParent());
+        Files.createSymbolicLink(partial, victim);
+        Path dir = fetch(ID);
+        assertEquals("keep me", Files.readString(victim));
+        assertEquals(-1L, Files.mismatch(source.resolve("model.safetensors"), dir.resolve("model.safetensors")));
+    }
+
+    @Test
+    void theCdnsRefusalIsItsOwnAndItsSignedLinkIsNotPrinted() {
+        hub.faults.put("model.safetensors", FakeHub.Fault.CDN_FORBIDDEN);
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("HTTP 403 for model.safetensors of owner/model at commit " + FakeHub.COMMIT)
+                && e.getMessage().contains("download server refused") && e.getMessage().contains("Request has expired"), e.getMessage());
+        assertFalse(e.getMessage().contains("secret-signature"), e.getMessage());
+        hub.faults.clear();
+        hub.locationOverride = "http://127.0.0.1:1/a path with spaces";
+        IOException location = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(location.getMessage().contains("malformed Location"), location.getMessage());
+        hub.locationOverride = "file:///etc/passwd";
+        IOException scheme = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(scheme.getMessage().contains("not an HTTP URL"), scheme.getMessage());
+    }
+
+    @Test
+    void oneCacheReachedByTwoPathsIsOneLock() throws Exception {
+        Path alias = Files.createSymbolicLink(cache.getParent().resolve("alias-" + System.nanoTime()), cache);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
+            var direct = pool.submit(() -> fetch(ID));
+            var viaAlias = pool.submit(() -> {
+                try (HuggingFaceHub h = new HuggingFaceHub(new HuggingFaceHub.Settings(hub.endpoint(), alias, null, false, Duration.ofSeconds(5)))) {
+                    return h.snapshot(ID);
+                }
+            });
+            assertEquals(direct.get().toRealPath(), viaAlias.get().toRealPath());
+        } finally {
+            Files.delete(alias);
+        }
+    }
+
+    @Test
+    @Timeout(30)
     void aStalledDownloadIsAbandoned() {
         hub.faults.put("model.safetensors", FakeHub.Fault.STALL_HALFWAY);
         long start = System.nanoTime();
@@ -273,7 +388,21 @@ class HuggingFaceHubTest {
         assertEquals("hf_env", explicit.token());
         assertEquals("https://mirror.example", explicit.endpoint().toString());
         assertFalse(explicit.offline());
-        assertThrows(IllegalArgumentException.class,
-                () -> HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_HUB_DOWNLOAD_TIMEOUT", "soon"), home));
+        for (String timeout : List.of("soon", "0", "-1", "1e10", "NaN")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_HUB_DOWNLOAD_TIMEOUT", timeout), home), timeout);
+            assertTrue(e.getMessage().contains("HF_HUB_DOWNLOAD_TIMEOUT"), e.getMessage());
+        }
+        for (String endpoint : List.of("hf-mirror.com", "ftp://mirror", "http://")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_ENDPOINT", endpoint), home), endpoint);
+            assertTrue(e.getMessage().contains("HF_ENDPOINT"), e.getMessage());
+        }
+        HuggingFaceHub.Settings legacy = HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_HOME", "~/hf",
+                "HUGGINGFACE_HUB_CACHE", "~/old-cache", "HUGGING_FACE_HUB_TOKEN", "hf_old", "TRANSFORMERS_OFFLINE", "yes"), home);
+        assertEquals(home.resolve("old-cache"), legacy.cache());
+        assertEquals("hf_old", legacy.token());
+        assertTrue(legacy.offline());
+        assertEquals(home.resolve("hf/hub"), HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_HOME", "~/hf"), home).cache());
     }
 }
