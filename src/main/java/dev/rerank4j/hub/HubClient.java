@@ -129,6 +129,7 @@ final class HubClient implements AutoCloseable {
             LOG.log(Level.INFO, "Fetching {0} of {1} ({2} MB{3})", file.path(), id, String.format("%.1f", file.size() / 1e6),
                     have > 0 ? String.format(", resuming at %.1f MB", have / 1e6) : "");
         }
+        Progress progress = new Progress(file, id, started);
         MessageDigest[] digest = {file.newDigest()};
         long[] end = {have};
         try (FileChannel out = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
@@ -156,6 +157,7 @@ final class HubClient implements AutoCloseable {
                         }
                         digest[0].update(bytes.duplicate());
                         while (bytes.hasRemaining()) end[0] += out.write(bytes);
+                        if (large) progress.report(end[0]);
                     };
                 });
                 if (!r.ok()) throw refused(r, id, file.path() + " of " + id.repo() + " at commit " + commit);
@@ -176,6 +178,34 @@ final class HubClient implements AutoCloseable {
             double seconds = (System.nanoTime() - started) / 1e9;
             LOG.log(Level.INFO, "Fetched {0} of {1} in {2} s ({3} MB/s)", file.path(), id, String.format("%.1f", seconds),
                     String.format("%.1f", (file.size() - have) / 1e6 / Math.max(seconds, 1e-3)));
+        }
+    }
+
+    /** A line at each tenth of a large file, at most every 5 s, so that a download of gigabytes is seen to move. */
+    private static final class Progress {
+        private static final long QUIET_NANOS = 5_000_000_000L;
+        private final RemoteFile file;
+        private final RepoId id;
+        private final long started;
+        private int tenthsLogged;
+        private long loggedAt;
+
+        Progress(RemoteFile file, RepoId id, long started) {
+            this.file = file;
+            this.id = id;
+            this.started = started;
+            this.loggedAt = started;
+        }
+
+        void report(long bytes) {
+            int tenths = (int) (10 * bytes / Math.max(1, file.size()));
+            long now = System.nanoTime();
+            if (tenths <= tenthsLogged || tenths >= 10 || now - loggedAt < QUIET_NANOS) return;
+            tenthsLogged = tenths;
+            loggedAt = now;
+            double seconds = Math.max(1e-3, (System.nanoTime() - started) / 1e9);
+            LOG.log(Level.INFO, "{0} of {1}: {2}0% ({3} of {4} MB, {5} s)", file.path(), id, tenths,
+                    String.format("%.0f", bytes / 1e6), String.format("%.0f", file.size() / 1e6), String.format("%.0f", seconds));
         }
     }
 
