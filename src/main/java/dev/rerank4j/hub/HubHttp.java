@@ -181,9 +181,10 @@ final class HubHttp implements AutoCloseable {
         future.cancel(true);
     }
 
+    /** Closes every connection at once: a request abandoned for stalling must not keep close() waiting for it. */
     @Override
     public void close() {
-        client.close();
+        client.shutdownNow();
     }
 
     /**
