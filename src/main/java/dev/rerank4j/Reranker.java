@@ -25,7 +25,9 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors, tokenizer.json).
+ * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors, tokenizer.json); for a
+ * model on the hub, {@code Reranker.load(HuggingFaceHub.model("BAAI/bge-reranker-base"))} gives its directory in
+ * the hub's cache ({@link dev.rerank4j.hub.HuggingFaceHub}).
  *
  * <p>{@code load} maps the weights file (no copy of it onto the heap) and packs the linear layers for
  * the CPU kernels off the heap: expect about the model's F32 size in native memory, released by the GC
