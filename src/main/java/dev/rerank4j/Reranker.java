@@ -2,7 +2,6 @@ package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
-import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
@@ -47,11 +46,14 @@ public final class Reranker implements AutoCloseable {
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private Reranker(Path dir, SafeTensors weights, Backend backend, Scorer scorer) {
+    private final Map<String, String> description;
+
+    private Reranker(Path dir, SafeTensors weights, Backend backend, Scorer scorer, Map<String, String> description) {
         this.dir = dir;
         this.weights = weights;
         this.backend = backend;
         this.scorer = scorer;
+        this.description = description;
     }
 
     /** Loads the model in {@code dir} with {@link Options#defaults()}. */
@@ -101,13 +103,12 @@ public final class Reranker implements AutoCloseable {
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
             if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
-            Reranker reranker = new Reranker(dir, weights, backend, scorer);
-            String backendName = backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name();
-            LOG.log(System.Logger.Level.INFO, () -> String.format(
-                    "loaded %s from %s: %s, %d layers, hidden %d, %s weights, max length %d, backend %s, %.0f ms",
-                    model.getClass().getSimpleName(), dir, config.modelType(), config.numLayers(), config.hiddenSize(),
-                    mostCommonDType(weights), scorer.maxLength(), backendName,
-                    (System.nanoTime() - started) / 1e6));
+            Map<String, String> description = ModelDescription.of(dir, config, weights, model, scorer,
+                    model instanceof ColbertEncoder ? "ColBERT's document_length" : limit.source(),
+                    pairTruncation(config), sigmoid(options, config), backend);
+            Reranker reranker = new Reranker(dir, weights, backend, scorer, description);
+            LOG.log(System.Logger.Level.INFO, () -> String.format("loaded %s in %.0f ms: %s", dir, (System.nanoTime() - started) / 1e6,
+                    String.join("; ", description.entrySet().stream().skip(1).map(e -> e.getKey() + " " + e.getValue()).toList())));
             return reranker;
         } catch (RuntimeException e) {
             if (backend != null) backend.close();
@@ -138,12 +139,6 @@ public final class Reranker implements AutoCloseable {
             backend.close();
             throw e;
         }
-    }
-
-    private static String mostCommonDType(SafeTensors weights) {
-        Map<String, Long> counts = weights.names().stream()
-                .collect(java.util.stream.Collectors.groupingBy(weights::dtypeName, java.util.stream.Collectors.counting()));
-        return counts.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("no");
     }
 
     private static Path requireFile(Path dir, String name) {
@@ -353,6 +348,15 @@ public final class Reranker implements AutoCloseable {
     /** Tokens per input after which text is truncated. */
     public int maxLength() {
         return scorer.maxLength();
+    }
+
+    /**
+     * What this reranker does with its model, in words, in a fixed order: {@code model} (the directory), {@code kind} and
+     * its score, {@code encoder}, {@code weights}, {@code max length} and the file it was read from, {@code pairs cut}
+     * (cross-encoders), {@code backend}. For people and logs; the wording may change.
+     */
+    public Map<String, String> description() {
+        return description;
     }
 
     /** The backend running this model: "cpu" or "cuda" (see {@link Options#backend()}). */

@@ -59,6 +59,8 @@ class XlmRobertaRerankerTest {
         }
         try (Reranker reranker = Reranker.load(dir, Options.defaults().withScoreFunction(Options.ScoreFunction.RAW))) {
             assertEquals(64, reranker.maxLength(), "max_position_embeddings 66 - (pad_token_id + 1)");
+            assertEquals("query to at most 3/4 of the length, then the passage (FlagEmbedding)", reranker.description().get("pairs cut"));
+            assertEquals("64 tokens (" + dir.resolve("config.json") + ": max_position_embeddings)", reranker.description().get("max length"));
             List<Ranked> ranked = reranker.rank(query, List.of(doc, "berlin"), 2);
             Ranked first = ranked.stream().filter(r -> r.index() == 0).findFirst().orElseThrow();
             assertEquals(expected, first.score(), SAME_LOGIT);

@@ -30,6 +30,7 @@ public final class Main {
             usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
                           [--threads N] [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
+                   rerank inspect [--model DIR|ID] [--max-length N] [--backend auto|cpu|cuda] [--json]
 
               --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
                             '-' reads standard input
@@ -38,6 +39,8 @@ public final class Main {
               --model ID    a model on the Hugging Face hub, owner/name[@revision] (BAAI/bge-reranker-base),
                             from its cache (HF_HUB_CACHE, HF_HOME) or fetched into it; HF_TOKEN, HF_HUB_OFFLINE apply
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
+              inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
+                            token limit and the file it came from, how pairs are cut, backend
             """;
 
     private Main() {}
@@ -58,6 +61,9 @@ public final class Main {
         try {
             if (!args.isEmpty() && args.getFirst().equals("convert")) {
                 return convert(args.subList(1, args.size()), out);
+            }
+            if (!args.isEmpty() && args.getFirst().equals("inspect")) {
+                return inspect(args.subList(1, args.size()), out, hub);
             }
             return rerank(args, out, hub);
         } catch (Arguments.UsageException e) {
@@ -120,6 +126,26 @@ public final class Main {
             out.println(toJson(ranked, docs));
         } else {
             printTable(ranked, docs, out);
+        }
+        return 0;
+    }
+
+    private static int inspect(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
+        Arguments args = new Arguments(argv, Set.of("--model", "--max-length", "--backend"), Set.of("--json", "--help", "-h"));
+        if (printedHelp(args, out)) return 0;
+        Options options = Options.defaults();
+        if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
+        if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
+        Path model = args.get("--model") != null ? modelDirectory(args.get("--model"), hub) : DefaultModel.materialise(weightsDir());
+        Map<String, String> description;
+        try (Reranker reranker = Reranker.load(model, options)) {
+            description = reranker.description();
+        }
+        if (args.flag("--json")) {
+            out.println(Json.write(description));
+        } else {
+            int width = description.keySet().stream().mapToInt(String::length).max().orElse(0);
+            description.forEach((key, value) -> out.println(key + " ".repeat(width - key.length() + 2) + value));
         }
         return 0;
     }

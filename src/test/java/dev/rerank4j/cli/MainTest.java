@@ -40,6 +40,23 @@ class MainTest {
     }
 
     @Test
+    void inspectSaysWhatRerank4jDoesWithTheModelAndWhichFileDecided() {
+        String model = Golden.path("bert-tiny-ce").toString();
+        Result table = run("inspect", "--model", model, "--backend", "cpu");
+        assertEquals(0, table.code(), table.err());
+        assertTrue(table.out().contains("kind        cross-encoder; score = logit"), table.out());
+        assertTrue(table.out().contains("encoder     bert, 2 layers, hidden 32, 4 heads, intermediate 64, vocab 1200"), table.out());
+        assertTrue(table.out().contains("max length  64 tokens (" + Path.of(model, "tokenizer_config.json") + ": model_max_length)"), table.out());
+        assertTrue(table.out().contains("pairs cut   longest first"), table.out());
+        Map<String, Object> json = Json.parseObject(run("inspect", "--model", model, "--max-length", "32", "--json").out());
+        assertEquals("32 tokens (the maxLength asked for (Options.withMaxLength, --max-length))", json.get("max length"));
+        assertEquals(List.of("model", "kind", "encoder", "weights", "max length", "pairs cut", "backend"), List.copyOf(json.keySet()));
+        Map<String, Object> colbert = Json.parseObject(run("inspect", "--model", Golden.path("colbert-tiny").toString(), "--json").out());
+        assertEquals("60 tokens (ColBERT's document_length); queries 32 tokens", colbert.get("max length"));
+        assertTrue(!colbert.containsKey("pairs cut"));
+    }
+
+    @Test
     void aModelIdThatIsNoDirectoryComesFromTheHubsCacheOrTheHub() throws IOException {
         Path docs = docs("Berlin has 3.7 million inhabitants.", "Paris is in France.");
         Result direct = run("--query", "berlin", "--docs", docs.toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--json");

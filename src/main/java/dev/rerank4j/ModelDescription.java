@@ -1,0 +1,70 @@
+package dev.rerank4j;
+
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.model.ColbertEncoder;
+import dev.rerank4j.model.CrossEncoder;
+import dev.rerank4j.model.Model;
+import dev.rerank4j.model.SentenceEncoder;
+import dev.rerank4j.tokenize.PairTruncation;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a loaded reranker does with its model, in words: the kind and its score, the encoder's shape, the weights, the
+ * token limit and where it was read, how pairs are cut, and where the kernels run. {@code rerank inspect} prints it and
+ * {@code load} logs it, so a user sees which of the model's files decided what.
+ */
+final class ModelDescription {
+    private ModelDescription() {}
+
+    static Map<String, String> of(Path dir, ModelConfig config, SafeTensors weights, Model model, Scorer scorer, String limitSource,
+                                  PairTruncation truncation, boolean sigmoid, Backend backend) {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("model", dir.toString());
+        d.put("kind", switch (model) {
+            case CrossEncoder ce -> "cross-encoder; score = " + (sigmoid ? "sigmoid(logit)" : "logit");
+            case SentenceEncoder se -> "bi-encoder; score = cosine similarity of the query's and the document's embeddings";
+            case ColbertEncoder ce -> "ColBERT late interaction; score = MaxSim of per-token vectors";
+        });
+        d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d", config.modelType(),
+                config.numLayers(), config.hiddenSize(), config.numHeads(), config.intermediateSize(), config.vocabSize()));
+        d.put("weights", weights(weights));
+        d.put("max length", scorer.maxLength() + " tokens (" + limitSource + ")"
+                + (model instanceof ColbertEncoder ? "; queries " + scorer.queryMaxLength() + " tokens" : ""));
+        if (model instanceof CrossEncoder) {
+            d.put("pairs cut", truncation == PairTruncation.LONGEST_FIRST ? "longest first (sentence-transformers' CrossEncoder)"
+                    : "query to at most 3/4 of the length, then the passage (FlagEmbedding)");
+        }
+        d.put("backend", backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name());
+        return Collections.unmodifiableMap(d);
+    }
+
+    /** The dtypes by parameter count, the total, and the file's size: "F32, 22.7 M parameters, model.safetensors 90.9 MB". */
+    private static String weights(SafeTensors weights) {
+        Map<String, Long> byDtype = new TreeMap<>();
+        long total = 0;
+        for (String name : weights.names()) {
+            long count = 1;
+            for (long dim : weights.raw(name).orElseThrow().shape()) count *= dim;
+            byDtype.merge(weights.dtypeName(name), count, Long::sum);
+            total += count;
+        }
+        long bytes;
+        try {
+            bytes = Files.size(weights.file());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return String.join(" + ", byDtype.keySet()) + ", " + String.format("%.1f M parameters, %s %.1f MB", total / 1e6,
+                weights.file().getFileName(), bytes / 1e6);
+    }
+}
