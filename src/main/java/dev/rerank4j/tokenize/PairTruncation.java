@@ -23,6 +23,15 @@ public enum PairTruncation {
      */
     FIRST_CAPPED_THEN_SECOND;
 
+    /**
+     * Whether {@link #keep} needs the exact lengths of two sequences that both exceed the budget: longest_first gives
+     * an odd budget's odd token to the longer of them. Otherwise any length past the budget keeps alike, so a long
+     * text need not be tokenized past its first budget + 1 ids.
+     */
+    boolean needsLengthsPastBudget(int budget) {
+        return this == LONGEST_FIRST && budget % 2 == 1;
+    }
+
     /** The lengths to keep of a pair of lengths {@code n1}, {@code n2} with {@code budget} = maxLength - specials. */
     int[] keep(int n1, int n2, int maxLength, int budget) {
         return switch (this) {

@@ -16,9 +16,19 @@ final class PipelineTokenizer implements Tokenizer {
     private final PreTokenizer preTokenizer;
     private final TokenModel model;
     private final TemplateProcessor template;
+    /** Whether a prefix cut at a {@link SpaceCut} tokenizes to the whole text's first ids (TokenizerJson decides). */
+    private final boolean cutsAtSpaces;
+
+    /**
+     * Chars a text needs before a cut is tried, and per token wanted: far more than a token takes in any language
+     * with spaces (English ≈ 4–5), so the first cut almost always has enough; when not, the next try takes 4× as many.
+     */
+    static final int CUT_MIN_CHARS = 4096;
+    static final int CUT_CHARS_PER_TOKEN = 24;
 
     PipelineTokenizer(AddedTokens rawAdded, AddedTokens normalizedAdded, Map<String, Integer> addedIds,
-                      Normalizer normalizer, PreTokenizer preTokenizer, TokenModel model, TemplateProcessor template) {
+                      Normalizer normalizer, PreTokenizer preTokenizer, TokenModel model, TemplateProcessor template,
+                      boolean cutsAtSpaces) {
         this.rawAdded = rawAdded;
         this.normalizedAdded = normalizedAdded;
         this.addedIds = Map.copyOf(addedIds);
@@ -26,12 +36,13 @@ final class PipelineTokenizer implements Tokenizer {
         this.preTokenizer = preTokenizer;
         this.model = model;
         this.template = template;
+        this.cutsAtSpaces = cutsAtSpaces;
     }
 
     @Override
     public Encoding encode(String text, int maxLength) {
         int budget = budget(maxLength, false);
-        IntList a = tokenize(text);
+        IntList a = tokenize(text, budget);
         int keep = Math.min(a.size(), budget);
         return template.apply(a, keep, null, 0, keep < a.size());
     }
@@ -44,8 +55,12 @@ final class PipelineTokenizer implements Tokenizer {
     @Override
     public Encoding encodePair(String first, String second, int maxLength, PairTruncation truncation) {
         int budget = budget(maxLength, true);
-        IntList a = tokenize(first);
-        IntList b = tokenize(second);
+        IntList a = tokenize(first, budget);
+        IntList b = tokenize(second, budget);
+        if (a.size() > budget && b.size() > budget && truncation.needsLengthsPastBudget(budget)) {
+            a = tokenize(first); // which is longer decides, so neither may stop early
+            b = tokenize(second);
+        }
         int[] keep = truncation.keep(a.size(), b.size(), maxLength, budget);
         boolean truncated = keep[0] < a.size() || keep[1] < b.size();
         return template.apply(a, keep[0], b, keep[1], truncated);
@@ -80,7 +95,28 @@ final class PipelineTokenizer implements Tokenizer {
         return added != null ? added : model.tokenId(token);
     }
 
-    /** The ids of one sequence, before truncation and special tokens. */
+    /**
+     * The ids of one sequence before truncation and special tokens: all of them, or, where the text is long and the
+     * pipeline allows, only the ids of a prefix cut at a {@link SpaceCut} once those are more than {@code budget}:
+     * the first ids of the whole text, and enough to know it is cut. Every truncation here keeps the first ids and
+     * looks at a length beyond the budget only to know it is beyond, but for {@link PairTruncation#needsLengthsPastBudget}
+     * (PrefixCutTest checks both).
+     */
+    IntList tokenize(String text, int budget) {
+        if (cutsAtSpaces) {
+            long chars = Math.max(CUT_MIN_CHARS, (long) CUT_CHARS_PER_TOKEN * (budget + 1L));
+            while (chars < text.length()) {
+                int cut = SpaceCut.find(text, (int) chars);
+                if (cut < 0) break;
+                IntList ids = tokenize(text.substring(0, cut));
+                if (ids.size() > budget) return ids;
+                chars = 4 * (long) cut;
+            }
+        }
+        return tokenize(text);
+    }
+
+    /** The ids of the whole text, before truncation and special tokens. */
     IntList tokenize(String text) {
         IntList ids = new IntList(Math.max(8, text.length() / 3));
         List<String> words = new ArrayList<>();

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Builds a pure-Java {@link Tokenizer} from a Hugging Face {@code tokenizer.json}, giving the same ids as
@@ -62,7 +63,48 @@ public final class TokenizerJson {
         }
         TemplateProcessor template = postProcessor(root.get("post_processor"), "post_processor");
         return new PipelineTokenizer(new AddedTokens(raw, Normalizer.IDENTITY), new AddedTokens(normalized, normalizer),
-                addedIds, normalizer, preTokenizer, model, template);
+                addedIds, normalizer, preTokenizer, model, template, cutsAtSpaces(root, added));
+    }
+
+    /**
+     * Whether a text's prefix cut at a {@link SpaceCut} tokenizes to the whole text's first ids: every normalizer
+     * works char by char or cluster by cluster (or, as Replace may, on runs of spaces or on strings without one), the
+     * pre-tokenizer splits at spaces (Metaspace with split, BertPreTokenizer, WhitespaceSplit), and no added token has
+     * a space inside, so none can straddle the cut. The models (WordPiece, Unigram) tokenize word by word. Anything
+     * else is tokenized whole, as before.
+     */
+    private static boolean cutsAtSpaces(Map<String, Object> root, List<AddedTokens.Token> added) {
+        for (AddedTokens.Token t : added) {
+            if (t.content().codePoints().anyMatch(cp -> cp == ' ' || UnicodeProps.isWhitespace(cp))) return false;
+        }
+        return localNormalizer(root.get("normalizer")) && splitsAtSpaces(root.get("pre_tokenizer"));
+    }
+
+    /** Regexes of Replace that match runs of whitespace only (XLM-R's tokenizer.json has " {2,}"). */
+    private static final Set<String> WHITESPACE_RUNS = Set.of(" {2,}", " +", "\\s+", "\\s{2,}");
+
+    private static boolean localNormalizer(Object value) {
+        if (value == null) return true;
+        if (!(value instanceof Map<?, ?> n)) return false;
+        return switch (String.valueOf(n.get("type"))) {
+            case "BertNormalizer", "NFD", "NFC", "NFKD", "NFKC", "Lowercase", "StripAccents", "Precompiled", "Strip" -> true;
+            case "Sequence" -> n.get("normalizers") instanceof List<?> steps && steps.stream().allMatch(TokenizerJson::localNormalizer);
+            case "Replace" -> n.get("pattern") instanceof Map<?, ?> pattern
+                    && (pattern.get("String") instanceof String literal ? literal.codePoints().noneMatch(UnicodeProps::isWhitespace)
+                    : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex"))));
+            default -> false;
+        };
+    }
+
+    private static boolean splitsAtSpaces(Object value) {
+        if (!(value instanceof Map<?, ?> p)) return false; // no pre-tokenizer: the whole text is one word
+        return switch (String.valueOf(p.get("type"))) {
+            case "BertPreTokenizer", "WhitespaceSplit" -> true;
+            case "Metaspace" -> !Boolean.FALSE.equals(p.get("split"));
+            case "Sequence" -> p.get("pretokenizers") instanceof List<?> steps && !steps.isEmpty()
+                    && steps.stream().allMatch(TokenizerJson::splitsAtSpaces);
+            default -> false;
+        };
     }
 
     // ---- added_tokens
