@@ -107,7 +107,7 @@ final class PipelineTokenizer implements Tokenizer {
             long chars = Math.max(CUT_MIN_CHARS, (long) CUT_CHARS_PER_TOKEN * (budget + 1L));
             while (chars < text.length()) {
                 int cut = SpaceCut.find(text, (int) chars);
-                if (cut < 0) break;
+                if (cut < 0 || cut > text.length() / 2) break; // past half, a prefix saves less than a second try costs
                 IntList ids = tokenize(text.substring(0, cut));
                 if (ids.size() > budget) return ids;
                 chars = 4 * (long) cut;

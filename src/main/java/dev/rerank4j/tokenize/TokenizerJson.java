@@ -63,25 +63,32 @@ public final class TokenizerJson {
         }
         TemplateProcessor template = postProcessor(root.get("post_processor"), "post_processor");
         return new PipelineTokenizer(new AddedTokens(raw, Normalizer.IDENTITY), new AddedTokens(normalized, normalizer),
-                addedIds, normalizer, preTokenizer, model, template, cutsAtSpaces(root, added));
+                addedIds, normalizer, preTokenizer, model, template, cutsAtSpaces(root, added, normalizer));
     }
 
     /**
      * Whether a text's prefix cut at a {@link SpaceCut} tokenizes to the whole text's first ids: every normalizer
      * works char by char or cluster by cluster (or, as Replace may, on runs of spaces or on strings without one), the
      * pre-tokenizer splits at spaces (Metaspace with split, BertPreTokenizer, WhitespaceSplit), and no added token has
-     * a space inside, so none can straddle the cut. The models (WordPiece, Unigram) tokenize word by word. Anything
-     * else is tokenized whole, as before.
+     * a space inside, as written or, for one matched on normalized text, once normalized, so none can straddle the cut.
+     * The models (WordPiece, Unigram) tokenize word by word. Anything else is tokenized whole, as before.
      */
-    private static boolean cutsAtSpaces(Map<String, Object> root, List<AddedTokens.Token> added) {
+    private static boolean cutsAtSpaces(Map<String, Object> root, List<AddedTokens.Token> added, Normalizer normalizer) {
         for (AddedTokens.Token t : added) {
-            if (t.content().codePoints().anyMatch(cp -> cp == ' ' || UnicodeProps.isWhitespace(cp))) return false;
+            String matched = t.normalized() ? normalizer.normalize(t.content()) : t.content();
+            if (t.content().codePoints().anyMatch(UnicodeProps::isWhitespace) || matched.codePoints().anyMatch(UnicodeProps::isWhitespace)) {
+                return false;
+            }
         }
         return localNormalizer(root.get("normalizer")) && splitsAtSpaces(root.get("pre_tokenizer"));
     }
 
-    /** Regexes of Replace that match runs of whitespace only (XLM-R's tokenizer.json has " {2,}"). */
+    /**
+     * Regexes of Replace that match runs of whitespace only (XLM-R's tokenizer.json has " {2,}"), which are safe when
+     * they leave a separator: their content a space or Metaspace's ▁ (an empty one would join the words at the cut).
+     */
     private static final Set<String> WHITESPACE_RUNS = Set.of(" {2,}", " +", "\\s+", "\\s{2,}");
+    private static final Set<String> SEPARATORS = Set.of(" ", "\u2581");
 
     private static boolean localNormalizer(Object value) {
         if (value == null) return true;
@@ -91,7 +98,7 @@ public final class TokenizerJson {
             case "Sequence" -> n.get("normalizers") instanceof List<?> steps && steps.stream().allMatch(TokenizerJson::localNormalizer);
             case "Replace" -> n.get("pattern") instanceof Map<?, ?> pattern
                     && (pattern.get("String") instanceof String literal ? literal.codePoints().noneMatch(UnicodeProps::isWhitespace)
-                    : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex"))));
+                    : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex"))) && SEPARATORS.contains(String.valueOf(n.get("content"))));
             default -> false;
         };
     }

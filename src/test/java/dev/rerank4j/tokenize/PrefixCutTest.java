@@ -169,6 +169,33 @@ class PrefixCutTest {
         String ab = "a b ".repeat(10_000);
         assertEquals(straddling.tokenize(ab).size(), straddling.tokenize(ab, 3).size(), "an added token with a space: no cut");
         assertEquals(-1, SpaceCut.find("x \u0301".repeat(3000), 0), "a space a mark joins is no cut");
+        // NBSP + U+FF9E is one cluster, which XLM-R's precompiled map turns into a space: only ASCII ends a word here
+        assertEquals(-1, SpaceCut.find("ab\u00a0\uff9e cd", 0));
+        assertEquals(2, SpaceCut.find("ab cd", 0));
+        assertEquals(-1, SpaceCut.find("\u0600a b", 0), "a Prepend char may join the char before the space");
+    }
+
+    /**
+     * Found by review: configurations whose words join across the cut, so a prefix would tokenize differently; they
+     * must be tokenized whole. The text's 31st id is the word that straddles the cut (x…x y…y, 161 chars: [UNK] whole,
+     * or the added token), where a prefix would give x's word pieces.
+     */
+    @Test
+    void configurationsThatJoinWordsAcrossTheCutAreTokenizedWhole() {
+        String vocab = "\"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", \"vocab\": "
+                + "{\"[UNK]\": 0, \"x\": 1, \"y\": 2, \"##x\": 3, \"##y\": 4}}, \"pre_tokenizer\": {\"type\": \"WhitespaceSplit\"}";
+        String joinsRuns = "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Replace\", \"pattern\":"
+                + " {\"Regex\": \" +\"}, \"content\": \"\"}, {\"type\": \"BertNormalizer\"}]}, " + vocab + "}";
+        String spaceOnceNormalized = "{\"added_tokens\": [{\"id\": 5, \"content\": \"" + "x".repeat(80) + "\\u037a" + "y".repeat(80)
+                + "\", \"special\": false, \"normalized\": true}], \"normalizer\": {\"type\": \"Sequence\", \"normalizers\":"
+                + " [{\"type\": \"NFKC\"}, {\"type\": \"BertNormalizer\", \"lowercase\": true}]}, " + vocab + "}";
+        String text = ("z".repeat(150) + "\n").repeat(30) + "x".repeat(80) + " " + "y".repeat(80) + "\nhello world".repeat(1_000);
+        for (String json : List.of(joinsRuns, spaceOnceNormalized)) {
+            PipelineTokenizer t = (PipelineTokenizer) TokenizerJson.fromJson(json, "test");
+            int[] all = t.tokenize(text).toArray();
+            int[] ids = t.tokenize(text, 31).toArray();
+            assertArrayEquals(Arrays.copyOf(all, ids.length), ids, json);
+        }
         assertEquals(-1, SpaceCut.find("\u0600 b", 0), "after a Prepend char is no cut");
         assertEquals(1, SpaceCut.find("a b", 0));
     }
