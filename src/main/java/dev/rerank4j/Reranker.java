@@ -43,10 +43,9 @@ public final class Reranker implements AutoCloseable {
     private final SafeTensors weights;
     private final Backend backend;
     private final Scorer scorer;
+    private final Map<String, String> description;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private boolean closed;
-
-    private final Map<String, String> description;
 
     private Reranker(Path dir, SafeTensors weights, Backend backend, Scorer scorer, Map<String, String> description) {
         this.dir = dir;

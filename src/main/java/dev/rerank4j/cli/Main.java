@@ -24,7 +24,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
-/** The {@code rerank} command: rank documents for a query, or convert an ONNX model. */
+/** The {@code rerank} command: rank documents for a query, convert an ONNX model, or say what a model is run as. */
 public final class Main {
     static final String USAGE = """
             usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
@@ -115,7 +115,7 @@ public final class Main {
         if (docs.isEmpty()) {
             throw new IllegalArgumentException("no documents in " + docsSource);
         }
-        Path model = args.get("--model") != null ? modelDirectory(args.get("--model"), hub) : DefaultModel.materialise(weightsDir());
+        Path model = modelDirectory(args.get("--model"), hub);
 
         List<String> texts = docs.stream().map(Document::text).toList();
         List<Ranked> ranked;
@@ -136,7 +136,7 @@ public final class Main {
         Options options = Options.defaults();
         if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
         if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
-        Path model = args.get("--model") != null ? modelDirectory(args.get("--model"), hub) : DefaultModel.materialise(weightsDir());
+        Path model = modelDirectory(args.get("--model"), hub);
         Map<String, String> description;
         try (Reranker reranker = Reranker.load(model, options)) {
             description = reranker.description();
@@ -167,10 +167,12 @@ public final class Main {
     }
 
     /**
-     * {@code --model}'s directory: the path if it exists; else, if it reads as owner/name[@revision], that model's snapshot
+     * {@code --model}'s directory: the embedded default model without one; the path if it exists; else, if it reads as
+     * owner/name[@revision], that model's snapshot
      * in the hub's cache (fetched if need be); else the path, for the loader to say it is missing.
      */
     private static Path modelDirectory(String model, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
+        if (model == null) return DefaultModel.materialise(weightsDir());
         Path path = Path.of(model);
         if (Files.exists(path) || !RepoId.looksLikeId(model)) return path;
         try (HuggingFaceHub client = new HuggingFaceHub(hub.get())) {
