@@ -67,38 +67,58 @@ public final class TokenizerJson {
     }
 
     /**
-     * Whether a text's prefix cut at a {@link SpaceCut} tokenizes to the whole text's first ids: every normalizer
-     * works char by char or cluster by cluster (or, as Replace may, on runs of spaces or on strings without one), the
-     * pre-tokenizer splits at spaces (Metaspace with split, BertPreTokenizer, WhitespaceSplit), and no added token has
-     * a space inside, as written or, for one matched on normalized text, once normalized, so none can straddle the cut.
-     * The models (WordPiece, Unigram) tokenize word by word. Anything else is tokenized whole, as before.
+     * Whether a text's prefix cut at a {@link SpaceCut} tokenizes to the whole text's first ids. The pre-tokenizer must
+     * split at spaces (Metaspace with split, BertPreTokenizer, WhitespaceSplit); every normalizer must work char by char
+     * or cluster by cluster, or, as Replace may, neither make nor remove a separator (a space, or the Metaspace
+     * replacement the pre-tokenizer splits at); and no added token may hold a separator, as written or, for one matched
+     * on normalized text, once normalized, so that none can straddle the cut. The models (WordPiece, Unigram) tokenize
+     * word by word. Anything else is tokenized whole, as before. (Two reviews, 2026-12-05, built configurations that
+     * broke each looser rule: a Replace emptying space runs, or making ▁ for a BertPreTokenizer, or removing ▁, or
+     * making a space; added tokens with a space or ▁ once normalized.)
      */
     private static boolean cutsAtSpaces(Map<String, Object> root, List<AddedTokens.Token> added, Normalizer normalizer) {
+        Object preTokenizer = root.get("pre_tokenizer");
+        if (!splitsAtSpaces(preTokenizer)) return false;
+        Set<Integer> separators = new java.util.HashSet<>(metaspaceReplacements(preTokenizer));
         for (AddedTokens.Token t : added) {
             String matched = t.normalized() ? normalizer.normalize(t.content()) : t.content();
-            if (t.content().codePoints().anyMatch(UnicodeProps::isWhitespace) || matched.codePoints().anyMatch(UnicodeProps::isWhitespace)) {
-                return false;
-            }
+            if (holdsSeparator(t.content(), separators) || holdsSeparator(matched, separators)) return false;
         }
-        return localNormalizer(root.get("normalizer")) && splitsAtSpaces(root.get("pre_tokenizer"));
+        return localNormalizer(root.get("normalizer"), separators);
     }
 
-    /**
-     * Regexes of Replace that match runs of whitespace only (XLM-R's tokenizer.json has " {2,}"), which are safe when
-     * they leave a separator: their content a space or Metaspace's ▁ (an empty one would join the words at the cut).
-     */
-    private static final Set<String> WHITESPACE_RUNS = Set.of(" {2,}", " +", "\\s+", "\\s{2,}");
-    private static final Set<String> SEPARATORS = Set.of(" ", "\u2581");
+    private static boolean holdsSeparator(String text, Set<Integer> metaspaceSeparators) {
+        return text.codePoints().anyMatch(cp -> UnicodeProps.isWhitespace(cp) || metaspaceSeparators.contains(cp));
+    }
 
-    private static boolean localNormalizer(Object value) {
+    /** The replacement chars of the Metaspace steps of a pre-tokenizer (▁ in XLM-R's), which it splits words at. */
+    private static Set<Integer> metaspaceReplacements(Object value) {
+        if (!(value instanceof Map<?, ?> p)) return Set.of();
+        if ("Metaspace".equals(p.get("type")) && p.get("replacement") instanceof String r && !r.isEmpty()) return Set.of(r.codePointAt(0));
+        if ("Sequence".equals(p.get("type")) && p.get("pretokenizers") instanceof List<?> steps) {
+            Set<Integer> all = new java.util.HashSet<>();
+            for (Object step : steps) all.addAll(metaspaceReplacements(step));
+            return all;
+        }
+        return Set.of();
+    }
+
+    /** Regexes of Replace that match runs of whitespace only (XLM-R's tokenizer.json has " {2,}"). */
+    private static final Set<String> WHITESPACE_RUNS = Set.of(" {2,}", " +", "\\s+", "\\s{2,}");
+
+    private static boolean localNormalizer(Object value, Set<Integer> separators) {
         if (value == null) return true;
         if (!(value instanceof Map<?, ?> n)) return false;
+        String content = n.get("content") instanceof String c ? c : null;
         return switch (String.valueOf(n.get("type"))) {
             case "BertNormalizer", "NFD", "NFC", "NFKD", "NFKC", "Lowercase", "StripAccents", "Precompiled", "Strip" -> true;
-            case "Sequence" -> n.get("normalizers") instanceof List<?> steps && steps.stream().allMatch(TokenizerJson::localNormalizer);
-            case "Replace" -> n.get("pattern") instanceof Map<?, ?> pattern
-                    && (pattern.get("String") instanceof String literal ? literal.codePoints().noneMatch(UnicodeProps::isWhitespace)
-                    : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex"))) && SEPARATORS.contains(String.valueOf(n.get("content"))));
+            case "Sequence" -> n.get("normalizers") instanceof List<?> steps && steps.stream().allMatch(step -> localNormalizer(step, separators));
+            // a literal without a separator, replaced by text without one, changes no word boundary
+            case "Replace" -> content != null && n.get("pattern") instanceof Map<?, ?> pattern
+                    && (pattern.get("String") instanceof String literal ? !holdsSeparator(literal, separators) && !holdsSeparator(content, separators)
+                    // a run of spaces, replaced by one separator the pre-tokenizer splits at
+                    : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex")))
+                    && (content.equals(" ") || (content.codePointCount(0, content.length()) == 1 && separators.contains(content.codePointAt(0)))));
             default -> false;
         };
     }

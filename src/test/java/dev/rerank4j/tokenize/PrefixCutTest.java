@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -190,12 +191,46 @@ class PrefixCutTest {
                 + "\", \"special\": false, \"normalized\": true}], \"normalizer\": {\"type\": \"Sequence\", \"normalizers\":"
                 + " [{\"type\": \"NFKC\"}, {\"type\": \"BertNormalizer\", \"lowercase\": true}]}, " + vocab + "}";
         String text = ("z".repeat(150) + "\n").repeat(30) + "x".repeat(80) + " " + "y".repeat(80) + "\nhello world".repeat(1_000);
-        for (String json : List.of(joinsRuns, spaceOnceNormalized)) {
-            PipelineTokenizer t = (PipelineTokenizer) TokenizerJson.fromJson(json, "test");
-            int[] all = t.tokenize(text).toArray();
-            int[] ids = t.tokenize(text, 31).toArray();
-            assertArrayEquals(Arrays.copyOf(all, ids.length), ids, json);
+        String makesMetaspaceSeparatorForBert = joinsRuns.replace("\"content\": \"\"", "\"content\": \"\u2581\"");
+        for (String json : List.of(joinsRuns, spaceOnceNormalized, makesMetaspaceSeparatorForBert)) {
+            assertFirstIds((PipelineTokenizer) TokenizerJson.fromJson(json, "test"), text, 31);
         }
+    }
+
+    /** The same for Metaspace pipelines, on the tiny XLM-R tokenizer with its normalizer or added tokens changed. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void metaspaceConfigurationsThatMakeOrRemoveSeparatorsAreTokenizedWhole() throws IOException {
+        String base = java.nio.file.Files.readString(Golden.path("xlmr-tiny-tokenizer/tokenizer.json"));
+        Object precompiled = dev.rerank4j.io.Json.parseObject(base).get("normalizer");
+        Map<String, Object> runsToMetaspace = Map.of("type", "Replace", "pattern", Map.of("Regex", " +"), "content", "\u2581");
+        List<Map<String, Object>> configs = List.of(
+                // ▁ removed after space runs became ▁: the words at the cut join
+                Map.of("normalizer", Map.of("type", "Sequence", "normalizers", List.of(precompiled, runsToMetaspace,
+                        Map.of("type", "Replace", "pattern", Map.of("String", "\u2581"), "content", "")))),
+                // a space made from a letter before the cut, which the next step merges with the one at the cut
+                Map.of("normalizer", Map.of("type", "Sequence", "normalizers", List.of(precompiled,
+                        Map.of("type", "Replace", "pattern", Map.of("String", "q"), "content", " "),
+                        Map.of("type", "Replace", "pattern", Map.of("Regex", " {2,}"), "content", " ")))),
+                // an added token that holds ▁ once normalized, matching across the cut
+                Map.of("normalizer", Map.of("type", "Sequence", "normalizers", List.of(precompiled, runsToMetaspace)),
+                        "added_tokens", List.of(Map.of("id", 1000L, "content", "hello\u2581world", "special", false, "normalized", true))));
+        String text = "x".repeat(4_092) + " helloq world" + " tail".repeat(2_000);
+        for (Map<String, Object> change : configs) {
+            Map<String, Object> root = new java.util.LinkedHashMap<>(dev.rerank4j.io.Json.parseObject(base));
+            root.putAll(change);
+            // Metaspace alone, as older XLM-R files have it: no WhitespaceSplit to drop a space left at the prefix's end
+            root.put("pre_tokenizer", Map.of("type", "Metaspace", "replacement", "\u2581", "prepend_scheme", "always", "split", true));
+            String json = dev.rerank4j.io.Json.write(root);
+            assertFirstIds((PipelineTokenizer) TokenizerJson.fromJson(json, "test"), text, 31);
+            assertFirstIds((PipelineTokenizer) TokenizerJson.fromJson(json, "test"), text.replace("helloq", "hello"), 31);
+        }
+    }
+
+    private static void assertFirstIds(PipelineTokenizer t, String text, int budget) {
+        int[] all = t.tokenize(text).toArray();
+        int[] ids = t.tokenize(text, budget).toArray();
+        assertArrayEquals(Arrays.copyOf(all, ids.length), ids);
         assertEquals(-1, SpaceCut.find("\u0600 b", 0), "after a Prepend char is no cut");
         assertEquals(1, SpaceCut.find("a b", 0));
     }
