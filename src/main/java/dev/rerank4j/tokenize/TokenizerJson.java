@@ -113,9 +113,12 @@ public final class TokenizerJson {
         return switch (String.valueOf(n.get("type"))) {
             case "BertNormalizer", "NFD", "NFC", "NFKD", "NFKC", "Lowercase", "StripAccents", "Precompiled", "Strip" -> true;
             case "Sequence" -> n.get("normalizers") instanceof List<?> steps && steps.stream().allMatch(step -> localNormalizer(step, separators));
-            // a literal without a separator, replaced by text without one, changes no word boundary
+            // a literal without a separator, replaced by text without one, changes no word boundary; the text must keep a
+            // printable ASCII char (which no normalizer here removes), since a literal deleted between two spaces would
+            // make a run of them that a later Replace merges
             case "Replace" -> content != null && n.get("pattern") instanceof Map<?, ?> pattern
                     && (pattern.get("String") instanceof String literal ? !holdsSeparator(literal, separators) && !holdsSeparator(content, separators)
+                    && content.chars().anyMatch(c -> c > 0x20 && c < 0x7f)
                     // a run of spaces, replaced by one separator the pre-tokenizer splits at
                     : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex")))
                     && (content.equals(" ") || (content.codePointCount(0, content.length()) == 1 && separators.contains(content.codePointAt(0)))));
