@@ -69,12 +69,12 @@ public final class TokenizerJson {
     /**
      * Whether a text's prefix cut at a {@link SpaceCut} tokenizes to the whole text's first ids. The pre-tokenizer must
      * split at spaces (Metaspace with split, BertPreTokenizer, WhitespaceSplit); every normalizer must work char by char
-     * or cluster by cluster, or, as Replace may, neither make nor remove a separator (a space, or the Metaspace
-     * replacement the pre-tokenizer splits at); and no added token may hold a separator, as written or, for one matched
-     * on normalized text, once normalized, so that none can straddle the cut. The models (WordPiece, Unigram) tokenize
-     * word by word. Anything else is tokenized whole, as before. (Two reviews, 2026-12-05, built configurations that
-     * broke each looser rule: a Replace emptying space runs, or making ▁ for a BertPreTokenizer, or removing ▁, or
-     * making a space; added tokens with a space or ▁ once normalized.)
+     * or cluster by cluster, but for a Replace of space runs by one separator (a space, or the Metaspace replacement the
+     * pre-tokenizer splits at); and no added token may hold a separator, as written or, for one matched on normalized
+     * text, once normalized, so that none can straddle the cut. The models (WordPiece, Unigram) tokenize word by word.
+     * Anything else is tokenized whole, as before. (Three reviews, 2026-12-05, built configurations that broke each
+     * looser rule: a Replace emptying space runs, making ▁ for a BertPreTokenizer, removing ▁, making a space, or
+     * deleting a letter between two spaces; added tokens with a space or ▁ once normalized.)
      */
     private static boolean cutsAtSpaces(Map<String, Object> root, List<AddedTokens.Token> added, Normalizer normalizer) {
         Object preTokenizer = root.get("pre_tokenizer");
@@ -113,15 +113,11 @@ public final class TokenizerJson {
         return switch (String.valueOf(n.get("type"))) {
             case "BertNormalizer", "NFD", "NFC", "NFKD", "NFKC", "Lowercase", "StripAccents", "Precompiled", "Strip" -> true;
             case "Sequence" -> n.get("normalizers") instanceof List<?> steps && steps.stream().allMatch(step -> localNormalizer(step, separators));
-            // a literal without a separator, replaced by text without one, changes no word boundary; the text must keep a
-            // printable ASCII char (which no normalizer here removes), since a literal deleted between two spaces would
-            // make a run of them that a later Replace merges
+            // only a run of spaces replaced by one separator the pre-tokenizer splits at (XLM-R's " {2,}" → " " or ▁); a
+            // literal Replace can join, split or merge words at the cut in more ways than three reviews found rules for
             case "Replace" -> content != null && n.get("pattern") instanceof Map<?, ?> pattern
-                    && (pattern.get("String") instanceof String literal ? !holdsSeparator(literal, separators) && !holdsSeparator(content, separators)
-                    && content.chars().anyMatch(c -> c > 0x20 && c < 0x7f)
-                    // a run of spaces, replaced by one separator the pre-tokenizer splits at
-                    : WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex")))
-                    && (content.equals(" ") || (content.codePointCount(0, content.length()) == 1 && separators.contains(content.codePointAt(0)))));
+                    && WHITESPACE_RUNS.contains(String.valueOf(pattern.get("Regex")))
+                    && (content.equals(" ") || (content.codePointCount(0, content.length()) == 1 && separators.contains(content.codePointAt(0))));
             default -> false;
         };
     }
