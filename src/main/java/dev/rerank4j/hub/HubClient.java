@@ -225,7 +225,7 @@ final class HubClient implements AutoCloseable {
     private static long rangeStart(HubHttp.Response response) throws IOException {
         String range = response.headers().firstValue("Content-Range").orElse("");
         Matcher m = CONTENT_RANGE.matcher(range);
-        if (!m.matches()) throw new IOException(HubHttp.printable(response.uri()) + ": HTTP 206 with Content-Range \"" + range + "\"");
+        if (!m.matches()) throw new IOException("HTTP 206 with Content-Range \"" + range + "\""); // the caller names the URL
         return Long.parseLong(m.group(1));
     }
 

@@ -85,7 +85,7 @@ final class HubHttp implements AutoCloseable {
                 throw new IOException("GET " + printable(r.uri()) + " redirected to " + printable(at) + ", which is not an HTTP URL");
             }
         }
-        throw new IOException("GET " + uri + ": more than " + MAX_REDIRECTS + " redirects");
+        throw new IOException("GET " + printable(uri) + ": more than " + MAX_REDIRECTS + " redirects");
     }
 
     /** The 2xx body of {@code uri}, at most {@code limit} bytes. */
