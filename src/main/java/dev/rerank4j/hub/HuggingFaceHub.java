@@ -205,23 +205,19 @@ public final class HuggingFaceHub implements AutoCloseable {
 
     private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
         String commit = listing.commit();
-        List<RemoteFile> files = new ArrayList<>();
-        for (String name : MODEL_FILES) {
-            RemoteFile f = listing.file(name);
-            if (f != null) files.add(f);
-        }
-        ensureAll(id, commit, files);
-        List<RemoteFile> moduleFiles = new ArrayList<>();
-        for (String folder : moduleFolders(cache.snapshot(id, commit).resolve("modules.json"))) {
-            for (String name : MODULE_FILES) {
-                RemoteFile f = listing.file(folder + "/" + name);
-                if (f != null) moduleFiles.add(f);
-            }
-        }
-        ensureAll(id, commit, moduleFiles);
+        ensureAll(id, commit, listed(listing, MODEL_FILES));
+        // modules.json is in the snapshot now, and names the module folders to fetch next
+        List<String> modulePaths = moduleFolders(cache.snapshot(id, commit).resolve("modules.json")).stream()
+                .flatMap(folder -> MODULE_FILES.stream().map(name -> folder + "/" + name)).toList();
+        ensureAll(id, commit, listed(listing, modulePaths));
         cache.markComplete(id, commit);
         cache.writeRef(id, commit);
         return cache.snapshot(id, commit);
+    }
+
+    /** Those of {@code paths} the listing has. */
+    private static List<RemoteFile> listed(HubClient.Listing listing, List<String> paths) {
+        return paths.stream().map(listing::file).filter(java.util.Objects::nonNull).toList();
     }
 
     /** Fetches what the snapshot lacks of {@code files}, saying once what that is. */
