@@ -32,12 +32,6 @@ final class BertNormalizer implements Normalizer {
                     cp = ' ';
                 }
             }
-            if (stripAccents && UnicodeProps.isNonSpacingMark(cp)) {
-                // dropped after NFD anyway; dropped before it too, since a long run of marks (zalgo text) made
-                // java.text.Normalizer's reordering quadratic: 100,000 marks took 5 s. NFD decomposes each character
-                // alone and only reorders marks, so removing marks first leaves the same text after the filter
-                continue;
-            }
             if (handleChineseChars && cp >= 0x3400 && UnicodeProps.isChinese(cp)) {
                 out.append(' ').appendCodePoint(cp).append(' ');
             } else {
@@ -47,7 +41,7 @@ final class BertNormalizer implements Normalizer {
         String s = out.toString();
         boolean ascii = UnicodeProps.isAscii(s);
         if (stripAccents && !ascii) {
-            s = java.text.Normalizer.normalize(s, java.text.Normalizer.Form.NFD);
+            s = CanonicalOrder.normalize(s, java.text.Normalizer.Form.NFD);
         }
         if (!lowercase && !(stripAccents && !ascii)) {
             return s;

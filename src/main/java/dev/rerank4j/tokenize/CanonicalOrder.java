@@ -1,0 +1,141 @@
+package dev.rerank4j.tokenize;
+
+import java.text.Normalizer.Form;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@link java.text.Normalizer#normalize}'s result in time linear in the text (n log n in a run of marks).
+ *
+ * <p>The JDK puts combining marks in canonical order by inserting each one behind the marks of a higher class
+ * before it, so a run of marks in falling classes costs the square of its length: 80,000 marks of five classes in
+ * turn took 4.3 s to normalize, a 3 MB document of them would take minutes. HF's Rust normalizer sorts such a run
+ * instead. Here each run of more than {@link #LONG_RUN} code points that decompose to non-starters only is replaced
+ * by its decomposition, stably sorted by combining class, before the JDK normalizes the text: Unicode's canonical
+ * ordering is exactly that stable sort over the whole run of non-starters, and sorting a stretch of it first leaves
+ * the same order and gives the JDK's insertion nothing to move.
+ *
+ * <p>Java offers no public combining class, so classes are compared by asking the JDK to order two marks.
+ */
+final class CanonicalOrder {
+    /** Shorter runs go to the JDK as they are: its insertion costs at most this many steps per mark. */
+    static final int LONG_RUN = 32;
+    /** Marks of class 1 (U+0334) and 230 (U+0301): every non-starter moves across one of them. */
+    private static final int LOW_CLASS_MARK = 0x0334;
+    private static final int HIGH_CLASS_MARK = 0x0301;
+
+    private CanonicalOrder() {}
+
+    static String normalize(String text, Form form) {
+        if (UnicodeProps.isAscii(text)) return text;
+        return java.text.Normalizer.normalize(presorted(text, form), form);
+    }
+
+    /** {@code text} with its long runs of non-starters decomposed and in canonical order; {@code text} if it has none. */
+    static String presorted(String text, Form form) {
+        Form decomposition = form == Form.NFKC || form == Form.NFKD ? Form.NFKD : Form.NFD;
+        MarkDecompositions marks = new MarkDecompositions(decomposition);
+        List<int[]> runs = new ArrayList<>(); // {start, end} char indices of long runs
+        int n = text.length();
+        for (int i = 0; i < n; ) {
+            int start = i, count = 0;
+            while (i < n) {
+                int cp = text.codePointAt(i);
+                if (!marks.decomposesToNonStarters(cp)) break;
+                i += Character.charCount(cp);
+                count++;
+            }
+            if (count > LONG_RUN) runs.add(new int[] {start, i});
+            if (count == 0) i += Character.charCount(text.codePointAt(i));
+        }
+        if (runs.isEmpty()) return text;
+
+        List<int[]> decomposed = new ArrayList<>(runs.size());
+        for (int[] run : runs) {
+            decomposed.add(text.substring(run[0], run[1]).codePoints()
+                    .flatMap(cp -> Arrays.stream(marks.decomposition(cp)))
+                    .toArray());
+        }
+        Map<Integer, Integer> ranks = ranksByClass(decomposed);
+        StringBuilder out = new StringBuilder(n + 16);
+        int copied = 0;
+        for (int r = 0; r < runs.size(); r++) {
+            out.append(text, copied, runs.get(r)[0]);
+            appendSorted(out, decomposed.get(r), ranks);
+            copied = runs.get(r)[1];
+        }
+        return out.append(text, copied, n).toString();
+    }
+
+    private static void appendSorted(StringBuilder out, int[] marks, Map<Integer, Integer> ranks) {
+        long[] keyed = new long[marks.length];
+        for (int k = 0; k < marks.length; k++) {
+            keyed[k] = (long) ranks.get(marks[k]) << 32 | k; // the position breaks ties: a stable sort
+        }
+        Arrays.sort(keyed);
+        for (long key : keyed) out.appendCodePoint(marks[(int) key]);
+    }
+
+    /** The decompositions of the marks one call meets. */
+    private static final class MarkDecompositions {
+        private final Form decomposition;
+        private final Map<Integer, int[]> nonStarterDecompositions = new HashMap<>();
+        private final Map<Integer, Boolean> decomposesToNonStarters = new HashMap<>();
+
+        MarkDecompositions(Form decomposition) {
+            this.decomposition = decomposition;
+        }
+
+        /**
+         * True if {@code cp}'s decomposition is non-empty and only non-starters. Only marks (gc M*) and the two
+         * halfwidth sound marks U+FF9E/U+FF9F (which NFKD turns into U+3099/U+309A) are asked: no other code point's
+         * decomposition begins with a non-starter, so any other ends a run.
+         */
+        boolean decomposesToNonStarters(int cp) {
+            if (!UnicodeProps.isMark(cp) && cp != 0xFF9E && cp != 0xFF9F) return false;
+            return decomposesToNonStarters.computeIfAbsent(cp, c -> {
+                int[] d = java.text.Normalizer.normalize(Character.toString(c), decomposition).codePoints().toArray();
+                for (int part : d) {
+                    if (!isNonStarter(part)) return false;
+                }
+                nonStarterDecompositions.put(c, d);
+                return true;
+            });
+        }
+
+        int[] decomposition(int cp) {
+            return nonStarterDecompositions.get(cp);
+        }
+    }
+
+    /** Each distinct mark of {@code runs} → its combining class's position among theirs (equal classes, equal ranks). */
+    private static Map<Integer, Integer> ranksByClass(List<int[]> runs) {
+        List<Integer> distinct = runs.stream().flatMapToInt(Arrays::stream).distinct().boxed()
+                .sorted(CanonicalOrder::byClass).toList();
+        Map<Integer, Integer> ranks = new HashMap<>();
+        int rank = 0;
+        for (int k = 0; k < distinct.size(); k++) {
+            if (k > 0 && byClass(distinct.get(k - 1), distinct.get(k)) != 0) rank++;
+            ranks.put(distinct.get(k), rank);
+        }
+        return ranks;
+    }
+
+    private static int byClass(int a, int b) {
+        return movesBehind(a, b) ? 1 : movesBehind(b, a) ? -1 : 0;
+    }
+
+    /** True if canonical ordering puts {@code first} after {@code second} when written first: its class is higher. */
+    static boolean movesBehind(int first, int second) {
+        String pair = new StringBuilder(4).appendCodePoint(first).appendCodePoint(second).toString();
+        return java.text.Normalizer.normalize(pair, Form.NFD).codePointAt(0) == second && first != second;
+    }
+
+    /** True if {@code cp}, one code point already decomposed, has a combining class other than 0. */
+    static boolean isNonStarter(int cp) {
+        return movesBehind(cp, LOW_CLASS_MARK) || movesBehind(HIGH_CLASS_MARK, cp);
+    }
+}
