@@ -40,17 +40,19 @@ final class CanonicalOrder {
         MarkDecompositions marks = new MarkDecompositions(decomposition);
         List<int[]> runs = new ArrayList<>(); // {start, end} char indices of long runs
         int n = text.length();
+        int start = 0, count = 0; // the stretch of code points that may decompose to non-starters, up to i
         for (int i = 0; i < n; ) {
-            int start = i, count = 0;
-            while (i < n) {
-                int cp = text.codePointAt(i);
-                if (!marks.decomposesToNonStarters(cp)) break;
-                i += Character.charCount(cp);
-                count++;
+            char c = text.charAt(i);
+            int cp = c < 0x300 ? c : text.codePointAt(i);
+            if (c >= 0x300 && mayDecomposeToNonStarters(cp)) {
+                if (count++ == 0) start = i;
+            } else {
+                if (count > LONG_RUN) addRunsOfNonStarters(text, start, i, marks, runs);
+                count = 0;
             }
-            if (count > LONG_RUN) runs.add(new int[] {start, i});
-            if (count == 0) i += Character.charCount(text.codePointAt(i));
+            i += Character.charCount(cp);
         }
+        if (count > LONG_RUN) addRunsOfNonStarters(text, start, n, marks, runs);
         if (runs.isEmpty()) return text;
 
         List<int[]> decomposed = new ArrayList<>(runs.size());
@@ -68,6 +70,30 @@ final class CanonicalOrder {
             copied = runs.get(r)[1];
         }
         return out.append(text, copied, n).toString();
+    }
+
+    /** The stretches of {@code text[start, end)} longer than {@link #LONG_RUN} that decompose to non-starters only. */
+    private static void addRunsOfNonStarters(String text, int start, int end, MarkDecompositions marks, List<int[]> runs) {
+        for (int i = start; i < end; ) {
+            int runStart = i, count = 0;
+            while (i < end) {
+                int cp = text.codePointAt(i);
+                if (!marks.decomposesToNonStarters(cp)) break;
+                i += Character.charCount(cp);
+                count++;
+            }
+            if (count > LONG_RUN) runs.add(new int[] {runStart, i});
+            if (count == 0) i += Character.charCount(text.codePointAt(i));
+        }
+    }
+
+    /**
+     * False for a code point whose decomposition cannot begin with a non-starter: all but marks (gc M*) and the two
+     * halfwidth sound marks U+FF9E/U+FF9F (which NFKD turns into U+3099/U+309A). Such a code point ends a run, and
+     * only stretches of the others long enough to matter are decomposed.
+     */
+    static boolean mayDecomposeToNonStarters(int cp) {
+        return UnicodeProps.isMark(cp) || cp == 0xFF9E || cp == 0xFF9F;
     }
 
     private static void appendSorted(StringBuilder out, int[] marks, Map<Integer, Integer> ranks) {
@@ -89,13 +115,8 @@ final class CanonicalOrder {
             this.decomposition = decomposition;
         }
 
-        /**
-         * True if {@code cp}'s decomposition is non-empty and only non-starters. Only marks (gc M*) and the two
-         * halfwidth sound marks U+FF9E/U+FF9F (which NFKD turns into U+3099/U+309A) are asked: no other code point's
-         * decomposition begins with a non-starter, so any other ends a run.
-         */
+        /** True if {@code cp}'s decomposition is only non-starters. */
         boolean decomposesToNonStarters(int cp) {
-            if (!UnicodeProps.isMark(cp) && cp != 0xFF9E && cp != 0xFF9F) return false;
             return decomposesToNonStarters.computeIfAbsent(cp, c -> {
                 int[] d = java.text.Normalizer.normalize(Character.toString(c), decomposition).codePoints().toArray();
                 for (int part : d) {
