@@ -236,6 +236,30 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
+     * One score per pair, in the order of {@code pairs}: several queries, each with its own documents, in one call.
+     * A cross-encoder batches all the pairs together; a bi-encoder or ColBERT model encodes each distinct query once.
+     * Each score is the one {@link #score(String, List)} gives for the same query and document, and inputs are
+     * truncated the same way.
+     *
+     * @throws IllegalArgumentException if {@code pairs} is null or empty, or holds a null pair, query or document
+     */
+    public float[] score(List<Pair> pairs) {
+        if (pairs == null) throw new IllegalArgumentException("pairs is null");
+        List<String> queries = new ArrayList<>(pairs.size());
+        List<String> docs = new ArrayList<>(pairs.size());
+        for (int i = 0; i < pairs.size(); i++) {
+            Pair pair = pairs.get(i);
+            if (pair == null) throw new IllegalArgumentException("pairs[" + i + "] is null");
+            if (pair.query() == null) throw new IllegalArgumentException("pairs[" + i + "].query is null");
+            if (pair.doc() == null) throw new IllegalArgumentException("pairs[" + i + "].doc is null");
+            queries.add(pair.query());
+            docs.add(pair.doc());
+        }
+        if (docs.isEmpty()) throw new IllegalArgumentException("pairs is empty: nothing to score");
+        return run(queries, docs).values();
+    }
+
+    /**
      * The {@code topK} best documents, highest score first; ties keep the caller's order, and a NaN score (only
      * weights holding NaN make one) ranks last. Each result carries its index in {@code docs} and the text that
      * was scored.
@@ -254,23 +278,31 @@ public final class Reranker implements AutoCloseable {
         return List.copyOf(ranked.subList(0, Math.min(topK, ranked.size())));
     }
 
-    /** Scores {@code snapshot}, a copy the caller cannot change meanwhile. */
+    /** Scores {@code query} with each of {@code snapshot}, a copy the caller cannot change meanwhile. */
     private Scorer.Scores run(String query, List<String> snapshot) {
         if (query == null) throw new IllegalArgumentException("query is null");
         if (snapshot.isEmpty()) throw new IllegalArgumentException("docs is empty: nothing to score");
+        return run(java.util.Collections.nCopies(snapshot.size(), query), snapshot);
+    }
+
+    /** Scores the pairs (queries[i], docs[i]), lists the caller cannot change meanwhile. */
+    private Scorer.Scores run(List<String> queries, List<String> docs) {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
-            return warnOfTruncation(scorer.score(query, snapshot));
+            return warnOfTruncation(scorer.score(queries, docs));
         } finally {
             lifecycle.readLock().unlock();
         }
     }
 
     private Scorer.Scores warnOfTruncation(Scorer.Scores scores) {
-        if (scores.queryTruncated()) {
+        if (scores.queriesTruncated() > 0 && scores.queries() == 1) {
             LOG.log(System.Logger.Level.WARNING, "truncated the query to {0} tokens, as the model''s reference implementation does",
                     scorer.queryMaxLength());
+        } else if (scores.queriesTruncated() > 0) {
+            LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} queries to {2} tokens, as the model''s reference implementation does",
+                    scores.queriesTruncated(), scores.queries(), scorer.queryMaxLength());
         }
         warnOfTruncation(scores.truncatedCount(), scores.truncated().length);
         return scores;

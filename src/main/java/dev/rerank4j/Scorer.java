@@ -9,15 +9,17 @@ import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
-/** Turns a query and documents into one score per document, in the documents' order. */
+/** Turns (query, document) pairs into one score per pair, in the pairs' order. */
 sealed interface Scorer {
     /**
-     * Scores and, per document, whether its input was truncated; {@code queryTruncated} for models that encode the
-     * query alone (a cross-encoder's pairs carry their cut in {@code truncated}).
+     * Scores and, per pair, whether its document's input was truncated (a cross-encoder's: the pair's); for models
+     * that encode each distinct query alone, how many distinct queries there were and how many of them were cut.
      */
-    record Scores(float[] values, boolean[] truncated, boolean queryTruncated) {
+    record Scores(float[] values, boolean[] truncated, int queries, int queriesTruncated) {
         int truncatedCount() {
             return count(truncated);
         }
@@ -29,7 +31,32 @@ sealed interface Scorer {
         }
     }
 
-    Scores score(String query, List<String> docs);
+    /** Scores the pairs ({@code queries[i]}, {@code docs[i]}); both lists have one element per pair. */
+    Scores score(List<String> queries, List<String> docs);
+
+    /**
+     * The distinct queries of {@code queries}, first seen first, and for each pair the index of its query among them:
+     * a model that encodes a query alone encodes each once.
+     */
+    record DistinctQueries(List<String> texts, int[] ofPair) {
+        static DistinctQueries of(List<String> queries) {
+            Map<String, Integer> index = new LinkedHashMap<>();
+            int[] ofPair = new int[queries.size()];
+            for (int i = 0; i < ofPair.length; i++) ofPair[i] = index.computeIfAbsent(queries.get(i), q -> index.size());
+            return new DistinctQueries(List.copyOf(index.keySet()), ofPair);
+        }
+
+        /** For each distinct query, the indices of its pairs, in order. */
+        int[][] pairsOfEach() {
+            int[] counts = new int[texts.size()];
+            for (int q : ofPair) counts[q]++;
+            int[][] pairs = new int[texts.size()][];
+            for (int q = 0; q < pairs.length; q++) pairs[q] = new int[counts[q]];
+            int[] filled = new int[texts.size()];
+            for (int i = 0; i < ofPair.length; i++) pairs[ofPair[i]][filled[ofPair[i]]++] = i;
+            return pairs;
+        }
+    }
 
     /** Tokens per input after which text is cut. */
     int maxLength();
@@ -46,14 +73,14 @@ sealed interface Scorer {
     record Cross(Tokenizer tokenizer, CrossEncoder model, int maxLength, PairTruncation truncation, int batchSize,
                  boolean sigmoid) implements Scorer {
         @Override
-        public Scores score(String query, List<String> docs) {
+        public Scores score(List<String> queries, List<String> docs) {
             List<Encoding> pairs = new ArrayList<>(docs.size());
             boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < docs.size(); i++) {
-                Encoding e = tokenizer.encodePair(query, docs.get(i), maxLength, truncation);
+                Encoding e = tokenizer.encodePair(queries.get(i), docs.get(i), maxLength, truncation);
                 if (e.length() == 0) {
-                    throw new IllegalArgumentException("the query and docs[" + i + "] encode to no tokens (this tokenizer adds no "
-                            + "special tokens), so the cross-encoder has no first token to score");
+                    throw new IllegalArgumentException("the query and document of pair " + i + " (docs[" + i + "]) encode to no tokens "
+                            + "(this tokenizer adds no special tokens), so the cross-encoder has no first token to score");
                 }
                 truncated[i] = e.truncated();
                 pairs.add(e);
@@ -62,33 +89,39 @@ sealed interface Scorer {
             if (sigmoid) {
                 for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
             }
-            return new Scores(logits, truncated, false);
+            return new Scores(logits, truncated, 0, 0);
         }
     }
 
     /** A bi-encoder embeds query and documents apart; the score is their cosine similarity. */
     record Bi(Tokenizer tokenizer, SentenceEncoder model, int maxLength, int batchSize) implements Scorer {
         @Override
-        public Scores score(String query, List<String> docs) {
-            List<Encoding> texts = new ArrayList<>(docs.size() + 1);
+        public Scores score(List<String> queries, List<String> docs) {
+            DistinctQueries distinct = DistinctQueries.of(queries);
+            int nq = distinct.texts().size();
+            List<Encoding> texts = new ArrayList<>(nq + docs.size());
+            int queriesTruncated = 0;
+            for (String query : distinct.texts()) {
+                Encoding e = tokenizer.encode(query, maxLength);
+                if (e.truncated()) queriesTruncated++;
+                texts.add(e);
+            }
             boolean[] truncated = new boolean[docs.size()];
-            Encoding encodedQuery = tokenizer.encode(query, maxLength);
-            texts.add(encodedQuery);
             for (int i = 0; i < docs.size(); i++) {
                 Encoding e = tokenizer.encode(docs.get(i), maxLength);
                 truncated[i] = e.truncated();
                 texts.add(e);
             }
             float[][] embeddings = model.embed(texts, batchSize);
-            float[] q = embeddings[0];
             float[] scores = new float[docs.size()];
             for (int i = 0; i < scores.length; i++) {
-                float[] d = embeddings[i + 1];
+                float[] q = embeddings[distinct.ofPair()[i]];
+                float[] d = embeddings[nq + i];
                 float dot = 0;
                 for (int k = 0; k < q.length; k++) dot += q[k] * d[k];
                 scores[i] = dot;
             }
-            return new Scores(scores, truncated, encodedQuery.truncated());
+            return new Scores(scores, truncated, nq, queriesTruncated);
         }
     }
 
@@ -228,14 +261,22 @@ sealed interface Scorer {
         }
 
         @Override
-        public Scores score(String query, List<String> docs) {
+        public Scores score(List<String> queries, List<String> docs) {
             boolean[] truncated = new boolean[docs.size()];
             DocumentEmbeddings d = encodeDocuments(docs, truncated);
+            DistinctQueries distinct = DistinctQueries.of(queries);
             float[] scores = new float[docs.size()];
-            QueryVectors q = encode(query);
-            int[] every = java.util.stream.IntStream.range(0, docs.size()).toArray();
-            model.maxSim(q.vectors(), q.vectors().length / model.dimension(), d.rawVectors(), d.rawOffsets(), every, scores);
-            return new Scores(scores, truncated, q.truncated());
+            int[][] pairsOfEach = distinct.pairsOfEach();
+            int queriesTruncated = 0;
+            for (int k = 0; k < pairsOfEach.length; k++) {
+                int[] pairs = pairsOfEach[k];
+                QueryVectors q = encode(distinct.texts().get(k));
+                if (q.truncated()) queriesTruncated++;
+                float[] ofQuery = new float[pairs.length];
+                model.maxSim(q.vectors(), q.vectors().length / model.dimension(), d.rawVectors(), d.rawOffsets(), pairs, ofQuery);
+                for (int j = 0; j < pairs.length; j++) scores[pairs[j]] = ofQuery[j];
+            }
+            return new Scores(scores, truncated, distinct.texts().size(), queriesTruncated);
         }
 
         /** MaxSim of {@code query} against the documents {@code candidates} of {@code d}, in that order. */
@@ -254,7 +295,7 @@ sealed interface Scorer {
             QueryVectors q = encode(query);
             float[] scores = new float[candidates.length];
             model.maxSim(q.vectors(), q.vectors().length / d.dim(), d.rawVectors(), d.rawOffsets(), candidates, scores);
-            return new Scores(scores, new boolean[candidates.length], q.truncated());
+            return new Scores(scores, new boolean[candidates.length], 1, q.truncated() ? 1 : 0);
         }
     }
 }

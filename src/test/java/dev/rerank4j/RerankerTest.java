@@ -186,7 +186,7 @@ class RerankerTest {
     }
 
     /** The WARNING messages {@code body} logs through Reranker's logger, formatted. */
-    private static List<String> warningsDuring(Runnable body) {
+    static List<String> warningsDuring(Runnable body) {
         java.util.logging.Logger log = java.util.logging.Logger.getLogger(Reranker.class.getName());
         List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
         java.util.logging.Handler handler = new java.util.logging.Handler() {
@@ -268,7 +268,7 @@ class RerankerTest {
         dropTemplate(cross);
         try (Reranker reranker = Reranker.load(cross)) {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reranker.score("", List.of("x", "")));
-            assertTrue(e.getMessage().contains("docs[1] encode to no tokens"), e.getMessage());
+            assertTrue(e.getMessage().contains("(docs[1]) encode to no tokens"), e.getMessage());
         }
     }
 
