@@ -36,7 +36,8 @@ import java.util.stream.Stream;
  * embedding model such as all-MiniLM-L6-v2.
  *
  * <p>Linear weights exported as {@code onnx::MatMul_*} ([in, out]) are named after the bias their
- * MatMul output is added to and transposed to HF's [out, in]. The number of attention heads and the
+ * MatMul output is added to and transposed to HF's [out, in]; a Gemm's weight is transposed unless its transB says
+ * it is stored as [out, in] already. The number of attention heads and the
  * LayerNorm epsilon are read from the graph's constants; if they cannot be found, or any expected
  * BERT tensor is missing or mis-shaped, conversion fails with a {@link ModelFormatException} rather
  * than guessing.
@@ -173,6 +174,20 @@ public final class OnnxConverter {
                 throw new ModelFormatException(file + ": two MatMul weights are named " + hfName);
             }
         }
+        for (OnnxModel.Node node : model.nodes()) {
+            if (!node.opType().equals("Gemm")) continue;
+            OnnxModel.OnnxTensor w = node.inputs().size() > 1 ? model.initializer(node.input(1)).orElse(null) : null;
+            if (w == null) continue; // activation × activation
+            String hfName = gemmWeightName(file, model, node, w);
+            String previous = weightNames.put(w.name(), hfName);
+            if (previous != null && !previous.equals(hfName)) {
+                throw new ModelFormatException(file + ": weight " + w.name() + " is shared by " + previous + " and " + hfName);
+            }
+            // Gemm computes A·B, or A·Bᵀ with transB = 1: only then is B stored as Hugging Face's [out, in]
+            if (named.put(hfName, new Source(w, gemmInt(node, "transB") == 0)) != null && previous == null) {
+                throw new ModelFormatException(file + ": two weights are named " + hfName);
+            }
+        }
         for (OnnxModel.OnnxTensor t : model.initializers()) {
             if (weightNames.containsKey(t.name())) continue;
             if (!t.isFloatingPoint()) continue; // position_ids buffer and folded shape constants
@@ -185,6 +200,31 @@ public final class OnnxConverter {
             }
         }
         return validated(file, named);
+    }
+
+    /**
+     * The Hugging Face name of a Gemm's weight: after its bias, as for MatMul weights, else its own if it has the form
+     * of one. A Gemm must be a plain linear layer (no transA, alpha = beta = 1); anything else would be written as a
+     * weight the model does not have.
+     */
+    private static String gemmWeightName(Path file, OnnxModel model, OnnxModel.Node node, OnnxModel.OnnxTensor w) {
+        float alpha = node.attribute("alpha").map(OnnxModel.Attribute::f).orElse(1f);
+        float beta = node.attribute("beta").map(OnnxModel.Attribute::f).orElse(1f);
+        if (gemmInt(node, "transA") != 0 || alpha != 1f || beta != 1f || w.dims().length != 2) {
+            throw new ModelFormatException(file + ": Gemm node " + node.name() + " on weight " + w.name() + " is not a plain linear layer"
+                    + " (transA " + gemmInt(node, "transA") + ", alpha " + alpha + ", beta " + beta + ", weight " + Arrays.toString(w.dims())
+                    + "); this converter reads x·Wᵀ + b only");
+        }
+        String bias = node.inputs().size() > 2 ? node.input(2) : "";
+        if (bias.endsWith(".bias") && model.initializer(bias).isPresent()) {
+            return bias.substring(0, bias.length() - ".bias".length()) + ".weight";
+        }
+        if (!w.name().startsWith("onnx::") && w.name().endsWith(".weight")) return w.name();
+        throw new ModelFormatException(file + ": cannot name Gemm weight " + w.name() + ": it has no named *.bias initializer");
+    }
+
+    private static long gemmInt(OnnxModel.Node node, String attribute) {
+        return node.attribute(attribute).map(OnnxModel.Attribute::i).orElse(0L);
     }
 
     private static Map<String, Source> validated(Path file, Map<String, Source> named) {

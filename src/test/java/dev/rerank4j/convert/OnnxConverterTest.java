@@ -162,6 +162,63 @@ class OnnxConverterTest {
         assertTrue(gelu.getMessage().contains("GELU"), gelu.getMessage());
     }
 
+    /**
+     * A pooler exported as Gemm: torch writes nn.Linear on a 2-D input as Gemm(x, W, b) with transB = 1 and W as
+     * Hugging Face stores it, [out, in]; a Gemm with transB = 0 holds W as [in, out] and must be transposed. The pooler
+     * is square, so shapes cannot tell the two apart: the values must.
+     */
+    @Test
+    void readsAGemmWeightByItsTransB() throws IOException {
+        float[] w = new float[384 * 384];
+        for (int i = 0; i < w.length; i++) w[i] = i / 1000f;
+        for (int transB : new int[] {1, 0}) {
+            Path model = withGemmPooler(w, "pooler.dense.weight", transB, 1f, "gemm-" + transB + ".onnx");
+            Path converted = dir.resolve("gemm-out-" + transB);
+            OnnxConverter.convert(model, tokenizer, converted);
+            try (dev.rerank4j.io.SafeTensors st = dev.rerank4j.io.SafeTensors.open(converted.resolve("model.safetensors"))) {
+                dev.rerank4j.io.Tensor pooler = st.tensor("pooler.dense.weight");
+                assertArrayEquals(new long[] {384, 384}, pooler.shape());
+                for (int[] oi : new int[][] {{0, 1}, {1, 0}, {5, 300}, {383, 2}}) {
+                    int o = oi[0], in = oi[1];
+                    float expected = transB == 1 ? w[o * 384 + in] : w[in * 384 + o];
+                    assertEquals(expected, pooler.get((long) o * 384 + in), 0f, "transB " + transB + ", [out=" + o + ", in=" + in + "]");
+                }
+                assertEquals(0.5f, st.tensor("pooler.dense.bias").get(3), 0f);
+            }
+        }
+        ModelFormatException scaled = assertThrows(ModelFormatException.class, () -> OnnxConverter.convert(
+                withGemmPooler(w, "pooler.dense.weight", 1, 2f, "gemm-alpha.onnx"), tokenizer, dir.resolve("gemm-alpha-out")));
+        assertTrue(scaled.getMessage().contains("alpha 2.0") && scaled.getMessage().contains("not a plain linear layer"), scaled.getMessage());
+        ModelFormatException unnamed = assertThrows(ModelFormatException.class, () -> OnnxConverter.convert(
+                withGemmPooler(w, "onnx::Gemm_9", 1, 1f, "gemm-unnamed.onnx", ""), tokenizer, dir.resolve("gemm-unnamed-out")));
+        assertTrue(unnamed.getMessage().contains("cannot name Gemm weight onnx::Gemm_9"), unnamed.getMessage());
+    }
+
+    private static Path withGemmPooler(float[] w, String weightName, int transB, float alpha, String name) throws IOException {
+        return withGemmPooler(w, weightName, transB, alpha, name, "pooler.dense.bias");
+    }
+
+    /**
+     * The default model's ONNX file with a pooler appended to its graph: initializers {@code weightName} (384 × 384,
+     * {@code w}) and, if {@code biasName} is not empty, that bias (all 0.5), and a Gemm on the last hidden state.
+     * Repeated fields of a protobuf message may be appended, so the graph's bytes get more at their end.
+     */
+    private static Path withGemmPooler(float[] w, String weightName, int transB, float alpha, String name, String biasName)
+            throws IOException {
+        java.io.ByteArrayOutputStream more = new java.io.ByteArrayOutputStream();
+        more.writeBytes(Proto.field(5, Proto.floatTensor(weightName, new long[] {384, 384}, w)));
+        List<String> inputs = new java.util.ArrayList<>(List.of("last_hidden_state", weightName));
+        if (!biasName.isEmpty()) {
+            float[] b = new float[384];
+            java.util.Arrays.fill(b, 0.5f);
+            more.writeBytes(Proto.field(5, Proto.floatTensor(biasName, new long[] {384}, b)));
+            inputs.add(biasName);
+        }
+        more.writeBytes(Proto.field(1, Proto.node("/pooler/dense/Gemm", "Gemm", inputs, List.of("pooler_dense_out"),
+                Proto.intAttribute("transB", transB), Proto.floatAttribute("alpha", alpha))));
+        return Files.write(dir.resolve(name), Proto.withGraphAppended(Files.readAllBytes(onnx), more.toByteArray()));
+    }
+
     /** A copy of the default model's ONNX file with every float32 {@code from} in it replaced by {@code to}. */
     private static Path withFloat(float from, float to, String name) throws IOException {
         byte[] bytes = Files.readAllBytes(onnx);
