@@ -1,6 +1,7 @@
 package dev.rerank4j.convert;
 
 import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.LockFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -9,9 +10,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -48,9 +46,6 @@ public final class DefaultModel {
     static final String TOKENIZER_ENTRY = "all-minilm-l6-v2-tokenizer.json";
 
     private static final System.Logger LOG = System.getLogger(DefaultModel.class.getName());
-    /** Held while materialising: FileLock keeps other processes out, not other threads of this one. */
-    private static final Object IN_THIS_JVM = new Object();
-
     private DefaultModel() {}
 
     /**
@@ -72,18 +67,14 @@ public final class DefaultModel {
         Files.createDirectories(target.getParent());
         // One materialiser at a time, across threads and processes: a second one that found the model incomplete
         // would otherwise move aside the directory the first has just completed and handed out.
-        synchronized (IN_THIS_JVM) {
-            try (FileChannel lockFile = FileChannel.open(target.resolveSibling("." + NAME + ".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                 FileLock lock = lockFile.lock()) {
-                if (OnnxConverter.isComplete(target)) {
-                    return target; // made while this one waited for the lock
-                }
-                requireOnlyOurFiles(target);
-                deleteLeftovers(target);
-                return convertInto(target, localRepo, remote, sha256);
+        return LockFile.holding(target.resolveSibling("." + NAME + ".lock"), "another materialiser of " + target, () -> {
+            if (OnnxConverter.isComplete(target)) {
+                return target; // made while this one waited for the lock
             }
-        }
+            requireOnlyOurFiles(target);
+            deleteLeftovers(target);
+            return convertInto(target, localRepo, remote, sha256);
+        });
     }
 
     /**

@@ -1,19 +1,13 @@
 package dev.rerank4j.hub;
 
+import dev.rerank4j.io.LockFile;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Pattern;
 
 /**
@@ -27,12 +21,6 @@ import java.util.regex.Pattern;
  */
 final class HubCache {
     private static final Pattern COMMIT = Pattern.compile("[0-9a-f]{40}");
-    /**
-     * This JVM's locks of a repository, by the lock file's real path (one cache reached by two paths is one lock): a
-     * FileLock keeps other processes out, not other threads, and a waiting thread stays interruptible.
-     */
-    private static final Map<Path, ReentrantLock> IN_THIS_JVM = new ConcurrentHashMap<>();
-
     private final Path root;
 
     HubCache(Path root) {
@@ -105,28 +93,10 @@ final class HubCache {
         return Files.isRegularFile(target) && Files.size(target) == file.size();
     }
 
-    interface LockedWork<T> {
-        T run() throws IOException;
-    }
-
     /** Runs {@code work} holding the repository's lock, against other threads of this JVM and other processes. */
-    <T> T locked(RepoId id, LockedWork<T> work) throws IOException {
+    <T> T locked(RepoId id, LockFile.Work<T> work) throws IOException {
         Path lockFile = root.resolve(".locks").resolve("models--" + id.owner() + "--" + id.name()).resolve("rerank4j.lock");
-        Files.createDirectories(lockFile.getParent());
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            ReentrantLock inThisJvm = IN_THIS_JVM.computeIfAbsent(lockFile.toRealPath(), k -> new ReentrantLock());
-            try {
-                inThisJvm.lockInterruptibly();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for another fetch of " + id);
-            }
-            try (FileLock lock = channel.lock()) {
-                return work.run();
-            } finally {
-                inThisJvm.unlock();
-            }
-        }
+        return LockFile.holding(lockFile, "another fetch of " + id, work);
     }
 
     /**

@@ -1,0 +1,92 @@
+package dev.rerank4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LockFileTest {
+    @TempDir
+    Path dir;
+
+    /** Threads holding one lock file, some through a second path to it (a linked directory), never overlap. */
+    @Test
+    void oneThreadAtATimeWhateverPathReachesTheFile() throws Exception {
+        Path real = dir.resolve("locks/a.lock");
+        Path linked = Files.createSymbolicLink(dir.resolve("alias"), Files.createDirectories(dir.resolve("locks"))).resolve("a.lock");
+        AtomicInteger inside = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        try (ExecutorService pool = Executors.newFixedThreadPool(6)) {
+            List<Future<Integer>> calls = new ArrayList<>();
+            for (int t = 0; t < 24; t++) {
+                Path lock = t % 2 == 0 ? real : linked;
+                calls.add(pool.submit(() -> LockFile.holding(lock, "a test", () -> {
+                    most.accumulateAndGet(inside.incrementAndGet(), Math::max);
+                    await(() -> Thread.sleep(2));
+                    return inside.decrementAndGet();
+                })));
+            }
+            for (Future<Integer> call : calls) call.get(30, TimeUnit.SECONDS);
+        }
+        assertEquals(1, most.get(), "threads inside at once");
+    }
+
+    @Test
+    void aWaitingThreadCanBeInterrupted() throws Exception {
+        Path lock = dir.resolve("b.lock");
+        Throwable[] thrown = new Throwable[1];
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holderThread = Thread.ofPlatform().start(() -> {
+            try {
+                LockFile.holding(lock, "a test", () -> {
+                    holding.countDown();
+                    await(done::await);
+                    return null;
+                });
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        holding.await();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                LockFile.holding(lock, "the holder", () -> null);
+            } catch (Throwable e) {
+                thrown[0] = e;
+            }
+        });
+        Thread.sleep(50);
+        waiter.interrupt();
+        waiter.join(10_000);
+        done.countDown();
+        holderThread.join(10_000);
+        assertInstanceOf(InterruptedIOException.class, thrown[0]);
+        assertTrue(thrown[0].getMessage().contains("waiting for the holder"), thrown[0].getMessage());
+    }
+
+    private interface Blocking {
+        void run() throws InterruptedException;
+    }
+
+    private static void await(Blocking blocking) throws InterruptedIOException {
+        try {
+            blocking.run();
+        } catch (InterruptedException e) {
+            throw new InterruptedIOException(e.getMessage());
+        }
+    }
+}
