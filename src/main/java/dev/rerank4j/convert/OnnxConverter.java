@@ -4,6 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.DType;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.SafeTensorsWriter;
+import dev.rerank4j.tokenize.TokenizerJson;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -93,6 +94,7 @@ public final class OnnxConverter {
             try (OnnxModel model = OnnxModel.open(onnx)) {
                 Map<String, Source> tensors = hfTensors(model);
                 Map<String, Object> config = bertConfig(model, tensors);
+                requireTokenizerFits(tokenizerJson, ((Number) config.get("vocab_size")).longValue());
                 SafeTensorsWriter writer = new SafeTensorsWriter()
                         .metadata("format", "pt")
                         .metadata("converted_from", "onnx:" + onnx.getFileName());
@@ -121,6 +123,15 @@ public final class OnnxConverter {
             moved = true;
         } finally {
             if (!moved) deleteRecursively(tmp);
+        }
+    }
+
+    /** Refuses, before anything is written, a tokenizer with ids past the embedding table, which loading would refuse. */
+    private static void requireTokenizerFits(Path tokenizerJson, long vocab) throws IOException {
+        int ids = TokenizerJson.load(tokenizerJson).vocabSize();
+        if (ids > vocab) {
+            throw new ModelFormatException(tokenizerJson + ": the tokenizer has " + ids + " ids but the ONNX model's word embeddings have "
+                    + vocab + " rows (tokenizer and model do not belong together)");
         }
     }
 

@@ -234,6 +234,22 @@ class OnnxConverterTest {
         return Files.write(dir.resolve(name), bytes);
     }
 
+    /** all-MiniLM-L6-v2's tokenizer with one added token past its 30,522 rows: the model could not embed it. */
+    @Test
+    void refusesATokenizerWithIdsPastTheEmbeddingTable() throws IOException {
+        Map<String, Object> json = Json.parseObject(Files.readString(tokenizer));
+        @SuppressWarnings("unchecked")
+        List<Object> added = new java.util.ArrayList<>((List<Object>) json.get("added_tokens"));
+        added.add(Map.of("id", 30522L, "content", "[EXTRA]", "single_word", false, "lstrip", false, "rstrip", false,
+                "normalized", false, "special", true));
+        json.put("added_tokens", added);
+        Path bigger = Files.writeString(dir.resolve("bigger-tokenizer.json"), Json.write(json));
+        Path target = dir.resolve("bigger-out");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> OnnxConverter.convert(onnx, bigger, target));
+        assertTrue(e.getMessage().contains("30523 ids") && e.getMessage().contains("30522 rows"), e.getMessage());
+        assertFalse(Files.exists(target));
+    }
+
     @Test
     void rejectsATruncatedOnnxFileAndWritesNothing() throws IOException {
         Path truncated = dir.resolve("truncated.onnx");
