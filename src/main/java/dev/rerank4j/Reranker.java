@@ -34,7 +34,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (see {@link Options#backend()}; the weights then live in device memory, freed by close()). A
  * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
  * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,
- * then frees the weights; calls after it throw {@link IllegalStateException}.
+ * then frees the weights; calls after it throw {@link IllegalStateException}. A call whose thread is interrupted
+ * (a request's deadline, {@code Future.cancel(true)}) stops before the encoder's next layer and throws
+ * {@link java.util.concurrent.CancellationException}, the interrupt status left set; the reranker stays usable.
  */
 public final class Reranker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Reranker.class.getName());

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 
 /**
@@ -144,10 +145,26 @@ public final class Encoder {
         private final Encoder owner;
         private final Buffers buffers;
         private boolean closed; // guarded by owner.idleScratch
+        /** The thread whose interrupt stops the call this scratch serves (null: none), whichever thread runs it. */
+        private volatile Thread caller;
 
         private Scratch(Encoder owner, Buffers buffers) {
             this.owner = owner;
             this.buffers = buffers;
+        }
+
+        /** Has each layer run with this scratch first check whether {@code caller} was interrupted. */
+        void stopWhenInterrupted(Thread caller) {
+            this.caller = caller;
+        }
+
+        /** Ends the call, between two layers, if its caller was interrupted; the interrupt status stays set. */
+        void stopIfInterrupted() {
+            Thread t = caller;
+            if (t != null && t.isInterrupted()) {
+                throw new CancellationException("the calling thread was interrupted, so the call stopped (" + t.getName()
+                        + "'s interrupt status stays set)");
+            }
         }
 
         /** Tokens a batch may have. */
@@ -199,6 +216,7 @@ public final class Encoder {
      * part gets a scratch of its own and {@code lane} of it, for its own output buffers.
      */
     <S> void forEachBatch(List<Encoding> encodings, int batchSize, Function<Scratch, S> lane, BatchTask<S> task) {
+        Thread caller = Thread.currentThread();
         int width = 2 * config.hiddenSize() + config.intermediateSize();
         Optional<List<Batcher.Slice>> sideBySide = Batcher.sideBySide(encodings, batchSize, backend.lanes(), width);
         if (sideBySide.isPresent()) {
@@ -208,6 +226,7 @@ public final class Encoder {
             try {
                 backend.sideBySide(slices.size(), () -> {
                     Scratch scratch = scratch(maxTokens);
+                    scratch.stopWhenInterrupted(caller);
                     taken.add(scratch);
                     return new Lane<>(scratch, lane.apply(scratch));
                 }, (l, i) -> task.run(slices.get(i), l.scratch(), l.state()));
@@ -218,6 +237,7 @@ public final class Encoder {
         }
         List<Batcher.Slice> slices = Batcher.split(encodings, batchSize);
         try (Scratch scratch = scratch(Batcher.maxTokens(slices))) {
+            scratch.stopWhenInterrupted(caller);
             S state = lane.apply(scratch);
             for (Batcher.Slice slice : slices) task.run(slice, scratch, state);
         }
@@ -238,7 +258,10 @@ public final class Encoder {
      */
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
         float[] x = embed(batch, scratch);
-        for (Layer layer : layers) layer(layer, batch, keyLengths, x, scratch);
+        for (Layer layer : layers) {
+            scratch.stopIfInterrupted();
+            layer(layer, batch, keyLengths, x, scratch);
+        }
         backend.toHost(x);
         return x;
     }
@@ -254,7 +277,11 @@ public final class Encoder {
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
         int h = config.hiddenSize();
         float[] x = embed(batch, scratch);
-        for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
+        for (Layer layer : layers.subList(0, layers.size() - 1)) {
+            scratch.stopIfInterrupted();
+            layer(layer, batch, null, x, scratch);
+        }
+        scratch.stopIfInterrupted();
         Layer last = layers.getLast();
         backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
                 scratch.context());                                                                               // [B, H]
