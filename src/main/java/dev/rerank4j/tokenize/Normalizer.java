@@ -41,7 +41,10 @@ interface Normalizer {
         };
     }
 
-    /** HF {@code StripAccents}: drops combining marks (M*); does not decompose, so it usually follows NFD. */
+    /**
+     * HF {@code StripAccents}: drops combining marks (M*, as HF's older Unicode tables have them); does not decompose,
+     * so it usually follows NFD.
+     */
     static Normalizer stripAccents() {
         return text -> {
             if (UnicodeProps.isAscii(text)) {
@@ -51,7 +54,7 @@ interface Normalizer {
             for (int i = 0, n = text.length(); i < n; ) {
                 int cp = text.codePointAt(i);
                 i += Character.charCount(cp);
-                if (!UnicodeProps.isMark(cp)) {
+                if (!UnicodeProps.isHfCombiningMark(cp)) {
                     out.appendCodePoint(cp);
                 }
             }

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,25 @@ class TokenizerJsonTest {
                 {"type": "Sequence", "normalizers": [{"type": "NFD"}, {"type": "Lowercase"}, {"type": "StripAccents"}]}""";
         Tokenizer t = load(json(sequence, PRE, WORDPIECE, BERT_PROCESSING, "[]"));
         assertArrayEquals(new int[] {2, 4, 5, 3}, t.encode("HÉLLO wörld", 512).ids());
+    }
+
+    /**
+     * StripAccents drops the marks of HF's older Unicode tables, not Java's: U+1AC1 and U+1DF6 (marks since Unicode 13
+     * and 10) stay, U+1CF2 (a mark until Unicode 11) goes. HF tokenizers 0.23.3 gives "e\u1AC1\u1DF6x" for this text.
+     */
+    @Test
+    void stripsTheMarksHfStrips() {
+        assertEquals("e\u1AC1\u1DF6x", Normalizer.stripAccents().normalize("e\u0301\u1AC1\u1CF2\u0F71\u1DF6\u0345x"));
+    }
+
+    /**
+     * BERT strips accents after NFD, as HF does, not before: U+034F (a nonspacing mark of class 0) keeps the marks on
+     * either side apart while NFD orders them, and only then goes. HF tokenizers 0.23.3 gives U+1D16D before U+1D165
+     * here; dropping U+034F first let NFD swap them.
+     */
+    @Test
+    void stripsAccentsOnlyAfterNfdHasOrderedTheMarks() {
+        assertEquals("a\uD834\uDD6D\uD834\uDD65", new BertNormalizer(true, true, true, true).normalize("a\uD834\uDD6D\u034F\uD834\uDD65"));
     }
 
     @Test
