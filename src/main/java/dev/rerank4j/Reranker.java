@@ -382,7 +382,8 @@ public final class Reranker implements AutoCloseable {
      * Runs the model twice on made-up text so that the JIT compiles its kernels now rather than during the first real
      * call, and returns how long that took: a service calls it before it takes traffic. Until C2 has compiled them the
      * JVM runs the Vector API kernels at a small fraction of their speed, so the first call of a fresh JVM pays seconds
-     * (all-MiniLM-L6-v2 on 2 cores: 2.3–3.1 s for 20 documents that take 80 ms once compiled). The made-up documents
+     * (all-MiniLM-L6-v2 on 2 cores: 2.2–2.3 s for 20 documents that take 70–85 ms once compiled; warmUp itself took
+     * 3.3–3.5 s, and the first call after it 78–84 ms). The made-up documents
      * (40 of them, 1 to 256 words within the maximum length) span the lengths and batch sizes real calls take: warming
      * up on short texts only left a later call of long ones to compile again. Scores of later calls are those of a
      * warm JVM. Logs nothing.
