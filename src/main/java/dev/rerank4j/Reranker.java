@@ -239,7 +239,8 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * One score per pair, in the order of {@code pairs}: several queries, each with its own documents, in one call.
-     * A cross-encoder batches all the pairs together; a bi-encoder or ColBERT model encodes each distinct query once.
+     * A cross-encoder batches all the pairs together; a bi-encoder or ColBERT model encodes each distinct query and each
+     * distinct document once.
      * Each score is the one {@link #score(String, List)} gives for the same query and document, and inputs are
      * truncated the same way.
      *

@@ -35,18 +35,18 @@ sealed interface Scorer {
     Scores score(List<String> queries, List<String> docs);
 
     /**
-     * The distinct queries of {@code queries}, first seen first, and for each pair the index of its query among them:
-     * a model that encodes a query alone encodes each once.
+     * The distinct texts of one side of the pairs (their queries or their documents), first seen first, and for each
+     * pair the index of its text among them: a model that encodes queries and documents apart encodes each text once.
      */
-    record DistinctQueries(List<String> texts, int[] ofPair) {
-        static DistinctQueries of(List<String> queries) {
+    record Distinct(List<String> texts, int[] ofPair) {
+        static Distinct of(List<String> side) {
             Map<String, Integer> index = new LinkedHashMap<>();
-            int[] ofPair = new int[queries.size()];
-            for (int i = 0; i < ofPair.length; i++) ofPair[i] = index.computeIfAbsent(queries.get(i), q -> index.size());
-            return new DistinctQueries(List.copyOf(index.keySet()), ofPair);
+            int[] ofPair = new int[side.size()];
+            for (int i = 0; i < ofPair.length; i++) ofPair[i] = index.computeIfAbsent(side.get(i), q -> index.size());
+            return new Distinct(List.copyOf(index.keySet()), ofPair);
         }
 
-        /** For each distinct query, the indices of its pairs, in order. */
+        /** For each distinct text, the indices of its pairs, in order. */
         int[][] pairsOfEach() {
             int[] counts = new int[texts.size()];
             for (int q : ofPair) counts[q]++;
@@ -97,26 +97,24 @@ sealed interface Scorer {
     record Bi(Tokenizer tokenizer, SentenceEncoder model, int maxLength, int batchSize) implements Scorer {
         @Override
         public Scores score(List<String> queries, List<String> docs) {
-            DistinctQueries distinct = DistinctQueries.of(queries);
-            int nq = distinct.texts().size();
-            List<Encoding> texts = new ArrayList<>(nq + docs.size());
+            Distinct distinctQueries = Distinct.of(queries);
+            Distinct distinctDocs = Distinct.of(docs);
+            int nq = distinctQueries.texts().size();
+            List<Encoding> texts = new ArrayList<>(nq + distinctDocs.texts().size());
             int queriesTruncated = 0;
-            for (String query : distinct.texts()) {
+            for (String query : distinctQueries.texts()) {
                 Encoding e = tokenizer.encode(query, maxLength);
                 if (e.truncated()) queriesTruncated++;
                 texts.add(e);
             }
-            boolean[] truncated = new boolean[docs.size()];
-            for (int i = 0; i < docs.size(); i++) {
-                Encoding e = tokenizer.encode(docs.get(i), maxLength);
-                truncated[i] = e.truncated();
-                texts.add(e);
-            }
+            for (String doc : distinctDocs.texts()) texts.add(tokenizer.encode(doc, maxLength));
             float[][] embeddings = model.embed(texts, batchSize);
             float[] scores = new float[docs.size()];
+            boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < scores.length; i++) {
-                float[] q = embeddings[distinct.ofPair()[i]];
-                float[] d = embeddings[nq + i];
+                truncated[i] = texts.get(nq + distinctDocs.ofPair()[i]).truncated();
+                float[] q = embeddings[distinctQueries.ofPair()[i]];
+                float[] d = embeddings[nq + distinctDocs.ofPair()[i]];
                 float dot = 0;
                 for (int k = 0; k < q.length; k++) dot += q[k] * d[k];
                 scores[i] = dot;
@@ -262,21 +260,26 @@ sealed interface Scorer {
 
         @Override
         public Scores score(List<String> queries, List<String> docs) {
-            boolean[] truncated = new boolean[docs.size()];
-            DocumentEmbeddings d = encodeDocuments(docs, truncated);
-            DistinctQueries distinct = DistinctQueries.of(queries);
+            Distinct distinctDocs = Distinct.of(docs);
+            boolean[] docTruncated = new boolean[distinctDocs.texts().size()];
+            DocumentEmbeddings d = encodeDocuments(distinctDocs.texts(), docTruncated);
+            Distinct distinctQueries = Distinct.of(queries);
             float[] scores = new float[docs.size()];
-            int[][] pairsOfEach = distinct.pairsOfEach();
+            boolean[] truncated = new boolean[docs.size()];
+            for (int i = 0; i < truncated.length; i++) truncated[i] = docTruncated[distinctDocs.ofPair()[i]];
+            int[][] pairsOfEach = distinctQueries.pairsOfEach();
             int queriesTruncated = 0;
             for (int k = 0; k < pairsOfEach.length; k++) {
                 int[] pairs = pairsOfEach[k];
-                QueryVectors q = encode(distinct.texts().get(k));
+                QueryVectors q = encode(distinctQueries.texts().get(k));
                 if (q.truncated()) queriesTruncated++;
+                int[] candidates = new int[pairs.length];
+                for (int j = 0; j < pairs.length; j++) candidates[j] = distinctDocs.ofPair()[pairs[j]];
                 float[] ofQuery = new float[pairs.length];
-                model.maxSim(q.vectors(), q.vectors().length / model.dimension(), d.rawVectors(), d.rawOffsets(), pairs, ofQuery);
+                model.maxSim(q.vectors(), q.vectors().length / model.dimension(), d.rawVectors(), d.rawOffsets(), candidates, ofQuery);
                 for (int j = 0; j < pairs.length; j++) scores[pairs[j]] = ofQuery[j];
             }
-            return new Scores(scores, truncated, distinct.texts().size(), queriesTruncated);
+            return new Scores(scores, truncated, distinctQueries.texts().size(), queriesTruncated);
         }
 
         /** MaxSim of {@code query} against the documents {@code candidates} of {@code d}, in that order. */

@@ -93,16 +93,23 @@ class PairsTest {
     }
 
     @Test
-    void saysHowManyOfTheQueriesWereCut() throws IOException {
+    void saysHowManyQueriesAndInputsWereCut() throws IOException {
         String longQuery = "where is the museum island of berlin ".repeat(40);
-        List<Pair> pairs = List.of(new Pair(longQuery, "berlin"), new Pair("short", "berlin"), new Pair(longQuery + "?", "paris"),
-                new Pair(longQuery, "paris"));
+        String longDoc = "the museum island holds five museums ".repeat(40);
+        List<Pair> pairs = List.of(new Pair(longQuery, "berlin"), new Pair("short", longDoc), new Pair(longQuery + "?", "paris"),
+                new Pair(longQuery, longDoc), new Pair("short", "paris"));
         try (Reranker bi = Reranker.load(biEncoder())) {
-            assertEquals(List.of("truncated 2 of 3 queries to 64 tokens, as the model's reference implementation does"),
+            assertEquals(List.of("truncated 2 of 3 queries to 64 tokens, as the model's reference implementation does",
+                    "truncated 2 of 5 inputs to 64 tokens, as the model's reference implementation does"),
                     RerankerTest.warningsDuring(() -> bi.score(pairs)));
         }
+        try (Reranker colbert = Reranker.load(Golden.path("colbert-tiny"))) {
+            assertEquals(List.of("truncated 2 of 3 queries to 32 tokens, as the model's reference implementation does",
+                    "truncated 2 of 5 inputs to 60 tokens, as the model's reference implementation does"),
+                    RerankerTest.warningsDuring(() -> colbert.score(pairs)));
+        }
         try (Reranker cross = Reranker.load(Golden.path("bert-tiny-ce"))) {
-            assertEquals(List.of("truncated 3 of 4 inputs to 64 tokens, as the model's reference implementation does"),
+            assertEquals(List.of("truncated 4 of 5 inputs to 64 tokens, as the model's reference implementation does"),
                     RerankerTest.warningsDuring(() -> cross.score(pairs)));
         }
     }
