@@ -2,6 +2,7 @@ package dev.rerank4j.cli;
 
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.Options;
+import dev.rerank4j.Pair;
 import dev.rerank4j.Ranked;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.convert.DefaultModel;
@@ -29,6 +30,8 @@ public final class Main {
     static final String USAGE = """
             usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
                           [--threads N] [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
+                   rerank score --pairs FILE|- [--model DIR|ID] [--max-length N] [--json] [--threads N]
+                                [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
                    rerank inspect [--model DIR|ID] [--max-length N] [--backend auto|cpu|cuda] [--json]
 
@@ -39,6 +42,8 @@ public final class Main {
               --model ID    a model on the Hugging Face hub, owner/name[@revision] (BAAI/bge-reranker-base),
                             from its cache (HF_HUB_CACHE, HF_HOME) or fetched into it; HF_TOKEN, HF_HUB_OFFLINE apply
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
+              score         one score per line of --pairs, "query<TAB>document", in the file's order: "index<TAB>score"
+                            lines, or with --json [{"index", "score"}] (index: the line, from 0; blank lines skipped)
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;
@@ -61,6 +66,9 @@ public final class Main {
         try {
             if (!args.isEmpty() && args.getFirst().equals("convert")) {
                 return convert(args.subList(1, args.size()), out);
+            }
+            if (!args.isEmpty() && args.getFirst().equals("score")) {
+                return score(args.subList(1, args.size()), out, hub);
             }
             if (!args.isEmpty() && args.getFirst().equals("inspect")) {
                 return inspect(args.subList(1, args.size()), out, hub);
@@ -99,16 +107,7 @@ public final class Main {
         if (printedHelp(args, out)) return 0;
         String query = args.require("--query");
         String docsSource = args.require("--docs");
-        if (args.flag("--sigmoid") && args.flag("--raw")) {
-            throw new Arguments.UsageException("--sigmoid and --raw exclude each other");
-        }
-        Options options = Options.defaults()
-                .withBatchSize(args.positiveInt("--batch-size", Options.defaults().batchSize()))
-                .withThreads(args.positiveInt("--threads", Options.defaults().threads()));
-        if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
-        if (args.flag("--sigmoid")) options = options.withScoreFunction(Options.ScoreFunction.SIGMOID);
-        if (args.flag("--raw")) options = options.withScoreFunction(Options.ScoreFunction.RAW);
-        if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
+        Options options = scoringOptions(args);
         int top = args.positiveInt("--top", Integer.MAX_VALUE);
 
         List<Document> docs = readDocuments(docsSource);
@@ -126,6 +125,60 @@ public final class Main {
             out.println(toJson(ranked, docs));
         } else {
             printTable(ranked, docs, out);
+        }
+        return 0;
+    }
+
+    /** The options the scoring commands share: --batch-size, --threads, --max-length, --sigmoid/--raw, --backend. */
+    private static Options scoringOptions(Arguments args) {
+        if (args.flag("--sigmoid") && args.flag("--raw")) {
+            throw new Arguments.UsageException("--sigmoid and --raw exclude each other");
+        }
+        Options options = Options.defaults()
+                .withBatchSize(args.positiveInt("--batch-size", Options.defaults().batchSize()))
+                .withThreads(args.positiveInt("--threads", Options.defaults().threads()));
+        if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
+        if (args.flag("--sigmoid")) options = options.withScoreFunction(Options.ScoreFunction.SIGMOID);
+        if (args.flag("--raw")) options = options.withScoreFunction(Options.ScoreFunction.RAW);
+        if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
+        return options;
+    }
+
+    /** Scores each line's (query, document) pair, in the file's order, with one {@link Reranker#score(List)} call. */
+    private static int score(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
+        Arguments args = new Arguments(argv,
+                Set.of("--pairs", "--model", "--max-length", "--threads", "--batch-size", "--backend"),
+                Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
+        if (printedHelp(args, out)) return 0;
+        String source = args.require("--pairs");
+        Options options = scoringOptions(args);
+        List<Document> lines = readDocuments(source);
+        if (lines.isEmpty()) throw new IllegalArgumentException("no pairs in " + source);
+        List<Pair> pairs = new ArrayList<>(lines.size());
+        for (Document line : lines) {
+            int tab = line.text().indexOf('\t');
+            if (tab < 0) {
+                throw new IllegalArgumentException((source.equals("-") ? "standard input" : source) + " line " + line.line()
+                        + " has no tab between query and document");
+            }
+            pairs.add(new Pair(line.text().substring(0, tab), line.text().substring(tab + 1)));
+        }
+        Path model = modelDirectory(args.get("--model"), hub);
+        float[] scores;
+        try (Reranker reranker = Reranker.load(model, options)) {
+            scores = reranker.score(pairs);
+        }
+        if (args.flag("--json")) {
+            List<Object> items = new ArrayList<>();
+            for (int i = 0; i < scores.length; i++) {
+                Map<String, Object> item = new LinkedHashMap<>();
+                item.put("index", lines.get(i).line());
+                item.put("score", scores[i]);
+                items.add(item);
+            }
+            out.println(Json.write(items));
+        } else {
+            for (int i = 0; i < scores.length; i++) out.println(lines.get(i).line() + "\t" + scores[i]);
         }
         return 0;
     }

@@ -99,6 +99,44 @@ class MainTest {
         }
     }
 
+    /** {@code score --pairs}: one score per non-blank line, in the file's order, as Reranker.score(List<Pair>) gives it. */
+    @Test
+    void scoresEachLinesPairInTheFilesOrder() throws IOException {
+        Path pairs = docs("where is berlin\tberlin has museums", "", "paris\tparis is in france\twith a tab", "where is berlin\tthe wall fell in 1989");
+        float[] expected;
+        try (dev.rerank4j.Reranker reranker = dev.rerank4j.Reranker.load(Golden.path("bert-tiny-ce"))) {
+            expected = reranker.score(List.of(new dev.rerank4j.Pair("where is berlin", "berlin has museums"),
+                    new dev.rerank4j.Pair("paris", "paris is in france\twith a tab"),
+                    new dev.rerank4j.Pair("where is berlin", "the wall fell in 1989")));
+        }
+        Result plain = run("score", "--pairs", pairs.toString(), "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(0, plain.code(), plain.err());
+        List<String> lines = plain.out().lines().toList();
+        assertEquals(3, lines.size(), plain.out());
+        int[] indices = {0, 2, 3};
+        for (int i = 0; i < 3; i++) {
+            String[] fields = lines.get(i).split("\t");
+            assertEquals(String.valueOf(indices[i]), fields[0], "the line's index in the file");
+            assertEquals(expected[i], Float.parseFloat(fields[1]), 1e-5f, lines.get(i));
+        }
+        Result json = run("score", "--pairs", pairs.toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--json", "--sigmoid");
+        assertEquals(0, json.code(), json.err());
+        List<?> items = (List<?>) Json.parse(json.out().trim());
+        assertEquals(3, items.size());
+        for (int i = 0; i < 3; i++) {
+            Map<?, ?> item = (Map<?, ?>) items.get(i);
+            assertEquals(List.of("index", "score"), List.copyOf(item.keySet()));
+            assertEquals((long) indices[i], item.get("index"));
+            assertEquals(1 / (1 + Math.exp(-expected[i])), ((Number) item.get("score")).doubleValue(), 1e-5, "--sigmoid applies");
+        }
+        Result noTab = run("score", "--pairs", docs("query\tdoc", "no tab here").toString(), "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(1, noTab.code());
+        assertTrue(noTab.err().contains("line 1 has no tab"), noTab.err());
+        Result noPairs = run("score", "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(2, noPairs.code());
+        assertTrue(noPairs.err().contains("--pairs is required"), noPairs.err());
+    }
+
     @Test
     void tableOutputHonoursTop() throws IOException {
         Result r = run("--query", "berlin", "--docs", docs("a", "b", "c").toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--top", "2");
