@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@link java.text.Normalizer#normalize}'s result in time linear in the text (n log n in a run of marks).
@@ -36,8 +37,7 @@ final class CanonicalOrder {
 
     /** {@code text} with its long runs of non-starters decomposed and in canonical order; {@code text} if it has none. */
     static String presorted(String text, Form form) {
-        Form decomposition = form == Form.NFKC || form == Form.NFKD ? Form.NFKD : Form.NFD;
-        MarkDecompositions marks = new MarkDecompositions(decomposition);
+        MarkDecompositions marks = form == Form.NFKC || form == Form.NFKD ? COMPATIBILITY : CANONICAL;
         List<int[]> runs = new ArrayList<>(); // {start, end} char indices of long runs
         int n = text.length();
         int start = 0, count = 0; // the stretch of code points that may decompose to non-starters, up to i
@@ -61,7 +61,7 @@ final class CanonicalOrder {
                     .flatMap(cp -> Arrays.stream(marks.decomposition(cp)))
                     .toArray());
         }
-        Map<Integer, Integer> ranks = ranksByClass(decomposed);
+        Map<Integer, Integer> ranks = CLASSES.ranks(decomposed);
         StringBuilder out = new StringBuilder(n + 16);
         int copied = 0;
         for (int r = 0; r < runs.size(); r++) {
@@ -105,11 +105,14 @@ final class CanonicalOrder {
         for (long key : keyed) out.appendCodePoint(marks[(int) key]);
     }
 
-    /** The decompositions of the marks one call meets. */
+    /**
+     * The decompositions of the marks met so far, kept for the JVM's life: the JDK's never change, and there are only
+     * a few thousand marks, so a text full of marks costs one lookup per mark after the first text.
+     */
     private static final class MarkDecompositions {
+        private static final int[] HAS_A_STARTER = {};
         private final Form decomposition;
-        private final Map<Integer, int[]> nonStarterDecompositions = new HashMap<>();
-        private final Map<Integer, Boolean> decomposesToNonStarters = new HashMap<>();
+        private final Map<Integer, int[]> known = new ConcurrentHashMap<>();
 
         MarkDecompositions(Form decomposition) {
             this.decomposition = decomposition;
@@ -117,36 +120,61 @@ final class CanonicalOrder {
 
         /** True if {@code cp}'s decomposition is only non-starters. */
         boolean decomposesToNonStarters(int cp) {
-            return decomposesToNonStarters.computeIfAbsent(cp, c -> {
+            return known.computeIfAbsent(cp, c -> {
                 int[] d = java.text.Normalizer.normalize(Character.toString(c), decomposition).codePoints().toArray();
                 for (int part : d) {
-                    if (!isNonStarter(part)) return false;
+                    if (!isNonStarter(part)) return HAS_A_STARTER;
                 }
-                nonStarterDecompositions.put(c, d);
-                return true;
-            });
+                return d;
+            }) != HAS_A_STARTER;
         }
 
+        /** The decomposition of {@code cp}, for which {@link #decomposesToNonStarters} said true. */
         int[] decomposition(int cp) {
-            return nonStarterDecompositions.get(cp);
+            return known.get(cp);
         }
     }
 
-    /** Each distinct mark of {@code runs} → its combining class's position among theirs (equal classes, equal ranks). */
-    private static Map<Integer, Integer> ranksByClass(List<int[]> runs) {
-        List<Integer> distinct = runs.stream().flatMapToInt(Arrays::stream).distinct().boxed()
-                .sorted(CanonicalOrder::byClass).toList();
-        Map<Integer, Integer> ranks = new HashMap<>();
-        int rank = 0;
-        for (int k = 0; k < distinct.size(); k++) {
-            if (k > 0 && byClass(distinct.get(k - 1), distinct.get(k)) != 0) rank++;
-            ranks.put(distinct.get(k), rank);
-        }
-        return ranks;
-    }
+    private static final MarkDecompositions CANONICAL = new MarkDecompositions(Form.NFD);
+    private static final MarkDecompositions COMPATIBILITY = new MarkDecompositions(Form.NFKD);
+    private static final CombiningClasses CLASSES = new CombiningClasses();
 
-    private static int byClass(int a, int b) {
-        return movesBehind(a, b) ? 1 : movesBehind(b, a) ? -1 : 0;
+    /**
+     * The order of the combining classes of the non-starters met so far, kept for the JVM's life: one mark stands for
+     * each class (at most a few dozen), and each other mark is placed once, by a binary search among them.
+     */
+    private static final class CombiningClasses {
+        private final List<Integer> standInsByClass = new ArrayList<>();
+        private final Map<Integer, Integer> standInOf = new HashMap<>();
+
+        /** Each mark of {@code runs} → the position of its class among the classes met (equal classes, equal ranks). */
+        synchronized Map<Integer, Integer> ranks(List<int[]> runs) {
+            Map<Integer, Integer> ranks = new HashMap<>();
+            for (int[] run : runs) {
+                for (int mark : run) {
+                    if (!ranks.containsKey(mark)) ranks.put(mark, -1);
+                    if (!standInOf.containsKey(mark)) place(mark);
+                }
+            }
+            Map<Integer, Integer> positions = new HashMap<>();
+            for (int k = 0; k < standInsByClass.size(); k++) positions.put(standInsByClass.get(k), k);
+            ranks.replaceAll((mark, unset) -> positions.get(standInOf.get(mark)));
+            return ranks;
+        }
+
+        private void place(int mark) {
+            int lo = 0, hi = standInsByClass.size(); // the first stand-in whose class is not below mark's
+            while (lo < hi) {
+                int mid = (lo + hi) >>> 1;
+                if (movesBehind(mark, standInsByClass.get(mid))) lo = mid + 1; else hi = mid;
+            }
+            if (lo < standInsByClass.size() && !movesBehind(standInsByClass.get(lo), mark)) {
+                standInOf.put(mark, standInsByClass.get(lo)); // the same class
+            } else {
+                standInsByClass.add(lo, mark);
+                standInOf.put(mark, mark);
+            }
+        }
     }
 
     /** True if canonical ordering puts {@code first} after {@code second} when written first: its class is higher. */
