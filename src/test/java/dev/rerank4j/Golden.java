@@ -34,6 +34,23 @@ public final class Golden {
         return Options.BackendChoice.valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
     }
 
+    /** The tiny golden BERT (bert-tiny-ce) as a sentence-transformers bi-encoder with mean pooling, copied into {@code dir}. */
+    public static Path tinyBiEncoder(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        try (java.util.stream.Stream<Path> files = Files.list(path("bert-tiny-ce"))) {
+            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+        }
+        Map<String, Object> config = Json.parseObject(Files.readString(dir.resolve("config.json")));
+        config.remove("architectures");
+        Files.writeString(dir.resolve("config.json"), Json.write(config));
+        Files.writeString(dir.resolve("modules.json"), """
+                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true}");
+        return dir;
+    }
+
     /** {@link Options#defaults()} on the golden tests' {@link #backend()}. */
     public static Options options() {
         return Options.defaults().withBackend(backend());

@@ -4,15 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.rerank4j.io.Json;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,21 +127,7 @@ class PairsTest {
         }
     }
 
-    /** The tiny BERT as a sentence-transformers bi-encoder with mean pooling. */
     private Path biEncoder() throws IOException {
-        Path dir = tmp.resolve("bi");
-        Files.createDirectories(dir);
-        try (Stream<Path> files = Files.list(Golden.path("bert-tiny-ce"))) {
-            for (Path f : files.toList()) Files.copy(f, dir.resolve(f.getFileName()));
-        }
-        Map<String, Object> config = Json.parseObject(Files.readString(dir.resolve("config.json")));
-        config.remove("architectures");
-        Files.writeString(dir.resolve("config.json"), Json.write(config));
-        Files.writeString(dir.resolve("modules.json"), """
-                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
-        Files.createDirectories(dir.resolve("1_Pooling"));
-        Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true}");
-        return dir;
+        return Golden.tinyBiEncoder(tmp.resolve("bi"));
     }
 }

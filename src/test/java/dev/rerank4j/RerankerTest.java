@@ -214,13 +214,7 @@ class RerankerTest {
 
     /** The tiny BERT as a sentence-transformers bi-encoder with mean pooling. */
     private Path biEncoder() throws IOException {
-        Path dir = modelWithConfig(c -> c.remove("architectures"));
-        Files.writeString(dir.resolve("modules.json"), """
-                [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]""");
-        Files.createDirectories(dir.resolve("1_Pooling"));
-        Files.writeString(dir.resolve("1_Pooling/config.json"), "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true}");
-        return dir;
+        return Golden.tinyBiEncoder(tmp.resolve("model"));
     }
 
     @Test

@@ -76,38 +76,31 @@ final class UnicodeProps {
 
     /** True if HF's {@code StripAccents} drops {@code cp}. */
     static boolean isHfCombiningMark(int cp) {
-        int lo = 0;
-        int hi = HF_COMBINING_MARK_OVERRIDES.length / 3 - 1;
-        while (lo <= hi) {
-            int mid = (lo + hi) >>> 1;
-            if (cp < HF_COMBINING_MARK_OVERRIDES[3 * mid]) {
-                hi = mid - 1;
-            } else if (cp > HF_COMBINING_MARK_OVERRIDES[3 * mid + 1]) {
-                lo = mid + 1;
-            } else {
-                return HF_COMBINING_MARK_OVERRIDES[3 * mid + 2] == 1;
-            }
-        }
-        return isMark(cp);
+        int overridden = override(HF_COMBINING_MARK_OVERRIDES, cp);
+        return overridden < 0 ? isMark(cp) : overridden == 1;
     }
 
     /** The general category HF tokenizers uses for {@code cp}, as a {@link Character#getType} constant. */
     static int hfType(int cp) {
-        if (cp >= 0x61D) {
-            int lo = 0;
-            int hi = HF_CATEGORY_OVERRIDES.length / 3 - 1;
-            while (lo <= hi) {
-                int mid = (lo + hi) >>> 1;
-                if (cp < HF_CATEGORY_OVERRIDES[3 * mid]) {
-                    hi = mid - 1;
-                } else if (cp > HF_CATEGORY_OVERRIDES[3 * mid + 1]) {
-                    lo = mid + 1;
-                } else {
-                    return HF_CATEGORY_OVERRIDES[3 * mid + 2];
-                }
+        int overridden = cp >= 0x61D ? override(HF_CATEGORY_OVERRIDES, cp) : -1;
+        return overridden < 0 ? Character.getType(cp) : overridden;
+    }
+
+    /** The value {@code table} (triples {first, last, value}, sorted) gives {@code cp}, or -1 if no range holds it. */
+    private static int override(int[] table, int cp) {
+        int lo = 0;
+        int hi = table.length / 3 - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (cp < table[3 * mid]) {
+                hi = mid - 1;
+            } else if (cp > table[3 * mid + 1]) {
+                lo = mid + 1;
+            } else {
+                return table[3 * mid + 2];
             }
         }
-        return Character.getType(cp);
+        return -1;
     }
 
     /** Rust {@code char::is_whitespace}: the Unicode White_Space property. */
