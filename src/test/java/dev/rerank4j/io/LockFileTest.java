@@ -78,6 +78,65 @@ class LockFileTest {
         assertTrue(thrown[0].getMessage().contains("waiting for the holder"), thrown[0].getMessage());
     }
 
+    /**
+     * Another process stays out while a thread of this JVM holds the lock, also after a second thread that waited for
+     * it was interrupted: on Linux, closing any channel to the file drops this process's lock on it, so a waiter must
+     * not have the file open.
+     */
+    @Test
+    void anInterruptedWaiterDoesNotLetAnotherProcessIn() throws Exception {
+        Path lock = dir.resolve("c.lock");
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holderThread = Thread.ofPlatform().start(() -> {
+            try {
+                LockFile.holding(lock, "a test", () -> {
+                    holding.countDown();
+                    await(done::await);
+                    return null;
+                });
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        holding.await();
+        try {
+            assertEquals("busy", otherProcessTries(lock), "while held");
+            Thread waiter = Thread.ofPlatform().start(() -> {
+                try {
+                    LockFile.holding(lock, "the holder", () -> null);
+                } catch (Exception expected) {
+                    // interrupted
+                }
+            });
+            Thread.sleep(100);
+            waiter.interrupt();
+            waiter.join(10_000);
+            assertEquals("busy", otherProcessTries(lock), "after a waiter of this JVM was interrupted");
+        } finally {
+            done.countDown();
+            holderThread.join(10_000);
+        }
+        assertEquals("taken", otherProcessTries(lock), "once released");
+    }
+
+    @Test
+    void theHolderCannotTakeItAgain() throws Exception {
+        Path lock = dir.resolve("d.lock");
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> LockFile.holding(lock, "outer", () -> LockFile.holding(lock, "inner", () -> null)));
+        assertTrue(e.getMessage().contains("already held by this thread"), e.getMessage());
+        assertEquals("taken", otherProcessTries(lock), "released after the failed nesting");
+    }
+
+    private static String otherProcessTries(Path lock) throws Exception {
+        String javaCommand = ProcessHandle.current().info().command().orElseThrow();
+        Process child = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), LockFileChild.class.getName(), lock.toString())
+                .redirectErrorStream(true).start();
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the other process ends");
+        return new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    }
+
     private interface Blocking {
         void run() throws InterruptedException;
     }
