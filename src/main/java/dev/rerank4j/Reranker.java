@@ -37,6 +37,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * then frees the weights; calls after it throw {@link IllegalStateException}. A call whose thread is interrupted
  * (a request's deadline, {@code Future.cancel(true)}) stops before the encoder's next layer and throws
  * {@link java.util.concurrent.CancellationException}, the interrupt status left set; the reranker stays usable.
+ * (CancellationException is an IllegalStateException: code that tells a closed reranker by the latter catches it first.)
  */
 public final class Reranker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Reranker.class.getName());
@@ -390,6 +391,7 @@ public final class Reranker implements AutoCloseable {
      * warm JVM. Logs nothing.
      *
      * @throws IllegalStateException if this reranker is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted, as for a call
      */
     public java.time.Duration warmUp() {
         int words = Math.max(1, Math.min(256, maxLength() - 8));

@@ -27,6 +27,13 @@ class WarmUpTest {
             assertTrue(took[0].toNanos() > 0);
             float[] scores = warm.score("where is berlin", DOCS);
             for (int i = 0; i < DOCS.size(); i++) assertEquals(expected[i], scores[i], SAME_SCORE, DOCS.get(i));
+            // it runs the model: an interrupted thread's warm-up stops as a call does
+            Thread.currentThread().interrupt();
+            try {
+                assertThrows(java.util.concurrent.CancellationException.class, warm::warmUp);
+            } finally {
+                Thread.interrupted();
+            }
             warm.close();
             assertThrows(IllegalStateException.class, warm::warmUp);
         }

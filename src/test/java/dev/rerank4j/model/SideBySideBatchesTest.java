@@ -70,6 +70,41 @@ class SideBySideBatchesTest {
         }
     }
 
+    /**
+     * An interrupt of the calling thread stops the batches of every lane, not only the caller's own: the first batch
+     * interrupts the caller, and no batch may then finish its last layer, but for one a helper had already carried past
+     * its last check. A lane that looked at its own thread's interrupt (the helper's) would run its remaining batches.
+     */
+    @Test
+    void anInterruptOfTheCallerStopsTheBatchesOfEveryLane() throws IOException {
+        Path dir = Golden.path("bert-tiny-ce");
+        try (SafeTensors weights = SafeTensors.open(dir.resolve("model.safetensors")); CpuBackend backend = new CpuBackend(2)) {
+            ModelConfig config = ModelConfig.read(dir.resolve("config.json"));
+            Encoder encoder = ((CrossEncoder) Model.load(dir, config, weights, backend)).encoder();
+            List<Encoding> docs = new ArrayList<>();
+            for (int copy = 0; copy < 5; copy++) docs.addAll(documents(config));
+            assertRunsSideBySide(encoder, docs);
+            Thread caller = Thread.currentThread();
+            java.util.concurrent.atomic.AtomicBoolean interrupted = new java.util.concurrent.atomic.AtomicBoolean();
+            java.util.concurrent.atomic.AtomicInteger finishedAfter = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger started = new java.util.concurrent.atomic.AtomicInteger();
+            try {
+                assertThrows(java.util.concurrent.CancellationException.class, () -> encoder.forEachBatch(docs, BATCH_SIZE, scratch -> null,
+                        (slice, scratch, lane) -> {
+                            started.incrementAndGet();
+                            if (interrupted.compareAndSet(false, true)) caller.interrupt();
+                            encoder.forward(slice.batch(), scratch);
+                            finishedAfter.incrementAndGet();
+                        }));
+                assertTrue(caller.isInterrupted(), "the interrupt status stays set");
+            } finally {
+                Thread.interrupted();
+            }
+            assertTrue(started.get() > 1, "both lanes took batches: " + started.get());
+            assertTrue(finishedAfter.get() <= 1, finishedAfter.get() + " batches finished after the interrupt");
+        }
+    }
+
     private static void assertSameOnOneAndTwoCores(String golden, Loader loader, BiFunction<Model, List<Encoding>, float[][]> run)
             throws IOException {
         Path dir = Golden.path(golden);
