@@ -381,20 +381,18 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * Runs the model twice on made-up text so that the JIT compiles its kernels now rather than during the first real
-     * call, and returns how long that took: a service calls it before it takes traffic. Until C2 has compiled them the
-     * JVM runs the Vector API kernels at a small fraction of their speed, so the first call of a fresh JVM pays seconds
-     * (all-MiniLM-L6-v2 on 2 cores: 2.2–2.3 s for 20 documents that take 70–85 ms once compiled; warmUp itself took
-     * 3.3–3.5 s, and the first call after it 78–84 ms). The made-up documents
-     * (40 of them, 1 to 256 words within the maximum length) span the lengths and batch sizes real calls take: warming
-     * up on short texts only left a later call of long ones to compile again. Scores of later calls are those of a
-     * warm JVM. Logs nothing.
+     * Runs the model on made-up text so that the JIT compiles its kernels now rather than during the first real call,
+     * and returns how long that took: a service calls it before it takes traffic. Until C2 has compiled them the JVM
+     * runs the Vector API kernels at a small fraction of their speed, so the first call of a fresh JVM pays seconds
+     * (figures in README.md). Three calls on 40 short documents (1 to 32 words, within the maximum length) compile what
+     * calls of long documents and of a single one run too (measured on all-MiniLM-L6-v2), and keep the arithmetic
+     * small for large models. Scores of later calls are those of a warm JVM. Logs nothing.
      *
      * @throws IllegalStateException if this reranker is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted, as for a call
      */
     public java.time.Duration warmUp() {
-        int words = Math.max(1, Math.min(256, maxLength() - 8));
+        int words = Math.max(1, Math.min(32, maxLength() - 8));
         List<String> docs = new ArrayList<>();
         for (int i = 0; i < 40; i++) docs.add("word ".repeat(1 + i * 7919 % words).strip());
         List<String> queries = java.util.Collections.nCopies(docs.size(), "warm up the model");
@@ -402,7 +400,7 @@ public final class Reranker implements AutoCloseable {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
-            for (int round = 0; round < 2; round++) scorer.score(queries, docs);
+            for (int round = 0; round < 3; round++) scorer.score(queries, docs);
         } finally {
             lifecycle.readLock().unlock();
         }
