@@ -194,12 +194,27 @@ sealed interface Scorer {
         record QueryVectors(float[] vectors, boolean truncated) {}
 
         QueryVectors encode(String query) {
+            return encode(List.of(query)).getFirst();
+        }
+
+        /** The vectors of each of {@code queries}, encoded in one pass of the model. */
+        List<QueryVectors> encode(List<String> queries) {
             ColbertEncoder.Settings s = model.settings();
             int length = s.queryLength();
-            Encoding raw = tokenizer.encode(query, queryPrefixId >= 0 ? length - 1 : length);
-            Encoding q = withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length);
-            int attended = s.attendToExpansion() ? q.length() : raw.length() + (queryPrefixId >= 0 ? 1 : 0);
-            return new QueryVectors(model.embed(List.of(q), new int[] {attended}, batchSize)[0], raw.truncated());
+            List<Encoding> encodings = new ArrayList<>(queries.size());
+            int[] attended = new int[queries.size()];
+            boolean[] truncated = new boolean[queries.size()];
+            for (int i = 0; i < queries.size(); i++) {
+                Encoding raw = tokenizer.encode(queries.get(i), queryPrefixId >= 0 ? length - 1 : length);
+                Encoding q = withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length);
+                encodings.add(q);
+                attended[i] = s.attendToExpansion() ? q.length() : raw.length() + (queryPrefixId >= 0 ? 1 : 0);
+                truncated[i] = raw.truncated();
+            }
+            float[][] vectors = model.embed(encodings, attended, batchSize);
+            List<QueryVectors> out = new ArrayList<>(queries.size());
+            for (int i = 0; i < queries.size(); i++) out.add(new QueryVectors(vectors[i], truncated[i]));
+            return out;
         }
 
         /** The query's vectors alone (for tests). */
@@ -268,10 +283,11 @@ sealed interface Scorer {
             boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < truncated.length; i++) truncated[i] = docTruncated[distinctDocs.ofPair()[i]];
             int[][] pairsOfEach = distinctQueries.pairsOfEach();
+            List<QueryVectors> encoded = encode(distinctQueries.texts());
             int queriesTruncated = 0;
             for (int k = 0; k < pairsOfEach.length; k++) {
                 int[] pairs = pairsOfEach[k];
-                QueryVectors q = encode(distinctQueries.texts().get(k));
+                QueryVectors q = encoded.get(k);
                 if (q.truncated()) queriesTruncated++;
                 int[] candidates = new int[pairs.length];
                 for (int j = 0; j < pairs.length; j++) candidates[j] = distinctDocs.ofPair()[pairs[j]];
