@@ -48,20 +48,8 @@ class LockFileTest {
     void aWaitingThreadCanBeInterrupted() throws Exception {
         Path lock = dir.resolve("b.lock");
         Throwable[] thrown = new Throwable[1];
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
-        Thread holderThread = Thread.ofPlatform().start(() -> {
-            try {
-                LockFile.holding(lock, "a test", () -> {
-                    holding.countDown();
-                    await(done::await);
-                    return null;
-                });
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        holding.await();
+        Thread holderThread = holdUntil(lock, done);
         Thread waiter = Thread.ofPlatform().start(() -> {
             try {
                 LockFile.holding(lock, "the holder", () -> null);
@@ -86,20 +74,8 @@ class LockFileTest {
     @Test
     void anInterruptedWaiterDoesNotLetAnotherProcessIn() throws Exception {
         Path lock = dir.resolve("c.lock");
-        CountDownLatch holding = new CountDownLatch(1);
         CountDownLatch done = new CountDownLatch(1);
-        Thread holderThread = Thread.ofPlatform().start(() -> {
-            try {
-                LockFile.holding(lock, "a test", () -> {
-                    holding.countDown();
-                    await(done::await);
-                    return null;
-                });
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        holding.await();
+        Thread holderThread = holdUntil(lock, done);
         try {
             assertEquals("busy", otherProcessTries(lock), "while held");
             Thread waiter = Thread.ofPlatform().start(() -> {
@@ -135,6 +111,24 @@ class LockFileTest {
                 .redirectErrorStream(true).start();
         assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the other process ends");
         return new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+    }
+
+    /** A thread that holds {@code lock} until {@code done} counts down; returns once it holds it. */
+    private static Thread holdUntil(Path lock, CountDownLatch done) throws InterruptedException {
+        CountDownLatch holding = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().start(() -> {
+            try {
+                LockFile.holding(lock, "a test", () -> {
+                    holding.countDown();
+                    await(done::await);
+                    return null;
+                });
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        holding.await();
+        return holder;
     }
 
     private interface Blocking {
