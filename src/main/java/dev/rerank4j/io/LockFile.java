@@ -55,7 +55,7 @@ public final class LockFile {
             Thread.currentThread().interrupt();
             throw interrupted(waitingFor);
         }
-        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE);
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
              FileLock lock = lock(channel, waitingFor)) {
             return work.run();
         } finally {
