@@ -291,10 +291,15 @@ public final class Reranker implements AutoCloseable {
 
     /** Scores the pairs (queries[i], docs[i]), lists the caller cannot change meanwhile. */
     private Scorer.Scores run(List<String> queries, List<String> docs) {
+        return whileOpen(() -> warnOfTruncation(scorer.score(queries, docs)));
+    }
+
+    /** Runs {@code body} while this reranker is open: close() waits for it, and after close() it does not start. */
+    private <T> T whileOpen(java.util.function.Supplier<T> body) {
         lifecycle.readLock().lock();
         try {
             if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
-            return warnOfTruncation(scorer.score(queries, docs));
+            return body.get();
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -363,16 +368,12 @@ public final class Reranker implements AutoCloseable {
     }
 
     private <T> T colbert(java.util.function.Function<Scorer.Colbert, T> body) {
-        lifecycle.readLock().lock();
-        try {
-            if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
+        return whileOpen(() -> {
             if (!(scorer instanceof Scorer.Colbert c)) {
                 throw new UnsupportedOperationException("document embeddings need a ColBERT model; " + dir + " is not one");
             }
             return body.apply(c);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+        });
     }
 
     /** For tests in this package. */
@@ -397,13 +398,10 @@ public final class Reranker implements AutoCloseable {
         for (int i = 0; i < 40; i++) docs.add("word ".repeat(1 + i * 7919 % words).strip());
         List<String> queries = java.util.Collections.nCopies(docs.size(), "warm up the model");
         long start = System.nanoTime();
-        lifecycle.readLock().lock();
-        try {
-            if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
+        whileOpen(() -> {
             for (int round = 0; round < 3; round++) scorer.score(queries, docs);
-        } finally {
-            lifecycle.readLock().unlock();
-        }
+            return null;
+        });
         return java.time.Duration.ofNanos(System.nanoTime() - start);
     }
 

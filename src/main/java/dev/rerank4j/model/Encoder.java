@@ -258,10 +258,7 @@ public final class Encoder {
      */
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
         float[] x = embed(batch, scratch);
-        for (Layer layer : layers) {
-            scratch.stopIfInterrupted();
-            layer(layer, batch, keyLengths, x, scratch);
-        }
+        for (Layer layer : layers) layer(layer, batch, keyLengths, x, scratch);
         backend.toHost(x);
         return x;
     }
@@ -277,11 +274,8 @@ public final class Encoder {
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
         int h = config.hiddenSize();
         float[] x = embed(batch, scratch);
-        for (Layer layer : layers.subList(0, layers.size() - 1)) {
-            scratch.stopIfInterrupted();
-            layer(layer, batch, null, x, scratch);
-        }
-        scratch.stopIfInterrupted();
+        for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
+        scratch.stopIfInterrupted(); // the last layer, first tokens only, runs below
         Layer last = layers.getLast();
         backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
                 scratch.context());                                                                               // [B, H]
@@ -293,8 +287,9 @@ public final class Encoder {
         return x;
     }
 
-    /** One whole layer on every token of batch, x in place. */
+    /** One whole layer on every token of batch, x in place; first, the call stops here if its caller was interrupted. */
     private void layer(Layer layer, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
+        scratch.stopIfInterrupted();
         backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
                 scratch.context());                                                                               // [T, H]
         attendedFeedForward(layer, x, batch.tokens(), scratch);
