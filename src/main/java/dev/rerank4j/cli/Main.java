@@ -158,7 +158,7 @@ public final class Main {
         for (Document line : lines) {
             int tab = line.text().indexOf('\t');
             if (tab < 0) {
-                throw new IllegalArgumentException((source.equals("-") ? "standard input" : source) + " line " + line.line()
+                throw new IllegalArgumentException(sourceName(source) + " line " + line.line()
                         + " has no tab between query and document");
             }
             pairs.add(new Pair(line.text().substring(0, tab), line.text().substring(tab + 1)));
@@ -260,7 +260,7 @@ public final class Main {
             // a byte order mark, as some Windows editors write, is not part of the first document
             lines = Utf8.decode(bytes).replaceFirst("^\uFEFF", "").lines().toList();
         } catch (Utf8.MalformedException e) {
-            throw new IllegalArgumentException((source.equals("-") ? "standard input" : source) + " is not valid UTF-8 at line "
+            throw new IllegalArgumentException(sourceName(source) + " is not valid UTF-8 at line "
                     + (e.line() + 1) + " (index " + e.line() + ")", e);
         }
         List<Document> docs = new ArrayList<>();
@@ -268,6 +268,11 @@ public final class Main {
             if (!lines.get(i).isBlank()) docs.add(new Document(i, lines.get(i)));
         }
         return docs;
+    }
+
+    /** How messages name a --docs or --pairs source. */
+    private static String sourceName(String source) {
+        return source.equals("-") ? "standard input" : source;
     }
 
     static String toJson(List<Ranked> ranked, List<Document> docs) {
