@@ -8,10 +8,12 @@ import jdk.incubator.vector.VectorSpecies;
  * Bidirectional multi-head attention over ragged sequences, one (sequence, head) pair per work item.
  * Each pair's K is first copied into panels the kernels read with unit stride: transposed and pre-scaled
  * by log₂e/√d ({@link #scoreScale}: softmax runs in base 2) in panels of {@link #W} keys ([panel][d][W]), so
- * scores for a query are FMAs along the keys with q broadcast and no horizontal sums. V is read in place, W dims
- * of a key at a time, when a head's dims are whole chunks of W (hd = 32, 64: copying it cost 0.75% of MiniLM's
- * (b); reading it in place, JarAB (a) 1.005, (b) 1.006, bge-base (a) 1.007); else copied into zero-padded chunks
- * ([chunk][key][W]).
+ * scores for a query are FMAs along the keys with q broadcast and no horizontal sums. V is copied into zero-padded
+ * chunks of W dims ([chunk][key][W]), so the values pass reads it with unit stride. Reading V in place where a head's
+ * dims are whole chunks (hd = 32, 64), its rows a token's Q, K and V apart (MiniLM: 4.6 KB), measured even on a
+ * Zen 4 (JarAB (a) 1.005, (b) 1.006) and worse on a Xeon with 48 KB of L1 (family 6 model 167, 2026-12-05: a
+ * probe of attention alone, one thread, 100 × 128 tokens, 12 × 32: 36–39 against 41–44 ms; JarAB of copying
+ * against in place, bit-identical: (a) 0.994, 1.006, 1.007; (b) 1.010, 1.026; (c) 1.024, 1.051; (d) 0.979, 1.011).
  * {@link #QR} queries go together, their elements broadcast from qkv in place, so each K or V vector loaded feeds
  * QR rows; every index is the loop counter times a constant plus an invariant (no bounds checks in the loops).
  * (Copying the queries side by side first, by gathers, cost 10% of attention's samples on workload (a); reading
@@ -139,13 +141,8 @@ final class AttentionKernel {
         if (s.acc.length < qr * accStride) s.acc = new float[qr * accStride];
         int qOff = h * hd;
         packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, scoreScale(hd), s.kt, s.rowOffsets(stride));
-        boolean vInPlace = hd % W == 0;
-        if (!vInPlace) {
-            if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
-            packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
-        }
-        float[] v = vInPlace ? qkv : s.vt;
-        int vAt = vInPlace ? t0 * stride + 2 * heads * hd + qOff : 0, vKeyStride = vInPlace ? stride : W, vChunkStride = vInPlace ? W : kp * W;
+        if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
+        packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
         for (int i = 0; i < queries; i += qr) {
             for (int r = 0; r < qr; r++) {
                 int q = i + Math.min(r, queries - i - 1);
@@ -155,8 +152,7 @@ final class AttentionKernel {
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
             for (int j0 = 0; j0 < keys; j0 += BLOCK) {
-                keyBlock(qkv, j0, Math.min(BLOCK, keys - j0), hd, chunks, v, vAt + j0 * vKeyStride, vKeyStride, vChunkStride, s, qr,
-                        j0 == 0, j0 + BLOCK >= keys, out);
+                keyBlock(qkv, j0, Math.min(BLOCK, keys - j0), hd, chunks, kp, s, qr, j0 == 0, j0 + BLOCK >= keys, out);
             }
         }
     }
@@ -305,13 +301,13 @@ final class AttentionKernel {
     }
 
     /**
-     * Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries at s.queryRows; the
-     * block's V rows start at v[vAt], keys vKeyStride apart, chunks of W dims vChunkStride apart. The first block
+     * Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries at s.queryRows, their V
+     * in s.vt ({@link #packValues} of kp keys). The first block
      * starts the weighted values from zero; the last writes them, divided by the sums, to the rows of out at
      * s.outRows (so they never pass through s.acc when the keys fit one block).
      */
-    private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, float[] v, int vAt, int vKeyStride,
-                                 int vChunkStride, Scratch s, int qr, boolean first, boolean last, float[] out) {
+    private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, int qr, boolean first,
+                                 boolean last, float[] out) {
         float[] sc = s.scores;
         if (qr == 8) {
             scores8(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
@@ -339,9 +335,9 @@ final class AttentionKernel {
         // ("out of virtual registers"), and a kernel stuck below C2 runs in the interpreter for seconds.
         for (int c = 0; c < chunks; c++) {
             if (qr == 8) {
-                values8(v, vAt + c * vChunkStride, vKeyStride, bl, sc, s, chunks * W, c * W, hd, first, last, out);
+                values8(s.vt, (c * kp + j0) * W, bl, sc, s, chunks * W, c * W, hd, first, last, out);
             } else {
-                values4(v, vAt + c * vChunkStride, vKeyStride, bl, sc, s, chunks * W, c * W, hd, first, last, out);
+                values4(s.vt, (c * kp + j0) * W, bl, sc, s, chunks * W, c * W, hd, first, last, out);
             }
         }
     }
@@ -491,7 +487,7 @@ final class AttentionKernel {
      * for the eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
      * The last block writes the sums times inv[r] to out's rows instead, only the head's first hd dims of the chunk.
      */
-    private static void values8(float[] vt, int vi, int vs, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
+    private static void values8(float[] vt, int vi, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
                                 boolean first, boolean last, float[] out) {
         float[] acc = s.acc, rescale = s.rescale;
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride;
@@ -517,8 +513,8 @@ final class AttentionKernel {
             y7 = FloatVector.fromArray(S, acc, o7 + V).mul(rescale[7]);
         }
         for (int j = 0; j < bl; j++) {
-            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * vs);
-            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * vs + V);
+            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
+            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
             FloatVector e = FloatVector.broadcast(S, sc[j]);
             x0 = v0.fma(e, x0);
             y0 = v1.fma(e, y0);
@@ -603,7 +599,7 @@ final class AttentionKernel {
     }
 
     /** {@link #values8} for four queries. */
-    private static void values4(float[] vt, int vi, int vs, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
+    private static void values4(float[] vt, int vi, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
                                 boolean first, boolean last, float[] out) {
         float[] acc = s.acc, rescale = s.rescale;
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride;
@@ -621,8 +617,8 @@ final class AttentionKernel {
             y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
         }
         for (int j = 0; j < bl; j++) {
-            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * vs);
-            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * vs + V);
+            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
+            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
             FloatVector e = FloatVector.broadcast(S, sc[j]);
             x0 = v0.fma(e, x0);
             y0 = v1.fma(e, y0);
