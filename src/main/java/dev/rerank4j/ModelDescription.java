@@ -44,7 +44,8 @@ final class ModelDescription {
             d.put("pairs cut", truncation == PairTruncation.LONGEST_FIRST ? "longest first (sentence-transformers' CrossEncoder)"
                     : "query to at most 3/4 of the length, then the passage (FlagEmbedding)");
         }
-        d.put("backend", backend instanceof CpuBackend cpu ? "cpu, " + cpu.lanes() + " threads" : backend.name());
+        d.put("backend", backend instanceof CpuBackend cpu
+                ? "cpu, " + cpu.lanes() + " threads, packed weights " + cpu.packedWeights() + " off the heap" : backend.name());
         return Collections.unmodifiableMap(d);
     }
 

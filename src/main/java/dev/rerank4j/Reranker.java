@@ -70,8 +70,13 @@ public final class Reranker implements AutoCloseable {
      * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
      * its own files, and {@link Options#maxLength()} does not change them).
      *
+     * <p>The CPU backend packs the linear layers' weights off the heap as F32, 4 bytes a parameter (all-MiniLM-L6-v2:
+     * 42 MB, bge-reranker-base: 0.34 GB, bge-reranker-large: 1.2 GB; the load's log line gives the figure), and the
+     * JVM counts them against -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
+     *
      * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another
      * @throws IllegalArgumentException if {@code dir} or {@code options} is null
+     * @throws OutOfMemoryError         if the JVM refuses the memory for the packed weights; its message names the flags to raise
      */
     public static Reranker load(Path dir, Options options) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
@@ -112,7 +117,7 @@ public final class Reranker implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, () -> String.format("loaded %s in %.0f ms: %s", dir, (System.nanoTime() - started) / 1e6,
                     String.join("; ", description.entrySet().stream().skip(1).map(e -> e.getKey() + " " + e.getValue()).toList())));
             return reranker;
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) { // an Error too: the JVM refusing memory for the weights must not leak the mapping
             if (backend != null) backend.close();
             weights.close();
             throw e;
@@ -137,7 +142,7 @@ public final class Reranker implements AutoCloseable {
             LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
                     e.getMessage());
             return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
         }

@@ -90,6 +90,10 @@ public final class Main {
         } catch (IOException | UncheckedIOException e) {
             err.println("rerank: " + e.getMessage());
             return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("rerank: out of memory: " + e.getMessage()
+                    + "\nrerank: the java launcher takes JVM options from JDK_JAVA_OPTIONS, e.g. JDK_JAVA_OPTIONS=-XX:MaxDirectMemorySize=4g");
+            return 1;
         }
     }
 

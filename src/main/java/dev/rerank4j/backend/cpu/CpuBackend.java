@@ -6,7 +6,6 @@ import dev.rerank4j.backend.BackendArguments;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.Tensor;
 
-import java.lang.foreign.Arena;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 
@@ -17,11 +16,8 @@ import java.util.function.Supplier;
  */
 public final class CpuBackend implements Backend {
     private final ParallelFor pf;
-    /**
-     * Holds every packed weight, off the heap; the GC frees them with the model. An auto arena rather than a
-     * shared one: a shared arena's liveness check on every vector load made the M=1 GEMM 2.3× slower (measured).
-     */
-    private final Arena weights = Arena.ofAuto();
+    /** Every packed weight; the GC frees them with the model. */
+    private final OffHeapWeights weights = new OffHeapWeights();
     private volatile boolean closed;
 
     public CpuBackend(int threads) {
@@ -111,6 +107,14 @@ public final class CpuBackend implements Backend {
         checkOpen();
         BackendArguments.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
         MaxSimKernel.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores, pf);
+    }
+
+    /**
+     * The size of the packed weights this backend holds off the heap ("42.5 MB"), which count against
+     * -XX:MaxDirectMemorySize.
+     */
+    public String packedWeights() {
+        return OffHeapWeights.size(weights.bytes());
     }
 
     @Override

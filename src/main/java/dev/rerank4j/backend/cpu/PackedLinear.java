@@ -4,7 +4,6 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.io.DType;
 import dev.rerank4j.io.Tensor;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -15,8 +14,7 @@ import java.lang.foreign.ValueLayout;
  * which lets the kernel always run full-width; a tile past the last column or row writes through a buffer.
  * The bias is padded the same way (zeros when the layer has none).
  *
- * <p>Packed data lives off the heap, 64-byte aligned, in the backend's automatic arena (freed when the
- * model is unreachable): a large model then needs no heap the size of its F32 weights, and F16/BF16
+ * <p>Packed data lives off the heap ({@link OffHeapWeights}): a large model then needs no heap the size of its F32 weights, and F16/BF16
  * checkpoints are widened once here rather than per tile in the hot loop.
  */
 record PackedLinear(String name, int in, int out, MemorySegment packed, float[] bias) implements LinearWeights {
@@ -26,7 +24,7 @@ record PackedLinear(String name, int in, int out, MemorySegment packed, float[] 
         return (out + NR - 1) / NR;
     }
 
-    static PackedLinear pack(Tensor weight, Tensor bias, Arena arena) {
+    static PackedLinear pack(Tensor weight, Tensor bias, OffHeapWeights memory) {
         if (weight == null) throw new IllegalArgumentException("weight tensor is null");
         if (weight.rank() != 2) {
             throw new ModelFormatException("tensor " + weight.name() + ": expected a rank-2 weight [out, in], found shape "
@@ -49,7 +47,7 @@ record PackedLinear(String name, int in, int out, MemorySegment packed, float[] 
                         + "] to match weight " + weight.name() + ", found " + bias.shapeString());
             }
         }
-        MemorySegment packed = arena.allocate((long) panels * NR * in * Float.BYTES, 64); // zeroed: the padding
+        MemorySegment packed = memory.allocate(weight.name(), (long) panels * NR * in * Float.BYTES); // zeroed: the padding
         // Each panel is built in a heap buffer and copied out in bulk: per-element segment stores are slow
         // until C2 compiles them, and a model loads before that (measured: 6.7 s vs 0.5 s warm, bge-base BF16).
         float[] row = new float[in];

@@ -1,0 +1,113 @@
+package dev.rerank4j;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A JVM whose cap on native memory (-XX:MaxDirectMemorySize) is below what a model's packed weights need: the load
+ * fails with an error that says so and names the flag, leaves no worker thread or file mapping behind, and the
+ * command line reports it in one line. The tiny cross-encoder packs 73.7 KB of weights; the cap here is 40 KB.
+ */
+class NativeMemoryLimitTest {
+    private static final String CAP = "-XX:MaxDirectMemorySize=40k";
+
+    @Test
+    void aLoadTheJvmRefusesMemoryForSaysWhichFlagToRaiseAndLeavesNothingOpen() throws Exception {
+        String out = runChild(List.of(CAP), Child.class.getName());
+        List<String> lines = reports(out);
+        assertEquals(3, lines.size(), out);
+        assertTrue(lines.get(0).startsWith("REFUSED cannot pack tensor encoder.layer."), out);
+        assertTrue(lines.get(0).contains("-XX:MaxDirectMemorySize, which defaults to the maximum heap size (-Xmx)"), out);
+        assertEquals("THREADS 0", lines.get(1), "the backend's workers were left running: " + out);
+        assertEquals("MAPPED false", lines.get(2), "model.safetensors stayed mapped: " + out);
+    }
+
+    @Test
+    void underAWideEnoughCapTheSameModelLoads() throws Exception {
+        String out = runChild(List.of("-XX:MaxDirectMemorySize=1m"), Child.class.getName());
+        assertEquals(List.of("LOADED"), reports(out), out);
+    }
+
+    /**
+     * Closing a reranker leaves its packed weights to the GC; when the cap is reached, the JDK collects and waits for
+     * the freed memory before it refuses, so a service that loads a model again and again under a cap that holds
+     * one copy (73.7 KB of 100 KB) keeps going.
+     */
+    @Test
+    void aModelLoadedAgainAfterTheOldOneIsClosedGetsItsMemoryBack() throws Exception {
+        String out = runChild(List.of("-XX:MaxDirectMemorySize=100k"), Child.class.getName(), "reload");
+        assertEquals(List.of("LOADED 20 times"), reports(out), out);
+    }
+
+    @Test
+    void theCommandLineReportsTheRefusalInOneMessage(@TempDir Path tmp) throws Exception {
+        Path docs = Files.writeString(tmp.resolve("docs.txt"), "a river\nmusic\n");
+        String out = runChild(List.of(CAP), dev.rerank4j.cli.Main.class.getName(), "--backend", "cpu",
+                "--model", Golden.path("bert-tiny-ce").toString(), "--query", "river", "--docs", docs.toString());
+        assertTrue(out.contains("rerank: out of memory: cannot pack tensor encoder.layer."), out);
+        assertTrue(out.contains("JDK_JAVA_OPTIONS=-XX:MaxDirectMemorySize="), out);
+        assertTrue(!out.contains("\tat "), "no stack trace: " + out);
+        assertTrue(out.endsWith("exit 1"), out);
+    }
+
+    /** The child's own lines, without the log's. */
+    private static List<String> reports(String out) {
+        return out.lines().filter(l -> l.matches("(LOADED|REFUSED|THREADS|MAPPED)\\b.*")).toList();
+    }
+
+    /** Runs {@code main} in a JVM with {@code jvmOptions}; its output (both streams), then "exit N". */
+    private static String runChild(List<String> jvmOptions, String main, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--add-modules", "jdk.incubator.vector"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
+        command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        byte[] output = child.getInputStream().readAllBytes(); // until it exits: its output is a few lines
+        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM ends");
+        String text = new String(output, StandardCharsets.UTF_8).lines()
+                .filter(l -> !l.startsWith("WARNING: Using incubator modules")).reduce("", (a, b) -> a + b + "\n");
+        return text + "exit " + child.exitValue();
+    }
+
+    /**
+     * Loads the tiny cross-encoder on the CPU; prints how it ended, the backend threads left, and whether the weights are
+     * still mapped. With an argument, loads and closes it 20 times.
+     */
+    static final class Child {
+        public static void main(String[] args) throws Exception {
+            Path dir = Golden.path("bert-tiny-ce");
+            if (args.length > 0) {
+                for (int i = 0; i < 20; i++) Reranker.load(dir, Options.defaults().withBackend(Options.BackendChoice.CPU)).close();
+                System.out.println("LOADED 20 times");
+                return;
+            }
+            try (Reranker reranker = Reranker.load(dir, Options.defaults().withBackend(Options.BackendChoice.CPU).withThreads(2))) {
+                System.out.println("LOADED");
+                return;
+            } catch (OutOfMemoryError e) {
+                System.out.println("REFUSED " + e.getMessage());
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L; // a stopped worker ends at its next wake-up
+            while (workers() > 0 && System.nanoTime() < deadline) Thread.sleep(10);
+            System.out.println("THREADS " + workers());
+            String weights = dir.resolve("model.safetensors").toRealPath().toString();
+            System.out.println("MAPPED " + Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.endsWith(weights)));
+        }
+
+        private static long workers() {
+            return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("rerank4j-cpu-")).count();
+        }
+    }
+}
