@@ -14,8 +14,8 @@ import java.lang.foreign.ValueLayout;
  * which lets the kernel always run full-width; a tile past the last column or row writes through a buffer.
  * The bias is padded the same way (zeros when the layer has none).
  *
- * <p>Packed data lives off the heap ({@link OffHeapWeights}): a large model then needs no heap the size of its F32 weights, and F16/BF16
- * checkpoints are widened once here rather than per tile in the hot loop.
+ * <p>Packed data lives off the heap ({@link OffHeapWeights}): a large model then needs no heap the size of its F32
+ * weights, and F16/BF16 checkpoints are widened once here rather than per tile in the hot loop.
  */
 record PackedLinear(String name, int in, int out, MemorySegment packed, float[] bias) implements LinearWeights {
     static final int NR = GemmKernel.NR;
