@@ -301,10 +301,10 @@ final class GemmKernel {
      * between items that each copy their rows would re-read every weight once per row block (measured:
      * bge-base at 141 tokens ran at 60% of ONNX Runtime's speed). So all of x is copied once, in parallel,
      * then each item takes one panel over all rows, each k-block of it read ahead by {@link #touch}: each weight is
-     * read once per call, and items this small
-     * let both threads end a kernel together (JFR, minilm-ce (c), 2026-12-04: with groups of up to three
-     * panels the caller waited for its helper in 15% of its samples, mostly here; one panel per item:
-     * bench/run-ab (c), four runs of 300 pairs on MiniLM-L6: 1.005–1.029×, median 1.015; bge-base 1.012×).
+     * read once per call, and items this small let both threads end a kernel together (JFR, minilm-ce (c),
+     * 2026-12-04: with groups of up to three panels the caller waited for its helper in 15% of its samples, mostly
+     * here; one panel per item: bench/run-ab (c), four runs of 300 pairs on MiniLM-L6: 1.005–1.029×, median 1.015;
+     * bge-base 1.012×).
      * The last {@code threads} panels go out in {@link #TAIL_SPLIT} parts of their rows. Every panel in parts measured
      * 1.013–1.041× over whole panels (bench/run-ab (c), 300 pairs, four runs on MiniLM-L6; bge-base 1.024×), and
      * the last panels alone in parts 1.011–1.018× over that (bge-base 1.019×); a build against itself reads
