@@ -92,7 +92,8 @@ public final class Main {
             return 1;
         } catch (OutOfMemoryError e) {
             err.println("rerank: out of memory: " + e.getMessage()
-                    + "\nrerank: the java launcher takes JVM options from JDK_JAVA_OPTIONS, e.g. JDK_JAVA_OPTIONS=-XX:MaxDirectMemorySize=4g");
+                    + "\nrerank: the java launcher takes JVM options such as -Xmx (heap) and -XX:MaxDirectMemorySize (packed weights)"
+                    + " from JDK_JAVA_OPTIONS, e.g. JDK_JAVA_OPTIONS=-XX:MaxDirectMemorySize=4g");
             return 1;
         }
     }
