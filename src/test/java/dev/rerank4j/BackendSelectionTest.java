@@ -70,12 +70,10 @@ class BackendSelectionTest {
     /** A JVM without --enable-native-access: AUTO runs on the CPU without touching native code or the JDK's warning. */
     @Test
     void autoWithoutNativeAccessLooksForNoGpu() throws Exception {
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(), "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), WithoutNativeAccess.class.getName());
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(child.getInputStream().readAllBytes()); // read to the end, so the child never blocks
-        assertTrue(child.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not finish");
-        assertEquals(0, child.exitValue(), out);
+        ChildJvm.Result child = ChildJvm.run(List.of("--add-modules", "jdk.incubator.vector"), WithoutNativeAccess.class,
+                java.time.Duration.ofSeconds(120));
+        String out = child.all();
+        assertEquals(0, child.exitCode(), out);
         assertTrue(out.contains("backend: cpu") && out.contains("native access is not enabled"), out);
         assertFalse(out.contains("restricted method"), out);
     }

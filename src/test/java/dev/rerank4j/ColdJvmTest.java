@@ -4,12 +4,10 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A cold JVM scores exactly as a warm one. Until C2 compiles a kernel, the Vector API runs its Java fallback;
@@ -30,15 +28,9 @@ class ColdJvmTest {
             for (int call = 0; call < 3000; call++) reranker.score(QUERY, DOCS); // C2 compiles the kernels on the way
             warm = reranker.score(QUERY, DOCS);
         }
-        List<String> command = new ArrayList<>(List.of(
-                ProcessHandle.current().info().command().orElseThrow(), "-Xint", "--add-modules", "jdk.incubator.vector",
-                "-cp", System.getProperty("java.class.path"), Cold.class.getName()));
-        Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        boolean finished = child.waitFor(120, TimeUnit.SECONDS); // it prints one line: no pipe fills up meanwhile
-        if (!finished) child.destroyForcibly();
-        assertTrue(finished, "the interpreted JVM did not finish within 120 s");
-        String out = new String(child.getInputStream().readAllBytes()).trim();
-        assertEquals(0, child.exitValue(), "the interpreted JVM failed: " + out);
+        ChildJvm.Result child = ChildJvm.run(List.of("-Xint", "--add-modules", "jdk.incubator.vector"), Cold.class, Duration.ofSeconds(120));
+        String out = child.out().trim();
+        assertEquals(0, child.exitCode(), "the interpreted JVM failed: " + child.all());
         String[] bits = out.split("\\s+");
         assertEquals(warm.length, bits.length, "child printed: " + out);
         for (int i = 0; i < warm.length; i++) {

@@ -3,13 +3,11 @@ package dev.rerank4j;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -67,18 +65,11 @@ class NativeMemoryLimitTest {
     }
 
     /** Runs {@code main} in a JVM with {@code jvmOptions}; its output (both streams), then "exit N". */
-    private static String runChild(List<String> jvmOptions, String main, String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--add-modules", "jdk.incubator.vector"));
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), main));
-        command.addAll(List.of(args));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] output = child.getInputStream().readAllBytes(); // until it exits: its output is a few lines
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child JVM ends");
-        String text = new String(output, StandardCharsets.UTF_8).lines()
-                .filter(l -> !l.startsWith("WARNING: Using incubator modules")).reduce("", (a, b) -> a + b + "\n");
-        return text + "exit " + child.exitValue();
+    private static String runChild(List<String> jvmOptions, String main, String... args) throws Exception {
+        List<String> options = new ArrayList<>(List.of("--add-modules", "jdk.incubator.vector"));
+        options.addAll(jvmOptions);
+        ChildJvm.Result child = ChildJvm.run(options, Class.forName(main), Duration.ofSeconds(60), args);
+        return child.all() + "exit " + child.exitCode();
     }
 
     /**

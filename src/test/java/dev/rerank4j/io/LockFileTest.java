@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
+import dev.rerank4j.ChildJvm;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -106,11 +108,7 @@ class LockFileTest {
     }
 
     private static String otherProcessTries(Path lock) throws Exception {
-        String javaCommand = ProcessHandle.current().info().command().orElseThrow();
-        Process child = new ProcessBuilder(javaCommand, "-cp", System.getProperty("java.class.path"), LockFileChild.class.getName(), lock.toString())
-                .redirectErrorStream(true).start();
-        assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the other process ends");
-        return new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+        return ChildJvm.run(List.of(), LockFileChild.class, Duration.ofSeconds(60), lock.toString()).all().trim();
     }
 
     /** A thread that holds {@code lock} until {@code done} counts down; returns once it holds it. */

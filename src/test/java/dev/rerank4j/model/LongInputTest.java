@@ -1,5 +1,6 @@
 package dev.rerank4j.model;
 
+import dev.rerank4j.ChildJvm;
 import dev.rerank4j.Golden;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.Options;
@@ -15,20 +16,17 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * An 8192-token input through a tiny random XLM-R-shaped cross-encoder with 8194 positions (as
@@ -126,22 +124,11 @@ class LongInputTest {
     @Test
     void scoresAn8192TokenPairInASmallHeap(@TempDir Path dir) throws Exception {
         writeModel(dir);
-        List<String> command = new ArrayList<>();
-        command.add(ProcessHandle.current().info().command().orElseThrow());
-        command.addAll(List.of(CHILD_HEAP, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                "-cp", System.getProperty("java.class.path"), LongInputTest.class.getName(), dir.toString()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] output;
-        try (var in = child.getInputStream()) {
-            output = in.readAllBytes(); // until the child exits and closes its end
-        }
-        if (!child.waitFor(5, TimeUnit.MINUTES)) {
-            child.destroyForcibly();
-            fail("child JVM did not finish");
-        }
-        String text = new String(output, StandardCharsets.UTF_8);
+        ChildJvm.Result child = ChildJvm.run(List.of(CHILD_HEAP, "--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"),
+                LongInputTest.class, Duration.ofMinutes(5), dir.toString());
+        String text = child.all();
         System.out.print("child JVM: " + text);
-        assertEquals(0, child.exitValue(), text);
+        assertEquals(0, child.exitCode(), text);
         Matcher m = Pattern.compile("logit=(\\S+)").matcher(text);
         assertTrue(m.find(), text);
         assertTrue(Float.isFinite(Float.parseFloat(m.group(1))), text);
