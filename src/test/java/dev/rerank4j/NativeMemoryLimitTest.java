@@ -22,7 +22,7 @@ class NativeMemoryLimitTest {
 
     @Test
     void aLoadTheJvmRefusesMemoryForSaysWhichFlagToRaiseAndLeavesNothingOpen() throws Exception {
-        String out = runChild(List.of(CAP), Child.class.getName());
+        String out = runChild(List.of(CAP), Child.class);
         List<String> lines = reports(out);
         assertEquals(3, lines.size(), out);
         assertTrue(lines.get(0).startsWith("REFUSED cannot pack tensor encoder.layer."), out);
@@ -33,7 +33,7 @@ class NativeMemoryLimitTest {
 
     @Test
     void underAWideEnoughCapTheSameModelLoads() throws Exception {
-        String out = runChild(List.of("-XX:MaxDirectMemorySize=1m"), Child.class.getName());
+        String out = runChild(List.of("-XX:MaxDirectMemorySize=1m"), Child.class);
         assertEquals(List.of("LOADED"), reports(out), out);
     }
 
@@ -44,14 +44,14 @@ class NativeMemoryLimitTest {
      */
     @Test
     void aModelLoadedAgainAfterTheOldOneIsClosedGetsItsMemoryBack() throws Exception {
-        String out = runChild(List.of("-XX:MaxDirectMemorySize=100k"), Child.class.getName(), "reload");
+        String out = runChild(List.of("-XX:MaxDirectMemorySize=100k"), Child.class, "reload");
         assertEquals(List.of("LOADED 20 times"), reports(out), out);
     }
 
     @Test
     void theCommandLineReportsTheRefusalInOneMessage(@TempDir Path tmp) throws Exception {
         Path docs = Files.writeString(tmp.resolve("docs.txt"), "a river\nmusic\n");
-        String out = runChild(List.of(CAP), dev.rerank4j.cli.Main.class.getName(), "--backend", "cpu",
+        String out = runChild(List.of(CAP), dev.rerank4j.cli.Main.class, "--backend", "cpu",
                 "--model", Golden.path("bert-tiny-ce").toString(), "--query", "river", "--docs", docs.toString());
         assertTrue(out.contains("rerank: out of memory: cannot pack tensor encoder.layer."), out);
         assertTrue(out.contains("JDK_JAVA_OPTIONS=-XX:MaxDirectMemorySize="), out);
@@ -65,10 +65,10 @@ class NativeMemoryLimitTest {
     }
 
     /** Runs {@code main} in a JVM with {@code jvmOptions}; its output (both streams), then "exit N". */
-    private static String runChild(List<String> jvmOptions, String main, String... args) throws Exception {
+    private static String runChild(List<String> jvmOptions, Class<?> main, String... args) throws Exception {
         List<String> options = new ArrayList<>(List.of("--add-modules", "jdk.incubator.vector"));
         options.addAll(jvmOptions);
-        ChildJvm.Result child = ChildJvm.run(options, Class.forName(main), Duration.ofSeconds(60), args);
+        ChildJvm.Result child = ChildJvm.run(options, main, Duration.ofSeconds(60), args);
         return child.all() + "exit " + child.exitCode();
     }
 
