@@ -9,7 +9,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * Where a backend's packed weights live: off the heap, 64-byte aligned, in an automatic arena (freed by the GC once the
  * model is unreachable), with a count of the bytes held. The JVM caps such memory at -XX:MaxDirectMemorySize, which
  * defaults to the maximum heap, so a large model in a small JVM is refused part way through packing; the error then
- * says which flag to raise and by about how much, where the JDK's own names neither the model nor the flag.
+ * names the tensor, what is held so far, what models of each size need and the flag to raise, where the JDK's own
+ * names neither the model nor the flag.
  *
  * <p>An automatic arena rather than a shared one: a shared arena's liveness check on every vector load made the M=1
  * GEMM 2.3× slower (measured). A model loaded again after the old one became unreachable gets the old one's memory
