@@ -10,8 +10,8 @@ import jdk.incubator.vector.VectorSpecies;
  * by log₂e/√d ({@link #scoreScale}: softmax runs in base 2) in panels of {@link #W} keys ([panel][d][W]), so
  * scores for a query are FMAs along the keys with q broadcast and no horizontal sums. V is copied into zero-padded
  * chunks of W dims ([chunk][key][W]), so the values pass reads it with unit stride. Reading V in place where a head's
- * dims are whole chunks (hd = 32, 64), its rows a token's Q, K and V apart (MiniLM: 4.6 KB), measured even on a
- * Zen 4 (JarAB (a) 1.005, (b) 1.006) and worse on a Xeon with 48 KB of L1 (family 6 model 167, 2026-12-05: a
+ * dims are whole chunks (hd = 32, 64), its rows a token's Q, K and V apart (MiniLM: 4.6 KB), was 0.5% faster on a
+ * Zen 4 (JarAB (a) 1.005, (b) 1.006) and slower on a Xeon with 48 KB of L1 (family 6 model 167, 2026-12-05: a
  * probe of attention alone, one thread, 100 × 128 tokens, 12 × 32: 36–39 against 41–44 ms; JarAB of copying
  * against in place, bit-identical: (a) 0.994, 1.006, 1.007; (b) 1.010, 1.026; (c) 1.024, 1.051; (d) 0.979, 1.011).
  * {@link #QR} queries go together, their elements broadcast from qkv in place, so each K or V vector loaded feeds
@@ -302,9 +302,9 @@ final class AttentionKernel {
 
     /**
      * Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries at s.queryRows, their V
-     * in s.vt ({@link #packValues} of kp keys). The first block
-     * starts the weighted values from zero; the last writes them, divided by the sums, to the rows of out at
-     * s.outRows (so they never pass through s.acc when the keys fit one block).
+     * in s.vt ({@link #packValues} of kp keys). The first block starts the weighted values from zero; the last writes
+     * them, divided by the sums, to the rows of out at s.outRows (so they never pass through s.acc when the keys fit
+     * one block).
      */
     private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, int qr, boolean first,
                                  boolean last, float[] out) {
