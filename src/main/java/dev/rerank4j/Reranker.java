@@ -154,7 +154,9 @@ public final class Reranker implements AutoCloseable {
         }
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
-            throw new ModelFormatException(dir + ": missing " + name);
+            boolean pytorch = name.equals("model.safetensors") && Files.isRegularFile(dir.resolve("pytorch_model.bin"));
+            throw new ModelFormatException(dir + ": missing " + name + (pytorch ? " (it has pytorch_model.bin: `rerank convert"
+                    + " --pytorch " + dir + "` writes model.safetensors from it, or call TorchCheckpoint.convert)" : ""));
         }
         return file;
     }

@@ -7,6 +7,7 @@ import dev.rerank4j.Ranked;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.convert.DefaultModel;
 import dev.rerank4j.convert.OnnxConverter;
+import dev.rerank4j.convert.TorchCheckpoint;
 import dev.rerank4j.hub.HuggingFaceHub;
 import dev.rerank4j.hub.RepoId;
 import dev.rerank4j.io.Json;
@@ -25,7 +26,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 
-/** The {@code rerank} command: rank documents for a query, convert an ONNX model, or say what a model is run as. */
+/** The {@code rerank} command: rank documents for a query, convert an ONNX model or a PyTorch checkpoint, or say what a model is run as. */
 public final class Main {
     static final String USAGE = """
             usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
@@ -33,6 +34,7 @@ public final class Main {
                    rerank score --pairs FILE|- [--model DIR|ID] [--max-length N] [--json] [--threads N]
                                 [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
+                   rerank convert --pytorch DIR
                    rerank inspect [--model DIR|ID] [--max-length N] [--backend auto|cpu|cuda] [--json]
 
               --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
@@ -44,6 +46,8 @@ public final class Main {
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
               score         one score per line of --pairs, "query<TAB>document", in the file's order: "index<TAB>score"
                             lines, or with --json [{"index", "score"}] (index: the line, from 0; blank lines skipped)
+              --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin (torch.save, PyTorch 1.6 or
+                            later), reading its pickle without running it
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;
@@ -209,8 +213,17 @@ public final class Main {
     }
 
     private static int convert(List<String> argv, PrintStream out) throws IOException {
-        Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer"), Set.of("--help", "-h"));
+        Arguments args = new Arguments(argv, Set.of("--onnx", "--out", "--tokenizer", "--pytorch"), Set.of("--help", "-h"));
         if (printedHelp(args, out)) return 0;
+        if (args.get("--pytorch") != null) {
+            if (args.get("--onnx") != null || args.get("--out") != null || args.get("--tokenizer") != null) {
+                throw new Arguments.UsageException("convert --pytorch DIR writes DIR/model.safetensors and takes no other option");
+            }
+            Path dir = Path.of(args.get("--pytorch"));
+            int tensors = TorchCheckpoint.convert(dir).size();
+            out.println("wrote " + dir.resolve(OnnxConverter.WEIGHTS_FILE) + " (" + tensors + " tensors from " + TorchCheckpoint.FILE + ")");
+            return 0;
+        }
         Path onnx = Path.of(args.require("--onnx"));
         Path tokenizer = args.get("--tokenizer") != null ? Path.of(args.get("--tokenizer"))
                 : onnx.resolveSibling("tokenizer.json");

@@ -270,9 +270,10 @@ public final class HuggingFaceHub implements AutoCloseable {
         StringBuilder why = new StringBuilder(id + " has no " + String.join(", ", missing) + " at commit " + listing.commit());
         if (missing.contains("model.safetensors")) {
             if (has.contains("model.safetensors.index.json")) why.append("; its weights are sharded, which rerank4j does not read");
-            else if (has.contains("pytorch_model.bin")) why.append("; it has pytorch_model.bin only: save the model with"
-                    + " safetensors (transformers' save_pretrained), or look for a revision that has them (the hub's"
-                    + " conversion bot opens one as a pull request: " + id.repo() + "@refs/pr/N)");
+            else if (has.contains("pytorch_model.bin")) why.append("; it has pytorch_model.bin only: download the repository"
+                    + " into a directory and run `rerank convert --pytorch DIR` there (it writes model.safetensors), or look for"
+                    + " a revision that has safetensors (the hub's conversion bot opens one as a pull request: " + id.repo()
+                    + "@refs/pr/N)");
             else if (has.contains("onnx/model.onnx")) why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
         }
         if (missing.contains("tokenizer.json")) {

@@ -1,0 +1,216 @@
+package dev.rerank4j.convert;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.Reranker;
+import dev.rerank4j.io.SafeTensors;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.ValueLayout;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Fixtures from tools/make_torch_fixture.py (torch 2.15's torch.save and transformers' save_pretrained). */
+class TorchCheckpointTest {
+    private static final Path FIXTURES = Path.of("src/test/resources/torch");
+    private static final Path BERT = Path.of("src/test/resources/golden/bert-tiny-ce");
+
+    @TempDir
+    Path tmp;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mixed-p2", "mixed-p4"})
+    void writesEveryFloatTensorAsTorchStoredIt(String fixture) throws IOException {
+        Path dir = copyOf(FIXTURES.resolve(fixture).resolve(TorchCheckpoint.FILE));
+        Map<String, long[]> written = TorchCheckpoint.convert(dir);
+
+        assertEquals(List.of("a.weight", "b.bias", "c.weight", "shared.whole", "shared.rows", "scalar"), List.copyOf(written.keySet()),
+                "the int64 position_ids buffer is left out, the rest kept in the state dict's order");
+        try (SafeTensors got = SafeTensors.open(dir.resolve("model.safetensors"));
+             SafeTensors want = SafeTensors.open(FIXTURES.resolve("mixed-expected.safetensors"))) {
+            assertEquals(want.names(), got.names());
+            for (String name : want.names()) {
+                SafeTensors.Raw g = got.raw(name).orElseThrow(), w = want.raw(name).orElseThrow();
+                assertEquals(w.dtype(), g.dtype(), name);
+                assertArrayEquals(w.shape(), g.shape(), name);
+                assertArrayEquals(w.bytes().toArray(ValueLayout.JAVA_BYTE), g.bytes().toArray(ValueLayout.JAVA_BYTE), name);
+            }
+            assertEquals("pytorch_model.bin", got.metadata().get("converted_from"));
+        }
+        try (Stream<Path> files = Files.list(dir)) {
+            assertEquals(List.of("model.safetensors", "pytorch_model.bin"), files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
+    void aConvertedSavePretrainedCheckpointScoresAsTheSafetensorsOne() throws IOException {
+        Path dir = copyOf(FIXTURES.resolve("bert-tiny-ce").resolve(TorchCheckpoint.FILE));
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(BERT.resolve(f), dir.resolve(f));
+        TorchCheckpoint.convert(dir);
+
+        try (SafeTensors got = SafeTensors.open(dir.resolve("model.safetensors"));
+             SafeTensors want = SafeTensors.open(BERT.resolve("model.safetensors"))) {
+            for (String name : want.names()) {
+                assertArrayEquals(want.raw(name).orElseThrow().bytes().toArray(ValueLayout.JAVA_BYTE),
+                        got.raw(name).orElseThrow().bytes().toArray(ValueLayout.JAVA_BYTE), name);
+            }
+        }
+        List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.", "");
+        try (Reranker converted = Reranker.load(dir); Reranker original = Reranker.load(BERT)) {
+            assertArrayEquals(original.score("how many people live in berlin?", docs), converted.score("how many people live in berlin?", docs));
+        }
+    }
+
+    @Test
+    void refusesAPickleThatCallsAnythingButTensorBuilders() throws IOException {
+        // GLOBAL posix.system, the string "echo owned", TUPLE1, REDUCE, STOP: what a malicious pickle does
+        byte[] pickle = concat(bytes(0x80, 2), ascii("cposix\nsystem\n"), shortString("echo owned"), bytes(0x85, 'R', '.'));
+        Path dir = checkpoint(pickle, Map.of());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(dir));
+        assertTrue(e.getMessage().contains("posix.system") && e.getMessage().contains("runs none"), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("model.safetensors")));
+    }
+
+    @Test
+    void refusesTruncatedAndUnknownPickles() throws IOException {
+        byte[] full = pickleOf(FIXTURES.resolve("mixed-p2").resolve(TorchCheckpoint.FILE));
+        byte[] cut = java.util.Arrays.copyOf(full, full.length / 2);
+        ModelFormatException truncated = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(checkpoint(cut, Map.of())));
+        assertTrue(truncated.getMessage().contains("ends before its STOP"), truncated.getMessage());
+
+        byte[] inst = concat(bytes(0x80, 2), ascii("iposix\nsystem\n"), bytes('.')); // INST, the protocol-0 way to call
+        ModelFormatException unknown = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(checkpoint(inst, Map.of())));
+        assertTrue(unknown.getMessage().contains("opcode 0x69"), unknown.getMessage());
+
+        byte[] list = bytes(0x80, 2, ']', '.');
+        ModelFormatException notADict = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(checkpoint(list, Map.of())));
+        assertTrue(notADict.getMessage().contains("not a state dict"), notADict.getMessage());
+    }
+
+    @Test
+    void refusesStoragesThatDoNotHoldTheirTensors() throws IOException {
+        Path source = FIXTURES.resolve("mixed-p2").resolve(TorchCheckpoint.FILE);
+        // a.weight's storage (data/0, 12 floats) cut to 40 bytes
+        Path shortStorage = rewritten(source, name -> name.endsWith("/data/0") ? bytes -> java.util.Arrays.copyOf(bytes, 40) : null);
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(shortStorage));
+        assertTrue(e.getMessage().contains("holds 40 bytes, not 48"), e.getMessage());
+        try (Stream<Path> files = Files.list(shortStorage)) {
+            assertEquals(1, files.count(), "a refused conversion leaves nothing beside the checkpoint");
+        }
+        Path missing = rewritten(source, name -> name.endsWith("/data/3") ? bytes -> null : null);
+        ModelFormatException gone = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(missing));
+        assertTrue(gone.getMessage().contains("data/3 is missing"), gone.getMessage());
+    }
+
+    @Test
+    void explainsTheLegacyFormatAndOtherFiles() throws IOException {
+        Path legacy = Files.createDirectories(tmp.resolve("legacy"));
+        Files.write(legacy.resolve(TorchCheckpoint.FILE), bytes(0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(legacy));
+        assertTrue(e.getMessage().contains("before PyTorch 1.6"), e.getMessage());
+
+        Path text = Files.createDirectories(tmp.resolve("text"));
+        Files.writeString(text.resolve(TorchCheckpoint.FILE), "version https://git-lfs.github.com/spec/v1\n");
+        ModelFormatException lfs = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(text));
+        assertTrue(lfs.getMessage().contains("not a PyTorch checkpoint"), lfs.getMessage());
+
+        Path none = Files.createDirectories(tmp.resolve("none"));
+        assertThrows(IllegalArgumentException.class, () -> TorchCheckpoint.convert(none));
+        Path both = copyOf(FIXTURES.resolve("mixed-p2").resolve(TorchCheckpoint.FILE));
+        Files.writeString(both.resolve("model.safetensors"), "kept");
+        assertThrows(IllegalArgumentException.class, () -> TorchCheckpoint.convert(both));
+        assertEquals("kept", Files.readString(both.resolve("model.safetensors")));
+    }
+
+    private Path copyOf(Path bin) throws IOException {
+        Path dir = Files.createTempDirectory(tmp, "model");
+        Files.copy(bin, dir.resolve(TorchCheckpoint.FILE));
+        return dir;
+    }
+
+    /** A torch.save-shaped zip holding {@code pickle} as archive/data.pkl and the given storages. */
+    private Path checkpoint(byte[] pickle, Map<String, byte[]> storages) throws IOException {
+        Path dir = Files.createTempDirectory(tmp, "crafted");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(dir.resolve(TorchCheckpoint.FILE)))) {
+            put(zip, "archive/data.pkl", pickle);
+            for (Map.Entry<String, byte[]> e : storages.entrySet()) put(zip, "archive/data/" + e.getKey(), e.getValue());
+        }
+        return dir;
+    }
+
+    /** A copy of {@code source} whose entries {@code edit} maps to a change (null: kept; a change to null: dropped). */
+    private Path rewritten(Path source, java.util.function.Function<String, UnaryOperator<byte[]>> edit) throws IOException {
+        Path dir = Files.createTempDirectory(tmp, "edited");
+        try (ZipFile in = new ZipFile(source.toFile());
+             ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(dir.resolve(TorchCheckpoint.FILE)))) {
+            for (ZipEntry e : in.stream().toList()) {
+                byte[] data;
+                try (InputStream entry = in.getInputStream(e)) {
+                    data = entry.readAllBytes();
+                }
+                UnaryOperator<byte[]> change = edit.apply(e.getName());
+                if (change != null) data = change.apply(data);
+                if (data != null) put(out, e.getName(), data);
+            }
+        }
+        return dir;
+    }
+
+    private static byte[] pickleOf(Path bin) throws IOException {
+        try (ZipFile zip = new ZipFile(bin.toFile())) {
+            for (ZipEntry e : zip.stream().toList()) {
+                if (e.getName().endsWith("/data.pkl")) {
+                    try (InputStream in = zip.getInputStream(e)) {
+                        return in.readAllBytes();
+                    }
+                }
+            }
+        }
+        throw new IllegalStateException("no data.pkl in " + bin);
+    }
+
+    private static void put(ZipOutputStream zip, String name, byte[] data) throws IOException {
+        zip.putNextEntry(new ZipEntry(name));
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    private static byte[] bytes(int... values) {
+        byte[] b = new byte[values.length];
+        for (int i = 0; i < b.length; i++) b[i] = (byte) values[i];
+        return b;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] shortString(String s) {
+        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
+        return concat(bytes(0x8c, utf8.length), utf8);
+    }
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (byte[] p : parts) out.writeBytes(p);
+        return out.toByteArray();
+    }
+}
