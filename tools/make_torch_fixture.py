@@ -8,9 +8,9 @@ Run from the repository root after make_golden.py (see tools/README.md):
 Writes:
   torch/bert-tiny-ce/pytorch_model.bin   golden/bert-tiny-ce's weights as transformers' save_pretrained writes
       them with safe_serialization=False (torch.save's zip, pickle protocol 2)
-  torch/mixed-p2/pytorch_model.bin, torch/mixed-p4/pytorch_model.bin
+  torch/mixed-p2/pytorch_model.bin, torch/mixed-p4/pytorch_model.bin, torch/mixed-legacy/pytorch_model.bin
       a state dict of F32, F16 and BF16 tensors, two views of one storage (one from element 5), a 0-d tensor and
-      an int64 position_ids buffer, saved with pickle protocols 2 and 4
+      an int64 position_ids buffer, saved with pickle protocols 2 and 4, and in the legacy (pre-1.6) format
   torch/mixed-expected.safetensors       the same float tensors, contiguous, as the conversion must write them
 """
 import sys
@@ -52,6 +52,9 @@ def main():
         d = OUT / f"mixed-p{protocol}"
         d.mkdir(parents=True, exist_ok=True)
         torch.save(state, d / "pytorch_model.bin", pickle_protocol=protocol)
+    legacy = OUT / "mixed-legacy"
+    legacy.mkdir(parents=True, exist_ok=True)
+    torch.save(state, legacy / "pytorch_model.bin", _use_new_zipfile_serialization=False)
     expected = {k: v.contiguous().clone() for k, v in state.items() if v.is_floating_point()}
     save_file(expected, OUT / "mixed-expected.safetensors")
     for f in sorted(OUT.rglob("*")):

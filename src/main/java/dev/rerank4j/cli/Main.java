@@ -46,8 +46,8 @@ public final class Main {
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
               score         one score per line of --pairs, "query<TAB>document", in the file's order: "index<TAB>score"
                             lines, or with --json [{"index", "score"}] (index: the line, from 0; blank lines skipped)
-              --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin (torch.save, PyTorch 1.6 or
-                            later), reading its pickle without running it
+              --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin (either format of torch.save),
+                            reading its pickle without running it
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;

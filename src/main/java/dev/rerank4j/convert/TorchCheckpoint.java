@@ -9,10 +9,15 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,9 +26,11 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
- * A PyTorch state dict as {@code torch.save} writes it since PyTorch 1.6 ({@code pytorch_model.bin}: a zip of
- * {@code <root>/data.pkl} and one entry {@code <root>/data/<key>} per storage), turned into the
- * {@code model.safetensors} rerank4j loads. The pickle is read by {@link Unpickler}, which runs nothing it names.
+ * A PyTorch state dict as {@code torch.save} writes it ({@code pytorch_model.bin}), turned into the
+ * {@code model.safetensors} rerank4j loads. Both of torch.save's formats are read: the zip of PyTorch 1.6 and later
+ * ({@code <root>/data.pkl} and one entry {@code <root>/data/<key>} per storage), and the legacy one before it (a magic
+ * number, a version and a system description, the state dict's pickle, the list of storage keys, then each storage
+ * as its element count and its bytes). The pickles are read by {@link Unpickler}, which runs nothing they name.
  *
  * <p>Floating-point tensors (F32, F16, BF16) are written as they are stored; the integer buffers transformers keeps
  * in a state dict ({@code position_ids}, {@code token_type_ids}) are left out, since loading never reads them; any
@@ -33,9 +40,24 @@ public final class TorchCheckpoint {
     public static final String FILE = "pytorch_model.bin";
 
     private static final Map<String, DType> FLOAT_TYPES = Map.of("float32", DType.F32, "float16", DType.F16, "bfloat16", DType.BF16);
+    /** Bytes per element of each storage type, for walking the legacy format's storages. */
+    private static final Map<String, Integer> ELEMENT_BYTES = Map.of("float32", 4, "float16", 2, "bfloat16", 2, "float64", 8,
+            "int64", 8, "int32", 4, "int16", 2, "int8", 1, "uint8", 1, "bool", 1);
     private static final List<String> SKIPPED_BUFFERS = List.of("position_ids", "token_type_ids");
+    /** The legacy format's first pickle, protocol 2: the magic number 0x1950a86a20f9469cfc6c as a LONG1. */
+    private static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9,
+            0x20, 0x6a, (byte) 0xa8, 0x50, 0x19, '.'};
+    private static final long LEGACY_VERSION = 1001;
 
     private TorchCheckpoint() {}
+
+    /** Where a checkpoint's storages are: a tensor's bytes, once checked to lie inside its storage. */
+    private interface Storages {
+        /** The bytes storage {@code s} holds, or −1 if the file has no such storage. */
+        long bytes(Unpickler.StorageRef s);
+
+        MemorySegment read(Unpickler.TensorRef t, long byteOffset, long bytes, String name);
+    }
 
     /**
      * Writes {@code dir/model.safetensors} from {@code dir/pytorch_model.bin}: to a temporary file in {@code dir}, then
@@ -49,29 +71,11 @@ public final class TorchCheckpoint {
         Path bin = dir.resolve(FILE), out = dir.resolve(OnnxConverter.WEIGHTS_FILE);
         if (!Files.isRegularFile(bin)) throw new IllegalArgumentException("no " + FILE + " in " + dir);
         if (Files.exists(out)) throw new IllegalArgumentException(out + " exists already");
-        requireZip(bin);
+        boolean zip = isZip(bin);
         Path tmp = Files.createTempFile(dir, "." + OnnxConverter.WEIGHTS_FILE + ".tmp-", "");
         boolean moved = false;
-        try (ZipFile zip = open(bin)) {
-            String root = root(zip, bin);
-            Map<String, Unpickler.TensorRef> tensors = stateDict(zip, root, bin);
-            SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt").metadata("converted_from", FILE);
-            Map<String, long[]> written = new LinkedHashMap<>();
-            for (Map.Entry<String, Unpickler.TensorRef> e : tensors.entrySet()) {
-                String name = e.getKey();
-                Unpickler.TensorRef t = e.getValue();
-                DType dtype = FLOAT_TYPES.get(t.storage().dtype());
-                if (dtype == null) {
-                    if (SKIPPED_BUFFERS.stream().anyMatch(name::endsWith)) continue;
-                    throw new ModelFormatException(bin + ": tensor " + name + " is " + t.storage().dtype()
-                            + "; rerank4j reads F32, F16 and BF16 weights");
-                }
-                long bytes = requireInStorage(bin, name, t, dtype, zip, root);
-                writer.add(name, dtype, t.shape(), () -> read(zip, root, t, dtype, bytes, bin, name));
-                written.put(name, t.shape());
-            }
-            if (written.isEmpty()) throw new ModelFormatException(bin + ": the state dict holds no floating-point tensor");
-            writer.write(tmp);
+        try {
+            Map<String, long[]> written = zip ? fromZip(bin, tmp) : fromLegacy(bin, tmp);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
             moved = true;
             return written;
@@ -80,18 +84,103 @@ public final class TorchCheckpoint {
         }
     }
 
-    /** The pre-1.6 format is a stream of pickles, not a zip: say so rather than "not a zip". */
-    private static void requireZip(Path bin) throws IOException {
-        byte[] head = new byte[2];
+    private static Map<String, long[]> fromZip(Path bin, Path out) throws IOException {
+        try (ZipFile zip = open(bin)) {
+            String root = root(zip, bin);
+            Map<String, Unpickler.TensorRef> tensors = stateDict(zipPickle(zip, root, bin), bin + " (" + root + "data.pkl)", bin);
+            return write(bin, tensors, new Storages() {
+                @Override
+                public long bytes(Unpickler.StorageRef s) {
+                    ZipEntry e = zip.getEntry(root + "data/" + s.key());
+                    return e == null ? -1 : e.getSize();
+                }
+
+                @Override
+                public MemorySegment read(Unpickler.TensorRef t, long byteOffset, long bytes, String name) {
+                    return readEntry(zip, root + "data/" + t.storage().key(), byteOffset, bytes, bin, name);
+                }
+            }, out);
+        }
+    }
+
+    private static Map<String, long[]> fromLegacy(Path bin, Path out) throws IOException {
+        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(bin, StandardOpenOption.READ)) {
+            MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
+            ByteBuffer in = file.asSlice(0, Math.min(file.byteSize(), Integer.MAX_VALUE)).asByteBuffer();
+            in.position(LEGACY_MAGIC.length);
+            String source = bin + " (legacy format)";
+            if (!(Unpickler.load(in, source) instanceof Long version) || version != LEGACY_VERSION) {
+                throw new ModelFormatException(source + ": not protocol version " + LEGACY_VERSION + " of torch.save's legacy format");
+            }
+            if (!(Unpickler.load(in, source) instanceof Map<?, ?> sysInfo) || !Boolean.TRUE.equals(sysInfo.get("little_endian"))) {
+                throw new ModelFormatException(source + ": written on a big-endian machine; rerank4j reads little-endian storages");
+            }
+            Map<String, Unpickler.TensorRef> tensors = stateDict(Unpickler.load(in, source), source, bin);
+            if (!(Unpickler.load(in, source) instanceof List<?> keys)) throw new ModelFormatException(source + ": no list of storage keys");
+            Map<String, String> types = new HashMap<>();
+            for (Unpickler.TensorRef t : tensors.values()) types.put(t.storage().key(), t.storage().dtype());
+            Map<String, MemorySegment> storages = new HashMap<>();
+            long at = in.position();
+            for (Object k : keys) {
+                if (!(k instanceof String key) || !types.containsKey(key)) {
+                    throw new ModelFormatException(source + ": storage " + k + " is not one the state dict's tensors use");
+                }
+                if (at + 8 > file.byteSize()) throw new ModelFormatException(source + ": the file ends before storage " + key);
+                long elements = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at);
+                long bytes = elements < 0 || elements > file.byteSize() ? -1 : elements * ELEMENT_BYTES.get(types.get(key));
+                if (bytes < 0 || at + 8 + bytes > file.byteSize()) {
+                    throw new ModelFormatException(source + ": storage " + key + " claims " + elements + " elements past the file's end");
+                }
+                storages.put(key, file.asSlice(at + 8, bytes));
+                at += 8 + bytes;
+            }
+            return write(bin, tensors, new Storages() {
+                @Override
+                public long bytes(Unpickler.StorageRef s) {
+                    MemorySegment m = storages.get(s.key());
+                    return m == null ? -1 : m.byteSize();
+                }
+
+                @Override
+                public MemorySegment read(Unpickler.TensorRef t, long byteOffset, long bytes, String name) {
+                    return storages.get(t.storage().key()).asSlice(byteOffset, bytes);
+                }
+            }, out);
+        }
+    }
+
+    private static Map<String, long[]> write(Path bin, Map<String, Unpickler.TensorRef> tensors, Storages storages, Path out)
+            throws IOException {
+        SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt").metadata("converted_from", FILE);
+        Map<String, long[]> written = new LinkedHashMap<>();
+        for (Map.Entry<String, Unpickler.TensorRef> e : tensors.entrySet()) {
+            String name = e.getKey();
+            Unpickler.TensorRef t = e.getValue();
+            DType dtype = FLOAT_TYPES.get(t.storage().dtype());
+            if (dtype == null) {
+                if (SKIPPED_BUFFERS.stream().anyMatch(name::endsWith)) continue;
+                throw new ModelFormatException(bin + ": tensor " + name + " is " + t.storage().dtype()
+                        + "; rerank4j reads F32, F16 and BF16 weights");
+            }
+            long bytes = requireInStorage(bin, name, t, dtype, storages);
+            long byteOffset = t.offset() * dtype.byteSize();
+            writer.add(name, dtype, t.shape(), () -> storages.read(t, byteOffset, bytes, name));
+            written.put(name, t.shape());
+        }
+        if (written.isEmpty()) throw new ModelFormatException(bin + ": the state dict holds no floating-point tensor");
+        writer.write(out);
+        return written;
+    }
+
+    /** Whether {@code bin} is the zip format; the legacy one otherwise (its magic number checked), else refused. */
+    private static boolean isZip(Path bin) throws IOException {
+        byte[] head;
         try (InputStream in = Files.newInputStream(bin)) {
-            if (in.readNBytes(head, 0, 2) == 2 && head[0] == 'P' && head[1] == 'K') return;
+            head = in.readNBytes(LEGACY_MAGIC.length);
         }
-        if ((head[0] & 0xff) == 0x80) {
-            throw new ModelFormatException(bin + ": written by torch.save before PyTorch 1.6 (the legacy format), which this"
-                    + " does not read: load it and save it again with PyTorch 1.6 or later, or save the model with"
-                    + " safetensors (save_pretrained(dir, safe_serialization=True))");
-        }
-        throw new ModelFormatException(bin + ": not a PyTorch checkpoint (it is neither a zip nor a pickle)");
+        if (head.length >= 2 && head[0] == 'P' && head[1] == 'K') return true;
+        if (Arrays.equals(head, LEGACY_MAGIC)) return false;
+        throw new ModelFormatException(bin + ": not a PyTorch checkpoint (neither torch.save's zip nor its legacy format)");
     }
 
     private static ZipFile open(Path bin) throws IOException {
@@ -115,37 +204,38 @@ public final class TorchCheckpoint {
         return root;
     }
 
-    private static Map<String, Unpickler.TensorRef> stateDict(ZipFile zip, String root, Path bin) throws IOException {
+    private static Object zipPickle(ZipFile zip, String root, Path bin) throws IOException {
         ZipEntry byteOrder = zip.getEntry(root + "byteorder");
         if (byteOrder != null) {
             try (InputStream in = zip.getInputStream(byteOrder)) {
-                String order = new String(in.readNBytes(16), java.nio.charset.StandardCharsets.US_ASCII).trim();
+                String order = new String(in.readNBytes(16), StandardCharsets.US_ASCII).trim();
                 if (!order.equals("little")) throw new ModelFormatException(bin + ": storages are " + order + "-endian; rerank4j reads little-endian");
             }
         }
         ZipEntry pkl = zip.getEntry(root + "data.pkl");
         if (pkl.getSize() > 64L << 20) throw new ModelFormatException(bin + ": data.pkl is " + pkl.getSize() + " bytes, more than a state dict's");
-        byte[] pickle;
         try (InputStream in = zip.getInputStream(pkl)) {
-            pickle = in.readNBytes(64 << 20);
+            return Unpickler.load(ByteBuffer.wrap(in.readNBytes(64 << 20)), bin + " (" + root + "data.pkl)");
         }
-        Object dict = Unpickler.load(ByteBuffer.wrap(pickle), bin + " (" + root + "data.pkl)");
+    }
+
+    private static Map<String, Unpickler.TensorRef> stateDict(Object dict, String source, Path bin) {
         if (!(dict instanceof Map<?, ?> map)) {
-            throw new ModelFormatException(bin + ": the pickle holds " + dict.getClass().getSimpleName() + ", not a state dict (a dict of tensors)"
-                    + " (a whole pickled model is not read: save model.state_dict())");
+            throw new ModelFormatException(source + ": the pickle holds " + dict.getClass().getSimpleName() + ", not a state dict (a dict of"
+                    + " tensors; a whole pickled model is not read: save model.state_dict())");
         }
         Map<String, Unpickler.TensorRef> tensors = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : map.entrySet()) {
             if (!(e.getKey() instanceof String name) || !(e.getValue() instanceof Unpickler.TensorRef t)) {
-                throw new ModelFormatException(bin + ": the state dict maps " + e.getKey() + " to " + e.getValue() + ", not a name to a tensor");
+                throw new ModelFormatException(source + ": the state dict maps " + e.getKey() + " to " + e.getValue() + ", not a name to a tensor");
             }
             tensors.put(name, t);
         }
         return tensors;
     }
 
-    /** The tensor's bytes, checked to be row-major and inside its storage's entry. */
-    private static long requireInStorage(Path bin, String name, Unpickler.TensorRef t, DType dtype, ZipFile zip, String root) {
+    /** The tensor's bytes, checked to be row-major and inside its storage. */
+    private static long requireInStorage(Path bin, String name, Unpickler.TensorRef t, DType dtype, Storages storages) {
         long[] shape = t.shape(), stride = t.stride();
         if (stride.length != shape.length) throw new ModelFormatException(bin + ": tensor " + name + " has " + shape.length + " dimensions and " + stride.length + " strides");
         long elements = 1;
@@ -160,19 +250,18 @@ public final class TorchCheckpoint {
             throw new ModelFormatException(bin + ": tensor " + name + " needs elements " + t.offset() + " to " + (t.offset() + elements)
                     + " of a storage of " + t.storage().size());
         }
-        ZipEntry data = zip.getEntry(root + "data/" + t.storage().key());
-        long storageBytes = Math.multiplyExact(t.storage().size(), dtype.byteSize());
-        if (data == null || data.getSize() < storageBytes) {
-            throw new ModelFormatException(bin + ": tensor " + name + "'s storage " + root + "data/" + t.storage().key()
-                    + (data == null ? " is missing" : " holds " + data.getSize() + " bytes, not " + storageBytes));
+        long held = storages.bytes(t.storage()), storageBytes = Math.multiplyExact(t.storage().size(), dtype.byteSize());
+        if (held < storageBytes) {
+            throw new ModelFormatException(bin + ": tensor " + name + "'s storage " + t.storage().key()
+                    + (held < 0 ? " is missing" : " holds " + held + " bytes, not " + storageBytes));
         }
         return Math.multiplyExact(elements, dtype.byteSize());
     }
 
-    private static MemorySegment read(ZipFile zip, String root, Unpickler.TensorRef t, DType dtype, long bytes, Path bin, String name) {
+    private static MemorySegment readEntry(ZipFile zip, String entry, long byteOffset, long bytes, Path bin, String name) {
         MemorySegment out = Arena.ofAuto().allocate(Math.max(1, bytes), 8).asSlice(0, bytes);
-        try (InputStream in = zip.getInputStream(zip.getEntry(root + "data/" + t.storage().key()))) {
-            in.skipNBytes(t.offset() * dtype.byteSize());
+        try (InputStream in = zip.getInputStream(zip.getEntry(entry))) {
+            in.skipNBytes(byteOffset);
             byte[] buffer = new byte[1 << 20];
             for (long at = 0; at < bytes; ) {
                 int n = in.read(buffer, 0, (int) Math.min(buffer.length, bytes - at));

@@ -51,10 +51,16 @@ final class Unpickler {
         this.source = source;
     }
 
-    /** The object {@code pickle} builds; {@code source} names it in errors. */
-    static Object load(ByteBuffer pickle, String source) {
+    /**
+     * The object the pickle from {@code in}'s position builds; {@code in} is left just past its STOP opcode, where the
+     * next pickle of a stream starts. {@code source} names it in errors.
+     */
+    static Object load(ByteBuffer in, String source) {
+        Unpickler machine = new Unpickler(in, source);
         try {
-            return new Unpickler(pickle, source).run();
+            Object result = machine.run();
+            in.position(machine.in.position());
+            return result;
         } catch (java.nio.BufferUnderflowException e) {
             throw new ModelFormatException(source + ": the pickle ends before its STOP opcode (truncated or corrupt)");
         }
@@ -134,10 +140,13 @@ final class Unpickler {
         return new Global(full);
     }
 
-    /** ('storage', torch.XStorage, key, location, size): the persistent id torch.save gives each storage. */
+    /**
+     * ('storage', torch.XStorage, key, location, size): the persistent id torch.save gives each storage; the legacy
+     * format adds a sixth element, a view's description, None but in files of PyTorch before 0.4.
+     */
     private Object persistent(Object id) {
-        if (id instanceof List<?> t && t.size() == 5 && "storage".equals(t.get(0)) && t.get(1) instanceof Global g
-                && t.get(2) instanceof String key && t.get(4) instanceof Long size && size >= 0) {
+        if (id instanceof List<?> t && (t.size() == 5 || t.size() == 6 && t.get(5) == NONE) && "storage".equals(t.get(0))
+                && t.get(1) instanceof Global g && t.get(2) instanceof String key && t.get(4) instanceof Long size && size >= 0) {
             return new StorageRef(key, STORAGE_TYPES.get(g.name().substring("torch.".length())), size);
         }
         throw fail("a persistent id that is not a torch storage: " + id);

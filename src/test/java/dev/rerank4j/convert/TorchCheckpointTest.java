@@ -37,7 +37,7 @@ class TorchCheckpointTest {
     Path tmp;
 
     @ParameterizedTest
-    @ValueSource(strings = {"mixed-p2", "mixed-p4"})
+    @ValueSource(strings = {"mixed-p2", "mixed-p4", "mixed-legacy"})
     void writesEveryFloatTensorAsTorchStoredIt(String fixture) throws IOException {
         Path dir = copyOf(FIXTURES.resolve(fixture).resolve(TorchCheckpoint.FILE));
         Map<String, long[]> written = TorchCheckpoint.convert(dir);
@@ -117,16 +117,23 @@ class TorchCheckpointTest {
         }
         Path missing = rewritten(source, name -> name.endsWith("/data/3") ? bytes -> null : null);
         ModelFormatException gone = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(missing));
-        assertTrue(gone.getMessage().contains("data/3 is missing"), gone.getMessage());
+        assertTrue(gone.getMessage().contains("storage 3 is missing"), gone.getMessage());
     }
 
     @Test
-    void explainsTheLegacyFormatAndOtherFiles() throws IOException {
-        Path legacy = Files.createDirectories(tmp.resolve("legacy"));
-        Files.write(legacy.resolve(TorchCheckpoint.FILE), bytes(0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, '.'));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(legacy));
-        assertTrue(e.getMessage().contains("before PyTorch 1.6"), e.getMessage());
+    void refusesALegacyCheckpointWhoseStoragesRunPastItsEnd() throws IOException {
+        byte[] file = Files.readAllBytes(FIXTURES.resolve("mixed-legacy").resolve(TorchCheckpoint.FILE));
+        Path cut = Files.createDirectories(tmp.resolve("cut"));
+        Files.write(cut.resolve(TorchCheckpoint.FILE), java.util.Arrays.copyOf(file, file.length - 4));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(cut));
+        assertTrue(e.getMessage().contains("past the file's end"), e.getMessage());
+        try (Stream<Path> files = Files.list(cut)) {
+            assertEquals(1, files.count(), "a refused conversion leaves nothing beside the checkpoint");
+        }
+    }
 
+    @Test
+    void explainsOtherFiles() throws IOException {
         Path text = Files.createDirectories(tmp.resolve("text"));
         Files.writeString(text.resolve(TorchCheckpoint.FILE), "version https://git-lfs.github.com/spec/v1\n");
         ModelFormatException lfs = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(text));
