@@ -236,6 +236,15 @@ public final class TorchCheckpoint {
 
     /** The tensor's bytes, checked to be row-major and inside its storage. */
     private static long requireInStorage(Path bin, String name, Unpickler.TensorRef t, DType dtype, Storages storages) {
+        try {
+            return checkedBytes(bin, name, t, dtype, storages);
+        } catch (ArithmeticException e) {
+            throw new ModelFormatException(bin + ": tensor " + name + " has a shape " + Arrays.toString(t.shape()) + " or offset "
+                    + t.offset() + " too large for any file");
+        }
+    }
+
+    private static long checkedBytes(Path bin, String name, Unpickler.TensorRef t, DType dtype, Storages storages) {
         long[] shape = t.shape(), stride = t.stride();
         if (stride.length != shape.length) throw new ModelFormatException(bin + ": tensor " + name + " has " + shape.length + " dimensions and " + stride.length + " strides");
         long elements = 1;
@@ -246,7 +255,7 @@ public final class TorchCheckpoint {
             }
             elements = Math.multiplyExact(elements, shape[i]);
         }
-        if (t.offset() + elements > t.storage().size()) {
+        if (Math.addExact(t.offset(), elements) > t.storage().size()) {
             throw new ModelFormatException(bin + ": tensor " + name + " needs elements " + t.offset() + " to " + (t.offset() + elements)
                     + " of a storage of " + t.storage().size());
         }

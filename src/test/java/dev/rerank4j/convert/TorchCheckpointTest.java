@@ -106,6 +106,19 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void refusesTensorsLargerThanAnyFile() throws IOException {
+        // {"w": _rebuild_tensor_v2(storage "0" of 4 floats, 0, (2^62, 2^62), (2^62, 1), False, OrderedDict())}
+        byte[] huge = concat(bytes(0x8a, 8), bytes(0, 0, 0, 0, 0, 0, 0, 0x40));
+        byte[] pickle = concat(bytes(0x80, 2, '}', '('), shortString("w"), ascii("ctorch._utils\n_rebuild_tensor_v2\n"), bytes('(', '('),
+                shortString("storage"), ascii("ctorch\nFloatStorage\n"), shortString("0"), shortString("cpu"), bytes('K', 4, 't', 'Q', 'K', 0),
+                bytes('('), huge, huge, bytes('t', '('), huge, bytes('K', 1, 't', 0x89), ascii("ccollections\nOrderedDict\n"),
+                bytes(')', 'R', 't', 'R', 'u', '.'));
+        Path dir = checkpoint(pickle, Map.of("0", new byte[16]));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(dir));
+        assertTrue(e.getMessage().contains("too large for any file"), e.getMessage());
+    }
+
+    @Test
     void refusesStoragesThatDoNotHoldTheirTensors() throws IOException {
         Path source = FIXTURES.resolve("mixed-p2").resolve(TorchCheckpoint.FILE);
         // a.weight's storage (data/0, 12 floats) cut to 40 bytes
