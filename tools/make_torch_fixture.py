@@ -11,13 +11,14 @@ Writes:
   torch/mixed-p2/pytorch_model.bin, torch/mixed-p4/pytorch_model.bin, torch/mixed-legacy/pytorch_model.bin
       a state dict of F32, F16 and BF16 tensors, two views of one storage (one from element 5), a 0-d tensor and
       an int64 position_ids buffer, saved with pickle protocols 2 and 4, and in the legacy (pre-1.6) format
+  torch/colbert-tiny-dense/pytorch_model.bin   golden/colbert-tiny's 1_Dense projection, torch.save'd
   torch/mixed-expected.safetensors       the same float tensors, contiguous, as the conversion must write them
 """
 import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 from transformers import AutoModelForSequenceClassification
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,10 @@ def main():
     bert_out = OUT / "bert-tiny-ce"
     bert_out.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), bert_out / "pytorch_model.bin")
+
+    dense = OUT / "colbert-tiny-dense"
+    dense.mkdir(parents=True, exist_ok=True)
+    torch.save(load_file(ROOT / "src/test/resources/golden/colbert-tiny/1_Dense/model.safetensors"), dense / "pytorch_model.bin")
 
     state = mixed_state_dict()
     for protocol in (2, 4):

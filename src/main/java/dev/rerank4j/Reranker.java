@@ -3,6 +3,8 @@ package dev.rerank4j;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
 import dev.rerank4j.backend.cuda.CudaException;
+import dev.rerank4j.convert.OnnxConverter;
+import dev.rerank4j.convert.TorchCheckpoint;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -154,9 +156,8 @@ public final class Reranker implements AutoCloseable {
         }
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
-            boolean pytorch = name.equals("model.safetensors") && Files.isRegularFile(dir.resolve("pytorch_model.bin"));
-            throw new ModelFormatException(dir + ": missing " + name + (pytorch ? " (it has pytorch_model.bin: `rerank convert"
-                    + " --pytorch " + dir + "` writes model.safetensors from it, or call TorchCheckpoint.convert)" : ""));
+            if (name.equals(OnnxConverter.WEIGHTS_FILE)) throw TorchCheckpoint.missingSafetensors(dir);
+            throw new ModelFormatException(dir + ": missing " + name);
         }
         return file;
     }

@@ -51,6 +51,17 @@ public final class TorchCheckpoint {
 
     private TorchCheckpoint() {}
 
+    /**
+     * The error for a model directory (or a sentence-transformers module folder) without model.safetensors: where it has
+     * pytorch_model.bin instead, it names the command that converts it.
+     */
+    public static ModelFormatException missingSafetensors(Path dir) {
+        boolean pytorch = Files.isRegularFile(dir.resolve(FILE));
+        return new ModelFormatException(dir + ": missing " + OnnxConverter.WEIGHTS_FILE + (pytorch ? " (it has " + FILE
+                + ": `rerank convert --pytorch " + dir + "` writes " + OnnxConverter.WEIGHTS_FILE + " from it, or call"
+                + " TorchCheckpoint.convert)" : ""));
+    }
+
     /** Where a checkpoint's storages are: a tensor's bytes, once checked to lie inside its storage. */
     private interface Storages {
         /** The bytes storage {@code s} holds, or −1 if the file has no such storage. */

@@ -4,6 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.convert.TorchCheckpoint;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -88,7 +89,7 @@ public final class ColbertEncoder implements Model {
                 throw new ModelFormatException(denseDir.resolve("config.json") + ": use_residual true is not supported");
             }
             Path file = denseDir.resolve("model.safetensors");
-            if (!Files.isRegularFile(file)) throw new ModelFormatException(denseDir + ": missing model.safetensors");
+            if (!Files.isRegularFile(file)) throw TorchCheckpoint.missingSafetensors(denseDir);
             try (SafeTensors dense = SafeTensors.open(file)) {
                 return bind(encoder, backend, dense, hidden, pylateSettings(dir));
             }

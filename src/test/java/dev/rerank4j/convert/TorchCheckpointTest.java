@@ -80,6 +80,26 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void aColbertProjectionSavedWithTorchIsNamedThenConverted() throws IOException {
+        Path golden = Path.of("src/test/resources/golden/colbert-tiny"), model = tmp.resolve("colbert");
+        try (Stream<Path> files = Files.walk(golden)) {
+            for (Path f : files.toList()) Files.copy(f, model.resolve(golden.relativize(f).toString()));
+        }
+        Path dense = model.resolve("1_Dense");
+        Files.delete(dense.resolve("model.safetensors"));
+        Files.copy(FIXTURES.resolve("colbert-tiny-dense").resolve(TorchCheckpoint.FILE), dense.resolve(TorchCheckpoint.FILE));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model).close());
+        assertTrue(e.getMessage().contains("missing model.safetensors (it has pytorch_model.bin: `rerank convert --pytorch " + dense),
+                e.getMessage());
+
+        TorchCheckpoint.convert(dense);
+        List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.");
+        try (Reranker converted = Reranker.load(model); Reranker original = Reranker.load(golden)) {
+            assertArrayEquals(original.score("how many people live in berlin?", docs), converted.score("how many people live in berlin?", docs));
+        }
+    }
+
+    @Test
     void refusesAPickleThatCallsAnythingButTensorBuilders() throws IOException {
         // GLOBAL posix.system, the string "echo owned", TUPLE1, REDUCE, STOP: what a malicious pickle does
         byte[] pickle = concat(bytes(0x80, 2), ascii("cposix\nsystem\n"), shortString("echo owned"), bytes(0x85, 'R', '.'));
