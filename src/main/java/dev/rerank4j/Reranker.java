@@ -3,8 +3,7 @@ package dev.rerank4j;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
 import dev.rerank4j.backend.cuda.CudaException;
-import dev.rerank4j.convert.OnnxConverter;
-import dev.rerank4j.convert.TorchCheckpoint;
+import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -26,7 +25,8 @@ import java.util.Map;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors, tokenizer.json); for a
+ * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors or pytorch_model.bin,
+ * tokenizer.json; see {@link dev.rerank4j.convert.ModelWeights}); for a
  * model on the hub, {@code Reranker.load(HuggingFaceHub.model("BAAI/bge-reranker-base"))} gives its directory in
  * the hub's cache ({@link dev.rerank4j.hub.HuggingFaceHub}).
  *
@@ -85,7 +85,6 @@ public final class Reranker implements AutoCloseable {
         if (options == null) throw new IllegalArgumentException("options is null");
         long started = System.nanoTime();
         Path configFile = requireFile(dir, "config.json");
-        Path weightsFile = requireFile(dir, "model.safetensors");
         Path tokenizerFile = requireFile(dir, "tokenizer.json");
         ModelConfig config = ModelConfig.read(configFile);
         Tokenizer tokenizer;
@@ -100,7 +99,7 @@ public final class Reranker implements AutoCloseable {
         }
         Limit limit = maxLength(dir, config, options);
         int maxLength = limit.tokens();
-        SafeTensors weights = SafeTensors.open(weightsFile);
+        SafeTensors weights = ModelWeights.open(dir);
         Backend backend = null;
         try {
             Placed placed = place(dir, config, weights, options);
@@ -152,11 +151,10 @@ public final class Reranker implements AutoCloseable {
 
     private static Path requireFile(Path dir, String name) {
         if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors, tokenizer.json)");
+            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors or pytorch_model.bin, tokenizer.json)");
         }
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
-            if (name.equals(OnnxConverter.WEIGHTS_FILE)) throw TorchCheckpoint.missingSafetensors(dir);
             throw new ModelFormatException(dir + ": missing " + name);
         }
         return file;

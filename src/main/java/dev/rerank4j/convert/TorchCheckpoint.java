@@ -51,17 +51,6 @@ public final class TorchCheckpoint {
 
     private TorchCheckpoint() {}
 
-    /**
-     * The error for a model directory (or a sentence-transformers module folder) without model.safetensors: where it has
-     * pytorch_model.bin instead, it names the command that converts it.
-     */
-    public static ModelFormatException missingSafetensors(Path dir) {
-        boolean pytorch = Files.isRegularFile(dir.resolve(FILE));
-        return new ModelFormatException(dir + ": missing " + OnnxConverter.WEIGHTS_FILE + (pytorch ? " (it has " + FILE
-                + ": `rerank convert --pytorch " + dir + "` writes " + OnnxConverter.WEIGHTS_FILE + " from it, or call"
-                + " TorchCheckpoint.convert)" : ""));
-    }
-
     /** Where a checkpoint's storages are: a tensor's bytes, once checked to lie inside its storage. */
     private interface Storages {
         /** The bytes storage {@code s} holds, or −1 if the file has no such storage. */
@@ -82,17 +71,22 @@ public final class TorchCheckpoint {
         Path bin = dir.resolve(FILE), out = dir.resolve(OnnxConverter.WEIGHTS_FILE);
         if (!Files.isRegularFile(bin)) throw new IllegalArgumentException("no " + FILE + " in " + dir);
         if (Files.exists(out)) throw new IllegalArgumentException(out + " exists already");
-        boolean zip = isZip(bin);
+        isZip(bin); // refuses what is no checkpoint before a file is made
         Path tmp = Files.createTempFile(dir, "." + OnnxConverter.WEIGHTS_FILE + ".tmp-", "");
         boolean moved = false;
         try {
-            Map<String, long[]> written = zip ? fromZip(bin, tmp) : fromLegacy(bin, tmp);
+            Map<String, long[]> written = write(bin, tmp);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
             moved = true;
             return written;
         } finally {
             if (!moved) Files.deleteIfExists(tmp);
         }
+    }
+
+    /** Writes the safetensors form of checkpoint {@code bin} to {@code out} (created or truncated); the tensors written, by name. */
+    static Map<String, long[]> write(Path bin, Path out) throws IOException {
+        return isZip(bin) ? fromZip(bin, out) : fromLegacy(bin, out);
     }
 
     private static Map<String, long[]> fromZip(Path bin, Path out) throws IOException {

@@ -22,9 +22,10 @@ import java.util.Set;
  * "BAAI/bge-reranker-base"))}. A model Python's {@code huggingface_hub} already fetched is used where it lies; one
  * fetched here is laid out as Python would, so both share one copy.
  *
- * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors and the small configuration
+ * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors (pytorch_model.bin where a
+ * folder has no model.safetensors: rerank4j reads it without running its pickle) and the small configuration
  * files beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
- * modules.json names; not the PyTorch, ONNX or TensorFlow copies of the weights. Each file is checked against the
+ * modules.json names; not the other copies of the weights (PyTorch beside safetensors, ONNX, TensorFlow). Each file is checked against the
  * SHA-256 (weights) or Git blob id (the rest) the hub lists for it before it enters the cache; an interrupted download
  * resumes. The revision's commit is asked for every time unless the revision is a commit hash; when the hub cannot be
  * reached, the revision's cached snapshot is used, with a warning. Settings come from the same environment variables
@@ -33,13 +34,17 @@ import java.util.Set;
  */
 public final class HuggingFaceHub implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HuggingFaceHub.class.getName());
-    /** Files a model directory may need at its top level; the three of {@link #REQUIRED} must be there. */
-    private static final List<String> MODEL_FILES = List.of("config.json", "tokenizer.json", "model.safetensors",
+    /**
+     * Files a model directory may need at its top level besides its weights ({@link #weights}); the two of
+     * {@link #REQUIRED} must be there.
+     */
+    private static final List<String> MODEL_FILES = List.of("config.json", "tokenizer.json",
             "tokenizer_config.json", "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
             "artifact.metadata");
-    private static final Set<String> REQUIRED = Set.of("config.json", "tokenizer.json", "model.safetensors");
-    /** What a module folder named in modules.json may hold that rerank4j reads (pooling, dense projection). */
-    private static final List<String> MODULE_FILES = List.of("config.json", "model.safetensors");
+    private static final Set<String> REQUIRED = Set.of("config.json", "tokenizer.json");
+    private static final String SAFETENSORS = "model.safetensors", PYTORCH = "pytorch_model.bin";
+    /** What a module folder named in modules.json may hold that rerank4j reads (pooling, dense projection) besides weights. */
+    private static final List<String> MODULE_FILES = List.of("config.json");
 
     /**
      * Where the hub is, where its cache lies, the token sent to it (null: none), whether to stay off the network, and how
@@ -170,7 +175,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         if (id.isCommit() && cached.isPresent() && cache.isComplete(id, id.revision())) return cached.get(); // a commit never changes
         if (settings.offline()) {
             return cached.orElseThrow(() -> new IOException("HF_HUB_OFFLINE is set and " + id + " is not in the cache "
-                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json and model.safetensors)"));
+                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json and model.safetensors or pytorch_model.bin)"));
         }
         HubClient.Listing listing;
         try {
@@ -205,14 +210,29 @@ public final class HuggingFaceHub implements AutoCloseable {
 
     private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
         String commit = listing.commit();
-        ensureAll(id, commit, listed(listing, MODEL_FILES));
+        ensureAll(id, commit, listed(listing, withWeights(listing, "", MODEL_FILES)));
         // modules.json is in the snapshot now, and names the module folders to fetch next
         List<String> modulePaths = moduleFolders(cache.snapshot(id, commit).resolve("modules.json")).stream()
-                .flatMap(folder -> MODULE_FILES.stream().map(name -> folder + "/" + name)).toList();
+                .flatMap(folder -> withWeights(listing, folder + "/", MODULE_FILES.stream().map(name -> folder + "/" + name).toList()).stream())
+                .toList();
         ensureAll(id, commit, listed(listing, modulePaths));
         cache.markComplete(id, commit);
         cache.writeRef(id, commit);
         return cache.snapshot(id, commit);
+    }
+
+    /**
+     * {@code paths} and the weights of the folder {@code prefix}: its model.safetensors, or where the listing has none, its
+     * pytorch_model.bin (rerank4j reads that through a converted copy; see ModelWeights).
+     */
+    private static List<String> withWeights(HubClient.Listing listing, String prefix, List<String> paths) {
+        List<String> all = new ArrayList<>(paths);
+        all.add(prefix + weights(listing, prefix));
+        return all;
+    }
+
+    private static String weights(HubClient.Listing listing, String prefix) {
+        return listing.file(prefix + SAFETENSORS) == null && listing.file(prefix + PYTORCH) != null ? PYTORCH : SAFETENSORS;
     }
 
     /** Those of {@code paths} the listing has. */
@@ -264,17 +284,18 @@ public final class HuggingFaceHub implements AutoCloseable {
 
     /** Refuses, before any download, a repository rerank4j could not load, saying what it holds instead. */
     private static void requireLoadable(RepoId id, HubClient.Listing listing) {
-        List<String> missing = REQUIRED.stream().filter(f -> !listing.files().containsKey(f)).sorted().toList();
+        List<String> missing = new ArrayList<>(REQUIRED.stream().filter(f -> !listing.files().containsKey(f)).sorted().toList());
+        boolean noWeights = listing.file(SAFETENSORS) == null && listing.file(PYTORCH) == null;
+        if (noWeights) missing.add(SAFETENSORS + " (or " + PYTORCH + ")");
         if (missing.isEmpty()) return;
         Set<String> has = listing.files().keySet();
         StringBuilder why = new StringBuilder(id + " has no " + String.join(", ", missing) + " at commit " + listing.commit());
-        if (missing.contains("model.safetensors")) {
-            if (has.contains("model.safetensors.index.json")) why.append("; its weights are sharded, which rerank4j does not read");
-            else if (has.contains("pytorch_model.bin")) why.append("; it has pytorch_model.bin only: download the repository"
-                    + " into a directory and run `rerank convert --pytorch DIR` there (it writes model.safetensors), or look for"
-                    + " a revision that has safetensors (the hub's conversion bot opens one as a pull request: " + id.repo()
-                    + "@refs/pr/N)");
-            else if (has.contains("onnx/model.onnx")) why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
+        if (noWeights) {
+            if (has.contains("model.safetensors.index.json") || has.contains("pytorch_model.bin.index.json")) {
+                why.append("; its weights are sharded, which rerank4j does not read");
+            } else if (has.contains("onnx/model.onnx")) {
+                why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
+            }
         }
         if (missing.contains("tokenizer.json")) {
             why.append("; rerank4j reads tokenizers from tokenizer.json (transformers' AutoTokenizer writes one with save_pretrained)");
@@ -290,6 +311,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         for (String f : REQUIRED) {
             if (!Files.isRegularFile(dir.resolve(f))) return Optional.empty();
         }
+        if (!Files.isRegularFile(dir.resolve(SAFETENSORS)) && !Files.isRegularFile(dir.resolve(PYTORCH))) return Optional.empty();
         return Optional.of(dir);
     }
 

@@ -57,8 +57,16 @@ public final class SafeTensors implements AutoCloseable {
 
     /** Maps and validates {@code file}. */
     public static SafeTensors open(Path file) {
+        return open(file, file);
+    }
+
+    /**
+     * Maps and validates {@code source}, naming it {@code file} in errors and in {@link #file()}: for a copy converted
+     * from another format, so that what the user hears of is the file they gave.
+     */
+    public static SafeTensors open(Path source, Path file) {
         Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
                 throw new ModelFormatException(file + ": file is " + size + " bytes, too short for a safetensors header (8-byte length)");

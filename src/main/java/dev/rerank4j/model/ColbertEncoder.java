@@ -4,7 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
-import dev.rerank4j.convert.TorchCheckpoint;
+import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -88,9 +88,7 @@ public final class ColbertEncoder implements Model {
             if (Boolean.TRUE.equals(denseConfig.get("use_residual"))) {
                 throw new ModelFormatException(denseDir.resolve("config.json") + ": use_residual true is not supported");
             }
-            Path file = denseDir.resolve("model.safetensors");
-            if (!Files.isRegularFile(file)) throw TorchCheckpoint.missingSafetensors(denseDir);
-            try (SafeTensors dense = SafeTensors.open(file)) {
+            try (SafeTensors dense = ModelWeights.open(denseDir)) {
                 return bind(encoder, backend, dense, hidden, pylateSettings(dir));
             }
         }

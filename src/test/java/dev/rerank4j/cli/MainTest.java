@@ -202,16 +202,16 @@ class MainTest {
     }
 
     @Test
-    void aPytorchOnlyModelIsNamedThenConvertedAndRanks() throws IOException {
+    void aPytorchOnlyModelRanksAsItsSafetensorsBeforeAndAfterConversion() throws IOException {
         Path model = Files.createDirectories(tmp.resolve("pytorch-only"));
         Path golden = Golden.path("bert-tiny-ce");
         for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(golden.resolve(f), model.resolve(f));
         Files.copy(Path.of("src/test/resources/torch/bert-tiny-ce/pytorch_model.bin"), model.resolve("pytorch_model.bin"));
+        Result original = run("--query", "q", "--docs", docs("a b", "c").toString(), "--model", golden.toString(), "--raw");
         String[] rank = {"--query", "q", "--docs", docs("a b", "c").toString(), "--model", model.toString(), "--raw"};
         Result before = run(rank);
-        assertEquals(1, before.code());
-        assertTrue(before.err().contains("missing model.safetensors (it has pytorch_model.bin: `rerank convert --pytorch " + model),
-                before.err());
+        assertEquals(0, before.code(), before.err());
+        assertEquals(original.out(), before.out());
 
         assertEquals(2, run("convert", "--pytorch", model.toString(), "--out", tmp.resolve("x").toString()).code());
         Result convert = run("convert", "--pytorch", model.toString());
@@ -219,8 +219,13 @@ class MainTest {
         assertTrue(convert.out().contains("tensors from pytorch_model.bin"), convert.out());
         Result after = run(rank);
         assertEquals(0, after.code(), after.err());
-        Result original = run("--query", "q", "--docs", docs("a b", "c").toString(), "--model", golden.toString(), "--raw");
         assertEquals(original.out(), after.out());
+
+        Files.delete(model.resolve("pytorch_model.bin"));
+        Files.delete(model.resolve("model.safetensors"));
+        Result neither = run(rank);
+        assertEquals(1, neither.code());
+        assertTrue(neither.err().contains("missing model.safetensors (nor is there a pytorch_model.bin)"), neither.err());
     }
 
     @Test

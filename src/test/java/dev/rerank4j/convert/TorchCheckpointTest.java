@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerank4j.ChildJvm;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.io.SafeTensors;
@@ -16,6 +17,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -80,7 +82,7 @@ class TorchCheckpointTest {
     }
 
     @Test
-    void aColbertProjectionSavedWithTorchIsNamedThenConverted() throws IOException {
+    void aColbertProjectionSavedWithTorchLoadsAsItsSafetensors() throws IOException {
         Path golden = Path.of("src/test/resources/golden/colbert-tiny"), model = tmp.resolve("colbert");
         try (Stream<Path> files = Files.walk(golden)) {
             for (Path f : files.toList()) Files.copy(f, model.resolve(golden.relativize(f).toString()));
@@ -88,15 +90,43 @@ class TorchCheckpointTest {
         Path dense = model.resolve("1_Dense");
         Files.delete(dense.resolve("model.safetensors"));
         Files.copy(FIXTURES.resolve("colbert-tiny-dense").resolve(TorchCheckpoint.FILE), dense.resolve(TorchCheckpoint.FILE));
-        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model).close());
-        assertTrue(e.getMessage().contains("missing model.safetensors (it has pytorch_model.bin: `rerank convert --pytorch " + dense),
-                e.getMessage());
-
-        TorchCheckpoint.convert(dense);
         List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.");
-        try (Reranker converted = Reranker.load(model); Reranker original = Reranker.load(golden)) {
-            assertArrayEquals(original.score("how many people live in berlin?", docs), converted.score("how many people live in berlin?", docs));
+        float[] want;
+        try (Reranker original = Reranker.load(golden)) {
+            want = original.score("how many people live in berlin?", docs);
         }
+        try (Reranker fromTorch = Reranker.load(model)) {
+            assertArrayEquals(want, fromTorch.score("how many people live in berlin?", docs));
+        }
+        try (Stream<Path> files = Files.list(dense)) {
+            assertEquals(List.of("config.json", "pytorch_model.bin"), files.map(p -> p.getFileName().toString()).sorted().toList(),
+                    "loading writes nothing beside the checkpoint");
+        }
+        TorchCheckpoint.convert(dense);
+        try (Reranker converted = Reranker.load(model)) {
+            assertArrayEquals(want, converted.score("how many people live in berlin?", docs));
+        }
+    }
+
+    @Test
+    void loadingThroughATemporaryCopyLeavesNoFileAndSaysWhereItCannotWrite() throws Exception {
+        Path model = copyOf(FIXTURES.resolve("bert-tiny-ce").resolve(TorchCheckpoint.FILE));
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(BERT.resolve(f), model.resolve(f));
+        Path docs = Files.writeString(tmp.resolve("docs.txt"), "a b\nc\n");
+        String[] args = {"--query", "q", "--docs", docs.toString(), "--model", model.toString(), "--raw"};
+        Path tmpDir = Files.createDirectories(tmp.resolve("java-tmp"));
+        ChildJvm.Result child = ChildJvm.run(List.of("-Djava.io.tmpdir=" + tmpDir, "--add-modules", "jdk.incubator.vector"),
+                dev.rerank4j.cli.Main.class, Duration.ofSeconds(60), args);
+        assertEquals(0, child.exitCode(), child.all());
+        assertTrue(child.err().contains("through a safetensors copy in " + tmpDir), child.err());
+        try (Stream<Path> left = Files.list(tmpDir)) {
+            assertEquals(List.of(), left.toList(), "the copy is deleted once mapped");
+        }
+
+        ChildJvm.Result noTmp = ChildJvm.run(List.of("-Djava.io.tmpdir=" + tmp.resolve("absent"), "--add-modules", "jdk.incubator.vector"),
+                dev.rerank4j.cli.Main.class, Duration.ofSeconds(60), args);
+        assertEquals(1, noTmp.exitCode(), noTmp.all());
+        assertTrue(noTmp.err().contains("cannot write its safetensors copy in " + tmp.resolve("absent")), noTmp.err());
     }
 
     @Test

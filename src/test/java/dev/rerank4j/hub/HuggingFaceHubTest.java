@@ -313,15 +313,37 @@ class HuggingFaceHubTest {
     }
 
     @Test
-    void aRepositoryWithoutSafetensorsIsRefusedBeforeAnyDownload() {
+    void aRepositoryWithoutWeightsIsRefusedBeforeAnyDownload() {
         hub.remove("model.safetensors");
+        hub.remove("pytorch_model.bin");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> fetch(ID));
-        assertTrue(e.getMessage().contains("has no model.safetensors") && e.getMessage().contains("pytorch_model.bin")
-                && e.getMessage().contains("owner/model@refs/pr/N"), e.getMessage());
+        assertTrue(e.getMessage().contains("has no model.safetensors (or pytorch_model.bin)") && e.getMessage().contains("onnx/model.onnx"),
+                e.getMessage());
         hub.remove("tokenizer.json");
         ModelFormatException noTokenizer = assertThrows(ModelFormatException.class, () -> fetch(ID));
         assertTrue(noTokenizer.getMessage().contains("tokenizer.json"), noTokenizer.getMessage());
         assertEquals(List.of(), hub.downloads());
+    }
+
+    @Test
+    void aRepositoryWithOnlyAPytorchCheckpointIsFetchedWithItAndLoads() throws IOException {
+        hub.close();
+        Path bert = Golden.path("bert-tiny-ce"), repo = Files.createTempDirectory(cache.getParent(), "pytorch-repo");
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(bert.resolve(f), repo.resolve(f));
+        byte[] checkpoint = Files.readAllBytes(Path.of("src/test/resources/torch/bert-tiny-ce/pytorch_model.bin"));
+        hub = new FakeHub().serve(repo, Map.of("pytorch_model.bin", checkpoint, "onnx/model.onnx", new byte[3000]));
+
+        Path snapshot = fetch(ID);
+        assertTrue(Files.isRegularFile(snapshot.resolve("pytorch_model.bin")));
+        assertFalse(Files.exists(snapshot.resolve("model.safetensors")));
+        assertTrue(hub.downloads().stream().noneMatch(r -> r.path().contains("onnx")), hub.downloads().toString());
+        List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.");
+        try (Reranker fromHub = Reranker.load(snapshot); Reranker original = Reranker.load(bert)) {
+            assertArrayEquals(original.score("how many people live in berlin?", docs), fromHub.score("how many people live in berlin?", docs));
+        }
+        try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
+            assertEquals(snapshot, offline.snapshot(ID), "the cached snapshot counts as whole with its pytorch_model.bin");
+        }
     }
 
     @Test
