@@ -34,7 +34,7 @@ import java.util.zip.ZipFile;
  *
  * <p>Floating-point tensors (F32, F16, BF16) are written as they are stored; the integer buffers transformers keeps
  * in a state dict ({@code position_ids}, {@code token_type_ids}) are left out, since loading never reads them; any
- * other tensor of another type is refused. Tied weights (two names, one storage) are written once each.
+ * other tensor of another type is refused. Tied weights (two names, one storage) are written under each name.
  */
 public final class TorchCheckpoint {
     public static final String FILE = "pytorch_model.bin";
@@ -117,7 +117,8 @@ public final class TorchCheckpoint {
             if (!(Unpickler.load(in, source) instanceof Long version) || version != LEGACY_VERSION) {
                 throw new ModelFormatException(source + ": not protocol version " + LEGACY_VERSION + " of torch.save's legacy format");
             }
-            if (!(Unpickler.load(in, source) instanceof Map<?, ?> sysInfo) || !Boolean.TRUE.equals(sysInfo.get("little_endian"))) {
+            if (!(Unpickler.load(in, source) instanceof Map<?, ?> sysInfo)) throw new ModelFormatException(source + ": no system description");
+            if (!Boolean.TRUE.equals(sysInfo.get("little_endian"))) {
                 throw new ModelFormatException(source + ": written on a big-endian machine; rerank4j reads little-endian storages");
             }
             Map<String, Unpickler.TensorRef> tensors = stateDict(Unpickler.load(in, source), source, bin);
