@@ -23,14 +23,15 @@ import java.util.Set;
  * fetched here is laid out as Python would, so both share one copy.
  *
  * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors (pytorch_model.bin where a
- * folder has no model.safetensors: rerank4j reads it without running its pickle) and the small configuration
- * files beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
- * modules.json names; not the other copies of the weights (PyTorch beside safetensors, ONNX, TensorFlow). Each file is checked against the
- * SHA-256 (weights) or Git blob id (the rest) the hub lists for it before it enters the cache; an interrupted download
- * resumes. The revision's commit is asked for every time unless the revision is a commit hash; when the hub cannot be
- * reached, the revision's cached snapshot is used, with a warning. Settings come from the same environment variables
- * as Python's: {@code HF_ENDPOINT}, {@code HF_HUB_CACHE} / {@code HF_HOME} / {@code XDG_CACHE_HOME}, {@code HF_TOKEN}
- * (else the token file {@code hf auth login} writes), {@code HF_HUB_OFFLINE}, {@code HF_HUB_DOWNLOAD_TIMEOUT}.
+ * folder has no model.safetensors: rerank4j reads it without running its pickle) and the small configuration files
+ * beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
+ * modules.json names; not the other copies of the weights (PyTorch beside safetensors, ONNX, TensorFlow). Each file is
+ * checked against the SHA-256 (weights) or Git blob id (the rest) the hub lists for it before it enters the cache; an
+ * interrupted download resumes. The revision's commit is asked for every time unless the revision is a commit hash;
+ * when the hub cannot be reached, the revision's cached snapshot is used, with a warning. Settings come from the same
+ * environment variables as Python's: {@code HF_ENDPOINT}, {@code HF_HUB_CACHE} / {@code HF_HOME} /
+ * {@code XDG_CACHE_HOME}, {@code HF_TOKEN} (else the token file {@code hf auth login} writes), {@code HF_HUB_OFFLINE},
+ * {@code HF_HUB_DOWNLOAD_TIMEOUT}.
  */
 public final class HuggingFaceHub implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HuggingFaceHub.class.getName());
@@ -212,9 +213,10 @@ public final class HuggingFaceHub implements AutoCloseable {
         String commit = listing.commit();
         ensureAll(id, commit, listed(listing, withWeights(listing, "", MODEL_FILES)));
         // modules.json is in the snapshot now, and names the module folders to fetch next
-        List<String> modulePaths = moduleFolders(cache.snapshot(id, commit).resolve("modules.json")).stream()
-                .flatMap(folder -> withWeights(listing, folder + "/", MODULE_FILES.stream().map(name -> folder + "/" + name).toList()).stream())
-                .toList();
+        List<String> modulePaths = new ArrayList<>();
+        for (String folder : moduleFolders(cache.snapshot(id, commit).resolve("modules.json"))) {
+            modulePaths.addAll(withWeights(listing, folder + "/", MODULE_FILES.stream().map(name -> folder + "/" + name).toList()));
+        }
         ensureAll(id, commit, listed(listing, modulePaths));
         cache.markComplete(id, commit);
         cache.writeRef(id, commit);
