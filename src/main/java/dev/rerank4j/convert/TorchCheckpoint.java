@@ -210,19 +210,25 @@ public final class TorchCheckpoint {
         return root;
     }
 
-    private static Object zipPickle(ZipFile zip, String root, Path bin) throws IOException {
-        ZipEntry byteOrder = zip.getEntry(root + "byteorder");
-        if (byteOrder != null) {
-            try (InputStream in = zip.getInputStream(byteOrder)) {
-                String order = new String(in.readNBytes(16), StandardCharsets.US_ASCII).trim();
-                if (!order.equals("little")) throw new ModelFormatException(bin + ": storages are " + order + "-endian; rerank4j reads little-endian");
-            }
-        }
-        ZipEntry pkl = zip.getEntry(root + "data.pkl");
+    /** The state dict's pickle, read; an entry the zip cannot give back (a damaged header, cut short) is a corrupt file. */
+    private static Object zipPickle(ZipFile zip, String root, Path bin) {
+        ZipEntry byteOrder = zip.getEntry(root + "byteorder"), pkl = zip.getEntry(root + "data.pkl");
         if (pkl.getSize() > 64L << 20) throw new ModelFormatException(bin + ": data.pkl is " + pkl.getSize() + " bytes, more than a state dict's");
-        try (InputStream in = zip.getInputStream(pkl)) {
-            return Unpickler.load(ByteBuffer.wrap(in.readNBytes(64 << 20)), bin + " (" + root + "data.pkl)");
+        byte[] pickle;
+        try {
+            if (byteOrder != null) {
+                try (InputStream in = zip.getInputStream(byteOrder)) {
+                    String order = new String(in.readNBytes(16), StandardCharsets.US_ASCII).trim();
+                    if (!order.equals("little")) throw new ModelFormatException(bin + ": storages are " + order + "-endian; rerank4j reads little-endian");
+                }
+            }
+            try (InputStream in = zip.getInputStream(pkl)) {
+                pickle = in.readNBytes(64 << 20);
+            }
+        } catch (IOException e) {
+            throw new ModelFormatException(bin + ": a corrupt zip (" + e + ")");
         }
+        return Unpickler.load(ByteBuffer.wrap(pickle), bin + " (" + root + "data.pkl)");
     }
 
     private static Map<String, Unpickler.TensorRef> stateDict(Object dict, String source, Path bin) {

@@ -129,6 +129,76 @@ class TorchCheckpointTest {
         assertTrue(noTmp.err().contains("cannot write its safetensors copy in " + tmp.resolve("absent")), noTmp.err());
     }
 
+    /**
+     * Damaged checkpoints (the pickle inside the zip, the zip's own bytes, the legacy file, mostly its pickles: cut short,
+     * a byte changed, bytes inserted) convert or fail with a ModelFormatException: never another exception or a hang.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void damagedCheckpointsConvertOrFailWithAClearError() throws IOException {
+        java.util.Random random = new java.util.Random(1001);
+        Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        List<String> unexpected = new java.util.ArrayList<>();
+        List<Path> sources = List.of(FIXTURES.resolve("mixed-p2").resolve(TorchCheckpoint.FILE), FIXTURES.resolve("mixed-p4").resolve(TorchCheckpoint.FILE),
+                FIXTURES.resolve("bert-tiny-ce").resolve(TorchCheckpoint.FILE), FIXTURES.resolve("mixed-legacy").resolve(TorchCheckpoint.FILE));
+        for (int trial = 0; trial < 800; trial++) {
+            Path source = sources.get(random.nextInt(sources.size()));
+            boolean legacy = source.getParent().getFileName().toString().equals("mixed-legacy");
+            int target = legacy ? 0 : random.nextInt(2); // 0: the file's own bytes, 1: the pickle inside the zip
+            Path dir;
+            String how;
+            if (target == 1) {
+                String[] said = new String[1];
+                dir = rewritten(source, name -> name.endsWith("/data.pkl") ? bytes -> {
+                    byte[] damaged = damaged(bytes, random, bytes.length);
+                    said[0] = "data.pkl " + damaged.length + " bytes";
+                    return damaged;
+                } : null);
+                how = said[0];
+            } else {
+                byte[] bytes = Files.readAllBytes(source);
+                dir = Files.createTempDirectory(tmp, "damaged");
+                byte[] damaged = damaged(bytes, random, legacy ? 700 : bytes.length);
+                Files.write(dir.resolve(TorchCheckpoint.FILE), damaged);
+                how = "file " + damaged.length + " bytes";
+            }
+            String outcome;
+            try {
+                TorchCheckpoint.convert(dir);
+                outcome = "converted";
+            } catch (ModelFormatException e) {
+                outcome = "ModelFormatException";
+            } catch (IOException | RuntimeException | Error e) {
+                outcome = "unexpected";
+                unexpected.add(source.getParent().getFileName() + ", " + how + ": " + e);
+            }
+            outcomes.merge(outcome, 1, Integer::sum);
+        }
+        assertEquals(List.of(), unexpected);
+        assertTrue(outcomes.getOrDefault("ModelFormatException", 0) > 50 && outcomes.getOrDefault("converted", 0) > 10,
+                "both outcomes are exercised: " + outcomes);
+    }
+
+    /** {@code bytes} cut short, with a byte changed or with bytes inserted, within its first {@code span} bytes. */
+    private static byte[] damaged(byte[] bytes, java.util.Random random, int span) {
+        int at = random.nextInt(Math.min(span, bytes.length));
+        switch (random.nextInt(3)) {
+            case 0 -> {
+                return java.util.Arrays.copyOf(bytes, at);
+            }
+            case 1 -> {
+                byte[] out = bytes.clone();
+                out[at] = (byte) random.nextInt(256);
+                return out;
+            }
+            default -> {
+                byte[] inserted = new byte[1 + random.nextInt(8)];
+                random.nextBytes(inserted);
+                return concat(java.util.Arrays.copyOf(bytes, at), inserted, java.util.Arrays.copyOfRange(bytes, at, bytes.length));
+            }
+        }
+    }
+
     @Test
     void refusesAPickleThatCallsAnythingButTensorBuilders() throws IOException {
         // GLOBAL posix.system, the string "echo owned", TUPLE1, REDUCE, STOP: what a malicious pickle does
