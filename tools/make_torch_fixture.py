@@ -12,8 +12,11 @@ Writes:
       a state dict of F32, F16 and BF16 tensors, two views of one storage (one from element 5), a 0-d tensor and
       an int64 position_ids buffer, saved with pickle protocols 2 and 4, and in the legacy (pre-1.6) format
   torch/colbert-tiny-dense/pytorch_model.bin   golden/colbert-tiny's 1_Dense projection, torch.save'd
+  torch/sharded-safetensors/  golden/bert-tiny-ce's tensors in three safetensors shards and model.safetensors.index.json
+  torch/sharded-pytorch/      the same in two torch.save shards (one zip, one legacy) and pytorch_model.bin.index.json
   torch/mixed-expected.safetensors       the same float tensors, contiguous, as the conversion must write them
 """
+import json
 import sys
 from pathlib import Path
 
@@ -51,6 +54,25 @@ def main():
     dense = OUT / "colbert-tiny-dense"
     dense.mkdir(parents=True, exist_ok=True)
     torch.save(load_file(ROOT / "src/test/resources/golden/colbert-tiny/1_Dense/model.safetensors"), dense / "pytorch_model.bin")
+
+    bert = load_file(model_dir / "model.safetensors")
+    names = list(bert)
+    for kind, parts in (("safetensors", 3), ("pytorch", 2)):
+        d = OUT / f"sharded-{kind}"
+        d.mkdir(parents=True, exist_ok=True)
+        weight_map = {}
+        for i in range(parts):
+            group = {n: bert[n] for n in names[i::parts]}
+            if kind == "safetensors":
+                shard = f"model-{i + 1:05d}-of-{parts:05d}.safetensors"
+                save_file(group, d / shard)
+            else:
+                shard = f"pytorch_model-{i + 1:05d}-of-{parts:05d}.bin"
+                torch.save(group, d / shard, _use_new_zipfile_serialization=(i == 0))
+            weight_map.update({n: shard for n in group})
+        index = "model.safetensors.index.json" if kind == "safetensors" else "pytorch_model.bin.index.json"
+        total = sum(t.numel() * t.element_size() for t in bert.values())
+        (d / index).write_text(json.dumps({"metadata": {"total_size": total}, "weight_map": weight_map}, indent=2))
 
     state = mixed_state_dict()
     for protocol in (2, 4):

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -86,14 +87,39 @@ public final class TorchCheckpoint {
 
     /** Writes the safetensors form of checkpoint {@code bin} to {@code out} (created or truncated); the tensors written, by name. */
     static Map<String, long[]> write(Path bin, Path out) throws IOException {
-        return isZip(bin) ? fromZip(bin, out) : fromLegacy(bin, out);
+        return write(List.of(bin), out);
     }
 
-    private static Map<String, long[]> fromZip(Path bin, Path out) throws IOException {
-        try (ZipFile zip = open(bin)) {
+    /**
+     * Writes the tensors of the checkpoints {@code bins} (one, or the shards of a sharded one) to {@code out}, one
+     * safetensors file; a name two of them hold is refused. The tensors written, by name.
+     */
+    static Map<String, long[]> write(List<Path> bins, Path out) throws IOException {
+        SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt").metadata("converted_from", bins.getFirst().getFileName().toString());
+        Map<String, long[]> written = new LinkedHashMap<>();
+        List<AutoCloseable> opened = new ArrayList<>(); // read from while the file is written
+        try {
+            for (Path bin : bins) opened.add(isZip(bin) ? addZip(bin, writer, written) : addLegacy(bin, writer, written));
+            if (written.isEmpty()) throw new ModelFormatException(bins.getFirst() + ": the state dict holds no floating-point tensor");
+            writer.write(out);
+            return written;
+        } finally {
+            for (AutoCloseable c : opened) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    // read-only sources: nothing is lost
+                }
+            }
+        }
+    }
+
+    private static ZipFile addZip(Path bin, SafeTensorsWriter writer, Map<String, long[]> written) throws IOException {
+        ZipFile zip = open(bin);
+        try {
             String root = root(zip, bin);
             Map<String, Unpickler.TensorRef> tensors = stateDict(zipPickle(zip, root, bin), bin + " (" + root + "data.pkl)", bin);
-            return write(bin, tensors, new Storages() {
+            add(bin, tensors, new Storages() {
                 @Override
                 public long bytes(Unpickler.StorageRef s) {
                     ZipEntry e = zip.getEntry(root + "data/" + s.key());
@@ -104,12 +130,17 @@ public final class TorchCheckpoint {
                 public MemorySegment read(Unpickler.TensorRef t, long byteOffset, long bytes, String name) {
                     return readEntry(zip, root + "data/" + t.storage().key(), byteOffset, bytes, bin, name);
                 }
-            }, out);
+            }, writer, written);
+            return zip;
+        } catch (RuntimeException e) {
+            zip.close();
+            throw e;
         }
     }
 
-    private static Map<String, long[]> fromLegacy(Path bin, Path out) throws IOException {
-        try (Arena arena = Arena.ofConfined(); FileChannel ch = FileChannel.open(bin, StandardOpenOption.READ)) {
+    private static Arena addLegacy(Path bin, SafeTensorsWriter writer, Map<String, long[]> written) throws IOException {
+        Arena arena = Arena.ofConfined();
+        try (FileChannel ch = FileChannel.open(bin, StandardOpenOption.READ)) {
             MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             ByteBuffer in = file.asSlice(0, Math.min(file.byteSize(), Integer.MAX_VALUE)).asByteBuffer();
             in.position(LEGACY_MAGIC.length);
@@ -140,7 +171,7 @@ public final class TorchCheckpoint {
                 storages.put(key, file.asSlice(at + 8, bytes));
                 at += 8 + bytes;
             }
-            return write(bin, tensors, new Storages() {
+            add(bin, tensors, new Storages() {
                 @Override
                 public long bytes(Unpickler.StorageRef s) {
                     MemorySegment m = storages.get(s.key());
@@ -151,14 +182,17 @@ public final class TorchCheckpoint {
                 public MemorySegment read(Unpickler.TensorRef t, long byteOffset, long bytes, String name) {
                     return storages.get(t.storage().key()).asSlice(byteOffset, bytes);
                 }
-            }, out);
+            }, writer, written);
+            return arena;
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
         }
     }
 
-    private static Map<String, long[]> write(Path bin, Map<String, Unpickler.TensorRef> tensors, Storages storages, Path out)
-            throws IOException {
-        SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt").metadata("converted_from", FILE);
-        Map<String, long[]> written = new LinkedHashMap<>();
+    /** Adds {@code bin}'s floating-point tensors to {@code writer}, read when it writes. */
+    private static void add(Path bin, Map<String, Unpickler.TensorRef> tensors, Storages storages, SafeTensorsWriter writer,
+                            Map<String, long[]> written) {
         for (Map.Entry<String, Unpickler.TensorRef> e : tensors.entrySet()) {
             String name = e.getKey();
             Unpickler.TensorRef t = e.getValue();
@@ -168,14 +202,12 @@ public final class TorchCheckpoint {
                 throw new ModelFormatException(bin + ": tensor " + name + " is " + t.storage().dtype()
                         + "; rerank4j reads F32, F16 and BF16 weights");
             }
+            if (written.containsKey(name)) throw new ModelFormatException(bin + ": tensor " + name + " is in another shard too");
             long bytes = requireInStorage(bin, name, t, dtype, storages);
             long byteOffset = t.offset() * dtype.byteSize();
             writer.add(name, dtype, t.shape(), () -> storages.read(t, byteOffset, bytes, name));
             written.put(name, t.shape());
         }
-        if (written.isEmpty()) throw new ModelFormatException(bin + ": the state dict holds no floating-point tensor");
-        writer.write(out);
-        return written;
     }
 
     /** Whether {@code bin} is the zip format; the legacy one otherwise (its magic number checked), else refused. */

@@ -1,6 +1,7 @@
 package dev.rerank4j.hub;
 
 import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.convert.ShardIndex;
 import dev.rerank4j.io.Json;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -22,8 +23,9 @@ import java.util.Set;
  * "BAAI/bge-reranker-base"))}. A model Python's {@code huggingface_hub} already fetched is used where it lies; one
  * fetched here is laid out as Python would, so both share one copy.
  *
- * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors (pytorch_model.bin where a
- * folder has no model.safetensors: rerank4j reads it without running its pickle) and the small configuration files
+ * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors (where a folder has none: the
+ * shards of its model.safetensors.index.json, else its pytorch_model.bin, else the shards of pytorch_model.bin.index.json;
+ * rerank4j reads a pickle without running it) and the small configuration files
  * beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
  * modules.json names; not the other copies of the weights (PyTorch beside safetensors, ONNX, TensorFlow). Each file is
  * checked against the SHA-256 (weights) or Git blob id (the rest) the hub lists for it before it enters the cache; an
@@ -43,7 +45,8 @@ public final class HuggingFaceHub implements AutoCloseable {
             "tokenizer_config.json", "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
             "artifact.metadata");
     private static final Set<String> REQUIRED = Set.of("config.json", "tokenizer.json");
-    private static final String SAFETENSORS = "model.safetensors", PYTORCH = "pytorch_model.bin";
+    /** A folder's weights, in the order rerank4j prefers them (ModelWeights reads them in this order too). */
+    private static final List<String> WEIGHTS = List.of("model.safetensors", ShardIndex.SAFETENSORS, "pytorch_model.bin", ShardIndex.PYTORCH);
     /** What a module folder named in modules.json may hold that rerank4j reads (pooling, dense projection) besides weights. */
     private static final List<String> MODULE_FILES = List.of("config.json");
 
@@ -176,7 +179,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         if (id.isCommit() && cached.isPresent() && cache.isComplete(id, id.revision())) return cached.get(); // a commit never changes
         if (settings.offline()) {
             return cached.orElseThrow(() -> new IOException("HF_HUB_OFFLINE is set and " + id + " is not in the cache "
-                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json and model.safetensors or pytorch_model.bin)"));
+                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json and weights)"));
         }
         HubClient.Listing listing;
         try {
@@ -212,29 +215,43 @@ public final class HuggingFaceHub implements AutoCloseable {
     private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
         String commit = listing.commit();
         ensureAll(id, commit, listed(listing, withWeights(listing, "", MODEL_FILES)));
+        ensureShards(id, commit, listing, "");
         // modules.json is in the snapshot now, and names the module folders to fetch next
+        List<String> folders = moduleFolders(cache.snapshot(id, commit).resolve("modules.json"));
         List<String> modulePaths = new ArrayList<>();
-        for (String folder : moduleFolders(cache.snapshot(id, commit).resolve("modules.json"))) {
+        for (String folder : folders) {
             modulePaths.addAll(withWeights(listing, folder + "/", MODULE_FILES.stream().map(name -> folder + "/" + name).toList()));
         }
         ensureAll(id, commit, listed(listing, modulePaths));
+        for (String folder : folders) ensureShards(id, commit, listing, folder + "/");
         cache.markComplete(id, commit);
         cache.writeRef(id, commit);
         return cache.snapshot(id, commit);
     }
 
     /**
-     * {@code paths} and the weights of the folder {@code prefix}: its model.safetensors, or where the listing has none, its
-     * pytorch_model.bin (rerank4j reads that through a converted copy; see ModelWeights).
+     * {@code paths} and the weights of the folder {@code prefix}: the first of {@link #WEIGHTS} the listing has (rerank4j
+     * reads all but model.safetensors through a converted copy; see ModelWeights).
      */
     private static List<String> withWeights(HubClient.Listing listing, String prefix, List<String> paths) {
         List<String> all = new ArrayList<>(paths);
-        all.add(prefix + weights(listing, prefix));
+        weights(listing, prefix).ifPresent(all::add);
         return all;
     }
 
-    private static String weights(HubClient.Listing listing, String prefix) {
-        return listing.file(prefix + SAFETENSORS) == null && listing.file(prefix + PYTORCH) != null ? PYTORCH : SAFETENSORS;
+    private static Optional<String> weights(HubClient.Listing listing, String prefix) {
+        return WEIGHTS.stream().map(name -> prefix + name).filter(path -> listing.file(path) != null).findFirst();
+    }
+
+    /** Where folder {@code prefix}'s weights are an index (fetched by now), the shards it names. */
+    private void ensureShards(RepoId id, String commit, HubClient.Listing listing, String prefix) throws IOException {
+        Optional<String> weights = weights(listing, prefix);
+        if (weights.isEmpty() || !weights.get().endsWith(".index.json")) return;
+        Path index = cache.snapshot(id, commit).resolve(weights.get());
+        List<String> shards = ShardIndex.shardNames(Json.parseObjectFile(index), index).stream().map(name -> prefix + name).toList();
+        List<String> absent = shards.stream().filter(path -> listing.file(path) == null).toList();
+        if (!absent.isEmpty()) throw new ModelFormatException(index + ": names shards " + id + " does not have: " + absent);
+        ensureAll(id, commit, listed(listing, shards));
     }
 
     /** Those of {@code paths} the listing has. */
@@ -287,17 +304,13 @@ public final class HuggingFaceHub implements AutoCloseable {
     /** Refuses, before any download, a repository rerank4j could not load, saying what it holds instead. */
     private static void requireLoadable(RepoId id, HubClient.Listing listing) {
         List<String> missing = new ArrayList<>(REQUIRED.stream().filter(f -> !listing.files().containsKey(f)).sorted().toList());
-        boolean noWeights = listing.file(SAFETENSORS) == null && listing.file(PYTORCH) == null;
-        if (noWeights) missing.add(SAFETENSORS + " (or " + PYTORCH + ")");
+        boolean noWeights = weights(listing, "").isEmpty();
+        if (noWeights) missing.add("model.safetensors (or pytorch_model.bin, or an index of shards of either)");
         if (missing.isEmpty()) return;
         Set<String> has = listing.files().keySet();
         StringBuilder why = new StringBuilder(id + " has no " + String.join(", ", missing) + " at commit " + listing.commit());
-        if (noWeights) {
-            if (has.contains("model.safetensors.index.json") || has.contains("pytorch_model.bin.index.json")) {
-                why.append("; its weights are sharded, which rerank4j does not read");
-            } else if (has.contains("onnx/model.onnx")) {
-                why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
-            }
+        if (noWeights && has.contains("onnx/model.onnx")) {
+            why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
         }
         if (missing.contains("tokenizer.json")) {
             why.append("; rerank4j reads tokenizers from tokenizer.json (transformers' AutoTokenizer writes one with save_pretrained)");
@@ -313,7 +326,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         for (String f : REQUIRED) {
             if (!Files.isRegularFile(dir.resolve(f))) return Optional.empty();
         }
-        if (!Files.isRegularFile(dir.resolve(SAFETENSORS)) && !Files.isRegularFile(dir.resolve(PYTORCH))) return Optional.empty();
+        if (WEIGHTS.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
         return Optional.of(dir);
     }
 

@@ -225,7 +225,7 @@ class MainTest {
         Files.delete(model.resolve("model.safetensors"));
         Result neither = run(rank);
         assertEquals(1, neither.code());
-        assertTrue(neither.err().contains("missing model.safetensors (nor is there a pytorch_model.bin)"), neither.err());
+        assertTrue(neither.err().contains("missing model.safetensors (nor is there a pytorch_model.bin, or an index of shards of either)"), neither.err());
     }
 
     @Test

@@ -317,7 +317,8 @@ class HuggingFaceHubTest {
         hub.remove("model.safetensors");
         hub.remove("pytorch_model.bin");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> fetch(ID));
-        assertTrue(e.getMessage().contains("has no model.safetensors (or pytorch_model.bin)") && e.getMessage().contains("onnx/model.onnx"),
+        assertTrue(e.getMessage().contains("has no model.safetensors (or pytorch_model.bin, or an index of shards of either)")
+                        && e.getMessage().contains("onnx/model.onnx"),
                 e.getMessage());
         hub.remove("tokenizer.json");
         ModelFormatException noTokenizer = assertThrows(ModelFormatException.class, () -> fetch(ID));
@@ -344,6 +345,34 @@ class HuggingFaceHubTest {
         try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
             assertEquals(snapshot, offline.snapshot(ID), "the cached snapshot counts as whole with its pytorch_model.bin");
         }
+    }
+
+    @Test
+    void aShardedRepositoryIsFetchedShardByShardAndLoads() throws IOException {
+        hub.close();
+        Path bert = Golden.path("bert-tiny-ce"), repo = Files.createTempDirectory(cache.getParent(), "sharded-repo");
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(bert.resolve(f), repo.resolve(f));
+        try (Stream<Path> shards = Files.list(Path.of("src/test/resources/torch/sharded-safetensors"))) {
+            for (Path shard : shards.toList()) Files.copy(shard, repo.resolve(shard.getFileName().toString()));
+        }
+        hub = new FakeHub().serve(repo, Map.of("pytorch_model.bin", new byte[5000]));
+
+        Path snapshot = fetch(ID);
+        for (int i = 1; i <= 3; i++) assertTrue(Files.isRegularFile(snapshot.resolve("model-0000" + i + "-of-00003.safetensors")), "shard " + i);
+        assertTrue(hub.downloads().stream().noneMatch(r -> r.path().endsWith("pytorch_model.bin")), hub.downloads().toString());
+        List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.");
+        try (Reranker fromHub = Reranker.load(snapshot); Reranker original = Reranker.load(bert)) {
+            assertArrayEquals(original.score("how many people live in berlin?", docs), fromHub.score("how many people live in berlin?", docs));
+        }
+
+        hub.close();
+        Path hostile = Files.createTempDirectory(cache.getParent(), "hostile-index");
+        for (String f : List.of("config.json", "tokenizer.json")) Files.copy(bert.resolve(f), hostile.resolve(f));
+        Files.writeString(hostile.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"w\": \"../../../escape.safetensors\"}}");
+        hub = new FakeHub().serve(hostile, Map.of());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("not a file name beside the index"), e.getMessage());
+        assertFalse(Files.exists(cache.resolve("escape.safetensors")));
     }
 
     @Test
