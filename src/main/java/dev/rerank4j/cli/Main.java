@@ -47,9 +47,10 @@ public final class Main {
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
               score         one score per line of --pairs, "query<TAB>document", in the file's order: "index<TAB>score"
                             lines, or with --json [{"index", "score"}] (index: the line, from 0; blank lines skipped)
-              --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin (either format of torch.save),
-                            reading its pickle without running it; a directory with only pytorch_model.bin loads as it
-                            is too, through a temporary copy, and this makes later loads map the file instead
+              --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin or the shards of its
+                            pytorch_model.bin.index.json (either format of torch.save), reading pickles without running
+                            them; such a directory loads as it is too, through a temporary copy, and this makes later
+                            loads map the file instead
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;
@@ -223,7 +224,7 @@ public final class Main {
             }
             Path dir = Path.of(args.get("--pytorch"));
             int tensors = TorchCheckpoint.convert(dir).size();
-            out.println("wrote " + dir.resolve(OnnxConverter.WEIGHTS_FILE) + " (" + tensors + " tensors from " + TorchCheckpoint.FILE + ")");
+            out.println("wrote " + dir.resolve(OnnxConverter.WEIGHTS_FILE) + " (" + tensors + " tensors)");
             return 0;
         }
         Path onnx = Path.of(args.require("--onnx"));

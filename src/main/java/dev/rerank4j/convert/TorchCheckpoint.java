@@ -61,22 +61,24 @@ public final class TorchCheckpoint {
     }
 
     /**
-     * Writes {@code dir/model.safetensors} from {@code dir/pytorch_model.bin}: to a temporary file in {@code dir}, then
-     * renamed, so an interrupted conversion leaves no partial model.safetensors.
+     * Writes {@code dir/model.safetensors} from {@code dir/pytorch_model.bin}, or from the shards its
+     * pytorch_model.bin.index.json names: to a temporary file in {@code dir}, then renamed, so an interrupted conversion
+     * leaves no partial model.safetensors.
      *
      * @return the tensors written, by name
-     * @throws IllegalArgumentException if there is no pytorch_model.bin, or model.safetensors exists already
-     * @throws ModelFormatException if the file is not a state dict this reads (the message says what was found)
+     * @throws IllegalArgumentException if there is neither, or model.safetensors exists already
+     * @throws ModelFormatException if a file is not a state dict this reads (the message says what was found)
      */
     public static Map<String, long[]> convert(Path dir) throws IOException {
-        Path bin = dir.resolve(FILE), out = dir.resolve(OnnxConverter.WEIGHTS_FILE);
-        if (!Files.isRegularFile(bin)) throw new IllegalArgumentException("no " + FILE + " in " + dir);
+        Path bin = dir.resolve(FILE), index = dir.resolve(ShardIndex.PYTORCH), out = dir.resolve(OnnxConverter.WEIGHTS_FILE);
         if (Files.exists(out)) throw new IllegalArgumentException(out + " exists already");
-        isZip(bin); // refuses what is no checkpoint before a file is made
+        List<Path> bins = Files.isRegularFile(bin) ? List.of(bin) : Files.isRegularFile(index) ? ShardIndex.shards(index) : null;
+        if (bins == null) throw new IllegalArgumentException("no " + FILE + " or " + ShardIndex.PYTORCH + " in " + dir);
+        for (Path b : bins) isZip(b); // refuses what is no checkpoint before a file is made
         Path tmp = Files.createTempFile(dir, "." + OnnxConverter.WEIGHTS_FILE + ".tmp-", "");
         boolean moved = false;
         try {
-            Map<String, long[]> written = write(bin, tmp);
+            Map<String, long[]> written = write(bins, tmp);
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
             moved = true;
             return written;

@@ -37,6 +37,20 @@ class ShardedWeightsTest {
     }
 
     @Test
+    void convertWritesOneFileFromPytorchShards() throws IOException {
+        Path model = model("sharded-pytorch");
+        TorchCheckpoint.convert(model);
+        try (dev.rerank4j.io.SafeTensors got = dev.rerank4j.io.SafeTensors.open(model.resolve("model.safetensors"));
+             dev.rerank4j.io.SafeTensors want = dev.rerank4j.io.SafeTensors.open(BERT.resolve("model.safetensors"))) {
+            assertEquals(new java.util.TreeSet<>(want.names()), new java.util.TreeSet<>(got.names()));
+            for (String name : want.names()) {
+                assertArrayEquals(want.raw(name).orElseThrow().bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE),
+                        got.raw(name).orElseThrow().bytes().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE), name);
+            }
+        }
+    }
+
+    @Test
     void refusesIndicesThatPointOutsideTheFolderOrAtNothing() throws IOException {
         Path model = model("sharded-safetensors");
         Path index = model.resolve(ShardIndex.SAFETENSORS);
