@@ -9,9 +9,6 @@ import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.Model;
 import dev.rerank4j.model.SentenceEncoder;
 import dev.rerank4j.tokenize.PairTruncation;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -49,7 +46,10 @@ final class ModelDescription {
         return Collections.unmodifiableMap(d);
     }
 
-    /** The dtypes by parameter count, the total, and the file's size: "F32, 22.7 M parameters, model.safetensors 90.9 MB". */
+    /**
+     * The dtypes by parameter count, the total, and the file's size: "F32, 22.7 M parameters, model.safetensors 90.9 MB"
+     * (for weights read from another format: "…, pytorch_model.bin, read through a safetensors copy of 90.3 MB").
+     */
     private static String weights(SafeTensors weights) {
         Map<String, Long> byDtype = new TreeMap<>();
         long total = 0;
@@ -59,13 +59,9 @@ final class ModelDescription {
             byDtype.merge(weights.dtypeName(name), count, Long::sum);
             total += count;
         }
-        long bytes;
-        try {
-            bytes = Files.size(weights.file());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return String.join(" + ", byDtype.keySet()) + ", " + String.format("%.1f M parameters, %s %.1f MB", total / 1e6,
-                weights.file().getFileName(), bytes / 1e6);
+        String file = weights.file().getFileName().toString();
+        return String.join(" + ", byDtype.keySet()) + ", " + String.format(file.endsWith(".safetensors")
+                ? "%.1f M parameters, %s %.1f MB" : "%.1f M parameters, %s, read through a safetensors copy of %.1f MB",
+                total / 1e6, file, weights.byteSize() / 1e6);
     }
 }

@@ -46,8 +46,12 @@ public final class SafeTensors implements AutoCloseable {
     private final MemorySegment data;
     private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
+    /** The mapped file's size, header included. */
+    private final long byteSize;
 
-    private SafeTensors(Path file, Arena arena, MemorySegment data, Map<String, Entry> entries, Map<String, String> metadata) {
+    private SafeTensors(Path file, Arena arena, MemorySegment data, Map<String, Entry> entries, Map<String, String> metadata,
+                        long byteSize) {
+        this.byteSize = byteSize;
         this.file = file;
         this.arena = arena;
         this.data = data;
@@ -91,7 +95,7 @@ public final class SafeTensors implements AutoCloseable {
             Map<String, String> metadata = new LinkedHashMap<>();
             Map<String, Entry> entries = parseHeader(headerText, dataLength, file, metadata);
             MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLength, arena);
-            return new SafeTensors(file, arena, mapped, entries, metadata);
+            return new SafeTensors(file, arena, mapped, entries, metadata, size);
         } catch (IOException e) {
             arena.close();
             throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
@@ -251,6 +255,11 @@ public final class SafeTensors implements AutoCloseable {
 
     public Path file() {
         return file;
+    }
+
+    /** The size of the mapped safetensors file, header included (for a converted copy, the copy's). */
+    public long byteSize() {
+        return byteSize;
     }
 
     /** The raw dtype name in the header, e.g. "I64" for a tensor {@link #tensor} refuses. */

@@ -32,6 +32,11 @@ class ShardedWeightsTest {
         List<String> before = listing(model);
         try (Reranker sharded = Reranker.load(model); Reranker whole = Reranker.load(BERT)) {
             assertArrayEquals(whole.score("how many people live in berlin?", DOCS), sharded.score("how many people live in berlin?", DOCS));
+            String index = fixture.endsWith("safetensors") ? ShardIndex.SAFETENSORS : ShardIndex.PYTORCH;
+            assertTrue(sharded.description().get("weights").matches("F32, 0\\.1 M parameters, " + index.replace(".", "\\.")
+                    + ", read through a safetensors copy of 0\\.2 MB"), sharded.description().get("weights"));
+            assertTrue(whole.description().get("weights").matches("F32, 0\\.1 M parameters, model\\.safetensors 0\\.2 MB"),
+                    whole.description().get("weights"));
         }
         assertEquals(before, listing(model), "loading writes nothing into the directory");
     }
