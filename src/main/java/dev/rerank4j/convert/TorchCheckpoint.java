@@ -41,9 +41,6 @@ public final class TorchCheckpoint {
     public static final String FILE = "pytorch_model.bin";
 
     private static final Map<String, DType> FLOAT_TYPES = Map.of("float32", DType.F32, "float16", DType.F16, "bfloat16", DType.BF16);
-    /** Bytes per element of each storage type, for walking the legacy format's storages. */
-    private static final Map<String, Integer> ELEMENT_BYTES = Map.of("float32", 4, "float16", 2, "bfloat16", 2, "float64", 8,
-            "int64", 8, "int32", 4, "int16", 2, "int8", 1, "uint8", 1, "bool", 1);
     private static final List<String> SKIPPED_BUFFERS = List.of("position_ids", "token_type_ids");
     /** The legacy format's first pickle, protocol 2: the magic number 0x1950a86a20f9469cfc6c as a LONG1. */
     private static final byte[] LEGACY_MAGIC = {(byte) 0x80, 2, (byte) 0x8a, 10, 0x6c, (byte) 0xfc, (byte) 0x9c, 0x46, (byte) 0xf9,
@@ -74,7 +71,6 @@ public final class TorchCheckpoint {
         if (Files.exists(out)) throw new IllegalArgumentException(out + " exists already");
         List<Path> bins = Files.isRegularFile(bin) ? List.of(bin) : Files.isRegularFile(index) ? ShardIndex.shards(index) : null;
         if (bins == null) throw new IllegalArgumentException("no " + FILE + " or " + ShardIndex.PYTORCH + " in " + dir);
-        for (Path b : bins) isZip(b); // refuses what is no checkpoint before a file is made
         Path tmp = Files.createTempFile(dir, "." + OnnxConverter.WEIGHTS_FILE + ".tmp-", "");
         boolean moved = false;
         try {
@@ -156,17 +152,17 @@ public final class TorchCheckpoint {
             }
             Map<String, Unpickler.TensorRef> tensors = stateDict(Unpickler.load(in, source), source, bin);
             if (!(Unpickler.load(in, source) instanceof List<?> keys)) throw new ModelFormatException(source + ": no list of storage keys");
-            Map<String, String> types = new HashMap<>();
-            for (Unpickler.TensorRef t : tensors.values()) types.put(t.storage().key(), t.storage().dtype());
+            Map<String, Integer> elementBytes = new HashMap<>();
+            for (Unpickler.TensorRef t : tensors.values()) elementBytes.put(t.storage().key(), t.storage().elementBytes());
             Map<String, MemorySegment> storages = new HashMap<>();
             long at = in.position();
             for (Object k : keys) {
-                if (!(k instanceof String key) || !types.containsKey(key)) {
+                if (!(k instanceof String key) || !elementBytes.containsKey(key)) {
                     throw new ModelFormatException(source + ": storage " + k + " is not one the state dict's tensors use");
                 }
                 if (at + 8 > file.byteSize()) throw new ModelFormatException(source + ": the file ends before storage " + key);
                 long elements = file.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), at);
-                long bytes = elements < 0 || elements > file.byteSize() ? -1 : elements * ELEMENT_BYTES.get(types.get(key));
+                long bytes = elements < 0 || elements > file.byteSize() ? -1 : elements * elementBytes.get(key);
                 if (bytes < 0 || at + 8 + bytes > file.byteSize()) {
                     throw new ModelFormatException(source + ": storage " + key + " claims " + elements + " elements past the file's end");
                 }

@@ -23,8 +23,11 @@ import java.util.Set;
  * what is left, and no value is built lazily, so a corrupt file ends in a {@link ModelFormatException}.
  */
 final class Unpickler {
-    /** A storage: the zip entry {@code data/<key>} of {@code size} elements of {@code dtype}. */
-    record StorageRef(String key, String dtype, long size) {}
+    /** A storage: {@code size} elements of {@code dtype}, {@code elementBytes} each, that the file holds under {@code key}. */
+    record StorageRef(String key, String dtype, int elementBytes, long size) {}
+
+    /** A {@code torch.*Storage} type: its elements' type and size. */
+    private record StorageType(String dtype, int elementBytes) {}
 
     /** A tensor: {@code shape} and {@code stride} in elements, from element {@code offset} of its storage. */
     record TensorRef(StorageRef storage, long offset, long[] shape, long[] stride) {}
@@ -32,11 +35,13 @@ final class Unpickler {
     /** A global the machine resolved, by its Python name. */
     private record Global(String name) {}
 
-    /** The element types of {@code torch.*Storage}, by class name. */
-    static final Map<String, String> STORAGE_TYPES = Map.of(
-            "FloatStorage", "float32", "HalfStorage", "float16", "BFloat16Storage", "bfloat16",
-            "DoubleStorage", "float64", "LongStorage", "int64", "IntStorage", "int32",
-            "ShortStorage", "int16", "CharStorage", "int8", "ByteStorage", "uint8", "BoolStorage", "bool");
+    /** The {@code torch.*Storage} types, by class name. */
+    private static final Map<String, StorageType> STORAGE_TYPES = Map.of(
+            "FloatStorage", new StorageType("float32", 4), "HalfStorage", new StorageType("float16", 2),
+            "BFloat16Storage", new StorageType("bfloat16", 2), "DoubleStorage", new StorageType("float64", 8),
+            "LongStorage", new StorageType("int64", 8), "IntStorage", new StorageType("int32", 4),
+            "ShortStorage", new StorageType("int16", 2), "CharStorage", new StorageType("int8", 1),
+            "ByteStorage", new StorageType("uint8", 1), "BoolStorage", new StorageType("bool", 1));
     private static final Set<String> GLOBALS = Set.of("collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
             "torch._utils._rebuild_parameter");
     private static final Object MARK = new Object();
@@ -147,7 +152,8 @@ final class Unpickler {
     private Object persistent(Object id) {
         if (id instanceof List<?> t && (t.size() == 5 || t.size() == 6 && t.get(5) == NONE) && "storage".equals(t.get(0))
                 && t.get(1) instanceof Global g && t.get(2) instanceof String key && t.get(4) instanceof Long size && size >= 0) {
-            return new StorageRef(key, STORAGE_TYPES.get(g.name().substring("torch.".length())), size);
+            StorageType type = STORAGE_TYPES.get(g.name().substring("torch.".length()));
+            return new StorageRef(key, type.dtype(), type.elementBytes(), size);
         }
         throw fail("a persistent id that is not a torch storage: " + id);
     }
