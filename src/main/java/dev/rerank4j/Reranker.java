@@ -76,8 +76,13 @@ public final class Reranker implements AutoCloseable {
      * 42 MB, bge-reranker-base: 0.34 GB, bge-reranker-large: 1.2 GB; the load's log line gives the figure), and the
      * JVM counts them against -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
      *
+     * <p>Weights other than a model.safetensors (shards, a PyTorch checkpoint) are read through a temporary
+     * safetensors copy; see {@link ModelWeights}.
+     *
      * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another
      * @throws IllegalArgumentException if {@code dir} or {@code options} is null
+     * @throws java.io.UncheckedIOException if a file cannot be read, or the temporary copy of weights in another format
+     *                                  cannot be written
      * @throws OutOfMemoryError         if the JVM refuses the memory for the packed weights; its message names the flags to raise
      */
     public static Reranker load(Path dir, Options options) {
