@@ -33,29 +33,31 @@ public final class ModelWeights {
         void write(Path out) throws IOException;
     }
 
+    /** A folder's weights, in the order they are taken: the first one the folder has is read. */
+    public static final List<String> FILES = List.of(OnnxConverter.WEIGHTS_FILE, ShardIndex.SAFETENSORS, TorchCheckpoint.FILE,
+            ShardIndex.PYTORCH);
+
     /**
      * @throws ModelFormatException if the directory has none of the four, or the one it has is malformed
      * @throws UncheckedIOException if the copy cannot be written (a full temporary directory, say)
      */
     public static SafeTensors open(Path dir) {
-        Path safetensors = dir.resolve(OnnxConverter.WEIGHTS_FILE);
-        if (Files.isRegularFile(safetensors)) return SafeTensors.open(safetensors);
-        Path source;
-        Copy copy;
-        if (Files.isRegularFile(source = dir.resolve(ShardIndex.SAFETENSORS))) {
-            List<Path> shards = ShardIndex.shards(source);
-            copy = out -> merge(shards, out);
-        } else if (Files.isRegularFile(source = dir.resolve(TorchCheckpoint.FILE))) {
-            Path bin = source;
-            copy = out -> TorchCheckpoint.write(bin, out);
-        } else if (Files.isRegularFile(source = dir.resolve(ShardIndex.PYTORCH))) {
-            List<Path> shards = ShardIndex.shards(source);
-            copy = out -> TorchCheckpoint.write(shards, out);
-        } else {
-            throw new ModelFormatException(dir + ": missing " + OnnxConverter.WEIGHTS_FILE + " (nor is there a " + TorchCheckpoint.FILE
-                    + ", or an index of shards of either)");
-        }
-        return throughCopy(dir, source, copy);
+        String name = FILES.stream().filter(f -> Files.isRegularFile(dir.resolve(f))).findFirst()
+                .orElseThrow(() -> new ModelFormatException(dir + ": missing " + OnnxConverter.WEIGHTS_FILE + " (nor is there a "
+                        + TorchCheckpoint.FILE + ", or an index of shards of either)"));
+        Path source = dir.resolve(name);
+        return switch (name) {
+            case OnnxConverter.WEIGHTS_FILE -> SafeTensors.open(source);
+            case ShardIndex.SAFETENSORS -> {
+                List<Path> shards = ShardIndex.shards(source);
+                yield throughCopy(dir, source, out -> merge(shards, out));
+            }
+            case TorchCheckpoint.FILE -> throughCopy(dir, source, out -> TorchCheckpoint.write(source, out));
+            default -> {
+                List<Path> shards = ShardIndex.shards(source);
+                yield throughCopy(dir, source, out -> TorchCheckpoint.write(shards, out));
+            }
+        };
     }
 
     private static SafeTensors throughCopy(Path dir, Path source, Copy copy) {

@@ -1,6 +1,7 @@
 package dev.rerank4j.hub;
 
 import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.convert.ShardIndex;
 import dev.rerank4j.io.Json;
 import java.io.IOException;
@@ -45,8 +46,6 @@ public final class HuggingFaceHub implements AutoCloseable {
             "tokenizer_config.json", "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
             "artifact.metadata");
     private static final Set<String> REQUIRED = Set.of("config.json", "tokenizer.json");
-    /** A folder's weights, in the order rerank4j prefers them (ModelWeights reads them in this order too). */
-    private static final List<String> WEIGHTS = List.of("model.safetensors", ShardIndex.SAFETENSORS, "pytorch_model.bin", ShardIndex.PYTORCH);
     /** What a module folder named in modules.json may hold that rerank4j reads (pooling, dense projection) besides weights. */
     private static final List<String> MODULE_FILES = List.of("config.json");
 
@@ -230,8 +229,8 @@ public final class HuggingFaceHub implements AutoCloseable {
     }
 
     /**
-     * {@code paths} and the weights of the folder {@code prefix}: the first of {@link #WEIGHTS} the listing has (rerank4j
-     * reads all but model.safetensors through a converted copy; see ModelWeights).
+     * {@code paths} and the weights of the folder {@code prefix}: the first of {@link ModelWeights#FILES} the listing has
+     * (rerank4j reads all but model.safetensors through a converted copy).
      */
     private static List<String> withWeights(HubClient.Listing listing, String prefix, List<String> paths) {
         List<String> all = new ArrayList<>(paths);
@@ -240,7 +239,7 @@ public final class HuggingFaceHub implements AutoCloseable {
     }
 
     private static Optional<String> weights(HubClient.Listing listing, String prefix) {
-        return WEIGHTS.stream().map(name -> prefix + name).filter(path -> listing.file(path) != null).findFirst();
+        return ModelWeights.FILES.stream().map(name -> prefix + name).filter(path -> listing.file(path) != null).findFirst();
     }
 
     /** Where folder {@code prefix}'s weights are an index (fetched by now), the shards it names. */
@@ -326,7 +325,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         for (String f : REQUIRED) {
             if (!Files.isRegularFile(dir.resolve(f))) return Optional.empty();
         }
-        if (WEIGHTS.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
+        if (ModelWeights.FILES.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
         return Optional.of(dir);
     }
 
