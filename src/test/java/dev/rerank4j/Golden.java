@@ -51,6 +51,15 @@ public final class Golden {
         return dir;
     }
 
+    /** bert-tiny-ce's files but its weights (config, tokenizer), copied into {@code dir} (created), for weights in another form. */
+    public static Path tinyCrossEncoderWithoutWeights(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String f : java.util.List.of("config.json", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(path("bert-tiny-ce").resolve(f), dir.resolve(f));
+        }
+        return dir;
+    }
+
     /** {@link Options#defaults()} on the golden tests' {@link #backend()}. */
     public static Options options() {
         return Options.defaults().withBackend(backend());

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.rerank4j.Golden;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.Reranker;
 import java.io.IOException;
@@ -81,8 +82,7 @@ class ShardedWeightsTest {
     }
 
     private Path model(String fixture) throws IOException {
-        Path model = Files.createDirectories(tmp.resolve(fixture));
-        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(BERT.resolve(f), model.resolve(f));
+        Path model = Golden.tinyCrossEncoderWithoutWeights(tmp.resolve(fixture));
         try (Stream<Path> shards = Files.list(Path.of("src/test/resources/torch").resolve(fixture))) {
             for (Path shard : shards.toList()) Files.copy(shard, model.resolve(shard.getFileName().toString()));
         }

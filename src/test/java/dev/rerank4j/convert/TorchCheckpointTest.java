@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.rerank4j.ChildJvm;
+import dev.rerank4j.Golden;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.Reranker;
 import dev.rerank4j.io.SafeTensors;
@@ -65,7 +66,7 @@ class TorchCheckpointTest {
     @Test
     void aConvertedSavePretrainedCheckpointScoresAsTheSafetensorsOne() throws IOException {
         Path dir = copyOf(FIXTURES.resolve("bert-tiny-ce").resolve(TorchCheckpoint.FILE));
-        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(BERT.resolve(f), dir.resolve(f));
+        Golden.tinyCrossEncoderWithoutWeights(dir);
         TorchCheckpoint.convert(dir);
 
         try (SafeTensors got = SafeTensors.open(dir.resolve("model.safetensors"));
@@ -111,7 +112,7 @@ class TorchCheckpointTest {
     @Test
     void loadingThroughATemporaryCopyLeavesNoFileAndSaysWhereItCannotWrite() throws Exception {
         Path model = copyOf(FIXTURES.resolve("bert-tiny-ce").resolve(TorchCheckpoint.FILE));
-        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(BERT.resolve(f), model.resolve(f));
+        Golden.tinyCrossEncoderWithoutWeights(model);
         Path docs = Files.writeString(tmp.resolve("docs.txt"), "a b\nc\n");
         String[] args = {"--query", "q", "--docs", docs.toString(), "--model", model.toString(), "--raw"};
         Path tmpDir = Files.createDirectories(tmp.resolve("java-tmp"));

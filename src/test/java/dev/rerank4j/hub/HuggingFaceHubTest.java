@@ -329,8 +329,8 @@ class HuggingFaceHubTest {
     @Test
     void aRepositoryWithOnlyAPytorchCheckpointIsFetchedWithItAndLoads() throws IOException {
         hub.close();
-        Path bert = Golden.path("bert-tiny-ce"), repo = Files.createTempDirectory(cache.getParent(), "pytorch-repo");
-        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(bert.resolve(f), repo.resolve(f));
+        Path bert = Golden.path("bert-tiny-ce");
+        Path repo = Golden.tinyCrossEncoderWithoutWeights(Files.createTempDirectory(cache.getParent(), "pytorch-repo"));
         byte[] checkpoint = Files.readAllBytes(Path.of("src/test/resources/torch/bert-tiny-ce/pytorch_model.bin"));
         hub = new FakeHub().serve(repo, Map.of("pytorch_model.bin", checkpoint, "onnx/model.onnx", new byte[3000]));
 
@@ -350,8 +350,8 @@ class HuggingFaceHubTest {
     @Test
     void aShardedRepositoryIsFetchedShardByShardAndLoads() throws IOException {
         hub.close();
-        Path bert = Golden.path("bert-tiny-ce"), repo = Files.createTempDirectory(cache.getParent(), "sharded-repo");
-        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json")) Files.copy(bert.resolve(f), repo.resolve(f));
+        Path bert = Golden.path("bert-tiny-ce");
+        Path repo = Golden.tinyCrossEncoderWithoutWeights(Files.createTempDirectory(cache.getParent(), "sharded-repo"));
         try (Stream<Path> shards = Files.list(Path.of("src/test/resources/torch/sharded-safetensors"))) {
             for (Path shard : shards.toList()) Files.copy(shard, repo.resolve(shard.getFileName().toString()));
         }
