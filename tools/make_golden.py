@@ -16,6 +16,9 @@ Writes:
       (--only-xlmr writes just these)
   golden/xlmr-tiny-text.json  text pairs -> FlagEmbedding-cut ids -> F32 and BF16 logits of xlmr-tiny-ce with the
       tiny Unigram tokenizer of make_unigram_fixture.py (--only-xlmr-text writes just this)
+  golden/electra-tiny-ce/ and golden/electra-tiny-ce.json
+      a tiny random ElectraForSequenceClassification (embedding_size 24 < hidden_size 32, so embeddings_project
+      is used) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-electra writes just these)
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -362,6 +365,112 @@ def make_bert_tiny(out_dir, vocab_size):
     size = sum(f.stat().st_size for f in model_dir.iterdir())
     assert size < 1024 * 1024, f"bert-tiny-ce/ is {size} bytes"
     return hf_tok, tok
+
+
+# ---------------------------------------------------------------------------------------------
+# (a') tiny random ELECTRA cross-encoder (cross-encoder/ms-marco-electra-base's architecture)
+# ---------------------------------------------------------------------------------------------
+ELECTRA_EMBEDDING_SIZE = 24
+
+
+def electra_logit(model, enc):
+    with torch.no_grad():
+        out = model(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
+                    attention_mask=enc["attention_mask"])
+        logit = out.logits[0, 0].item()
+        # independent check of the head: out_proj(gelu(dense(h[CLS]))), GELU in its erf form
+        h = model.electra(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
+                          attention_mask=enc["attention_mask"]).last_hidden_state
+        x = model.classifier.dense(h[:, 0])
+        manual = model.classifier.out_proj(0.5 * x * (1 + torch.erf(x / math.sqrt(2))))[0, 0].item()
+    assert abs(logit - manual) < 1e-5, (logit, manual)  # rounding of two GELU formulas; the tanh form is ~1e-3 off
+    return logit
+
+
+def make_electra_tiny(out_dir):
+    """bert-tiny-ce's tokenizer (ELECTRA's is BERT's WordPiece) on a tiny random ElectraForSequenceClassification whose
+    embeddings are narrower than its hidden states, as electra-small's are (128 < 256), so embeddings_project runs."""
+    from transformers import ElectraConfig, ElectraForSequenceClassification
+    bert_dir = out_dir / "bert-tiny-ce"
+    model_dir = out_dir / "electra-tiny-ce"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (model_dir / name).write_bytes((bert_dir / name).read_bytes())
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    hf_tok = fast_tokenizer(model_dir / "tokenizer.json")
+
+    config = ElectraConfig(
+        vocab_size=tok.get_vocab_size(), embedding_size=ELECTRA_EMBEDDING_SIZE, hidden_size=32, num_hidden_layers=2,
+        num_attention_heads=4, intermediate_size=64, hidden_act="gelu", hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1, max_position_embeddings=TINY_MAX_POS, type_vocab_size=2,
+        initializer_range=0.2, layer_norm_eps=1e-12, pad_token_id=tok.token_to_id("[PAD]"), num_labels=1,
+        classifier_dropout=None)
+    config.architectures = ["ElectraForSequenceClassification"]
+    torch.manual_seed(SEED + 2)
+    model = redraw(ElectraForSequenceClassification(config), SEED + 2)
+    with torch.no_grad():  # logits of ±10, as real rerankers give, rather than ±27: fp32 rounding scales with them
+        model.classifier.out_proj.weight.mul_(0.3)
+    model.save_pretrained(str(model_dir), safe_serialization=True)
+    # the golden numbers come from the files the Java tests read
+    model = ElectraForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    from safetensors import safe_open
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        names = sorted(f.keys())
+    assert "electra.embeddings_project.weight" in names, names
+
+    records, logits = [], []
+    for (pid, q, d, m) in BERT_TINY_PAIRS:
+        enc = hf_tok([q], [d], truncation=True, max_length=m, return_tensors="pt")
+        full = tok.encode(q, d)
+        logit = electra_logit(model, enc)
+        logits.append(logit)
+        records.append(dict(
+            id=pid, query=q, doc=d, max_length=m,
+            untruncated_length=len(full.ids), truncated=len(full.ids) > m,
+            input_ids=enc["input_ids"][0].tolist(), token_type_ids=enc["token_type_ids"][0].tolist(),
+            logit=logit, sigmoid=1.0 / (1.0 + math.exp(-logit))))
+    assert max(logits) - min(logits) > 1.0, logits
+
+    # Every tensor matters (attention key biases aside: softmax cancels them).
+    enc0 = hf_tok([BERT_TINY_PAIRS[0][1]], [BERT_TINY_PAIRS[0][2]], truncation=True, return_tensors="pt")
+    base = electra_logit(model, enc0)
+    insensitive = []
+    with torch.no_grad():
+        for name, prm in model.named_parameters():
+            saved = prm.detach().clone()
+            prm.add_(0.05 * torch.randn(prm.shape, generator=torch.Generator().manual_seed(1)))
+            moved = abs(electra_logit(model, enc0) - base)
+            prm.copy_(saved)
+            if moved < 1e-5 and not name.endswith("attention.self.key.bias"):
+                insensitive.append(name)
+    assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
+
+    # sentence-transformers' CrossEncoder on the saved directory: same ids, sigmoid(logit)
+    from sentence_transformers import CrossEncoder
+    ce = CrossEncoder(str(model_dir), device="cpu")
+    for r in records:
+        if r["max_length"] != TINY_MAX_POS:
+            continue
+        f = ce.tokenizer([r["query"]], [r["doc"]], padding=True, truncation=True, return_tensors="pt")
+        assert f["input_ids"][0].tolist() == r["input_ids"], r["id"]
+        score = float(ce.predict([(r["query"], r["doc"])])[0])
+        assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+
+    write_json(out_dir / "electra-tiny-ce.json", dict(
+        header(
+            "Tiny random ElectraForSequenceClassification (num_labels=1), files in electra-tiny-ce/, with bert-tiny-ce's "
+            "WordPiece tokenizer. Embeddings are 24 wide and projected to the 32-wide encoder (embeddings_project). "
+            "input_ids as CrossEncoder tokenizes: tokenizer([q], [d], truncation=True, max_length=M). "
+            "logit = classifier.out_proj(gelu(classifier.dense(h[CLS]))) of the reloaded model, GELU in erf form; "
+            "sigmoid = 1/(1+exp(-logit)), what CrossEncoder.predict returns (checked)."),
+        model=dict(dir="electra-tiny-ce", seed=SEED + 2, vocab_size=tok.get_vocab_size(),
+                   embedding_size=ELECTRA_EMBEDDING_SIZE, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                   intermediate_size=64, max_position_embeddings=TINY_MAX_POS, attn_implementation="eager",
+                   tensors=names),
+        tolerance_note="fp32 reference on CPU; token ids must match exactly.",
+        pairs=records))
+    size = sum(f.stat().st_size for f in model_dir.iterdir())
+    assert size < 1024 * 1024, f"electra-tiny-ce/ is {size} bytes"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -955,6 +1064,8 @@ def main():
     ap.add_argument("--only-xlmr-text", action="store_true",
                     help="write only golden/xlmr-tiny-text.json (text-level XLM-R parity on the existing "
                          "xlmr-tiny-ce weights and xlmr-tiny-tokenizer)")
+    ap.add_argument("--only-electra", action="store_true",
+                    help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -976,9 +1087,13 @@ def main():
     if args.only_xlmr_text:
         make_xlmr_text(out)
         return
+    if args.only_electra:
+        make_electra_tiny(out)
+        return
     make_xlmr_tiny(out)
     make_xlmr_text(out)
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
+    make_electra_tiny(out)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:
         print(f["case"], f["tokens"], f["token_type_ids"])

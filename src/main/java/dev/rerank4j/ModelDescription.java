@@ -32,8 +32,10 @@ final class ModelDescription {
             case SentenceEncoder se -> "bi-encoder; score = cosine similarity of the query's and the document's embeddings";
             case ColbertEncoder ce -> "ColBERT late interaction; score = MaxSim of per-token vectors";
         });
-        d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d", config.modelType(),
-                config.numLayers(), config.hiddenSize(), config.numHeads(), config.intermediateSize(), config.vocabSize()));
+        d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d%s", config.modelType(),
+                config.numLayers(), config.hiddenSize(), config.numHeads(), config.intermediateSize(), config.vocabSize(),
+                config.projectsEmbeddings() ? String.format(", embeddings %d wide, projected to %d", config.embeddingSize(),
+                        config.hiddenSize()) : ""));
         d.put("weights", weights(weights));
         d.put("max length", scorer.maxLength() + " tokens (" + limitSource + ")"
                 + (model instanceof ColbertEncoder ? "; queries " + scorer.queryMaxLength() + " tokens" : ""));

@@ -11,6 +11,8 @@ import java.util.Map;
  *
  * @param modelType             "bert", "xlm-roberta", ...
  * @param architectures         e.g. ["BertForSequenceClassification"]; empty when absent
+ * @param embeddingSize         width of the embedding tables: ELECTRA's embedding_size, else hidden_size; where the two
+ *                              differ, a linear layer (embeddings_project) widens the embeddings to hidden_size
  * @param numLabels             classifier outputs (from num_labels or id2label), 0 when neither is given
  * @param ceActivation          the sentence-transformers cross-encoder activation named in the config
  *                              (a class name such as "torch.nn.modules.linear.Identity"), or null
@@ -18,6 +20,7 @@ import java.util.Map;
 public record ModelConfig(
         String modelType,
         List<String> architectures,
+        int embeddingSize,
         int hiddenSize,
         int numLayers,
         int numHeads,
@@ -42,6 +45,11 @@ public record ModelConfig(
     /** True for RoBERTa-family encoders ("roberta", "xlm-roberta"), whose positions skip the padding slots. */
     public boolean isRoberta() {
         return isRoberta(modelType);
+    }
+
+    /** True where the embeddings are narrower or wider than the encoder and pass through embeddings_project first. */
+    public boolean projectsEmbeddings() {
+        return embeddingSize != hiddenSize;
     }
 
     private static boolean isRoberta(String modelType) {
@@ -89,9 +97,13 @@ public record ModelConfig(
         }
         int numLabels = json.containsKey("num_labels") ? f.positiveInt("num_labels")
                 : json.get("id2label") instanceof Map<?, ?> labels ? labels.size() : 0;
+        // Only ElectraConfig reads the field, and its default is 128 (transformers' configuration_electra.py); the
+        // other configs keep it as an unused attribute.
+        int embeddingSize = !modelType.equals("electra") ? hidden : json.get("embedding_size") != null ? f.positiveInt("embedding_size") : 128;
         return new ModelConfig(
                 modelType,
                 f.stringList("architectures"),
+                embeddingSize,
                 hidden,
                 f.positiveInt("num_hidden_layers"),
                 heads,

@@ -10,24 +10,28 @@ import dev.rerank4j.tokenize.Encoding;
 import java.util.List;
 
 /**
- * A sequence-classification cross-encoder with one label. Both supported heads are
- * logit = out(tanh(dense(h[first token]))); only the tensor names differ:
+ * A sequence-classification cross-encoder with one label. Every supported head is
+ * logit = out(f(dense(h[first token]))); the tensor names and f differ:
  * <ul>
- *   <li>BertForSequenceClassification: dense = {@code bert.pooler.dense}, out = {@code classifier};</li>
+ *   <li>BertForSequenceClassification: dense = {@code bert.pooler.dense}, f = tanh, out = {@code classifier};</li>
  *   <li>XLMRobertaForSequenceClassification / RobertaForSequenceClassification: dense =
- *       {@code classifier.dense}, out = {@code classifier.out_proj}, on h[&lt;s&gt;], encoder under {@code roberta.}.</li>
+ *       {@code classifier.dense}, f = tanh, out = {@code classifier.out_proj}, on h[&lt;s&gt;], encoder under {@code roberta.};</li>
+ *   <li>ElectraForSequenceClassification: dense = {@code classifier.dense}, f = GELU (erf form), out =
+ *       {@code classifier.out_proj}, encoder under {@code electra.}.</li>
  * </ul>
  */
 public final class CrossEncoder implements Model {
     private final Encoder encoder;
     private final Backend backend;
-    private final LinearWeights pooler;     // [H, H], tanh (BERT pooler or RoBERTa classifier.dense)
-    private final LinearWeights classifier; // [1, H] (BERT classifier or RoBERTa classifier.out_proj)
+    private final LinearWeights pooler;     // [H, H] (BERT pooler, or RoBERTa's and ELECTRA's classifier.dense)
+    private final Activation poolerActivation;
+    private final LinearWeights classifier; // [1, H] (BERT classifier, or classifier.out_proj)
 
-    private CrossEncoder(Encoder encoder, Backend backend, LinearWeights pooler, LinearWeights classifier) {
+    private CrossEncoder(Encoder encoder, Backend backend, LinearWeights pooler, Activation poolerActivation, LinearWeights classifier) {
         this.encoder = encoder;
         this.backend = backend;
         this.pooler = pooler;
+        this.poolerActivation = poolerActivation;
         this.classifier = classifier;
     }
 
@@ -43,6 +47,7 @@ public final class CrossEncoder implements Model {
                 Encoder.load(bert, config, backend),
                 backend,
                 backend.prepareLinear(bert.get("pooler.dense.weight", h, h), bert.get("pooler.dense.bias", h)),
+                Activation.TANH,
                 backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }
 
@@ -56,18 +61,39 @@ public final class CrossEncoder implements Model {
             throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a RoBERTa head but model_type is '"
                     + config.modelType() + "' (expected \"xlm-roberta\" or \"roberta\"; it decides the position offset)");
         }
-        Weights roberta = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.word_embeddings.weight", "roberta.", ""));
+        return withClassificationHead(weights, "roberta.", Activation.TANH, config, backend);
+    }
+
+    /**
+     * ElectraForSequenceClassification with one label: logit = classifier.out_proj(gelu(classifier.dense(h[CLS]))), GELU
+     * in its erf form (transformers' ElectraClassificationHead), encoder tensors under {@code electra.}; embeddings
+     * narrower than the encoder pass through {@code electra.embeddings_project} first.
+     */
+    static CrossEncoder loadElectra(Weights weights, ModelConfig config, Backend backend) {
+        requireOneLabel(config);
+        if (!config.modelType().equals("electra")) {
+            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name an ELECTRA head but model_type is '"
+                    + config.modelType() + "' (expected \"electra\"; it decides the embeddings' width)");
+        }
+        return withClassificationHead(weights, "electra.", Activation.GELU, config, backend);
+    }
+
+    /** The encoder under {@code prefix} (or none), scored by classifier.out_proj(f(classifier.dense(h[first token]))). */
+    private static CrossEncoder withClassificationHead(Weights weights, String prefix, Activation f, ModelConfig config, Backend backend) {
+        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.word_embeddings.weight", prefix, ""));
         long h = config.hiddenSize();
         for (String name : new String[] {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias"}) {
             if (!weights.has(name)) {
                 throw new ModelFormatException(weights.file().file() + ": missing tensor '" + name + "': "
-                        + config.architectures() + " scores through classifier.dense (tanh) then classifier.out_proj");
+                        + config.architectures() + " scores through classifier.dense (" + f.name().toLowerCase(java.util.Locale.ROOT)
+                        + ") then classifier.out_proj");
             }
         }
         return new CrossEncoder(
-                Encoder.load(roberta, config, backend),
+                Encoder.load(encoderWeights, config, backend),
                 backend,
                 backend.prepareLinear(weights.get("classifier.dense.weight", h, h), weights.get("classifier.dense.bias", h)),
+                f,
                 backend.prepareLinear(weights.get("classifier.out_proj.weight", 1, h), weights.get("classifier.out_proj.bias", 1)));
     }
 
@@ -99,7 +125,7 @@ public final class CrossEncoder implements Model {
                     RaggedBatch batch = slice.batch();
                     float[] first = encoder.firstTokenStates(batch, scratch);
                     int n = batch.sequences();
-                    backend.linear(first, n, pooler, head.pooled, Activation.TANH);
+                    backend.linear(first, n, pooler, head.pooled, poolerActivation);
                     backend.linear(head.pooled, n, classifier, head.logits, Activation.NONE);
                     for (int b = 0; b < n; b++) {
                         logits[slice.origins()[b]] = head.logits[b];

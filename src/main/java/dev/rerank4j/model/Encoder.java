@@ -19,13 +19,17 @@ import java.util.function.Function;
 
 /**
  * A BERT-family transformer encoder: embeddings, then N × (self-attention, FFN), post-LayerNorm.
- * BERT, RoBERTa and XLM-R share this one code path; what differs is data in {@link ModelConfig}
- * (position offset, number of token types, LayerNorm eps) and the weight prefix the caller binds.
+ * BERT, RoBERTa, XLM-R and ELECTRA share this one code path; what differs is data in {@link ModelConfig}
+ * (position offset, number of token types, LayerNorm eps, ELECTRA's embedding width) and the weight prefix the caller binds.
  * Runs ragged batches (no padding). Immutable after loading; safe to share between threads.
  */
 public final class Encoder {
-    /** Token embeddings: word [V,H], position [P,H], token type [T,H], then LayerNorm. */
-    private record Embeddings(Tensor word, Tensor position, Tensor tokenType, float[] normGamma, float[] normBeta) {}
+    /**
+     * Token embeddings: word [V,E], position [P,E], token type [T,E], then LayerNorm, then (ELECTRA, where E ≠ H) a
+     * linear layer [H,E] to the encoder's width; project is null where E = H.
+     */
+    private record Embeddings(Tensor word, Tensor position, Tensor tokenType, float[] normGamma, float[] normBeta,
+                              LinearWeights project) {}
 
     /** One layer. qkv: W_q, W_k, W_v stacked [3H, H]; ffnIn [I, H]; ffnOut [H, I]. */
     private record Layer(LinearWeights qkv, LinearWeights attentionOut, float[] attentionNormGamma, float[] attentionNormBeta,
@@ -48,13 +52,21 @@ public final class Encoder {
     /** Binds the encoder weights found under {@code weights}' prefix, checking every shape against {@code config}. */
     static Encoder load(Weights weights, ModelConfig config, Backend backend) {
         long h = config.hiddenSize();
+        long e = config.embeddingSize();
         long inner = config.intermediateSize();
+        if (e > 3 * h) { // the embeddings are laid out in the scratch's Q/K/V rows before they are projected
+            throw new ModelFormatException("config.json: embedding_size " + e + " is more than 3 × hidden_size " + h
+                    + ", which rerank4j does not support");
+        }
         Embeddings embeddings = new Embeddings(
-                weights.get("embeddings.word_embeddings.weight", config.vocabSize(), h),
-                weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), h),
-                weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), h),
-                weights.vector("embeddings.LayerNorm.weight", h),
-                weights.vector("embeddings.LayerNorm.bias", h));
+                weights.get("embeddings.word_embeddings.weight", config.vocabSize(), e),
+                weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), e),
+                weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), e),
+                weights.vector("embeddings.LayerNorm.weight", e),
+                weights.vector("embeddings.LayerNorm.bias", e),
+                config.projectsEmbeddings()
+                        ? backend.prepareLinear(weights.get("embeddings_project.weight", h, e), weights.get("embeddings_project.bias", h))
+                        : null);
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             String l = "encoder.layer." + i + ".";
@@ -295,16 +307,22 @@ public final class Encoder {
         attendedFeedForward(layer, x, batch.tokens(), scratch);
     }
 
-    /** x ← the embeddings of batch's tokens, after their LayerNorm; x is scratch's. */
+    /**
+     * x ← the embeddings of batch's tokens, after their LayerNorm and, where the model has one, the projection to the
+     * encoder's width (written first to the Q/K/V rows, unused until the first layer); x is scratch's.
+     */
     private float[] embed(RaggedBatch batch, Scratch scratch) {
         int tokens = batch.tokens();
         if (tokens > scratch.capacity()) {
             throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity());
         }
         float[] x = scratch.hidden();
-        backend.toHost(x); // written here (after a failed call the device may still hold the truth)
-        embed(batch, x);
-        backend.addLayerNorm(x, null, tokens, config.hiddenSize(), embeddings.normGamma, embeddings.normBeta, config.layerNormEps());
+        float[] embedded = embeddings.project == null ? x : scratch.qkv();
+        backend.toHost(embedded); // written here (after a failed call the device may still hold the truth)
+        embed(batch, embedded);
+        backend.addLayerNorm(embedded, null, tokens, config.embeddingSize(), embeddings.normGamma, embeddings.normBeta,
+                config.layerNormEps());
+        if (embeddings.project != null) backend.linear(embedded, tokens, embeddings.project, x, Activation.NONE); // [T, E] → [T, H]
         return x;
     }
 
@@ -324,12 +342,12 @@ public final class Encoder {
     /**
      * x[t] = word[id] + position[offset + p] + tokenType[type], with p counting from 0 in each sequence and
      * offset = {@link ModelConfig#positionOffset()} (0 for BERT, pad_token_id + 1 for RoBERTa/XLM-R;
-     * sequences are never padded, so every token is real and counts).
+     * sequences are never padded, so every token is real and counts). Rows are the embeddings' width.
      */
     private void embed(RaggedBatch batch, float[] x) {
-        int h = config.hiddenSize();
+        int width = config.embeddingSize();
         int offset0 = config.positionOffset();
-        float[] row = new float[h];
+        float[] row = new float[width];
         for (int b = 0; b < batch.sequences(); b++) {
             int start = batch.start(b);
             int length = batch.length(b);
@@ -348,8 +366,8 @@ public final class Encoder {
                 if (type < 0 || type >= config.typeVocabSize()) {
                     throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
                 }
-                int offset = t * h;
-                embeddings.word.read((long) id * h, h, x, offset);
+                int offset = t * width;
+                embeddings.word.read((long) id * width, width, x, offset);
                 addRow(embeddings.position, offset0 + p, row, x, offset);
                 addRow(embeddings.tokenType, type, row, x, offset);
             }

@@ -17,8 +17,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
 
     /**
      * Binds the weights of {@code weights} to the model that {@code dir} describes:
-     * {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification} or
-     * {@code RobertaForSequenceClassification} in config.json → {@link CrossEncoder};
+     * {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
+     * {@code RobertaForSequenceClassification} or {@code ElectraForSequenceClassification} in config.json → {@link CrossEncoder};
      * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
@@ -34,11 +34,15 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
                 || config.architectures().contains("RobertaForSequenceClassification")) {
             return CrossEncoder.loadRoberta(all, config, backend);
         }
+        if (config.architectures().contains("ElectraForSequenceClassification")) {
+            return CrossEncoder.loadElectra(all, config, backend);
+        }
         if (isMeanPoolingSentenceTransformer(dir)) {
             return SentenceEncoder.load(all, config, backend);
         }
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
-                + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification) and no sentence-transformers "
+                + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
+                + "ElectraForSequenceClassification) and no sentence-transformers "
                 + "modules.json with mean pooling");
     }
 

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Whole models on the CUDA backend with its kernels emulated on the CPU (FakeCuda.emulatedGpu): the shortest
- * golden pairs of the BERT (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
+ * golden pairs of the BERT and ELECTRA (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
  * transformers' logits at the golden tests' bars. A few short pairs only: the emulation runs a thread per
  * CUDA thread.
  */
@@ -32,6 +32,13 @@ class EmulatedGpuGoldenTest {
     void bertLogitsMatchTransformersOnTheF32Kernels() {
         double worst = worstDelta("bert-tiny-ce", true);
         assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (CrossEncoderGoldenTest)");
+    }
+
+    /** The embeddings projected on the device and a GELU head: ELECTRA's two differences from BERT. */
+    @Test
+    void electraLogitsMatchTransformersOnTheF32Kernels() {
+        double worst = worstDelta("electra-tiny-ce", true);
+        assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (ElectraGoldenTest)");
     }
 
     @Test

@@ -1,0 +1,112 @@
+package dev.rerank4j;
+
+import dev.rerank4j.tokenize.Encoding;
+import dev.rerank4j.tokenize.Tokenizer;
+import dev.rerank4j.tokenize.TokenizerJson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Reproduces HF transformers' ElectraForSequenceClassification (the architecture of cross-encoder/ms-marco-electra-base)
+ * on a tiny random model whose 24-wide embeddings are projected to its 32-wide encoder (tools/make_golden.py).
+ */
+class ElectraGoldenTest {
+    /** The parity bar for fp32; observed differences are ~1e-6 (float accumulation order). */
+    private static final double LOGIT_TOLERANCE = 1e-4;
+
+    private static final Map<String, Object> GOLDEN = Golden.json("electra-tiny-ce.json");
+
+    @Test
+    void logitsAndSigmoidsMatchTransformersForEveryPairIncludingTruncatedOnes() throws IOException {
+        Tokenizer tokenizer = TokenizerJson.load(Golden.path("electra-tiny-ce/tokenizer.json"));
+        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs");
+        assertTrue(pairs.stream().anyMatch(p -> Boolean.TRUE.equals(p.get("truncated"))), "golden file has a truncated pair");
+        double worst = 0;
+        for (Map<String, Object> pair : pairs) {
+            int maxLength = ((Number) pair.get("max_length")).intValue();
+            String query = (String) pair.get("query");
+            String doc = (String) pair.get("doc");
+            Encoding e = tokenizer.encodePair(query, doc, maxLength);
+            assertArrayEquals(Golden.ints(pair.get("input_ids")), e.ids(), () -> "ids of " + pair.get("id"));
+            try (Reranker raw = Reranker.load(Golden.path("electra-tiny-ce"),
+                    Golden.options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.RAW));
+                 Reranker sigmoid = Reranker.load(Golden.path("electra-tiny-ce"),
+                         Golden.options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.SIGMOID))) {
+                double logit = ((Number) pair.get("logit")).doubleValue();
+                float score = raw.score(query, List.of(doc))[0];
+                worst = Math.max(worst, Math.abs(score - logit));
+                assertEquals(logit, score, LOGIT_TOLERANCE, () -> "logit of " + pair.get("id"));
+                // what sentence-transformers' CrossEncoder.predict returned for this model (checked by the generator)
+                assertEquals(((Number) pair.get("sigmoid")).doubleValue(), sigmoid.score(query, List.of(doc))[0], LOGIT_TOLERANCE,
+                        () -> "CrossEncoder.predict's score of " + pair.get("id"));
+            }
+        }
+        System.out.printf("electra-tiny-ce: %d pairs, max |Δlogit| = %.2e%n", pairs.size(), worst);
+    }
+
+    @Test
+    void oneBatchOfManyDocumentsKeepsTheCallersOrder() {
+        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs").stream()
+                .filter(p -> ((Number) p.get("max_length")).intValue() == 64).toList();
+        String query = (String) pairs.getFirst().get("query");
+        List<Map<String, Object>> sameQuery = pairs.stream().filter(p -> query.equals(p.get("query"))).toList();
+        assertTrue(sameQuery.size() >= 3, "golden file has several docs for one query");
+        List<String> docs = new ArrayList<>();
+        for (Map<String, Object> p : sameQuery) docs.add((String) p.get("doc"));
+        try (Reranker reranker = Reranker.load(Golden.path("electra-tiny-ce"),
+                Golden.options().withMaxLength(64).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(2))) {
+            float[] scores = reranker.score(query, docs);
+            for (int i = 0; i < docs.size(); i++) {
+                assertEquals(((Number) sameQuery.get(i).get("logit")).doubleValue(), scores[i], LOGIT_TOLERANCE, "doc " + i);
+            }
+            assertTrue(reranker.description().get("encoder").contains("embeddings 24 wide, projected to 32"),
+                    () -> reranker.description().toString());
+        }
+    }
+
+    @Test
+    void aMissingProjectionIsNamed(@TempDir Path dir) throws IOException {
+        Path model = copyWithConfig(dir, "\"embedding_size\": 24", "\"embedding_size\": 32");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        // 32-wide tables asked of 24-wide ones: the shape check names the tensor
+        assertTrue(e.getMessage().contains("electra.embeddings.word_embeddings.weight"), e.getMessage());
+    }
+
+    @Test
+    void embeddingsWiderThanTheScratchHoldsAreRefused(@TempDir Path dir) throws IOException {
+        Path model = copyWithConfig(dir, "\"embedding_size\": 24", "\"embedding_size\": 97");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains("embedding_size 97 is more than 3 × hidden_size 32"), e.getMessage());
+    }
+
+    @Test
+    void anElectraHeadOnAnotherEncoderIsRefused(@TempDir Path dir) throws IOException {
+        Path model = copyWithConfig(dir, "\"model_type\": \"electra\"", "\"model_type\": \"bert\"");
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains("ELECTRA head but model_type is 'bert'"), e.getMessage());
+    }
+
+    private static Path copyWithConfig(Path dir, String field, String replacement) throws IOException {
+        Path model = dir.resolve("electra");
+        Files.createDirectories(model);
+        for (String name : List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(Golden.path("electra-tiny-ce/" + name), model.resolve(name));
+        }
+        String config = Files.readString(Golden.path("electra-tiny-ce/config.json"));
+        assertTrue(config.contains(field), field);
+        Files.writeString(model.resolve("config.json"), config.replace(field, replacement));
+        return model;
+    }
+}

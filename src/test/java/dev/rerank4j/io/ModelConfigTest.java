@@ -1,0 +1,47 @@
+package dev.rerank4j.io;
+
+import dev.rerank4j.ModelFormatException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** How config.json's fields are read where transformers' config classes differ between model types. */
+class ModelConfigTest {
+    private static ModelConfig config(String modelType, String extraField) {
+        Map<String, Object> json = Json.parseObject("{\"model_type\": \"" + modelType + "\", \"hidden_size\": 256,"
+                + " \"num_attention_heads\": 4, \"num_hidden_layers\": 2, \"intermediate_size\": 1024, \"vocab_size\": 100,"
+                + " \"max_position_embeddings\": 512" + extraField + "}");
+        return ModelConfig.fromJson(json, "config.json");
+    }
+
+    @Test
+    void electraReadsItsEmbeddingWidth() {
+        ModelConfig c = config("electra", ", \"embedding_size\": 128");
+        assertEquals(128, c.embeddingSize());
+        assertTrue(c.projectsEmbeddings());
+        assertFalse(config("electra", ", \"embedding_size\": 256").projectsEmbeddings());
+    }
+
+    @Test
+    void electraWithoutTheFieldTakesElectraConfigsDefaultOf128() {
+        assertEquals(128, config("electra", "").embeddingSize());
+    }
+
+    @Test
+    void otherModelTypesIgnoreTheFieldAsTheirConfigClassesDo() {
+        ModelConfig c = config("bert", ", \"embedding_size\": 128");
+        assertEquals(256, c.embeddingSize());
+        assertFalse(c.projectsEmbeddings());
+    }
+
+    @Test
+    void aZeroEmbeddingWidthIsNamed() {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> config("electra", ", \"embedding_size\": 0"));
+        assertTrue(e.getMessage().contains("'embedding_size' must be positive"), e.getMessage());
+    }
+}
