@@ -23,7 +23,7 @@ import java.util.TreeMap;
 final class ModelDescription {
     private ModelDescription() {}
 
-    static Map<String, String> of(Path dir, ModelConfig config, SafeTensors weights, Model model, Scorer scorer, String limitSource,
+    static Map<String, String> of(Path dir, ModelConfig config, SafeTensors weights, String tokenizer, Model model, Scorer scorer, String limitSource,
                                   PairTruncation truncation, boolean sigmoid, Backend backend) {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("model", dir.toString());
@@ -37,6 +37,7 @@ final class ModelDescription {
                 config.projectsEmbeddings() ? String.format(", embeddings %d wide, projected to %d", config.embeddingSize(),
                         config.hiddenSize()) : ""));
         d.put("weights", weights(weights));
+        d.put("tokenizer", tokenizer);
         d.put("max length", scorer.maxLength() + " tokens (" + limitSource + ")"
                 + (model instanceof ColbertEncoder ? "; queries " + scorer.queryMaxLength() + " tokens" : ""));
         if (model instanceof CrossEncoder) {

@@ -13,10 +13,8 @@ import dev.rerank4j.model.Model;
 import dev.rerank4j.model.SentenceEncoder;
 import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
-import dev.rerank4j.tokenize.TokenizerJson;
+import dev.rerank4j.tokenize.ModelTokenizer;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,8 +64,8 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * Loads the model in {@code dir}: a {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification}
-     * or {@code RobertaForSequenceClassification} cross-encoder, or a
+     * Loads the model in {@code dir}: a {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
+     * {@code RobertaForSequenceClassification} or {@code ElectraForSequenceClassification} cross-encoder, or a
      * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity), or a ColBERT
      * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
      * its own files, and {@link Options#maxLength()} does not change them).
@@ -77,7 +75,8 @@ public final class Reranker implements AutoCloseable {
      * JVM counts them against -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
      *
      * <p>Weights other than a model.safetensors (shards, a PyTorch checkpoint) are read through a temporary
-     * safetensors copy; see {@link ModelWeights}.
+     * safetensors copy; see {@link ModelWeights}. The tokenizer is tokenizer.json, else (a BERT-family model saved
+     * without one) vocab.txt with the files beside it; see {@link ModelTokenizer}.
      *
      * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another
      * @throws IllegalArgumentException if {@code dir} or {@code options} is null
@@ -90,16 +89,11 @@ public final class Reranker implements AutoCloseable {
         if (options == null) throw new IllegalArgumentException("options is null");
         long started = System.nanoTime();
         Path configFile = requireFile(dir, "config.json");
-        Path tokenizerFile = requireFile(dir, "tokenizer.json");
         ModelConfig config = ModelConfig.read(configFile);
-        Tokenizer tokenizer;
-        try {
-            tokenizer = TokenizerJson.load(tokenizerFile);
-        } catch (IOException e) {
-            throw new UncheckedIOException(tokenizerFile + ": cannot read: " + e.getMessage(), e);
-        }
+        ModelTokenizer modelTokenizer = ModelTokenizer.load(dir, config.modelType());
+        Tokenizer tokenizer = modelTokenizer.tokenizer();
         if (tokenizer.vocabSize() > config.vocabSize()) {
-            throw new ModelFormatException(tokenizerFile + ": the tokenizer has " + tokenizer.vocabSize()
+            throw new ModelFormatException(modelTokenizer.file() + ": the tokenizer has " + tokenizer.vocabSize()
                     + " ids but config.json vocab_size is " + config.vocabSize() + " (tokenizer and model do not belong together)");
         }
         Limit limit = maxLength(dir, config, options);
@@ -116,7 +110,7 @@ public final class Reranker implements AutoCloseable {
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
             if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
-            Map<String, String> description = ModelDescription.of(dir, config, weights, model, scorer,
+            Map<String, String> description = ModelDescription.of(dir, config, weights, modelTokenizer.description(), model, scorer,
                     model instanceof ColbertEncoder ? "ColBERT's document_length" : limit.source(),
                     pairTruncation(config), sigmoid(options, config), backend);
             Reranker reranker = new Reranker(dir, weights, backend, scorer, description);
@@ -156,7 +150,7 @@ public final class Reranker implements AutoCloseable {
 
     private static Path requireFile(Path dir, String name) {
         if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors or pytorch_model.bin, tokenizer.json)");
+            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors or pytorch_model.bin, tokenizer.json or vocab.txt)");
         }
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Damaged model directories: each trial copies a tiny model (a cross-encoder or ColBERT), damages one of its files
+ * Damaged model directories: each trial copies a tiny model (a cross-encoder, the same read through vocab.txt and the
+ * files beside it instead of tokenizer.json, or ColBERT), damages one of its files
  * (cut short, bytes changed or inserted, a header offset or shape changed, a JSON value replaced or removed) and
  * loads and scores it. Every trial must end in a loaded model or a {@link ModelFormatException} /
  * {@link IllegalArgumentException}: never another exception, a crash or a hang. (Damaged weight values load, and
@@ -30,9 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class MutatedModelFilesTest {
     private static final int TRIALS = 400;
-    private static final List<String> MODELS = List.of("bert-tiny-ce", "colbert-tiny");
+    /** bert-tiny-ce's config and weights with the tokenizer files of a model saved without tokenizer.json. */
+    private static final String VOCAB_MODEL = "bert-tiny-ce, vocab.txt";
+    private static final List<String> MODELS = List.of("bert-tiny-ce", "colbert-tiny", VOCAB_MODEL);
     private static final List<String> FILES = List.of("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
-            "1_Dense/model.safetensors", "1_Dense/config.json", "modules.json", "config_sentence_transformers.json");
+            "1_Dense/model.safetensors", "1_Dense/config.json", "modules.json", "config_sentence_transformers.json",
+            "vocab.txt", "special_tokens_map.json", "added_tokens.json");
     private static final Object[] JSON_VALUES = {null, 0L, -1L, 3_000_000_000L, 1.5, "x", "", true, new ArrayList<>(),
             new LinkedHashMap<>(), "[UNK]", "▁"};
 
@@ -44,9 +48,10 @@ class MutatedModelFilesTest {
         Random random = new Random(20261205);
         Map<String, Integer> outcomes = new TreeMap<>();
         List<String> unexpected = new ArrayList<>();
+        Path vocabModel = vocabModel(tmp.resolve("vocab-model"));
         for (int trial = 0; trial < TRIALS; trial++) {
             String model = MODELS.get(random.nextInt(MODELS.size()));
-            Path dir = copy(Golden.path(model), tmp.resolve("trial-" + trial));
+            Path dir = copy(model.equals(VOCAB_MODEL) ? vocabModel : Golden.path(model), tmp.resolve("trial-" + trial));
             Path file = dir.resolve(FILES.get(random.nextInt(FILES.size())));
             if (!Files.exists(file)) continue;
             byte[] bytes = Files.readAllBytes(file);
@@ -74,7 +79,7 @@ class MutatedModelFilesTest {
 
     /** Damages {@code bytes} one way, writes them, and says how. */
     private static String damage(String name, byte[] bytes, Random random, Writer writer) throws IOException {
-        int way = random.nextInt(5);
+        int way = random.nextInt(name.endsWith(".txt") ? 3 : 5); // vocab.txt is neither JSON nor safetensors
         if (way == 0) {
             int cut = random.nextInt(bytes.length + 1);
             writer.write(java.util.Arrays.copyOf(bytes, cut));
@@ -151,6 +156,20 @@ class MutatedModelFilesTest {
                 collect(list.get(i), slots);
             }
         }
+    }
+
+    private static Path vocabModel(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (String f : List.of("config.json", "model.safetensors")) Files.copy(Golden.path("bert-tiny-ce").resolve(f), dir.resolve(f));
+        Path layout;
+        try {
+            layout = Path.of(MutatedModelFilesTest.class.getResource("/tokenize/vocab-txt/map").toURI());
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+        for (String f : List.of("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")) Files.copy(layout.resolve(f), dir.resolve(f));
+        Files.writeString(dir.resolve("added_tokens.json"), "{\"[NEW]\": 1199, \"newword\": 1198}");
+        return dir;
     }
 
     private static Path copy(Path from, Path to) throws IOException {

@@ -4,6 +4,8 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.convert.ShardIndex;
 import dev.rerank4j.io.Json;
+import dev.rerank4j.tokenize.BertVocabFiles;
+import dev.rerank4j.tokenize.ModelTokenizer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.System.Logger.Level;
@@ -24,7 +26,8 @@ import java.util.Set;
  * "BAAI/bge-reranker-base"))}. A model Python's {@code huggingface_hub} already fetched is used where it lies; one
  * fetched here is laid out as Python would, so both share one copy.
  *
- * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json, model.safetensors (where a folder has none: the
+ * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json (where there is none: vocab.txt and the
+ * special_tokens_map.json and added_tokens.json beside it), model.safetensors (where a folder has none: the
  * shards of its model.safetensors.index.json, else its pytorch_model.bin, else the shards of pytorch_model.bin.index.json;
  * rerank4j reads a pickle without running it) and the small configuration files
  * beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
@@ -39,13 +42,12 @@ import java.util.Set;
 public final class HuggingFaceHub implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(HuggingFaceHub.class.getName());
     /**
-     * Files a model directory may need at its top level besides its weights ({@link #weights}); the two of
-     * {@link #REQUIRED} must be there.
+     * Files a model directory may need at its top level besides its weights ({@link #weights}) and its tokenizer
+     * ({@link #tokenizer}); config.json must be there.
      */
-    private static final List<String> MODEL_FILES = List.of("config.json", "tokenizer.json",
+    private static final List<String> MODEL_FILES = List.of("config.json",
             "tokenizer_config.json", "sentence_bert_config.json", "modules.json", "config_sentence_transformers.json",
             "artifact.metadata");
-    private static final Set<String> REQUIRED = Set.of("config.json", "tokenizer.json");
     /** What a module folder named in modules.json may hold that rerank4j reads (pooling, dense projection) besides weights. */
     private static final List<String> MODULE_FILES = List.of("config.json");
 
@@ -169,8 +171,8 @@ public final class HuggingFaceHub implements AutoCloseable {
      * @throws IllegalArgumentException if {@code modelId} is not a model id
      * @throws IOException if the hub refuses (the message says why: unknown, gated, private), cannot be reached and the
      *     cache lacks the model, or a download fails or is corrupt
-     * @throws ModelFormatException if the repository is not one rerank4j can load (no model.safetensors or
-     *     tokenizer.json; the message names what it holds instead) or the hub's answer is malformed
+     * @throws ModelFormatException if the repository is not one rerank4j can load (no weights, or neither tokenizer.json
+     *     nor vocab.txt; the message names what it holds instead) or the hub's answer is malformed
      */
     public Path snapshot(String modelId) throws IOException {
         RepoId id = RepoId.parse(modelId);
@@ -178,7 +180,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         if (id.isCommit() && cached.isPresent() && cache.isComplete(id, id.revision())) return cached.get(); // a commit never changes
         if (settings.offline()) {
             return cached.orElseThrow(() -> new IOException("HF_HUB_OFFLINE is set and " + id + " is not in the cache "
-                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json and weights)"));
+                    + cache.repoDir(id) + " (it needs config.json, tokenizer.json or vocab.txt, and weights)"));
         }
         HubClient.Listing listing;
         try {
@@ -213,7 +215,9 @@ public final class HuggingFaceHub implements AutoCloseable {
 
     private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
         String commit = listing.commit();
-        ensureAll(id, commit, listed(listing, withWeights(listing, "", MODEL_FILES)));
+        List<String> top = new ArrayList<>(withWeights(listing, "", MODEL_FILES));
+        top.addAll(tokenizer(listing));
+        ensureAll(id, commit, listed(listing, top.stream().distinct().toList()));
         ensureShards(id, commit, listing, "");
         // modules.json is in the snapshot now, and names the module folders to fetch next
         List<String> folders = moduleFolders(cache.snapshot(id, commit).resolve("modules.json"));
@@ -236,6 +240,19 @@ public final class HuggingFaceHub implements AutoCloseable {
         List<String> all = new ArrayList<>(paths);
         weights(listing, prefix).ifPresent(all::add);
         return all;
+    }
+
+    /**
+     * The tokenizer's files: the first of {@link ModelTokenizer#FILES} the listing has, and for vocab.txt the files beside
+     * it that transformers reads with it.
+     */
+    private static List<String> tokenizer(HubClient.Listing listing) {
+        Optional<String> file = ModelTokenizer.FILES.stream().filter(name -> listing.file(name) != null).findFirst();
+        if (file.isEmpty()) return List.of();
+        if (!file.get().equals(BertVocabFiles.VOCAB)) return List.of(file.get());
+        List<String> files = new ArrayList<>(List.of(file.get()));
+        files.addAll(BertVocabFiles.COMPANIONS);
+        return files;
     }
 
     private static Optional<String> weights(HubClient.Listing listing, String prefix) {
@@ -302,7 +319,10 @@ public final class HuggingFaceHub implements AutoCloseable {
 
     /** Refuses, before any download, a repository rerank4j could not load, saying what it holds instead. */
     private static void requireLoadable(RepoId id, HubClient.Listing listing) {
-        List<String> missing = new ArrayList<>(REQUIRED.stream().filter(f -> !listing.files().containsKey(f)).sorted().toList());
+        List<String> missing = new ArrayList<>();
+        if (!listing.files().containsKey("config.json")) missing.add("config.json");
+        boolean noTokenizer = tokenizer(listing).isEmpty();
+        if (noTokenizer) missing.add("tokenizer.json (or, for a BERT-family model, vocab.txt)");
         boolean noWeights = weights(listing, "").isEmpty();
         if (noWeights) missing.add("model.safetensors (or pytorch_model.bin, or an index of shards of either)");
         if (missing.isEmpty()) return;
@@ -311,7 +331,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         if (noWeights && has.contains("onnx/model.onnx")) {
             why.append("; it has onnx/model.onnx: `rerank convert` turns a BERT ONNX export into a model directory");
         }
-        if (missing.contains("tokenizer.json")) {
+        if (noTokenizer) {
             why.append("; rerank4j reads tokenizers from tokenizer.json (transformers' AutoTokenizer writes one with save_pretrained)");
         }
         throw new ModelFormatException(why.toString());
@@ -322,9 +342,8 @@ public final class HuggingFaceHub implements AutoCloseable {
         Optional<String> commit = cache.commit(id);
         if (commit.isEmpty()) return Optional.empty();
         Path dir = cache.snapshot(id, commit.get());
-        for (String f : REQUIRED) {
-            if (!Files.isRegularFile(dir.resolve(f))) return Optional.empty();
-        }
+        if (!Files.isRegularFile(dir.resolve("config.json"))) return Optional.empty();
+        if (ModelTokenizer.FILES.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
         if (ModelWeights.FILES.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
         return Optional.of(dir);
     }

@@ -48,6 +48,11 @@ public final class TokenizerJson {
         return new TokenizerJson(sourceName).build(root);
     }
 
+    /** A tokenizer.json already parsed, or built in its shape ({@link BertVocabFiles}); {@code sourceName} names it in errors. */
+    static Tokenizer fromTree(Map<String, Object> root, String sourceName) {
+        return new TokenizerJson(sourceName).build(root);
+    }
+
     private Tokenizer build(Map<String, Object> root) {
         List<AddedTokens.Token> added = addedTokens(root.get("added_tokens"));
         Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer");

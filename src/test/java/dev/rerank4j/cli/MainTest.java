@@ -50,7 +50,8 @@ class MainTest {
         assertTrue(table.out().contains("pairs cut   longest first"), table.out());
         Map<String, Object> json = Json.parseObject(run("inspect", "--model", model, "--max-length", "32", "--json").out());
         assertEquals("32 tokens (the maxLength asked for (Options.withMaxLength, --max-length))", json.get("max length"));
-        assertEquals(List.of("model", "kind", "encoder", "weights", "max length", "pairs cut", "backend"), List.copyOf(json.keySet()));
+        assertEquals(List.of("model", "kind", "encoder", "weights", "tokenizer", "max length", "pairs cut", "backend"), List.copyOf(json.keySet()));
+        assertEquals("tokenizer.json", json.get("tokenizer"));
         Map<String, Object> colbert = Json.parseObject(run("inspect", "--model", Golden.path("colbert-tiny").toString(), "--json").out());
         assertEquals("60 tokens (ColBERT's document_length); queries 32 tokens", colbert.get("max length"));
         assertTrue(!colbert.containsKey("pairs cut"));

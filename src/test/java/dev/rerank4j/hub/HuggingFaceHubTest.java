@@ -12,6 +12,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.Options;
 import dev.rerank4j.Reranker;
 import java.io.IOException;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -344,6 +345,31 @@ class HuggingFaceHubTest {
         }
         try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
             assertEquals(snapshot, offline.snapshot(ID), "the cached snapshot counts as whole with its pytorch_model.bin");
+        }
+    }
+
+    @Test
+    void aRepositoryWithVocabTxtInsteadOfTokenizerJsonIsFetchedWithTheFilesBesideItAndLoads() throws IOException, URISyntaxException {
+        hub.close();
+        Path bert = Golden.path("bert-tiny-ce");
+        Path repo = Files.createTempDirectory(cache.getParent(), "vocab-repo");
+        for (String f : List.of("config.json", "model.safetensors")) Files.copy(bert.resolve(f), repo.resolve(f));
+        Path uncased = Path.of(HuggingFaceHubTest.class.getResource("/tokenize/vocab-txt/uncased").toURI());
+        for (String f : List.of("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")) Files.copy(uncased.resolve(f), repo.resolve(f));
+        hub = new FakeHub().serve(repo, Map.of("added_tokens.json", "{}".getBytes(StandardCharsets.UTF_8),
+                "tokenizer.model", new byte[100])); // files a slow tokenizer of another kind would read: not fetched
+
+        Path snapshot = fetch(ID);
+        for (String f : List.of("vocab.txt", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json")) {
+            assertTrue(Files.isRegularFile(snapshot.resolve(f)), f);
+        }
+        assertTrue(hub.downloads().stream().noneMatch(r -> r.path().contains("tokenizer.model")), hub.downloads().toString());
+        List<String> docs = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.");
+        try (Reranker fromHub = Reranker.load(snapshot); Reranker original = Reranker.load(bert)) {
+            assertArrayEquals(original.score("how many people live in berlin?", docs), fromHub.score("how many people live in berlin?", docs));
+        }
+        try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
+            assertEquals(snapshot, offline.snapshot(ID), "the cached snapshot counts as whole with its vocab.txt");
         }
     }
 
