@@ -16,6 +16,9 @@ Writes:
       (--only-xlmr writes just these)
   golden/xlmr-tiny-text.json  text pairs -> FlagEmbedding-cut ids -> F32 and BF16 logits of xlmr-tiny-ce with the
       tiny Unigram tokenizer of make_unigram_fixture.py (--only-xlmr-text writes just this)
+  golden/xlmr-tiny-st/ and golden/xlmr-tiny-st.json
+      xlmr-tiny-ce as sentence-transformers' CrossEncoder saves it (small files only); text pairs -> ids cut longest
+      first -> logit and CrossEncoder.predict's score (--only-xlmr-st writes just these)
   golden/electra-tiny-ce/ and golden/electra-tiny-ce.json
       a tiny random ElectraForSequenceClassification (embedding_size 24 < hidden_size 32, so embeddings_project
       is used) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-electra writes just these)
@@ -772,6 +775,70 @@ def make_xlmr_text(out_dir):
 
 
 # ---------------------------------------------------------------------------------------------
+# (c3) an XLM-R cross-encoder saved by sentence-transformers: its CrossEncoder's cut and activation
+# ---------------------------------------------------------------------------------------------
+def make_xlmr_st(out_dir):
+    """xlmr-tiny-ce and the tiny Unigram tokenizer, loaded by sentence-transformers' CrossEncoder and saved again, as a
+    model fine-tuned with it is published (config_sentence_transformers.json names the CrossEncoder and its activation).
+    Such a model is run by CrossEncoder, not FlagEmbedding: pairs cut longest first, scores through its activation."""
+    import shutil
+    import tempfile
+    from sentence_transformers import CrossEncoder
+    import sentence_transformers
+    st_dir = out_dir / "xlmr-tiny-st"
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "src"
+        src.mkdir()
+        for f in ("config.json", "model.safetensors"):
+            shutil.copy(out_dir / "xlmr-tiny-ce" / f, src / f)
+        fast = PreTrainedTokenizerFast(
+            tokenizer_file=str(out_dir / "xlmr-tiny-tokenizer" / "tokenizer.json"), bos_token="<s>", eos_token="</s>",
+            sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>",
+            model_max_length=XLMR_MAX_INPUT)
+        fast.save_pretrained(str(src))
+        saved = Path(tmp) / "saved"
+        CrossEncoder(str(src), device="cpu").save(str(saved))
+        if st_dir.exists():
+            shutil.rmtree(st_dir)
+        st_dir.mkdir()
+        # the weights and tokenizer.json are xlmr-tiny-ce's and xlmr-tiny-tokenizer's: the Java test copies them in
+        for f in ("config.json", "config_sentence_transformers.json", "modules.json", "sentence_bert_config.json",
+                  "tokenizer_config.json"):
+            shutil.copy(saved / f, st_dir / f)
+        assert (saved / "model.safetensors").read_bytes() == (src / "model.safetensors").read_bytes()
+        st_config = json.loads((saved / "config_sentence_transformers.json").read_text())
+        assert st_config["model_type"] == "CrossEncoder" and st_config["activation_fn"].endswith("Sigmoid"), st_config
+        records = []
+        for m in sorted({m for _, _, _, m in XLMR_TEXT_PAIRS}):
+            ce = CrossEncoder(str(saved), device="cpu", max_length=m)
+            raw = CrossEncoder(str(saved), device="cpu", max_length=m, activation_fn=torch.nn.Identity())
+            for name, q, p, mm in XLMR_TEXT_PAIRS:
+                if mm != m:
+                    continue
+                enc = ce.tokenizer([q], [p], truncation=True, max_length=m)
+                ids = enc["input_ids"][0]
+                full = len(ce.tokenizer(q, p)["input_ids"])
+                score = float(ce.predict([(q, p)])[0])
+                logit = float(raw.predict([(q, p)])[0])
+                assert abs(score - 1.0 / (1.0 + math.exp(-logit))) < 1e-6, (name, score, logit)
+                records.append(dict(id=name, query=q, passage=p, max_length=m, truncated=full > m, input_ids=ids,
+                                    logit=logit, score=score))
+    # longest first, not FlagEmbedding's cut: a pair where the two differ
+    assert any(r["truncated"] and len(r["input_ids"]) == r["max_length"] for r in records)
+    doc = dict(
+        header("xlmr-tiny-ce's weights with xlmr-tiny-tokenizer, loaded by sentence-transformers' CrossEncoder and "
+               "saved by it (the small files in xlmr-tiny-st/; the weights and tokenizer.json are the originals). "
+               "input_ids as CrossEncoder tokenizes (tokenizer([q], [p], truncation=True, max_length=M): longest "
+               "first); score = CrossEncoder(dir, max_length=M).predict, the Sigmoid its config names; logit = "
+               "predict with activation_fn=Identity.",
+               extra={"sentence_transformers": sentence_transformers.__version__}),
+        pairs=records)
+    doc["command"] = COMMAND + " --only-xlmr-st"
+    write_json(out_dir / "xlmr-tiny-st.json", doc)
+    print(f"xlmr-tiny-st: {len(records)} pairs, {sum(r['truncated'] for r in records)} truncated")
+
+
+# ---------------------------------------------------------------------------------------------
 # (d) all-MiniLM-L6-v2
 # ---------------------------------------------------------------------------------------------
 def make_minilm(out_dir):
@@ -1064,6 +1131,8 @@ def main():
     ap.add_argument("--only-xlmr-text", action="store_true",
                     help="write only golden/xlmr-tiny-text.json (text-level XLM-R parity on the existing "
                          "xlmr-tiny-ce weights and xlmr-tiny-tokenizer)")
+    ap.add_argument("--only-xlmr-st", action="store_true",
+                    help="write only golden/xlmr-tiny-st{/,.json} (the xlmr-tiny-ce weights as sentence-transformers saves them)")
     ap.add_argument("--only-electra", action="store_true",
                     help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--check-onnx", metavar="JAR",
@@ -1090,8 +1159,12 @@ def main():
     if args.only_electra:
         make_electra_tiny(out)
         return
+    if args.only_xlmr_st:
+        make_xlmr_st(out)
+        return
     make_xlmr_tiny(out)
     make_xlmr_text(out)
+    make_xlmr_st(out)
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     make_electra_tiny(out)
     facts = tokenizer_facts(out, hf_tok, tok)

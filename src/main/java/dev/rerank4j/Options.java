@@ -21,8 +21,9 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
     /** The function turning a cross-encoder logit into the returned score. Bi-encoders return cosine similarity. */
     public enum ScoreFunction {
         /**
-         * What the model's config.json names for sentence-transformers (Identity or Sigmoid); the raw
-         * logit when it names nothing (ms-marco cross-encoders name Identity).
+         * The activation sentence-transformers named when it saved the model (Identity or Sigmoid: in
+         * config_sentence_transformers.json from version 5, in config.json before; ms-marco cross-encoders name
+         * Identity); the raw logit when the files name none (FlagEmbedding's default for bge-reranker-*).
          */
         MODEL_DEFAULT,
         /** The raw logit. */

@@ -11,7 +11,6 @@ import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.Model;
 import dev.rerank4j.model.SentenceEncoder;
-import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.ModelTokenizer;
 
@@ -96,6 +95,7 @@ public final class Reranker implements AutoCloseable {
             throw new ModelFormatException(modelTokenizer.file() + ": the tokenizer has " + tokenizer.vocabSize()
                     + " ids but config.json vocab_size is " + config.vocabSize() + " (tokenizer and model do not belong together)");
         }
+        CrossEncoderConventions conventions = CrossEncoderConventions.of(dir, config);
         Limit limit = maxLength(dir, config, options);
         int maxLength = limit.tokens();
         SafeTensors weights = ModelWeights.open(dir);
@@ -105,14 +105,15 @@ public final class Reranker implements AutoCloseable {
             backend = placed.backend();
             Model model = placed.model();
             Scorer scorer = switch (model) {
-                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, pairTruncation(config), options.batchSize(), sigmoid(options, config));
+                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(),
+                        sigmoid(options, conventions));
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
             };
             if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
             Map<String, String> description = ModelDescription.of(dir, config, weights, modelTokenizer.description(), model, scorer,
                     model instanceof ColbertEncoder ? "ColBERT's document_length" : limit.source(),
-                    pairTruncation(config), sigmoid(options, config), backend);
+                    conventions.truncation(config), sigmoid(options, conventions), backend);
             Reranker reranker = new Reranker(dir, weights, backend, scorer, description);
             LOG.log(System.Logger.Level.INFO, () -> String.format("loaded %s in %.0f ms: %s", dir, (System.nanoTime() - started) / 1e6,
                     String.join("; ", description.entrySet().stream().skip(1).map(e -> e.getKey() + " " + e.getValue()).toList())));
@@ -159,20 +160,11 @@ public final class Reranker implements AutoCloseable {
         return file;
     }
 
-    /**
-     * XLM-R rerankers (BAAI bge-reranker-*) are run by FlagEmbedding, which caps the query at ¾ of the
-     * length and cuts only the passage; BERT cross-encoders by sentence-transformers' CrossEncoder,
-     * which uses HF's longest_first.
-     */
-    private static PairTruncation pairTruncation(ModelConfig config) {
-        return config.isRoberta() ? PairTruncation.FIRST_CAPPED_THEN_SECOND : PairTruncation.LONGEST_FIRST;
-    }
-
-    private static boolean sigmoid(Options options, ModelConfig config) {
+    private static boolean sigmoid(Options options, CrossEncoderConventions conventions) {
         return switch (options.scoreFunction()) {
             case RAW -> false;
             case SIGMOID -> true;
-            case MODEL_DEFAULT -> config.ceActivation() != null && config.ceActivation().endsWith("Sigmoid");
+            case MODEL_DEFAULT -> conventions.sigmoid();
         };
     }
 

@@ -1,0 +1,49 @@
+package dev.rerank4j;
+
+import dev.rerank4j.io.Json;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.tokenize.PairTruncation;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * How a cross-encoder's own library runs it, read from the files that library wrote. sentence-transformers' CrossEncoder
+ * marks what it saves (config_sentence_transformers.json's model_type "CrossEncoder" and activation_fn from version 5;
+ * config.json's sentence_transformers.activation_fn in version 4, sbert_ce_default_activation_function before), cuts
+ * pairs longest first and applies the activation it names. An XLM-R or RoBERTa model without those marks is a
+ * FlagEmbedding reranker (bge-reranker-*), which caps the query at ¾ of the length, cuts only the passage and returns the
+ * raw logit; so is, for its score, any model that names no activation.
+ *
+ * @param sentenceTransformers whether sentence-transformers wrote the files
+ * @param activation           the activation they name (a class name such as "torch.nn.modules.activation.Sigmoid"), or null
+ */
+record CrossEncoderConventions(boolean sentenceTransformers, String activation) {
+    private static final String ST_CONFIG = "config_sentence_transformers.json";
+
+    /** The conventions of the model in {@code dir}: config_sentence_transformers.json's (as CrossEncoder reads it first), else config.json's. */
+    static CrossEncoderConventions of(Path dir, ModelConfig config) {
+        Path file = dir.resolve(ST_CONFIG);
+        if (Files.isRegularFile(file)) {
+            Map<String, Object> st = Json.parseObjectFile(file);
+            if ("CrossEncoder".equals(st.get("model_type"))) {
+                Object fn = st.get("activation_fn");
+                if (fn != null && !(fn instanceof String)) {
+                    throw new ModelFormatException(file + ": field 'activation_fn' must be a string, found " + Json.typeName(fn));
+                }
+                return new CrossEncoderConventions(true, fn != null ? (String) fn : config.ceActivation());
+            }
+        }
+        return new CrossEncoderConventions(config.ceActivation() != null, config.ceActivation());
+    }
+
+    PairTruncation truncation(ModelConfig config) {
+        return config.isRoberta() && !sentenceTransformers ? PairTruncation.FIRST_CAPPED_THEN_SECOND : PairTruncation.LONGEST_FIRST;
+    }
+
+    /** Whether the model's own library returns sigmoid(logit) (Options.ScoreFunction.MODEL_DEFAULT). */
+    boolean sigmoid() {
+        return activation != null && activation.endsWith("Sigmoid");
+    }
+}
