@@ -2,14 +2,10 @@ package dev.rerank4j.model;
 
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Backend;
-import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
 
 /** A loaded scoring model; which kind is decided by the files in its directory. */
 public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEncoder {
@@ -37,32 +33,12 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ElectraForSequenceClassification")) {
             return CrossEncoder.loadElectra(all, config, backend);
         }
-        if (isMeanPoolingSentenceTransformer(dir)) {
+        if (SentenceTransformerPipeline.isMeanPoolingBiEncoder(dir)) {
             return SentenceEncoder.load(all, config, backend);
         }
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
                 + "ElectraForSequenceClassification) and no sentence-transformers "
                 + "modules.json with mean pooling");
-    }
-
-    private static boolean isMeanPoolingSentenceTransformer(Path dir) {
-        Path modules = dir.resolve("modules.json");
-        if (!Files.isRegularFile(modules)) return false;
-        Object parsed = Json.parseFile(modules);
-        if (!(parsed instanceof List<?> list)) {
-            throw new ModelFormatException(modules + ": expected an array of modules");
-        }
-        for (Object module : list) {
-            if (module instanceof Map<?, ?> m && String.valueOf(m.get("type")).endsWith("models.Pooling")) {
-                Path poolingConfig = dir.resolve(String.valueOf(m.get("path"))).resolve("config.json");
-                Object pooling = Json.parseFile(poolingConfig);
-                if (pooling instanceof Map<?, ?> p && Boolean.TRUE.equals(p.get("pooling_mode_mean_tokens"))) {
-                    return true;
-                }
-                throw new ModelFormatException(poolingConfig + ": only mean pooling is supported (pooling_mode_mean_tokens: true)");
-            }
-        }
-        return false;
     }
 }

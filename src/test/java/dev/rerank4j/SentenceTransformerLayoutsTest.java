@@ -1,0 +1,94 @@
+package dev.rerank4j;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Bi-encoders in the layouts sentence-transformers writes: version 6's (the files it wrote for all-MiniLM-L6-v2 on
+ * 2026-12-05, copied below) scores as version ≤ 5's, and pipelines rerank4j would not run faithfully are refused by name.
+ */
+class SentenceTransformerLayoutsTest {
+    /** sentence-transformers 6.2's modules.json for Transformer → Pooling → Normalize. */
+    private static final String MODULES_6 = """
+            [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+             {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"},
+             {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"}]""";
+    private static final String POOLING_6 = "{\"embedding_dimension\": 32, \"pooling_mode\": \"mean\", \"include_prompt\": true}";
+    private static final List<String> DOCS = List.of("Berlin has 3.7 million inhabitants.", "Paris is the capital of France.", "");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void sentenceTransformersSixLayoutScoresAsTheOlderOne() throws IOException {
+        Path older = Golden.tinyBiEncoder(tmp.resolve("older"));
+        Path six = sixLayout(tmp.resolve("six"));
+        try (Reranker a = Reranker.load(older, Golden.options()); Reranker b = Reranker.load(six, Golden.options())) {
+            assertArrayEquals(a.score("how many people live in berlin?", DOCS), b.score("how many people live in berlin?", DOCS));
+        }
+    }
+
+    @Test
+    void aPoolingConfigWithoutModesIsMeanPoolingAsSentenceTransformersReadsIt() throws IOException {
+        Path six = sixLayout(tmp.resolve("six"));
+        Files.writeString(six.resolve("1_Pooling/config.json"), "{\"embedding_dimension\": 32}");
+        try (Reranker r = Reranker.load(six, Golden.options())) {
+            r.score("berlin", DOCS);
+        }
+    }
+
+    @Test
+    void otherPoolingIsRefused() throws IOException {
+        Path six = sixLayout(tmp.resolve("six"));
+        Files.writeString(six.resolve("1_Pooling/config.json"), "{\"embedding_dimension\": 32, \"pooling_mode\": \"cls\"}");
+        assertRefused(six, "pooling [cls] is not supported");
+        Path older = Golden.tinyBiEncoder(tmp.resolve("older"));
+        Files.writeString(older.resolve("1_Pooling/config.json"),
+                "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true, \"pooling_mode_cls_token\": true}");
+        assertRefused(older, "pooling [cls, mean] is not supported");
+    }
+
+    @Test
+    void aModuleRerank4jDoesNotRunIsRefusedRatherThanSkipped() throws IOException {
+        Path six = sixLayout(tmp.resolve("six"));
+        Files.writeString(six.resolve("modules.json"), MODULES_6.replace("]", ",\n {\"idx\": 3, \"name\": \"3\", \"path\": \"3_Dense\","
+                + " \"type\": \"sentence_transformers.base.modules.dense.Dense\"}]"));
+        assertRefused(six, "module \"3\" of type sentence_transformers.base.modules.dense.Dense is not supported");
+    }
+
+    @Test
+    void aDotProductOverUnnormalisedEmbeddingsIsRefused() throws IOException {
+        Path six = sixLayout(tmp.resolve("six"));
+        Files.writeString(six.resolve("config_sentence_transformers.json"), "{\"model_type\": \"SentenceTransformer\", \"similarity_fn_name\": \"dot\"}");
+        try (Reranker withNormalize = Reranker.load(six, Golden.options())) {
+            withNormalize.score("berlin", DOCS); // on unit vectors the dot product is the cosine
+        }
+        Files.writeString(six.resolve("modules.json"), MODULES_6.substring(0, MODULES_6.indexOf(",\n {\"idx\": 2")) + "]");
+        assertRefused(six, "similarity_fn_name \"dot\" is not supported without a Normalize module");
+    }
+
+    private static void assertRefused(Path model, String message) {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    /** The tiny bi-encoder with the modules sentence-transformers 6 writes. */
+    private static Path sixLayout(Path dir) throws IOException {
+        Golden.tinyBiEncoder(dir);
+        Files.writeString(dir.resolve("modules.json"), MODULES_6);
+        Files.writeString(dir.resolve("1_Pooling/config.json"), POOLING_6);
+        Files.createDirectories(dir.resolve("2_Normalize"));
+        Files.writeString(dir.resolve("2_Normalize/config.json"),
+                "{\"module_input_name\": \"sentence_embedding\", \"module_output_name\": \"sentence_embedding\"}");
+        return dir;
+    }
+}
