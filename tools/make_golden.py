@@ -19,6 +19,10 @@ Writes:
   golden/xlmr-tiny-st/ and golden/xlmr-tiny-st.json
       xlmr-tiny-ce as sentence-transformers' CrossEncoder saves it (small files only); text pairs -> ids cut longest
       first -> logit and CrossEncoder.predict's score (--only-xlmr-st writes just these)
+  golden/colbert-tiny-st6/ and golden/colbert-tiny-st6.json
+      colbert-tiny as sentence-transformers 6's MultiVectorEncoder saves it (small files only), its scores checked
+      against colbert-tiny.json's (--only-colbert-st6 writes just these; a full run does not, as it does not write
+      colbert-tiny)
   golden/electra-tiny-ce/ and golden/electra-tiny-ce.json
       a tiny random ElectraForSequenceClassification (embedding_size 24 < hidden_size 32, so embeddings_project
       is used) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-electra writes just these)
@@ -839,6 +843,47 @@ def make_xlmr_st(out_dir):
 
 
 # ---------------------------------------------------------------------------------------------
+# (e2) the tiny ColBERT as sentence-transformers 6's MultiVectorEncoder saves it
+# ---------------------------------------------------------------------------------------------
+def make_colbert_st6(out_dir):
+    """colbert-tiny (PyLate's layout) loaded by sentence-transformers' MultiVectorEncoder and saved again: the layout
+    late-interaction models are published in from version 6. Only the files it writes anew are kept (the encoder's
+    weights are colbert-tiny's, checked byte for byte); its MaxSim scores must be colbert-tiny.json's (PyLate's)."""
+    import shutil
+    import tempfile
+    import sentence_transformers
+    from sentence_transformers import MultiVectorEncoder
+    golden = json.loads((out_dir / "colbert-tiny.json").read_text(encoding="utf-8"))
+    st_dir = out_dir / "colbert-tiny-st6"
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = Path(tmp) / "saved"
+        MultiVectorEncoder(str(out_dir / "colbert-tiny"), device="cpu").save(str(saved))
+        assert (saved / "model.safetensors").read_bytes() == (out_dir / "colbert-tiny" / "model.safetensors").read_bytes()
+        model = MultiVectorEncoder(str(saved), device="cpu")
+        queries = model.encode_query([q["text"] for q in golden["queries"]])
+        documents = model.encode_document([d["text"] for d in golden["documents"]])
+        scores = model.similarity(queries, documents).tolist()
+        worst = max(abs(a - b) for row, grow in zip(scores, golden["scores"]) for a, b in zip(row, grow))
+        assert worst < 1e-5, worst
+        if st_dir.exists():
+            shutil.rmtree(st_dir)
+        for f in sorted(saved.rglob("*")):
+            rel = f.relative_to(saved)
+            if f.is_file() and str(rel) not in ("model.safetensors", "README.md"):
+                (st_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(f, st_dir / rel)
+    doc = dict(
+        header("colbert-tiny as sentence-transformers' MultiVectorEncoder saves it: the files in colbert-tiny-st6/ (the "
+               "encoder's model.safetensors is colbert-tiny's). Its MaxSim scores of colbert-tiny.json's queries and "
+               "documents equal PyLate's there within max_abs_diff_to_colbert_tiny_scores.",
+               extra={"sentence_transformers": sentence_transformers.__version__}),
+        max_abs_diff_to_colbert_tiny_scores=worst)
+    doc["command"] = COMMAND + " --only-colbert-st6"
+    write_json(out_dir / "colbert-tiny-st6.json", doc)
+    print(f"colbert-tiny-st6: max |score - PyLate's| {worst:.2e}")
+
+
+# ---------------------------------------------------------------------------------------------
 # (d) all-MiniLM-L6-v2
 # ---------------------------------------------------------------------------------------------
 def make_minilm(out_dir):
@@ -1131,6 +1176,8 @@ def main():
     ap.add_argument("--only-xlmr-text", action="store_true",
                     help="write only golden/xlmr-tiny-text.json (text-level XLM-R parity on the existing "
                          "xlmr-tiny-ce weights and xlmr-tiny-tokenizer)")
+    ap.add_argument("--only-colbert-st6", action="store_true",
+                    help="write only golden/colbert-tiny-st6{/,.json} (colbert-tiny as sentence-transformers 6 saves it)")
     ap.add_argument("--only-xlmr-st", action="store_true",
                     help="write only golden/xlmr-tiny-st{/,.json} (the xlmr-tiny-ce weights as sentence-transformers saves them)")
     ap.add_argument("--only-electra", action="store_true",
@@ -1161,6 +1208,9 @@ def main():
         return
     if args.only_xlmr_st:
         make_xlmr_st(out)
+        return
+    if args.only_colbert_st6:
+        make_colbert_st6(out)
         return
     make_xlmr_tiny(out)
     make_xlmr_text(out)

@@ -148,8 +148,32 @@ sealed interface Scorer {
                 int id = skiplistId(tokenizer, word);
                 if (id >= 0 && id < skip.length) skip[id] = true;
             }
-            return new Colbert(tokenizer, model, batchSize, prefixId(tokenizer, s.queryPrefix(), "query"),
-                    prefixId(tokenizer, s.documentPrefix(), "document"), mask, skip);
+            int queryPrefix = prefixId(tokenizer, s.queryPrefix(), "query");
+            int documentPrefix = prefixId(tokenizer, s.documentPrefix(), "document");
+            if (s.prefixesPrepended()) {
+                requirePrependingInserts(tokenizer, s.queryPrefix(), queryPrefix, "query");
+                requirePrependingInserts(tokenizer, s.documentPrefix(), documentPrefix, "document");
+            }
+            return new Colbert(tokenizer, model, batchSize, queryPrefix, documentPrefix, mask, skip);
+        }
+
+        /**
+         * sentence-transformers 6 prepends a prompt to the text; that is the prefix token put after the first only where
+         * the prompt is a token matched in the raw text (an added token, as PyLate adds its prefixes), checked on a probe.
+         */
+        private static void requirePrependingInserts(Tokenizer tokenizer, String prefix, int prefixId, String what) {
+            if (prefixId < 0) return;
+            String probe = "berlin museums, 2024";
+            int[] plain = tokenizer.encode(probe, 64).ids();
+            int[] prepended = tokenizer.encode(prefix + probe, 64).ids();
+            int[] inserted = new int[plain.length + 1];
+            inserted[0] = plain[0];
+            inserted[1] = prefixId;
+            System.arraycopy(plain, 1, inserted, 2, plain.length - 1);
+            if (!java.util.Arrays.equals(prepended, inserted)) {
+                throw new ModelFormatException("the ColBERT " + what + " prompt '" + prefix + "' is not one token when put before"
+                        + " the text, as sentence-transformers puts it; rerank4j runs prompts that are added tokens only");
+            }
         }
 
         private static int prefixId(Tokenizer tokenizer, String prefix, String what) {

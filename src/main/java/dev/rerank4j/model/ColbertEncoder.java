@@ -31,6 +31,9 @@ import java.util.Map;
  *       and {@code model.safetensors} holding {@code linear.weight}), and {@code config_sentence_transformers.json}
  *       with {@code query_prefix}, {@code document_prefix}, {@code query_length}, {@code document_length},
  *       {@code attend_to_expansion_tokens}, {@code do_query_expansion}, {@code skiplist_words};</li>
+ *   <li>sentence-transformers 6's MultiVectorEncoder (which reads the other two and saves them so): the same Dense module,
+ *       the prefixes as its {@code prompts}, {@code document_length} and {@code query_expansion} in
+ *       {@code sentence_bert_config.json}, the skiplist in its MultiVectorMask module; see {@link #multiVectorSettings};</li>
  *   <li>Stanford (colbert-ir/colbertv2.0): {@code linear.weight} next to {@code bert.*} in
  *       {@code model.safetensors}, settings in {@code artifact.metadata} ({@code query_token_id},
  *       {@code doc_token_id}, {@code query_maxlen}, {@code doc_maxlen}, {@code attend_to_mask_tokens}).</li>
@@ -38,13 +41,21 @@ import java.util.Map;
  * Missing settings take PyLate's defaults. Immutable after loading; safe to share between threads.
  */
 public final class ColbertEncoder implements Model {
+    /** config_sentence_transformers.json's model_type for a sentence-transformers 6 late-interaction model. */
+    private static final String MULTI_VECTOR = "MultiVectorEncoder";
+
     /** PyLate's default skiplist: Python's {@code string.punctuation}, one character per word. */
     public static final List<String> PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~".chars()
             .mapToObj(c -> String.valueOf((char) c)).toList();
 
-    /** How texts become token sequences, as the model's files say. */
+    /**
+     * How texts become token sequences, as the model's files say. A prefix is one token put after the first; with
+     * {@code prefixesPrepended} (sentence-transformers 6) the model's library prepends it to the text instead, which
+     * tokenizes the same only where the prefix is a token matched in raw text (the caller checks).
+     */
     public record Settings(String queryPrefix, String documentPrefix, int queryLength, int documentLength,
-                           boolean queryExpansion, boolean attendToExpansion, List<String> skiplistWords) {}
+                           boolean queryExpansion, boolean attendToExpansion, List<String> skiplistWords,
+                           boolean prefixesPrepended) {}
 
     private final Encoder encoder;
     private final Backend backend;
@@ -70,7 +81,8 @@ public final class ColbertEncoder implements Model {
         Path st = dir.resolve("config_sentence_transformers.json");
         if (!Files.isRegularFile(st)) return false;
         Map<String, Object> json = Json.parseObjectFile(st);
-        return "ColBERT".equals(json.get("model_type")) || "MaxSim".equals(json.get("similarity_fn_name"));
+        return "ColBERT".equals(json.get("model_type")) || "MaxSim".equals(json.get("similarity_fn_name"))
+                || MULTI_VECTOR.equals(json.get("model_type"));
     }
 
     static ColbertEncoder load(Path dir, Weights weights, ModelConfig config, Backend backend) {
@@ -89,7 +101,7 @@ public final class ColbertEncoder implements Model {
                 throw new ModelFormatException(denseDir.resolve("config.json") + ": use_residual true is not supported");
             }
             try (SafeTensors dense = ModelWeights.open(denseDir)) {
-                return bind(encoder, backend, dense, hidden, pylateSettings(dir));
+                return bind(encoder, backend, dense, hidden, isMultiVectorEncoder(dir) ? multiVectorSettings(dir) : pylateSettings(dir));
             }
         }
         return bind(encoder, backend, weights.file(), hidden, stanfordSettings(dir));
@@ -153,6 +165,87 @@ public final class ColbertEncoder implements Model {
         return dense.getFirst();
     }
 
+    private static boolean isMultiVectorEncoder(Path dir) {
+        Path file = dir.resolve("config_sentence_transformers.json");
+        return Files.isRegularFile(file) && MULTI_VECTOR.equals(Json.parseObjectFile(file).get("model_type"));
+    }
+
+    /**
+     * sentence-transformers 6's MultiVectorEncoder settings, as its Transformer and MultiVectorMask modules read them:
+     * prompts.query / prompts.document (prepended to the text), document_length, and query_expansion
+     * {strategy "fixed", length, attend, token null (the tokenizer's mask token)}: classic ColBERT, as every PyLate and
+     * Stanford checkpoint it converts has it. The pipeline must be Transformer → Dense → MultiVectorMask (skiplist on
+     * documents only) → Normalize, scored by MaxSim. Anything else (strategy "min", no expansion, another expansion
+     * token, kept token ids, a skiplist on queries) is refused by name.
+     */
+    private static Settings multiVectorSettings(Path dir) {
+        Path stFile = dir.resolve("config_sentence_transformers.json");
+        Map<String, Object> st = Json.parseObjectFile(stFile);
+        Object similarity = st.get("similarity_fn_name");
+        if (similarity != null && !"maxsim".equalsIgnoreCase(String.valueOf(similarity))) {
+            throw new ModelFormatException(stFile + ": similarity_fn_name " + Json.write(similarity) + " is not supported (only MaxSim)");
+        }
+        Map<String, Object> prompts = st.get("prompts") instanceof Map<?, ?> m ? object(m) : Map.of();
+        Path bertFile = dir.resolve("sentence_bert_config.json");
+        Map<String, Object> bert = Files.isRegularFile(bertFile) ? Json.parseObjectFile(bertFile) : Map.of();
+        if (!(bert.get("query_expansion") instanceof Map<?, ?> expansionMap)) {
+            throw new ModelFormatException(bertFile + ": no query_expansion; rerank4j runs ColBERT queries with the classic"
+                    + " fixed expansion ({\"strategy\": \"fixed\", \"length\": 32}) only");
+        }
+        Map<String, Object> expansion = object(expansionMap);
+        if (!"fixed".equals(expansion.get("strategy")) || expansion.get("token") != null) {
+            throw new ModelFormatException(bertFile + ": query_expansion " + Json.write(expansion) + " is not supported (only"
+                    + " strategy \"fixed\" with the tokenizer's mask token, token null)");
+        }
+        if (bert.get("document_length") == null) {
+            throw new ModelFormatException(bertFile + ": no document_length (rerank4j needs the length documents are cut at)");
+        }
+        return new Settings(
+                string(prompts, "query", "", stFile),
+                string(prompts, "document", "", stFile),
+                positive(expansion, "length", 32, bertFile),
+                positive(bert, "document_length", 180, bertFile),
+                true,
+                bool(expansion, "attend", false, bertFile),
+                multiVectorSkiplist(dir),
+                true);
+    }
+
+    /** The skiplist of the MultiVectorMask module, checking that the pipeline around it is the one rerank4j runs. */
+    private static List<String> multiVectorSkiplist(Path dir) {
+        Path modules = dir.resolve("modules.json");
+        List<String> skiplist = null;
+        boolean normalize = false;
+        for (Object module : (List<?>) Json.parseFile(modules)) {
+            String type = module instanceof Map<?, ?> m ? String.valueOf(m.get("type")) : "";
+            if (type.endsWith(".Transformer") || type.endsWith(".Dense")) continue;
+            if (type.endsWith(".Normalize")) {
+                normalize = true;
+            } else if (type.endsWith(".MultiVectorMask")) {
+                Path file = dir.resolve(String.valueOf(((Map<?, ?>) module).get("path"))).resolve("config.json");
+                Map<String, Object> mask = Json.parseObjectFile(file);
+                if (mask.get("keep_only_token_ids") != null || !List.of("document").equals(mask.get("skiplist_tasks"))) {
+                    throw new ModelFormatException(file + ": rerank4j applies a skiplist to documents only and keeps every other"
+                            + " token (skiplist_tasks [\"document\"], keep_only_token_ids null)");
+                }
+                skiplist = mask.get("skiplist_words") == null ? List.of() : words(mask, "skiplist_words", file);
+            } else {
+                throw new ModelFormatException(modules + ": module type " + type + " is not supported in a ColBERT model"
+                        + " (rerank4j runs Transformer → Dense → MultiVectorMask → Normalize)");
+            }
+        }
+        if (skiplist == null || !normalize) {
+            throw new ModelFormatException(modules + ": a ColBERT model needs a MultiVectorMask and a Normalize module");
+        }
+        return skiplist;
+    }
+
+    /** A JSON object as the parser made it (string keys). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> object(Map<?, ?> parsed) {
+        return (Map<String, Object>) parsed;
+    }
+
     private static Settings pylateSettings(Path dir) {
         Path file = dir.resolve("config_sentence_transformers.json");
         Map<String, Object> json = Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
@@ -163,7 +256,8 @@ public final class ColbertEncoder implements Model {
                 positive(json, "document_length", 180, file),
                 bool(json, "do_query_expansion", true, file),
                 bool(json, "attend_to_expansion_tokens", false, file),
-                words(json, "skiplist_words", file));
+                words(json, "skiplist_words", file),
+                false);
     }
 
     /**
@@ -184,7 +278,8 @@ public final class ColbertEncoder implements Model {
                 positive(json, "doc_maxlen", 180, file),
                 true,
                 bool(json, "attend_to_mask_tokens", false, file),
-                bool(json, "mask_punctuation", true, file) ? PUNCTUATION : List.of());
+                bool(json, "mask_punctuation", true, file) ? PUNCTUATION : List.of(),
+                false);
     }
 
     private static String string(Map<String, Object> json, String key, String fallback, Path file) {
