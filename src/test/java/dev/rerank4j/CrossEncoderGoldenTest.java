@@ -5,7 +5,6 @@ import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -60,19 +59,13 @@ class CrossEncoderGoldenTest {
 
     @Test
     void batchingManyDocumentsKeepsTheCallersOrder() {
-        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs").stream()
-                .filter(p -> ((Number) p.get("max_length")).intValue() == 64).toList();
-        String query = (String) pairs.getFirst().get("query");
-        List<Map<String, Object>> sameQuery = pairs.stream().filter(p -> query.equals(p.get("query"))).toList();
-        assertTrue(sameQuery.size() >= 3, "golden file has several docs for one query");
-        List<String> docs = new ArrayList<>();
-        for (Map<String, Object> p : sameQuery) docs.add((String) p.get("doc"));
+        Golden.OneQuery one = Golden.firstQueryWithItsDocs(GOLDEN, 64);
+        String query = one.query();
+        List<String> docs = one.docs();
         try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"),
                 Golden.options().withMaxLength(64).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(2))) {
             float[] scores = reranker.score(query, docs);
-            for (int i = 0; i < docs.size(); i++) {
-                assertEquals(((Number) sameQuery.get(i).get("logit")).doubleValue(), scores[i], LOGIT_TOLERANCE, "doc " + i);
-            }
+            for (int i = 0; i < docs.size(); i++) assertEquals(one.logits()[i], scores[i], LOGIT_TOLERANCE, "doc " + i);
             List<Ranked> ranked = reranker.rank(query, docs, docs.size());
             for (int i = 1; i < ranked.size(); i++) {
                 assertTrue(ranked.get(i - 1).score() >= ranked.get(i).score(), "sorted best first");

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -58,19 +57,13 @@ class ElectraGoldenTest {
 
     @Test
     void oneBatchOfManyDocumentsKeepsTheCallersOrder() {
-        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs").stream()
-                .filter(p -> ((Number) p.get("max_length")).intValue() == 64).toList();
-        String query = (String) pairs.getFirst().get("query");
-        List<Map<String, Object>> sameQuery = pairs.stream().filter(p -> query.equals(p.get("query"))).toList();
-        assertTrue(sameQuery.size() >= 3, "golden file has several docs for one query");
-        List<String> docs = new ArrayList<>();
-        for (Map<String, Object> p : sameQuery) docs.add((String) p.get("doc"));
+        Golden.OneQuery one = Golden.firstQueryWithItsDocs(GOLDEN, 64);
+        String query = one.query();
+        List<String> docs = one.docs();
         try (Reranker reranker = Reranker.load(Golden.path("electra-tiny-ce"),
                 Golden.options().withMaxLength(64).withScoreFunction(Options.ScoreFunction.RAW).withBatchSize(2))) {
             float[] scores = reranker.score(query, docs);
-            for (int i = 0; i < docs.size(); i++) {
-                assertEquals(((Number) sameQuery.get(i).get("logit")).doubleValue(), scores[i], LOGIT_TOLERANCE, "doc " + i);
-            }
+            for (int i = 0; i < docs.size(); i++) assertEquals(one.logits()[i], scores[i], LOGIT_TOLERANCE, "doc " + i);
             assertTrue(reranker.description().get("encoder").contains("embeddings 24 wide, projected to 32"),
                     () -> reranker.description().toString());
         }

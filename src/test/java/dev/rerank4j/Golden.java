@@ -89,6 +89,23 @@ public final class Golden {
         return (List<Map<String, Object>>) json.get(key);
     }
 
+    /** The documents a golden file pairs with one query, and their logits. */
+    public record OneQuery(String query, List<String> docs, double[] logits) {}
+
+    /**
+     * The first query of {@code golden}'s pairs at {@code maxLength} with every document paired with it there, in the
+     * file's order (at least three, so that a batch of two splits them).
+     */
+    public static OneQuery firstQueryWithItsDocs(Map<String, Object> golden, int maxLength) {
+        List<Map<String, Object>> pairs = list(golden, "pairs").stream()
+                .filter(p -> ((Number) p.get("max_length")).intValue() == maxLength).toList();
+        String query = (String) pairs.getFirst().get("query");
+        List<Map<String, Object>> same = pairs.stream().filter(p -> query.equals(p.get("query"))).toList();
+        if (same.size() < 3) throw new IllegalStateException("the golden file has " + same.size() + " docs for one query, not ≥ 3");
+        return new OneQuery(query, same.stream().map(p -> (String) p.get("doc")).toList(),
+                same.stream().mapToDouble(p -> ((Number) p.get("logit")).doubleValue()).toArray());
+    }
+
     public static int[] ints(Object jsonArray) {
         return ((List<?>) jsonArray).stream().mapToInt(v -> ((Number) v).intValue()).toArray();
     }
