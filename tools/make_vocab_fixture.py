@@ -9,8 +9,9 @@ The vocabulary is bert-tiny-ce's (src/test/resources/golden/bert-tiny-ce/tokeniz
 one token a line, in id order. The cases are what old repositories hold:
   uncased      tokenizer_config.json of transformers 3/4 (do_lower_case, the five special tokens, tokenizer_class) and
                special_tokens_map.json
-  cased        do_lower_case false, and added_tokens.json with two tokens past the vocabulary (normalized, not special)
-  decoder      added_tokens_decoder (transformers >= 4.34): [MASK] with lstrip, a special token past the vocabulary;
+  cased        do_lower_case false, and added_tokens.json with two vocabulary words at ids of its own (they keep the
+               vocabulary's; normalized, not special)
+  decoder      added_tokens_decoder (transformers >= 4.34): [MASK] with lstrip, a vocabulary word at an id of its own;
                strip_accents false, tokenize_chinese_chars false
   bare         vocab.txt with CRLF line ends and no tokenizer_config.json at all; config.json says model_type electra
   map          special_tokens_map.json overriding tokenizer_config.json's mask_token (rstrip) and adding a vocabulary
@@ -57,14 +58,15 @@ CASES = {
     },
     "cased": {
         "tokenizer_config.json": {"do_lower_case": False, "model_max_length": 512},
-        "added_tokens.json": {"[NEW]": 1200, "Newword": 1201},
+        # ids the vocabulary gives otherwise: transformers keeps the vocabulary's
+        "added_tokens.json": {"berlin": 1200, "museum": 7},
         "config.json": {"model_type": "bert"},
     },
     "decoder": {
         "tokenizer_config.json": dict(
             do_lower_case=True, strip_accents=False, tokenize_chinese_chars=False, tokenizer_class="BertTokenizerFast",
             added_tokens_decoder={"0": added("[PAD]"), "1": added("[UNK]"), "2": added("[CLS]"), "3": added("[SEP]"),
-                                  "4": added("[MASK]", lstrip=True), "1200": added("[QRY]")},
+                                  "4": added("[MASK]", lstrip=True), "1200": added("museum", normalized=True, special=False)},
             **SPECIALS),
         "config.json": {"model_type": "bert"},
     },

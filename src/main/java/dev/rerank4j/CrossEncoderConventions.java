@@ -10,9 +10,10 @@ import java.util.Map;
 
 /**
  * How a cross-encoder's own library runs it, read from the files that library wrote. sentence-transformers' CrossEncoder
- * marks what it saves (config_sentence_transformers.json's model_type "CrossEncoder" and activation_fn from version 5;
- * config.json's sentence_transformers.activation_fn in version 4, sbert_ce_default_activation_function before), cuts
- * pairs longest first and applies the activation it names. An XLM-R or RoBERTa model without those marks is a
+ * marks what it saves (config_sentence_transformers.json's model_type "CrossEncoder" and activation_fn in version 6;
+ * config.json's sentence_transformers.activation_fn in versions 4 and 5, sbert_ce_default_activation_function before),
+ * cuts pairs longest first and applies the activation it names (for a file of version 6 naming none, Sigmoid, its
+ * default for one label). An XLM-R or RoBERTa model without those marks is a
  * FlagEmbedding reranker (bge-reranker-*), which caps the query at ¾ of the length, cuts only the passage and returns the
  * raw logit; so is, for its score, any model that names no activation.
  *
@@ -32,7 +33,8 @@ record CrossEncoderConventions(boolean sentenceTransformers, String activation) 
                 if (fn != null && !(fn instanceof String)) {
                     throw new ModelFormatException(file + ": field 'activation_fn' must be a string, found " + Json.typeName(fn));
                 }
-                return new CrossEncoderConventions(true, fn != null ? (String) fn : config.ceActivation());
+                String named = fn != null ? (String) fn : config.ceActivation();
+                return new CrossEncoderConventions(true, named != null ? named : "torch.nn.modules.activation.Sigmoid");
             }
         }
         return new CrossEncoderConventions(config.ceActivation() != null, config.ceActivation());

@@ -22,7 +22,7 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
     public enum ScoreFunction {
         /**
          * The activation sentence-transformers named when it saved the model (Identity or Sigmoid: in
-         * config_sentence_transformers.json from version 5, in config.json before; ms-marco cross-encoders name
+         * config_sentence_transformers.json in version 6, in config.json before; ms-marco cross-encoders name
          * Identity); the raw logit when the files name none (FlagEmbedding's default for bge-reranker-*).
          */
         MODEL_DEFAULT,

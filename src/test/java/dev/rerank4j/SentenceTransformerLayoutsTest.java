@@ -76,6 +76,22 @@ class SentenceTransformerLayoutsTest {
         assertRefused(six, "similarity_fn_name \"dot\" is not supported without a Normalize module");
     }
 
+    @Test
+    void promptsPutBeforeTheTextsAreRefused() throws IOException {
+        Path six = sixLayout(tmp.resolve("six"));
+        Files.writeString(six.resolve("config_sentence_transformers.json"),
+                "{\"model_type\": \"SentenceTransformer\", \"prompts\": {\"query\": \"query: \", \"document\": \"\"}}");
+        assertRefused(six, "prompts {\"query\": \"query: \", \"document\": \"\"} are not supported");
+    }
+
+    @Test
+    void aLegacyPoolingKeySetToOneCountsAsSetAsInPython() throws IOException {
+        Path older = Golden.tinyBiEncoder(tmp.resolve("older"));
+        Files.writeString(older.resolve("1_Pooling/config.json"),
+                "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true, \"pooling_mode_max_tokens\": 1}");
+        assertRefused(older, "pooling [max, mean] is not supported");
+    }
+
     private static void assertRefused(Path model, String message) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());

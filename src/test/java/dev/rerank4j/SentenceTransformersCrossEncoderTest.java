@@ -81,6 +81,15 @@ class SentenceTransformersCrossEncoderTest {
         }
     }
 
+    @Test
+    void aVersionSixFileNamingNoActivationGetsItsDefaultSigmoid() throws IOException {
+        Path model = savedBySentenceTransformers();
+        Files.writeString(model.resolve("config_sentence_transformers.json"), "{\"model_type\": \"CrossEncoder\"}");
+        try (Reranker reranker = Reranker.load(model, Golden.options())) {
+            assertEquals("cross-encoder; score = sigmoid(logit)", reranker.description().get("kind"));
+        }
+    }
+
     /** The files sentence-transformers wrote, with the weights and tokenizer.json they were saved from. */
     private Path savedBySentenceTransformers() throws IOException {
         try (var files = Files.list(Golden.path("xlmr-tiny-st"))) {

@@ -69,7 +69,7 @@ final class SentenceTransformerPipeline {
             throw new ModelFormatException(config + ": pooling_mode must be a string or a list of strings, found " + Json.write(mode));
         } else {
             LEGACY_MODES.forEach((key, name) -> {
-                if (Boolean.TRUE.equals(p.get(key))) modes.add(name);
+                if (truthy(p.get(key))) modes.add(name);
             });
             if (modes.isEmpty()) modes.add("mean");
         }
@@ -78,9 +78,28 @@ final class SentenceTransformerPipeline {
         }
     }
 
+    /** Python's truth of a JSON value, as sentence-transformers tests the legacy keys ({@code kwargs.get(key, False)}). */
+    private static boolean truthy(Object v) {
+        return v instanceof Boolean b ? b : v instanceof Number n ? n.doubleValue() != 0
+                : v instanceof String str ? !str.isEmpty() : v instanceof List<?> l ? !l.isEmpty() : v instanceof Map<?, ?> m && !m.isEmpty();
+    }
+
+    /**
+     * The similarity must be the cosine, and no prompt may be put before the texts: sentence-transformers' encode_query
+     * and encode_document would prepend one, which rerank4j does not.
+     */
     private static void requireCosine(Path stConfig, boolean normalize) {
         if (!Files.isRegularFile(stConfig)) return;
-        Object similarity = Json.parseObjectFile(stConfig).get("similarity_fn_name");
+        Map<String, Object> st = Json.parseObjectFile(stConfig);
+        if (st.get("prompts") instanceof Map<?, ?> prompts && prompts.values().stream().anyMatch(v -> v != null && !"".equals(v))) {
+            throw new ModelFormatException(stConfig + ": prompts " + Json.write(prompts)
+                    + " are not supported (rerank4j encodes queries and documents without a prompt)");
+        }
+        if (st.get("default_prompt_name") != null) {
+            throw new ModelFormatException(stConfig + ": default_prompt_name " + Json.write(st.get("default_prompt_name"))
+                    + " is not supported (rerank4j encodes queries and documents without a prompt)");
+        }
+        Object similarity = st.get("similarity_fn_name");
         if (similarity == null || "cosine".equals(similarity)) return;
         if (normalize && Set.of("dot", "dot_product").contains(similarity)) return; // on unit vectors the dot product is the cosine
         throw new ModelFormatException(stConfig + ": similarity_fn_name " + Json.write(similarity)

@@ -24,9 +24,12 @@ import java.util.Set;
  * special tokens matched in the raw text. The pieces become a tokenizer.json tree for {@link TokenizerJson}, so there is
  * one tokenizer code path.
  *
- * <p>Where the files disagree, transformers' order decides (checked by tools/make_vocab_fixture.py): special_tokens_map.json
- * over tokenizer_config.json over the defaults; an id in added_tokens_decoder over the vocabulary's. A special token
- * that is in neither the vocabulary nor added_tokens_decoder, to which transformers would give a new id, is refused.
+ * <p>Where the files disagree, transformers' order decides (checked by tools/make_vocab_fixture.py and a review's 63
+ * layouts): added_tokens_decoder, where tokenizer_config.json has one, and then special_tokens_map.json and
+ * added_tokens.json are not read; else special_tokens_map.json over tokenizer_config.json over the defaults. Every token
+ * keeps its vocab.txt id, whatever id the files write. What transformers would resolve by rules of its own is refused by
+ * name: a token missing from vocab.txt (it would get a new id), additional special tokens in both files,
+ * split_special_tokens, *_token keys beyond the standard seven, a null unk, cls or sep token.
  */
 public final class BertVocabFiles {
     public static final String VOCAB = "vocab.txt";
@@ -71,24 +74,32 @@ public final class BertVocabFiles {
 
     private Tokenizer build(String modelType) {
         requireBertTokenizer(modelType);
-        if (tokenizerConfig.get("added_tokens_decoder") instanceof Map<?, ?> decoder) {
+        if (Boolean.TRUE.equals(tokenizerConfig.get("split_special_tokens"))) {
+            throw refused("split_special_tokens true (special tokens written in the text split into word pieces)");
+        }
+        for (String key : tokenizerConfig.keySet()) {
+            if (key.endsWith("_token") && !SPECIAL_ATTRIBUTES.contains(key) && tokenizerConfig.get(key) instanceof String) {
+                throw refused("the special token " + key + " (transformers adds any such *_token as a special token)");
+            }
+        }
+        // transformers reads special_tokens_map.json and added_tokens.json only where added_tokens_decoder is absent
+        boolean decoderGiven = tokenizerConfig.containsKey("added_tokens_decoder");
+        Map<String, Object> map = decoderGiven ? Map.of() : specialTokensMap;
+        if (decoderGiven) {
+            if (!(tokenizerConfig.get("added_tokens_decoder") instanceof Map<?, ?> decoder)) {
+                throw new ModelFormatException(dir.resolve("tokenizer_config.json") + ": added_tokens_decoder must be an object");
+            }
             for (Map.Entry<?, ?> e : decoder.entrySet()) {
-                String field = "tokenizer_config.json: added_tokens_decoder." + e.getKey();
-                long id;
-                try {
-                    id = Long.parseLong((String) e.getKey());
-                } catch (NumberFormatException ex) {
-                    throw new ModelFormatException(dir.resolve(field) + ": not a token id");
-                }
                 if (!(e.getValue() instanceof Map<?, ?> token) || !(token.get("content") instanceof String content)) {
-                    throw new ModelFormatException(dir.resolve(field) + ": expected an object with a string 'content'");
+                    throw new ModelFormatException(dir.resolve("tokenizer_config.json") + ": added_tokens_decoder." + e.getKey()
+                            + ": expected an object with a string 'content'");
                 }
-                add(content, id, token, flag(token, "special", false));
+                add(content, token, flag(token, "special", false), "added_tokens_decoder");
             }
         }
         String unk = null, cls = null, sep = null;
         for (String attribute : SPECIAL_ATTRIBUTES) {
-            Object value = specialToken(attribute);
+            Object value = specialToken(attribute, map);
             if (value == null) continue;
             String content = addSpecial(value, attribute);
             switch (attribute) {
@@ -98,19 +109,14 @@ public final class BertVocabFiles {
                 default -> { }
             }
         }
-        Object additional = specialTokensMap.containsKey("additional_special_tokens")
-                ? specialTokensMap.get("additional_special_tokens") : tokenizerConfig.get("additional_special_tokens");
-        if (additional instanceof List<?> list) {
-            for (Object value : list) addSpecial(value, "additional_special_tokens");
-        } else if (additional != null) {
-            throw new ModelFormatException(dir + ": additional_special_tokens is " + Json.write(additional) + " (expected a list)");
-        }
-        Map<String, Object> addedTokensJson = optionalObject(dir.resolve("added_tokens.json"));
-        for (Map.Entry<String, Object> e : addedTokensJson.entrySet()) {
-            if (!(e.getValue() instanceof Long id) || id < 0) {
-                throw new ModelFormatException(dir.resolve("added_tokens.json") + ": token \"" + e.getKey() + "\" has no id");
+        for (Object value : extraSpecialTokens(map)) addSpecial(value, "additional_special_tokens");
+        if (!decoderGiven) {
+            for (Map.Entry<String, Object> e : optionalObject(dir.resolve("added_tokens.json")).entrySet()) {
+                if (added.containsKey(e.getKey())) {
+                    throw refused("added_tokens.json naming the special token " + e.getKey()); // transformers then changes its flags
+                }
+                add(e.getKey(), Map.of(), false, "added_tokens.json");
             }
-            add(e.getKey(), id, Map.of(), false);
         }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("added_tokens", added.values().stream().sorted(Comparator.comparingLong(t -> (Long) t.get("id"))).toList());
@@ -120,6 +126,36 @@ public final class BertVocabFiles {
         root.put("model", Map.of("type", "WordPiece", "unk_token", unk, "continuing_subword_prefix", "##",
                 "max_input_chars_per_word", 100L, "vocab", vocab));
         return TokenizerJson.fromTree(root, vocabFile + " (with the tokenizer files beside it)");
+    }
+
+    /**
+     * The additional special tokens: tokenizer_config.json's (extra_special_tokens, or additional_special_tokens), or
+     * special_tokens_map.json's. Where both files name some, transformers merges them by rules of its own: refused.
+     */
+    private List<?> extraSpecialTokens(Map<String, Object> map) {
+        Object fromConfig = firstPresent(tokenizerConfig, "extra_special_tokens", "additional_special_tokens");
+        Object fromMap = firstPresent(map, "extra_special_tokens", "additional_special_tokens");
+        if (fromConfig != null && fromMap != null) {
+            throw refused("additional special tokens named in both tokenizer_config.json and special_tokens_map.json");
+        }
+        Object tokens = fromConfig != null ? fromConfig : fromMap;
+        if (tokens == null) return List.of();
+        if (!(tokens instanceof List<?> list)) throw refused("additional special tokens given as " + Json.typeName(tokens) + ", not a list");
+        if (!list.stream().allMatch(String.class::isInstance)) throw refused("additional special tokens given as objects");
+        return list;
+    }
+
+    private static Object firstPresent(Map<String, Object> json, String... keys) {
+        for (String key : keys) {
+            if (json.get(key) instanceof List<?> l && !l.isEmpty()) return l;
+            if (json.get(key) != null && !(json.get(key) instanceof List<?>)) return json.get(key);
+        }
+        return null;
+    }
+
+    private ModelFormatException refused(String what) {
+        return new ModelFormatException(dir + ": " + what + " is not supported without tokenizer.json; write one with"
+                + " transformers (AutoTokenizer.from_pretrained(dir).save_pretrained(dir))");
     }
 
     private void requireBertTokenizer(String modelType) {
@@ -136,11 +172,27 @@ public final class BertVocabFiles {
         }
     }
 
-    /** The attribute's value: special_tokens_map.json's, else tokenizer_config.json's, else BertTokenizer's default (or none). */
-    private Object specialToken(String attribute) {
-        if (specialTokensMap.get(attribute) != null) return specialTokensMap.get(attribute);
-        if (tokenizerConfig.get(attribute) != null) return tokenizerConfig.get(attribute);
-        return DEFAULTS.get(attribute);
+    /**
+     * The attribute's value: special_tokens_map.json's ({@code map}, empty where transformers does not read it), else
+     * tokenizer_config.json's, else BertTokenizer's default. An explicit null removes the token, which transformers
+     * allows only for the tokens the template and WordPiece do not need.
+     */
+    private Object specialToken(String attribute, Map<String, Object> map) {
+        Object value;
+        if (map.containsKey(attribute)) {
+            value = map.get(attribute);
+        } else if (tokenizerConfig.containsKey(attribute)) {
+            value = tokenizerConfig.get(attribute);
+            if (value instanceof Map<?, ?> m && !"AddedToken".equals(m.get("__type"))) {
+                throw refused("tokenizer_config.json's " + attribute + " as an object without \"__type\": \"AddedToken\"");
+            }
+        } else {
+            return DEFAULTS.get(attribute);
+        }
+        if (value == null && Set.of("unk_token", "cls_token", "sep_token").contains(attribute)) {
+            throw refused(attribute + " null");
+        }
+        return value;
     }
 
     /** Adds a special token given as a string or an AddedToken object; returns its content. */
@@ -151,21 +203,23 @@ public final class BertVocabFiles {
             throw new ModelFormatException(dir + ": special token " + attribute + " is " + Json.write(value)
                     + " (expected a string or an object with a string 'content')");
         }
-        if (!added.containsKey(s)) {
-            Long id = vocab.get(s);
-            if (id == null) {
-                throw new ModelFormatException(vocabFile + ": the special token " + attribute + " \"" + s + "\" is not in the"
-                        + " vocabulary, and transformers would give it a new id; write tokenizer.json with transformers"
-                        + " (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) to use this model");
-            }
-            add(s, id, flags, true);
-        }
+        add(s, flags, true, "the special token " + attribute);
         return s;
     }
 
-    /** One added_tokens entry of tokenizer.json; special tokens are matched before normalization unless flags say otherwise. */
-    private void add(String content, long id, Map<?, ?> flags, boolean special) {
+    /**
+     * One added_tokens entry of tokenizer.json, at the token's id in vocab.txt, as transformers gives it whatever id the
+     * files write; a token missing from vocab.txt, to which transformers gives the next free id, is refused. Special
+     * tokens are matched in the raw text unless their flags say otherwise; an earlier entry keeps its flags.
+     */
+    private void add(String content, Map<?, ?> flags, boolean special, String source) {
         if (added.containsKey(content)) return;
+        Long id = vocab.get(content);
+        if (id == null) {
+            throw new ModelFormatException(vocabFile + ": " + source + " \"" + content + "\" is not in the vocabulary, and"
+                    + " transformers would give it a new id; write tokenizer.json with transformers"
+                    + " (AutoTokenizer.from_pretrained(dir).save_pretrained(dir)) to use this model");
+        }
         Map<String, Object> token = new LinkedHashMap<>();
         token.put("id", id);
         token.put("content", content);
@@ -215,23 +269,23 @@ public final class BertVocabFiles {
     }
 
     /**
-     * Token → id, one token a line, as transformers' load_vocab reads it: lines end at \n, \r\n or \r (Python's universal
-     * newlines), nothing else is stripped, and a token listed twice keeps its last line.
+     * Token → id, one token a line, as the tokenizers library's WordPiece reads vocab.txt (transformers hands it the
+     * file): lines end at \n (a \r before it goes with the trailing whitespace every line is stripped of), and a token
+     * listed twice keeps its last line.
      */
     private static Map<String, Long> readVocab(Path file) throws IOException {
         String text = Utf8.readModelFile(file);
         Map<String, Long> vocab = new LinkedHashMap<>();
         long id = 0;
         int start = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (c == '\n' || c == '\r') {
-                vocab.put(text.substring(start, i), id++);
-                if (c == '\r' && i + 1 < text.length() && text.charAt(i + 1) == '\n') i++;
-                start = i + 1;
-            }
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            if (end < 0) end = text.length();
+            int trimmed = end;
+            while (trimmed > start && UnicodeProps.isWhitespace(text.codePointBefore(trimmed))) trimmed -= Character.charCount(text.codePointBefore(trimmed));
+            vocab.put(text.substring(start, trimmed), id++);
+            start = end + 1;
         }
-        if (start < text.length()) vocab.put(text.substring(start), id);
         if (vocab.isEmpty()) throw new ModelFormatException(file + ": the vocabulary is empty");
         return vocab;
     }
