@@ -788,7 +788,6 @@ def make_xlmr_st(out_dir):
     import shutil
     import tempfile
     from sentence_transformers import CrossEncoder
-    import sentence_transformers
     st_dir = out_dir / "xlmr-tiny-st"
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "src"
@@ -829,17 +828,21 @@ def make_xlmr_st(out_dir):
                                     logit=logit, score=score))
     # longest first, not FlagEmbedding's cut: a pair where the two differ
     assert any(r["truncated"] and len(r["input_ids"]) == r["max_length"] for r in records)
-    doc = dict(
-        header("xlmr-tiny-ce's weights with xlmr-tiny-tokenizer, loaded by sentence-transformers' CrossEncoder and "
-               "saved by it (the small files in xlmr-tiny-st/; the weights and tokenizer.json are the originals). "
-               "input_ids as CrossEncoder tokenizes (tokenizer([q], [p], truncation=True, max_length=M): longest "
-               "first); score = CrossEncoder(dir, max_length=M).predict, the Sigmoid its config names; logit = "
-               "predict with activation_fn=Identity.",
-               extra={"sentence_transformers": sentence_transformers.__version__}),
-        pairs=records)
-    doc["command"] = COMMAND + " --only-xlmr-st"
-    write_json(out_dir / "xlmr-tiny-st.json", doc)
+    write_saved_by_st(out_dir, "xlmr-tiny-st", "--only-xlmr-st",
+                      "xlmr-tiny-ce's weights with xlmr-tiny-tokenizer, loaded by sentence-transformers' CrossEncoder and "
+                      "saved by it (the small files in xlmr-tiny-st/; the weights and tokenizer.json are the originals). "
+                      "input_ids as CrossEncoder tokenizes (tokenizer([q], [p], truncation=True, max_length=M): longest "
+                      "first); score = CrossEncoder(dir, max_length=M).predict, the Sigmoid its config names; logit = "
+                      "predict with activation_fn=Identity.", pairs=records)
     print(f"xlmr-tiny-st: {len(records)} pairs, {sum(r['truncated'] for r in records)} truncated")
+
+
+def write_saved_by_st(out_dir, name, flag, description, **fields):
+    """The golden JSON of a model sentence-transformers saved: its version in the header, the command that writes it."""
+    import sentence_transformers
+    doc = dict(header(description, extra={"sentence_transformers": sentence_transformers.__version__}), **fields)
+    doc["command"] = COMMAND + " " + flag
+    write_json(out_dir / (name + ".json"), doc)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -851,7 +854,6 @@ def make_colbert_st6(out_dir):
     weights are colbert-tiny's, checked byte for byte); its MaxSim scores must be colbert-tiny.json's (PyLate's)."""
     import shutil
     import tempfile
-    import sentence_transformers
     from sentence_transformers import MultiVectorEncoder
     golden = json.loads((out_dir / "colbert-tiny.json").read_text(encoding="utf-8"))
     st_dir = out_dir / "colbert-tiny-st6"
@@ -872,14 +874,11 @@ def make_colbert_st6(out_dir):
             if f.is_file() and str(rel) not in ("model.safetensors", "README.md"):
                 (st_dir / rel).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(f, st_dir / rel)
-    doc = dict(
-        header("colbert-tiny as sentence-transformers' MultiVectorEncoder saves it: the files in colbert-tiny-st6/ (the "
-               "encoder's model.safetensors is colbert-tiny's). Its MaxSim scores of colbert-tiny.json's queries and "
-               "documents equal PyLate's there within max_abs_diff_to_colbert_tiny_scores.",
-               extra={"sentence_transformers": sentence_transformers.__version__}),
-        max_abs_diff_to_colbert_tiny_scores=worst)
-    doc["command"] = COMMAND + " --only-colbert-st6"
-    write_json(out_dir / "colbert-tiny-st6.json", doc)
+    write_saved_by_st(out_dir, "colbert-tiny-st6", "--only-colbert-st6",
+                      "colbert-tiny as sentence-transformers' MultiVectorEncoder saves it: the files in colbert-tiny-st6/ "
+                      "(the encoder's model.safetensors is colbert-tiny's). Its MaxSim scores of colbert-tiny.json's "
+                      "queries and documents equal PyLate's there within max_abs_diff_to_colbert_tiny_scores.",
+                      max_abs_diff_to_colbert_tiny_scores=worst)
     print(f"colbert-tiny-st6: max |score - PyLate's| {worst:.2e}")
 
 
