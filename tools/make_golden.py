@@ -224,6 +224,38 @@ def tiny_logit(model, enc):
     return logit
 
 
+def require_every_tensor_matters(model, logit):
+    """A small random change of each tensor moves logit(); returns the attention key biases that do not (softmax cancels
+    a bias added to a whole row of scores), the only tensors allowed not to."""
+    base = logit()
+    insensitive, exempt = [], []
+    with torch.no_grad():
+        for name, prm in model.named_parameters():
+            saved = prm.detach().clone()
+            prm.add_(0.05 * torch.randn(prm.shape, generator=torch.Generator().manual_seed(1)))
+            moved = abs(logit() - base)
+            prm.copy_(saved)
+            if moved < 1e-5:
+                (exempt if name.endswith("attention.self.key.bias") else insensitive).append(name)
+    assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
+    return exempt
+
+
+def require_cross_encoder_predicts(model_dir, records):
+    """End to end: sentence-transformers' CrossEncoder on the saved directory gives the records' ids and type ids and
+    sigmoid(logit) (it applies Sigmoid for num_labels == 1)."""
+    from sentence_transformers import CrossEncoder
+    ce = CrossEncoder(str(model_dir), device="cpu")
+    for r in records:
+        if r["max_length"] != TINY_MAX_POS:
+            continue
+        f = ce.tokenizer([r["query"]], [r["doc"]], padding=True, truncation=True, return_tensors="pt")
+        assert f["input_ids"][0].tolist() == r["input_ids"], r["id"]
+        assert f["token_type_ids"][0].tolist() == r["token_type_ids"], r["id"]
+        score = float(ce.predict([(r["query"], r["doc"])])[0])
+        assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+
+
 def equal_side_texts(tok, n=8):
     """Two different texts of exactly n word pieces each (words that are one piece in the vocab)."""
     cands = ("the search engine ranks documents by how well they answer query neural rerankers read "
@@ -323,30 +355,8 @@ def make_bert_tiny(out_dir, vocab_size):
     # Every tensor matters: a random perturbation of each one moves the first pair's logit.
     # Exception: attention key biases add q.b_k to a whole row of scores, which softmax cancels.
     enc0 = hf_tok([pairs[0]["query"]], [pairs[0]["doc"]], truncation=True, return_tensors="pt")
-    base = tiny_logit(model, enc0)
-    insensitive, exempt = [], []
-    with torch.no_grad():
-        for name, prm in model.named_parameters():
-            saved = prm.detach().clone()
-            prm.add_(0.05 * torch.randn(prm.shape, generator=torch.Generator().manual_seed(1)))
-            moved = abs(tiny_logit(model, enc0) - base)
-            prm.copy_(saved)
-            if moved < 1e-5:
-                (exempt if name.endswith("attention.self.key.bias") else insensitive).append(name)
-    assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
-
-    # End to end: sentence-transformers' CrossEncoder on the saved directory gives the same ids
-    # and sigmoid(logit) (it applies Sigmoid for num_labels == 1).
-    from sentence_transformers import CrossEncoder
-    ce = CrossEncoder(str(model_dir), device="cpu")
-    for r in records:
-        if r["max_length"] != TINY_MAX_POS:
-            continue
-        f = ce.tokenizer([r["query"]], [r["doc"]], padding=True, truncation=True, return_tensors="pt")
-        assert f["input_ids"][0].tolist() == r["input_ids"], r["id"]
-        assert f["token_type_ids"][0].tolist() == r["token_type_ids"], r["id"]
-        score = float(ce.predict([(r["query"], r["doc"])])[0])
-        assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+    exempt = require_every_tensor_matters(model, lambda: tiny_logit(model, enc0))
+    require_cross_encoder_predicts(model_dir, records)
 
     doc = dict(
         header(
@@ -438,30 +448,9 @@ def make_electra_tiny(out_dir):
             logit=logit, sigmoid=1.0 / (1.0 + math.exp(-logit))))
     assert max(logits) - min(logits) > 1.0, logits
 
-    # Every tensor matters (attention key biases aside: softmax cancels them).
     enc0 = hf_tok([BERT_TINY_PAIRS[0][1]], [BERT_TINY_PAIRS[0][2]], truncation=True, return_tensors="pt")
-    base = electra_logit(model, enc0)
-    insensitive = []
-    with torch.no_grad():
-        for name, prm in model.named_parameters():
-            saved = prm.detach().clone()
-            prm.add_(0.05 * torch.randn(prm.shape, generator=torch.Generator().manual_seed(1)))
-            moved = abs(electra_logit(model, enc0) - base)
-            prm.copy_(saved)
-            if moved < 1e-5 and not name.endswith("attention.self.key.bias"):
-                insensitive.append(name)
-    assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
-
-    # sentence-transformers' CrossEncoder on the saved directory: same ids, sigmoid(logit)
-    from sentence_transformers import CrossEncoder
-    ce = CrossEncoder(str(model_dir), device="cpu")
-    for r in records:
-        if r["max_length"] != TINY_MAX_POS:
-            continue
-        f = ce.tokenizer([r["query"]], [r["doc"]], padding=True, truncation=True, return_tensors="pt")
-        assert f["input_ids"][0].tolist() == r["input_ids"], r["id"]
-        score = float(ce.predict([(r["query"], r["doc"])])[0])
-        assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+    require_every_tensor_matters(model, lambda: electra_logit(model, enc0))
+    require_cross_encoder_predicts(model_dir, records)
 
     write_json(out_dir / "electra-tiny-ce.json", dict(
         header(
@@ -1226,7 +1215,7 @@ def main():
             check_onnx(args.check_onnx, d)
     for p in sorted(out.rglob("*")):
         if p.is_file():
-            print(f"{p.stat().st_size:>9}  {p.relative_to(ROOT)}")
+            print(f"{p.stat().st_size:>9}  {p.relative_to(ROOT) if p.is_relative_to(ROOT) else p}")
 
 
 if __name__ == "__main__":
