@@ -145,10 +145,11 @@ public final class BertVocabFiles {
         return list;
     }
 
+    /** The first of {@code keys} with a value other than null or an empty list. */
     private static Object firstPresent(Map<String, Object> json, String... keys) {
         for (String key : keys) {
-            if (json.get(key) instanceof List<?> l && !l.isEmpty()) return l;
-            if (json.get(key) != null && !(json.get(key) instanceof List<?>)) return json.get(key);
+            Object v = json.get(key);
+            if (v != null && !(v instanceof List<?> l && l.isEmpty())) return v;
         }
         return null;
     }
