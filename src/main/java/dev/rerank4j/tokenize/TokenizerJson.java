@@ -17,7 +17,8 @@ import java.util.Set;
  * HF tokenizers. Supported: normalizers {@code BertNormalizer}, {@code Sequence}, {@code NFD}/{@code NFC}/
  * {@code NFKD}/{@code NFKC}, {@code Lowercase}, {@code StripAccents}, {@code Precompiled} (SentencePiece
  * charsmaps), {@code Replace}, {@code Strip}; pre-tokenizers {@code BertPreTokenizer}, {@code WhitespaceSplit},
- * {@code Metaspace}, {@code Sequence}; models {@code WordPiece}, {@code Unigram} (without byte fallback);
+ * {@code Metaspace}, {@code ByteLevel}, {@code Sequence}; models {@code WordPiece}, {@code Unigram} (without byte
+ * fallback), {@code BPE} (byte-level, as RoBERTa's and GPT-2's, without dropout);
  * post-processors {@code TemplateProcessing}, {@code BertProcessing},
  * {@code RobertaProcessing}; {@code added_tokens}. Anything else is a {@link ModelFormatException} naming the
  * file, the field and the type. The file's own {@code truncation} and {@code padding} are ignored: the caller
@@ -132,6 +133,8 @@ public final class TokenizerJson {
         return switch (String.valueOf(p.get("type"))) {
             case "BertPreTokenizer", "WhitespaceSplit" -> true;
             case "Metaspace" -> !Boolean.FALSE.equals(p.get("split"));
+            // GPT-2's pattern ends every piece at a space after a letter, digit or symbol (pieces take spaces in front)
+            case "ByteLevel" -> !Boolean.FALSE.equals(p.get("use_regex"));
             case "Sequence" -> p.get("pretokenizers") instanceof List<?> steps && !steps.isEmpty()
                     && steps.stream().allMatch(TokenizerJson::splitsAtSpaces);
             default -> false;
@@ -233,6 +236,7 @@ public final class TokenizerJson {
             case "BertPreTokenizer" -> new BertPreTokenizer();
             case "WhitespaceSplit" -> PreTokenizer.WHITESPACE_SPLIT;
             case "Metaspace" -> metaspace(p, field);
+            case "ByteLevel" -> new ByteLevelPreTokenizer(bool(p, "add_prefix_space", field, true), bool(p, "use_regex", field, true));
             case "Sequence" -> {
                 List<Object> steps = array(p.get("pretokenizers"), field + ".pretokenizers");
                 List<PreTokenizer> list = new ArrayList<>();
@@ -241,7 +245,7 @@ public final class TokenizerJson {
                 }
                 yield PreTokenizer.sequence(list);
             }
-            default -> throw unsupported(field, type, "BertPreTokenizer, WhitespaceSplit, Metaspace, Sequence");
+            default -> throw unsupported(field, type, "BertPreTokenizer, WhitespaceSplit, Metaspace, ByteLevel, Sequence");
         };
     }
 
@@ -280,19 +284,13 @@ public final class TokenizerJson {
         if (type.equals("Unigram")) {
             return unigram(m);
         }
+        if (type.equals("BPE")) {
+            return bpe(m);
+        }
         if (!type.equals("WordPiece")) {
-            throw unsupported("model", type, "WordPiece, Unigram");
+            throw unsupported("model", type, "WordPiece, Unigram, BPE");
         }
-        Map<String, Object> vocabJson = object(m.get("vocab"), "model.vocab");
-        Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
-        for (Map.Entry<String, Object> e : vocabJson.entrySet()) {
-            int id = idOf(e.getValue());
-            if (id < 0) {
-                throw new ModelFormatException(source + ": field 'model.vocab' entry '" + e.getKey()
-                        + "': expected an id from 0 to " + MAX_ID + ", found " + e.getValue());
-            }
-            vocab.put(e.getKey(), id);
-        }
+        Map<String, Integer> vocab = vocab(m);
         String unk = string(m, "unk_token", "model");
         Integer unkId = vocab.get(unk);
         if (unkId == null) {
@@ -304,6 +302,70 @@ public final class TokenizerJson {
     }
 
     /** {@code {"type": "Unigram", "unk_id": 3, "vocab": [["<s>", 0.0], ...], "byte_fallback": false}}. */
+    /** model.vocab: token → id. */
+    private Map<String, Integer> vocab(Map<String, Object> m) {
+        Map<String, Object> vocabJson = object(m.get("vocab"), "model.vocab");
+        Map<String, Integer> vocab = new HashMap<>(vocabJson.size() * 2);
+        for (Map.Entry<String, Object> e : vocabJson.entrySet()) {
+            int id = idOf(e.getValue());
+            if (id < 0) {
+                throw new ModelFormatException(source + ": field 'model.vocab' entry '" + e.getKey()
+                        + "': expected an id from 0 to " + MAX_ID + ", found " + e.getValue());
+            }
+            vocab.put(e.getKey(), id);
+        }
+        return vocab;
+    }
+
+    /**
+     * A BPE model as RoBERTa's and GPT-2's tokenizer.json have it: merges as "a b" lines or [a, b] pairs (tokenizers ≥
+     * 0.20), each merged token in the vocabulary. Dropout, byte fallback and subword prefixes or suffixes, which those
+     * files do not use, are refused.
+     */
+    private TokenModel bpe(Map<String, Object> m) {
+        if (m.get("dropout") != null) {
+            throw new ModelFormatException(source + ": field 'model.dropout': " + m.get("dropout") + " is not supported (only null)");
+        }
+        if (bool(m, "byte_fallback", "model", false)) {
+            throw new ModelFormatException(source + ": field 'model.byte_fallback': true is not supported");
+        }
+        for (String key : List.of("continuing_subword_prefix", "end_of_word_suffix")) {
+            if (m.get(key) != null && !"".equals(m.get(key))) {
+                throw new ModelFormatException(source + ": field 'model." + key + "': " + Json.write(m.get(key)) + " is not supported");
+            }
+        }
+        Map<String, Integer> vocab = vocab(m);
+        int unkId = -1;
+        if (m.get("unk_token") != null) {
+            Integer id = vocab.get(string(m, "unk_token", "model"));
+            if (id == null) throw new ModelFormatException(source + ": field 'model.unk_token': '" + m.get("unk_token") + "' is not in model.vocab");
+            unkId = id;
+        }
+        List<Object> lines = array(m.get("merges"), "model.merges");
+        Map<Long, BpeModel.Merge> merges = new HashMap<>(lines.size() * 2);
+        for (int rank = 0; rank < lines.size(); rank++) {
+            String f = "model.merges[" + rank + "]";
+            Object line = lines.get(rank);
+            String left, right;
+            if (line instanceof String text && text.indexOf(' ') > 0 && text.indexOf(' ') == text.lastIndexOf(' ')) {
+                left = text.substring(0, text.indexOf(' '));
+                right = text.substring(text.indexOf(' ') + 1);
+            } else if (line instanceof List<?> pair && pair.size() == 2 && pair.get(0) instanceof String a && pair.get(1) instanceof String b) {
+                left = a;
+                right = b;
+            } else {
+                throw new ModelFormatException(source + ": field '" + f + "': expected \"a b\" or [\"a\", \"b\"], found " + Json.write(line));
+            }
+            Integer a = vocab.get(left), b = vocab.get(right), merged = vocab.get(left + right);
+            if (a == null || b == null || merged == null) {
+                throw new ModelFormatException(source + ": field '" + f + "': " + (a == null ? "'" + left + "'" : b == null ? "'" + right + "'"
+                        : "the merged '" + left + right + "'") + " is not in model.vocab");
+            }
+            merges.put(BpeModel.pair(a, b), new BpeModel.Merge(rank, merged));
+        }
+        return new BpeModel(vocab, merges, unkId, bool(m, "fuse_unk", "model", false), bool(m, "ignore_merges", "model", false));
+    }
+
     private TokenModel unigram(Map<String, Object> m) {
         if (bool(m, "byte_fallback", "model", false)) {
             throw new ModelFormatException(source + ": field 'model.byte_fallback': true is not supported yet "

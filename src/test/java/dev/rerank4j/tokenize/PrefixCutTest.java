@@ -87,6 +87,13 @@ class PrefixCutTest {
     }
 
     @Test
+    void byteLevelBpeCutsGiveTheWholeTextsFirstIds() throws IOException {
+        assertPrefixCutAgrees("roberta-bpe", (PipelineTokenizer) TokenizerJson.load(Golden.path("roberta-bpe-tokenizer/tokenizer.json")));
+        assertPrefixCutAgrees("roberta-bpe-prefix-space",
+                (PipelineTokenizer) TokenizerJson.load(Golden.path("roberta-bpe-tokenizer/tokenizer-prefix-space.json")));
+    }
+
+    @Test
     void unigramCutsGiveTheWholeTextsFirstIds() throws IOException {
         assertPrefixCutAgrees("xlmr-tiny", (PipelineTokenizer) TokenizerJson.load(Golden.path("xlmr-tiny-tokenizer/tokenizer.json")));
     }

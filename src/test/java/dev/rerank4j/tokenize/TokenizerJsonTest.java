@@ -115,15 +115,15 @@ class TokenizerJsonTest {
     @Test
     void rejectsUnknownPreTokenizerType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> load(json(BERT_NORMALIZER, "{\"type\": \"ByteLevel\"}", WORDPIECE, BERT_PROCESSING, "[]")));
-        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "ByteLevel");
+                () -> load(json(BERT_NORMALIZER, "{\"type\": \"Split\"}", WORDPIECE, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "Split");
     }
 
     @Test
     void rejectsUnknownModelType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> load(json(BERT_NORMALIZER, PRE, "{\"type\": \"BPE\", \"vocab\": {}}", BERT_PROCESSING, "[]")));
-        assertMentions(e, "test/tokenizer.json", "model.type", "BPE");
+                () -> load(json(BERT_NORMALIZER, PRE, "{\"type\": \"WordLevel\", \"vocab\": {}}", BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "model.type", "WordLevel");
     }
 
     @Test

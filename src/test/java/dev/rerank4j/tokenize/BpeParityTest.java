@@ -1,0 +1,115 @@
+package dev.rerank4j.tokenize;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The pure-Java byte-level BPE pipeline (ByteLevel, BPE, RoBERTa's template) against HF tokenizers (DJL's native binding)
+ * on the tiny RoBERTa-style tokenizer of tools/make_bpe_fixture.py: without a prefix space and merges as pairs, and with
+ * one and merges as "a b" lines. Texts: the parity corpus plus the NFKC-sensitive corpus, each line alone and consecutive
+ * lines as pairs, plus texts made to stress GPT-2's split (contractions, runs of spaces, digits, symbols, <mask>).
+ */
+class BpeParityTest {
+    private static final String DIR = "/golden/roberta-bpe-tokenizer/";
+    private static final int SINGLE_MAX_LENGTH = 512;
+    private static final int[] PAIR_MAX_LENGTHS = {512, 48};
+
+    private static List<String> texts;
+
+    @BeforeAll
+    static void load() throws IOException {
+        texts = new ArrayList<>(List.of("don't we'll THEY'RE it's 'tis 've", "  two  spaces   three\t\ttabs \n\n new  ",
+                "numbers 3.14 1,000,000 ²³ ⅔ ١٢٣", "<mask> masked<mask>and <mask>   <mask>", "symbols !!! ??? ... --- @#$ €£¥",
+                "emoji 🙂🚀👩‍💻 and ZWJ", " leading space", "trailing space ", "", " ", "Ａｂｃ　全角", "a\u00a0b\u2003c\u3000d"));
+        texts.addAll(WordPieceParityTest.readCorpus());
+        texts.addAll(WordPieceParityTest.readCorpus("/tokenize/unicode-corpus.txt"));
+    }
+
+    static Path resource(String name) {
+        try {
+            return Path.of(BpeParityTest.class.getResource(DIR + name).toURI());
+        } catch (URISyntaxException | NullPointerException e) {
+            throw new IllegalStateException("test resource " + DIR + name + " is missing", e);
+        }
+    }
+
+    private static HuggingFaceTokenizer reference(Path file, int maxLength) throws IOException {
+        return HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true).optPadding(false)
+                .optTruncation(true).optMaxLength(maxLength).build();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tokenizer.json", "tokenizer-prefix-space.json"})
+    void everyLineMatchesHuggingFace(String file) throws IOException {
+        Path path = resource(file);
+        Tokenizer ours = TokenizerJson.load(path);
+        List<String> mismatches = new ArrayList<>();
+        try (HuggingFaceTokenizer hf = reference(path, SINGLE_MAX_LENGTH)) {
+            for (String line : texts) {
+                WordPieceParityTest.compare(WordPieceParityTest.describe(line), ours.encode(line, SINGLE_MAX_LENGTH), hf.encode(line), mismatches);
+            }
+        }
+        System.out.printf("BPE parity (%s): %d single lines, %d mismatches%n", file, texts.size(), mismatches.size());
+        WordPieceParityTest.report(mismatches);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tokenizer.json", "tokenizer-prefix-space.json"})
+    void everyConsecutivePairMatchesHuggingFace(String file) throws IOException {
+        Path path = resource(file);
+        Tokenizer ours = TokenizerJson.load(path);
+        List<String> mismatches = new ArrayList<>();
+        int compared = 0;
+        for (int maxLength : PAIR_MAX_LENGTHS) {
+            try (HuggingFaceTokenizer hf = reference(path, maxLength)) {
+                for (int i = 0; i + 1 < texts.size(); i++) {
+                    String a = texts.get(i), b = texts.get(i + 1);
+                    WordPieceParityTest.compare("max " + maxLength + " pair " + WordPieceParityTest.describe(a) + " | "
+                            + WordPieceParityTest.describe(b), ours.encodePair(a, b, maxLength), hf.encode(a, b), mismatches);
+                    compared++;
+                }
+            }
+        }
+        System.out.printf("BPE parity (%s): %d pairs at max lengths %s, %d mismatches%n", file, compared,
+                Arrays.toString(PAIR_MAX_LENGTHS), mismatches.size());
+        WordPieceParityTest.report(mismatches);
+    }
+
+    @Test
+    void aMergeOutsideTheVocabularyIsNamed(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        String json = Files.readString(resource("tokenizer-prefix-space.json"));
+        int at = json.indexOf("\"merges\": [\"") + "\"merges\": [\"".length();
+        Path broken = dir.resolve("tokenizer.json");
+        Files.writeString(broken, json.substring(0, at) + "zzzq zzzr\", \"" + json.substring(at));
+        dev.rerank4j.ModelFormatException e = assertThrows(dev.rerank4j.ModelFormatException.class, () -> TokenizerJson.load(broken));
+        assertTrue(e.getMessage().contains("model.merges[0]") && e.getMessage().contains("'zzzq' is not in model.vocab"), e.getMessage());
+    }
+
+    @Test
+    void theMergeOfLowestRankGoesFirstAndTheLeftmostOnATie() {
+        // vocab a b c ab bc abc; merges: "b c" before "a b", so abc splits as a + bc, then bc + a has no merge
+        String json = """
+                {"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4, "abc": 5, "bb": 6},
+                 "merges": ["b c", "a b", "b b", "a bc"]}, "pre_tokenizer": null}""";
+        Tokenizer t = TokenizerJson.fromJson(json, "test");
+        assertArrayEquals(new int[] {5}, t.encode("abc", 8).ids(), "b c (rank 0), then a bc (rank 3)");
+        assertArrayEquals(new int[] {6, 1}, t.encode("bbb", 8).ids(), "the leftmost b b first");
+        assertEquals(7, t.vocabSize());
+    }
+}
