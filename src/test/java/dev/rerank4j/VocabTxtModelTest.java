@@ -38,6 +38,11 @@ class VocabTxtModelTest {
         Files.delete(model.resolve("vocab.txt"));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains("missing tokenizer.json (or, for a BERT-family model, vocab.txt)"), e.getMessage());
+        Files.writeString(model.resolve("vocab.json"), "{}");
+        Files.writeString(model.resolve("merges.txt"), "#version: 0.2\n");
+        e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains("its vocab.json and merges.txt (a RoBERTa or GPT-2 tokenizer saved without tokenizer.json) are not read"),
+                e.getMessage());
     }
 
     /** bert-tiny-ce's config and weights with the vocab-txt fixture's classic BERT tokenizer files (the same vocabulary). */

@@ -38,6 +38,12 @@ public record ModelTokenizer(Tokenizer tokenizer, Path file, String description)
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot read the tokenizer: " + e.getMessage(), e);
         }
-        throw new ModelFormatException(dir + ": missing tokenizer.json (or, for a BERT-family model, vocab.txt)");
+        String found = Files.isRegularFile(dir.resolve("merges.txt")) ? "; its vocab.json and merges.txt (a RoBERTa or GPT-2"
+                + " tokenizer saved without tokenizer.json) are not read, and transformers writes tokenizer.json from them with"
+                + " AutoTokenizer.from_pretrained(dir).save_pretrained(dir)"
+                : Files.isRegularFile(dir.resolve("sentencepiece.bpe.model")) || Files.isRegularFile(dir.resolve("spiece.model"))
+                ? "; its SentencePiece model is not read, and transformers writes tokenizer.json from it with"
+                + " AutoTokenizer.from_pretrained(dir).save_pretrained(dir)" : "";
+        throw new ModelFormatException(dir + ": missing tokenizer.json (or, for a BERT-family model, vocab.txt)" + found);
     }
 }
