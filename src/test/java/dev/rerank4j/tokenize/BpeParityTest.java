@@ -1,6 +1,5 @@
 package dev.rerank4j.tokenize;
 
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -11,7 +10,6 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -49,46 +47,19 @@ class BpeParityTest {
         }
     }
 
-    private static HuggingFaceTokenizer reference(Path file, int maxLength) throws IOException {
-        return HuggingFaceTokenizer.builder().optTokenizerPath(file).optAddSpecialTokens(true).optPadding(false)
-                .optTruncation(true).optMaxLength(maxLength).build();
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"tokenizer.json", "tokenizer-prefix-space.json"})
     void everyLineMatchesHuggingFace(String file) throws IOException {
         Path path = resource(file);
-        Tokenizer ours = TokenizerJson.load(path);
-        List<String> mismatches = new ArrayList<>();
-        try (HuggingFaceTokenizer hf = reference(path, SINGLE_MAX_LENGTH)) {
-            for (String line : texts) {
-                WordPieceParityTest.compare(WordPieceParityTest.describe(line), ours.encode(line, SINGLE_MAX_LENGTH), hf.encode(line), mismatches);
-            }
-        }
-        System.out.printf("BPE parity (%s): %d single lines, %d mismatches%n", file, texts.size(), mismatches.size());
-        WordPieceParityTest.report(mismatches);
+        WordPieceParityTest.assertSinglesMatch("BPE parity (" + file + ")", TokenizerJson.load(path), path, texts, SINGLE_MAX_LENGTH);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"tokenizer.json", "tokenizer-prefix-space.json"})
     void everyConsecutivePairMatchesHuggingFace(String file) throws IOException {
         Path path = resource(file);
-        Tokenizer ours = TokenizerJson.load(path);
-        List<String> mismatches = new ArrayList<>();
-        int compared = 0;
-        for (int maxLength : PAIR_MAX_LENGTHS) {
-            try (HuggingFaceTokenizer hf = reference(path, maxLength)) {
-                for (int i = 0; i + 1 < texts.size(); i++) {
-                    String a = texts.get(i), b = texts.get(i + 1);
-                    WordPieceParityTest.compare("max " + maxLength + " pair " + WordPieceParityTest.describe(a) + " | "
-                            + WordPieceParityTest.describe(b), ours.encodePair(a, b, maxLength), hf.encode(a, b), mismatches);
-                    compared++;
-                }
-            }
-        }
-        System.out.printf("BPE parity (%s): %d pairs at max lengths %s, %d mismatches%n", file, compared,
-                Arrays.toString(PAIR_MAX_LENGTHS), mismatches.size());
-        WordPieceParityTest.report(mismatches);
+        WordPieceParityTest.assertConsecutivePairsMatch("BPE parity (" + file + ")", TokenizerJson.load(path), path, texts,
+                PAIR_MAX_LENGTHS);
     }
 
     @Test

@@ -1,6 +1,5 @@
 package dev.rerank4j.tokenize;
 
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import dev.rerank4j.io.Json;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -56,54 +55,19 @@ class UnigramParityTest {
         }
     }
 
-    private static HuggingFaceTokenizer reference(Path file, int maxLength) throws IOException {
-        return HuggingFaceTokenizer.builder()
-                .optTokenizerPath(file)
-                .optAddSpecialTokens(true)
-                .optPadding(false)
-                .optTruncation(true) // longest_first
-                .optMaxLength(maxLength)
-                .build();
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"tokenizer.json", "tokenizer-converter.json"})
     void everyLineMatchesHuggingFace(String file) throws IOException {
         Path path = resource(file);
-        Tokenizer ours = TokenizerJson.load(path);
-        List<String> mismatches = new ArrayList<>();
-        try (HuggingFaceTokenizer hf = reference(path, SINGLE_MAX_LENGTH)) {
-            for (String line : texts) {
-                WordPieceParityTest.compare(WordPieceParityTest.describe(line), ours.encode(line, SINGLE_MAX_LENGTH),
-                        hf.encode(line), mismatches);
-            }
-        }
-        System.out.printf("unigram parity (%s): %d single lines compared at max length %d, %d mismatches%n",
-                file, texts.size(), SINGLE_MAX_LENGTH, mismatches.size());
-        WordPieceParityTest.report(mismatches);
+        WordPieceParityTest.assertSinglesMatch("unigram parity (" + file + ")", TokenizerJson.load(path), path, texts, SINGLE_MAX_LENGTH);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"tokenizer.json", "tokenizer-converter.json"})
     void everyConsecutivePairMatchesHuggingFace(String file) throws IOException {
         Path path = resource(file);
-        Tokenizer ours = TokenizerJson.load(path);
-        List<String> mismatches = new ArrayList<>();
-        int compared = 0;
-        for (int maxLength : PAIR_MAX_LENGTHS) {
-            try (HuggingFaceTokenizer hf = reference(path, maxLength)) {
-                for (int i = 0; i + 1 < texts.size(); i++) {
-                    String a = texts.get(i);
-                    String b = texts.get(i + 1);
-                    WordPieceParityTest.compare("max " + maxLength + " pair " + WordPieceParityTest.describe(a) + " | "
-                            + WordPieceParityTest.describe(b), ours.encodePair(a, b, maxLength), hf.encode(a, b), mismatches);
-                    compared++;
-                }
-            }
-        }
-        System.out.printf("unigram parity (%s): %d pairs compared at max lengths %s, %d mismatches%n",
-                file, compared, Arrays.toString(PAIR_MAX_LENGTHS), mismatches.size());
-        WordPieceParityTest.report(mismatches);
+        WordPieceParityTest.assertConsecutivePairsMatch("unigram parity (" + file + ")", TokenizerJson.load(path), path, texts,
+                PAIR_MAX_LENGTHS);
     }
 
     /** xlmr-flag-truncation.json: ids computed in Python the way FlagEmbedding's reranker prepares a pair. */

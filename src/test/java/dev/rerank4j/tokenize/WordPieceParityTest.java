@@ -6,6 +6,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -82,9 +83,10 @@ class WordPieceParityTest {
         return out.toString();
     }
 
-    private static HuggingFaceTokenizer reference(int maxLength) throws IOException {
+    /** HF tokenizers (DJL) on {@code file}: special tokens added, no padding, longest_first truncation at {@code maxLength}. */
+    private static HuggingFaceTokenizer reference(Path file, int maxLength) throws IOException {
         return HuggingFaceTokenizer.builder()
-                .optTokenizerPath(MiniLmTokenizerFile.path())
+                .optTokenizerPath(file)
                 .optAddSpecialTokens(true)
                 .optPadding(false)
                 .optTruncation(true) // longest_first
@@ -92,37 +94,48 @@ class WordPieceParityTest {
                 .build();
     }
 
-    @Test
-    void everyCorpusLineMatchesHuggingFace() throws IOException {
+    /** Every text alone, at {@code maxLength}: {@code ours} against HF tokenizers on {@code file}. */
+    static void assertSinglesMatch(String label, Tokenizer ours, Path file, List<String> texts, int maxLength) throws IOException {
         List<String> mismatches = new ArrayList<>();
-        try (HuggingFaceTokenizer hf = reference(SINGLE_MAX_LENGTH)) {
-            for (String line : corpus) {
-                compare(describe(line), ours.encode(line, SINGLE_MAX_LENGTH), hf.encode(line), mismatches);
+        try (HuggingFaceTokenizer hf = reference(file, maxLength)) {
+            for (String line : texts) {
+                compare(describe(line), ours.encode(line, maxLength), hf.encode(line), mismatches);
             }
         }
-        System.out.printf("tokenizer parity: %d single lines compared at max length %d, %d mismatches%n",
-                corpus.size(), SINGLE_MAX_LENGTH, mismatches.size());
+        System.out.printf("%s: %d single lines compared at max length %d, %d mismatches%n", label, texts.size(), maxLength,
+                mismatches.size());
         report(mismatches);
     }
 
-    @Test
-    void everyConsecutivePairMatchesHuggingFaceAtSeveralLengths() throws IOException {
+    /** Every two consecutive texts as a pair, at each of {@code maxLengths}: {@code ours} against HF tokenizers on {@code file}. */
+    static void assertConsecutivePairsMatch(String label, Tokenizer ours, Path file, List<String> texts, int[] maxLengths)
+            throws IOException {
         List<String> mismatches = new ArrayList<>();
         int compared = 0;
-        for (int maxLength : PAIR_MAX_LENGTHS) {
-            try (HuggingFaceTokenizer hf = reference(maxLength)) {
-                for (int i = 0; i + 1 < corpus.size(); i++) {
-                    String a = corpus.get(i);
-                    String b = corpus.get(i + 1);
+        for (int maxLength : maxLengths) {
+            try (HuggingFaceTokenizer hf = reference(file, maxLength)) {
+                for (int i = 0; i + 1 < texts.size(); i++) {
+                    String a = texts.get(i);
+                    String b = texts.get(i + 1);
                     compare("max " + maxLength + " pair " + describe(a) + " | " + describe(b),
                             ours.encodePair(a, b, maxLength), hf.encode(a, b), mismatches);
                     compared++;
                 }
             }
         }
-        System.out.printf("tokenizer parity: %d pairs compared at max lengths %s, %d mismatches%n",
-                compared, Arrays.toString(PAIR_MAX_LENGTHS), mismatches.size());
+        System.out.printf("%s: %d pairs compared at max lengths %s, %d mismatches%n", label, compared,
+                Arrays.toString(maxLengths), mismatches.size());
         report(mismatches);
+    }
+
+    @Test
+    void everyCorpusLineMatchesHuggingFace() throws IOException {
+        assertSinglesMatch("tokenizer parity", ours, MiniLmTokenizerFile.path(), corpus, SINGLE_MAX_LENGTH);
+    }
+
+    @Test
+    void everyConsecutivePairMatchesHuggingFaceAtSeveralLengths() throws IOException {
+        assertConsecutivePairsMatch("tokenizer parity", ours, MiniLmTokenizerFile.path(), corpus, PAIR_MAX_LENGTHS);
     }
 
     static void compare(String what, Encoding ours, ai.djl.huggingface.tokenizers.Encoding theirs,
