@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the fixture for tokenizers built from vocab.txt (BERT-family models saved without tokenizer.json).
+"""Writes the fixture for tokenizers built from vocab.txt (BERT-family models saved without tokenizer.json) or from
+vocab.json and merges.txt (RoBERTa).
 
-  src/test/resources/tokenize/vocab-txt/<case>/   vocab.txt and the configuration files of five layouts
-  src/test/resources/tokenize/vocab-txt.json      texts and pairs -> ids and type ids, as transformers'
+  src/test/resources/tokenize/vocab-files/<case>/   vocab.txt or vocab.json + merges.txt, and the configuration files of
+                                                  eight layouts
+  src/test/resources/tokenize/vocab-files.json      texts and pairs -> ids and type ids, as transformers'
                                                   AutoTokenizer.from_pretrained(<case>) encodes them
 
 The vocabulary is bert-tiny-ce's (src/test/resources/golden/bert-tiny-ce/tokenizer.json, 1,200 WordPiece ids) written
@@ -16,6 +18,11 @@ one token a line, in id order. The cases are what old repositories hold:
   bare         vocab.txt with CRLF line ends and no tokenizer_config.json at all; config.json says model_type electra
   map          special_tokens_map.json overriding tokenizer_config.json's mask_token (rstrip) and adding a vocabulary
                word as an additional special token; tokenizer_class ElectraTokenizer
+RoBERTa's vocabulary is golden/roberta-bpe-tokenizer/tokenizer.json's (2,001 ids, <mask> included, as roberta-base's
+vocab.json has it), its merges written after a "#version: 0.2" line:
+  roberta          tokenizer_config.json and special_tokens_map.json as roberta-base's (<mask> with lstrip)
+  roberta-bare     vocab.json and merges.txt (CRLF lines) only; config.json says model_type roberta
+  roberta-prefix   add_prefix_space true
 Pairs are encoded as sentence-transformers' CrossEncoder calls the tokenizer (tokenizer([q], [d], truncation=True,
 max_length=M)); single texts as a bi-encoder's (tokenizer(text, truncation=True, max_length=M)).
 
@@ -94,6 +101,40 @@ QUERIES = ["how many people live in berlin?", "[MASK] bread", "Héllo [SEP] quer
 MAX_LENGTHS = (64, 16)
 
 
+ROBERTA_SOURCE = ROOT / "src" / "test" / "resources" / "golden" / "roberta-bpe-tokenizer" / "tokenizer.json"
+ROBERTA_SPECIALS = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>", "pad_token": "<pad>",
+                    "cls_token": "<s>"}
+MASK_LSTRIP = {"__type": "AddedToken", "content": "<mask>", "lstrip": True, "normalized": False, "rstrip": False,
+               "single_word": False}
+ROBERTA_CASES = {
+    "roberta": {
+        "tokenizer_config.json": dict(ROBERTA_SPECIALS, mask_token=MASK_LSTRIP, errors="replace", trim_offsets=True,
+                                      add_prefix_space=False, model_max_length=512, tokenizer_class="RobertaTokenizer"),
+        "special_tokens_map.json": dict(ROBERTA_SPECIALS, mask_token={k: v for k, v in MASK_LSTRIP.items() if k != "__type"}),
+        "config.json": {"model_type": "roberta"},
+    },
+    "roberta-bare": {"config.json": {"model_type": "roberta"}},
+    "roberta-prefix": {
+        "tokenizer_config.json": {"add_prefix_space": True, "tokenizer_class": "RobertaTokenizerFast"},
+        "config.json": {"model_type": "roberta"},
+    },
+}
+
+
+def write_roberta_case(d, files):
+    d.mkdir(parents=True, exist_ok=True)
+    for p in d.iterdir():
+        p.unlink()
+    model = json.loads(ROBERTA_SOURCE.read_text(encoding="utf-8"))
+    vocab = dict(model["model"]["vocab"], **{"<mask>": 2000})
+    (d / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False) + "\n", encoding="utf-8")
+    newline = "\r\n" if d.name == "roberta-bare" else "\n"
+    (d / "merges.txt").write_bytes(("#version: 0.2" + newline + "".join(" ".join(m) + newline for m in model["model"]["merges"]))
+                                   .encode("utf-8"))
+    for name, content in files.items():
+        (d / name).write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def write_case(d, files, vocab_lines):
     d.mkdir(parents=True, exist_ok=True)
     for p in d.iterdir():
@@ -132,21 +173,27 @@ def main():
     lines = [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
     assert [vocab[t] for t in lines] == list(range(len(lines)))
     cases = {}
-    for name, files in CASES.items():
-        d = OUT / "vocab-txt" / name
-        write_case(d, files, lines)
+    for name, files in list(CASES.items()) + list(ROBERTA_CASES.items()):
+        d = OUT / "vocab-files" / name
+        if name in ROBERTA_CASES:
+            write_roberta_case(d, files)
+        else:
+            write_case(d, files, lines)
         tok = AutoTokenizer.from_pretrained(str(d))
         backend = json.loads(tok.backend_tokenizer.to_str())
         records = []
         for m in MAX_LENGTHS:
             for text in TEXTS:
                 e = tok(text, truncation=True, max_length=m)
-                records.append(dict(text=text, max_length=m, input_ids=e["input_ids"], token_type_ids=e["token_type_ids"]))
+                records.append(dict(text=text, max_length=m, input_ids=e["input_ids"]))
+                if "token_type_ids" in e:  # RoBERTa's tokenizer returns none
+                    records[-1]["token_type_ids"] = e["token_type_ids"]
             for q in QUERIES:
                 for text in TEXTS[::3]:
                     e = tok([q], [text], truncation=True, max_length=m)
-                    records.append(dict(query=q, text=text, max_length=m, input_ids=e["input_ids"][0],
-                                        token_type_ids=e["token_type_ids"][0]))
+                    records.append(dict(query=q, text=text, max_length=m, input_ids=e["input_ids"][0]))
+                    if "token_type_ids" in e:
+                        records[-1]["token_type_ids"] = e["token_type_ids"][0]
         cases[name] = dict(
             tokenizer_class=type(tok).__name__,
             normalizer=backend["normalizer"],
@@ -154,13 +201,14 @@ def main():
                           for a in backend["added_tokens"]],
             encodings=records)
     doc = dict(
-        description="Tokenizers built from vocab.txt and the files beside it, as transformers' AutoTokenizer builds "
-                    "them; ids of single texts and of pairs (CrossEncoder's call), at max_length 64 and 16.",
+        description="Tokenizers built from vocab.txt, or vocab.json and merges.txt, and the files beside them, as "
+                    "transformers' AutoTokenizer builds them; ids of single texts and of pairs (CrossEncoder's call), at "
+                    "max_length 64 and 16 (type ids where the tokenizer returns them).",
         command="HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_vocab_fixture.py",
         generated=datetime.date.today().isoformat(),
         versions={"transformers": transformers.__version__, "tokenizers": tokenizers.__version__},
         cases=cases)
-    (OUT / "vocab-txt.json").write_text(compact(doc) + "\n", encoding="utf-8")
+    (OUT / "vocab-files.json").write_text(compact(doc) + "\n", encoding="utf-8")
     for name, c in cases.items():
         print(name, c["tokenizer_class"], json.dumps(c["normalizer"]), [(a["id"], a["content"]) for a in c["added_tokens"]])
 

@@ -163,7 +163,7 @@ class MutatedModelFilesTest {
         for (String f : List.of("config.json", "model.safetensors")) Files.copy(Golden.path("bert-tiny-ce").resolve(f), dir.resolve(f));
         Path layout;
         try {
-            layout = Path.of(MutatedModelFilesTest.class.getResource("/tokenize/vocab-txt/map").toURI());
+            layout = Path.of(MutatedModelFilesTest.class.getResource("/tokenize/vocab-files/map").toURI());
         } catch (java.net.URISyntaxException e) {
             throw new IllegalStateException(e);
         }

@@ -37,19 +37,41 @@ class VocabTxtModelTest {
         Path model = withoutTokenizerJson(dir);
         Files.delete(model.resolve("vocab.txt"));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
-        assertTrue(e.getMessage().contains("missing tokenizer.json (or, for a BERT-family model, vocab.txt)"), e.getMessage());
-        Files.writeString(model.resolve("vocab.json"), "{}");
-        Files.writeString(model.resolve("merges.txt"), "#version: 0.2\n");
-        e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
-        assertTrue(e.getMessage().contains("its vocab.json and merges.txt (a RoBERTa or GPT-2 tokenizer saved without tokenizer.json) are not read"),
+        assertTrue(e.getMessage().contains("missing tokenizer.json (or vocab.txt for a BERT-family model, vocab.json and merges.txt for RoBERTa)"),
                 e.getMessage());
+        Files.writeString(model.resolve("sentencepiece.bpe.model"), "");
+        e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains("its SentencePiece model is not read"), e.getMessage());
     }
 
-    /** bert-tiny-ce's config and weights with the vocab-txt fixture's classic BERT tokenizer files (the same vocabulary). */
+    @Test
+    void aRobertaModelWithVocabJsonAndMergesScoresAsWithItsTokenizerJson(@TempDir Path dir) throws IOException, URISyntaxException {
+        Path withJson = Files.createDirectories(dir.resolve("json")), withFiles = Files.createDirectories(dir.resolve("files"));
+        for (Path model : List.of(withJson, withFiles)) {
+            try (var files = Files.list(Golden.path("roberta-tiny-st"))) {
+                for (Path f : files.toList()) Files.copy(f, model.resolve(f.getFileName()));
+            }
+            Files.copy(Golden.path("xlmr-tiny-ce/model.safetensors"), model.resolve("model.safetensors"));
+        }
+        Files.copy(Golden.path("roberta-bpe-tokenizer/tokenizer.json"), withJson.resolve("tokenizer.json"));
+        // roberta-base's tokenizer files (the saved tokenizer_config.json names the class that writes tokenizer.json)
+        Path layout = Path.of(VocabTxtModelTest.class.getResource("/tokenize/vocab-files/roberta").toURI());
+        for (String f : List.of("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json")) {
+            Files.copy(layout.resolve(f), withFiles.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        List<Pair> pairs = Golden.list(Golden.json("roberta-tiny-st.json"), "pairs").stream()
+                .map(p -> new Pair((String) p.get("query"), (String) p.get("doc"))).toList();
+        try (Reranker a = Reranker.load(withJson, Golden.options()); Reranker b = Reranker.load(withFiles, Golden.options())) {
+            assertArrayEquals(a.score(pairs), b.score(pairs));
+            assertTrue(b.description().get("tokenizer").startsWith("vocab.json and merges.txt"), b.description().toString());
+        }
+    }
+
+    /** bert-tiny-ce's config and weights with the vocab-files fixture's classic BERT tokenizer files (the same vocabulary). */
     private static Path withoutTokenizerJson(Path dir) throws IOException, URISyntaxException {
         Path model = Files.createDirectories(dir.resolve("bert-tiny-ce-vocab"));
         for (String f : List.of("config.json", "model.safetensors")) Files.copy(Golden.path("bert-tiny-ce").resolve(f), model.resolve(f));
-        Path uncased = Path.of(VocabTxtModelTest.class.getResource("/tokenize/vocab-txt/uncased").toURI());
+        Path uncased = Path.of(VocabTxtModelTest.class.getResource("/tokenize/vocab-files/uncased").toURI());
         for (String f : List.of("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")) {
             Files.copy(uncased.resolve(f), model.resolve(f));
         }

@@ -4,7 +4,6 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.convert.ShardIndex;
 import dev.rerank4j.io.Json;
-import dev.rerank4j.tokenize.BertVocabFiles;
 import dev.rerank4j.tokenize.ModelTokenizer;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -26,8 +25,8 @@ import java.util.Set;
  * "BAAI/bge-reranker-base"))}. A model Python's {@code huggingface_hub} already fetched is used where it lies; one
  * fetched here is laid out as Python would, so both share one copy.
  *
- * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json (where there is none: vocab.txt and the
- * special_tokens_map.json and added_tokens.json beside it), model.safetensors (where a folder has none: the
+ * <p>Only what rerank4j reads is fetched: config.json, tokenizer.json (where there is none: vocab.txt, or vocab.json and
+ * merges.txt, with the special_tokens_map.json and added_tokens.json beside them), model.safetensors (where a folder has none: the
  * shards of its model.safetensors.index.json, else its pytorch_model.bin, else the shards of pytorch_model.bin.index.json;
  * rerank4j reads a pickle without running it) and the small configuration files
  * beside them (tokenizer_config.json, the sentence-transformers and ColBERT files), and each module folder that
@@ -243,15 +242,14 @@ public final class HuggingFaceHub implements AutoCloseable {
     }
 
     /**
-     * The tokenizer's files: the first of {@link ModelTokenizer#FILES} the listing has, and for vocab.txt the files beside
-     * it that transformers reads with it.
+     * The tokenizer's files: the first of {@link ModelTokenizer#FILES} the listing has, and for vocab.txt or vocab.json the
+     * files beside it that transformers reads with it.
      */
     private static List<String> tokenizer(HubClient.Listing listing) {
         Optional<String> file = ModelTokenizer.FILES.stream().filter(name -> listing.file(name) != null).findFirst();
         if (file.isEmpty()) return List.of();
-        if (!file.get().equals(BertVocabFiles.VOCAB)) return List.of(file.get());
         List<String> files = new ArrayList<>(List.of(file.get()));
-        files.addAll(BertVocabFiles.COMPANIONS);
+        files.addAll(ModelTokenizer.companions(file.get()));
         return files;
     }
 
@@ -322,7 +320,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         List<String> missing = new ArrayList<>();
         if (!listing.files().containsKey("config.json")) missing.add("config.json");
         boolean noTokenizer = tokenizer(listing).isEmpty();
-        if (noTokenizer) missing.add("tokenizer.json (or, for a BERT-family model, vocab.txt)");
+        if (noTokenizer) missing.add("tokenizer.json (or vocab.txt for a BERT-family model, vocab.json and merges.txt for RoBERTa)");
         boolean noWeights = weights(listing, "").isEmpty();
         if (noWeights) missing.add("model.safetensors (or pytorch_model.bin, or an index of shards of either)");
         if (missing.isEmpty()) return;

@@ -16,34 +16,50 @@ import java.util.List;
  * @param description the file, and how it was read, in words
  */
 public record ModelTokenizer(Tokenizer tokenizer, Path file, String description) {
-    /** The files a directory's tokenizer is read from, in the order they are looked for. */
-    public static final List<String> FILES = List.of("tokenizer.json", BertVocabFiles.VOCAB);
+    /**
+     * The files a directory's tokenizer is read from, in the order they are looked for: tokenizer.json, else BERT's
+     * vocab.txt, else RoBERTa's vocab.json (with merges.txt).
+     */
+    public static final List<String> FILES = List.of("tokenizer.json", BertVocabFiles.VOCAB, RobertaVocabFiles.VOCAB);
+
+    /** The files besides {@code file}, one of {@link #FILES}, that its tokenizer reads where they are there. */
+    public static List<String> companions(String file) {
+        return switch (file) {
+            case BertVocabFiles.VOCAB -> BertVocabFiles.COMPANIONS;
+            case RobertaVocabFiles.VOCAB -> java.util.stream.Stream.concat(java.util.stream.Stream.of(RobertaVocabFiles.MERGES),
+                    BertVocabFiles.COMPANIONS.stream()).toList();
+            default -> List.of();
+        };
+    }
 
     /**
-     * The tokenizer of {@code dir}; {@code modelType} (config.json's) decides how vocab.txt is read where
+     * The tokenizer of {@code dir}; {@code modelType} (config.json's) decides how vocab.txt or vocab.json is read where
      * tokenizer_config.json does not.
      *
-     * @throws ModelFormatException if {@code dir} has neither file, or the one it has is malformed
+     * @throws ModelFormatException if {@code dir} has none of the files, or the one it has is malformed
      * @throws UncheckedIOException if the file cannot be read
      */
     public static ModelTokenizer load(Path dir, String modelType) {
         Path json = dir.resolve(FILES.get(0));
-        Path vocab = dir.resolve(FILES.get(1));
+        Path vocabTxt = dir.resolve(FILES.get(1));
+        Path vocabJson = dir.resolve(FILES.get(2));
         try {
             if (Files.isRegularFile(json)) return new ModelTokenizer(TokenizerJson.load(json), json, json.getFileName().toString());
-            if (Files.isRegularFile(vocab)) {
-                return new ModelTokenizer(BertVocabFiles.load(dir, modelType), vocab,
+            if (Files.isRegularFile(vocabTxt)) {
+                return new ModelTokenizer(BertVocabFiles.load(dir, modelType), vocabTxt,
                         "vocab.txt, read as transformers' BertTokenizer reads it (no tokenizer.json)");
+            }
+            if (Files.isRegularFile(vocabJson) && Files.isRegularFile(dir.resolve(RobertaVocabFiles.MERGES))) {
+                return new ModelTokenizer(RobertaVocabFiles.load(dir, modelType), vocabJson,
+                        "vocab.json and merges.txt, read as transformers' RobertaTokenizer reads them (no tokenizer.json)");
             }
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot read the tokenizer: " + e.getMessage(), e);
         }
-        String found = Files.isRegularFile(dir.resolve("merges.txt")) ? "; its vocab.json and merges.txt (a RoBERTa or GPT-2"
-                + " tokenizer saved without tokenizer.json) are not read, and transformers writes tokenizer.json from them with"
-                + " AutoTokenizer.from_pretrained(dir).save_pretrained(dir)"
-                : Files.isRegularFile(dir.resolve("sentencepiece.bpe.model")) || Files.isRegularFile(dir.resolve("spiece.model"))
+        String found = Files.isRegularFile(dir.resolve("sentencepiece.bpe.model")) || Files.isRegularFile(dir.resolve("spiece.model"))
                 ? "; its SentencePiece model is not read, and transformers writes tokenizer.json from it with"
                 + " AutoTokenizer.from_pretrained(dir).save_pretrained(dir)" : "";
-        throw new ModelFormatException(dir + ": missing tokenizer.json (or, for a BERT-family model, vocab.txt)" + found);
+        throw new ModelFormatException(dir + ": missing tokenizer.json (or vocab.txt for a BERT-family model, vocab.json and"
+                + " merges.txt for RoBERTa)" + found);
     }
 }

@@ -354,7 +354,7 @@ class HuggingFaceHubTest {
         Path bert = Golden.path("bert-tiny-ce");
         Path repo = Files.createTempDirectory(cache.getParent(), "vocab-repo");
         for (String f : List.of("config.json", "model.safetensors")) Files.copy(bert.resolve(f), repo.resolve(f));
-        Path uncased = Path.of(HuggingFaceHubTest.class.getResource("/tokenize/vocab-txt/uncased").toURI());
+        Path uncased = Path.of(HuggingFaceHubTest.class.getResource("/tokenize/vocab-files/uncased").toURI());
         for (String f : List.of("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")) Files.copy(uncased.resolve(f), repo.resolve(f));
         hub = new FakeHub().serve(repo, Map.of("added_tokens.json", "{}".getBytes(StandardCharsets.UTF_8),
                 "tokenizer.model", new byte[100])); // files a slow tokenizer of another kind would read: not fetched
@@ -370,6 +370,28 @@ class HuggingFaceHubTest {
         }
         try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
             assertEquals(snapshot, offline.snapshot(ID), "the cached snapshot counts as whole with its vocab.txt");
+        }
+    }
+
+    @Test
+    void aRobertaRepositoryWithVocabJsonAndMergesIsFetchedWithThemAndLoads() throws IOException, URISyntaxException {
+        hub.close();
+        Path repo = Files.createTempDirectory(cache.getParent(), "roberta-repo");
+        try (Stream<Path> files = Files.list(Golden.path("roberta-tiny-st"))) {
+            for (Path f : files.toList()) Files.copy(f, repo.resolve(f.getFileName()));
+        }
+        Files.copy(Golden.path("xlmr-tiny-ce/model.safetensors"), repo.resolve("model.safetensors"));
+        Path layout = Path.of(HuggingFaceHubTest.class.getResource("/tokenize/vocab-files/roberta").toURI());
+        for (String f : List.of("vocab.json", "merges.txt", "tokenizer_config.json", "special_tokens_map.json")) {
+            Files.copy(layout.resolve(f), repo.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        hub = new FakeHub().serve(repo, Map.of());
+
+        Path snapshot = fetch(ID);
+        for (String f : List.of("vocab.json", "merges.txt", "special_tokens_map.json")) assertTrue(Files.isRegularFile(snapshot.resolve(f)), f);
+        try (Reranker fromHub = Reranker.load(snapshot)) {
+            assertTrue(fromHub.description().get("tokenizer").startsWith("vocab.json and merges.txt"), fromHub.description().toString());
+            fromHub.score("how many people live in berlin?", List.of("Berlin has 3.7 million inhabitants."));
         }
     }
 
