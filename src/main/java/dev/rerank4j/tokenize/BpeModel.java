@@ -9,7 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * the vocabulary becomes the unknown token where there is one, consecutive ones fused with {@code fuse_unk}, and is
  * dropped where there is none), then the adjacent pair of lowest merge rank is merged, the leftmost first on a tie,
  * until no pair has a merge. With {@code ignore_merges} a word in the vocabulary is its own token. Words already seen are
- * looked up, as tokenizers caches them (up to 10,000 words, then no more are added): text repeats its words, and merging
+ * looked up, as tokenizers caches them (up to 10,000 words shorter than 256 chars, then no more are added): text repeats its words, and merging
  * made byte-level BPE about 2.3× slower than WordPiece on 1.5 KB documents without it.
  */
 final class BpeModel implements TokenModel {
@@ -25,6 +25,8 @@ final class BpeModel implements TokenModel {
     private final int vocabSize;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
     private static final int CACHE_WORDS = 10_000;
+    /** As tokenizers, words this long or longer are not cached: a text of one endless word would fill the heap. */
+    private static final int CACHE_WORD_LENGTH = 256;
 
     BpeModel(Map<String, Integer> vocab, Map<Long, Merge> merges, int unkId, boolean fuseUnk, boolean ignoreMerges) {
         this.vocab = vocab;
@@ -46,7 +48,7 @@ final class BpeModel implements TokenModel {
             IntList ids = new IntList(Math.max(4, word.length()));
             tokenizeUncached(word, ids);
             cached = ids.toArray();
-            if (cache.size() < CACHE_WORDS) cache.put(word, cached);
+            if (word.length() < CACHE_WORD_LENGTH && cache.size() < CACHE_WORDS) cache.put(word, cached);
         }
         for (int id : cached) out.add(id);
     }
@@ -62,14 +64,17 @@ final class BpeModel implements TokenModel {
         int n = word.codePointCount(0, word.length());
         int[] ids = new int[n];
         int count = 0;
+        boolean afterUnknown = false; // fuse_unk joins unknown chars in a row, not an unknown char to a real token
         for (int i = 0; i < word.length(); ) {
             int cp = word.codePointAt(i);
             Integer id = vocab.get(word.substring(i, i + Character.charCount(cp)));
             i += Character.charCount(cp);
             if (id != null) {
                 ids[count++] = id;
-            } else if (unkId >= 0 && !(fuseUnk && count > 0 && ids[count - 1] == unkId)) {
+                afterUnknown = false;
+            } else if (unkId >= 0 && !(fuseUnk && afterUnknown)) {
                 ids[count++] = unkId;
+                afterUnknown = true;
             }
         }
         merge(ids, count, out);
@@ -121,5 +126,10 @@ final class BpeModel implements TokenModel {
     @Override
     public int vocabSize() {
         return vocabSize;
+    }
+
+    @Override
+    public int entries() {
+        return vocab.size();
     }
 }

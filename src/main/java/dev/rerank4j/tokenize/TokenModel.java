@@ -13,4 +13,9 @@ interface TokenModel {
 
     /** The largest id + 1. */
     int vocabSize();
+
+    /** The number of tokens in the vocabulary (tokenizers' get_vocab_size), from which added tokens are numbered. */
+    default int entries() {
+        return vocabSize();
+    }
 }

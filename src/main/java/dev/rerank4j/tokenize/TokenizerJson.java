@@ -55,10 +55,10 @@ public final class TokenizerJson {
     }
 
     private Tokenizer build(Map<String, Object> root) {
-        List<AddedTokens.Token> added = addedTokens(root.get("added_tokens"));
         Normalizer normalizer = normalizer(root.get("normalizer"), "normalizer");
         PreTokenizer preTokenizer = preTokenizer(root.get("pre_tokenizer"), "pre_tokenizer");
         TokenModel model = model(object(root.get("model"), "model"));
+        List<AddedTokens.Token> added = numbered(addedTokens(root.get("added_tokens")), model);
 
         Map<String, Integer> addedIds = new HashMap<>();
         List<AddedTokens.Token> raw = new ArrayList<>();
@@ -70,6 +70,29 @@ public final class TokenizerJson {
         TemplateProcessor template = postProcessor(root.get("post_processor"), "post_processor");
         return new PipelineTokenizer(new AddedTokens(raw, Normalizer.IDENTITY), new AddedTokens(normalized, normalizer),
                 addedIds, normalizer, preTokenizer, model, template, cutsAtSpaces(root, added, normalizer));
+    }
+
+    /**
+     * The added tokens with the ids tokenizers gives them, whatever ids the file writes (its AddedVocabulary::add_tokens):
+     * a token in the model's vocabulary keeps its id there; another takes the vocabulary's size (its number of entries),
+     * or one more than the largest id given so far once that is past it. Consistent files write these ids anyway.
+     */
+    private static List<AddedTokens.Token> numbered(List<AddedTokens.Token> tokens, TokenModel model) {
+        Map<String, Integer> given = new HashMap<>();
+        int entries = model.entries();
+        int largest = -1;
+        List<AddedTokens.Token> out = new ArrayList<>(tokens.size());
+        for (AddedTokens.Token t : tokens) {
+            Integer id = given.get(t.content());
+            if (id == null) {
+                int inModel = model.tokenId(t.content());
+                id = inModel >= 0 ? inModel : largest < 0 ? entries : largest >= entries || entries == 0 ? largest + 1 : entries;
+                given.put(t.content(), id);
+            }
+            largest = Math.max(largest, id);
+            out.add(new AddedTokens.Token(t.content(), id, t.singleWord(), t.lstrip(), t.rstrip(), t.normalized(), t.special()));
+        }
+        return out;
     }
 
     /**

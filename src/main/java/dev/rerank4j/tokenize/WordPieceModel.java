@@ -95,4 +95,9 @@ final class WordPieceModel implements TokenModel {
     public int vocabSize() {
         return vocabSize;
     }
+
+    @Override
+    public int entries() {
+        return vocab.size();
+    }
 }

@@ -72,6 +72,19 @@ class BpeParityTest {
         assertTrue(e.getMessage().contains("model.merges[0]") && e.getMessage().contains("'zzzq' is not in model.vocab"), e.getMessage());
     }
 
+    /** Ids from tokenizers 0.23.3 on the same file (unk_token "a", fuse_unk true). */
+    @Test
+    void fuseUnkJoinsUnknownCharsInARowButNotAnUnknownCharToARealToken() {
+        String json = """
+                {"model": {"type": "BPE", "unk_token": "a", "fuse_unk": true,
+                 "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4}, "merges": ["a b", "b c"]}}""";
+        Tokenizer t = TokenizerJson.fromJson(json, "test");
+        assertArrayEquals(new int[] {0, 0}, t.encode("ax", 8).ids());
+        assertArrayEquals(new int[] {0, 3}, t.encode("axb", 8).ids());
+        assertArrayEquals(new int[] {3}, t.encode("xxb", 8).ids(), "the fused unknown merges as the token it stands for");
+        assertArrayEquals(new int[] {1, 0, 2}, t.encode("bxxc", 8).ids());
+    }
+
     @Test
     void theMergeOfLowestRankGoesFirstAndTheLeftmostOnATie() {
         // vocab a b c ab bc abc; merges: "b c" before "a b", so abc splits as a + bc, then bc + a has no merge

@@ -219,4 +219,27 @@ class TokenizerJsonTest {
             assertTrue(e.getMessage().contains(part), () -> "'" + part + "' missing from: " + e.getMessage());
         }
     }
+
+    /** Ids from tokenizers 0.23.3 on the same files: it numbers added tokens itself, whatever ids the file writes. */
+    @Test
+    void addedTokensTakeTheIdsTokenizersGivesThemNotTheFilesOwn() {
+        String vocab = "{\"a\": 0, \"b\": 1, \"c\": 2, \"x\": 3, \"y\": 4, \"ab\": 5}";
+        Tokenizer inVocab = TokenizerJson.fromJson("{\"added_tokens\": [" + added("ab", 3) + "], \"model\": {\"type\": \"BPE\","
+                + " \"vocab\": " + vocab + ", \"merges\": [\"a b\"]}}", "test");
+        assertArrayEquals(new int[] {5}, inVocab.encode("ab", 8).ids(), "a token in the vocabulary keeps its vocabulary id");
+        assertArrayEquals(new int[] {3, 5}, inVocab.encode("xab", 8).ids());
+        Tokenizer beyond = TokenizerJson.fromJson("{\"added_tokens\": [" + added("<x>", 100000) + ", " + added("<y>", 7) + "],"
+                + " \"model\": {\"type\": \"BPE\", \"vocab\": " + vocab + ", \"merges\": [\"a b\"]}}", "test");
+        assertArrayEquals(new int[] {6}, beyond.encode("<x>", 8).ids(), "the first new token takes the vocabulary's size");
+        assertArrayEquals(new int[] {7}, beyond.encode("<y>", 8).ids());
+        assertEquals(8, beyond.vocabSize());
+        Tokenizer gaps = TokenizerJson.fromJson("{\"added_tokens\": [" + added("<x>", 9) + ", " + added("<y>", 10) + "],"
+                + " \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"c\": 5}, \"merges\": []}}", "test");
+        assertArrayEquals(new int[] {3, 4}, gaps.encode("<x><y>", 8).ids(), "numbered from the number of entries, not the largest id");
+    }
+
+    private static String added(String content, int id) {
+        return "{\"id\": " + id + ", \"content\": \"" + content + "\", \"single_word\": false, \"lstrip\": false,"
+                + " \"rstrip\": false, \"normalized\": false, \"special\": true}";
+    }
 }
