@@ -346,8 +346,8 @@ public final class TokenizerJson {
      * files do not use, are refused.
      */
     private TokenModel bpe(Map<String, Object> m) {
-        if (m.get("dropout") != null) {
-            throw new ModelFormatException(source + ": field 'model.dropout': " + m.get("dropout") + " is not supported (only null)");
+        if (m.get("dropout") != null && !(m.get("dropout") instanceof Number d && d.doubleValue() == 0)) {
+            throw new ModelFormatException(source + ": field 'model.dropout': " + m.get("dropout") + " is not supported (only null or 0)");
         }
         if (bool(m, "byte_fallback", "model", false)) {
             throw new ModelFormatException(source + ": field 'model.byte_fallback': true is not supported");
@@ -369,6 +369,7 @@ public final class TokenizerJson {
         for (int rank = 0; rank < lines.size(); rank++) {
             String f = "model.merges[" + rank + "]";
             Object line = lines.get(rank);
+            if (line instanceof String text && text.startsWith("#version")) continue; // as tokenizers skips merges.txt's header
             String left, right;
             if (line instanceof String text && text.indexOf(' ') > 0 && text.indexOf(' ') == text.lastIndexOf(' ')) {
                 left = text.substring(0, text.indexOf(' '));

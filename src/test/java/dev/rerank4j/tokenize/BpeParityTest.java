@@ -94,6 +94,8 @@ class BpeParityTest {
         Tokenizer t = TokenizerJson.fromJson(json, "test");
         assertArrayEquals(new int[] {5}, t.encode("abc", 8).ids(), "b c (rank 0), then a bc (rank 3)");
         assertArrayEquals(new int[] {6, 1}, t.encode("bbb", 8).ids(), "the leftmost b b first");
+        Tokenizer withHeader = TokenizerJson.fromJson(json.replace("\"merges\": [", "\"dropout\": 0.0, \"merges\": [\"#version: 0.2\", "), "test");
+        assertArrayEquals(new int[] {5}, withHeader.encode("abc", 8).ids(), "a #version line is skipped and dropout 0 is none, as in tokenizers");
         assertEquals(7, t.vocabSize());
     }
 }
