@@ -12,29 +12,26 @@ import java.util.concurrent.ConcurrentHashMap;
  * looked up, as tokenizers caches them (up to 10,000 words shorter than 256 chars, then no more are added): text repeats its words, and merging
  * made byte-level BPE about 2.3× slower than WordPiece on 1.5 KB documents without it.
  */
-final class BpeModel implements TokenModel {
+final class BpeModel extends VocabularyModel {
     /** A merge of two ids: its rank (its line in the merges list) and the id of the merged token. */
     record Merge(int rank, int id) {}
 
-    private final Map<String, Integer> vocab;
     /** By pair (left id &lt;&lt; 32 | right id). */
     private final Map<Long, Merge> merges;
     private final int unkId;
     private final boolean fuseUnk;
     private final boolean ignoreMerges;
-    private final int vocabSize;
     private final Map<String, int[]> cache = new ConcurrentHashMap<>();
     private static final int CACHE_WORDS = 10_000;
     /** As tokenizers, words this long or longer are not cached: a text of one endless word would fill the heap. */
     private static final int CACHE_WORD_LENGTH = 256;
 
     BpeModel(Map<String, Integer> vocab, Map<Long, Merge> merges, int unkId, boolean fuseUnk, boolean ignoreMerges) {
-        this.vocab = vocab;
+        super(vocab);
         this.merges = merges;
         this.unkId = unkId;
         this.fuseUnk = fuseUnk;
         this.ignoreMerges = ignoreMerges;
-        this.vocabSize = vocab.values().stream().mapToInt(Integer::intValue).max().orElse(-1) + 1;
     }
 
     static long pair(int left, int right) {
@@ -115,21 +112,5 @@ final class BpeModel implements TokenModel {
     private void offer(PriorityQueue<Long> queue, int[] ids, int left, int right) {
         Merge m = merges.get(pair(ids[left], ids[right]));
         if (m != null) queue.add(((long) m.rank() << 32) | left);
-    }
-
-    @Override
-    public int tokenId(String token) {
-        Integer id = vocab.get(token);
-        return id == null ? -1 : id;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocabSize;
-    }
-
-    @Override
-    public int entries() {
-        return vocab.size();
     }
 }

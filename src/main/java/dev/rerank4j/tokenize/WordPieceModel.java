@@ -8,26 +8,22 @@ import java.util.Map;
  * continuing-subword prefix ({@code ##}). A word with more than {@code maxInputCharsPerWord} code points,
  * or with any piece missing from the vocabulary, becomes the single unknown token.
  */
-final class WordPieceModel implements TokenModel {
-    private final Map<String, Integer> vocab;
+final class WordPieceModel extends VocabularyModel {
     /** Tokens that start with the prefix, keyed without it, so lookups need no concatenation. */
     private final Map<String, Integer> continuations;
     private final int unkId;
     private final int maxInputCharsPerWord;
     private final int maxTokenChars;
     private final int maxContinuationChars;
-    private final int vocabSize;
 
     WordPieceModel(Map<String, Integer> vocab, int unkId, String prefix, int maxInputCharsPerWord) {
-        this.vocab = new HashMap<>(vocab);
+        super(vocab);
         this.continuations = new HashMap<>();
         int maxLen = 0;
         int maxContLen = 0;
-        int maxId = -1;
         for (Map.Entry<String, Integer> e : vocab.entrySet()) {
             String token = e.getKey();
             maxLen = Math.max(maxLen, token.length());
-            maxId = Math.max(maxId, e.getValue());
             if (!prefix.isEmpty() && token.startsWith(prefix) && token.length() > prefix.length()) {
                 String rest = token.substring(prefix.length());
                 continuations.put(rest, e.getValue());
@@ -42,7 +38,6 @@ final class WordPieceModel implements TokenModel {
         this.maxInputCharsPerWord = maxInputCharsPerWord;
         this.maxTokenChars = maxLen;
         this.maxContinuationChars = maxContLen;
-        this.vocabSize = maxId + 1;
     }
 
     @Override
@@ -83,21 +78,5 @@ final class WordPieceModel implements TokenModel {
 
     private static void truncateTo(IntList out, int size) {
         out.truncate(size);
-    }
-
-    @Override
-    public int tokenId(String token) {
-        Integer id = vocab.get(token);
-        return id == null ? -1 : id;
-    }
-
-    @Override
-    public int vocabSize() {
-        return vocabSize;
-    }
-
-    @Override
-    public int entries() {
-        return vocab.size();
     }
 }
