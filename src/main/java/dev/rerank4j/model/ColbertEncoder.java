@@ -100,8 +100,11 @@ public final class ColbertEncoder implements Model {
             if (Boolean.TRUE.equals(denseConfig.get("use_residual"))) {
                 throw new ModelFormatException(denseDir.resolve("config.json") + ": use_residual true is not supported");
             }
+            Path stFile = dir.resolve("config_sentence_transformers.json");
+            Map<String, Object> st = Files.isRegularFile(stFile) ? Json.parseObjectFile(stFile) : Map.of();
             try (SafeTensors dense = ModelWeights.open(denseDir)) {
-                return bind(encoder, backend, dense, hidden, isMultiVectorEncoder(dir) ? multiVectorSettings(dir) : pylateSettings(dir));
+                return bind(encoder, backend, dense, hidden,
+                        MULTI_VECTOR.equals(st.get("model_type")) ? multiVectorSettings(dir, stFile, st) : pylateSettings(stFile, st));
             }
         }
         return bind(encoder, backend, weights.file(), hidden, stanfordSettings(dir));
@@ -165,11 +168,6 @@ public final class ColbertEncoder implements Model {
         return dense.getFirst();
     }
 
-    private static boolean isMultiVectorEncoder(Path dir) {
-        Path file = dir.resolve("config_sentence_transformers.json");
-        return Files.isRegularFile(file) && MULTI_VECTOR.equals(Json.parseObjectFile(file).get("model_type"));
-    }
-
     /**
      * sentence-transformers 6's MultiVectorEncoder settings, as its Transformer and MultiVectorMask modules read them:
      * prompts.query / prompts.document (prepended to the text), document_length, and query_expansion
@@ -178,9 +176,7 @@ public final class ColbertEncoder implements Model {
      * documents only) → Normalize, scored by MaxSim. Anything else (strategy "min", no expansion, another expansion
      * token, kept token ids, a skiplist on queries) is refused by name.
      */
-    private static Settings multiVectorSettings(Path dir) {
-        Path stFile = dir.resolve("config_sentence_transformers.json");
-        Map<String, Object> st = Json.parseObjectFile(stFile);
+    private static Settings multiVectorSettings(Path dir, Path stFile, Map<String, Object> st) {
         Object similarity = st.get("similarity_fn_name");
         if (similarity != null && !"maxsim".equalsIgnoreCase(String.valueOf(similarity))) {
             throw new ModelFormatException(stFile + ": similarity_fn_name " + Json.write(similarity) + " is not supported (only MaxSim)");
@@ -246,9 +242,8 @@ public final class ColbertEncoder implements Model {
         return (Map<String, Object>) parsed;
     }
 
-    private static Settings pylateSettings(Path dir) {
-        Path file = dir.resolve("config_sentence_transformers.json");
-        Map<String, Object> json = Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
+    /** PyLate's settings, from its config_sentence_transformers.json ({@code json}, read from {@code file}; empty if none). */
+    private static Settings pylateSettings(Path file, Map<String, Object> json) {
         return new Settings(
                 string(json, "query_prefix", "[Q] ", file),
                 string(json, "document_prefix", "[D] ", file),

@@ -53,7 +53,7 @@ final class SentenceTransformerPipeline {
                         + " is not supported: rerank4j runs bi-encoders as Transformer → Pooling (mean) → Normalize");
             }
         }
-        if (pooling) requireCosine(dir.resolve("config_sentence_transformers.json"), normalize);
+        if (pooling) requireCosineWithoutPrompts(dir.resolve("config_sentence_transformers.json"), normalize);
         return pooling;
     }
 
@@ -88,7 +88,7 @@ final class SentenceTransformerPipeline {
      * The similarity must be the cosine, and no prompt may be put before the texts: sentence-transformers' encode_query
      * and encode_document would prepend one, which rerank4j does not.
      */
-    private static void requireCosine(Path stConfig, boolean normalize) {
+    private static void requireCosineWithoutPrompts(Path stConfig, boolean normalize) {
         if (!Files.isRegularFile(stConfig)) return;
         Map<String, Object> st = Json.parseObjectFile(stConfig);
         if (st.get("prompts") instanceof Map<?, ?> prompts && prompts.values().stream().anyMatch(v -> v != null && !"".equals(v))) {

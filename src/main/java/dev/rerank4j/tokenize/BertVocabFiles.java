@@ -1,7 +1,6 @@
 package dev.rerank4j.tokenize;
 
 import dev.rerank4j.ModelFormatException;
-import dev.rerank4j.io.Json;
 import dev.rerank4j.io.Utf8;
 
 import java.io.IOException;
@@ -43,12 +42,12 @@ public final class BertVocabFiles {
      * @throws ModelFormatException if the files name another tokenizer, are malformed, or need an id transformers would make up
      */
     public static Tokenizer load(Path dir, String modelType) throws IOException {
-        SpecialTokenFiles.requireTokenizerClass(dir, VOCAB, CLASSES, MODEL_TYPES, modelType);
+        Map<String, Object> config = SpecialTokenFiles.tokenizerConfig(dir);
+        SpecialTokenFiles.requireTokenizerClass(dir, config, VOCAB, CLASSES, MODEL_TYPES, modelType);
         Path vocabFile = dir.resolve(VOCAB);
         Map<String, Long> vocab = readVocab(vocabFile);
-        SpecialTokenFiles.Resolved tokens = SpecialTokenFiles.resolve(dir, vocabFile, vocab, DEFAULTS,
+        SpecialTokenFiles.Resolved tokens = SpecialTokenFiles.resolve(dir, config, vocabFile, vocab, DEFAULTS,
                 Set.of("unk_token", "cls_token", "sep_token"));
-        Map<String, Object> config = SpecialTokenFiles.optionalObject(dir.resolve("tokenizer_config.json"));
         String cls = tokens.contents().get("cls_token"), sep = tokens.contents().get("sep_token");
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("added_tokens", tokens.addedTokens());
@@ -64,19 +63,10 @@ public final class BertVocabFiles {
         Map<String, Object> n = new LinkedHashMap<>();
         n.put("type", "BertNormalizer");
         n.put("clean_text", true);
-        n.put("handle_chinese_chars", setting(dir, config, "tokenize_chinese_chars", true));
-        n.put("strip_accents", config.get("strip_accents") == null ? null : setting(dir, config, "strip_accents", false));
-        n.put("lowercase", setting(dir, config, "do_lower_case", true));
+        n.put("handle_chinese_chars", SpecialTokenFiles.setting(dir, config, "tokenize_chinese_chars", true));
+        n.put("strip_accents", config.get("strip_accents") == null ? null : SpecialTokenFiles.setting(dir, config, "strip_accents", false));
+        n.put("lowercase", SpecialTokenFiles.setting(dir, config, "do_lower_case", true));
         return n;
-    }
-
-    static boolean setting(Path dir, Map<String, Object> config, String name, boolean fallback) {
-        Object v = config.get(name);
-        if (v == null) return fallback;
-        if (!(v instanceof Boolean b)) {
-            throw new ModelFormatException(dir.resolve("tokenizer_config.json") + ": field '" + name + "' must be true or false, found " + Json.write(v));
-        }
-        return b;
     }
 
     private static Map<String, Object> template(String cls, long clsId, String sep, long sepId) {

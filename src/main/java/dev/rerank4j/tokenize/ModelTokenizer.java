@@ -26,8 +26,7 @@ public record ModelTokenizer(Tokenizer tokenizer, Path file, String description)
     public static List<String> companions(String file) {
         return switch (file) {
             case BertVocabFiles.VOCAB -> BertVocabFiles.COMPANIONS;
-            case RobertaVocabFiles.VOCAB -> java.util.stream.Stream.concat(java.util.stream.Stream.of(RobertaVocabFiles.MERGES),
-                    BertVocabFiles.COMPANIONS.stream()).toList();
+            case RobertaVocabFiles.VOCAB -> RobertaVocabFiles.COMPANIONS;
             default -> List.of();
         };
     }

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * The byte-level BPE tokenizer of a RoBERTa model saved without tokenizer.json: {@code vocab.json} and
@@ -22,6 +23,8 @@ import java.util.Set;
 public final class RobertaVocabFiles {
     public static final String VOCAB = "vocab.json";
     public static final String MERGES = "merges.txt";
+    /** The files besides vocab.json that shape the tokenizer: merges.txt (needed), then the optional ones BERT's have too. */
+    public static final List<String> COMPANIONS = Stream.concat(Stream.of(MERGES), BertVocabFiles.COMPANIONS.stream()).toList();
     private static final Set<String> CLASSES = Set.of("RobertaTokenizer", "RobertaTokenizerFast");
     private static final Set<String> MODEL_TYPES = Set.of("roberta");
     /** RobertaTokenizer's defaults. */
@@ -37,12 +40,12 @@ public final class RobertaVocabFiles {
      * @throws ModelFormatException if the files name another tokenizer, are malformed, or need an id transformers would make up
      */
     public static Tokenizer load(Path dir, String modelType) throws IOException {
-        SpecialTokenFiles.requireTokenizerClass(dir, VOCAB + " and " + MERGES, CLASSES, MODEL_TYPES, modelType);
+        Map<String, Object> config = SpecialTokenFiles.tokenizerConfig(dir);
+        SpecialTokenFiles.requireTokenizerClass(dir, config, VOCAB + " and " + MERGES, CLASSES, MODEL_TYPES, modelType);
         Path vocabFile = dir.resolve(VOCAB);
         Map<String, Long> vocab = readVocab(vocabFile);
-        SpecialTokenFiles.Resolved tokens = SpecialTokenFiles.resolve(dir, vocabFile, vocab, DEFAULTS, Set.of("cls_token", "sep_token"));
-        Map<String, Object> config = SpecialTokenFiles.optionalObject(dir.resolve("tokenizer_config.json"));
-        boolean prefixSpace = BertVocabFiles.setting(dir, config, "add_prefix_space", false);
+        SpecialTokenFiles.Resolved tokens = SpecialTokenFiles.resolve(dir, config, vocabFile, vocab, DEFAULTS, Set.of("cls_token", "sep_token"));
+        boolean prefixSpace = SpecialTokenFiles.setting(dir, config, "add_prefix_space", false);
         String cls = tokens.contents().get("cls_token"), sep = tokens.contents().get("sep_token");
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("type", "BPE");

@@ -41,30 +41,49 @@ final class SpecialTokenFiles {
     /** By content, in the order added; an earlier entry keeps its id and flags. */
     private final Map<String, Map<String, Object>> added = new LinkedHashMap<>();
 
-    private SpecialTokenFiles(Path dir, Path vocabFile, Map<String, Long> vocab, Map<String, String> defaults, Set<String> required) {
+    private SpecialTokenFiles(Path dir, Map<String, Object> tokenizerConfig, Path vocabFile, Map<String, Long> vocab,
+                              Map<String, String> defaults, Set<String> required) {
         this.dir = dir;
         this.vocabFile = vocabFile;
         this.vocab = vocab;
-        this.tokenizerConfig = optionalObject(dir.resolve("tokenizer_config.json"));
+        this.tokenizerConfig = tokenizerConfig;
         this.specialTokensMap = optionalObject(dir.resolve("special_tokens_map.json"));
         this.defaults = defaults;
         this.required = required;
     }
 
     /**
-     * The tokens of {@code dir}'s tokenizer files over {@code vocab} (read from {@code vocabFile}), with the class's
-     * {@code defaults} for attributes no file sets, and the {@code required} attributes refused when set to null.
+     * The tokens of {@code dir}'s tokenizer files ({@code tokenizerConfig} is its {@link #tokenizerConfig}) over
+     * {@code vocab} (read from {@code vocabFile}), with the class's {@code defaults} for attributes no file sets, and the
+     * {@code required} attributes refused when set to null.
      */
-    static Resolved resolve(Path dir, Path vocabFile, Map<String, Long> vocab, Map<String, String> defaults, Set<String> required) {
-        return new SpecialTokenFiles(dir, vocabFile, vocab, defaults, required).resolve();
+    static Resolved resolve(Path dir, Map<String, Object> tokenizerConfig, Path vocabFile, Map<String, Long> vocab,
+                            Map<String, String> defaults, Set<String> required) {
+        return new SpecialTokenFiles(dir, tokenizerConfig, vocabFile, vocab, defaults, required).resolve();
+    }
+
+    /** {@code dir}'s tokenizer_config.json, or an empty object where it has none: read once, passed to the rest. */
+    static Map<String, Object> tokenizerConfig(Path dir) {
+        return optionalObject(dir.resolve("tokenizer_config.json"));
+    }
+
+    /** A true/false field of tokenizer_config.json, {@code fallback} where it is absent or null. */
+    static boolean setting(Path dir, Map<String, Object> tokenizerConfig, String name, boolean fallback) {
+        Object v = tokenizerConfig.get(name);
+        if (v == null) return fallback;
+        if (!(v instanceof Boolean b)) {
+            throw new ModelFormatException(dir.resolve("tokenizer_config.json") + ": field '" + name + "' must be true or false, found " + Json.write(v));
+        }
+        return b;
     }
 
     /**
      * Refuses a folder whose tokenizer is not {@code what} (e.g. "vocab.txt"): tokenizer_config.json's tokenizer_class
      * must be one of {@code classes}, or, where it names none, config.json's {@code modelType} one of {@code modelTypes}.
      */
-    static void requireTokenizerClass(Path dir, String what, Set<String> classes, Set<String> modelTypes, String modelType) {
-        Object tokenizerClass = optionalObject(dir.resolve("tokenizer_config.json")).get("tokenizer_class");
+    static void requireTokenizerClass(Path dir, Map<String, Object> tokenizerConfig, String what, Set<String> classes,
+                                      Set<String> modelTypes, String modelType) {
+        Object tokenizerClass = tokenizerConfig.get("tokenizer_class");
         if (tokenizerClass != null) {
             if (!classes.contains(tokenizerClass)) {
                 throw new ModelFormatException(dir.resolve("tokenizer_config.json") + ": tokenizer_class " + Json.write(tokenizerClass)
@@ -79,7 +98,7 @@ final class SpecialTokenFiles {
     }
 
     /** The JSON object in {@code file}, or an empty one where there is no such file. */
-    static Map<String, Object> optionalObject(Path file) {
+    private static Map<String, Object> optionalObject(Path file) {
         return Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
     }
 
@@ -191,8 +210,8 @@ final class SpecialTokenFiles {
     }
 
     /**
-     * One added_tokens entry of tokenizer.json, at the token's id in vocab.txt, as transformers gives it whatever id the
-     * files write; a token missing from vocab.txt, to which transformers gives the next free id, is refused. Special
+     * One added_tokens entry of tokenizer.json, at the token's id in the vocabulary, as transformers gives it whatever id
+     * the files write; a token missing from the vocabulary, to which transformers gives the next free id, is refused. Special
      * tokens are matched in the raw text unless their flags say otherwise; an earlier entry keeps its flags.
      */
     private void add(String content, Map<?, ?> flags, boolean special, String source) {
