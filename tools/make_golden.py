@@ -26,6 +26,10 @@ Writes:
   golden/electra-tiny-ce/ and golden/electra-tiny-ce.json
       a tiny random ElectraForSequenceClassification (embedding_size 24 < hidden_size 32, so embeddings_project
       is used) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-electra writes just these)
+  golden/modernbert-tiny-ce{,-cls}/ and golden/modernbert-tiny-ce{,-cls}.json
+      two tiny random ModernBertForSequenceClassification models (RoPE, local attention windows, GeGLU, pre-norm; mean
+      and first-token pooling; transformers 5's and 4's config forms) on a ModernBERT-like BPE tokenizer; pairs -> ids
+      -> logit (--only-modernbert writes just these)
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -467,6 +471,160 @@ def make_electra_tiny(out_dir):
         pairs=records))
     size = sum(f.stat().st_size for f in model_dir.iterdir())
     assert size < 1024 * 1024, f"electra-tiny-ce/ is {size} bytes"
+
+
+# ---------------------------------------------------------------------------------------------
+# (a'') tiny random ModernBERT cross-encoders (Alibaba-NLP/gte-reranker-modernbert-base's architecture)
+# ---------------------------------------------------------------------------------------------
+MODERNBERT_SPECIALS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+
+
+def modernbert_tokenizer():
+    """A byte-level BPE tokenizer laid out as ModernBERT's: NFC, ByteLevel without a prefix space, the special tokens
+    after the trained vocabulary (ModernBERT's are ids 50280-50284), [CLS] A [SEP] B [SEP]."""
+    from tokenizers import AddedToken
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=700, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(list(CORPUS) + [p[1] + " " + p[2] for p in BERT_TINY_PAIRS], trainer=trainer)
+    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in MODERNBERT_SPECIALS[:4]]
+                           + [AddedToken("[MASK]", lstrip=True, special=True, normalized=False)])
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS]:0 $A:0 [SEP]:0", pair="[CLS]:0 $A:0 [SEP]:0 $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return tok
+
+
+def modernbert_logit(model, enc):
+    """The logit, checked against the head computed by hand: classifier(norm(act(dense(pool(final hidden states)))))."""
+    with torch.no_grad():
+        logit = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits[0, 0].item()
+        h = model.model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state[0]
+        pooled = h.mean(dim=0) if model.config.classifier_pooling == "mean" else h[0]
+        x = model.head.dense(pooled)
+        manual = model.classifier(model.head.norm(0.5 * x * (1 + torch.erf(x / math.sqrt(2))))).item()
+    assert abs(logit - manual) < 1e-5, (logit, manual)
+    return logit
+
+
+def redraw_modernbert(model, seed):
+    """redraw() for ModernBERT's names: its norms are *norm.weight, not LayerNorm.weight."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            if name.endswith("norm.weight"):
+                p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
+            elif name.endswith(".bias"):
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+            elif name.startswith("classifier."):
+                p.copy_(0.5 * torch.randn(p.shape, generator=g))
+            else:
+                p.copy_(0.2 * torch.randn(p.shape, generator=g))
+    return model.eval()
+
+
+def make_modernbert(out_dir):
+    """Two tiny random ModernBertForSequenceClassification models with a 16-token local window (8 either side), so
+    the sliding layers cut most pairs, on a ModernBERT-like BPE tokenizer:
+      modernbert-tiny-ce      as transformers 5 saves it (layer_types, rope_parameters), no biases (ModernBERT's
+                              default), mean pooling (gte-reranker-modernbert-base's head);
+      modernbert-tiny-ce-cls  its config.json rewritten in the form of the published checkpoints (transformers 4:
+                              global_attn_every_n_layers 2, global_rope_theta, local_rope_theta, not the defaults),
+                              every bias on, first-token pooling."""
+    from transformers import ModernBertConfig, ModernBertForSequenceClassification
+    tok = modernbert_tokenizer()
+    specials = {s: tok.token_to_id(s) for s in MODERNBERT_SPECIALS}
+    variants = [
+        ("modernbert-tiny-ce", SEED + 5, dict(classifier_pooling="mean"), None),
+        ("modernbert-tiny-ce-cls", SEED + 6,
+         dict(classifier_pooling="cls", norm_bias=True, attention_bias=True, mlp_bias=True, classifier_bias=True),
+         dict(global_attn_every_n_layers=2, global_rope_theta=80000.0, local_rope_theta=5000.0)),
+    ]
+    for name, seed, head, legacy in variants:
+        model_dir = out_dir / name
+        model_dir.mkdir(parents=True, exist_ok=True)
+        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
+        hf_tok = PreTrainedTokenizerFast(
+            tokenizer_file=str(model_dir / "tokenizer.json"), unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+            pad_token="[PAD]", mask_token="[MASK]", model_max_length=TINY_MAX_POS,
+            model_input_names=["input_ids", "attention_mask"])
+        hf_tok.save_pretrained(str(model_dir))
+        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
+        (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
+        config = ModernBertConfig(
+            vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=4,
+            num_attention_heads=4, local_attention=16, max_position_embeddings=128, num_labels=1,
+            pad_token_id=specials["[PAD]"], bos_token_id=specials["[CLS]"], eos_token_id=specials["[SEP]"],
+            cls_token_id=specials["[CLS]"], sep_token_id=specials["[SEP]"],
+            **head, **({"global_attn_every_n_layers": legacy["global_attn_every_n_layers"],
+                        "global_rope_theta": legacy["global_rope_theta"], "local_rope_theta": legacy["local_rope_theta"]}
+                       if legacy else {}))
+        config.architectures = ["ModernBertForSequenceClassification"]
+        torch.manual_seed(seed)
+        model = redraw_modernbert(ModernBertForSequenceClassification(config), seed)
+        model.save_pretrained(str(model_dir), safe_serialization=True)
+        if legacy:
+            c = json.loads((model_dir / "config.json").read_text())
+            for k in ("layer_types", "rope_parameters"):
+                c.pop(k)
+            c.update(legacy)
+            (model_dir / "config.json").write_text(json.dumps(c, indent=2, sort_keys=True) + "\n")
+        # the golden numbers come from the files the Java tests read
+        model = ModernBertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        expected_types = [("full_attention" if i % (legacy or {}).get("global_attn_every_n_layers", 3) == 0
+                           else "sliding_attention") for i in range(4)]
+        assert model.config.layer_types == expected_types, model.config.layer_types
+        if legacy:
+            assert model.config.rope_parameters["full_attention"]["rope_theta"] == legacy["global_rope_theta"]
+            assert model.config.rope_parameters["sliding_attention"]["rope_theta"] == legacy["local_rope_theta"]
+        from safetensors import safe_open
+        with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+            names = sorted(f.keys())
+
+        records, logits = [], []
+        for (pid, q, d, m) in BERT_TINY_PAIRS:
+            enc = hf_tok([q], [d], truncation=True, max_length=m, return_tensors="pt")
+            full = tok.encode(q, d)
+            logit = modernbert_logit(model, enc)
+            logits.append(logit)
+            records.append(dict(
+                id=pid, query=q, doc=d, max_length=m, untruncated_length=len(full.ids), truncated=len(full.ids) > m,
+                input_ids=enc["input_ids"][0].tolist(), logit=logit, sigmoid=1.0 / (1.0 + math.exp(-logit))))
+        assert max(logits) - min(logits) > 1.0, logits
+        assert sum(len(r["input_ids"]) > 2 * 8 + 1 for r in records) >= 10, "too few pairs reach past the local window"
+        long_pair = max(BERT_TINY_PAIRS, key=lambda p: len(tok.encode(p[1], p[2]).ids))
+        enc0 = hf_tok([long_pair[1]], [long_pair[2]], truncation=True, max_length=TINY_MAX_POS, return_tensors="pt")
+        require_every_tensor_matters(model, lambda: modernbert_logit(model, enc0))
+
+        from sentence_transformers import CrossEncoder
+        ce = CrossEncoder(str(model_dir), device="cpu")
+        for r in records:
+            if r["max_length"] == TINY_MAX_POS:
+                assert ce.tokenizer([r["query"]], [r["doc"]], truncation=True)["input_ids"][0] == r["input_ids"], r["id"]
+                score = float(ce.predict([(r["query"], r["doc"])])[0])
+                assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+
+        write_json(out_dir / (name + ".json"), dict(
+            header(
+                f"Tiny random ModernBertForSequenceClassification (num_labels=1), files in {name}/, with a ModernBERT-like "
+                "byte-level BPE tokenizer. 4 layers, 16-token local attention (|i - j| <= 8) in the sliding layers, RoPE. "
+                "input_ids as CrossEncoder tokenizes: tokenizer([q], [d], truncation=True, max_length=M). "
+                "logit = classifier(head.norm(gelu(head.dense(pool(h))))) of the reloaded model, pooled by "
+                f"{model.config.classifier_pooling}; sigmoid = 1/(1+exp(-logit)), what CrossEncoder.predict returns (checked)."),
+            model=dict(dir=name, seed=seed, vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48,
+                       num_hidden_layers=4, num_attention_heads=4, local_attention=16,
+                       layer_types=model.config.layer_types, classifier_pooling=model.config.classifier_pooling,
+                       config_form="transformers 4 (global_attn_every_n_layers, *_rope_theta)" if legacy
+                       else "transformers 5 (layer_types, rope_parameters)",
+                       attn_implementation="eager", special_ids=specials, tensors=names),
+            tolerance_note="fp32 reference on CPU; token ids must match exactly.",
+            pairs=records))
+        size = sum(f.stat().st_size for f in model_dir.iterdir())
+        assert size < 1024 * 1024, f"{name}/ is {size} bytes"
+        print(name, len(records), "pairs, logits", min(logits), max(logits))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1170,6 +1328,8 @@ def main():
                     help="write only golden/xlmr-tiny-st{/,.json} (the xlmr-tiny-ce weights as sentence-transformers saves them)")
     ap.add_argument("--only-electra", action="store_true",
                     help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
+    ap.add_argument("--only-modernbert", action="store_true",
+                    help="write only the modernbert-tiny-ce{,-cls} fixtures")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -1197,6 +1357,9 @@ def main():
     if args.only_xlmr_st:
         make_xlmr_st(out)
         return
+    if args.only_modernbert:
+        make_modernbert(out)
+        return
     if args.only_colbert_st6:
         make_colbert_st6(out)
         return
@@ -1205,6 +1368,7 @@ def main():
     make_xlmr_st(out)
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     make_electra_tiny(out)
+    make_modernbert(out)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:
         print(f["case"], f["tokens"], f["token_type_ids"])

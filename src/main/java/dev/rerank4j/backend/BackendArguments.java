@@ -90,6 +90,51 @@ public final class BackendArguments {
         requireDistinct("qkv", qkv, "out", out);
     }
 
+    /** {@link RotaryEncoderKernels#rotarySelfAttention}: as selfAttention, and every sequence within the rotary table. */
+    public static void rotarySelfAttention(float[] x, int[] seqStarts, LinearWeights w, RotaryTable rope, int window, float[] qkv,
+                                           int heads, int headDim, float[] out) {
+        selfAttention(x, seqStarts, null, w, qkv, heads, headDim, out);
+        if (rope == null) throw new IllegalArgumentException("rope is null");
+        if (rope.headDim() != headDim) {
+            throw new IllegalArgumentException("the rotary table is for heads of " + rope.headDim() + " dims, the heads have " + headDim);
+        }
+        if (window < 0) throw new IllegalArgumentException("window must be ≥ 0, got " + window);
+        requireDistinct("x", x, "out", out);
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            if (seqStarts[b + 1] - seqStarts[b] > rope.positions()) {
+                throw new IllegalArgumentException("sequence " + b + " has " + (seqStarts[b + 1] - seqStarts[b])
+                        + " tokens, more than the " + rope.positions() + " positions of the rotary table");
+            }
+        }
+    }
+
+    /** {@link RotaryEncoderKernels#gatedFeedForward}: W_in gives twice the units W_out takes. */
+    public static void gatedFeedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, float[] gated,
+                                        float[] y) {
+        if (rows < 0) throw new IllegalArgumentException("rows must be ≥ 0, got " + rows);
+        if (in.out() != 2L * out.in()) {
+            throw new IllegalArgumentException("a gated feed-forward's first product gives twice the " + out.in()
+                    + " inputs of the second, got " + in.out());
+        }
+        requireLength("x", x, (long) rows * in.in());
+        requireLength("hidden", hidden, (long) rows * in.out());
+        requireLength("gated", gated, (long) rows * out.in());
+        requireLength("y", y, (long) rows * out.out());
+        requireDistinct("x", x, "hidden", hidden);
+        requireDistinct("hidden", hidden, "gated", gated);
+        requireDistinct("gated", gated, "y", y);
+    }
+
+    /** {@link RotaryEncoderKernels#addAndNormalize}. */
+    public static void addAndNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float[] beta, float eps,
+                                       float[] normed) {
+        if (delta == null) throw new IllegalArgumentException("delta is null");
+        addLayerNorm(x, delta, rows, dim, gamma, beta, eps);
+        requireLength("normed", normed, (long) rows * dim);
+        requireDistinct("x", x, "normed", normed);
+        requireDistinct("delta", delta, "normed", normed);
+    }
+
     private static void requireFirstTokens(int[] seqStarts) {
         requireSequences(seqStarts);
         for (int b = 0; b + 1 < seqStarts.length; b++) {

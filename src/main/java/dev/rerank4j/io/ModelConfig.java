@@ -16,6 +16,7 @@ import java.util.Map;
  * @param numLabels             classifier outputs (from num_labels or id2label), 0 when neither is given
  * @param ceActivation          the sentence-transformers cross-encoder activation named in the config
  *                              (a class name such as "torch.nn.modules.linear.Identity"), or null
+ * @param modernBert            ModernBERT's own fields where model_type is "modernbert", else null
  */
 public record ModelConfig(
         String modelType,
@@ -32,7 +33,8 @@ public record ModelConfig(
         String hiddenAct,
         int padTokenId,
         int numLabels,
-        String ceActivation) {
+        String ceActivation,
+        ModernBertConfig modernBert) {
 
     public ModelConfig {
         architectures = List.copyOf(architectures);
@@ -83,7 +85,8 @@ public record ModelConfig(
         if (hidden % heads != 0) {
             throw new ModelFormatException(source + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads);
         }
-        String act = f.string("hidden_act", "gelu");
+        boolean modernBert = modelType.equals("modernbert");
+        String act = f.string("hidden_act", "gelu"); // ModernBERT's hidden_activation is checked by ModernBertConfig
         if (!act.equals("gelu")) {
             throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements \"gelu\", the erf form)");
         }
@@ -111,17 +114,18 @@ public record ModelConfig(
                 f.positiveInt("vocab_size"),
                 maxPositions,
                 json.containsKey("type_vocab_size") ? f.positiveInt("type_vocab_size") : 1,
-                layerNormEps(f),
+                layerNormEps(f, modernBert ? "norm_eps" : "layer_norm_eps", modernBert ? 1e-5 : 1e-12),
                 act,
                 padTokenId,
                 numLabels,
-                crossEncoderActivation(json));
+                crossEncoderActivation(json),
+                modernBert ? ModernBertConfig.fromJson(json, f.positiveInt("num_hidden_layers"), source) : null);
     }
 
-    private static float layerNormEps(Fields f) {
-        double eps = f.number("layer_norm_eps", 1e-12);
+    private static float layerNormEps(Fields f, String key, double fallback) {
+        double eps = f.number(key, fallback);
         if (!(eps >= 0) || !Float.isFinite((float) eps)) {
-            throw new ModelFormatException(f.source() + ": field 'layer_norm_eps' must be a non-negative float, found " + eps);
+            throw new ModelFormatException(f.source() + ": field '" + key + "' must be a non-negative float, found " + eps);
         }
         return (float) eps;
     }

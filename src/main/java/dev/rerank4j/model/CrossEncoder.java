@@ -18,20 +18,29 @@ import java.util.List;
  *       {@code classifier.dense}, f = tanh, out = {@code classifier.out_proj}, on h[&lt;s&gt;], encoder under {@code roberta.};</li>
  *   <li>ElectraForSequenceClassification: dense = {@code classifier.dense}, f = GELU (erf form), out =
  *       {@code classifier.out_proj}, encoder under {@code electra.}.</li>
+ *   <li>ModernBertForSequenceClassification: dense = {@code head.dense}, f = LayerNorm({@code head.norm}) ∘ GELU, out =
+ *       {@code classifier}, on h[CLS] or the mean of h over the tokens (classifier_pooling), encoder under {@code model.}.</li>
  * </ul>
  */
 public final class CrossEncoder implements Model {
     private final Encoder encoder;
     private final Backend backend;
-    private final LinearWeights pooler;     // [H, H] (BERT pooler, or RoBERTa's and ELECTRA's classifier.dense)
+    /** Whether the head reads the mean of the last hidden states rather than the first token's. */
+    private final boolean meanPooling;
+    private final LinearWeights pooler;     // [H, H] (BERT pooler, RoBERTa's and ELECTRA's classifier.dense, ModernBERT's head.dense)
     private final Activation poolerActivation;
+    /** ModernBERT's head.norm after the activation; null for the others. */
+    private final ModernBertLayers.Norm poolerNorm;
     private final LinearWeights classifier; // [1, H] (BERT classifier, or classifier.out_proj)
 
-    private CrossEncoder(Encoder encoder, Backend backend, LinearWeights pooler, Activation poolerActivation, LinearWeights classifier) {
+    private CrossEncoder(Encoder encoder, Backend backend, boolean meanPooling, LinearWeights pooler, Activation poolerActivation,
+                         ModernBertLayers.Norm poolerNorm, LinearWeights classifier) {
         this.encoder = encoder;
         this.backend = backend;
+        this.meanPooling = meanPooling;
         this.pooler = pooler;
         this.poolerActivation = poolerActivation;
+        this.poolerNorm = poolerNorm;
         this.classifier = classifier;
     }
 
@@ -46,8 +55,10 @@ public final class CrossEncoder implements Model {
         return new CrossEncoder(
                 Encoder.load(bert, config, backend),
                 backend,
+                false,
                 backend.prepareLinear(bert.get("pooler.dense.weight", h, h), bert.get("pooler.dense.bias", h)),
                 Activation.TANH,
+                null,
                 backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }
 
@@ -92,9 +103,35 @@ public final class CrossEncoder implements Model {
         return new CrossEncoder(
                 Encoder.load(encoderWeights, config, backend),
                 backend,
+                false,
                 backend.prepareLinear(weights.get("classifier.dense.weight", h, h), weights.get("classifier.dense.bias", h)),
                 f,
+                null,
                 backend.prepareLinear(weights.get("classifier.out_proj.weight", 1, h), weights.get("classifier.out_proj.bias", 1)));
+    }
+
+    /**
+     * ModernBertForSequenceClassification with one label: logit = classifier(head.norm(gelu(head.dense(pooled)))), pooled the
+     * first token's last hidden state or their mean over the tokens (classifier_pooling), GELU in its erf form; the encoder's
+     * tensors under {@code model.}. head.dense has a bias where classifier_bias says so, head.norm where norm_bias does, the
+     * classifier always (transformers' modeling_modernbert.py).
+     */
+    static CrossEncoder loadModernBert(Weights weights, ModelConfig config, Backend backend) {
+        requireOneLabel(config);
+        if (config.modernBert() == null) {
+            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a ModernBERT head but model_type is '"
+                    + config.modelType() + "' (expected \"modernbert\")");
+        }
+        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.tok_embeddings.weight", "model.", ""));
+        long h = config.hiddenSize();
+        return new CrossEncoder(
+                Encoder.load(encoderWeights, config, backend),
+                backend,
+                config.modernBert().meanPooling(),
+                ModernBertLayers.linear(weights, backend, "head.dense", h, h, config.modernBert().classifierBias()),
+                Activation.GELU,
+                ModernBertLayers.Norm.of(weights, "head.norm", h, config.modernBert().normBias()),
+                backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }
 
     private static void requireOneLabel(ModelConfig config) {
@@ -109,8 +146,8 @@ public final class CrossEncoder implements Model {
         return encoder;
     }
 
-    /** The classification head's outputs for one batch: pooled first-token states, then logits. */
-    private record Head(float[] pooled, float[] logits) {}
+    /** The classification head's arrays for one batch: the pooled states (mean pooling only), the head's dense output, the logits. */
+    private record Head(float[] means, float[] pooled, float[] logits) {}
 
     /** One raw logit per pair encoding, in the order given. */
     public float[] logits(List<Encoding> pairs, int batchSize) {
@@ -119,18 +156,35 @@ public final class CrossEncoder implements Model {
         // a batch holds at most batchSize pairs and, each pair a token at least, at most the scratch's tokens
         encoder.forEachBatch(pairs, batchSize, scratch -> {
                     int maxSequences = Math.min(Math.min(batchSize, pairs.size()), scratch.capacity());
-                    return new Head(new float[Math.multiplyExact(maxSequences, h)], new float[maxSequences]);
+                    return new Head(new float[meanPooling ? Math.multiplyExact(maxSequences, h) : 0],
+                            new float[Math.multiplyExact(maxSequences, h)], new float[maxSequences]);
                 },
                 (slice, scratch, head) -> {
                     RaggedBatch batch = slice.batch();
-                    float[] first = encoder.firstTokenStates(batch, scratch);
+                    float[] states = meanPooling ? means(encoder.forward(batch, scratch), batch, h, head.means)
+                            : encoder.firstTokenStates(batch, scratch);
                     int n = batch.sequences();
-                    backend.linear(first, n, pooler, head.pooled, poolerActivation);
+                    backend.linear(states, n, pooler, head.pooled, poolerActivation);
+                    if (poolerNorm != null) {
+                        backend.addLayerNorm(head.pooled, null, n, h, poolerNorm.gamma(), poolerNorm.beta(), encoder.config().layerNormEps());
+                    }
                     backend.linear(head.pooled, n, classifier, head.logits, Activation.NONE);
                     for (int b = 0; b < n; b++) {
                         logits[slice.origins()[b]] = head.logits[b];
                     }
                 });
         return logits;
+    }
+
+    /** Row b of {@code means}: the mean of sequence b's rows of {@code states}, as transformers' masked mean (every token real). */
+    private static float[] means(float[] states, RaggedBatch batch, int h, float[] means) {
+        for (int b = 0; b < batch.sequences(); b++) {
+            java.util.Arrays.fill(means, b * h, (b + 1) * h, 0f);
+            for (int t = batch.start(b); t < batch.start(b) + batch.length(b); t++) {
+                for (int i = 0; i < h; i++) means[b * h + i] += states[t * h + i];
+            }
+            for (int i = 0; i < h; i++) means[b * h + i] /= batch.length(b);
+        }
+        return means;
     }
 }

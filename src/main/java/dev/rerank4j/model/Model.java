@@ -14,7 +14,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
     /**
      * Binds the weights of {@code weights} to the model that {@code dir} describes:
      * {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
-     * {@code RobertaForSequenceClassification} or {@code ElectraForSequenceClassification} in config.json → {@link CrossEncoder};
+     * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification} or
+     * {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
      * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
@@ -33,12 +34,15 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ElectraForSequenceClassification")) {
             return CrossEncoder.loadElectra(all, config, backend);
         }
+        if (config.architectures().contains("ModernBertForSequenceClassification")) {
+            return CrossEncoder.loadModernBert(all, config, backend);
+        }
         if (SentenceTransformerPipeline.isMeanPoolingBiEncoder(dir)) {
             return SentenceEncoder.load(all, config, backend);
         }
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
-                + "ElectraForSequenceClassification) and no sentence-transformers "
+                + "ElectraForSequenceClassification, ModernBertForSequenceClassification) and no sentence-transformers "
                 + "modules.json with mean pooling");
     }
 }

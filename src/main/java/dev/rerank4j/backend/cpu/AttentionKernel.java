@@ -60,6 +60,8 @@ final class AttentionKernel {
         final int[] queryRows = new int[MAX_QR];
         /** Where in out their rows start (slots past the last query repeat it too, writing the same values again). */
         final int[] outRows = new int[MAX_QR];
+        /** The block's queries, as positions in their sequence (for the window). */
+        final int[] queries = new int[MAX_QR];
         /** Gather offsets of V consecutive tokens' rows of qkv (i·stride), for the stride they were made for. */
         private final int[] rows = new int[V];
         private int rowsStride;
@@ -75,6 +77,9 @@ final class AttentionKernel {
 
     private static final ScratchPool<Scratch> SCRATCH = new ScratchPool<>(Scratch::new, ScratchPool.PER_MACHINE);
 
+    /** The window of attention without one: every token attends to every key. */
+    static final int UNWINDOWED = Integer.MAX_VALUE;
+
     private AttentionKernel() {}
 
     /**
@@ -82,20 +87,27 @@ final class AttentionKernel {
      * {@code keyLengths[b]} tokens only (all when null).
      */
     static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf) {
-        attention(qkv, seqStarts, keyLengths, heads, headDim, out, pf, QR);
+        run(qkv, seqStarts, keyLengths, UNWINDOWED, heads, headDim, out, pf, QR);
     }
 
-    /** As above with an explicit number of queries per block ({@code 4} or {@code 8}), so tests cover both on any machine. */
-    static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf,
-                          int queriesPerBlock) {
+    /**
+     * As above, every query also attending only to the keys at most {@code window} positions away from it (|i − j| ≤
+     * window; {@link #UNWINDOWED}: all), with an explicit number of queries per block ({@code 4} or {@code 8}), so tests
+     * cover both on any machine.
+     */
+    static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int window, int heads, int headDim, float[] out,
+                          ParallelFor pf, int queriesPerBlock) {
         if (queriesPerBlock != 4 && queriesPerBlock != 8) {
             throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
         }
-        run(qkv, seqStarts, keyLengths, heads, headDim, out, pf, queriesPerBlock);
+        if (window < 0) throw new IllegalArgumentException("window must be ≥ 0, got " + window);
+        // a query past its sequence's keys by more than the window would see none
+        if (window != UNWINDOWED && keyLengths != null) throw new IllegalArgumentException("a window with key lengths is not supported");
+        run(qkv, seqStarts, keyLengths, window, heads, headDim, out, pf, queriesPerBlock);
     }
 
-    private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf,
-                            int qr) {
+    private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, int window, int heads, int headDim, float[] out,
+                            ParallelFor pf, int qr) {
         int seqs = seqStarts.length - 1;
         // Longest sequences first, so the last items handed out are the short ones.
         Integer[] order = new Integer[seqs];
@@ -105,7 +117,7 @@ final class AttentionKernel {
             int b = order[item / heads];
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             int keys = keyLengths == null ? len : keyLengths[b];
-            head(qkv, t0, len, keys, item % heads, heads, headDim, out, t0, s, qr);
+            head(qkv, t0, len, keys, window, item % heads, heads, headDim, out, t0, s, qr);
         });
     }
 
@@ -114,14 +126,14 @@ final class AttentionKernel {
      * rows are those of qkv from row {@code qkvRow} on (sequence {@code from}'s first token there), their out rows
      * those seqStarts gives.
      */
-    static void attendHere(float[] qkv, int qkvRow, int[] seqStarts, int from, int to, int[] keyLengths, int heads, int headDim,
-                           float[] out) {
+    static void attendHere(float[] qkv, int qkvRow, int[] seqStarts, int from, int to, int[] keyLengths, int window, int heads,
+                           int headDim, float[] out) {
         Scratch s = SCRATCH.take();
         try {
             int shift = qkvRow - seqStarts[from];
             for (int b = from; b < to; b++) {
                 int t0 = seqStarts[b], len = seqStarts[b + 1] - t0, keys = keyLengths == null ? len : keyLengths[b];
-                for (int h = 0; h < heads; h++) head(qkv, t0 + shift, len, keys, h, heads, headDim, out, t0, s, QR);
+                for (int h = 0; h < heads; h++) head(qkv, t0 + shift, len, keys, window, h, heads, headDim, out, t0, s, QR);
             }
         } finally {
             SCRATCH.give(s);
@@ -130,10 +142,13 @@ final class AttentionKernel {
 
     /**
      * Queries are tokens [t0, t0 + queries), written to out rows from {@code outRow}; keys and values are
-     * tokens [t0, t0 + keys).
+     * tokens [t0, t0 + keys), of which query q sees those within {@code window} of it. A block of queries takes the keys
+     * from its first query's window start, rounded down to a K panel, to its last query's window end; the scores outside
+     * each query's own window are masked. Its first key block holds a key of every query's window (the window's first
+     * key, at most QR − 1 + W − 1 past the block's start), so no query's running max is still −∞ after it.
      */
-    private static void head(float[] qkv, int t0, int queries, int keys, int h, int heads, int hd, float[] out, int outRow,
-                             Scratch s, int qr) {
+    private static void head(float[] qkv, int t0, int queries, int keys, int window, int h, int heads, int hd, float[] out,
+                             int outRow, Scratch s, int qr) {
         if (queries == 0) return;
         int kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
         int stride = 3 * heads * hd, outStride = heads * hd;
@@ -148,11 +163,16 @@ final class AttentionKernel {
                 int q = i + Math.min(r, queries - i - 1);
                 s.queryRows[r] = (t0 + q) * stride + qOff;
                 s.outRows[r] = (outRow + q) * outStride + qOff;
+                s.queries[r] = q;
             }
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
-            for (int j0 = 0; j0 < keys; j0 += BLOCK) {
-                keyBlock(qkv, j0, Math.min(BLOCK, keys - j0), hd, chunks, kp, s, qr, j0 == 0, j0 + BLOCK >= keys, out);
+            boolean windowed = window < keys;
+            int from = windowed ? Math.max(0, i - window) / W * W : 0;
+            int to = windowed ? (int) Math.min(keys, (long) Math.min(queries, i + qr) + window) : keys;
+            for (int j0 = from; j0 < to; j0 += BLOCK) {
+                keyBlock(qkv, j0, Math.min(BLOCK, to - j0), hd, chunks, kp, s, qr, j0 == from, j0 + BLOCK >= to,
+                        windowed ? window : UNWINDOWED, out);
             }
         }
     }
@@ -307,7 +327,7 @@ final class AttentionKernel {
      * one block).
      */
     private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, int qr, boolean first,
-                                 boolean last, float[] out) {
+                                 boolean last, int window, float[] out) {
         float[] sc = s.scores;
         if (qr == 8) {
             scores8(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
@@ -319,6 +339,13 @@ final class AttentionKernel {
         int padded = (bl + V - 1) / V * V;
         if (padded > bl) {
             for (int r = 0; r < qr; r++) java.util.Arrays.fill(sc, r * BLOCK + bl, r * BLOCK + padded, Float.NEGATIVE_INFINITY);
+        }
+        if (window != UNWINDOWED) {
+            for (int r = 0; r < qr; r++) { // keys [q − window, q + window] of the block stay
+                int q = s.queries[r], start = Math.clamp((long) q - window - j0, 0, bl), end = Math.clamp((long) q + window + 1 - j0, start, bl);
+                java.util.Arrays.fill(sc, r * BLOCK, r * BLOCK + start, Float.NEGATIVE_INFINITY);
+                java.util.Arrays.fill(sc, r * BLOCK + end, r * BLOCK + bl, Float.NEGATIVE_INFINITY);
+            }
         }
         for (int r = 0; r < qr; r += 4) blockMax4(sc, r, padded, s.blockMax);
         for (int r = 0; r < qr; r++) {

@@ -4,6 +4,8 @@ import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.BackendArguments;
 import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.backend.RotaryEncoderKernels;
+import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.Tensor;
 
 import java.util.function.ObjIntConsumer;
@@ -14,7 +16,7 @@ import java.util.function.Supplier;
  * Thread-safe: prepared weights are immutable, and every call keeps its scratch to itself. One call
  * uses up to {@code threads} cores (the calling thread counts as one of them).
  */
-public final class CpuBackend implements Backend {
+public final class CpuBackend implements Backend, RotaryEncoderKernels {
     private final ParallelFor pf;
     /** Every packed weight; the GC frees them with the model. */
     private final OffHeapWeights weights = new OffHeapWeights();
@@ -99,6 +101,30 @@ public final class CpuBackend implements Backend {
         PackedLinear p = packed(w);
         BackendArguments.firstTokenSelfAttention(x, seqStarts, p, qkv, heads, headDim, out);
         FirstTokenAttentionKernel.run(x, seqStarts, p, heads, headDim, out, pf);
+    }
+
+    @Override
+    public void rotarySelfAttention(float[] x, int[] seqStarts, LinearWeights w, RotaryTable rope, int window, float[] qkv,
+                                    int heads, int headDim, float[] out) {
+        checkOpen();
+        PackedLinear p = packed(w);
+        BackendArguments.rotarySelfAttention(x, seqStarts, p, rope, window, qkv, heads, headDim, out);
+        SelfAttentionKernel.selfAttention(x, seqStarts, null, p, rope, window, qkv, heads, headDim, out, pf);
+    }
+
+    @Override
+    public void gatedFeedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, float[] gated, float[] y) {
+        checkOpen();
+        BackendArguments.gatedFeedForward(x, rows, in, out, hidden, gated, y);
+        if (rows == 0) return;
+        GatedFeedForwardKernel.run(x, rows, packed(in), packed(out), hidden, gated, y, pf);
+    }
+
+    @Override
+    public void addAndNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float[] beta, float eps, float[] normed) {
+        checkOpen();
+        BackendArguments.addAndNormalize(x, delta, rows, dim, gamma, beta, eps, normed);
+        LayerNormKernel.addAndNormalize(x, delta, rows, dim, gamma, beta, eps, normed, pf);
     }
 
     @Override

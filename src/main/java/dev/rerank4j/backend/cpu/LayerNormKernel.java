@@ -26,6 +26,17 @@ final class LayerNormKernel {
         });
     }
 
+    /** x ← x + delta, then normed ← LayerNorm(x)·γ + β, row by row: a pre-norm layer's residual step. */
+    static void addAndNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float[] beta, float eps, float[] normed,
+                                ParallelFor pf) {
+        int rowsPerItem = Math.max(1, ITEM_ELEMENTS / dim);
+        int items = (rows + rowsPerItem - 1) / rowsPerItem;
+        pf.forEach(items, () -> new float[2], (sums, item) -> {
+            int r1 = Math.min(rows, (item + 1) * rowsPerItem);
+            for (int r = item * rowsPerItem; r < r1; r++) row(x, delta, r * dim, dim, gamma, beta, eps, sums, normed);
+        });
+    }
+
     /**
      * One row, in three passes: residual add with the sum, deviations from that mean with their squares, then the
      * normalisation (five passes until 2026-12-04). The second pass's deviations sum to n·δ, δ the rounding error of
@@ -34,12 +45,18 @@ final class LayerNormKernel {
      * below C2 runs the Vector API's Java fallback, 100× slower. {@code sums} is the worker's, two floats.
      */
     private static void row(float[] x, float[] residual, int off, int dim, float[] gamma, float[] beta, float eps, float[] sums) {
+        row(x, residual, off, dim, gamma, beta, eps, sums, x);
+    }
+
+    /** {@link #row} with the normalised row written to {@code normed} (x itself, or another array), x keeping the sum. */
+    private static void row(float[] x, float[] residual, int off, int dim, float[] gamma, float[] beta, float eps, float[] sums,
+                            float[] normed) {
         float mean = (residual == null ? sum(x, off, dim) : addInPlaceAndSum(x, residual, off, dim)) / dim;
         sumsOfDeviations(x, off, dim, mean, sums);
         float delta = sums[0] / dim;
         float var = Math.max(0f, (sums[1] - sums[0] * delta) / dim);
         float rstd = (float) (1.0 / Math.sqrt(var + eps));
-        normalise(x, off, dim, mean + delta, rstd, gamma, beta);
+        normalise(x, off, dim, mean + delta, rstd, gamma, beta, normed);
     }
 
     private static float addInPlaceAndSum(float[] x, float[] residual, int off, int dim) {
@@ -83,12 +100,12 @@ final class LayerNormKernel {
         out[1] = squares;
     }
 
-    private static void normalise(float[] x, int off, int dim, float mean, float rstd, float[] gamma, float[] beta) {
+    private static void normalise(float[] x, int off, int dim, float mean, float rstd, float[] gamma, float[] beta, float[] out) {
         int bound = S.loopBound(dim), i = 0;
         for (; i < bound; i += V) {
             FloatVector g = FloatVector.fromArray(S, gamma, i).mul(rstd);
-            FloatVector.fromArray(S, x, off + i).sub(mean).fma(g, FloatVector.fromArray(S, beta, i)).intoArray(x, off + i);
+            FloatVector.fromArray(S, x, off + i).sub(mean).fma(g, FloatVector.fromArray(S, beta, i)).intoArray(out, off + i);
         }
-        for (; i < dim; i++) x[off + i] = Math.fma(x[off + i] - mean, gamma[i] * rstd, beta[i]); // as the vector lanes round
+        for (; i < dim; i++) out[off + i] = Math.fma(x[off + i] - mean, gamma[i] * rstd, beta[i]); // as the vector lanes round
     }
 }

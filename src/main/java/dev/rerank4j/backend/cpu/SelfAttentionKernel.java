@@ -1,6 +1,7 @@
 package dev.rerank4j.backend.cpu;
 
 import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.RotaryTable;
 
 /**
  * {@link dev.rerank4j.backend.Backend#selfAttention}: the Q, K, V product and attention a group of sequences at a
@@ -45,13 +46,26 @@ final class SelfAttentionKernel {
 
     static void selfAttention(float[] x, int[] seqStarts, int[] keyLengths, PackedLinear w, float[] qkv, int heads, int headDim,
                               float[] out, ParallelFor pf) {
-        if (seqStarts[seqStarts.length - 1] == 0) return;
+        selfAttention(x, seqStarts, keyLengths, w, null, AttentionKernel.UNWINDOWED, qkv, heads, headDim, out, pf);
+    }
+
+    /**
+     * As above, Q and K rotated by {@code rope} between the product and attention where it is not null, and each token
+     * attending to the keys within {@code window} of it ({@link AttentionKernel#UNWINDOWED}: all).
+     */
+    static void selfAttention(float[] x, int[] seqStarts, int[] keyLengths, PackedLinear w, RotaryTable rope, int window,
+                              float[] qkv, int heads, int headDim, float[] out, ParallelFor pf) {
+        int seqs = seqStarts.length - 1;
+        if (seqStarts[seqs] == 0) return;
         int width = w.out(), groupRows = groupRows(width);
         int[] groups = groups(seqStarts, groupRows);
         int count = groups.length - 1;
         if (count < 8 * pf.available()) {
-            GemmKernel.linear(x, seqStarts[seqStarts.length - 1], w, qkv, Activation.NONE, pf);
-            AttentionKernel.attention(qkv, seqStarts, keyLengths, heads, headDim, out, pf);
+            GemmKernel.linear(x, seqStarts[seqs], w, qkv, Activation.NONE, pf);
+            if (rope != null) {
+                pf.forEach(seqs, (none, b) -> RotaryKernel.rotate(qkv, seqStarts[b], seqStarts, b, b + 1, heads, headDim, rope));
+            }
+            AttentionKernel.attention(qkv, seqStarts, keyLengths, window, heads, headDim, out, pf, AttentionKernel.QR);
             return;
         }
         pf.forEach(count, BUFFERS, (buffer, g) -> {
@@ -61,7 +75,8 @@ final class SelfAttentionKernel {
             float[] q = buffered ? buffer.qkv((int) Math.max(floats, (long) groupRows * width)) : qkv;
             int qRow = buffered ? 0 : r0;
             GemmKernel.rowsHere(x, r0, r1, w, q, qRow);
-            AttentionKernel.attendHere(q, qRow, seqStarts, from, to, keyLengths, heads, headDim, out);
+            if (rope != null) RotaryKernel.rotate(q, qRow, seqStarts, from, to, heads, headDim, rope);
+            AttentionKernel.attendHere(q, qRow, seqStarts, from, to, keyLengths, window, heads, headDim, out);
         });
     }
 

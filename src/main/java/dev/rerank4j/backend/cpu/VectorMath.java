@@ -150,6 +150,19 @@ final class VectorMath {
         }
     }
 
+    /** out[outAt + j] = GELU(a[uAt + j]) · a[gAt + j] for j &lt; n: the gate of a GeGLU feed-forward. */
+    static void geluGate(float[] a, int uAt, int gAt, float[] out, int outAt, int n) {
+        int j = 0;
+        for (; j + S.length() <= n; j += S.length()) {
+            gelu(FloatVector.fromArray(S, a, uAt + j)).mul(FloatVector.fromArray(S, a, gAt + j)).intoArray(out, outAt + j);
+        }
+        if (j < n) {
+            VectorMask<Float> inRange = S.indexInRange(j, n);
+            gelu(FloatVector.fromArray(S, a, uAt + j, inRange)).mul(FloatVector.fromArray(S, a, gAt + j, inRange))
+                    .intoArray(out, outAt + j, inRange);
+        }
+    }
+
     private static FloatVector gelu(FloatVector x) {
         FloatVector u = x.mul(SQRT1_2);
         u = u.blend(4f, u.compare(VectorOperators.GT, 4f));

@@ -44,7 +44,7 @@ class AttentionTest {
         // both query-block heights, whichever this machine's registers pick
         for (int queriesPerBlock : new int[] {4, 8}) {
             java.util.Arrays.fill(out, Float.NaN);
-            AttentionKernel.attention(qkv, starts, null, heads, hd, out, pf, queriesPerBlock);
+            AttentionKernel.attention(qkv, starts, null, AttentionKernel.UNWINDOWED, heads, hd, out, pf, queriesPerBlock);
             compare(out, ref, heads, hd, abs, queriesPerBlock + " queries per block");
         }
     }

@@ -1,0 +1,26 @@
+package dev.rerank4j.backend.cpu;
+
+import dev.rerank4j.backend.Activation;
+
+/**
+ * {@link dev.rerank4j.backend.RotaryEncoderKernels#gatedFeedForward}: the first product, the gate over rows of the
+ * hidden units, the second product; each step on every worker.
+ */
+final class GatedFeedForwardKernel {
+    /** Gated units per work item of the gate, at least: below this, handing rows to another core costs more than it saves. */
+    private static final int ITEM_ELEMENTS = 16 * 1024;
+
+    private GatedFeedForwardKernel() {}
+
+    static void run(float[] x, int rows, PackedLinear in, PackedLinear out, float[] hidden, float[] gated, float[] y, ParallelFor pf) {
+        int width = out.in();
+        GemmKernel.linear(x, rows, in, hidden, Activation.NONE, pf);
+        int rowsPerItem = Math.max(1, ITEM_ELEMENTS / width), items = (rows + rowsPerItem - 1) / rowsPerItem;
+        pf.forEach(items, (none, item) -> {
+            for (int r = item * rowsPerItem, end = Math.min(rows, r + rowsPerItem); r < end; r++) {
+                VectorMath.geluGate(hidden, 2 * r * width, (2 * r + 1) * width, gated, r * width, width);
+            }
+        });
+        GemmKernel.linear(gated, rows, out, y, Activation.NONE, pf);
+    }
+}

@@ -1,0 +1,214 @@
+package dev.rerank4j.model;
+
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.backend.Activation;
+import dev.rerank4j.backend.Backend;
+import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.Tensor;
+import dev.rerank4j.model.Encoder.Scratch;
+
+import java.lang.foreign.Arena;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A BERT-family encoder: embeddings, then N × (self-attention, FFN), post-LayerNorm.
+ * BERT, RoBERTa, XLM-R and ELECTRA share this one code path; what differs is data in {@link ModelConfig}
+ * (position offset, number of token types, LayerNorm eps, ELECTRA's embedding width) and the weight prefix the caller binds.
+ */
+final class BertLayers implements EncoderLayers {
+    /**
+     * Token embeddings: word [V,E], position [P,E], token type [T,E], then LayerNorm, then (ELECTRA, where E ≠ H) a
+     * linear layer [H,E] to the encoder's width; project is null where E = H.
+     */
+    private record Embeddings(Tensor word, Tensor position, Tensor tokenType, float[] normGamma, float[] normBeta,
+                              LinearWeights project) {}
+
+    /** One layer. qkv: W_q, W_k, W_v stacked [3H, H]; ffnIn [I, H]; ffnOut [H, I]. */
+    private record Layer(LinearWeights qkv, LinearWeights attentionOut, float[] attentionNormGamma, float[] attentionNormBeta,
+                         LinearWeights ffnIn, LinearWeights ffnOut, float[] outputNormGamma, float[] outputNormBeta) {}
+
+    private final ModelConfig config;
+    private final Backend backend;
+    private final Embeddings embeddings;
+    private final List<Layer> layers;
+
+    private BertLayers(ModelConfig config, Backend backend, Embeddings embeddings, List<Layer> layers) {
+        this.config = config;
+        this.backend = backend;
+        this.embeddings = embeddings;
+        this.layers = layers;
+    }
+
+    /** Binds the encoder weights found under {@code weights}' prefix, checking every shape against {@code config}. */
+    static BertLayers load(Weights weights, ModelConfig config, Backend backend) {
+        long h = config.hiddenSize();
+        long e = config.embeddingSize();
+        long inner = config.intermediateSize();
+        if (e > 3 * h) { // the embeddings are laid out in the scratch's Q/K/V rows before they are projected
+            throw new ModelFormatException("config.json: embedding_size " + e + " is more than 3 × hidden_size " + h
+                    + ", which rerank4j does not support");
+        }
+        Embeddings embeddings = new Embeddings(
+                weights.get("embeddings.word_embeddings.weight", config.vocabSize(), e),
+                weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), e),
+                weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), e),
+                weights.vector("embeddings.LayerNorm.weight", e),
+                weights.vector("embeddings.LayerNorm.bias", e),
+                config.projectsEmbeddings()
+                        ? backend.prepareLinear(weights.get("embeddings_project.weight", h, e), weights.get("embeddings_project.bias", h))
+                        : null);
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < config.numLayers(); i++) {
+            String l = "encoder.layer." + i + ".";
+            String self = l + "attention.self.";
+            LinearWeights qkv;
+            try (Arena fused = Arena.ofConfined()) { // the backend packs its own copy
+                qkv = backend.prepareLinear(
+                        Weights.concatRows(fused, self + "qkv.weight",
+                                weights.get(self + "query.weight", h, h), weights.get(self + "key.weight", h, h), weights.get(self + "value.weight", h, h)),
+                        Weights.concatRows(fused, self + "qkv.bias",
+                                weights.get(self + "query.bias", h), weights.get(self + "key.bias", h), weights.get(self + "value.bias", h)));
+            }
+            layers.add(new Layer(
+                    qkv,
+                    backend.prepareLinear(weights.get(l + "attention.output.dense.weight", h, h), weights.get(l + "attention.output.dense.bias", h)),
+                    weights.vector(l + "attention.output.LayerNorm.weight", h),
+                    weights.vector(l + "attention.output.LayerNorm.bias", h),
+                    backend.prepareLinear(weights.get(l + "intermediate.dense.weight", inner, h), weights.get(l + "intermediate.dense.bias", inner)),
+                    backend.prepareLinear(weights.get(l + "output.dense.weight", h, inner), weights.get(l + "output.dense.bias", h)),
+                    weights.vector(l + "output.LayerNorm.weight", h),
+                    weights.vector(l + "output.LayerNorm.bias", h)));
+        }
+        // LayerNorm parameters go to the device once, not with every call
+        for (float[] p : new float[][] {embeddings.normGamma(), embeddings.normBeta()}) backend.keepOnDevice(p);
+        for (Layer layer : layers) {
+            for (float[] p : new float[][] {layer.attentionNormGamma(), layer.attentionNormBeta(), layer.outputNormGamma(),
+                    layer.outputNormBeta()}) {
+                backend.keepOnDevice(p);
+            }
+        }
+        return new BertLayers(config, backend, embeddings, List.copyOf(layers));
+    }
+
+    @Override
+    public int feedForwardFloats(int tokens) {
+        return backend.feedForwardHidden(tokens, config.intermediateSize());
+    }
+
+    @Override
+    public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
+        float[] x = embed(batch, scratch);
+        for (Layer layer : layers) layer(layer, batch, keyLengths, x, scratch);
+        backend.toHost(x);
+        return x;
+    }
+
+    /**
+     * The last hidden state of each sequence's first token only: row b of the returned array (H floats) is
+     * sequence b's, equal to row {@code batch.start(b)} of {@link Encoder#forward(RaggedBatch, Encoder.Scratch)} up to rounding. The
+     * last layer's attention needs only the first tokens' queries, which the backend may apply to every token's input
+     * without forming its keys and values ({@link Backend#firstTokenSelfAttention}), and past its attention nothing
+     * reaches the first token from the others, so the rest of that layer runs on one row per sequence. The array is
+     * {@code scratch}'s, as with forward.
+     */
+    @Override
+    public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
+        int h = config.hiddenSize();
+        float[] x = embed(batch, scratch);
+        for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
+        scratch.stopIfInterrupted(); // the last layer, first tokens only, runs below
+        Layer last = layers.getLast();
+        backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
+                scratch.context());                                                                               // [B, H]
+        // The residual's first-token rows, moved to the front: start(b) ≥ b, so no row is overwritten before it is read.
+        backend.toHost(x);
+        for (int b = 0; b < batch.sequences(); b++) System.arraycopy(x, batch.start(b) * h, x, b * h, h);
+        attendedFeedForward(last, x, batch.sequences(), scratch);
+        backend.toHost(x);
+        return x;
+    }
+
+
+    /** One whole layer on every token of batch, x in place; first, the call stops here if its caller was interrupted. */
+    private void layer(Layer layer, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
+        scratch.stopIfInterrupted();
+        backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
+                scratch.context());                                                                               // [T, H]
+        attendedFeedForward(layer, x, batch.tokens(), scratch);
+    }
+
+    /**
+     * x ← the embeddings of batch's tokens, after their LayerNorm and, where the model has one, the projection to the
+     * encoder's width (written first to the Q/K/V rows, unused until the first layer); x is scratch's.
+     */
+    private float[] embed(RaggedBatch batch, Scratch scratch) {
+        int tokens = batch.tokens();
+        if (tokens > scratch.capacity()) {
+            throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity());
+        }
+        float[] x = scratch.hidden();
+        float[] embedded = embeddings.project == null ? x : scratch.qkv();
+        backend.toHost(embedded); // written here (after a failed call the device may still hold the truth)
+        embed(batch, embedded);
+        backend.addLayerNorm(embedded, null, tokens, config.embeddingSize(), embeddings.normGamma, embeddings.normBeta,
+                config.layerNormEps());
+        if (embeddings.project != null) backend.linear(embedded, tokens, embeddings.project, x, Activation.NONE); // [T, E] → [T, H]
+        return x;
+    }
+
+    /**
+     * The rest of a layer on {@code rows} rows, given attention's output in scratch.context():
+     * a = LN(context·W_oᵀ + x), x ← LN(GELU(a·W_inᵀ)·W_outᵀ + a).
+     */
+    private void attendedFeedForward(Layer layer, float[] x, int rows, Scratch scratch) {
+        int h = config.hiddenSize();
+        float eps = config.layerNormEps();
+        backend.linear(scratch.context(), rows, layer.attentionOut, scratch.attended(), Activation.NONE); // [R, H]
+        backend.addLayerNorm(scratch.attended(), x, rows, h, layer.attentionNormGamma, layer.attentionNormBeta, eps);
+        backend.feedForward(scratch.attended(), rows, layer.ffnIn, Activation.GELU, layer.ffnOut, scratch.ffn(), x); // [R, I] → [R, H]
+        backend.addLayerNorm(x, scratch.attended(), rows, h, layer.outputNormGamma, layer.outputNormBeta, eps);
+    }
+
+    /**
+     * x[t] = word[id] + position[offset + p] + tokenType[type], with p counting from 0 in each sequence and
+     * offset = {@link ModelConfig#positionOffset()} (0 for BERT, pad_token_id + 1 for RoBERTa/XLM-R;
+     * sequences are never padded, so every token is real and counts). Rows are the embeddings' width.
+     */
+    private void embed(RaggedBatch batch, float[] x) {
+        int width = config.embeddingSize();
+        int offset0 = config.positionOffset();
+        float[] row = new float[width];
+        for (int b = 0; b < batch.sequences(); b++) {
+            int start = batch.start(b);
+            int length = batch.length(b);
+            if (length > config.maxInputLength()) {
+                throw new IllegalArgumentException("sequence of " + length + " tokens exceeds the model's maximum input of "
+                        + config.maxInputLength() + " (max_position_embeddings " + config.maxPositionEmbeddings()
+                        + (offset0 > 0 ? " − position offset " + offset0 + ")" : ")"));
+            }
+            for (int p = 0; p < length; p++) {
+                int t = start + p;
+                int id = batch.ids()[t];
+                int type = batch.typeIds()[t];
+                if (id < 0 || id >= config.vocabSize()) {
+                    throw new ModelFormatException("token id " + id + " is outside the embedding table of " + config.vocabSize() + " rows (tokenizer and model disagree)");
+                }
+                if (type < 0 || type >= config.typeVocabSize()) {
+                    throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
+                }
+                int offset = t * width;
+                embeddings.word.read((long) id * width, width, x, offset);
+                addRow(embeddings.position, offset0 + p, row, x, offset);
+                addRow(embeddings.tokenType, type, row, x, offset);
+            }
+        }
+    }
+
+    /** dst[offset …] += table's row {@code index}, read through {@code buffer} (one row wide). */
+    private static void addRow(Tensor table, long index, float[] buffer, float[] dst, int offset) {
+        table.read(index * buffer.length, buffer.length, buffer, 0);
+        for (int i = 0; i < buffer.length; i++) dst[offset + i] += buffer[i];
+    }
+}
