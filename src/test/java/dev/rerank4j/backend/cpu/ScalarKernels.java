@@ -84,6 +84,32 @@ final class ScalarKernels {
     }
 
     static double[] attention(float[] qkv, int[] seqStarts, int heads, int hd) {
+        return attention(qkv, seqStarts, Integer.MAX_VALUE, heads, hd);
+    }
+
+    /** Q and K of every token rotated by its position in its sequence, in double: angle p·θ^(−2i/d), dims i and i + d/2. */
+    static double[] rotate(float[] qkv, int[] seqStarts, int heads, int hd, double theta) {
+        double[] out = new double[qkv.length];
+        for (int i = 0; i < qkv.length; i++) out[i] = qkv[i];
+        int stride = 3 * heads * hd, half = hd / 2;
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            for (int t = seqStarts[b]; t < seqStarts[b + 1]; t++) {
+                int p = t - seqStarts[b];
+                for (int h = 0; h < 2 * heads; h++) {
+                    int at = t * stride + h * hd;
+                    for (int i = 0; i < half; i++) {
+                        double angle = p * Math.pow(theta, -2.0 * i / hd), x1 = qkv[at + i], x2 = qkv[at + half + i];
+                        out[at + i] = x1 * Math.cos(angle) - x2 * Math.sin(angle);
+                        out[at + half + i] = x2 * Math.cos(angle) + x1 * Math.sin(angle);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Attention in which token i sees only the keys j of its sequence with |i − j| ≤ window. */
+    static double[] attention(float[] qkv, int[] seqStarts, int window, int heads, int hd) {
         int stride = 3 * heads * hd, outStride = heads * hd;
         double[] out = new double[seqStarts[seqStarts.length - 1] * outStride];
         for (int b = 0; b + 1 < seqStarts.length; b++) {
@@ -93,6 +119,10 @@ final class ScalarKernels {
                     double[] s = new double[len];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
+                        if (Math.abs(i - j) > window) {
+                            s[j] = Double.NEGATIVE_INFINITY;
+                            continue;
+                        }
                         double dot = 0;
                         for (int d = 0; d < hd; d++) {
                             dot += (double) qkv[(t0 + i) * stride + h * hd + d] * qkv[(t0 + j) * stride + (heads + h) * hd + d];
@@ -101,7 +131,7 @@ final class ScalarKernels {
                         max = Math.max(max, s[j]);
                     }
                     double sum = 0;
-                    for (int j = 0; j < len; j++) sum += s[j] = Math.exp(s[j] - max);
+                    for (int j = 0; j < len; j++) sum += s[j] = Math.exp(s[j] - max); // exp(−∞) = 0 outside the window
                     for (int d = 0; d < hd; d++) {
                         double o = 0;
                         for (int j = 0; j < len; j++) o += s[j] * qkv[(t0 + j) * stride + (2 * heads + h) * hd + d];
