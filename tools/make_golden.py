@@ -55,7 +55,7 @@ from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processor
 from transformers import BertConfig, BertForSequenceClassification, PreTrainedTokenizerFast  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from golden_texts import BERT_TINY_PAIRS, CORPUS, MINILM_PAIRS, PASSAGES  # noqa: E402
+from golden_texts import BERT_TINY_PAIRS, CORPUS, LONG_DOC, LONG_QUERY, MINILM_PAIRS, PASSAGES  # noqa: E402
 
 SEED = 20240601
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -477,6 +477,12 @@ def make_electra_tiny(out_dir):
 # (a'') tiny random ModernBERT cross-encoders (Alibaba-NLP/gte-reranker-modernbert-base's architecture)
 # ---------------------------------------------------------------------------------------------
 MODERNBERT_SPECIALS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+MODERNBERT_MAX_POS = 512
+# Past the CPU kernel's 256-key blocks, at positions where the F32 angles of RoPE round differently from double ones
+MODERNBERT_LONG_PAIRS = [
+    ("long-doc-400", "how many people live in berlin?", " ".join([LONG_DOC] * 8), 400),
+    ("long-both-300", " ".join([LONG_QUERY] * 4), " ".join([LONG_DOC] * 4), 300),
+]
 
 
 def modernbert_tokenizer():
@@ -556,7 +562,7 @@ def make_modernbert(out_dir):
         (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
         config = ModernBertConfig(
             vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=4,
-            num_attention_heads=4, local_attention=16, max_position_embeddings=128, num_labels=1,
+            num_attention_heads=4, local_attention=16, max_position_embeddings=MODERNBERT_MAX_POS, num_labels=1,
             pad_token_id=specials["[PAD]"], bos_token_id=specials["[CLS]"], eos_token_id=specials["[SEP]"],
             cls_token_id=specials["[CLS]"], sep_token_id=specials["[SEP]"],
             **head, **({"global_attn_every_n_layers": legacy["global_attn_every_n_layers"],
@@ -585,7 +591,7 @@ def make_modernbert(out_dir):
             names = sorted(f.keys())
 
         records, logits = [], []
-        for (pid, q, d, m) in BERT_TINY_PAIRS:
+        for (pid, q, d, m) in BERT_TINY_PAIRS + MODERNBERT_LONG_PAIRS:
             enc = hf_tok([q], [d], truncation=True, max_length=m, return_tensors="pt")
             full = tok.encode(q, d)
             logit = modernbert_logit(model, enc)
@@ -595,6 +601,7 @@ def make_modernbert(out_dir):
                 input_ids=enc["input_ids"][0].tolist(), logit=logit, sigmoid=1.0 / (1.0 + math.exp(-logit))))
         assert max(logits) - min(logits) > 1.0, logits
         assert sum(len(r["input_ids"]) > 2 * 8 + 1 for r in records) >= 10, "too few pairs reach past the local window"
+        assert [len(r["input_ids"]) for r in records[-2:]] == [400, 300], "the long pairs are cut to their lengths"
         long_pair = max(BERT_TINY_PAIRS, key=lambda p: len(tok.encode(p[1], p[2]).ids))
         enc0 = hf_tok([long_pair[1]], [long_pair[2]], truncation=True, max_length=TINY_MAX_POS, return_tensors="pt")
         require_every_tensor_matters(model, lambda: modernbert_logit(model, enc0))
