@@ -3,6 +3,7 @@ package dev.rerank4j;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.ModernBertConfig;
 import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
@@ -35,7 +36,7 @@ final class ModelDescription {
         d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d%s", config.modelType(),
                 config.numLayers(), config.hiddenSize(), config.numHeads(), config.intermediateSize(), config.vocabSize(),
                 config.projectsEmbeddings() ? String.format(", embeddings %d wide, projected to %d", config.embeddingSize(),
-                        config.hiddenSize()) : ""));
+                        config.hiddenSize()) : "") + modernBert(config.modernBert()));
         d.put("weights", weights(weights));
         d.put("tokenizer", tokenizer);
         d.put("max length", scorer.maxLength() + " tokens (" + limitSource + ")"
@@ -47,6 +48,19 @@ final class ModelDescription {
         d.put("backend", backend instanceof CpuBackend cpu
                 ? "cpu, " + cpu.lanes() + " threads, packed weights " + cpu.packedWeights() + " off the heap" : backend.name());
         return Collections.unmodifiableMap(d);
+    }
+
+    /** ", RoPE θ 160000 (10000 local), 16 of 22 layers see ±64 tokens, head on the mean of the tokens", or nothing. */
+    private static String modernBert(ModernBertConfig m) {
+        if (m == null) return "";
+        long sliding = m.slidingLayers().stream().filter(Boolean::booleanValue).count();
+        return String.format(", RoPE θ %s (%s local), %d of %d layers see ±%d tokens, head on %s", plain(m.globalRopeTheta()),
+                plain(m.localRopeTheta()), sliding, m.slidingLayers().size(), m.window(),
+                m.meanPooling() ? "the mean of the tokens" : "the first token");
+    }
+
+    private static String plain(double v) {
+        return v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v);
     }
 
     /**

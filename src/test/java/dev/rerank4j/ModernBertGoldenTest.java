@@ -3,14 +3,21 @@ package dev.rerank4j;
 import dev.rerank4j.tokenize.Encoding;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -49,5 +56,39 @@ class ModernBertGoldenTest {
             }
         }
         System.out.printf("%s: %d pairs, max |Δlogit| = %.2e%n", name, pairs.size(), worst);
+    }
+
+    @Test
+    void theDescriptionSaysWhatTheConfigDecided() {
+        try (Reranker mean = Reranker.load(Golden.path("modernbert-tiny-ce"), Golden.options());
+             Reranker cls = Reranker.load(Golden.path("modernbert-tiny-ce-cls"), Golden.options())) {
+            assertTrue(mean.description().get("encoder").endsWith(
+                    "RoPE θ 160000 (10000 local), 2 of 4 layers see ±8 tokens, head on the mean of the tokens"), mean.description().get("encoder"));
+            assertTrue(cls.description().get("encoder").endsWith(
+                    "RoPE θ 80000 (5000 local), 2 of 4 layers see ±8 tokens, head on the first token"), cls.description().get("encoder"));
+        }
+    }
+
+    /** Configurations rerank4j would not run as transformers does are refused at load, naming the field. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "\"rope_type\": \"default\"|\"rope_type\": \"yarn\"|rope_type \"yarn\" of full_attention is not supported",
+            "\"classifier_pooling\": \"mean\"|\"classifier_pooling\": \"max\"|classifier_pooling \"max\" is not one of",
+            "\"hidden_activation\": \"gelu\"|\"hidden_activation\": \"silu\"|hidden_activation \"silu\" is not supported",
+            "\"sliding_attention\",|\"sliding_attention\", \"sliding_attention\",|layer_types must be an array of 4 layer types",
+            "\"norm_bias\": false|\"norm_bias\": true|missing tensor 'model.layers.0.mlp_norm.bias'",
+            "\"model_type\": \"modernbert\"|\"model_type\": \"bert\"|name a ModernBERT head but model_type is 'bert'",
+    })
+    void unsupportedOrInconsistentConfigsAreRefused(String field, String replacement, String message, @TempDir Path dir) throws IOException {
+        Path model = dir.resolve("modernbert");
+        Files.createDirectories(model);
+        for (String name : List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(Golden.path("modernbert-tiny-ce/" + name), model.resolve(name));
+        }
+        String config = Files.readString(Golden.path("modernbert-tiny-ce/config.json"));
+        assertTrue(config.contains(field), field);
+        Files.writeString(model.resolve("config.json"), config.replaceFirst(java.util.regex.Pattern.quote(field), replacement));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains(message), e.getMessage());
     }
 }
