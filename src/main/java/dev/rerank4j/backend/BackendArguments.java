@@ -90,10 +90,10 @@ public final class BackendArguments {
         requireDistinct("qkv", qkv, "out", out);
     }
 
-    /** {@link RotaryEncoderKernels#rotarySelfAttention}: as selfAttention, and every sequence within the rotary table. */
-    public static void rotarySelfAttention(float[] x, int[] seqStarts, LinearWeights w, RotaryTable rope, int window, float[] qkv,
-                                           int heads, int headDim, float[] out) {
-        selfAttention(x, seqStarts, null, w, qkv, heads, headDim, out);
+    /** {@link RotaryEncoderKernels#rotarySelfAttention}: as selfAttention, every sequence within the rotary table, every window with a key. */
+    public static void rotarySelfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, RotaryTable rope, int window,
+                                           float[] qkv, int heads, int headDim, float[] out) {
+        selfAttention(x, seqStarts, keyLengths, w, qkv, heads, headDim, out);
         if (rope == null) throw new IllegalArgumentException("rope is null");
         if (rope.headDim() != headDim) {
             throw new IllegalArgumentException("the rotary table is for heads of " + rope.headDim() + " dims, the heads have " + headDim);
@@ -101,9 +101,14 @@ public final class BackendArguments {
         if (window < 0) throw new IllegalArgumentException("window must be ≥ 0, got " + window);
         requireDistinct("x", x, "out", out);
         for (int b = 0; b + 1 < seqStarts.length; b++) {
-            if (seqStarts[b + 1] - seqStarts[b] > rope.positions()) {
-                throw new IllegalArgumentException("sequence " + b + " has " + (seqStarts[b + 1] - seqStarts[b])
-                        + " tokens, more than the " + rope.positions() + " positions of the rotary table");
+            int length = seqStarts[b + 1] - seqStarts[b];
+            if (length > rope.positions()) {
+                throw new IllegalArgumentException("sequence " + b + " has " + length + " tokens, more than the " + rope.positions()
+                        + " positions of the rotary table");
+            }
+            if (keyLengths != null && length > (long) keyLengths[b] + window) {
+                throw new IllegalArgumentException("sequence " + b + "'s last tokens are more than the window of " + window
+                        + " past its " + keyLengths[b] + " keys: they would attend to nothing");
             }
         }
     }

@@ -9,11 +9,12 @@ public interface RotaryEncoderKernels {
     /**
      * Self-attention with rotary positions: qkv = x·Wᵀ + b (a row of Q, K, V per token, as {@link Backend#attention}
      * takes them), Q and K rotated by each token's position in its sequence ({@code rope}), then every token attends to
-     * the tokens of its sequence at most {@code window} positions away (|i − j| ≤ window; Integer.MAX_VALUE: all).
+     * the tokens of its sequence at most {@code window} positions away (|i − j| ≤ window; Integer.MAX_VALUE: all) among its
+     * first {@code keyLengths[b]} (null: all; as in {@link Backend#attention}), of which every token's window must hold one.
      * {@code qkv} is work space; {@code out} receives heads · headDim floats per token.
      */
-    void rotarySelfAttention(float[] x, int[] seqStarts, LinearWeights w, RotaryTable rope, int window, float[] qkv,
-                             int heads, int headDim, float[] out);
+    void rotarySelfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, RotaryTable rope, int window,
+                             float[] qkv, int heads, int headDim, float[] out);
 
     /**
      * The gated (GeGLU) feed-forward: y = (GELU(u) ⊙ g)·W_outᵀ + b_out, where [u | g] = x·W_inᵀ + b_in, u the first

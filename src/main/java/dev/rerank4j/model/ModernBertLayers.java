@@ -112,7 +112,6 @@ final class ModernBertLayers implements EncoderLayers {
      */
     @Override
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
-        if (keyLengths != null) throw new IllegalArgumentException("ModernBERT's layers take no key lengths (a ColBERT query mask)");
         int tokens = batch.tokens(), h = config.hiddenSize();
         float eps = config.layerNormEps();
         float[] x = embed(batch, scratch), normed = scratch.attended();
@@ -120,7 +119,7 @@ final class ModernBertLayers implements EncoderLayers {
         for (int i = 0; i < layers.size(); i++) {
             scratch.stopIfInterrupted();
             Layer layer = layers.get(i);
-            kernels.rotarySelfAttention(input, batch.seqStarts(), layer.qkv, layer.sliding ? localRope : globalRope,
+            kernels.rotarySelfAttention(input, batch.seqStarts(), keyLengths, layer.qkv, layer.sliding ? localRope : globalRope,
                     layer.sliding ? config.modernBert().window() : Integer.MAX_VALUE, scratch.qkv(), config.numHeads(), config.headDim(),
                     scratch.context());
             backend.linear(scratch.context(), tokens, layer.attentionOut, scratch.qkv(), Activation.NONE);

@@ -101,8 +101,6 @@ final class AttentionKernel {
             throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
         }
         if (window < 0) throw new IllegalArgumentException("window must be ≥ 0, got " + window);
-        // a query past its sequence's keys by more than the window would see none
-        if (window != UNWINDOWED && keyLengths != null) throw new IllegalArgumentException("a window with key lengths is not supported");
         run(qkv, seqStarts, keyLengths, window, heads, headDim, out, pf, queriesPerBlock);
     }
 
@@ -145,7 +143,8 @@ final class AttentionKernel {
      * tokens [t0, t0 + keys), of which query q sees those within {@code window} of it. A block of queries takes the keys
      * from its first query's window start, rounded down to a K panel, to its last query's window end; the scores outside
      * each query's own window are masked. Its first key block holds a key of every query's window (the window's first
-     * key, at most QR − 1 + W − 1 past the block's start), so no query's running max is still −∞ after it.
+     * key, at most QR − 1 + W − 1 past the block's start), so no query's running max is still −∞ after it; a window must
+     * hold a key, so queries may be at most {@code window} past the last key (the caller checks).
      */
     private static void head(float[] qkv, int t0, int queries, int keys, int window, int h, int heads, int hd, float[] out,
                              int outRow, Scratch s, int qr) {
@@ -167,7 +166,7 @@ final class AttentionKernel {
             }
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
-            boolean windowed = window < keys;
+            boolean windowed = (long) window + 1 < Math.max(queries, keys);
             int from = windowed ? Math.max(0, i - window) / W * W : 0;
             int to = windowed ? (int) Math.min(keys, (long) Math.min(queries, i + qr) + window) : keys;
             for (int j0 = from; j0 < to; j0 += BLOCK) {

@@ -104,12 +104,12 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels {
     }
 
     @Override
-    public void rotarySelfAttention(float[] x, int[] seqStarts, LinearWeights w, RotaryTable rope, int window, float[] qkv,
-                                    int heads, int headDim, float[] out) {
+    public void rotarySelfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, RotaryTable rope, int window,
+                                    float[] qkv, int heads, int headDim, float[] out) {
         checkOpen();
         PackedLinear p = packed(w);
-        BackendArguments.rotarySelfAttention(x, seqStarts, p, rope, window, qkv, heads, headDim, out);
-        SelfAttentionKernel.selfAttention(x, seqStarts, null, p, rope, window, qkv, heads, headDim, out, pf);
+        BackendArguments.rotarySelfAttention(x, seqStarts, keyLengths, p, rope, window, qkv, heads, headDim, out);
+        SelfAttentionKernel.selfAttention(x, seqStarts, keyLengths, p, rope, window, qkv, heads, headDim, out, pf);
     }
 
     @Override

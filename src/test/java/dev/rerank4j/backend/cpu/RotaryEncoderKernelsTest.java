@@ -66,11 +66,33 @@ class RotaryEncoderKernelsTest {
         }
     }
 
+    /** Key lengths with a window: queries up to the window past the last key, and a window wider than the keys but not the queries. */
     @Test
-    void aWindowWithKeyLengthsIsRefused() {
-        int[] starts = starts(4);
-        assertThrows(IllegalArgumentException.class, () -> AttentionKernel.attention(new float[4 * 3 * 8], starts, new int[] {2}, 1, 1, 8,
-                new float[4 * 8], pf, 8));
+    void windowedAttentionWithKeyLengthsMatchesTheNaiveTwin() {
+        int heads = 2, hd = 32;
+        int[] starts = starts(40, 300, 12, 90);
+        int[] keys = {25, 290, 3, 90};
+        int tokens = starts[starts.length - 1];
+        float[] qkv = TestTensors.random(new Random(21), tokens * 3 * heads * hd, 1f);
+        for (int window : new int[] {15, 30, 64, 88, 500}) {
+            double[] expected = ScalarKernels.attention(qkv, starts, keys, window, heads, hd);
+            for (int queriesPerBlock : new int[] {4, 8}) {
+                float[] out = new float[tokens * heads * hd];
+                Arrays.fill(out, Float.NaN);
+                AttentionKernel.attention(qkv, starts, keys, window, heads, hd, out, pf, queriesPerBlock);
+                assertClose(expected, out, AttentionTest.ATTENTION_ABS, "window " + window + ", " + queriesPerBlock + " queries a block");
+            }
+        }
+    }
+
+    @Test
+    void tokensWhoseWindowHoldsNoKeyAreRefused() {
+        int heads = 1, hd = 8;
+        LinearWeights w = weights(3 * hd, hd, 1);
+        RotaryTable rope = RotaryTable.of(hd, 10_000.0, 16);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.rotarySelfAttention(new float[10 * hd],
+                starts(10), new int[] {3}, w, rope, 6, new float[10 * 3 * hd], heads, hd, new float[10 * hd]));
+        assertTrue(e.getMessage().contains("would attend to nothing"), e.getMessage());
     }
 
     /** The rotation against angles in double; at position 600 the table's float angles differ by up to 4e-5 rad. */
@@ -132,7 +154,7 @@ class RotaryEncoderKernelsTest {
                 RotaryKernel.rotate(qkv, 0, starts, 0, lengths.length, heads, hd, rope);
                 AttentionKernel.attention(qkv, starts, null, window, heads, hd, expected, pf, AttentionKernel.QR);
                 float[] actual = new float[tokens * hidden];
-                backend.rotarySelfAttention(x, starts, w, rope, window, new float[tokens * 3 * hidden], heads, hd, actual);
+                backend.rotarySelfAttention(x, starts, null, w, rope, window, new float[tokens * 3 * hidden], heads, hd, actual);
                 assertArrayEquals(expected, actual, lengths.length + " sequences, window " + window);
             }
         }
@@ -150,7 +172,7 @@ class RotaryEncoderKernelsTest {
         LinearWeights w = weights(3 * hd, hd, 1);
         RotaryTable rope = RotaryTable.of(hd, 10_000.0, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.rotarySelfAttention(new float[5 * hd],
-                starts(5), w, rope, 2, new float[5 * 3 * hd], heads, hd, new float[5 * hd]));
+                starts(5), null, w, rope, 2, new float[5 * 3 * hd], heads, hd, new float[5 * hd]));
         assertTrue(e.getMessage().contains("more than the 4 positions"), e.getMessage());
     }
 

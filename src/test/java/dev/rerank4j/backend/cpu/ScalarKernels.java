@@ -84,7 +84,11 @@ final class ScalarKernels {
     }
 
     static double[] attention(float[] qkv, int[] seqStarts, int heads, int hd) {
-        return attention(qkv, seqStarts, Integer.MAX_VALUE, heads, hd);
+        return attention(qkv, seqStarts, null, Integer.MAX_VALUE, heads, hd);
+    }
+
+    static double[] attention(float[] qkv, int[] seqStarts, int window, int heads, int hd) {
+        return attention(qkv, seqStarts, null, window, heads, hd);
     }
 
     /** Q and K of every token rotated by its position in its sequence, in double: angle p·θ^(−2i/d), dims i and i + d/2. */
@@ -108,8 +112,8 @@ final class ScalarKernels {
         return out;
     }
 
-    /** Attention in which token i sees only the keys j of its sequence with |i − j| ≤ window. */
-    static double[] attention(float[] qkv, int[] seqStarts, int window, int heads, int hd) {
+    /** Attention in which token i sees only the keys j &lt; keyLengths[b] (null: all) of its sequence with |i − j| ≤ window. */
+    static double[] attention(float[] qkv, int[] seqStarts, int[] keyLengths, int window, int heads, int hd) {
         int stride = 3 * heads * hd, outStride = heads * hd;
         double[] out = new double[seqStarts[seqStarts.length - 1] * outStride];
         for (int b = 0; b + 1 < seqStarts.length; b++) {
@@ -119,7 +123,7 @@ final class ScalarKernels {
                     double[] s = new double[len];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int j = 0; j < len; j++) {
-                        if (Math.abs(i - j) > window) {
+                        if (Math.abs(i - j) > window || keyLengths != null && j >= keyLengths[b]) {
                             s[j] = Double.NEGATIVE_INFINITY;
                             continue;
                         }
