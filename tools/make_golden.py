@@ -1317,6 +1317,98 @@ def make_colbert(out_dir, vocab_size):
     return golden
 
 
+def make_colbert_modernbert(out_dir):
+    """A tiny random ColBERT on ModernBERT in PyLate's layout (lightonai/GTE-ModernColBERT-v1's kind): ModernBertModel with
+    64-token local windows (32 either side: documents of 60 tokens are cut by them; the [MASK] tokens that pad queries to
+    32, which attend to none, always have a query token within the window, as in GTE-ModernColBERT's 128 and 32) and RoPE,
+    the ModernBERT-like BPE tokenizer, prefixes "[Q] " and "[D] " that PyLate adds as tokens, Linear(32, 16)."""
+    import shutil
+    import tempfile
+    from transformers import ModernBertConfig, ModernBertModel
+    pylate, pylate_models, pylate_scores = import_pylate()
+    name = "colbert-modernbert-tiny"
+    model_dir = out_dir / name
+    if model_dir.exists():
+        shutil.rmtree(model_dir)
+    tok = modernbert_tokenizer()
+    specials = {s: tok.token_to_id(s) for s in MODERNBERT_SPECIALS}
+    with tempfile.TemporaryDirectory() as tmp:
+        base_dir = Path(tmp) / "base"
+        base_dir.mkdir()
+        tok.save(str(base_dir / "tokenizer.json"), pretty=False)
+        PreTrainedTokenizerFast(
+            tokenizer_file=str(base_dir / "tokenizer.json"), unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
+            pad_token="[PAD]", mask_token="[MASK]", model_max_length=COLBERT_MAX_POS,
+            model_input_names=["input_ids", "attention_mask"]).save_pretrained(str(base_dir))
+        config = ModernBertConfig(
+            vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=3,
+            num_attention_heads=4, local_attention=64, global_attn_every_n_layers=2, max_position_embeddings=COLBERT_MAX_POS,
+            pad_token_id=specials["[PAD]"], bos_token_id=specials["[CLS]"], eos_token_id=specials["[SEP]"],
+            cls_token_id=specials["[CLS]"], sep_token_id=specials["[SEP]"])
+        config.architectures = ["ModernBertModel"]
+        torch.manual_seed(SEED + 7)
+        encoder = redraw_modernbert(ModernBertModel(config), SEED + 7)
+        encoder.save_pretrained(str(base_dir), safe_serialization=True)
+        colbert = pylate_models.ColBERT(
+            model_name_or_path=str(base_dir), embedding_size=COLBERT_DIM, bias=False, device="cpu",
+            query_prefix="[Q] ", document_prefix="[D] ", query_length=COLBERT_QUERY_LENGTH, document_length=COLBERT_DOC_LENGTH)
+        g = torch.Generator().manual_seed(SEED + 7)
+        with torch.no_grad():
+            dense = colbert[1].linear
+            dense.weight.copy_(0.3 * torch.randn(dense.weight.shape, generator=g))
+            # the prefix tokens' rows, added by PyLate's resize, drawn like the others
+            emb = colbert[0].auto_model.embeddings.tok_embeddings.weight
+            emb[-2:].copy_(0.2 * torch.randn(emb[-2:].shape, generator=g))
+        colbert.save(str(model_dir), create_model_card=False, safe_serialization=True)
+    (model_dir / "README.md").unlink(missing_ok=True)
+    for p in model_dir.rglob("*"):
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    colbert = pylate_models.ColBERT(model_name_or_path=str(model_dir), device="cpu")
+    colbert.eval()
+    assert colbert[0].auto_model.config.model_type == "modernbert"
+    assert colbert.query_prefix == "[Q] " and colbert.query_prefix_id == tok.get_vocab_size(), colbert.query_prefix_id
+    queries, docs = COLBERT_QUERIES, colbert_documents()
+    q_emb = colbert.encode(queries, is_query=True, batch_size=8, convert_to_numpy=False)
+    d_emb = colbert.encode(docs, is_query=False, batch_size=8, convert_to_numpy=False)
+    q_feat = colbert.tokenize(queries, is_query=True)
+    skip = set(colbert.skiplist)
+    doc_rows = []
+    for i, d in enumerate(docs):
+        ids = colbert.tokenize([d], is_query=False)["input_ids"][0].tolist()
+        kept = [t for t, x in enumerate(ids) if x not in skip]
+        assert d_emb[i].shape[0] == len(kept), (i, d_emb[i].shape, len(kept))
+        doc_rows.append({"text": d, "input_ids": ids, "kept": kept})
+    assert sum(len(r["input_ids"]) > 32 + 1 for r in doc_rows) >= 10, "too few documents reach past the local window"
+    q_all = torch.stack(list(q_emb))
+    scores = torch.cat([pylate_scores.colbert_scores(q_all, d.unsqueeze(0), backend="torch") for d in d_emb], dim=1)
+    worst = 0.0
+    for a, q in enumerate(q_emb):
+        for b, d in enumerate(d_emb):
+            s_ = (q @ d.T).max(dim=1).values.sum().item() if d.shape[0] else 0.0
+            worst = max(worst, abs(s_ - scores[a][b].item()))
+    assert worst < 1e-4, worst
+    golden = {
+        "header": header("tiny random ColBERT on ModernBERT (ModernBertModel, 3 layers, 64-token local windows in the "
+                         "second, RoPE; + Linear(32, 16, bias=False)) saved by PyLate with prefixes \"[Q] \" and \"[D] \"; "
+                         "queries and documents encoded by PyLate ColBERT.encode, scores by pylate.scores.colbert_scores",
+                         {"pylate": pylate.__version__, "sentence_transformers": __import__("sentence_transformers").__version__}),
+        "model": {"dir": name, "query_length": COLBERT_QUERY_LENGTH, "document_length": COLBERT_DOC_LENGTH, "dim": COLBERT_DIM,
+                  "layer_types": colbert[0].auto_model.config.layer_types, "local_attention": 64,
+                  "skiplist_ids": sorted(skip), "mask_id": specials["[MASK]"]},
+        "queries": [{"text": q, "input_ids": q_feat["input_ids"][i].tolist(),
+                     "attention_mask": q_feat["attention_mask"][i].tolist()} for i, q in enumerate(queries)],
+        "documents": doc_rows,
+        "scores": [[float(v) for v in row] for row in scores.tolist()],
+        "stats": {"maxsim_vs_definition_max_abs_diff": worst},
+    }
+    golden["header"]["command"] = ("PYTHONPATH=/tmp/pyl_deps:/tmp/pylate_pkg HF_HUB_OFFLINE=1 "
+                                   "tools/.venv/bin/python tools/make_golden.py --colbert-modernbert-only")
+    write_json(out_dir / (name + ".json"), golden)
+    size = sum(f.stat().st_size for f in model_dir.rglob("*") if f.is_file())
+    assert size < 1024 * 1024, f"{name}/ is {size} bytes"
+    print(name, len(queries), "queries", len(docs), "documents", "score range", scores.min().item(), scores.max().item())
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(OUT))
@@ -1324,6 +1416,8 @@ def main():
     ap.add_argument("--skip-minilm", action="store_true")
     ap.add_argument("--colbert-only", action="store_true",
                     help="write only golden/colbert-tiny{,.json} (needs PyLate, see tools/README.md)")
+    ap.add_argument("--colbert-modernbert-only", action="store_true",
+                    help="write only golden/colbert-modernbert-tiny{,.json} (needs PyLate, see tools/README.md)")
     ap.add_argument("--only-xlmr", action="store_true",
                     help="write only the xlmr-tiny-ce fixtures (F32 and BF16), leave the others as they are")
     ap.add_argument("--only-xlmr-text", action="store_true",
@@ -1348,6 +1442,9 @@ def main():
     torch.use_deterministic_algorithms(True)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.colbert_modernbert_only:
+        make_colbert_modernbert(out)
+        return
     if args.colbert_only:
         d = make_colbert(out, args.vocab_size)
         print("colbert:", d["stats"], len(d["queries"]), "queries", len(d["documents"]), "documents")

@@ -86,7 +86,7 @@ public final class ColbertEncoder implements Model {
     }
 
     static ColbertEncoder load(Path dir, Weights weights, ModelConfig config, Backend backend) {
-        Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.word_embeddings.weight", "", "bert."));
+        Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "", "bert."));
         Encoder encoder = Encoder.load(bert, config, backend);
         Path denseDir = pylateDense(dir);
         long hidden = config.hiddenSize();
@@ -122,7 +122,27 @@ public final class ColbertEncoder implements Model {
                     + ", expected [" + w.dim(0) + "]");
         }
         int dim = Math.toIntExact(w.dim(0));
+        requireMaskTokensSeeAKey(encoder.config(), settings);
         return new ColbertEncoder(encoder, backend, backend.prepareLinear(w, bias), dim, settings, fingerprint(w, bias, settings));
+    }
+
+    /**
+     * A query's [MASK] padding attends to none of the padding (attend_to_expansion_tokens false), so in ModernBERT's
+     * sliding layers the last of them must still have a real token within its window, even after the shortest query
+     * ([CLS], the prefix, [SEP]); transformers would give such a token the mean of every value, masked ones included,
+     * which rerank4j does not reproduce. GTE-ModernColBERT's queries of 32 tokens and windows of ±64 are far from it.
+     */
+    private static void requireMaskTokensSeeAKey(ModelConfig config, Settings settings) {
+        if (config.modernBert() == null || !settings.queryExpansion() || settings.attendToExpansion()
+                || !config.modernBert().slidingLayers().contains(true)) {
+            return;
+        }
+        int shortest = settings.queryPrefix().isEmpty() ? 2 : 3, window = config.modernBert().window();
+        if (settings.queryLength() > shortest + window) {
+            throw new ModelFormatException("queries padded to " + settings.queryLength() + " tokens put [MASK] tokens more than the local "
+                    + "attention window of " + window + " past the last real token of a short query, where they would attend to "
+                    + "nothing: rerank4j does not support this ModernBERT ColBERT (query_length at most " + (shortest + window) + ")");
+        }
     }
 
     /** "colbert-d{dim}-{first 16 hex digits of SHA-256 over the projection (as F32) and the document settings}". */

@@ -122,7 +122,7 @@ public final class CrossEncoder implements Model {
             throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a ModernBERT head but model_type is '"
                     + config.modelType() + "' (expected \"modernbert\")");
         }
-        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.tok_embeddings.weight", "model.", ""));
+        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "model.", ""));
         long h = config.hiddenSize();
         return new CrossEncoder(
                 Encoder.load(encoderWeights, config, backend),

@@ -40,6 +40,11 @@ public final class Encoder {
         return new Encoder(config, backend, layers);
     }
 
+    /** The tensor whose name, under a prefix or none, says where a checkpoint keeps the encoder: its token embeddings. */
+    static String tokenEmbeddings(ModelConfig config) {
+        return config.modernBert() != null ? "embeddings.tok_embeddings.weight" : "embeddings.word_embeddings.weight";
+    }
+
     public ModelConfig config() {
         return config;
     }

@@ -18,7 +18,7 @@ public final class SentenceEncoder implements Model {
     }
 
     static SentenceEncoder load(Weights weights, ModelConfig config, Backend backend) {
-        Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.word_embeddings.weight", "", "bert."));
+        Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "", "bert."));
         return new SentenceEncoder(Encoder.load(bert, config, backend));
     }
 
