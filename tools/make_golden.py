@@ -1409,6 +1409,65 @@ def make_colbert_modernbert(out_dir):
     print(name, len(queries), "queries", len(docs), "documents", "score range", scores.min().item(), scores.max().item())
 
 
+def make_bi_encoders(out_dir):
+    """Two bi-encoders as sentence-transformers 6 saves them, with what its pipeline may hold beyond mean pooling:
+      bi-tiny-cls-dot       bert-tiny-ce's encoder, first-token (CLS) pooling, no Normalize, dot-product similarity
+                            (msmarco-distilbert-base-tas-b's kind), its prompts rewritten as E5's models hold them, {"query":
+                            "query: ", "passage: ": ...}: sentence-transformers 6.2 fills in an empty "document" prompt on
+                            load, and encode_document takes that one, not "passage";
+      bi-modernbert-cls     modernbert-tiny-ce's encoder, CLS pooling, Normalize, cosine (gte-modernbert-base's kind), and
+                            prompts {"query": "search_query: ", "document": "search_document: "} (nomic-embed's kind).
+    The golden scores are model.similarity(encode_query(queries), encode_document(documents)) of the reloaded model."""
+    import shutil
+    import tempfile
+    import sentence_transformers
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Normalize, Pooling, Transformer
+    queries = sorted({q for (_, q, _, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS})[:8]
+    documents = sorted({d for (_, _, d, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS})[:12] + [LONG_DOC]
+    variants = [
+        ("bi-tiny-cls-dot", "bert-tiny-ce", False, dict(similarity_fn_name="dot")),
+        ("bi-modernbert-cls", "modernbert-tiny-ce", True, dict(prompts={"query": "search_query: ", "document": "search_document: "})),
+    ]
+    for name, source, normalize, extra in variants:
+        st_dir = out_dir / name
+        if st_dir.exists():
+            shutil.rmtree(st_dir)
+        transformer = Transformer(str(out_dir / source), max_seq_length=TINY_MAX_POS)
+        modules = [transformer, Pooling(32, pooling_mode="cls")] + ([Normalize()] if normalize else [])
+        SentenceTransformer(modules=modules, device="cpu", **extra).save(str(st_dir))
+        (st_dir / "README.md").unlink(missing_ok=True)
+        if name == "bi-tiny-cls-dot":
+            st_config = json.loads((st_dir / "config_sentence_transformers.json").read_text())
+            st_config["prompts"] = {"query": "query: ", "passage": "passage: "}
+            (st_dir / "config_sentence_transformers.json").write_text(json.dumps(st_config, indent=2) + "\n")
+        model = SentenceTransformer(str(st_dir), device="cpu")
+        with torch.no_grad():
+            q = model.encode_query(queries, convert_to_tensor=True)
+            d = model.encode_document(documents, convert_to_tensor=True)
+            scores = model.similarity(q, d)
+        prompts = model.prompts
+        q_prompt, d_prompt = prompts["query"], prompts["document"]  # what encode_query and encode_document take
+        probe = model.encode_document(documents[:1], convert_to_tensor=True)
+        assert torch.allclose(probe, model.encode([d_prompt + documents[0]], convert_to_tensor=True), atol=1e-6)
+        tok = model.tokenizer
+        records = dict(
+            queries=[dict(text=t, input_ids=tok(q_prompt + t, truncation=True, max_length=TINY_MAX_POS)["input_ids"]) for t in queries],
+            documents=[dict(text=t, input_ids=tok(d_prompt + t, truncation=True, max_length=TINY_MAX_POS)["input_ids"]) for t in documents],
+            scores=[[float(v) for v in row] for row in scores.tolist()])
+        assert scores.max() - scores.min() > 0.1, scores
+        assert any(len(x["input_ids"]) == TINY_MAX_POS for x in records["documents"]), "a truncated document"
+        write_saved_by_st(out_dir, name, "--only-bi-encoders",
+                          f"{source}'s encoder as a sentence-transformers bi-encoder saved by it: the files in {name}/. "
+                          "input_ids of the prompted texts (the query prompt before each query, the document prompt before each "
+                          "document) as its tokenizer gives them, cut at 64; scores = similarity(encode_query, encode_document).",
+                          pipeline=[type(m).__name__ for m in model], pooling="cls", prompts=prompts,
+                          similarity=model.similarity_fn_name, **records)
+        size = sum(f.stat().st_size for f in st_dir.rglob("*") if f.is_file())
+        assert size < 1024 * 1024, f"{name}/ is {size} bytes"
+        print(name, [type(m).__name__ for m in model], model.similarity_fn_name, prompts, "scores", float(scores.min()), float(scores.max()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(OUT))
@@ -1429,6 +1488,8 @@ def main():
                     help="write only golden/xlmr-tiny-st{/,.json} (the xlmr-tiny-ce weights as sentence-transformers saves them)")
     ap.add_argument("--only-electra", action="store_true",
                     help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
+    ap.add_argument("--only-bi-encoders", action="store_true",
+                    help="write only the bi-tiny-cls-dot and bi-modernbert-cls fixtures (read bert-tiny-ce and modernbert-tiny-ce)")
     ap.add_argument("--only-modernbert", action="store_true",
                     help="write only the modernbert-tiny-ce{,-cls} fixtures")
     ap.add_argument("--check-onnx", metavar="JAR",
@@ -1464,6 +1525,9 @@ def main():
     if args.only_modernbert:
         make_modernbert(out)
         return
+    if args.only_bi_encoders:
+        make_bi_encoders(out)
+        return
     if args.only_colbert_st6:
         make_colbert_st6(out)
         return
@@ -1473,6 +1537,7 @@ def main():
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     make_electra_tiny(out)
     make_modernbert(out)
+    make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:
         print(f["case"], f["tokens"], f["token_type_ids"])

@@ -2,6 +2,7 @@ package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.cpu.CpuBackend;
+import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.ModernBertConfig;
 import dev.rerank4j.io.SafeTensors;
@@ -30,7 +31,9 @@ final class ModelDescription {
         d.put("model", dir.toString());
         d.put("kind", switch (model) {
             case CrossEncoder ce -> "cross-encoder; score = " + (sigmoid ? "sigmoid(logit)" : "logit");
-            case SentenceEncoder se -> "bi-encoder; score = cosine similarity of the query's and the document's embeddings";
+            case SentenceEncoder se -> "bi-encoder, " + (se.poolsFirstToken() ? "first-token" : "mean") + " pooling; score = "
+                    + (se.scoresByDotProduct() ? "dot product" : "cosine similarity") + " of the query's and the document's embeddings"
+                    + prompt("query", se.queryPrompt()) + prompt("document", se.documentPrompt());
             case ColbertEncoder ce -> "ColBERT late interaction; score = MaxSim of per-token vectors";
         });
         d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d%s", config.modelType(),
@@ -48,6 +51,10 @@ final class ModelDescription {
         d.put("backend", backend instanceof CpuBackend cpu
                 ? "cpu, " + cpu.lanes() + " threads, packed weights " + cpu.packedWeights() + " off the heap" : backend.name());
         return Collections.unmodifiableMap(d);
+    }
+
+    private static String prompt(String role, String prompt) {
+        return prompt.isEmpty() ? "" : "; " + role + " prompt " + Json.write(prompt);
     }
 
     /** ", RoPE θ 160000 (10000 local), 16 of 22 layers see ±64 tokens, head on the mean of the tokens", or nothing. */

@@ -93,7 +93,10 @@ sealed interface Scorer {
         }
     }
 
-    /** A bi-encoder embeds query and documents apart; the score is their cosine similarity. */
+    /**
+     * A bi-encoder embeds query and documents apart, each after its prompt; the score is their cosine similarity or dot
+     * product, as the model says (the embeddings come normalised for the cosine).
+     */
     record Bi(Tokenizer tokenizer, SentenceEncoder model, int maxLength, int batchSize) implements Scorer {
         @Override
         public Scores score(List<String> queries, List<String> docs) {
@@ -103,11 +106,11 @@ sealed interface Scorer {
             List<Encoding> texts = new ArrayList<>(nq + distinctDocs.texts().size());
             int queriesTruncated = 0;
             for (String query : distinctQueries.texts()) {
-                Encoding e = tokenizer.encode(query, maxLength);
+                Encoding e = tokenizer.encode(model.queryPrompt() + query, maxLength);
                 if (e.truncated()) queriesTruncated++;
                 texts.add(e);
             }
-            for (String doc : distinctDocs.texts()) texts.add(tokenizer.encode(doc, maxLength));
+            for (String doc : distinctDocs.texts()) texts.add(tokenizer.encode(model.documentPrompt() + doc, maxLength));
             float[][] embeddings = model.embed(texts, batchSize);
             float[] scores = new float[docs.size()];
             boolean[] truncated = new boolean[docs.size()];

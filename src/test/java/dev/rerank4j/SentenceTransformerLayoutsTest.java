@@ -49,8 +49,10 @@ class SentenceTransformerLayoutsTest {
     @Test
     void otherPoolingIsRefused() throws IOException {
         Path six = sixLayout(tmp.resolve("six"));
-        Files.writeString(six.resolve("1_Pooling/config.json"), "{\"embedding_dimension\": 32, \"pooling_mode\": \"cls\"}");
-        assertRefused(six, "pooling [cls] is not supported");
+        Files.writeString(six.resolve("1_Pooling/config.json"), "{\"embedding_dimension\": 32, \"pooling_mode\": \"max\"}");
+        assertRefused(six, "pooling [max] is not supported");
+        Files.writeString(six.resolve("1_Pooling/config.json"), "{\"embedding_dimension\": 32, \"pooling_mode\": \"mean\", \"include_prompt\": false}");
+        assertRefused(six, "include_prompt false is not supported");
         Path older = Golden.tinyBiEncoder(tmp.resolve("older"));
         Files.writeString(older.resolve("1_Pooling/config.json"),
                 "{\"word_embedding_dimension\": 32, \"pooling_mode_mean_tokens\": true, \"pooling_mode_cls_token\": true}");
@@ -66,22 +68,34 @@ class SentenceTransformerLayoutsTest {
     }
 
     @Test
-    void aDotProductOverUnnormalisedEmbeddingsIsRefused() throws IOException {
+    void theDotProductOfNormalisedEmbeddingsIsTheCosineAndOtherSimilaritiesAreRefused() throws IOException {
         Path six = sixLayout(tmp.resolve("six"));
+        float[] cosine;
+        try (Reranker r = Reranker.load(six, Golden.options())) {
+            cosine = r.score("berlin", DOCS);
+        }
         Files.writeString(six.resolve("config_sentence_transformers.json"), "{\"model_type\": \"SentenceTransformer\", \"similarity_fn_name\": \"dot\"}");
         try (Reranker withNormalize = Reranker.load(six, Golden.options())) {
-            withNormalize.score("berlin", DOCS); // on unit vectors the dot product is the cosine
+            assertArrayEquals(cosine, withNormalize.score("berlin", DOCS));
         }
-        Files.writeString(six.resolve("modules.json"), MODULES_6.substring(0, MODULES_6.indexOf(",\n {\"idx\": 2")) + "]");
-        assertRefused(six, "similarity_fn_name \"dot\" is not supported without a Normalize module");
+        Files.writeString(six.resolve("config_sentence_transformers.json"), "{\"similarity_fn_name\": \"euclidean\"}");
+        assertRefused(six, "similarity_fn_name \"euclidean\" is not supported");
     }
 
+    /** A prompt is text put before the query or the document: scoring a prompted model equals scoring the prompted texts. */
     @Test
-    void promptsPutBeforeTheTextsAreRefused() throws IOException {
+    void promptsArePutBeforeQueriesAndDocuments() throws IOException {
         Path six = sixLayout(tmp.resolve("six"));
-        Files.writeString(six.resolve("config_sentence_transformers.json"),
-                "{\"model_type\": \"SentenceTransformer\", \"prompts\": {\"query\": \"query: \", \"document\": \"\"}}");
-        assertRefused(six, "prompts {\"query\": \"query: \", \"document\": \"\"} are not supported");
+        float[] prompted;
+        try (Reranker plain = Reranker.load(six, Golden.options())) {
+            prompted = plain.score("query: berlin", DOCS.stream().map(d -> "passage: " + d).toList());
+        }
+        Files.writeString(six.resolve("config_sentence_transformers.json"), "{\"model_type\": \"SentenceTransformer\", "
+                + "\"prompts\": {\"query\": \"query: \", \"document\": \"passage: \"}, \"default_prompt_name\": \"query\"}");
+        try (Reranker r = Reranker.load(six, Golden.options())) {
+            assertArrayEquals(prompted, r.score("berlin", DOCS));
+            assertTrue(r.description().get("kind").endsWith("; query prompt \"query: \"; document prompt \"passage: \""), r.description().get("kind"));
+        }
     }
 
     @Test

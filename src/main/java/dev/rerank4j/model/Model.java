@@ -16,7 +16,7 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
      * {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
      * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification} or
      * {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
-     * a sentence-transformers modules.json with mean pooling → {@link SentenceEncoder};
+     * a sentence-transformers modules.json with mean or first-token pooling → {@link SentenceEncoder};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
     static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
@@ -37,12 +37,13 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ModernBertForSequenceClassification")) {
             return CrossEncoder.loadModernBert(all, config, backend);
         }
-        if (SentenceTransformerPipeline.isMeanPoolingBiEncoder(dir)) {
-            return SentenceEncoder.load(all, config, backend);
+        java.util.Optional<SentenceTransformerPipeline.Settings> biEncoder = SentenceTransformerPipeline.read(dir);
+        if (biEncoder.isPresent()) {
+            return SentenceEncoder.load(all, config, backend, biEncoder.get());
         }
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
                 + "ElectraForSequenceClassification, ModernBertForSequenceClassification) and no sentence-transformers "
-                + "modules.json with mean pooling");
+                + "modules.json with mean or first-token pooling");
     }
 }

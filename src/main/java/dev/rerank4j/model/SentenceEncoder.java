@@ -7,19 +7,22 @@ import dev.rerank4j.tokenize.Encoding;
 import java.util.List;
 
 /**
- * A sentence-transformers bi-encoder: mean of the token states over the attention mask, then L2
- * normalisation (the Transformer → Pooling(mean) → Normalize pipeline of all-MiniLM-L6-v2).
+ * A sentence-transformers bi-encoder: the token states pooled by their mean over the attention mask, or the first
+ * token's taken, then (with a Normalize module, or for cosine similarity) L2 normalisation; see
+ * {@link SentenceTransformerPipeline} for what its files may say.
  */
 public final class SentenceEncoder implements Model {
     private final Encoder encoder;
+    private final SentenceTransformerPipeline.Settings settings;
 
-    private SentenceEncoder(Encoder encoder) {
+    private SentenceEncoder(Encoder encoder, SentenceTransformerPipeline.Settings settings) {
         this.encoder = encoder;
+        this.settings = settings;
     }
 
-    static SentenceEncoder load(Weights weights, ModelConfig config, Backend backend) {
+    static SentenceEncoder load(Weights weights, ModelConfig config, Backend backend, SentenceTransformerPipeline.Settings settings) {
         Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "", "bert."));
-        return new SentenceEncoder(Encoder.load(bert, config, backend));
+        return new SentenceEncoder(Encoder.load(bert, config, backend), settings);
     }
 
     @Override
@@ -31,7 +34,27 @@ public final class SentenceEncoder implements Model {
         return encoder.config().hiddenSize();
     }
 
-    /** One unit-length embedding per encoding, in the order given. */
+    /** Put before every query, "" for none. */
+    public String queryPrompt() {
+        return settings.queryPrompt();
+    }
+
+    /** Put before every document, "" for none. */
+    public String documentPrompt() {
+        return settings.documentPrompt();
+    }
+
+    /** Whether the score is the dot product of the embeddings rather than their cosine similarity. */
+    public boolean scoresByDotProduct() {
+        return settings.dotProduct();
+    }
+
+    /** Whether a text is pooled by its first token's state rather than the mean of them all. */
+    public boolean poolsFirstToken() {
+        return settings.firstToken();
+    }
+
+    /** One embedding per encoding, in the order given: unit length unless the model keeps them unnormalised for a dot product. */
     public float[][] embed(List<Encoding> texts, int batchSize) {
         int h = dimension();
         float[][] embeddings = new float[texts.size()][];
@@ -39,28 +62,36 @@ public final class SentenceEncoder implements Model {
             RaggedBatch batch = slice.batch();
             float[] hidden = encoder.forward(batch, scratch);
             for (int b = 0; b < batch.sequences(); b++) {
-                embeddings[slice.origins()[b]] = meanPoolNormalised(hidden, batch.start(b), batch.length(b), h);
+                float[] pooled = settings.firstToken() ? first(hidden, batch.start(b), batch.length(b), h)
+                        : mean(hidden, batch.start(b), batch.length(b), h);
+                embeddings[slice.origins()[b]] = settings.normalize() ? normalised(pooled) : pooled;
             }
         });
         return embeddings;
     }
 
-    private static float[] meanPoolNormalised(float[] hidden, int start, int length, int h) {
+    /** The first token's state; a text of no tokens (a tokenizer that adds none, an empty text) is the zero vector. */
+    private static float[] first(float[] hidden, int start, int length, int h) {
+        return length == 0 ? new float[h] : java.util.Arrays.copyOfRange(hidden, start * h, (start + 1) * h);
+    }
+
+    private static float[] mean(float[] hidden, int start, int length, int h) {
         float[] sum = new float[h];
         for (int t = start; t < start + length; t++) {
             int row = t * h;
             for (int i = 0; i < h; i++) sum[i] += hidden[row + i];
         }
-        double norm = 0;
-        // sentence-transformers divides by max(tokens, 1e-9): a text of no tokens (a tokenizer that adds no special
-        // tokens, an empty text) is the zero vector, scored 0, not NaN
-        for (int i = 0; i < h; i++) {
-            if (length > 0) sum[i] /= length;
-            norm += (double) sum[i] * sum[i];
-        }
-        // sentence-transformers' Normalize is F.normalize: divide by max(‖v‖, 1e-12).
-        float scale = (float) (1.0 / Math.max(Math.sqrt(norm), 1e-12));
-        for (int i = 0; i < h; i++) sum[i] *= scale;
+        // sentence-transformers divides by max(tokens, 1e-9): a text of no tokens is the zero vector, scored 0, not NaN
+        if (length > 0) for (int i = 0; i < h; i++) sum[i] /= length;
         return sum;
+    }
+
+    /** sentence-transformers' Normalize is F.normalize: divide by max(‖v‖, 1e-12). */
+    private static float[] normalised(float[] v) {
+        double norm = 0;
+        for (float x : v) norm += (double) x * x;
+        float scale = (float) (1.0 / Math.max(Math.sqrt(norm), 1e-12));
+        for (int i = 0; i < v.length; i++) v[i] *= scale;
+        return v;
     }
 }

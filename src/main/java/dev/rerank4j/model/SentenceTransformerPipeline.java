@@ -9,15 +9,19 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * A sentence-transformers bi-encoder's modules.json, checked to be the pipeline {@link SentenceEncoder} runs: Transformer →
- * Pooling (mean) → Normalize (optional: cosine similarity does not need it), scored by cosine similarity. Both layouts
- * are read: sentence-transformers ≤ 5 ({@code sentence_transformers.models.Pooling}, {@code pooling_mode_mean_tokens}) and 6
- * ({@code sentence_transformers.sentence_transformer.modules.pooling.Pooling}, {@code pooling_mode: "mean"}, where
- * missing modes mean "mean" as its Pooling reads them). Any other module (a Dense projection, another pooling), or a
- * dot-product similarity over unnormalised embeddings, is refused by name rather than skipped.
+ * A sentence-transformers bi-encoder's files, checked to be a pipeline {@link SentenceEncoder} runs: Transformer →
+ * Pooling (mean, or the first token's state) → Normalize (optional), scored by cosine similarity or the dot product, each
+ * text after its prompt. Both layouts are read: sentence-transformers ≤ 5 ({@code sentence_transformers.models.Pooling},
+ * {@code pooling_mode_mean_tokens}) and 6 ({@code sentence_transformers.sentence_transformer.modules.pooling.Pooling},
+ * {@code pooling_mode: "mean"}, where missing modes mean "mean" as its Pooling reads them). Any other module (a Dense
+ * projection), pooling or similarity is refused by name rather than skipped.
+ *
+ * <p>Prompts are taken as sentence-transformers 6.2's {@code encode_query} and {@code encode_document} take them from a
+ * loaded model: {@code prompts["query"]} and {@code prompts["document"]}, "" where absent. On load it fills in both keys,
+ * so its fallback to "passage" or "corpus", and {@code default_prompt_name}, never apply to them: E5's {"query": "query:
+ * ", "passage": "passage: "} prompts its queries and not its documents there (checked, tools/make_golden.py).
  */
 final class SentenceTransformerPipeline {
     /** sentence-transformers ≤ 5's boolean pooling keys and the mode each turns on (sentence_transformer/modules/pooling.py). */
@@ -26,17 +30,29 @@ final class SentenceTransformerPipeline {
     private SentenceTransformerPipeline() {}
 
     /**
-     * Whether {@code dir} holds a bi-encoder rerank4j runs: false where it has no modules.json or no Pooling module.
+     * What a bi-encoder's files decide.
+     *
+     * @param firstToken     pooled by the first token's state ("cls") rather than the mean over the tokens
+     * @param normalize      whether embeddings are scaled to unit length (a Normalize module, or cosine similarity)
+     * @param dotProduct     whether similarity_fn_name is the dot product rather than the cosine
+     * @param queryPrompt    put before every query ("" for none)
+     * @param documentPrompt put before every document ("" for none)
+     */
+    record Settings(boolean firstToken, boolean normalize, boolean dotProduct, String queryPrompt, String documentPrompt) {}
+
+    /**
+     * The bi-encoder {@code dir} holds, if it holds one: empty where it has no modules.json or no Pooling module.
      *
      * @throws ModelFormatException if it is a sentence-transformers pipeline that rerank4j would not run faithfully
      */
-    static boolean isMeanPoolingBiEncoder(Path dir) {
+    static java.util.Optional<Settings> read(Path dir) {
         Path modules = dir.resolve("modules.json");
-        if (!Files.isRegularFile(modules)) return false;
+        if (!Files.isRegularFile(modules)) return java.util.Optional.empty();
         if (!(Json.parseFile(modules) instanceof List<?> list)) {
             throw new ModelFormatException(modules + ": expected an array of modules");
         }
-        boolean pooling = false, normalize = false;
+        String pooling = null;
+        boolean normalize = false;
         for (Object module : list) {
             if (!(module instanceof Map<?, ?> m) || !(m.get("type") instanceof String type)) {
                 throw new ModelFormatException(modules + ": a module without a string 'type': " + Json.write(module));
@@ -46,18 +62,18 @@ final class SentenceTransformerPipeline {
                 normalize = true;
             } else if (type.endsWith(".Pooling")) {
                 if (!(m.get("path") instanceof String path)) throw new ModelFormatException(modules + ": the Pooling module has no 'path'");
-                requireMeanPooling(dir.resolve(path).resolve("config.json"));
-                pooling = true;
+                pooling = pooling(dir.resolve(path).resolve("config.json"));
             } else {
                 throw new ModelFormatException(modules + ": module " + Json.write(m.get("name")) + " of type " + type
-                        + " is not supported: rerank4j runs bi-encoders as Transformer → Pooling (mean) → Normalize");
+                        + " is not supported: rerank4j runs bi-encoders as Transformer → Pooling (mean or cls) → Normalize");
             }
         }
-        if (pooling) requireCosineWithoutPrompts(dir.resolve("config_sentence_transformers.json"), normalize);
-        return pooling;
+        if (pooling == null) return java.util.Optional.empty();
+        return java.util.Optional.of(settings(dir.resolve("config_sentence_transformers.json"), pooling, normalize));
     }
 
-    private static void requireMeanPooling(Path config) {
+    /** The Pooling module's one mode, "mean" or "cls"; a prompt kept out of the pooling (include_prompt false) is refused. */
+    private static String pooling(Path config) {
         if (!(Json.parseFile(config) instanceof Map<?, ?> p)) throw new ModelFormatException(config + ": expected an object");
         List<String> modes = new ArrayList<>();
         Object mode = p.get("pooling_mode");
@@ -73,9 +89,13 @@ final class SentenceTransformerPipeline {
             });
             if (modes.isEmpty()) modes.add("mean");
         }
-        if (!modes.equals(List.of("mean"))) {
-            throw new ModelFormatException(config + ": pooling " + modes + " is not supported (rerank4j pools by the mean only)");
+        if (!modes.equals(List.of("mean")) && !modes.equals(List.of("cls"))) {
+            throw new ModelFormatException(config + ": pooling " + modes + " is not supported (rerank4j pools by the mean or the first token)");
         }
+        if (Boolean.FALSE.equals(p.get("include_prompt"))) {
+            throw new ModelFormatException(config + ": include_prompt false is not supported (rerank4j pools the prompt's tokens too)");
+        }
+        return modes.getFirst();
     }
 
     /** Python's truth of a JSON value, as sentence-transformers tests the legacy keys ({@code kwargs.get(key, False)}). */
@@ -84,26 +104,25 @@ final class SentenceTransformerPipeline {
                 : v instanceof String str ? !str.isEmpty() : v instanceof List<?> l ? !l.isEmpty() : v instanceof Map<?, ?> m && !m.isEmpty();
     }
 
-    /**
-     * The similarity must be the cosine, and no prompt may be put before the texts: sentence-transformers' encode_query
-     * and encode_document would prepend one, which rerank4j does not.
-     */
-    private static void requireCosineWithoutPrompts(Path stConfig, boolean normalize) {
-        if (!Files.isRegularFile(stConfig)) return;
-        Map<String, Object> st = Json.parseObjectFile(stConfig);
-        if (st.get("prompts") instanceof Map<?, ?> prompts && prompts.values().stream().anyMatch(v -> v != null && !"".equals(v))) {
-            throw new ModelFormatException(stConfig + ": prompts " + Json.write(prompts)
-                    + " are not supported (rerank4j encodes queries and documents without a prompt)");
-        }
-        if (st.get("default_prompt_name") != null) {
-            throw new ModelFormatException(stConfig + ": default_prompt_name " + Json.write(st.get("default_prompt_name"))
-                    + " is not supported (rerank4j encodes queries and documents without a prompt)");
-        }
+    /** The similarity (cosine or dot product) and the prompts of config_sentence_transformers.json, where there is one. */
+    private static Settings settings(Path stConfig, String pooling, boolean normalize) {
+        Map<String, Object> st = Files.isRegularFile(stConfig) ? Json.parseObjectFile(stConfig) : Map.of();
         Object similarity = st.get("similarity_fn_name");
-        if (similarity == null || "cosine".equals(similarity)) return;
-        if (normalize && Set.of("dot", "dot_product").contains(similarity)) return; // on unit vectors the dot product is the cosine
-        throw new ModelFormatException(stConfig + ": similarity_fn_name " + Json.write(similarity)
-                + " is not supported" + (normalize ? "" : " without a Normalize module") + " (rerank4j scores bi-encoders by cosine similarity)");
+        boolean dot = "dot".equals(similarity) || "dot_product".equals(similarity);
+        if (similarity != null && !"cosine".equals(similarity) && !dot) {
+            throw new ModelFormatException(stConfig + ": similarity_fn_name " + Json.write(similarity)
+                    + " is not supported (rerank4j scores bi-encoders by cosine similarity or the dot product)");
+        }
+        Object prompts = st.getOrDefault("prompts", Map.of());
+        if (!(prompts instanceof Map<?, ?> byName)) throw new ModelFormatException(stConfig + ": prompts must be an object, found " + Json.write(prompts));
+        return new Settings("cls".equals(pooling), normalize || !dot, dot, prompt(byName, "query", stConfig), prompt(byName, "document", stConfig));
+    }
+
+    private static String prompt(Map<?, ?> prompts, String name, Path stConfig) {
+        Object p = prompts.get(name);
+        if (p == null) return "";
+        if (!(p instanceof String text)) throw new ModelFormatException(stConfig + ": prompt \"" + name + "\" must be a string, found " + Json.write(p));
+        return text;
     }
 
     private static Map<String, String> legacyModes() {
