@@ -44,8 +44,13 @@ final class ModernBertLayers implements EncoderLayers {
     private final Norm embeddingNorm;
     private final List<Layer> layers;
     private final Norm finalNorm;
-    private final RotaryTable globalRope;
-    private final RotaryTable localRope;
+    /** RoPE tables of the full-attention and the sliding layers, for at least the longest sequence seen; see {@link #ropes}. */
+    private volatile Ropes ropes;
+
+    private record Ropes(RotaryTable global, RotaryTable local) {}
+
+    /** Positions the first tables hold (the golden pairs of 300 and 400 tokens make them grow once); 8,192 take 2 MB a table. */
+    private static final int FIRST_TABLE_POSITIONS = 256;
 
     private ModernBertLayers(ModelConfig config, Backend backend, RotaryEncoderKernels kernels, Tensor tokenEmbeddings,
                              Norm embeddingNorm, List<Layer> layers, Norm finalNorm) {
@@ -56,9 +61,29 @@ final class ModernBertLayers implements EncoderLayers {
         this.embeddingNorm = embeddingNorm;
         this.layers = layers;
         this.finalNorm = finalNorm;
+        this.ropes = ropes(Math.min(FIRST_TABLE_POSITIONS, config.maxPositionEmbeddings()));
+    }
+
+    private Ropes ropes(int positions) {
         ModernBertConfig settings = config.modernBert();
-        this.globalRope = RotaryTable.of(config.headDim(), settings.globalRopeTheta(), config.maxPositionEmbeddings());
-        this.localRope = RotaryTable.of(config.headDim(), settings.localRopeTheta(), config.maxPositionEmbeddings());
+        return new Ropes(RotaryTable.of(config.headDim(), settings.globalRopeTheta(), positions),
+                RotaryTable.of(config.headDim(), settings.localRopeTheta(), positions));
+    }
+
+    /**
+     * Tables for sequences of up to {@code longest} tokens (at most max_position_embeddings, which embed checks): the
+     * current ones, else new ones of twice their size or more, so that a hostile max_position_embeddings costs nothing
+     * until inputs that long arrive. Tables are immutable; a call may build them while another uses the old ones.
+     */
+    private Ropes ropesFor(int longest) {
+        Ropes current = ropes;
+        if (current.global().positions() >= longest) return current;
+        synchronized (this) {
+            if (ropes.global().positions() < longest) {
+                ropes = ropes((int) Math.min(config.maxPositionEmbeddings(), Math.max(longest, 2L * ropes.global().positions())));
+            }
+            return ropes;
+        }
     }
 
     /** Binds ModernBERT's tensors under {@code weights}' prefix ("model." in a classifier), checking every shape. */
@@ -116,10 +141,13 @@ final class ModernBertLayers implements EncoderLayers {
         float eps = config.layerNormEps();
         float[] x = embed(batch, scratch), normed = scratch.attended();
         float[] input = x;
+        int longest = 0;
+        for (int b = 0; b < batch.sequences(); b++) longest = Math.max(longest, batch.length(b));
+        Ropes rope = ropesFor(longest);
         for (int i = 0; i < layers.size(); i++) {
             scratch.stopIfInterrupted();
             Layer layer = layers.get(i);
-            kernels.rotarySelfAttention(input, batch.seqStarts(), keyLengths, layer.qkv, layer.sliding ? localRope : globalRope,
+            kernels.rotarySelfAttention(input, batch.seqStarts(), keyLengths, layer.qkv, layer.sliding ? rope.local() : rope.global(),
                     layer.sliding ? config.modernBert().window() : Integer.MAX_VALUE, scratch.qkv(), config.numHeads(), config.headDim(),
                     scratch.context());
             backend.linear(scratch.context(), tokens, layer.attentionOut, scratch.qkv(), Activation.NONE);
