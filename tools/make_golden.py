@@ -477,6 +477,7 @@ def make_electra_tiny(out_dir):
 # (a'') tiny random ModernBERT cross-encoders (Alibaba-NLP/gte-reranker-modernbert-base's architecture)
 # ---------------------------------------------------------------------------------------------
 MODERNBERT_SPECIALS = ["[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+MODERNBERT_ADDED = ["|||IP_ADDRESS|||", "<|padding|>", "    ", "   ", "  "]
 MODERNBERT_MAX_POS = 512
 # Past the CPU kernel's 256-key blocks, at positions where the F32 angles of RoPE round differently from double ones
 MODERNBERT_LONG_PAIRS = [
@@ -486,8 +487,8 @@ MODERNBERT_LONG_PAIRS = [
 
 
 def modernbert_tokenizer():
-    """A byte-level BPE tokenizer laid out as ModernBERT's: NFC, ByteLevel without a prefix space, the special tokens
-    after the trained vocabulary (ModernBERT's are ids 50280-50284), [CLS] A [SEP] B [SEP]."""
+    """A byte-level BPE tokenizer laid out as ModernBERT's: NFC, ByteLevel without a prefix space, added tokens for runs of
+    spaces, then the special tokens after the trained vocabulary (ModernBERT's are ids 50280-50284), [CLS] A [SEP] B [SEP]."""
     from tokenizers import AddedToken
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
@@ -495,6 +496,9 @@ def modernbert_tokenizer():
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=700, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(list(CORPUS) + [p[1] + " " + p[2] for p in BERT_TINY_PAIRS], trainer=trainer)
+    # ModernBERT's (GPT-NeoX's) added tokens before its specials: runs of spaces, matched in the text before the
+    # pre-tokenizer splits it, and placeholders, none of them special
+    tok.add_tokens([AddedToken(t, normalized=True, special=False) for t in MODERNBERT_ADDED])
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in MODERNBERT_SPECIALS[:4]]
                            + [AddedToken("[MASK]", lstrip=True, special=True, normalized=False)])
     cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
