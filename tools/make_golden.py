@@ -26,6 +26,9 @@ Writes:
   golden/electra-tiny-ce/ and golden/electra-tiny-ce.json
       a tiny random ElectraForSequenceClassification (embedding_size 24 < hidden_size 32, so embeddings_project
       is used) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-electra writes just these)
+  golden/distilbert-tiny-ce/ and golden/distilbert-tiny-ce.json
+      a tiny random DistilBertForSequenceClassification (its own tensor names, no token types, a ReLU head) with
+      bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-distilbert writes just these)
   golden/modernbert-tiny-ce{,-cls}/ and golden/modernbert-tiny-ce{,-cls}.json
       two tiny random ModernBertForSequenceClassification models (RoPE, local attention windows, GeGLU, pre-norm; mean
       and first-token pooling; transformers 5's and 4's config forms) on a ModernBERT-like BPE tokenizer; pairs -> ids
@@ -240,7 +243,7 @@ def require_every_tensor_matters(model, logit):
             moved = abs(logit() - base)
             prm.copy_(saved)
             if moved < 1e-5:
-                (exempt if name.endswith("attention.self.key.bias") else insensitive).append(name)
+                (exempt if name.endswith(("attention.self.key.bias", "attention.k_lin.bias")) else insensitive).append(name)
     assert not insensitive, f"tensors that do not affect the logit: {insensitive}"
     return exempt
 
@@ -471,6 +474,89 @@ def make_electra_tiny(out_dir):
         pairs=records))
     size = sum(f.stat().st_size for f in model_dir.iterdir())
     assert size < 1024 * 1024, f"electra-tiny-ce/ is {size} bytes"
+
+
+# ---------------------------------------------------------------------------------------------
+# (a3) tiny random DistilBERT cross-encoder (DistilBertForSequenceClassification)
+# ---------------------------------------------------------------------------------------------
+def distilbert_logit(model, enc):
+    with torch.no_grad():
+        logit = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits[0, 0].item()
+        h = model.distilbert(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        manual = model.classifier(torch.relu(model.pre_classifier(h[:, 0])))[0, 0].item()
+    assert abs(logit - manual) < 1e-5, (logit, manual)
+    return logit
+
+
+def make_distilbert_tiny(out_dir):
+    """bert-tiny-ce's WordPiece tokenizer (DistilBERT's is BERT's, without token type ids) on a tiny random
+    DistilBertForSequenceClassification: its own tensor names, no token-type table, a ReLU head."""
+    from transformers import DistilBertConfig, DistilBertForSequenceClassification
+    bert_dir = out_dir / "bert-tiny-ce"
+    model_dir = out_dir / "distilbert-tiny-ce"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    (model_dir / "tokenizer.json").write_bytes((bert_dir / "tokenizer.json").read_bytes())
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    hf_tok = PreTrainedTokenizerFast(
+        tokenizer_file=str(model_dir / "tokenizer.json"), unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+        cls_token="[CLS]", mask_token="[MASK]", model_max_length=TINY_MAX_POS, model_input_names=["input_ids", "attention_mask"])
+    hf_tok.save_pretrained(str(model_dir))
+    (model_dir / "tokenizer.json").write_bytes((bert_dir / "tokenizer.json").read_bytes())
+    (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
+    config = DistilBertConfig(
+        vocab_size=tok.get_vocab_size(), dim=32, hidden_dim=64, n_layers=2, n_heads=4, activation="gelu",
+        max_position_embeddings=TINY_MAX_POS, pad_token_id=tok.token_to_id("[PAD]"), num_labels=1)
+    config.architectures = ["DistilBertForSequenceClassification"]
+    torch.manual_seed(SEED + 8)
+    model = DistilBertForSequenceClassification(config)
+    g = torch.Generator().manual_seed(SEED + 8)
+    with torch.no_grad():
+        for name, prm in sorted(model.named_parameters()):
+            if "layer_norm.weight" in name or "LayerNorm.weight" in name:
+                prm.copy_(1.0 + 0.3 * torch.randn(prm.shape, generator=g))
+            elif name.endswith(".bias"):
+                prm.copy_(0.2 * torch.randn(prm.shape, generator=g))
+            else:
+                prm.copy_((0.5 if name.startswith("classifier.") else 0.2) * torch.randn(prm.shape, generator=g))
+    model.save_pretrained(str(model_dir), safe_serialization=True)
+    model = DistilBertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    from safetensors import safe_open
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        names = sorted(f.keys())
+    assert "distilbert.transformer.layer.0.attention.q_lin.weight" in names and not any("token_type" in n for n in names), names
+
+    records, logits = [], []
+    for (pid, q, d, m) in BERT_TINY_PAIRS:
+        enc = hf_tok([q], [d], truncation=True, max_length=m, return_tensors="pt")
+        full = tok.encode(q, d)
+        logit = distilbert_logit(model, enc)
+        logits.append(logit)
+        records.append(dict(id=pid, query=q, doc=d, max_length=m, untruncated_length=len(full.ids), truncated=len(full.ids) > m,
+                            input_ids=enc["input_ids"][0].tolist(), logit=logit, sigmoid=1.0 / (1.0 + math.exp(-logit))))
+    assert max(logits) - min(logits) > 1.0, logits
+    enc0 = hf_tok([BERT_TINY_PAIRS[0][1]], [BERT_TINY_PAIRS[0][2]], truncation=True, return_tensors="pt")
+    exempt = require_every_tensor_matters(model, lambda: distilbert_logit(model, enc0))
+
+    from sentence_transformers import CrossEncoder
+    ce = CrossEncoder(str(model_dir), device="cpu")
+    for r in records:
+        if r["max_length"] == TINY_MAX_POS:
+            assert ce.tokenizer([r["query"]], [r["doc"]], truncation=True)["input_ids"][0] == r["input_ids"], r["id"]
+            score = float(ce.predict([(r["query"], r["doc"])])[0])
+            assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+    write_json(out_dir / "distilbert-tiny-ce.json", dict(
+        header("Tiny random DistilBertForSequenceClassification (num_labels=1), files in distilbert-tiny-ce/, with bert-tiny-ce's "
+               "WordPiece tokenizer (no token type ids). input_ids as CrossEncoder tokenizes: tokenizer([q], [d], truncation=True, "
+               "max_length=M). logit = classifier(relu(pre_classifier(h[CLS]))) of the reloaded model; sigmoid = 1/(1+exp(-logit)), "
+               "what CrossEncoder.predict returns (checked)."),
+        model=dict(dir="distilbert-tiny-ce", seed=SEED + 8, vocab_size=tok.get_vocab_size(), dim=32, hidden_dim=64, n_layers=2,
+                   n_heads=4, max_position_embeddings=TINY_MAX_POS, attn_implementation="eager", tensors=names,
+                   tensors_without_effect_on_score=exempt),
+        tolerance_note="fp32 reference on CPU; token ids must match exactly.",
+        pairs=records))
+    size = sum(f.stat().st_size for f in model_dir.iterdir())
+    assert size < 1024 * 1024, f"distilbert-tiny-ce/ is {size} bytes"
+    print("distilbert-tiny-ce", len(records), "pairs, logits", min(logits), max(logits), "exempt", exempt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1415,7 +1501,7 @@ def make_colbert_modernbert(out_dir):
 
 def make_bi_encoders(out_dir):
     """Two bi-encoders as sentence-transformers 6 saves them, with what its pipeline may hold beyond mean pooling:
-      bi-tiny-cls-dot       bert-tiny-ce's encoder, first-token (CLS) pooling, no Normalize, dot-product similarity
+      bi-tiny-cls-dot       distilbert-tiny-ce's encoder, first-token (CLS) pooling, no Normalize, dot-product similarity
                             (msmarco-distilbert-base-tas-b's kind), its prompts rewritten as E5's models hold them, {"query":
                             "query: ", "passage: ": ...}: sentence-transformers 6.2 fills in an empty "document" prompt on
                             load, and encode_document takes that one, not "passage";
@@ -1430,7 +1516,7 @@ def make_bi_encoders(out_dir):
     queries = sorted({q for (_, q, _, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS})[:8]
     documents = sorted({d for (_, _, d, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS})[:12] + [LONG_DOC]
     variants = [
-        ("bi-tiny-cls-dot", "bert-tiny-ce", False, dict(similarity_fn_name="dot")),
+        ("bi-tiny-cls-dot", "distilbert-tiny-ce", False, dict(similarity_fn_name="dot")),
         ("bi-modernbert-cls", "modernbert-tiny-ce", True, dict(prompts={"query": "search_query: ", "document": "search_document: "})),
     ]
     for name, source, normalize, extra in variants:
@@ -1493,7 +1579,9 @@ def main():
     ap.add_argument("--only-electra", action="store_true",
                     help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-bi-encoders", action="store_true",
-                    help="write only the bi-tiny-cls-dot and bi-modernbert-cls fixtures (read bert-tiny-ce and modernbert-tiny-ce)")
+                    help="write only the bi-tiny-cls-dot and bi-modernbert-cls fixtures (read distilbert-tiny-ce and modernbert-tiny-ce)")
+    ap.add_argument("--only-distilbert", action="store_true",
+                    help="write only the distilbert-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-modernbert", action="store_true",
                     help="write only the modernbert-tiny-ce{,-cls} fixtures")
     ap.add_argument("--check-onnx", metavar="JAR",
@@ -1529,6 +1617,9 @@ def main():
     if args.only_modernbert:
         make_modernbert(out)
         return
+    if args.only_distilbert:
+        make_distilbert_tiny(out)
+        return
     if args.only_bi_encoders:
         make_bi_encoders(out)
         return
@@ -1540,6 +1631,7 @@ def main():
     make_xlmr_st(out)
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     make_electra_tiny(out)
+    make_distilbert_tiny(out)
     make_modernbert(out)
     make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)

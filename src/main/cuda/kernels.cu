@@ -16,10 +16,12 @@
 #define ACT_NONE 0
 #define ACT_GELU 1
 #define ACT_TANH 2
+#define ACT_RELU 3
 
 __device__ __forceinline__ float activate(float v, int act) {
     if (act == ACT_GELU) return 0.5f * v * (1.0f + erff(v * 0.70710678118654752f)); // HF "gelu", erf form
     if (act == ACT_TANH) return tanhf(v);
+    if (act == ACT_RELU) return fmaxf(v, 0.0f);
     return v;
 }
 

@@ -65,8 +65,8 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * Loads the model in {@code dir}: a {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
-     * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification} or
-     * {@code ModernBertForSequenceClassification} (CPU backend) cross-encoder, or a
+     * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification},
+     * {@code DistilBertForSequenceClassification} or {@code ModernBertForSequenceClassification} (CPU backend) cross-encoder, or a
      * sentence-transformers bi-encoder with mean pooling (scored by cosine similarity), or a ColBERT
      * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
      * its own files, and {@link Options#maxLength()} does not change them).

@@ -1,8 +1,5 @@
 package dev.rerank4j;
 
-import dev.rerank4j.tokenize.Encoding;
-import dev.rerank4j.tokenize.Tokenizer;
-import dev.rerank4j.tokenize.TokenizerJson;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -12,7 +9,6 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -29,30 +25,7 @@ class ElectraGoldenTest {
 
     @Test
     void logitsAndSigmoidsMatchTransformersForEveryPairIncludingTruncatedOnes() throws IOException {
-        Tokenizer tokenizer = TokenizerJson.load(Golden.path("electra-tiny-ce/tokenizer.json"));
-        List<Map<String, Object>> pairs = Golden.list(GOLDEN, "pairs");
-        assertTrue(pairs.stream().anyMatch(p -> Boolean.TRUE.equals(p.get("truncated"))), "golden file has a truncated pair");
-        double worst = 0;
-        for (Map<String, Object> pair : pairs) {
-            int maxLength = ((Number) pair.get("max_length")).intValue();
-            String query = (String) pair.get("query");
-            String doc = (String) pair.get("doc");
-            Encoding e = tokenizer.encodePair(query, doc, maxLength);
-            assertArrayEquals(Golden.ints(pair.get("input_ids")), e.ids(), () -> "ids of " + pair.get("id"));
-            try (Reranker raw = Reranker.load(Golden.path("electra-tiny-ce"),
-                    Golden.options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.RAW));
-                 Reranker sigmoid = Reranker.load(Golden.path("electra-tiny-ce"),
-                         Golden.options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.SIGMOID))) {
-                double logit = ((Number) pair.get("logit")).doubleValue();
-                float score = raw.score(query, List.of(doc))[0];
-                worst = Math.max(worst, Math.abs(score - logit));
-                assertEquals(logit, score, LOGIT_TOLERANCE, () -> "logit of " + pair.get("id"));
-                // what sentence-transformers' CrossEncoder.predict returned for this model (checked by the generator)
-                assertEquals(((Number) pair.get("sigmoid")).doubleValue(), sigmoid.score(query, List.of(doc))[0], LOGIT_TOLERANCE,
-                        () -> "CrossEncoder.predict's score of " + pair.get("id"));
-            }
-        }
-        System.out.printf("electra-tiny-ce: %d pairs, max |Δlogit| = %.2e%n", pairs.size(), worst);
+        Golden.assertCrossEncoderMatches("electra-tiny-ce", LOGIT_TOLERANCE);
     }
 
     @Test

@@ -93,6 +93,38 @@ public final class Golden {
     public record OneQuery(String query, List<String> docs, double[] logits) {}
 
     /**
+     * Every pair of the cross-encoder golden file {@code name}.json through tokenizer/tokenizer.json and Reranker: the ids as
+     * the reference tokenized them, and the raw logit and the sigmoid within {@code tolerance}. Returns the largest
+     * |Δlogit|. The file needs a truncated pair, so that the cut is tested too.
+     */
+    public static double assertCrossEncoderMatches(String name, double tolerance) throws IOException {
+        Map<String, Object> golden = json(name + ".json");
+        dev.rerank4j.tokenize.Tokenizer tokenizer = dev.rerank4j.tokenize.TokenizerJson.load(path(name + "/tokenizer.json"));
+        List<Map<String, Object>> pairs = list(golden, "pairs");
+        org.junit.jupiter.api.Assertions.assertTrue(pairs.stream().anyMatch(p -> Boolean.TRUE.equals(p.get("truncated"))),
+                name + ".json has a truncated pair");
+        double worst = 0;
+        for (Map<String, Object> pair : pairs) {
+            int maxLength = ((Number) pair.get("max_length")).intValue();
+            String query = (String) pair.get("query"), doc = (String) pair.get("doc");
+            org.junit.jupiter.api.Assertions.assertArrayEquals(ints(pair.get("input_ids")), tokenizer.encodePair(query, doc, maxLength).ids(),
+                    () -> "ids of " + pair.get("id"));
+            try (Reranker raw = Reranker.load(path(name), options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.RAW));
+                 Reranker sigmoid = Reranker.load(path(name), options().withMaxLength(maxLength).withScoreFunction(Options.ScoreFunction.SIGMOID))) {
+                double logit = ((Number) pair.get("logit")).doubleValue();
+                float score = raw.score(query, List.of(doc))[0];
+                worst = Math.max(worst, Math.abs(score - logit));
+                org.junit.jupiter.api.Assertions.assertEquals(logit, score, tolerance, () -> "logit of " + pair.get("id"));
+                // what sentence-transformers' CrossEncoder.predict returned for this model (checked by the generator)
+                org.junit.jupiter.api.Assertions.assertEquals(((Number) pair.get("sigmoid")).doubleValue(), sigmoid.score(query, List.of(doc))[0],
+                        tolerance, () -> "CrossEncoder.predict's score of " + pair.get("id"));
+            }
+        }
+        System.out.printf("%s: %d pairs, max |Δlogit| = %.2e%n", name, pairs.size(), worst);
+        return worst;
+    }
+
+    /**
      * The first query of {@code golden}'s pairs at {@code maxLength} with every document paired with it there, in the
      * file's order (at least three, so that a batch of two splits them).
      */

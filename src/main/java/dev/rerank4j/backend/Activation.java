@@ -5,5 +5,7 @@ public enum Activation {
     NONE,
     /** GELU in the erf form, 0.5·x·(1 + erf(x/√2)), as HF's "gelu" (not the tanh approximation). */
     GELU,
-    TANH
+    TANH,
+    /** max(0, x), DistilBERT's classification head. */
+    RELU
 }

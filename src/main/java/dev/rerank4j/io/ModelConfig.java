@@ -11,6 +11,7 @@ import java.util.Map;
  *
  * @param modelType             "bert", "xlm-roberta", ...
  * @param architectures         e.g. ["BertForSequenceClassification"]; empty when absent
+ * @param typeVocabSize         rows of the token-type table; 0 where the model has none (DistilBERT)
  * @param embeddingSize         width of the embedding tables: ELECTRA's embedding_size, else hidden_size; where the two
  *                              differ, a linear layer (embeddings_project) widens the embeddings to hidden_size
  * @param numLabels             classifier outputs (from num_labels or id2label), 0 when neither is given
@@ -80,6 +81,7 @@ public record ModelConfig(
     static ModelConfig fromJson(Map<String, Object> json, String source) {
         Fields f = new Fields(json, source);
         String modelType = f.string("model_type", "bert");
+        if (modelType.equals("distilbert")) return distilBert(f, source);
         int hidden = f.positiveInt("hidden_size");
         int heads = f.positiveInt("num_attention_heads");
         if (hidden % heads != 0) {
@@ -98,8 +100,7 @@ public record ModelConfig(
             throw new ModelFormatException(source + ": max_position_embeddings " + maxPositions + " leaves no position for a token: "
                     + modelType + " positions start at pad_token_id + 1 = " + (padTokenId + 1));
         }
-        int numLabels = json.containsKey("num_labels") ? f.positiveInt("num_labels")
-                : json.get("id2label") instanceof Map<?, ?> labels ? labels.size() : 0;
+        int numLabels = numLabels(f);
         // Only ElectraConfig reads the field, and its default is 128 (transformers' configuration_electra.py); the
         // other configs keep it as an unused attribute.
         int embeddingSize = !modelType.equals("electra") ? hidden : json.get("embedding_size") != null ? f.positiveInt("embedding_size") : 128;
@@ -120,6 +121,32 @@ public record ModelConfig(
                 numLabels,
                 crossEncoderActivation(json),
                 modernBert ? ModernBertConfig.fromJson(json, f.positiveInt("num_hidden_layers"), source) : null);
+    }
+
+    /**
+     * DistilBertConfig's own names (dim, hidden_dim, n_layers, n_heads, activation; transformers maps hidden_size and
+     * the others onto them), its fixed LayerNorm eps of 1e-12 (modeling_distilbert.py), and no token types.
+     */
+    private static ModelConfig distilBert(Fields f, String source) {
+        int hidden = f.positiveInt("dim");
+        int heads = f.positiveInt("n_heads");
+        if (hidden % heads != 0) {
+            throw new ModelFormatException(source + ": dim " + hidden + " is not a multiple of n_heads " + heads);
+        }
+        String act = f.string("activation", "gelu");
+        if (!act.equals("gelu")) {
+            throw new ModelFormatException(source + ": activation '" + act + "' is not supported (rerank4j implements \"gelu\", the erf form)");
+        }
+        Map<String, Object> json = f.json();
+        return new ModelConfig("distilbert", f.stringList("architectures"), hidden, hidden, f.positiveInt("n_layers"), heads,
+                f.positiveInt("hidden_dim"), f.positiveInt("vocab_size"), f.positiveInt("max_position_embeddings"), 0, 1e-12f, act,
+                json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0, numLabels(f), crossEncoderActivation(json), null);
+    }
+
+    /** num_labels, else the size of id2label, else 0. */
+    private static int numLabels(Fields f) {
+        return f.json().containsKey("num_labels") ? f.positiveInt("num_labels")
+                : f.json().get("id2label") instanceof Map<?, ?> labels ? labels.size() : 0;
     }
 
     private static float layerNormEps(Fields f, String key, double fallback) {

@@ -14,13 +14,14 @@ import java.util.List;
 
 /**
  * A BERT-family encoder: embeddings, then N × (self-attention, FFN), post-LayerNorm.
- * BERT, RoBERTa, XLM-R and ELECTRA share this one code path; what differs is data in {@link ModelConfig}
- * (position offset, number of token types, LayerNorm eps, ELECTRA's embedding width) and the weight prefix the caller binds.
+ * BERT, RoBERTa, XLM-R, ELECTRA and DistilBERT share this one code path; what differs is data in {@link ModelConfig}
+ * (position offset, number of token types, LayerNorm eps, ELECTRA's embedding width), the tensor names
+ * ({@link TensorNames}) and the weight prefix the caller binds.
  */
 final class BertLayers implements EncoderLayers {
     /**
-     * Token embeddings: word [V,E], position [P,E], token type [T,E], then LayerNorm, then (ELECTRA, where E ≠ H) a
-     * linear layer [H,E] to the encoder's width; project is null where E = H.
+     * Token embeddings: word [V,E], position [P,E], token type [T,E] (null where the model has none: DistilBERT), then
+     * LayerNorm, then (ELECTRA, where E ≠ H) a linear layer [H,E] to the encoder's width; project is null where E = H.
      */
     private record Embeddings(Tensor word, Tensor position, Tensor tokenType, float[] normGamma, float[] normBeta,
                               LinearWeights project) {}
@@ -28,6 +29,23 @@ final class BertLayers implements EncoderLayers {
     /** One layer. qkv: W_q, W_k, W_v stacked [3H, H]; ffnIn [I, H]; ffnOut [H, I]. */
     private record Layer(LinearWeights qkv, LinearWeights attentionOut, float[] attentionNormGamma, float[] attentionNormBeta,
                          LinearWeights ffnIn, LinearWeights ffnOut, float[] outputNormGamma, float[] outputNormBeta) {}
+
+    /**
+     * Where a checkpoint keeps layer i's tensors, {@code layer} formatted with i: BERT's names (RoBERTa, XLM-R and ELECTRA
+     * share them) or DistilBERT's.
+     */
+    private record TensorNames(String layer, String query, String key, String value, String attentionOut, String attentionNorm,
+                               String ffnIn, String ffnOut, String outputNorm) {
+        static final TensorNames BERT = new TensorNames("encoder.layer.%d.", "attention.self.query", "attention.self.key",
+                "attention.self.value", "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+                "output.LayerNorm");
+        static final TensorNames DISTILBERT = new TensorNames("transformer.layer.%d.", "attention.q_lin", "attention.k_lin",
+                "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
+
+        static TensorNames of(ModelConfig config) {
+            return config.modelType().equals("distilbert") ? DISTILBERT : BERT;
+        }
+    }
 
     private final ModelConfig config;
     private final Backend backend;
@@ -53,33 +71,33 @@ final class BertLayers implements EncoderLayers {
         Embeddings embeddings = new Embeddings(
                 weights.get("embeddings.word_embeddings.weight", config.vocabSize(), e),
                 weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), e),
-                weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), e),
+                config.typeVocabSize() == 0 ? null : weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), e),
                 weights.vector("embeddings.LayerNorm.weight", e),
                 weights.vector("embeddings.LayerNorm.bias", e),
                 config.projectsEmbeddings()
                         ? backend.prepareLinear(weights.get("embeddings_project.weight", h, e), weights.get("embeddings_project.bias", h))
                         : null);
+        TensorNames n = TensorNames.of(config);
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
-            String l = "encoder.layer." + i + ".";
-            String self = l + "attention.self.";
+            String l = n.layer().formatted(i);
             LinearWeights qkv;
             try (Arena fused = Arena.ofConfined()) { // the backend packs its own copy
                 qkv = backend.prepareLinear(
-                        Weights.concatRows(fused, self + "qkv.weight",
-                                weights.get(self + "query.weight", h, h), weights.get(self + "key.weight", h, h), weights.get(self + "value.weight", h, h)),
-                        Weights.concatRows(fused, self + "qkv.bias",
-                                weights.get(self + "query.bias", h), weights.get(self + "key.bias", h), weights.get(self + "value.bias", h)));
+                        Weights.concatRows(fused, l + "qkv.weight", weights.get(l + n.query() + ".weight", h, h),
+                                weights.get(l + n.key() + ".weight", h, h), weights.get(l + n.value() + ".weight", h, h)),
+                        Weights.concatRows(fused, l + "qkv.bias", weights.get(l + n.query() + ".bias", h),
+                                weights.get(l + n.key() + ".bias", h), weights.get(l + n.value() + ".bias", h)));
             }
             layers.add(new Layer(
                     qkv,
-                    backend.prepareLinear(weights.get(l + "attention.output.dense.weight", h, h), weights.get(l + "attention.output.dense.bias", h)),
-                    weights.vector(l + "attention.output.LayerNorm.weight", h),
-                    weights.vector(l + "attention.output.LayerNorm.bias", h),
-                    backend.prepareLinear(weights.get(l + "intermediate.dense.weight", inner, h), weights.get(l + "intermediate.dense.bias", inner)),
-                    backend.prepareLinear(weights.get(l + "output.dense.weight", h, inner), weights.get(l + "output.dense.bias", h)),
-                    weights.vector(l + "output.LayerNorm.weight", h),
-                    weights.vector(l + "output.LayerNorm.bias", h)));
+                    backend.prepareLinear(weights.get(l + n.attentionOut() + ".weight", h, h), weights.get(l + n.attentionOut() + ".bias", h)),
+                    weights.vector(l + n.attentionNorm() + ".weight", h),
+                    weights.vector(l + n.attentionNorm() + ".bias", h),
+                    backend.prepareLinear(weights.get(l + n.ffnIn() + ".weight", inner, h), weights.get(l + n.ffnIn() + ".bias", inner)),
+                    backend.prepareLinear(weights.get(l + n.ffnOut() + ".weight", h, inner), weights.get(l + n.ffnOut() + ".bias", h)),
+                    weights.vector(l + n.outputNorm() + ".weight", h),
+                    weights.vector(l + n.outputNorm() + ".bias", h)));
         }
         // LayerNorm parameters go to the device once, not with every call
         for (float[] p : new float[][] {embeddings.normGamma(), embeddings.normBeta()}) backend.keepOnDevice(p);
@@ -172,7 +190,7 @@ final class BertLayers implements EncoderLayers {
     }
 
     /**
-     * x[t] = word[id] + position[offset + p] + tokenType[type], with p counting from 0 in each sequence and
+     * x[t] = word[id] + position[offset + p] + tokenType[type] (where there is a token-type table), with p counting from 0 in each sequence and
      * offset = {@link ModelConfig#positionOffset()} (0 for BERT, pad_token_id + 1 for RoBERTa/XLM-R;
      * sequences are never padded, so every token is real and counts). Rows are the embeddings' width.
      */
@@ -195,12 +213,13 @@ final class BertLayers implements EncoderLayers {
                 if (id < 0 || id >= config.vocabSize()) {
                     throw new ModelFormatException("token id " + id + " is outside the embedding table of " + config.vocabSize() + " rows (tokenizer and model disagree)");
                 }
-                if (type < 0 || type >= config.typeVocabSize()) {
-                    throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
-                }
                 int offset = t * width;
                 embeddings.word.read((long) id * width, width, x, offset);
                 addRow(embeddings.position, offset0 + p, row, x, offset);
+                if (embeddings.tokenType == null) continue; // DistilBERT: a tokenizer's pair template may still number the sides
+                if (type < 0 || type >= config.typeVocabSize()) {
+                    throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
+                }
                 addRow(embeddings.tokenType, type, row, x, offset);
             }
         }

@@ -18,6 +18,8 @@ import java.util.List;
  *       {@code classifier.dense}, f = tanh, out = {@code classifier.out_proj}, on h[&lt;s&gt;], encoder under {@code roberta.};</li>
  *   <li>ElectraForSequenceClassification: dense = {@code classifier.dense}, f = GELU (erf form), out =
  *       {@code classifier.out_proj}, encoder under {@code electra.}.</li>
+ *   <li>DistilBertForSequenceClassification: dense = {@code pre_classifier}, f = ReLU, out = {@code classifier}, encoder
+ *       under {@code distilbert.};</li>
  *   <li>ModernBertForSequenceClassification: dense = {@code head.dense}, f = LayerNorm({@code head.norm}) ∘ GELU, out =
  *       {@code classifier}, on h[CLS] or the mean of h over the tokens (classifier_pooling), encoder under {@code model.}.</li>
  * </ul>
@@ -108,6 +110,28 @@ public final class CrossEncoder implements Model {
                 f,
                 null,
                 backend.prepareLinear(weights.get("classifier.out_proj.weight", 1, h), weights.get("classifier.out_proj.bias", 1)));
+    }
+
+    /**
+     * DistilBertForSequenceClassification with one label: logit = classifier(relu(pre_classifier(h[CLS]))), the encoder's
+     * tensors under {@code distilbert.} (transformers' modeling_distilbert.py).
+     */
+    static CrossEncoder loadDistilBert(Weights weights, ModelConfig config, Backend backend) {
+        requireOneLabel(config);
+        if (!config.modelType().equals("distilbert")) {
+            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a DistilBERT head but model_type is '"
+                    + config.modelType() + "' (expected \"distilbert\")");
+        }
+        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "distilbert.", ""));
+        long h = config.hiddenSize();
+        return new CrossEncoder(
+                Encoder.load(encoderWeights, config, backend),
+                backend,
+                false,
+                backend.prepareLinear(weights.get("pre_classifier.weight", h, h), weights.get("pre_classifier.bias", h)),
+                Activation.RELU,
+                null,
+                backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }
 
     /**

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Whole models on the CUDA backend with its kernels emulated on the CPU (FakeCuda.emulatedGpu): the shortest
- * golden pairs of the BERT and ELECTRA (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
+ * golden pairs of the BERT, ELECTRA and DistilBERT (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
  * transformers' logits at the golden tests' bars. A few short pairs only: the emulation runs a thread per
  * CUDA thread.
  */
@@ -39,6 +39,13 @@ class EmulatedGpuGoldenTest {
     void electraLogitsMatchTransformersOnTheF32Kernels() {
         double worst = worstDelta("electra-tiny-ce", true);
         assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (ElectraGoldenTest)");
+    }
+
+    /** DistilBERT's names and no token types on the F32 kernels, and its ReLU head: the kernels' fourth activation. */
+    @Test
+    void distilBertLogitsMatchTransformersOnTheF32Kernels() {
+        double worst = worstDelta("distilbert-tiny-ce", false);
+        assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (DistilBertGoldenTest)");
     }
 
     @Test

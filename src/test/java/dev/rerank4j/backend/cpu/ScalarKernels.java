@@ -42,6 +42,7 @@ final class ScalarKernels {
             case NONE -> v;
             case GELU -> gelu(v);
             case TANH -> Math.tanh(v);
+            case RELU -> Math.max(v, 0);
         };
     }
 
