@@ -10,7 +10,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -61,5 +63,41 @@ class ModernBertGoldenTest {
         Files.writeString(model.resolve("config.json"), config.replaceFirst(java.util.regex.Pattern.quote(field), replacement));
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    /**
+     * Calls from four threads at once, short and long pairs mixed, the long ones growing the RoPE tables (from 256
+     * positions) while the others use them: every score is the one the same call gets alone.
+     */
+    @Test
+    void concurrentCallsThatGrowTheRopeTablesScoreAsCallsOneAtATime() throws Exception {
+        List<Map<String, Object>> pairs = Golden.list(Golden.json("modernbert-tiny-ce.json"), "pairs");
+        float[] alone = new float[pairs.size()];
+        try (Reranker reranker = Reranker.load(Golden.path("modernbert-tiny-ce"), Golden.options().withMaxLength(400)
+                .withScoreFunction(Options.ScoreFunction.RAW))) {
+            for (int i = 0; i < pairs.size(); i++) alone[i] = scoreOf(reranker, pairs.get(i));
+        }
+        try (Reranker reranker = Reranker.load(Golden.path("modernbert-tiny-ce"), Golden.options().withMaxLength(400)
+                .withScoreFunction(Options.ScoreFunction.RAW));
+             var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
+            List<java.util.concurrent.Future<float[]>> runs = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int shift = t;
+                runs.add(pool.submit(() -> {
+                    float[] got = new float[pairs.size()];
+                    for (int k = 0; k < pairs.size(); k++) {
+                        int i = (k * 7 + shift * 5) % pairs.size(); // each thread its own order
+                        got[i] = scoreOf(reranker, pairs.get(i));
+                    }
+                    return got;
+                }));
+            }
+            // equal up to the last bits: interpreted and compiled Vector API code round exp differently (RerankerTest.SAME_SCORE)
+            for (var run : runs) assertArrayEquals(alone, run.get(), 1e-5f);
+        }
+    }
+
+    private static float scoreOf(Reranker reranker, Map<String, Object> pair) {
+        return reranker.score((String) pair.get("query"), List.of((String) pair.get("doc")))[0];
     }
 }
