@@ -238,12 +238,13 @@ linear_f16_tc(const float* __restrict__ x, const __half* __restrict__ w, const f
 }
 
 // ---------------------------------------------------------------------------------------------
-// add_layernorm: x[r] = LayerNorm(x[r] + residual[r]) * gamma + beta, in place; residual may be null.
+// add_layernorm: x[r] += residual[r] (residual may be null), then out[r] = LayerNorm(x[r]) * gamma + beta; out is x
+// itself (Backend.addLayerNorm) or another array (RotaryEncoderKernels.addAndNormalize, where x keeps the sum).
 // Biased variance, two passes over the row (mean, then squared deviations) as PyTorch.
 // Block: 256 threads per row. Grid: rows.
 extern "C" __global__ void __launch_bounds__(256)
-add_layernorm(float* __restrict__ x, const float* __restrict__ residual, const float* __restrict__ gamma,
-              const float* __restrict__ beta, int rows, int dim, float eps) {
+add_layernorm(float* x, const float* __restrict__ residual, const float* __restrict__ gamma,
+              const float* __restrict__ beta, int rows, int dim, float eps, float* out) {
     __shared__ float scratch[32];
     const int r = blockIdx.x;
     if (r >= rows) return; // uniform across the block
@@ -264,8 +265,9 @@ add_layernorm(float* __restrict__ x, const float* __restrict__ residual, const f
         q += d * d;
     }
     const float inv = 1.0f / sqrtf(block_sum(q, scratch) / dim + eps);
+    float* outr = out + (size_t)r * dim;
     for (int i = threadIdx.x; i < dim; i += blockDim.x) {
-        xr[i] = (xr[i] - mean) * inv * gamma[i] + beta[i];
+        outr[i] = (xr[i] - mean) * inv * gamma[i] + beta[i];
     }
 }
 
@@ -273,7 +275,8 @@ add_layernorm(float* __restrict__ x, const float* __restrict__ residual, const f
 // attention: bidirectional multi-head attention over ragged sequences, as Backend.attention.
 // qkv: one row of 3 * heads * headDim floats per token (Q, K, V, each head-major); sequence b is
 // tokens seqStarts[b] .. seqStarts[b + 1] - 1 and attends to its first keyLengths[b] tokens
-// (keyLengths null: all). One warp per (token, head) walks the keys once with an online softmax
+// (keyLengths null: all), of those only the ones at most `window` positions away (INT_MAX: all; the host
+// checks that every window holds a key). One warp per (token, head) walks the keys once with an online softmax
 // (running max and sum), so any length works with no shared-memory limit. headDim <= 256.
 // Block: 128 threads (4 warps). Grid: ceil(tokens * heads / 4).
 #define ATT_MAX_HEAD_DIM 256
@@ -281,7 +284,7 @@ add_layernorm(float* __restrict__ x, const float* __restrict__ residual, const f
 
 extern "C" __global__ void __launch_bounds__(128)
 attention(const float* __restrict__ qkv, const int* __restrict__ seqStarts, const int* __restrict__ keyLengths,
-          int sequences, int heads, int headDim, float scale, float* __restrict__ out) {
+          int sequences, int heads, int headDim, float scale, int window, float* __restrict__ out) {
     const long long item = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; // uniform per warp
     const int lane = threadIdx.x & 31;
     const int tokens = seqStarts[sequences];
@@ -312,7 +315,10 @@ attention(const float* __restrict__ qkv, const int* __restrict__ seqStarts, cons
         acc[i] = 0.0f;
     }
     float m = -INFINITY, l = 0.0f;
-    for (int j = 0; j < keys; j++) {
+    const int position = t - start;
+    const int jFrom = (int)max(0LL, (long long)position - window);
+    const int jTo = (int)min((long long)keys, (long long)position + window + 1);
+    for (int j = jFrom; j < jTo; j++) {
         const float* kj = k0 + (size_t)j * stride;
         float s = 0.0f;
 #pragma unroll
@@ -358,7 +364,7 @@ attention(const float* __restrict__ qkv, const int* __restrict__ seqStarts, cons
 
 extern "C" __global__ void __launch_bounds__(128)
 attention_tiled(const float* __restrict__ qkv, const int* __restrict__ seqStarts, const int* __restrict__ keyLengths,
-                int sequences, int heads, int headDim, float scale, float* __restrict__ out) {
+                int sequences, int heads, int headDim, float scale, int window, float* __restrict__ out) {
     __shared__ float qs[ATT_TILE_QUERIES][ATT_TILE_MAX_HEAD_DIM];
     __shared__ float ks[ATT_TILE_KEYS][ATT_TILE_MAX_HEAD_DIM + 1]; // +1: lanes read down a column
     __shared__ float vs[ATT_TILE_KEYS][ATT_TILE_MAX_HEAD_DIM];
@@ -384,8 +390,11 @@ attention_tiled(const float* __restrict__ qkv, const int* __restrict__ seqStarts
 #pragma unroll
         for (int i = 0; i < ATT_TILE_DIMS; i++) acc[q][i] = 0.0f;
     }
-    for (int j0 = 0; j0 < keys; j0 += ATT_TILE_KEYS) {
-        const int tileKeys = min(ATT_TILE_KEYS, keys - j0);
+    // The block's queries see keys [jFrom, jTo): the first one's window start to the last one's window end.
+    const int jFrom = (int)max(0LL, (long long)q0 - window);
+    const int jTo = (int)min((long long)keys, (long long)q0 + ATT_TILE_QUERIES + window);
+    for (int j0 = jFrom; j0 < jTo; j0 += ATT_TILE_KEYS) {
+        const int tileKeys = min(ATT_TILE_KEYS, jTo - j0);
         __syncthreads(); // the previous tile is no longer read (and, the first time, qs is written)
         for (int i = threadIdx.x; i < tileKeys * headDim; i += blockDim.x) {
             int j = i / headDim, d = i % headDim;
@@ -398,7 +407,8 @@ attention_tiled(const float* __restrict__ qkv, const int* __restrict__ seqStarts
         for (int q = 0; q < 4; q++) {
             const int query = warp * 4 + q;
             float s = -INFINITY;
-            if (lane < tileKeys) {
+            const long long distance = (long long)(q0 + query) - (j0 + lane);
+            if (lane < tileKeys && distance <= window && -distance <= window) {
                 float s0 = 0.0f, s1 = 0.0f;
                 int d = 0;
                 for (; d + 1 < headDim; d += 2) {
@@ -409,8 +419,10 @@ attention_tiled(const float* __restrict__ qkv, const int* __restrict__ seqStarts
                 s = s0 + s1;
             }
             const float mNew = fmaxf(m[q], warp_max(s));
-            const float corr = expf(m[q] - mNew); // 0 on the first tile (m = -inf), when l and acc are 0 anyway
-            const float p = expf(s - mNew);        // 0 for lanes past the tile
+            // A tile may hold no key of this query's window (mNew = -inf); 0 stands in, so that exp gives 0, not NaN.
+            const float mSafe = mNew == -INFINITY ? 0.0f : mNew;
+            const float corr = expf(m[q] - mSafe); // 0 while m = -inf, when l and acc are 0 anyway
+            const float p = expf(s - mSafe);        // 0 for lanes past the tile or the window
             l[q] = l[q] * corr + warp_sum(p);
 #pragma unroll
             for (int i = 0; i < ATT_TILE_DIMS; i++) acc[q][i] *= corr;
@@ -437,6 +449,42 @@ attention_tiled(const float* __restrict__ qkv, const int* __restrict__ seqStarts
             if (d < headDim) o[d] = acc[q][i] * inv;
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// rotary: Q and K of every token rotated in place by its position in its sequence (RoPE, transformers'
+// rotate_half pairing: dims i and i + headDim / 2), cos and sin read from [position][headDim / 2] tables.
+// One thread per (token, Q or K head, i < headDim / 2). Block: 256 threads. Grid: ceil(those / 256).
+extern "C" __global__ void __launch_bounds__(256)
+rotary(float* __restrict__ qkv, const int* __restrict__ seqStarts, int sequences, int heads, int headDim,
+       const float* __restrict__ cosTable, const float* __restrict__ sinTable) {
+    const int half = headDim / 2;
+    const long long perToken = 2LL * heads * half;
+    const long long item = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (item >= (long long)(seqStarts[sequences] - seqStarts[0]) * perToken) return;
+    const int t = seqStarts[0] + (int)(item / perToken);
+    const int rest = (int)(item % perToken), h = rest / half, i = rest % half;
+    int lo = 0, hi = sequences - 1; // the sequence holding t, as in attention
+    while (lo < hi) {
+        int mid = (lo + hi + 1) >> 1;
+        if (seqStarts[mid] <= t) lo = mid; else hi = mid - 1;
+    }
+    const size_t at = (size_t)(t - seqStarts[lo]) * half + i;
+    float* x = qkv + (size_t)t * 3 * heads * headDim + (size_t)h * headDim;
+    const float c = cosTable[at], s = sinTable[at], x1 = x[i], x2 = x[i + half];
+    x[i] = x1 * c - x2 * s;
+    x[i + half] = x2 * c + x1 * s;
+}
+
+// gelu_gate: gated[r][j] = GELU(hidden[r][j]) * hidden[r][width + j], the gate of a GeGLU feed-forward.
+// One thread per gated unit. Block: 256 threads. Grid: ceil(rows * width / 256).
+extern "C" __global__ void __launch_bounds__(256)
+gelu_gate(const float* __restrict__ hidden, float* __restrict__ gated, int rows, int width) {
+    const long long i = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= (long long)rows * width) return;
+    const float* h = hidden + (i / width) * 2 * width;
+    const int j = (int)(i % width);
+    gated[i] = activate(h[j], ACT_GELU) * h[width + j];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -53,6 +53,8 @@ inline float __shfl_sync(unsigned, float v, int src) {
 }
 
 inline int min(int a, int b) { return a < b ? a : b; }
+inline long long min(long long a, long long b) { return a < b ? a : b; }
+inline long long max(long long a, long long b) { return a > b ? a : b; }
 
 inline float __shfl_xor_sync(unsigned, float v, int offset) {
     int lane = threadIdx.x & 31;

@@ -81,17 +81,26 @@ extern "C" int emulate_launch(const char* name, unsigned gx, unsigned gy, unsign
     } else if (k == "add_layernorm") {
         run(grid, block, [&] {
             add_layernorm(arg<float*>(p, 0), arg<const float*>(p, 1), arg<const float*>(p, 2), arg<const float*>(p, 3),
-                          arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6));
+                          arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<float*>(p, 7));
         });
     } else if (k == "attention") {
         run(grid, block, [&] {
             attention(arg<const float*>(p, 0), arg<const int*>(p, 1), arg<const int*>(p, 2), arg<int>(p, 3),
-                      arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<float*>(p, 7));
+                      arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<int>(p, 7), arg<float*>(p, 8));
         });
     } else if (k == "attention_tiled") {
         run(grid, block, [&] {
             attention_tiled(arg<const float*>(p, 0), arg<const int*>(p, 1), arg<const int*>(p, 2), arg<int>(p, 3),
-                            arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<float*>(p, 7));
+                            arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<int>(p, 7), arg<float*>(p, 8));
+        });
+    } else if (k == "rotary") {
+        run(grid, block, [&] {
+            rotary(arg<float*>(p, 0), arg<const int*>(p, 1), arg<int>(p, 2), arg<int>(p, 3), arg<int>(p, 4),
+                   arg<const float*>(p, 5), arg<const float*>(p, 6));
+        });
+    } else if (k == "gelu_gate") {
+        run(grid, block, [&] {
+            gelu_gate(arg<const float*>(p, 0), arg<float*>(p, 1), arg<int>(p, 2), arg<int>(p, 3));
         });
     } else if (k == "max_sim") {
         run(grid, block, [&] {

@@ -2,8 +2,8 @@ package dev.rerank4j.backend;
 
 /**
  * The kernels of a pre-norm encoder with rotary positions, local attention windows and a gated feed-forward
- * (ModernBERT), which a {@link Backend} may offer besides its own. The CPU backend does; a model that needs them
- * refuses a backend that does not ({@link MissingKernelException}), and AUTO then loads it on the CPU.
+ * (ModernBERT), which a {@link Backend} may offer besides its own; the CPU and CUDA backends do, and a model that
+ * needs them refuses one that does not.
  */
 public interface RotaryEncoderKernels {
     /**

@@ -4,7 +4,6 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
-import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.RotaryEncoderKernels;
 import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.ModelConfig;
@@ -23,7 +22,7 @@ import java.util.List;
  * </pre>
  * and last LN_final(x). Attention in the sliding layers sees the tokens at most {@link ModernBertConfig#window()}
  * positions away, in the others all; each kind has its own RoPE base. There are no position or token-type
- * embeddings. Needs a backend with {@link RotaryEncoderKernels}.
+ * embeddings. Needs a backend with {@link RotaryEncoderKernels} (the CPU and CUDA ones have them).
  */
 final class ModernBertLayers implements EncoderLayers {
     /** One layer; the first has no attention norm (null). */
@@ -66,8 +65,13 @@ final class ModernBertLayers implements EncoderLayers {
 
     private Ropes ropes(int positions) {
         ModernBertConfig settings = config.modernBert();
-        return new Ropes(RotaryTable.of(config.headDim(), settings.globalRopeTheta(), positions),
+        Ropes tables = new Ropes(RotaryTable.of(config.headDim(), settings.globalRopeTheta(), positions),
                 RotaryTable.of(config.headDim(), settings.localRopeTheta(), positions));
+        for (RotaryTable t : new RotaryTable[] {tables.global(), tables.local()}) { // uploaded once, not with every call
+            backend.keepOnDevice(t.cos());
+            backend.keepOnDevice(t.sin());
+        }
+        return tables;
     }
 
     /**
@@ -89,8 +93,8 @@ final class ModernBertLayers implements EncoderLayers {
     /** Binds ModernBERT's tensors under {@code weights}' prefix ("model." in a classifier), checking every shape. */
     static ModernBertLayers load(Weights weights, ModelConfig config, Backend backend) {
         if (!(backend instanceof RotaryEncoderKernels kernels)) {
-            throw new MissingKernelException("the " + backend.name() + " backend has no kernels for ModernBERT's rotary, locally "
-                    + "windowed attention and gated feed-forward; the CPU backend runs it (Options.BackendChoice.CPU)");
+            throw new IllegalArgumentException("the " + backend.name() + " backend has no kernels for ModernBERT's rotary, locally "
+                    + "windowed attention and gated feed-forward (RotaryEncoderKernels)");
         }
         if (config.headDim() % 2 != 0) {
             throw new ModelFormatException("config.json: heads of " + config.headDim() + " dims cannot be rotated (RoPE pairs dims)");

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Whole models on the CUDA backend with its kernels emulated on the CPU (FakeCuda.emulatedGpu): the shortest
- * golden pairs of the BERT, ELECTRA and DistilBERT (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
+ * golden pairs of the BERT, ELECTRA, DistilBERT and ModernBERT (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
  * transformers' logits at the golden tests' bars. A few short pairs only: the emulation runs a thread per
  * CUDA thread.
  */
@@ -46,6 +46,13 @@ class EmulatedGpuGoldenTest {
     void distilBertLogitsMatchTransformersOnTheF32Kernels() {
         double worst = worstDelta("distilbert-tiny-ce", false);
         assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (DistilBertGoldenTest)");
+    }
+
+    /** RoPE, the sliding layers' windows, GeGLU and the pre-norm residual step: ModernBERT's kernels (RotaryEncoderKernels). */
+    @Test
+    void modernBertLogitsMatchTransformersOnTheF32Kernels() {
+        double worst = worstDelta("modernbert-tiny-ce", false);
+        assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (ModernBertGoldenTest)");
     }
 
     @Test

@@ -6,6 +6,8 @@ import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.BackendArguments;
 import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.backend.RotaryEncoderKernels;
+import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.Tensor;
 
 import java.lang.foreign.Arena;
@@ -34,7 +36,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <p>Thread-safe: calls take one lock and run on one stream in the device's primary context, pushed
  * onto the calling thread for the call. {@link #close()} frees the device memory and releases the context.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend implements Backend, RotaryEncoderKernels {
     private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
 
     /** Device buffer slots of {@link DeviceScratch}. */
@@ -210,7 +212,7 @@ public final class CudaBackend implements Backend {
             long dx = input(x, n, IN);
             long dres = residual == null ? 0 : input(residual, n, AUX2);
             long dgamma = input(gamma, dim, AUX), dbeta = input(beta, dim, AUX3);
-            kernels.addLayerNorm(stream, dx, dres, dgamma, dbeta, rows, dim, eps);
+            kernels.addLayerNorm(stream, dx, dres, dgamma, dbeta, rows, dim, eps, dx);
             finish(x, dx, 0, n);
             return null;
         });
@@ -221,32 +223,109 @@ public final class CudaBackend implements Backend {
         // The kernel reads keyLengths[b] keys from each sequence's start: the shared checks keep that within
         // the sequence, which is what keeps the device from reading another sequence's rows or past the buffer.
         BackendArguments.attention(qkv, seqStarts, keyLengths, heads, headDim, out);
+        requireAttentionHeadDim(headDim);
+        int sequences = seqStarts.length - 1;
+        int tokens = seqStarts[sequences];
+        long qkvFloats = (long) tokens * 3 * heads * headDim;
+        onDevice(() -> {
+            if (sequences == 0 || tokens == seqStarts[0]) return null; // no token in any sequence
+            attend(input(qkv, qkvFloats, IN), seqStarts, keyLengths, null, Integer.MAX_VALUE, heads, headDim, out);
+            return null;
+        });
+    }
+
+    private static void requireAttentionHeadDim(int headDim) {
         if (headDim > Kernels.ATTENTION_MAX_HEAD_DIM) {
             throw new IllegalArgumentException("the CUDA attention kernel takes headDim ≤ " + Kernels.ATTENTION_MAX_HEAD_DIM
                     + ", got " + headDim);
         }
-        int sequences = seqStarts.length - 1;
-        int tokens = seqStarts[sequences];
-        long qkvFloats = (long) tokens * 3 * heads * headDim, outFloats = (long) tokens * heads * headDim;
+    }
+
+    /**
+     * Attention over Q, K, V at {@code dqkv} on the device into {@code out}, Q and K first rotated there in place where
+     * {@code rope} is not null, each query seeing the keys within {@code window}; on the device thread, at least one token.
+     */
+    private void attend(long dqkv, int[] seqStarts, int[] keyLengths, RotaryTable rope, int window, int heads, int headDim,
+                        float[] out) {
+        int sequences = seqStarts.length - 1, tokens = seqStarts[sequences];
+        long outFloats = (long) tokens * heads * headDim;
+        // Tokens before seqStarts[0] belong to no sequence: the kernel leaves their rows alone, and so
+        // must the copy back (the device buffer holds stale data there).
+        long first = (long) seqStarts[0] * heads * headDim;
+        long dout = output(out, first, outFloats, OUT);
+        // [seqStarts | keyLengths] in one upload
+        long keysOff = 4L * seqStarts.length, intBytes = keysOff + (keyLengths == null ? 0 : 4L * sequences);
+        MemorySegment host = staging(intBytes);
+        MemorySegment.copy(seqStarts, 0, host, JAVA_INT, 0, seqStarts.length);
+        if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
+        long dints = slot(AUX, intBytes);
+        cu.copyToDeviceAsync(dints, host, intBytes, stream);
+        if (rope != null) {
+            int table = rope.positions() * (headDim / 2);
+            kernels.rotary(stream, dqkv, dints, sequences, tokens - seqStarts[0], heads, headDim, input(rope.cos(), table, AUX2),
+                    input(rope.sin(), table, AUX3));
+        }
+        int longest = 0;
+        for (int b = 0; b < sequences; b++) longest = Math.max(longest, seqStarts[b + 1] - seqStarts[b]);
+        kernels.attention(stream, dqkv, dints, keyLengths == null ? 0 : dints + keysOff, sequences, tokens, longest,
+                heads, headDim, window, dout);
+        finish(out, dout, first, outFloats);
+    }
+
+    /**
+     * The product into qkv (on the device, as {@link #linear} runs it), then, there, the rotation and windowed attention.
+     * The rotary tables go up once where the model keeps them on the device ({@link #keepOnDevice}).
+     */
+    @Override
+    public void rotarySelfAttention(float[] x, int[] seqStarts, int[] keyLengths, LinearWeights w, RotaryTable rope, int window,
+                                    float[] qkv, int heads, int headDim, float[] out) {
+        BackendArguments.rotarySelfAttention(x, seqStarts, keyLengths, w, rope, window, qkv, heads, headDim, out);
+        requireAttentionHeadDim(headDim);
+        int sequences = seqStarts.length - 1, tokens = seqStarts[sequences];
+        if (sequences == 0 || tokens == seqStarts[0]) {
+            onDevice(() -> null); // still refuses a closed backend
+            return;
+        }
+        linear(x, tokens, w, qkv, Activation.NONE);
+        long qkvFloats = (long) tokens * 3 * heads * headDim;
         onDevice(() -> {
-            if (sequences == 0 || tokens == seqStarts[0]) return null; // no token in any sequence
-            long dqkv = input(qkv, qkvFloats, IN);
-            // Tokens before seqStarts[0] belong to no sequence: the kernel leaves their rows alone, and so
-            // must the copy back (the device buffer holds stale data there).
-            long first = (long) seqStarts[0] * heads * headDim;
-            long dout = output(out, first, outFloats, OUT);
-            // [seqStarts | keyLengths] in one upload
-            long keysOff = 4L * seqStarts.length, intBytes = keysOff + (keyLengths == null ? 0 : 4L * sequences);
-            MemorySegment host = staging(intBytes);
-            MemorySegment.copy(seqStarts, 0, host, JAVA_INT, 0, seqStarts.length);
-            if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
-            long dints = slot(AUX, intBytes);
-            cu.copyToDeviceAsync(dints, host, intBytes, stream);
-            int longest = 0;
-            for (int b = 0; b < sequences; b++) longest = Math.max(longest, seqStarts[b + 1] - seqStarts[b]);
-            kernels.attention(stream, dqkv, dints, keyLengths == null ? 0 : dints + keysOff, sequences, tokens, longest,
-                    heads, headDim, dout);
-            finish(out, dout, first, outFloats);
+            // rotated in place, in qkv's twin (which then holds the truth) or in a scratch copy (qkv is work space)
+            attend(input(qkv, qkvFloats, IN), seqStarts, keyLengths, rope, window, heads, headDim, out);
+            return null;
+        });
+    }
+
+    @Override
+    public void gatedFeedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, float[] gated, float[] y) {
+        BackendArguments.gatedFeedForward(x, rows, in, out, hidden, gated, y);
+        if (rows == 0) {
+            onDevice(() -> null);
+            return;
+        }
+        int width = out.in();
+        linear(x, rows, in, hidden, Activation.NONE);
+        onDevice(() -> {
+            long n = (long) rows * width;
+            long dh = input(hidden, 2 * n, IN), dg = output(gated, 0, n, OUT);
+            kernels.geluGate(stream, dh, dg, rows, width);
+            finish(gated, dg, 0, n);
+            return null;
+        });
+        linear(gated, rows, out, y, Activation.NONE);
+    }
+
+    @Override
+    public void addAndNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float[] beta, float eps, float[] normed) {
+        BackendArguments.addAndNormalize(x, delta, rows, dim, gamma, beta, eps, normed);
+        int n = rows * dim;
+        onDevice(() -> {
+            if (rows == 0) return null;
+            long dx = input(x, n, IN), ddelta = input(delta, n, AUX2);
+            long dgamma = input(gamma, dim, AUX), dbeta = input(beta, dim, AUX3);
+            long dnormed = output(normed, 0, n, OUT);
+            kernels.addLayerNorm(stream, dx, ddelta, dgamma, dbeta, rows, dim, eps, dnormed);
+            finish(x, dx, 0, n); // x holds the sum now
+            finish(normed, dnormed, 0, n);
             return null;
         });
     }

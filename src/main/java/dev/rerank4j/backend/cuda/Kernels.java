@@ -29,12 +29,15 @@ final class Kernels {
     /** attention_tiled: heads of up to this many dims, this many queries per block. */
     static final int ATTENTION_TILED_MAX_HEAD_DIM = 128, ATTENTION_TILED_QUERIES = 16;
     static final int MAXSIM_THREADS = 256;
+    /** rotary and gelu_gate: a thread per element. */
+    static final int ELEMENTWISE_THREADS = 256;
     /** cuLaunchKernel's limit on gridDim.y and gridDim.z. */
     static final int MAX_GRID_Y = 65_535;
 
     private final CudaDriver cu;
     private final MemorySegment module;
-    private final MemorySegment linearF32, linearF32Wide, linearBf16, linearF16, addLayerNorm, attention, attentionTiled, maxSim;
+    private final MemorySegment linearF32, linearF32Wide, linearBf16, linearF16, addLayerNorm, attention, attentionTiled, maxSim, rotary,
+            geluGate;
 
     private Kernels(CudaDriver cu, MemorySegment module) {
         this.cu = cu;
@@ -47,6 +50,8 @@ final class Kernels {
         this.attention = cu.moduleGetFunction(module, "attention");
         this.attentionTiled = cu.moduleGetFunction(module, "attention_tiled");
         this.maxSim = cu.moduleGetFunction(module, "max_sim");
+        this.rotary = cu.moduleGetFunction(module, "rotary");
+        this.geluGate = cu.moduleGetFunction(module, "gelu_gate");
     }
 
     /** Loads the PTX into the current context (the driver JIT-compiles it for the device). */
@@ -111,22 +116,23 @@ final class Kernels {
         }
     }
 
-    /** x = LayerNorm(x + residual) · gamma + beta, in place; residual 0 for none. */
-    void addLayerNorm(MemorySegment stream, long x, long residual, long gamma, long beta, int rows, int dim, float eps) {
+    /** x += residual (0 for none), then out = LayerNorm(x) · gamma + beta; out may be x. */
+    void addLayerNorm(MemorySegment stream, long x, long residual, long gamma, long beta, int rows, int dim, float eps, long out) {
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = new KernelArgs(a).pointer(x).pointer(residual).pointer(gamma).pointer(beta)
-                    .i32(rows).i32(dim).f32(eps).array();
+                    .i32(rows).i32(dim).f32(eps).pointer(out).array();
             cu.launchKernel("add_layernorm", addLayerNorm, rows, 1, 1, LAYERNORM_THREADS, 1, 1, 0, stream, args);
         }
     }
 
     /**
-     * Ragged multi-head attention; keyLengths 0 for "all keys"; {@code longest} the longest sequence. Heads of up
+     * Ragged multi-head attention; keyLengths 0 for "all keys"; each query sees the keys at most {@code window} away
+     * (Integer.MAX_VALUE: all); {@code longest} the longest sequence. Heads of up
      * to {@value #ATTENTION_TILED_MAX_HEAD_DIM} dims take attention_tiled (a block per 16 queries of one sequence
      * and head), wider ones attention (a warp per token and head).
      */
     void attention(MemorySegment stream, long qkv, long seqStarts, long keyLengths, int sequences, int tokens,
-                   int longest, int heads, int headDim, long out) {
+                   int longest, int heads, int headDim, int window, long out) {
         boolean tiled = headDim <= ATTENTION_TILED_MAX_HEAD_DIM && sequences <= MAX_GRID_Y && heads <= MAX_GRID_Y;
         long warps = (long) tokens * heads;
         int warpsPerBlock = ATTENTION_THREADS / 32;
@@ -134,7 +140,7 @@ final class Kernels {
         if (!tiled && blocks > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens × heads for one launch: " + warps);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).pointer(keyLengths)
-                    .i32(sequences).i32(heads).i32(headDim).f32((float) (1.0 / Math.sqrt(headDim))).pointer(out).array();
+                    .i32(sequences).i32(heads).i32(headDim).f32((float) (1.0 / Math.sqrt(headDim))).i32(window).pointer(out).array();
             if (tiled) {
                 cu.launchKernel("attention_tiled", attentionTiled, ceilDiv(longest, ATTENTION_TILED_QUERIES), heads,
                         sequences, ATTENTION_THREADS, 1, 1, 0, stream, args);
@@ -142,6 +148,33 @@ final class Kernels {
                 cu.launchKernel("attention", attention, (int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0, stream, args);
             }
         }
+    }
+
+    /** Q and K of every token of qkv rotated by its position in its sequence, from [position][headDim / 2] cos and sin tables. */
+    void rotary(MemorySegment stream, long qkv, long seqStarts, int sequences, int tokens, int heads, int headDim, long cos, long sin) {
+        long threads = (long) tokens * heads * headDim; // Q and K, half the dims each
+        if (threads == 0) return;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).i32(sequences).i32(heads).i32(headDim)
+                    .pointer(cos).pointer(sin).array();
+            cu.launchKernel("rotary", rotary, blocks(threads), 1, 1, ELEMENTWISE_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    /** gated[r][j] = GELU(hidden[r][j]) · hidden[r][width + j]. */
+    void geluGate(MemorySegment stream, long hidden, long gated, int rows, int width) {
+        long threads = (long) rows * width;
+        if (threads == 0) return;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(hidden).pointer(gated).i32(rows).i32(width).array();
+            cu.launchKernel("gelu_gate", geluGate, blocks(threads), 1, 1, ELEMENTWISE_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    private static int blocks(long threads) {
+        long blocks = (threads + ELEMENTWISE_THREADS - 1) / ELEMENTWISE_THREADS;
+        if (blocks > Integer.MAX_VALUE) throw new IllegalArgumentException("too many elements for one launch: " + threads);
+        return (int) blocks;
     }
 
     /** ColBERT MaxSim of one query against {@code documents} documents; one block per document. */

@@ -78,6 +78,25 @@ class EmulatedKernelsTest {
         p.attention(new int[] {0, 3, 5}, null, 1, 130);                // a head over 128 dims: the warp-per-token kernel
     }
 
+    /**
+     * ModernBERT's kernels: windows inside one 32-key tile, across tiles, and wider than the sequences; 16-query blocks
+     * whose first tiles hold no key of some queries' windows; key lengths with a window; heads of 64 dims (the tiled
+     * kernel) and of 130 (the warp-per-token one).
+     */
+    @Test
+    void rotaryEncoderKernelsMatchTheCpu() {
+        KernelParity p = new KernelParity(cpu, cuda, arena, 16);
+        p.rotarySelfAttention(new int[] {0, 1, 1, 9, 80}, null, 2, 8, 4);
+        p.rotarySelfAttention(new int[] {0, 100}, null, 1, 64, 8);
+        p.rotarySelfAttention(new int[] {0, 70, 75}, new int[] {30, 5}, 2, 16, 40);
+        p.rotarySelfAttention(new int[] {0, 33}, null, 1, 130, 5);
+        p.rotarySelfAttention(new int[] {0, 20}, null, 1, 8, Integer.MAX_VALUE);
+        p.gatedFeedForward(5, 16, 24);
+        p.gatedFeedForward(3, 8, 37);
+        p.addAndNormalize(3, 300);
+        p.addAndNormalize(1, 1);
+    }
+
     @Test
     void maxSimMatchesTheCpu() {
         new KernelParity(cpu, cuda, arena, 14).maxSim(9, new int[] {0, 1, 1, 35, 80}, 16);

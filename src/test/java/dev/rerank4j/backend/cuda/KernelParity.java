@@ -89,6 +89,48 @@ final class KernelParity {
         }
     }
 
+    /**
+     * Rotary self-attention with a window: the product, the rotation by position and windowed attention, both backends
+     * from the same weights and inputs.
+     */
+    void rotarySelfAttention(int[] seqStarts, int[] keyLengths, int heads, int headDim, int window) {
+        int tokens = seqStarts[seqStarts.length - 1], hidden = heads * headDim;
+        float[] w = random(3 * hidden * hidden, 0.2f), b = random(3 * hidden, 0.2f), x = random(tokens * hidden, 1f);
+        dev.rerank4j.backend.RotaryTable rope = dev.rerank4j.backend.RotaryTable.of(headDim, 10_000.0, 512);
+        float[] e = new float[tokens * hidden], a = new float[tokens * hidden];
+        ((dev.rerank4j.backend.RotaryEncoderKernels) expected).rotarySelfAttention(x, seqStarts, keyLengths,
+                expected.prepareLinear(tensor("w", DType.F32, w, 3 * hidden, hidden), tensor("b", DType.F32, b, 3 * hidden)), rope, window,
+                new float[tokens * 3 * hidden], heads, headDim, e);
+        ((dev.rerank4j.backend.RotaryEncoderKernels) actual).rotarySelfAttention(x, seqStarts, keyLengths,
+                actual.prepareLinear(tensor("w", DType.F32, w, 3 * hidden, hidden), tensor("b", DType.F32, b, 3 * hidden)), rope, window,
+                new float[tokens * 3 * hidden], heads, headDim, a);
+        assertClose(e, a, F32_TOLERANCE, "rotary attention " + Arrays.toString(seqStarts) + " window " + window + " heads " + heads
+                + " headDim " + headDim + (keyLengths == null ? "" : " keys " + Arrays.toString(keyLengths)));
+    }
+
+    /** The GeGLU feed-forward, both backends. */
+    void gatedFeedForward(int rows, int in, int width) {
+        float[] w1 = random(2 * width * in, 0.3f), b1 = random(2 * width, 0.3f), w2 = random(in * width, 0.3f), x = random(rows * in, 1f);
+        float[] e = new float[rows * in], a = new float[rows * in];
+        for (Backend backend : new Backend[] {expected, actual}) {
+            ((dev.rerank4j.backend.RotaryEncoderKernels) backend).gatedFeedForward(x, rows,
+                    backend.prepareLinear(tensor("w1", DType.F32, w1, 2L * width, in), tensor("b1", DType.F32, b1, 2L * width)),
+                    backend.prepareLinear(tensor("w2", DType.F32, w2, in, width), null), new float[rows * 2 * width], new float[rows * width],
+                    backend == expected ? e : a);
+        }
+        assertClose(e, a, F32_TOLERANCE, "gated feed-forward " + rows + "×" + in + " width " + width);
+    }
+
+    /** x += delta, normed = LayerNorm(x), both backends: the sum and the norm. */
+    void addAndNormalize(int rows, int dim) {
+        float[] x = random(rows * dim, 3f), delta = random(rows * dim, 1f), gamma = random(dim, 1f), beta = random(dim, 0.2f);
+        float[] ex = x.clone(), ax = x.clone(), en = new float[rows * dim], an = new float[rows * dim];
+        ((dev.rerank4j.backend.RotaryEncoderKernels) expected).addAndNormalize(ex, delta, rows, dim, gamma, beta, 1e-5f, en);
+        ((dev.rerank4j.backend.RotaryEncoderKernels) actual).addAndNormalize(ax, delta, rows, dim, gamma, beta, 1e-5f, an);
+        assertClose(ex, ax, F32_TOLERANCE, "the sum, " + rows + "×" + dim);
+        assertClose(en, an, F32_TOLERANCE, "its norm, " + rows + "×" + dim);
+    }
+
     /** Outputs start as the same random values, so rows a kernel must leave alone are checked too. */
     void attention(int[] seqStarts, int[] keyLengths, int heads, int headDim) {
         int tokens = seqStarts[seqStarts.length - 1];
