@@ -29,6 +29,9 @@ Writes:
   golden/distilbert-tiny-ce/ and golden/distilbert-tiny-ce.json
       a tiny random DistilBertForSequenceClassification (its own tensor names, no token types, a ReLU head) with
       bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-distilbert writes just these)
+  golden/deberta-tiny-ce/ and golden/deberta-tiny-ce.json
+      a tiny random DebertaV2ForSequenceClassification configured as DeBERTa-v3 (disentangled relative attention over
+      8 position buckets) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-deberta writes just these)
   golden/modernbert-tiny-ce{,-cls}/ and golden/modernbert-tiny-ce{,-cls}.json
       two tiny random ModernBertForSequenceClassification models (RoPE, local attention windows, GeGLU, pre-norm; mean
       and first-token pooling; transformers 5's and 4's config forms) on a ModernBERT-like BPE tokenizer; pairs -> ids
@@ -557,6 +560,110 @@ def make_distilbert_tiny(out_dir):
     size = sum(f.stat().st_size for f in model_dir.iterdir())
     assert size < 1024 * 1024, f"distilbert-tiny-ce/ is {size} bytes"
     print("distilbert-tiny-ce", len(records), "pairs, logits", min(logits), max(logits), "exempt", exempt)
+
+
+# ---------------------------------------------------------------------------------------------
+# (a4) tiny random DeBERTa-v2/v3 cross-encoder (mixedbread-ai/mxbai-rerank-*-v1's architecture)
+# ---------------------------------------------------------------------------------------------
+DEBERTA_BUCKETS = 8  # position_buckets: distances past 4 fall in log buckets, up to max_relative_positions 64
+
+
+def deberta_logit(model, enc):
+    with torch.no_grad():
+        logit = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).logits[0, 0].item()
+        h = model.deberta(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"]).last_hidden_state
+        x = model.pooler.dense(h[:, 0])
+        manual = model.classifier(0.5 * x * (1 + torch.erf(x / math.sqrt(2))))[0, 0].item()
+    assert abs(logit - manual) < 1e-5, (logit, manual)
+    return logit
+
+
+def deberta_log_buckets():
+    """transformers' make_log_bucket_position for every distance of DeBERTa-v3's settings (256 buckets, 512 positions) and
+    of the tiny model's (8, 64): its F32 logs decide the buckets at their edges, which Java must reproduce."""
+    from transformers.models.deberta_v2.modeling_deberta_v2 import make_log_bucket_position
+    out = []
+    for buckets, positions in ((256, 512), (8, 64)):
+        d = torch.arange(-(positions - 1), positions)
+        out.append(dict(position_buckets=buckets, max_relative_positions=positions, first_distance=-(positions - 1),
+                        buckets=[int(v) for v in make_log_bucket_position(d, buckets, positions).tolist()]))
+    return out
+
+
+def make_deberta_tiny(out_dir):
+    """bert-tiny-ce's tokenizer (the model's parity does not depend on the tokenizer kind) on a tiny random
+    DebertaV2ForSequenceClassification as DeBERTa-v3 is configured: relative attention with c2p and p2c over
+    position_buckets 8 (so most distances fall in log buckets), keys shared with the content projections, the relative
+    embeddings layer-normed, no absolute positions and no token types, a GELU pooler."""
+    from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
+    bert_dir = out_dir / "bert-tiny-ce"
+    model_dir = out_dir / "deberta-tiny-ce"
+    model_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        (model_dir / name).write_bytes((bert_dir / name).read_bytes())
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    hf_tok = fast_tokenizer(model_dir / "tokenizer.json")
+    config = DebertaV2Config(
+        vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
+        hidden_act="gelu", max_position_embeddings=TINY_MAX_POS, type_vocab_size=0, layer_norm_eps=1e-7,
+        relative_attention=True, max_relative_positions=-1, position_buckets=DEBERTA_BUCKETS, norm_rel_ebd="layer_norm",
+        share_att_key=True, pos_att_type=["p2c", "c2p"], position_biased_input=False, pooler_hidden_size=32,
+        pooler_hidden_act="gelu", pooler_dropout=0, pad_token_id=tok.token_to_id("[PAD]"), num_labels=1)
+    config.architectures = ["DebertaV2ForSequenceClassification"]
+    torch.manual_seed(SEED + 9)
+    model = DebertaV2ForSequenceClassification(config)
+    g = torch.Generator().manual_seed(SEED + 9)
+    with torch.no_grad():
+        for name, prm in sorted(model.named_parameters()):
+            if "LayerNorm.weight" in name:
+                prm.copy_(1.0 + 0.3 * torch.randn(prm.shape, generator=g))
+            elif name.endswith(".bias"):
+                prm.copy_(0.2 * torch.randn(prm.shape, generator=g))
+            else:
+                prm.copy_((0.5 if name.startswith("classifier.") else 0.2) * torch.randn(prm.shape, generator=g))
+    model.save_pretrained(str(model_dir), safe_serialization=True)
+    model = DebertaV2ForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+    from safetensors import safe_open
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        names = sorted(f.keys())
+    assert "deberta.encoder.rel_embeddings.weight" in names and not any("position_embeddings" in n for n in names), names
+
+    records, logits = [], []
+    for (pid, q, d, m) in BERT_TINY_PAIRS:
+        enc = hf_tok([q], [d], truncation=True, max_length=m, return_tensors="pt")
+        full = tok.encode(q, d)
+        logit = deberta_logit(model, enc)
+        logits.append(logit)
+        records.append(dict(id=pid, query=q, doc=d, max_length=m, untruncated_length=len(full.ids), truncated=len(full.ids) > m,
+                            input_ids=enc["input_ids"][0].tolist(), logit=logit, sigmoid=1.0 / (1.0 + math.exp(-logit))))
+    assert max(logits) - min(logits) > 1.0, logits
+    long_pair = max(BERT_TINY_PAIRS, key=lambda p: len(tok.encode(p[1], p[2]).ids))
+    enc0 = hf_tok([long_pair[1]], [long_pair[2]], truncation=True, max_length=TINY_MAX_POS, return_tensors="pt")
+    exempt = require_every_tensor_matters(model, lambda: deberta_logit(model, enc0))
+
+    from sentence_transformers import CrossEncoder
+    ce = CrossEncoder(str(model_dir), device="cpu")
+    for r in records:
+        if r["max_length"] == TINY_MAX_POS:
+            assert ce.tokenizer([r["query"]], [r["doc"]], truncation=True)["input_ids"][0] == r["input_ids"], r["id"]
+            score = float(ce.predict([(r["query"], r["doc"])])[0])
+            assert abs(score - r["sigmoid"]) < 1e-5, (r["id"], score, r["sigmoid"])
+    write_json(out_dir / "deberta-tiny-ce.json", dict(
+        header("Tiny random DebertaV2ForSequenceClassification (num_labels=1) configured as DeBERTa-v3 (relative attention, "
+               "c2p and p2c, shared keys, position_buckets 8, no absolute positions or token types), files in deberta-tiny-ce/, "
+               "with bert-tiny-ce's WordPiece tokenizer. input_ids as CrossEncoder tokenizes: tokenizer([q], [d], truncation=True, "
+               "max_length=M). logit = classifier(gelu(pooler.dense(h[CLS]))) of the reloaded model; sigmoid = 1/(1+exp(-logit)), "
+               "what CrossEncoder.predict returns (checked)."),
+        model=dict(dir="deberta-tiny-ce", seed=SEED + 9, vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
+                   num_attention_heads=4, intermediate_size=64, max_position_embeddings=TINY_MAX_POS,
+                   position_buckets=DEBERTA_BUCKETS, attn_implementation="eager", tensors=names,
+                   tensors_without_effect_on_score=exempt),
+        tolerance_note="fp32 reference on CPU; token ids must match exactly.",
+        log_buckets=deberta_log_buckets(),
+        pairs=records))
+    size = sum(f.stat().st_size for f in model_dir.iterdir())
+    assert size < 1024 * 1024, f"deberta-tiny-ce/ is {size} bytes"
+    print("deberta-tiny-ce", len(records), "pairs, logits", min(logits), max(logits), "exempt", exempt)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1580,6 +1687,8 @@ def main():
                     help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-bi-encoders", action="store_true",
                     help="write only the bi-tiny-cls-dot and bi-modernbert-cls fixtures (read distilbert-tiny-ce and modernbert-tiny-ce)")
+    ap.add_argument("--only-deberta", action="store_true",
+                    help="write only the deberta-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-distilbert", action="store_true",
                     help="write only the distilbert-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-modernbert", action="store_true",
@@ -1620,6 +1729,9 @@ def main():
     if args.only_distilbert:
         make_distilbert_tiny(out)
         return
+    if args.only_deberta:
+        make_deberta_tiny(out)
+        return
     if args.only_bi_encoders:
         make_bi_encoders(out)
         return
@@ -1632,6 +1744,7 @@ def main():
     hf_tok, tok = make_bert_tiny(out, args.vocab_size)
     make_electra_tiny(out)
     make_distilbert_tiny(out)
+    make_deberta_tiny(out)
     make_modernbert(out)
     make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)

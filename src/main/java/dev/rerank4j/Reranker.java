@@ -2,6 +2,7 @@ package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
+import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.io.Json;
@@ -132,7 +133,8 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * The model on the backend {@code options} picks. AUTO promises a working reranker: a GPU that answered but
-     * cannot hold the model (full, shared) leaves it to the CPU, as one that fails to start does (Backends).
+     * cannot hold the model (full, shared), or lacks kernels the model needs (DeBERTa), leaves it to the CPU, as one that
+     * fails to start does (Backends).
      * On failure nothing is left open.
      */
     private static Placed place(Path dir, ModelConfig config, SafeTensors weights, Options options) {
@@ -144,6 +146,11 @@ public final class Reranker implements AutoCloseable {
             if (options.backend() != Options.BackendChoice.AUTO) throw e;
             LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
                     e.getMessage());
+            return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
+        } catch (MissingKernelException e) {
+            backend.close();
+            if (options.backend() != Options.BackendChoice.AUTO) throw e;
+            LOG.log(System.Logger.Level.INFO, "AUTO: {0}: running on the CPU", e.getMessage());
             return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
         } catch (RuntimeException | Error e) {
             backend.close();

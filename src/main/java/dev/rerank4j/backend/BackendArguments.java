@@ -113,6 +113,25 @@ public final class BackendArguments {
         }
     }
 
+    /** {@link RelativeAttentionKernels#disentangledAttention}: distances within the rows, rows within the positions. */
+    public static void disentangledAttention(float[] qkv, int[] seqStarts, float[] positions, int[] rows, int heads, int headDim,
+                                             float[] out) {
+        attention(qkv, seqStarts, null, heads, headDim, out);
+        if (positions == null || rows == null || rows.length % 2 == 0) {
+            throw new IllegalArgumentException("positions and an odd number of rows (one per distance) are needed");
+        }
+        long width = 3L * heads * headDim, positionRows = positions.length / width;
+        for (int r : rows) {
+            if (r < 0 || r >= positionRows) throw new IllegalArgumentException("row " + r + " is outside the " + positionRows + " position rows");
+        }
+        for (int b = 0; b + 1 < seqStarts.length; b++) {
+            if (seqStarts[b + 1] - seqStarts[b] > (rows.length + 1) / 2) {
+                throw new IllegalArgumentException("sequence " + b + " has " + (seqStarts[b + 1] - seqStarts[b]) + " tokens, more than the "
+                        + (rows.length + 1) / 2 + " the relative positions cover");
+            }
+        }
+    }
+
     /** {@link RotaryEncoderKernels#gatedFeedForward}: W_in gives twice the units W_out takes. */
     public static void gatedFeedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, float[] gated,
                                         float[] y) {

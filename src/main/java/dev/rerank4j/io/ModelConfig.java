@@ -18,6 +18,7 @@ import java.util.Map;
  * @param ceActivation          the sentence-transformers cross-encoder activation named in the config
  *                              (a class name such as "torch.nn.modules.linear.Identity"), or null
  * @param modernBert            ModernBERT's own fields where model_type is "modernbert", else null
+ * @param deberta               DeBERTa's relative attention where model_type is "deberta-v2", else null
  */
 public record ModelConfig(
         String modelType,
@@ -35,7 +36,8 @@ public record ModelConfig(
         int padTokenId,
         int numLabels,
         String ceActivation,
-        ModernBertConfig modernBert) {
+        ModernBertConfig modernBert,
+        DebertaConfig deberta) {
 
     public ModelConfig {
         architectures = List.copyOf(architectures);
@@ -114,13 +116,14 @@ public record ModelConfig(
                 f.positiveInt("intermediate_size"),
                 f.positiveInt("vocab_size"),
                 maxPositions,
-                json.containsKey("type_vocab_size") ? f.positiveInt("type_vocab_size") : 1,
-                layerNormEps(f, modernBert ? "norm_eps" : "layer_norm_eps", modernBert ? 1e-5 : 1e-12),
+                json.containsKey("type_vocab_size") ? f.nonNegativeInt("type_vocab_size") : 1,
+                layerNormEps(f, modernBert ? "norm_eps" : "layer_norm_eps", modernBert ? 1e-5 : modelType.equals("deberta-v2") ? 1e-7 : 1e-12),
                 act,
                 padTokenId,
                 numLabels,
                 crossEncoderActivation(json),
-                modernBert ? ModernBertConfig.fromJson(json, f.positiveInt("num_hidden_layers"), source) : null);
+                modernBert ? ModernBertConfig.fromJson(json, f.positiveInt("num_hidden_layers"), source) : null,
+                modelType.equals("deberta-v2") ? DebertaConfig.fromJson(json, hidden, heads, maxPositions, source) : null);
     }
 
     /**
@@ -140,7 +143,7 @@ public record ModelConfig(
         Map<String, Object> json = f.json();
         return new ModelConfig("distilbert", f.stringList("architectures"), hidden, hidden, f.positiveInt("n_layers"), heads,
                 f.positiveInt("hidden_dim"), f.positiveInt("vocab_size"), f.positiveInt("max_position_embeddings"), 0, 1e-12f, act,
-                json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0, numLabels(f), crossEncoderActivation(json), null);
+                json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0, numLabels(f), crossEncoderActivation(json), null, null);
     }
 
     /** num_labels, else the size of id2label, else 0. */

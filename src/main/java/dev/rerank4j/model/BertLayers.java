@@ -4,6 +4,9 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.backend.MissingKernelException;
+import dev.rerank4j.backend.RelativeAttentionKernels;
+import dev.rerank4j.io.DebertaConfig;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.Tensor;
 import dev.rerank4j.model.Encoder.Scratch;
@@ -31,6 +34,14 @@ final class BertLayers implements EncoderLayers {
                          LinearWeights ffnIn, LinearWeights ffnOut, float[] outputNormGamma, float[] outputNormBeta) {}
 
     /**
+     * DeBERTa's relative attention (null for the others): per layer, the relative embeddings through its Q, K, V
+     * projection ([2·span, 3H], made once at load: they depend on the weights only), and the row of them each distance
+     * i − j reads, {@code rows[i − j + maxLength − 1]}.
+     */
+    private record Relative(RelativeAttentionKernels kernels, List<float[]> positions, int[] rows, boolean contentToPosition,
+                            boolean positionToContent, float scale) {}
+
+    /**
      * Where a checkpoint keeps layer i's tensors, {@code layer} formatted with i: BERT's names (RoBERTa, XLM-R and ELECTRA
      * share them) or DistilBERT's.
      */
@@ -41,9 +52,16 @@ final class BertLayers implements EncoderLayers {
                 "output.LayerNorm");
         static final TensorNames DISTILBERT = new TensorNames("transformer.layer.%d.", "attention.q_lin", "attention.k_lin",
                 "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm");
+        static final TensorNames DEBERTA = new TensorNames("encoder.layer.%d.", "attention.self.query_proj", "attention.self.key_proj",
+                "attention.self.value_proj", "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+                "output.LayerNorm");
 
         static TensorNames of(ModelConfig config) {
-            return config.modelType().equals("distilbert") ? DISTILBERT : BERT;
+            return switch (config.modelType()) {
+                case "distilbert" -> DISTILBERT;
+                case "deberta-v2" -> DEBERTA;
+                default -> BERT;
+            };
         }
     }
 
@@ -51,12 +69,14 @@ final class BertLayers implements EncoderLayers {
     private final Backend backend;
     private final Embeddings embeddings;
     private final List<Layer> layers;
+    private final Relative relative;
 
-    private BertLayers(ModelConfig config, Backend backend, Embeddings embeddings, List<Layer> layers) {
+    private BertLayers(ModelConfig config, Backend backend, Embeddings embeddings, List<Layer> layers, Relative relative) {
         this.config = config;
         this.backend = backend;
         this.embeddings = embeddings;
         this.layers = layers;
+        this.relative = relative;
     }
 
     /** Binds the encoder weights found under {@code weights}' prefix, checking every shape against {@code config}. */
@@ -70,7 +90,8 @@ final class BertLayers implements EncoderLayers {
         }
         Embeddings embeddings = new Embeddings(
                 weights.get("embeddings.word_embeddings.weight", config.vocabSize(), e),
-                weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), e),
+                config.deberta() != null && !config.deberta().absolutePositions() ? null
+                        : weights.get("embeddings.position_embeddings.weight", config.maxPositionEmbeddings(), e),
                 config.typeVocabSize() == 0 ? null : weights.get("embeddings.token_type_embeddings.weight", config.typeVocabSize(), e),
                 weights.vector("embeddings.LayerNorm.weight", e),
                 weights.vector("embeddings.LayerNorm.bias", e),
@@ -107,7 +128,34 @@ final class BertLayers implements EncoderLayers {
                 backend.keepOnDevice(p);
             }
         }
-        return new BertLayers(config, backend, embeddings, List.copyOf(layers));
+        return new BertLayers(config, backend, embeddings, List.copyOf(layers),
+                config.deberta() == null ? null : relative(weights, config, backend, layers));
+    }
+
+    /** DeBERTa's relative embeddings, layer-normed where the config says, through every layer's Q, K, V projection. */
+    private static Relative relative(Weights weights, ModelConfig config, Backend backend, List<Layer> layers) {
+        if (!(backend instanceof RelativeAttentionKernels kernels)) {
+            throw new MissingKernelException("the " + backend.name() + " backend has no kernel for DeBERTa's disentangled attention; "
+                    + "the CPU backend runs it (Options.BackendChoice.CPU)");
+        }
+        DebertaConfig d = config.deberta();
+        int h = config.hiddenSize(), rows = 2 * d.span();
+        float[] embeddings = weights.get("encoder.rel_embeddings.weight", rows, h).toFloatArray();
+        if (d.normRelative()) {
+            backend.addLayerNorm(embeddings, null, rows, h, weights.vector("encoder.LayerNorm.weight", h),
+                    weights.vector("encoder.LayerNorm.bias", h), config.layerNormEps());
+        }
+        List<float[]> positions = new ArrayList<>();
+        for (Layer layer : layers) {
+            float[] p = new float[rows * 3 * h];
+            backend.linear(embeddings, rows, layer.qkv(), p, Activation.NONE);
+            positions.add(p);
+        }
+        int longest = config.maxInputLength();
+        int[] rowOfDistance = new int[2 * longest - 1];
+        for (int distance = -(longest - 1); distance < longest; distance++) rowOfDistance[distance + longest - 1] = d.row(distance);
+        return new Relative(kernels, List.copyOf(positions), rowOfDistance, d.contentToPosition(), d.positionToContent(),
+                (float) (1.0 / Math.sqrt((double) config.headDim() * d.scaleFactor())));
     }
 
     @Override
@@ -118,7 +166,7 @@ final class BertLayers implements EncoderLayers {
     @Override
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
         float[] x = embed(batch, scratch);
-        for (Layer layer : layers) layer(layer, batch, keyLengths, x, scratch);
+        for (int i = 0; i < layers.size(); i++) layer(i, batch, keyLengths, x, scratch);
         backend.toHost(x);
         return x;
     }
@@ -134,8 +182,13 @@ final class BertLayers implements EncoderLayers {
     @Override
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
         int h = config.hiddenSize();
+        if (relative != null) { // the disentangled kernel has no first-token form: every row, then the first ones
+            float[] states = forward(batch, null, scratch);
+            for (int b = 0; b < batch.sequences(); b++) System.arraycopy(states, batch.start(b) * h, states, b * h, h);
+            return states;
+        }
         float[] x = embed(batch, scratch);
-        for (Layer layer : layers.subList(0, layers.size() - 1)) layer(layer, batch, null, x, scratch);
+        for (int i = 0; i < layers.size() - 1; i++) layer(i, batch, null, x, scratch);
         scratch.stopIfInterrupted(); // the last layer, first tokens only, runs below
         Layer last = layers.getLast();
         backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
@@ -150,10 +203,19 @@ final class BertLayers implements EncoderLayers {
 
 
     /** One whole layer on every token of batch, x in place; first, the call stops here if its caller was interrupted. */
-    private void layer(Layer layer, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
+    private void layer(int index, RaggedBatch batch, int[] keyLengths, float[] x, Scratch scratch) {
         scratch.stopIfInterrupted();
-        backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
-                scratch.context());                                                                               // [T, H]
+        Layer layer = layers.get(index);
+        if (relative == null) {
+            backend.selfAttention(x, batch.seqStarts(), keyLengths, layer.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
+                    scratch.context());                                                                           // [T, H]
+        } else {
+            if (keyLengths != null) throw new IllegalArgumentException("DeBERTa's layers take no key lengths (a ColBERT query mask)");
+            backend.linear(x, batch.tokens(), layer.qkv, scratch.qkv(), Activation.NONE);
+            relative.kernels().disentangledAttention(scratch.qkv(), batch.seqStarts(), relative.positions().get(index), relative.rows(),
+                    relative.contentToPosition(), relative.positionToContent(), relative.scale(), config.numHeads(), config.headDim(),
+                    scratch.context());
+        }
         attendedFeedForward(layer, x, batch.tokens(), scratch);
     }
 
@@ -215,7 +277,7 @@ final class BertLayers implements EncoderLayers {
                 }
                 int offset = t * width;
                 embeddings.word.read((long) id * width, width, x, offset);
-                addRow(embeddings.position, offset0 + p, row, x, offset);
+                if (embeddings.position != null) addRow(embeddings.position, offset0 + p, row, x, offset);
                 if (embeddings.tokenType == null) continue; // DistilBERT: a tokenizer's pair template may still number the sides
                 if (type < 0 || type >= config.typeVocabSize()) {
                     throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");

@@ -20,6 +20,8 @@ import java.util.List;
  *       {@code classifier.out_proj}, encoder under {@code electra.}.</li>
  *   <li>DistilBertForSequenceClassification: dense = {@code pre_classifier}, f = ReLU, out = {@code classifier}, encoder
  *       under {@code distilbert.};</li>
+ *   <li>DebertaV2ForSequenceClassification: dense = {@code pooler.dense}, f = GELU, out = {@code classifier}, encoder
+ *       under {@code deberta.};</li>
  *   <li>ModernBertForSequenceClassification: dense = {@code head.dense}, f = LayerNorm({@code head.norm}) ∘ GELU, out =
  *       {@code classifier}, on h[CLS] or the mean of h over the tokens (classifier_pooling), encoder under {@code model.}.</li>
  * </ul>
@@ -130,6 +132,28 @@ public final class CrossEncoder implements Model {
                 false,
                 backend.prepareLinear(weights.get("pre_classifier.weight", h, h), weights.get("pre_classifier.bias", h)),
                 Activation.RELU,
+                null,
+                backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
+    }
+
+    /**
+     * DebertaV2ForSequenceClassification with one label (DeBERTa-v3, mxbai-rerank-*-v1): logit = classifier(gelu(pooler.dense(
+     * h[CLS]))), the encoder's tensors under {@code deberta.} (transformers' ContextPooler).
+     */
+    static CrossEncoder loadDeberta(Weights weights, ModelConfig config, Backend backend) {
+        requireOneLabel(config);
+        if (config.deberta() == null) {
+            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a DeBERTa head but model_type is '"
+                    + config.modelType() + "' (expected \"deberta-v2\")");
+        }
+        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "deberta.", ""));
+        long h = config.hiddenSize();
+        return new CrossEncoder(
+                Encoder.load(encoderWeights, config, backend),
+                backend,
+                false,
+                backend.prepareLinear(weights.get("pooler.dense.weight", h, h), weights.get("pooler.dense.bias", h)),
+                Activation.GELU,
                 null,
                 backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }

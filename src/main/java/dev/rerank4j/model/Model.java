@@ -15,7 +15,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
      * Binds the weights of {@code weights} to the model that {@code dir} describes:
      * {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
      * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification},
-     * {@code DistilBertForSequenceClassification} or {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
+     * {@code DistilBertForSequenceClassification}, {@code DebertaV2ForSequenceClassification} or
+     * {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
      * a sentence-transformers modules.json with mean or first-token pooling → {@link SentenceEncoder};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
@@ -34,6 +35,9 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ElectraForSequenceClassification")) {
             return CrossEncoder.loadElectra(all, config, backend);
         }
+        if (config.architectures().contains("DebertaV2ForSequenceClassification")) {
+            return CrossEncoder.loadDeberta(all, config, backend);
+        }
         if (config.architectures().contains("DistilBertForSequenceClassification")) {
             return CrossEncoder.loadDistilBert(all, config, backend);
         }
@@ -46,7 +50,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         }
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
-                + "ElectraForSequenceClassification, DistilBertForSequenceClassification, ModernBertForSequenceClassification) and no sentence-transformers "
+                + "ElectraForSequenceClassification, DistilBertForSequenceClassification, DebertaV2ForSequenceClassification, "
+                + "ModernBertForSequenceClassification) and no sentence-transformers "
                 + "modules.json with mean or first-token pooling");
     }
 }

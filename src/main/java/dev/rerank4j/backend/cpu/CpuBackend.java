@@ -4,6 +4,7 @@ import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.BackendArguments;
 import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.backend.RelativeAttentionKernels;
 import dev.rerank4j.backend.RotaryEncoderKernels;
 import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.Tensor;
@@ -16,7 +17,7 @@ import java.util.function.Supplier;
  * Thread-safe: prepared weights are immutable, and every call keeps its scratch to itself. One call
  * uses up to {@code threads} cores (the calling thread counts as one of them).
  */
-public final class CpuBackend implements Backend, RotaryEncoderKernels {
+public final class CpuBackend implements Backend, RotaryEncoderKernels, RelativeAttentionKernels {
     private final ParallelFor pf;
     /** Every packed weight; the GC frees them with the model. */
     private final OffHeapWeights weights = new OffHeapWeights();
@@ -110,6 +111,14 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels {
         PackedLinear p = packed(w);
         BackendArguments.rotarySelfAttention(x, seqStarts, keyLengths, p, rope, window, qkv, heads, headDim, out);
         SelfAttentionKernel.selfAttention(x, seqStarts, keyLengths, p, rope, window, qkv, heads, headDim, out, pf);
+    }
+
+    @Override
+    public void disentangledAttention(float[] qkv, int[] seqStarts, float[] positions, int[] rows, boolean contentToPosition,
+                                      boolean positionToContent, float scale, int heads, int headDim, float[] out) {
+        checkOpen();
+        BackendArguments.disentangledAttention(qkv, seqStarts, positions, rows, heads, headDim, out);
+        DisentangledAttentionKernel.run(qkv, seqStarts, positions, rows, contentToPosition, positionToContent, scale, heads, headDim, out, pf);
     }
 
     @Override
