@@ -590,19 +590,53 @@ def deberta_log_buckets():
     return out
 
 
+def deberta_tokenizer(path):
+    """A DeBERTa-v3-like tokenizer.json, as transformers 4's DebertaV2Converter wrote them for the hub (mxbai-rerank-*-v1):
+    a SentencePiece Unigram model trained on the corpus, normalized by Strip, its precompiled charsmap and a Replace of
+    runs of spaces, Metaspace, [CLS] A [SEP] B [SEP], [MASK] added after the vocabulary (DeBERTa-v3's is id 128000)."""
+    import tempfile
+    import sentencepiece as spm
+    from tokenizers import AddedToken
+    from transformers.convert_slow_tokenizer import DebertaV2Converter
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus.txt"
+        corpus.write_text("\n".join(list(CORPUS) + [p[1] + " " + p[2] for p in BERT_TINY_PAIRS]) + "\n", encoding="utf-8")
+        spm.SentencePieceTrainer.train(input=str(corpus), model_prefix=str(Path(tmp) / "spm"), vocab_size=600, model_type="unigram",
+                                       character_coverage=1.0, pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece="[PAD]",
+                                       bos_piece="[CLS]", eos_piece="[SEP]", unk_piece="[UNK]", num_threads=1, minloglevel=2)
+        sp = spm.SentencePieceProcessor(model_file=str(Path(tmp) / "spm.model"))
+
+        class Slow:  # what DebertaV2Converter reads of a slow DebertaV2Tokenizer
+            vocab_file = str(Path(tmp) / "spm.model")
+            do_lower_case = False
+            split_by_punct = False
+            add_prefix_space = True
+            legacy = True
+
+            def convert_tokens_to_ids(self, token):
+                return sp.piece_to_id(token)
+
+        tok = DebertaV2Converter(Slow()).converted()
+    tok.add_special_tokens([AddedToken("[MASK]", special=True)])
+    tok.save(str(path), pretty=False)
+    return tok
+
+
 def make_deberta_tiny(out_dir):
-    """bert-tiny-ce's tokenizer (the model's parity does not depend on the tokenizer kind) on a tiny random
-    DebertaV2ForSequenceClassification as DeBERTa-v3 is configured: relative attention with c2p and p2c over
+    """A DeBERTa-v3-like tokenizer (deberta_tokenizer) on a tiny random DebertaV2ForSequenceClassification as DeBERTa-v3
+    is configured: relative attention with c2p and p2c over
     position_buckets 8 (so most distances fall in log buckets), keys shared with the content projections, the relative
     embeddings layer-normed, no absolute positions and no token types, a GELU pooler."""
     from transformers import DebertaV2Config, DebertaV2ForSequenceClassification
-    bert_dir = out_dir / "bert-tiny-ce"
     model_dir = out_dir / "deberta-tiny-ce"
     model_dir.mkdir(parents=True, exist_ok=True)
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        (model_dir / name).write_bytes((bert_dir / name).read_bytes())
-    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-    hf_tok = fast_tokenizer(model_dir / "tokenizer.json")
+    tok = deberta_tokenizer(model_dir / "tokenizer.json")
+    hf_tok = PreTrainedTokenizerFast(
+        tokenizer_file=str(model_dir / "tokenizer.json"), unk_token="[UNK]", sep_token="[SEP]", pad_token="[PAD]",
+        cls_token="[CLS]", mask_token="[MASK]", model_max_length=TINY_MAX_POS)
+    hf_tok.save_pretrained(str(model_dir))
+    tok.save(str(model_dir / "tokenizer.json"), pretty=False)
+    (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
     config = DebertaV2Config(
         vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2, num_attention_heads=4, intermediate_size=64,
         hidden_act="gelu", max_position_embeddings=TINY_MAX_POS, type_vocab_size=0, layer_norm_eps=1e-7,
@@ -651,7 +685,8 @@ def make_deberta_tiny(out_dir):
     write_json(out_dir / "deberta-tiny-ce.json", dict(
         header("Tiny random DebertaV2ForSequenceClassification (num_labels=1) configured as DeBERTa-v3 (relative attention, "
                "c2p and p2c, shared keys, position_buckets 8, no absolute positions or token types), files in deberta-tiny-ce/, "
-               "with bert-tiny-ce's WordPiece tokenizer. input_ids as CrossEncoder tokenizes: tokenizer([q], [d], truncation=True, "
+               "with a DeBERTa-v3-like SentencePiece tokenizer (Strip, precompiled charsmap, Replace of space runs, Metaspace, Unigram). "
+               "input_ids as CrossEncoder tokenizes: tokenizer([q], [d], truncation=True, "
                "max_length=M). logit = classifier(gelu(pooler.dense(h[CLS]))) of the reloaded model; sigmoid = 1/(1+exp(-logit)), "
                "what CrossEncoder.predict returns (checked)."),
         model=dict(dir="deberta-tiny-ce", seed=SEED + 9, vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=2,
