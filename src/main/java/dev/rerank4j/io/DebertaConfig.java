@@ -54,6 +54,9 @@ public record DebertaConfig(int bucketSize, int maxRelative, int span, boolean c
                     + ", not one of \"c2p\", \"p2c\"");
         }
         int buckets = intOr(json, "position_buckets", -1, source);
+        if (buckets == 1) { // half of it, 0, would divide the log buckets' distances
+            throw new ModelFormatException(source + ": position_buckets 1 is not supported (at least 2, or none)");
+        }
         int maxRelative = intOr(json, "max_relative_positions", -1, source);
         if (maxRelative < 1) maxRelative = maxPositions;
         int span = buckets > 0 ? buckets : maxRelative;
