@@ -452,6 +452,73 @@ attention_tiled(const float* __restrict__ qkv, const int* __restrict__ seqStarts
 }
 
 // ---------------------------------------------------------------------------------------------
+// disentangled_attention: DeBERTa's attention, as RelativeAttentionKernels.disentangledAttention. One warp per
+// (token, head) walks the keys of its sequence with an online softmax, as attention does; the score of key j adds
+// q . pk_r (c2p) and k_j . pq_r (p2c), pq and pk the Q and K parts of row r = rows[i - j + center] of positions (laid out
+// as qkv's rows). headDim <= 256. Block: 128 threads (4 warps). Grid: ceil(tokens * heads / 4).
+extern "C" __global__ void __launch_bounds__(128)
+disentangled_attention(const float* __restrict__ qkv, const int* __restrict__ seqStarts, int sequences,
+                       const float* __restrict__ positions, const int* __restrict__ rows, int center, int c2p, int p2c,
+                       int heads, int headDim, float scale, float* __restrict__ out) {
+    const long long item = ((long long)blockIdx.x * blockDim.x + threadIdx.x) >> 5; // uniform per warp
+    const int lane = threadIdx.x & 31;
+    const int tokens = seqStarts[sequences];
+    if (item >= (long long)tokens * heads) return;
+    const int t = (int)(item / heads), h = (int)(item % heads);
+    if (t < seqStarts[0]) return;
+    int lo = 0, hi = sequences - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) >> 1;
+        if (seqStarts[mid] <= t) lo = mid; else hi = mid - 1;
+    }
+    const int start = seqStarts[lo], keys = seqStarts[lo + 1] - start, i = t - start;
+    const size_t stride = (size_t)3 * heads * headDim;
+    const size_t qOff = (size_t)h * headDim, kOff = (size_t)(heads + h) * headDim, vOff = (size_t)(2 * heads + h) * headDim;
+    const float* q = qkv + (size_t)t * stride + qOff;
+    float qr[ATT_PER_LANE], acc[ATT_PER_LANE];
+#pragma unroll
+    for (int n = 0; n < ATT_PER_LANE; n++) {
+        int d = lane + 32 * n;
+        qr[n] = d < headDim ? q[d] : 0.0f;
+        acc[n] = 0.0f;
+    }
+    float m = -INFINITY, l = 0.0f;
+    for (int j = 0; j < keys; j++) {
+        const float* kj = qkv + (size_t)(start + j) * stride + kOff;
+        const float* pr = positions + (size_t)rows[i - j + center] * stride;
+        float s = 0.0f;
+#pragma unroll
+        for (int n = 0; n < ATT_PER_LANE; n++) {
+            int d = lane + 32 * n;
+            if (d < headDim) {
+                s = fmaf(qr[n], kj[d], s);
+                if (c2p) s = fmaf(qr[n], pr[kOff + d], s);
+                if (p2c) s = fmaf(kj[d], pr[qOff + d], s);
+            }
+        }
+        s = warp_sum(s) * scale;
+        const float mNew = fmaxf(m, s);
+        const float corr = expf(m - mNew);
+        const float p = expf(s - mNew);
+        l = l * corr + p;
+        const float* vj = qkv + (size_t)(start + j) * stride + vOff;
+#pragma unroll
+        for (int n = 0; n < ATT_PER_LANE; n++) {
+            int d = lane + 32 * n;
+            if (d < headDim) acc[n] = fmaf(p, vj[d], acc[n] * corr);
+        }
+        m = mNew;
+    }
+    const float inv = 1.0f / l;
+    float* o = out + (size_t)t * heads * headDim + (size_t)h * headDim;
+#pragma unroll
+    for (int n = 0; n < ATT_PER_LANE; n++) {
+        int d = lane + 32 * n;
+        if (d < headDim) o[d] = acc[n] * inv;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // rotary: Q and K of every token rotated in place by its position in its sequence (RoPE, transformers'
 // rotate_half pairing: dims i and i + headDim / 2), cos and sin read from [position][headDim / 2] tables.
 // One thread per (token, Q or K head, i < headDim / 2). Block: 256 threads. Grid: ceil(those / 256).

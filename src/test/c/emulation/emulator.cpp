@@ -93,6 +93,12 @@ extern "C" int emulate_launch(const char* name, unsigned gx, unsigned gy, unsign
             attention_tiled(arg<const float*>(p, 0), arg<const int*>(p, 1), arg<const int*>(p, 2), arg<int>(p, 3),
                             arg<int>(p, 4), arg<int>(p, 5), arg<float>(p, 6), arg<int>(p, 7), arg<float*>(p, 8));
         });
+    } else if (k == "disentangled_attention") {
+        run(grid, block, [&] {
+            disentangled_attention(arg<const float*>(p, 0), arg<const int*>(p, 1), arg<int>(p, 2), arg<const float*>(p, 3),
+                                   arg<const int*>(p, 4), arg<int>(p, 5), arg<int>(p, 6), arg<int>(p, 7), arg<int>(p, 8),
+                                   arg<int>(p, 9), arg<float>(p, 10), arg<float*>(p, 11));
+        });
     } else if (k == "rotary") {
         run(grid, block, [&] {
             rotary(arg<float*>(p, 0), arg<const int*>(p, 1), arg<int>(p, 2), arg<int>(p, 3), arg<int>(p, 4),

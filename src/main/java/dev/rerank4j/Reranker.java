@@ -2,7 +2,6 @@ package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
-import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.io.Json;
@@ -66,7 +65,8 @@ public final class Reranker implements AutoCloseable {
     /**
      * Loads the model in {@code dir}: a {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
      * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification},
-     * {@code DistilBertForSequenceClassification} or {@code ModernBertForSequenceClassification} cross-encoder, or a
+     * {@code DistilBertForSequenceClassification}, {@code DebertaV2ForSequenceClassification} or
+     * {@code ModernBertForSequenceClassification} cross-encoder, or a
      * sentence-transformers bi-encoder with mean or first-token pooling (scored by cosine similarity or the dot product,
      * each text after its prompt), or a ColBERT
      * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
@@ -133,8 +133,7 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * The model on the backend {@code options} picks. AUTO promises a working reranker: a GPU that answered but
-     * cannot hold the model (full, shared), or lacks kernels the model needs (DeBERTa), leaves it to the CPU, as one that
-     * fails to start does (Backends).
+     * cannot hold the model (full, shared) leaves it to the CPU, as one that fails to start does (Backends).
      * On failure nothing is left open.
      */
     private static Placed place(Path dir, ModelConfig config, SafeTensors weights, Options options) {
@@ -146,11 +145,6 @@ public final class Reranker implements AutoCloseable {
             if (options.backend() != Options.BackendChoice.AUTO) throw e;
             LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
                     e.getMessage());
-            return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
-        } catch (MissingKernelException e) {
-            backend.close();
-            if (options.backend() != Options.BackendChoice.AUTO) throw e;
-            LOG.log(System.Logger.Level.INFO, "AUTO: {0}: running on the CPU", e.getMessage());
             return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
         } catch (RuntimeException | Error e) {
             backend.close();

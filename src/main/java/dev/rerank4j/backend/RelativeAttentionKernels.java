@@ -1,8 +1,8 @@
 package dev.rerank4j.backend;
 
 /**
- * DeBERTa's disentangled attention, which a {@link Backend} may offer besides its own; the CPU backend does. A model
- * that needs it refuses a backend without it ({@link MissingKernelException}), and AUTO then loads it on the CPU.
+ * DeBERTa's disentangled attention, which a {@link Backend} may offer besides its own; the CPU and CUDA backends do, and
+ * a model that needs it refuses one that does not.
  */
 public interface RelativeAttentionKernels {
     /**

@@ -4,7 +4,6 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.LinearWeights;
-import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.RelativeAttentionKernels;
 import dev.rerank4j.io.DebertaConfig;
 import dev.rerank4j.io.ModelConfig;
@@ -135,8 +134,8 @@ final class BertLayers implements EncoderLayers {
     /** DeBERTa's relative embeddings, layer-normed where the config says, through every layer's Q, K, V projection. */
     private static Relative relative(Weights weights, ModelConfig config, Backend backend, List<Layer> layers) {
         if (!(backend instanceof RelativeAttentionKernels kernels)) {
-            throw new MissingKernelException("the " + backend.name() + " backend has no kernel for DeBERTa's disentangled attention; "
-                    + "the CPU backend runs it (Options.BackendChoice.CPU)");
+            throw new IllegalArgumentException("the " + backend.name() + " backend has no kernel for DeBERTa's disentangled attention "
+                    + "(RelativeAttentionKernels)");
         }
         DebertaConfig d = config.deberta();
         int h = config.hiddenSize(), rows = 2 * d.span();
@@ -149,6 +148,7 @@ final class BertLayers implements EncoderLayers {
         for (Layer layer : layers) {
             float[] p = new float[rows * 3 * h];
             backend.linear(embeddings, rows, layer.qkv(), p, Activation.NONE);
+            backend.keepOnDevice(p); // uploaded once, not with every call
             positions.add(p);
         }
         int longest = config.maxInputLength();

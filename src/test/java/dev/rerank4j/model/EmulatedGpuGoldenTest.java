@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Whole models on the CUDA backend with its kernels emulated on the CPU (FakeCuda.emulatedGpu): the shortest
- * golden pairs of the BERT, ELECTRA, DistilBERT and ModernBERT (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
+ * golden pairs of the BERT, ELECTRA, DistilBERT, DeBERTa and ModernBERT (F32 kernels) and XLM-R BF16 (tensor-core kernels) cross-encoders reproduce
  * transformers' logits at the golden tests' bars. A few short pairs only: the emulation runs a thread per
  * CUDA thread.
  */
@@ -53,6 +53,13 @@ class EmulatedGpuGoldenTest {
     void modernBertLogitsMatchTransformersOnTheF32Kernels() {
         double worst = worstDelta("modernbert-tiny-ce", false);
         assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (ModernBertGoldenTest)");
+    }
+
+    /** DeBERTa's disentangled attention over log-bucketed distances. */
+    @Test
+    void debertaLogitsMatchTransformersOnTheF32Kernels() {
+        double worst = worstDelta("deberta-tiny-ce", false);
+        assertTrue(worst <= 1e-4, () -> "max |Δlogit| " + worst + " > the F32 bar 1e-4 (DebertaGoldenTest)");
     }
 
     @Test

@@ -6,6 +6,7 @@ import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.BackendArguments;
 import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.backend.LinearWeights;
+import dev.rerank4j.backend.RelativeAttentionKernels;
 import dev.rerank4j.backend.RotaryEncoderKernels;
 import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.Tensor;
@@ -36,7 +37,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * <p>Thread-safe: calls take one lock and run on one stream in the device's primary context, pushed
  * onto the calling thread for the call. {@link #close()} frees the device memory and releases the context.
  */
-public final class CudaBackend implements Backend, RotaryEncoderKernels {
+public final class CudaBackend implements Backend, RotaryEncoderKernels, RelativeAttentionKernels {
     private static final System.Logger LOG = System.getLogger(CudaBackend.class.getName());
 
     /** Device buffer slots of {@link DeviceScratch}. */
@@ -291,6 +292,31 @@ public final class CudaBackend implements Backend, RotaryEncoderKernels {
         onDevice(() -> {
             // rotated in place, in qkv's twin (which then holds the truth) or in a scratch copy (qkv is work space)
             attend(input(qkv, qkvFloats, IN), seqStarts, keyLengths, rope, window, heads, headDim, out);
+            return null;
+        });
+    }
+
+    @Override
+    public void disentangledAttention(float[] qkv, int[] seqStarts, float[] positions, int[] rows, boolean contentToPosition,
+                                      boolean positionToContent, float scale, int heads, int headDim, float[] out) {
+        BackendArguments.disentangledAttention(qkv, seqStarts, positions, rows, heads, headDim, out);
+        requireAttentionHeadDim(headDim);
+        int sequences = seqStarts.length - 1, tokens = seqStarts[sequences];
+        long qkvFloats = (long) tokens * 3 * heads * headDim, outFloats = (long) tokens * heads * headDim;
+        onDevice(() -> {
+            if (sequences == 0 || tokens == seqStarts[0]) return null;
+            long dqkv = input(qkv, qkvFloats, IN), dpositions = input(positions, positions.length, AUX2);
+            long first = (long) seqStarts[0] * heads * headDim;
+            long dout = output(out, first, outFloats, OUT);
+            long rowsOff = 4L * seqStarts.length, intBytes = rowsOff + 4L * rows.length; // [seqStarts | rows] in one upload
+            MemorySegment host = staging(intBytes);
+            MemorySegment.copy(seqStarts, 0, host, JAVA_INT, 0, seqStarts.length);
+            MemorySegment.copy(rows, 0, host, JAVA_INT, rowsOff, rows.length);
+            long dints = slot(AUX, intBytes);
+            cu.copyToDeviceAsync(dints, host, intBytes, stream);
+            kernels.disentangledAttention(stream, dqkv, dints, sequences, tokens, dpositions, dints + rowsOff, (rows.length - 1) / 2,
+                    contentToPosition, positionToContent, heads, headDim, scale, dout);
+            finish(out, dout, first, outFloats);
             return null;
         });
     }

@@ -37,7 +37,7 @@ final class Kernels {
     private final CudaDriver cu;
     private final MemorySegment module;
     private final MemorySegment linearF32, linearF32Wide, linearBf16, linearF16, addLayerNorm, attention, attentionTiled, maxSim, rotary,
-            geluGate;
+            geluGate, disentangledAttention;
 
     private Kernels(CudaDriver cu, MemorySegment module) {
         this.cu = cu;
@@ -52,6 +52,7 @@ final class Kernels {
         this.maxSim = cu.moduleGetFunction(module, "max_sim");
         this.rotary = cu.moduleGetFunction(module, "rotary");
         this.geluGate = cu.moduleGetFunction(module, "gelu_gate");
+        this.disentangledAttention = cu.moduleGetFunction(module, "disentangled_attention");
     }
 
     /** Loads the PTX into the current context (the driver JIT-compiles it for the device). */
@@ -158,6 +159,18 @@ final class Kernels {
             MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).i32(sequences).i32(heads).i32(headDim)
                     .pointer(cos).pointer(sin).array();
             cu.launchKernel("rotary", rotary, blocks(threads), 1, 1, ELEMENTWISE_THREADS, 1, 1, 0, stream, args);
+        }
+    }
+
+    /** DeBERTa's attention: a warp per token and head; {@code rows} indexed by distance + center. */
+    void disentangledAttention(MemorySegment stream, long qkv, long seqStarts, int sequences, int tokens, long positions, long rows,
+                               int center, boolean c2p, boolean p2c, int heads, int headDim, float scale, long out) {
+        long warps = (long) tokens * heads, blocks = (warps + ATTENTION_THREADS / 32 - 1) / (ATTENTION_THREADS / 32);
+        if (blocks > Integer.MAX_VALUE) throw new IllegalArgumentException("too many tokens × heads for one launch: " + warps);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment args = new KernelArgs(a).pointer(qkv).pointer(seqStarts).i32(sequences).pointer(positions).pointer(rows)
+                    .i32(center).i32(c2p ? 1 : 0).i32(p2c ? 1 : 0).i32(heads).i32(headDim).f32(scale).pointer(out).array();
+            cu.launchKernel("disentangled_attention", disentangledAttention, (int) blocks, 1, 1, ATTENTION_THREADS, 1, 1, 0, stream, args);
         }
     }
 

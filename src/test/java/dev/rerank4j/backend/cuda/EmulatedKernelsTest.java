@@ -97,6 +97,14 @@ class EmulatedKernelsTest {
         p.addAndNormalize(1, 1);
     }
 
+    /** DeBERTa's attention: an empty sequence, rows past the first, heads narrower and wider than a warp. */
+    @Test
+    void disentangledAttentionMatchesTheCpu() {
+        KernelParity p = new KernelParity(cpu, cuda, arena, 17);
+        p.disentangledAttention(new int[] {0, 1, 1, 30, 70}, 2, 8, 4);
+        p.disentangledAttention(new int[] {2, 40}, 1, 40, 16);
+    }
+
     @Test
     void maxSimMatchesTheCpu() {
         new KernelParity(cpu, cuda, arena, 14).maxSim(9, new int[] {0, 1, 1, 35, 80}, 16);

@@ -108,6 +108,25 @@ final class KernelParity {
                 + " headDim " + headDim + (keyLengths == null ? "" : " keys " + Arrays.toString(keyLengths)));
     }
 
+    /** DeBERTa's attention, both backends: distances mapped to rows as a bucketed model maps them, each term on and off. */
+    void disentangledAttention(int[] seqStarts, int heads, int headDim, int span) {
+        int tokens = seqStarts[seqStarts.length - 1], longest = 0, width = 3 * heads * headDim;
+        for (int b = 0; b + 1 < seqStarts.length; b++) longest = Math.max(longest, seqStarts[b + 1] - seqStarts[b]);
+        int[] rows = new int[2 * longest - 1];
+        for (int d = -(longest - 1); d < longest; d++) rows[d + longest - 1] = Math.clamp(Integer.signum(d) * (long) Math.min(Math.abs(d), span - 1) + span, 0, 2 * span - 1);
+        float[] qkv = random(tokens * width, 1f), positions = random(2 * span * width, 1f);
+        float scale = (float) (1 / Math.sqrt(headDim * 3.0));
+        for (boolean[] terms : new boolean[][] {{true, true}, {false, true}, {true, false}}) {
+            float[] e = random(tokens * heads * headDim, 1f), a = e.clone();
+            ((dev.rerank4j.backend.RelativeAttentionKernels) expected).disentangledAttention(qkv, seqStarts, positions, rows, terms[0], terms[1],
+                    scale, heads, headDim, e);
+            ((dev.rerank4j.backend.RelativeAttentionKernels) actual).disentangledAttention(qkv, seqStarts, positions, rows, terms[0], terms[1],
+                    scale, heads, headDim, a);
+            assertClose(e, a, F32_TOLERANCE, "disentangled attention " + Arrays.toString(seqStarts) + " headDim " + headDim
+                    + " c2p " + terms[0] + " p2c " + terms[1]);
+        }
+    }
+
     /** The GeGLU feed-forward, both backends. */
     void gatedFeedForward(int rows, int in, int width) {
         float[] w1 = random(2 * width * in, 0.3f), b1 = random(2 * width, 0.3f), w2 = random(in * width, 0.3f), x = random(rows * in, 1f);
