@@ -122,6 +122,10 @@ public final class ColbertEncoder implements Model {
                     + ", expected [" + w.dim(0) + "]");
         }
         int dim = Math.toIntExact(w.dim(0));
+        if (encoder.config().deberta() != null) {
+            throw new ModelFormatException("config.json: a ColBERT on DeBERTa is not supported (rerank4j's disentangled attention "
+                    + "takes no query mask)");
+        }
         requireMaskTokensSeeAKey(encoder.config(), settings);
         return new ColbertEncoder(encoder, backend, backend.prepareLinear(w, bias), dim, settings, fingerprint(w, bias, settings));
     }
