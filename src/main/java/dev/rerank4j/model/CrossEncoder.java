@@ -76,7 +76,7 @@ public final class CrossEncoder implements Model {
             throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a RoBERTa head but model_type is '"
                     + config.modelType() + "' (expected \"xlm-roberta\" or \"roberta\"; it decides the position offset)");
         }
-        return withClassificationHead(weights, "roberta.", Activation.TANH, config, backend);
+        return withClassificationHead(weights, "roberta.", "classifier.dense", Activation.TANH, "classifier.out_proj", config, backend);
     }
 
     /**
@@ -90,28 +90,29 @@ public final class CrossEncoder implements Model {
             throw new ModelFormatException("config.json: architectures " + config.architectures() + " name an ELECTRA head but model_type is '"
                     + config.modelType() + "' (expected \"electra\"; it decides the embeddings' width)");
         }
-        return withClassificationHead(weights, "electra.", Activation.GELU, config, backend);
+        return withClassificationHead(weights, "electra.", "classifier.dense", Activation.GELU, "classifier.out_proj", config, backend);
     }
 
-    /** The encoder under {@code prefix} (or none), scored by classifier.out_proj(f(classifier.dense(h[first token]))). */
-    private static CrossEncoder withClassificationHead(Weights weights, String prefix, Activation f, ModelConfig config, Backend backend) {
-        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), "embeddings.word_embeddings.weight", prefix, ""));
+    /** The encoder under {@code prefix} (or none), scored by out(f(dense(h[first token]))), the head's layers named as it names them. */
+    private static CrossEncoder withClassificationHead(Weights weights, String prefix, String dense, Activation f, String out,
+                                                       ModelConfig config, Backend backend) {
+        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), prefix, ""));
         long h = config.hiddenSize();
-        for (String name : new String[] {"classifier.dense.weight", "classifier.dense.bias", "classifier.out_proj.weight", "classifier.out_proj.bias"}) {
+        for (String name : new String[] {dense + ".weight", dense + ".bias", out + ".weight", out + ".bias"}) {
             if (!weights.has(name)) {
                 throw new ModelFormatException(weights.file().file() + ": missing tensor '" + name + "': "
-                        + config.architectures() + " scores through classifier.dense (" + f.name().toLowerCase(java.util.Locale.ROOT)
-                        + ") then classifier.out_proj");
+                        + config.architectures() + " scores through " + dense + " (" + f.name().toLowerCase(java.util.Locale.ROOT)
+                        + ") then " + out);
             }
         }
         return new CrossEncoder(
                 Encoder.load(encoderWeights, config, backend),
                 backend,
                 false,
-                backend.prepareLinear(weights.get("classifier.dense.weight", h, h), weights.get("classifier.dense.bias", h)),
+                backend.prepareLinear(weights.get(dense + ".weight", h, h), weights.get(dense + ".bias", h)),
                 f,
                 null,
-                backend.prepareLinear(weights.get("classifier.out_proj.weight", 1, h), weights.get("classifier.out_proj.bias", 1)));
+                backend.prepareLinear(weights.get(out + ".weight", 1, h), weights.get(out + ".bias", 1)));
     }
 
     /**
@@ -120,20 +121,8 @@ public final class CrossEncoder implements Model {
      */
     static CrossEncoder loadDistilBert(Weights weights, ModelConfig config, Backend backend) {
         requireOneLabel(config);
-        if (!config.modelType().equals("distilbert")) {
-            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a DistilBERT head but model_type is '"
-                    + config.modelType() + "' (expected \"distilbert\")");
-        }
-        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "distilbert.", ""));
-        long h = config.hiddenSize();
-        return new CrossEncoder(
-                Encoder.load(encoderWeights, config, backend),
-                backend,
-                false,
-                backend.prepareLinear(weights.get("pre_classifier.weight", h, h), weights.get("pre_classifier.bias", h)),
-                Activation.RELU,
-                null,
-                backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
+        requireModelType(config, config.modelType().equals("distilbert"), "a DistilBERT", "distilbert");
+        return withClassificationHead(weights, "distilbert.", "pre_classifier", Activation.RELU, "classifier", config, backend);
     }
 
     /**
@@ -142,20 +131,16 @@ public final class CrossEncoder implements Model {
      */
     static CrossEncoder loadDeberta(Weights weights, ModelConfig config, Backend backend) {
         requireOneLabel(config);
-        if (config.deberta() == null) {
-            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a DeBERTa head but model_type is '"
-                    + config.modelType() + "' (expected \"deberta-v2\")");
+        requireModelType(config, config.deberta() != null, "a DeBERTa", "deberta-v2");
+        return withClassificationHead(weights, "deberta.", "pooler.dense", Activation.GELU, "classifier", config, backend);
+    }
+
+    /** A head's architecture on the encoder config.json names: the model type decides the encoder's own layout. */
+    private static void requireModelType(ModelConfig config, boolean matches, String head, String expected) {
+        if (!matches) {
+            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name " + head + " head but model_type is '"
+                    + config.modelType() + "' (expected \"" + expected + "\")");
         }
-        Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "deberta.", ""));
-        long h = config.hiddenSize();
-        return new CrossEncoder(
-                Encoder.load(encoderWeights, config, backend),
-                backend,
-                false,
-                backend.prepareLinear(weights.get("pooler.dense.weight", h, h), weights.get("pooler.dense.bias", h)),
-                Activation.GELU,
-                null,
-                backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }
 
     /**
@@ -166,10 +151,7 @@ public final class CrossEncoder implements Model {
      */
     static CrossEncoder loadModernBert(Weights weights, ModelConfig config, Backend backend) {
         requireOneLabel(config);
-        if (config.modernBert() == null) {
-            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a ModernBERT head but model_type is '"
-                    + config.modelType() + "' (expected \"modernbert\")");
-        }
+        requireModelType(config, config.modernBert() != null, "a ModernBERT", "modernbert");
         Weights encoderWeights = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "model.", ""));
         long h = config.hiddenSize();
         return new CrossEncoder(
