@@ -526,16 +526,7 @@ def make_distilbert_tiny(out_dir):
         max_position_embeddings=TINY_MAX_POS, pad_token_id=tok.token_to_id("[PAD]"), num_labels=1)
     config.architectures = ["DistilBertForSequenceClassification"]
     torch.manual_seed(SEED + 8)
-    model = DistilBertForSequenceClassification(config)
-    g = torch.Generator().manual_seed(SEED + 8)
-    with torch.no_grad():
-        for name, prm in sorted(model.named_parameters()):
-            if "layer_norm.weight" in name or "LayerNorm.weight" in name:
-                prm.copy_(1.0 + 0.3 * torch.randn(prm.shape, generator=g))
-            elif name.endswith(".bias"):
-                prm.copy_(0.2 * torch.randn(prm.shape, generator=g))
-            else:
-                prm.copy_((0.5 if name.startswith("classifier.") else 0.2) * torch.randn(prm.shape, generator=g))
+    model = redraw_around_one(DistilBertForSequenceClassification(config), SEED + 8)
     model.save_pretrained(str(model_dir), safe_serialization=True)
     model = DistilBertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     from safetensors import safe_open
@@ -646,16 +637,7 @@ def make_deberta_tiny(out_dir):
         pooler_hidden_act="gelu", pooler_dropout=0, pad_token_id=tok.token_to_id("[PAD]"), num_labels=1)
     config.architectures = ["DebertaV2ForSequenceClassification"]
     torch.manual_seed(SEED + 9)
-    model = DebertaV2ForSequenceClassification(config)
-    g = torch.Generator().manual_seed(SEED + 9)
-    with torch.no_grad():
-        for name, prm in sorted(model.named_parameters()):
-            if "LayerNorm.weight" in name:
-                prm.copy_(1.0 + 0.3 * torch.randn(prm.shape, generator=g))
-            elif name.endswith(".bias"):
-                prm.copy_(0.2 * torch.randn(prm.shape, generator=g))
-            else:
-                prm.copy_((0.5 if name.startswith("classifier.") else 0.2) * torch.randn(prm.shape, generator=g))
+    model = redraw_around_one(DebertaV2ForSequenceClassification(config), SEED + 9)
     model.save_pretrained(str(model_dir), safe_serialization=True)
     model = DebertaV2ForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     from safetensors import safe_open
@@ -735,12 +717,13 @@ def modernbert_logit(model, enc):
     return logit
 
 
-def redraw_modernbert(model, seed):
-    """redraw() for ModernBERT's names: its norms are *norm.weight, not LayerNorm.weight."""
+def redraw_around_one(model, seed):
+    """redraw() for the names of the newer fixtures' models (DistilBERT's layer_norm, ModernBERT's norm, DeBERTa's
+    LayerNorm), with the classifier at 0.5: every norm's weight around 1, the rest small, from a fixed generator."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in sorted(model.named_parameters()):
-            if name.endswith("norm.weight"):
+            if name.lower().endswith("norm.weight"):
                 p.copy_(1.0 + 0.3 * torch.randn(p.shape, generator=g))
             elif name.endswith(".bias"):
                 p.copy_(0.2 * torch.randn(p.shape, generator=g))
@@ -789,7 +772,7 @@ def make_modernbert(out_dir):
                        if legacy else {}))
         config.architectures = ["ModernBertForSequenceClassification"]
         torch.manual_seed(seed)
-        model = redraw_modernbert(ModernBertForSequenceClassification(config), seed)
+        model = redraw_around_one(ModernBertForSequenceClassification(config), seed)
         model.save_pretrained(str(model_dir), safe_serialization=True)
         if legacy:
             c = json.loads((model_dir / "config.json").read_text())
@@ -1551,7 +1534,7 @@ def make_colbert_modernbert(out_dir):
             cls_token_id=specials["[CLS]"], sep_token_id=specials["[SEP]"])
         config.architectures = ["ModernBertModel"]
         torch.manual_seed(SEED + 7)
-        encoder = redraw_modernbert(ModernBertModel(config), SEED + 7)
+        encoder = redraw_around_one(ModernBertModel(config), SEED + 7)
         encoder.save_pretrained(str(base_dir), safe_serialization=True)
         colbert = pylate_models.ColBERT(
             model_name_or_path=str(base_dir), embedding_size=COLBERT_DIM, bias=False, device="cpu",
