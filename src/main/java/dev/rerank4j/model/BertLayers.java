@@ -35,10 +35,42 @@ final class BertLayers implements EncoderLayers {
     /**
      * DeBERTa's relative attention (null for the others): per layer, the relative embeddings through its Q, K, V
      * projection ([2·span, 3H], made once at load: they depend on the weights only), and the row of them each distance
-     * i − j reads, {@code rows[i − j + maxLength − 1]}.
+     * i − j reads, {@code rows[i − j + longest − 1]}, for sequences up to the longest seen: the table grows with them, so
+     * that a hostile max_position_embeddings costs nothing until inputs that long arrive.
      */
-    private record Relative(RelativeAttentionKernels kernels, List<float[]> positions, int[] rows, boolean contentToPosition,
-                            boolean positionToContent, float scale) {}
+    private static final class Relative {
+        final RelativeAttentionKernels kernels;
+        final List<float[]> positions;
+        final DebertaConfig config;
+        final boolean contentToPosition, positionToContent;
+        final float scale;
+        private volatile int[] rows = new int[0];
+
+        Relative(RelativeAttentionKernels kernels, List<float[]> positions, DebertaConfig config, float scale) {
+            this.kernels = kernels;
+            this.positions = positions;
+            this.config = config;
+            this.contentToPosition = config.contentToPosition();
+            this.positionToContent = config.positionToContent();
+            this.scale = scale;
+        }
+
+        /** The rows of every distance of sequences up to {@code longest} tokens, or more; immutable once made. */
+        int[] rowsFor(int longest) {
+            int[] current = rows;
+            if (current.length >= 2 * longest - 1) return current;
+            synchronized (this) {
+                int have = (rows.length + 1) / 2;
+                if (have < longest) {
+                    int length = Math.max(longest, Math.min(2 * have, Integer.MAX_VALUE / 4));
+                    int[] grown = new int[2 * length - 1];
+                    for (int d = -(length - 1); d < length; d++) grown[d + length - 1] = config.row(d);
+                    rows = grown;
+                }
+                return rows;
+            }
+        }
+    }
 
     /**
      * Where a checkpoint keeps layer i's tensors, {@code layer} formatted with i: BERT's names (RoBERTa, XLM-R and ELECTRA
@@ -151,11 +183,7 @@ final class BertLayers implements EncoderLayers {
             backend.keepOnDevice(p); // uploaded once, not with every call
             positions.add(p);
         }
-        int longest = config.maxInputLength();
-        int[] rowOfDistance = new int[2 * longest - 1];
-        for (int distance = -(longest - 1); distance < longest; distance++) rowOfDistance[distance + longest - 1] = d.row(distance);
-        return new Relative(kernels, List.copyOf(positions), rowOfDistance, d.contentToPosition(), d.positionToContent(),
-                (float) (1.0 / Math.sqrt((double) config.headDim() * d.scaleFactor())));
+        return new Relative(kernels, List.copyOf(positions), d, (float) (1.0 / Math.sqrt((double) config.headDim() * d.scaleFactor())));
     }
 
     @Override
@@ -211,9 +239,11 @@ final class BertLayers implements EncoderLayers {
                     scratch.context());                                                                           // [T, H]
         } else {
             if (keyLengths != null) throw new IllegalArgumentException("DeBERTa's layers take no key lengths (a ColBERT query mask)");
+            int longest = 1;
+            for (int b = 0; b < batch.sequences(); b++) longest = Math.max(longest, batch.length(b));
             backend.linear(x, batch.tokens(), layer.qkv, scratch.qkv(), Activation.NONE);
-            relative.kernels().disentangledAttention(scratch.qkv(), batch.seqStarts(), relative.positions().get(index), relative.rows(),
-                    relative.contentToPosition(), relative.positionToContent(), relative.scale(), config.numHeads(), config.headDim(),
+            relative.kernels.disentangledAttention(scratch.qkv(), batch.seqStarts(), relative.positions.get(index), relative.rowsFor(longest),
+                    relative.contentToPosition, relative.positionToContent, relative.scale, config.numHeads(), config.headDim(),
                     scratch.context());
         }
         attendedFeedForward(layer, x, batch.tokens(), scratch);

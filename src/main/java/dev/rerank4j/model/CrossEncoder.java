@@ -135,6 +135,12 @@ public final class CrossEncoder implements Model {
         return withClassificationHead(weights, "deberta.", "pooler.dense", Activation.GELU, "classifier", config, backend);
     }
 
+    private static ModernBertLayers.Norm headNorm(Weights weights, long h, ModelConfig config, Backend backend) {
+        ModernBertLayers.Norm norm = ModernBertLayers.Norm.of(weights, "head.norm", h, config.modernBert().normBias());
+        norm.keepOnDevice(backend);
+        return norm;
+    }
+
     /** A head's architecture on the encoder config.json names: the model type decides the encoder's own layout. */
     private static void requireModelType(ModelConfig config, boolean matches, String head, String expected) {
         if (!matches) {
@@ -160,7 +166,7 @@ public final class CrossEncoder implements Model {
                 config.modernBert().meanPooling(),
                 ModernBertLayers.linear(weights, backend, "head.dense", h, h, config.modernBert().classifierBias()),
                 Activation.GELU,
-                ModernBertLayers.Norm.of(weights, "head.norm", h, config.modernBert().normBias()),
+                headNorm(weights, h, config, backend),
                 backend.prepareLinear(weights.get("classifier.weight", 1, h), weights.get("classifier.bias", 1)));
     }
 

@@ -34,6 +34,11 @@ final class ModernBertLayers implements EncoderLayers {
         static Norm of(Weights weights, String name, long width, boolean bias) {
             return new Norm(weights.vector(name + ".weight", width), bias ? weights.vector(name + ".bias", width) : new float[(int) width]);
         }
+
+        void keepOnDevice(Backend backend) {
+            backend.keepOnDevice(gamma);
+            backend.keepOnDevice(beta);
+        }
     }
 
     private final ModelConfig config;
@@ -114,11 +119,16 @@ final class ModernBertLayers implements EncoderLayers {
                     linear(weights, backend, l + "mlp.Wo", h, inner, settings.mlpBias()),
                     settings.slidingLayers().get(i)));
         }
-        return new ModernBertLayers(config, backend, kernels,
-                weights.get("embeddings.tok_embeddings.weight", config.vocabSize(), h),
-                Norm.of(weights, "embeddings.norm", h, normBias),
-                List.copyOf(layers),
-                Norm.of(weights, "final_norm", h, normBias));
+        Norm embeddingNorm = Norm.of(weights, "embeddings.norm", h, normBias), finalNorm = Norm.of(weights, "final_norm", h, normBias);
+        // norm parameters go to the device once, not with every call
+        embeddingNorm.keepOnDevice(backend);
+        finalNorm.keepOnDevice(backend);
+        for (Layer layer : layers) {
+            if (layer.attentionNorm() != null) layer.attentionNorm().keepOnDevice(backend);
+            layer.mlpNorm().keepOnDevice(backend);
+        }
+        return new ModernBertLayers(config, backend, kernels, weights.get("embeddings.tok_embeddings.weight", config.vocabSize(), h),
+                embeddingNorm, List.copyOf(layers), finalNorm);
     }
 
     static LinearWeights linear(Weights weights, Backend backend, String name, long out, long in, boolean bias) {

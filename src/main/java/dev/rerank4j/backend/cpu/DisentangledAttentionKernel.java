@@ -52,8 +52,8 @@ final class DisentangledAttentionKernel {
     private static void head(float[] qkv, int t0, int length, float[] positions, int[] rows, boolean c2p, boolean p2c, float scale,
                              int h, int heads, int hd, float[] out, Scratch s) {
         int stride = 3 * heads * hd, qOff = h * hd, kOff = (heads + h) * hd, vOff = (2 * heads + h) * hd, center = (rows.length - 1) / 2;
-        // rows are non-decreasing in the distance i − j, so the item reaches rows [first, last]
-        int first = rows[center - (length - 1)], last = rows[center + length - 1];
+        // the rows of the item's distances, −(length − 1) … length − 1 (a model's buckets need not grow with the distance)
+        int first = min(rows, center - (length - 1), center + length), last = max(rows, center - (length - 1), center + length);
         int keysPadded = pad(length), rowsPadded = pad(last - first + 1);
         s.keys = Scratch.grow(s.keys, hd * keysPadded);
         s.scores = Scratch.grow(s.scores, keysPadded);
@@ -68,7 +68,8 @@ final class DisentangledAttentionKernel {
             s.p2c = Scratch.grow(s.p2c, length * rowsPadded);
             transpose(positions, first * stride + qOff, stride, last - first + 1, rowsPadded, hd, s.positionQueries);
             for (int j = 0; j < length; j++) { // key j is reached from distances −j … length − 1 − j
-                int from = (rows[center - j] - first) / V * V, to = rows[center + length - 1 - j] - first + 1;
+                int from = (min(rows, center - j, center + length - j) - first) / V * V;
+                int to = max(rows, center - j, center + length - j) - first + 1;
                 products(qkv, (t0 + j) * stride + kOff, s.positionQueries, rowsPadded, from, to, hd, s.p2c, j * rowsPadded);
             }
         }
@@ -78,7 +79,8 @@ final class DisentangledAttentionKernel {
             int q = (t0 + i) * stride + qOff;
             products(qkv, q, s.keys, keysPadded, 0, length, hd, sc, 0);
             if (c2p) { // query i reaches distances i − length + 1 … i
-                int from = (rows[center + i - length + 1] - first) / V * V, to = rows[center + i] - first + 1;
+                int from = (min(rows, center + i - length + 1, center + i + 1) - first) / V * V;
+                int to = max(rows, center + i - length + 1, center + i + 1) - first + 1;
                 products(qkv, q, s.positionKeys, rowsPadded, from, to, hd, s.c2p, 0);
             }
             float max = Float.NEGATIVE_INFINITY;
@@ -94,6 +96,20 @@ final class DisentangledAttentionKernel {
             float inv = 1f / VectorMath.exp2InPlace(sc, 0, keysPadded, max);
             weightedValues(sc, length, qkv, t0 * stride + vOff, stride, hd, inv, out, (t0 + i) * heads * hd + h * hd);
         }
+    }
+
+    /** The smallest of rows[from, to). */
+    private static int min(int[] rows, int from, int to) {
+        int m = Integer.MAX_VALUE;
+        for (int k = from; k < to; k++) m = Math.min(m, rows[k]);
+        return m;
+    }
+
+    /** The largest of rows[from, to). */
+    private static int max(int[] rows, int from, int to) {
+        int m = Integer.MIN_VALUE;
+        for (int k = from; k < to; k++) m = Math.max(m, rows[k]);
+        return m;
     }
 
     private static int pad(int n) {

@@ -175,6 +175,13 @@ final class VectorMath {
         return x.mul(u.mul(p).div(q).add(0.5f)).blend(-0f, x.compare(VectorOperators.LT, GELU_LOW));
     }
 
+    /** max(x, 0); no NaN reaches it from a finite model. */
+    private static void reluInPlace(float[] a, int from, int to) {
+        int i = from;
+        for (; i + S.length() <= to; i += S.length()) FloatVector.fromArray(S, a, i).max(0f).intoArray(a, i);
+        for (; i < to; i++) a[i] = Math.max(a[i], 0f);
+    }
+
     /** Cephes' tanhf below |x| = 0.625: tanh x ≈ x + x·s·P(s), s = x². */
     private static final float TANH_P0 = -5.70498872745e-3f, TANH_P1 = 2.06390887954e-2f, TANH_P2 = -5.37397155531e-2f,
             TANH_P3 = 1.33314422036e-1f, TANH_P4 = -3.33332819422e-1f;
@@ -186,12 +193,6 @@ final class VectorMath {
      * bit of 1% of arguments, so a cross-encoder's first scores came out different from its later ones for the
      * same input (measured: 37 of 4,096 lanes, JDK 25).
      */
-    private static void reluInPlace(float[] a, int from, int to) {
-        int i = from;
-        for (; i + S.length() <= to; i += S.length()) FloatVector.fromArray(S, a, i).max(0f).intoArray(a, i);
-        for (; i < to; i++) a[i] = Math.max(a[i], 0f);
-    }
-
     private static void tanhInPlace(float[] a, int from, int to) {
         for (int i = from; i < to; i += S.length()) {
             VectorMask<Float> inRange = S.indexInRange(i, to);

@@ -80,6 +80,23 @@ class DisentangledAttentionTest {
         }
     }
 
+    /** Rows in any order of distance, as a model whose max_relative_positions is below half its buckets has them. */
+    @Test
+    void rowsNeedNotGrowWithTheDistance() {
+        Random rnd = new Random(9);
+        int longest = 90, span = 16, heads = 2, hd = 32;
+        int[] rows = new int[2 * longest - 1];
+        for (int i = 0; i < rows.length; i++) rows[i] = rnd.nextInt(2 * span);
+        int[] starts = {0, 90, 97};
+        float[] qkv = TestTensors.random(rnd, starts[2] * 3 * heads * hd, 1f), positions = TestTensors.random(rnd, 2 * span * 3 * heads * hd, 1f);
+        double[] expected = twin(qkv, starts, positions, rows, true, true, 0.1f, heads, hd);
+        float[] out = new float[starts[2] * heads * hd];
+        backend.disentangledAttention(qkv, starts, positions, rows, true, true, 0.1f, heads, hd, out);
+        for (int i = 0; i < expected.length; i++) {
+            if (!(Math.abs(out[i] - expected[i]) <= 1e-5)) fail("at " + i + ": " + out[i] + " vs " + expected[i]);
+        }
+    }
+
     @Test
     void sequencesPastTheDistanceTableAndRowsPastThePositionsAreRefused() {
         int heads = 1, hd = 8;
