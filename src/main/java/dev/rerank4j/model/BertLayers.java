@@ -211,9 +211,7 @@ final class BertLayers implements EncoderLayers {
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
         int h = config.hiddenSize();
         if (relative != null) { // the disentangled kernel has no first-token form: every row, then the first ones
-            float[] states = forward(batch, null, scratch);
-            for (int b = 0; b < batch.sequences(); b++) System.arraycopy(states, batch.start(b) * h, states, b * h, h);
-            return states;
+            return batch.firstRowsToFront(forward(batch, null, scratch), h);
         }
         float[] x = embed(batch, scratch);
         for (int i = 0; i < layers.size() - 1; i++) layer(i, batch, null, x, scratch);
@@ -221,9 +219,9 @@ final class BertLayers implements EncoderLayers {
         Layer last = layers.getLast();
         backend.firstTokenSelfAttention(x, batch.seqStarts(), last.qkv, scratch.qkv(), config.numHeads(), config.headDim(),
                 scratch.context());                                                                               // [B, H]
-        // The residual's first-token rows, moved to the front: start(b) ≥ b, so no row is overwritten before it is read.
+        // The residual's first-token rows, moved to the front.
         backend.toHost(x);
-        for (int b = 0; b < batch.sequences(); b++) System.arraycopy(x, batch.start(b) * h, x, b * h, h);
+        batch.firstRowsToFront(x, h);
         attendedFeedForward(last, x, batch.sequences(), scratch);
         backend.toHost(x);
         return x;
@@ -239,10 +237,9 @@ final class BertLayers implements EncoderLayers {
                     scratch.context());                                                                           // [T, H]
         } else {
             if (keyLengths != null) throw new IllegalArgumentException("DeBERTa's layers take no key lengths (a ColBERT query mask)");
-            int longest = 1;
-            for (int b = 0; b < batch.sequences(); b++) longest = Math.max(longest, batch.length(b));
             backend.linear(x, batch.tokens(), layer.qkv, scratch.qkv(), Activation.NONE);
-            relative.kernels.disentangledAttention(scratch.qkv(), batch.seqStarts(), relative.positions.get(index), relative.rowsFor(longest),
+            relative.kernels.disentangledAttention(scratch.qkv(), batch.seqStarts(), relative.positions.get(index),
+                    relative.rowsFor(Math.max(1, batch.longest())),
                     relative.contentToPosition, relative.positionToContent, relative.scale, config.numHeads(), config.headDim(),
                     scratch.context());
         }

@@ -155,9 +155,7 @@ final class ModernBertLayers implements EncoderLayers {
         float eps = config.layerNormEps();
         float[] x = embed(batch, scratch), normed = scratch.attended();
         float[] input = x;
-        int longest = 0;
-        for (int b = 0; b < batch.sequences(); b++) longest = Math.max(longest, batch.length(b));
-        Ropes rope = ropesFor(longest);
+        Ropes rope = ropesFor(batch.longest());
         for (int i = 0; i < layers.size(); i++) {
             scratch.stopIfInterrupted();
             Layer layer = layers.get(i);
@@ -178,10 +176,7 @@ final class ModernBertLayers implements EncoderLayers {
     /** Every token's states, then the first ones moved to the front: local attention leaves no work to skip cheaply. */
     @Override
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
-        int h = config.hiddenSize();
-        float[] states = forward(batch, null, scratch);
-        for (int b = 0; b < batch.sequences(); b++) System.arraycopy(states, batch.start(b) * h, states, b * h, h); // start(b) ≥ b
-        return states;
+        return batch.firstRowsToFront(forward(batch, null, scratch), config.hiddenSize());
     }
 
     /** x = LN(the token embeddings), x scratch's hidden array; token types, which ModernBERT has none of, are ignored. */

@@ -56,4 +56,20 @@ public record RaggedBatch(int[] ids, int[] typeIds, int[] seqStarts) {
     public int length(int b) {
         return seqStarts[b + 1] - seqStarts[b];
     }
+
+    /** Tokens of the longest sequence, 0 for none. */
+    public int longest() {
+        int longest = 0;
+        for (int b = 0; b < sequences(); b++) longest = Math.max(longest, length(b));
+        return longest;
+    }
+
+    /**
+     * Moves each sequence's first row of {@code rows} (one per token, {@code width} floats each) to row b, in place, and
+     * returns rows: start(b) ≥ b, so no row is overwritten before it is read.
+     */
+    float[] firstRowsToFront(float[] rows, int width) {
+        for (int b = 0; b < sequences(); b++) System.arraycopy(rows, start(b) * width, rows, b * width, width);
+        return rows;
+    }
 }
