@@ -254,13 +254,7 @@ public final class CudaBackend implements Backend, RotaryEncoderKernels, Relativ
         // must the copy back (the device buffer holds stale data there).
         long first = (long) seqStarts[0] * heads * headDim;
         long dout = output(out, first, outFloats, OUT);
-        // [seqStarts | keyLengths] in one upload
-        long keysOff = 4L * seqStarts.length, intBytes = keysOff + (keyLengths == null ? 0 : 4L * sequences);
-        MemorySegment host = staging(intBytes);
-        MemorySegment.copy(seqStarts, 0, host, JAVA_INT, 0, seqStarts.length);
-        if (keyLengths != null) MemorySegment.copy(keyLengths, 0, host, JAVA_INT, keysOff, sequences);
-        long dints = slot(AUX, intBytes);
-        cu.copyToDeviceAsync(dints, host, intBytes, stream);
+        long dints = uploadInts(seqStarts, keyLengths == null ? new int[0] : keyLengths), keysOff = 4L * seqStarts.length;
         if (rope != null) {
             int table = rope.positions() * (headDim / 2);
             kernels.rotary(stream, dqkv, dints, sequences, tokens - seqStarts[0], heads, headDim, input(rope.cos(), table, AUX2),
@@ -271,6 +265,17 @@ public final class CudaBackend implements Backend, RotaryEncoderKernels, Relativ
         kernels.attention(stream, dqkv, dints, keyLengths == null ? 0 : dints + keysOff, sequences, tokens, longest,
                 heads, headDim, window, dout);
         finish(out, dout, first, outFloats);
+    }
+
+    /** [first | second] in scratch slot AUX, one upload; the device address of first (second is 4 · first.length bytes on). */
+    private long uploadInts(int[] first, int[] second) {
+        long secondOff = 4L * first.length, bytes = secondOff + 4L * second.length;
+        MemorySegment host = staging(bytes);
+        MemorySegment.copy(first, 0, host, JAVA_INT, 0, first.length);
+        MemorySegment.copy(second, 0, host, JAVA_INT, secondOff, second.length);
+        long device = slot(AUX, bytes);
+        cu.copyToDeviceAsync(device, host, bytes, stream);
+        return device;
     }
 
     /**
@@ -308,12 +313,7 @@ public final class CudaBackend implements Backend, RotaryEncoderKernels, Relativ
             long dqkv = input(qkv, qkvFloats, IN), dpositions = input(positions, positions.length, AUX2);
             long first = (long) seqStarts[0] * heads * headDim;
             long dout = output(out, first, outFloats, OUT);
-            long rowsOff = 4L * seqStarts.length, intBytes = rowsOff + 4L * rows.length; // [seqStarts | rows] in one upload
-            MemorySegment host = staging(intBytes);
-            MemorySegment.copy(seqStarts, 0, host, JAVA_INT, 0, seqStarts.length);
-            MemorySegment.copy(rows, 0, host, JAVA_INT, rowsOff, rows.length);
-            long dints = slot(AUX, intBytes);
-            cu.copyToDeviceAsync(dints, host, intBytes, stream);
+            long dints = uploadInts(seqStarts, rows), rowsOff = 4L * seqStarts.length;
             kernels.disentangledAttention(stream, dqkv, dints, sequences, tokens, dpositions, dints + rowsOff, (rows.length - 1) / 2,
                     contentToPosition, positionToContent, heads, headDim, scale, dout);
             finish(out, dout, first, outFloats);
