@@ -22,7 +22,9 @@ import java.util.Map;
 public record DebertaConfig(int bucketSize, int maxRelative, int span, boolean contentToPosition, boolean positionToContent,
                             boolean normRelative, boolean absolutePositions) {
 
-    static DebertaConfig fromJson(Map<String, Object> json, int hidden, int heads, int maxPositions, String source) {
+    static DebertaConfig fromJson(ModelConfig.Fields f, int hidden, int heads, int maxPositions) {
+        Map<String, Object> json = f.json();
+        String source = f.source();
         if (!Boolean.TRUE.equals(json.getOrDefault("relative_attention", false))) {
             throw new ModelFormatException(source + ": relative_attention false is not supported (rerank4j runs DeBERTa-v3's relative attention)");
         }
@@ -41,38 +43,24 @@ public record DebertaConfig(int bucketSize, int maxRelative, int span, boolean c
         if (json.get("attention_head_size") instanceof Number n && n.intValue() * heads != hidden) {
             throw new ModelFormatException(source + ": attention_head_size " + n + " × " + heads + " heads is not hidden_size " + hidden);
         }
-        for (String key : new String[] {"hidden_act", "pooler_hidden_act"}) {
-            Object act = json.getOrDefault(key, "gelu");
-            if (!"gelu".equals(act)) {
-                throw new ModelFormatException(source + ": " + key + " " + Json.write(act) + " is not supported (rerank4j implements \"gelu\", the erf form)");
-            }
-        }
+        f.requireGelu("hidden_act", "pooler_hidden_act");
         Object types = json.get("pos_att_type");
         List<?> posAttType = types instanceof List<?> l ? l : types instanceof String s ? List.of(s.toLowerCase(java.util.Locale.ROOT).split("\\|")) : List.of();
         for (Object t : posAttType) {
             if (!"c2p".equals(t) && !"p2c".equals(t)) throw new ModelFormatException(source + ": pos_att_type " + Json.write(types) + " holds " + Json.write(t)
                     + ", not one of \"c2p\", \"p2c\"");
         }
-        int buckets = intOr(json, "position_buckets", -1, source);
+        int buckets = f.integer("position_buckets", -1);
         if (buckets == 1) { // half of it, 0, would divide the log buckets' distances
             throw new ModelFormatException(source + ": position_buckets 1 is not supported (at least 2, or none)");
         }
-        int maxRelative = intOr(json, "max_relative_positions", -1, source);
+        int maxRelative = f.integer("max_relative_positions", -1);
         if (maxRelative < 1) maxRelative = maxPositions;
         int span = buckets > 0 ? buckets : maxRelative;
         Object norm = json.getOrDefault("norm_rel_ebd", "none");
         if (!(norm instanceof String normText)) throw new ModelFormatException(source + ": norm_rel_ebd must be a string, found " + Json.write(norm));
         return new DebertaConfig(Math.max(buckets, 0), maxRelative, span, posAttType.contains("c2p"), posAttType.contains("p2c"),
                 normText.contains("layer_norm"), Boolean.TRUE.equals(json.getOrDefault("position_biased_input", true)));
-    }
-
-    private static int intOr(Map<String, Object> json, String key, int fallback, String source) {
-        Object v = json.get(key);
-        if (v == null) return fallback;
-        if (!(v instanceof Long l) || l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
-            throw new ModelFormatException(source + ": field '" + key + "' must be an integer, found " + Json.write(v));
-        }
-        return l.intValue();
     }
 
     /** Terms beside content-to-content: 1 + c2p + p2c, the factor under the square root of the score's scale. */

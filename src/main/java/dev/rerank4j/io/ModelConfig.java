@@ -122,8 +122,8 @@ public record ModelConfig(
                 padTokenId,
                 numLabels,
                 crossEncoderActivation(json),
-                modernBert ? ModernBertConfig.fromJson(json, f.positiveInt("num_hidden_layers"), source) : null,
-                modelType.equals("deberta-v2") ? DebertaConfig.fromJson(json, hidden, heads, maxPositions, source) : null);
+                modernBert ? ModernBertConfig.fromJson(f, f.positiveInt("num_hidden_layers")) : null,
+                modelType.equals("deberta-v2") ? DebertaConfig.fromJson(f, hidden, heads, maxPositions) : null);
     }
 
     /**
@@ -169,7 +169,46 @@ public record ModelConfig(
     }
 
     /** Typed reads of config fields with errors that name the file and the field. */
-    private record Fields(Map<String, Object> json, String source) {
+    record Fields(Map<String, Object> json, String source) {
+        /** An optional positive integer, {@code fallback} where absent or null. */
+        int positiveInt(String key, int fallback) {
+            Object v = json.get(key);
+            if (v == null) return fallback;
+            if (!(v instanceof Long l) || l < 1 || l > Integer.MAX_VALUE) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be a positive integer, found " + Json.write(v));
+            }
+            return l.intValue();
+        }
+
+        /** An optional integer of any sign, {@code fallback} where absent or null. */
+        int integer(String key, int fallback) {
+            Object v = json.get(key);
+            if (v == null) return fallback;
+            if (!(v instanceof Long l) || l < Integer.MIN_VALUE || l > Integer.MAX_VALUE) {
+                throw new ModelFormatException(source + ": field '" + key + "' must be an integer, found " + Json.write(v));
+            }
+            return l.intValue();
+        }
+
+        /** Each of {@code keys}, where present, must name "gelu" (an explicit null too is refused). */
+        void requireGelu(String... keys) {
+            for (String key : keys) {
+                Object act = json.getOrDefault(key, "gelu");
+                if (!"gelu".equals(act)) {
+                    throw new ModelFormatException(source + ": " + key + " " + Json.write(act)
+                            + " is not supported (rerank4j implements \"gelu\", the erf form)");
+                }
+            }
+        }
+
+        /** An optional boolean, false where absent or null. */
+        boolean bool(String key) {
+            Object v = json.get(key);
+            if (v == null) return false;
+            if (!(v instanceof Boolean b)) throw new ModelFormatException(source + ": field '" + key + "' must be true or false, found " + Json.write(v));
+            return b;
+        }
+
         Object required(String key) {
             if (!json.containsKey(key)) {
                 throw new ModelFormatException(source + ": missing field '" + key + "'");

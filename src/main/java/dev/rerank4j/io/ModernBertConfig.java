@@ -31,14 +31,10 @@ public record ModernBertConfig(List<Boolean> slidingLayers, int window, double g
         slidingLayers = List.copyOf(slidingLayers);
     }
 
-    static ModernBertConfig fromJson(Map<String, Object> json, int layers, String source) {
-        for (String key : new String[] {"hidden_activation", "classifier_activation"}) {
-            Object act = json.getOrDefault(key, "gelu");
-            if (!"gelu".equals(act)) {
-                throw new ModelFormatException(source + ": " + key + " " + Json.write(act)
-                        + " is not supported (rerank4j implements \"gelu\", the erf form)");
-            }
-        }
+    static ModernBertConfig fromJson(ModelConfig.Fields f, int layers) {
+        Map<String, Object> json = f.json();
+        String source = f.source();
+        f.requireGelu("hidden_activation", "classifier_activation");
         if (json.get("rope_scaling") != null) {
             throw new ModelFormatException(source + ": rope_scaling " + Json.write(json.get("rope_scaling"))
                     + " is not supported (rerank4j implements ModernBERT's default RoPE)");
@@ -47,21 +43,23 @@ public record ModernBertConfig(List<Boolean> slidingLayers, int window, double g
         if (!"cls".equals(pooling) && !"mean".equals(pooling)) {
             throw new ModelFormatException(source + ": classifier_pooling " + Json.write(pooling) + " is not one of \"cls\", \"mean\"");
         }
-        int localAttention = positiveInt(json, "local_attention", 128, source);
+        int localAttention = f.positiveInt("local_attention", 128);
         return new ModernBertConfig(
-                slidingLayers(json, layers, source),
+                slidingLayers(f, layers),
                 localAttention / 2,
                 theta(json, FULL, "global_rope_theta", 160_000.0, source),
                 theta(json, SLIDING, "local_rope_theta", 10_000.0, source),
-                bool(json, "norm_bias", source),
-                bool(json, "attention_bias", source),
-                bool(json, "mlp_bias", source),
-                bool(json, "classifier_bias", source),
+                f.bool("norm_bias"),
+                f.bool("attention_bias"),
+                f.bool("mlp_bias"),
+                f.bool("classifier_bias"),
                 "mean".equals(pooling));
     }
 
     /** layer_types where given; else every global_attn_every_n_layers-th layer, from the first, attends to all tokens. */
-    private static List<Boolean> slidingLayers(Map<String, Object> json, int layers, String source) {
+    private static List<Boolean> slidingLayers(ModelConfig.Fields f, int layers) {
+        Map<String, Object> json = f.json();
+        String source = f.source();
         List<Boolean> sliding = new ArrayList<>();
         Object types = json.get("layer_types");
         if (types != null) {
@@ -77,7 +75,7 @@ public record ModernBertConfig(List<Boolean> slidingLayers, int window, double g
             }
             return sliding;
         }
-        int every = positiveInt(json, "global_attn_every_n_layers", 3, source);
+        int every = f.positiveInt("global_attn_every_n_layers", 3);
         for (int i = 0; i < layers; i++) sliding.add(i % every != 0);
         return sliding;
     }
@@ -106,21 +104,5 @@ public record ModernBertConfig(List<Boolean> slidingLayers, int window, double g
             throw new ModelFormatException(source + ": " + key + " must be a finite number > 1, found " + Json.write(v));
         }
         return n.doubleValue();
-    }
-
-    private static int positiveInt(Map<String, Object> json, String key, int fallback, String source) {
-        Object v = json.get(key);
-        if (v == null) return fallback;
-        if (!(v instanceof Long l) || l < 1 || l > Integer.MAX_VALUE) {
-            throw new ModelFormatException(source + ": field '" + key + "' must be a positive integer, found " + Json.write(v));
-        }
-        return l.intValue();
-    }
-
-    private static boolean bool(Map<String, Object> json, String key, String source) {
-        Object v = json.get(key);
-        if (v == null) return false;
-        if (!(v instanceof Boolean b)) throw new ModelFormatException(source + ": field '" + key + "' must be true or false, found " + Json.write(v));
-        return b;
     }
 }
