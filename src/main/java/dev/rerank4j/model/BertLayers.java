@@ -252,9 +252,6 @@ final class BertLayers implements EncoderLayers {
      */
     private float[] embed(RaggedBatch batch, Scratch scratch) {
         int tokens = batch.tokens();
-        if (tokens > scratch.capacity()) {
-            throw new IllegalArgumentException("batch of " + tokens + " tokens exceeds scratch capacity " + scratch.capacity());
-        }
         float[] x = scratch.hidden();
         float[] embedded = embeddings.project == null ? x : scratch.qkv();
         backend.toHost(embedded); // written here (after a failed call the device may still hold the truth)
@@ -290,11 +287,6 @@ final class BertLayers implements EncoderLayers {
         for (int b = 0; b < batch.sequences(); b++) {
             int start = batch.start(b);
             int length = batch.length(b);
-            if (length > config.maxInputLength()) {
-                throw new IllegalArgumentException("sequence of " + length + " tokens exceeds the model's maximum input of "
-                        + config.maxInputLength() + " (max_position_embeddings " + config.maxPositionEmbeddings()
-                        + (offset0 > 0 ? " − position offset " + offset0 + ")" : ")"));
-            }
             for (int p = 0; p < length; p++) {
                 int t = start + p;
                 int id = batch.ids()[t];

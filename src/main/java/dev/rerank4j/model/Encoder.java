@@ -221,7 +221,7 @@ public final class Encoder {
      * [MASK] padding has it.
      */
     public float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch) {
-        return layers.forward(batch, keyLengths, scratch);
+        return layers.forward(requireFits(batch, scratch), keyLengths, scratch);
     }
 
     /**
@@ -230,6 +230,20 @@ public final class Encoder {
      * layers may skip the work the other rows would need. The array is {@code scratch}'s, as with forward.
      */
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
-        return layers.firstTokenStates(batch, scratch);
+        return layers.firstTokenStates(requireFits(batch, scratch), scratch);
+    }
+
+    /** batch, if its tokens fit scratch and each sequence the model's positions. */
+    private RaggedBatch requireFits(RaggedBatch batch, Scratch scratch) {
+        if (batch.tokens() > scratch.capacity()) {
+            throw new IllegalArgumentException("batch of " + batch.tokens() + " tokens exceeds scratch capacity " + scratch.capacity());
+        }
+        int longest = batch.longest(), offset = config.positionOffset();
+        if (longest > config.maxInputLength()) {
+            throw new IllegalArgumentException("sequence of " + longest + " tokens exceeds the model's maximum input of "
+                    + config.maxInputLength() + " (max_position_embeddings " + config.maxPositionEmbeddings()
+                    + (offset > 0 ? " − position offset " + offset + ")" : ")"));
+        }
+        return batch;
     }
 }

@@ -4,7 +4,8 @@ import dev.rerank4j.model.Encoder.Scratch;
 
 /**
  * The math of one family of encoders, from a batch's token ids to its last hidden states, in the work arrays of an
- * {@link Encoder}'s scratch; {@link Encoder} batches, lends the arrays and stops calls. Immutable after loading.
+ * {@link Encoder}'s scratch; {@link Encoder} batches, lends the arrays, checks that a batch fits them and the model's
+ * positions, and stops calls. Immutable after loading.
  */
 sealed interface EncoderLayers permits BertLayers, ModernBertLayers {
     /** As {@link Encoder#forward(RaggedBatch, int[], Scratch)}. */
