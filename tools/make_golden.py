@@ -220,6 +220,15 @@ def redraw(model, seed):
     return model
 
 
+def reloaded(model_dir, model_class):
+    """The model saved in model_dir, as the golden numbers must come from it (the files the Java tests read, eager
+    attention, eval mode), and the names of its tensors."""
+    from safetensors import safe_open
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        names = sorted(f.keys())
+    return model_class.from_pretrained(str(model_dir), attn_implementation="eager").eval(), names
+
+
 def tiny_logit(model, enc):
     with torch.no_grad():
         out = model(input_ids=enc["input_ids"], token_type_ids=enc["token_type_ids"],
@@ -335,13 +344,7 @@ def make_bert_tiny(out_dir, vocab_size):
 
     model = make_tiny_model(tok.get_vocab_size(), tok.token_to_id("[PAD]"))
     model.save_pretrained(str(model_dir), safe_serialization=True)
-    # reload from disk: the golden numbers come from the files the Java tests read
-    model = BertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager")
-    model.eval()
-
-    from safetensors import safe_open
-    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
-        names = sorted(f.keys())
+    model, names = reloaded(model_dir, BertForSequenceClassification)
     assert "bert.pooler.dense.weight" in names and "bert.pooler.dense.bias" in names, names
 
     pairs = [dict(id=i, query=q, doc=d, max_length=m) for (i, q, d, m) in BERT_TINY_PAIRS]
@@ -453,11 +456,7 @@ def make_electra_tiny(out_dir):
     with torch.no_grad():  # logits of ±10, as real rerankers give, rather than ±27: fp32 rounding scales with them
         model.classifier.out_proj.weight.mul_(0.3)
     model.save_pretrained(str(model_dir), safe_serialization=True)
-    # the golden numbers come from the files the Java tests read
-    model = ElectraForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    from safetensors import safe_open
-    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
-        names = sorted(f.keys())
+    model, names = reloaded(model_dir, ElectraForSequenceClassification)
     assert "electra.embeddings_project.weight" in names, names
 
     records, logits = [], []
@@ -528,10 +527,7 @@ def make_distilbert_tiny(out_dir):
     torch.manual_seed(SEED + 8)
     model = redraw_around_one(DistilBertForSequenceClassification(config), SEED + 8)
     model.save_pretrained(str(model_dir), safe_serialization=True)
-    model = DistilBertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    from safetensors import safe_open
-    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
-        names = sorted(f.keys())
+    model, names = reloaded(model_dir, DistilBertForSequenceClassification)
     assert "distilbert.transformer.layer.0.attention.q_lin.weight" in names and not any("token_type" in n for n in names), names
 
     records, logits = pair_records(BERT_TINY_PAIRS, hf_tok, tok, lambda enc: distilbert_logit(model, enc))
@@ -639,10 +635,7 @@ def make_deberta_tiny(out_dir):
     torch.manual_seed(SEED + 9)
     model = redraw_around_one(DebertaV2ForSequenceClassification(config), SEED + 9)
     model.save_pretrained(str(model_dir), safe_serialization=True)
-    model = DebertaV2ForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
-    from safetensors import safe_open
-    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
-        names = sorted(f.keys())
+    model, names = reloaded(model_dir, DebertaV2ForSequenceClassification)
     assert "deberta.encoder.rel_embeddings.weight" in names and not any("position_embeddings" in n for n in names), names
 
     records, logits = pair_records(BERT_TINY_PAIRS, hf_tok, tok, lambda enc: deberta_logit(model, enc))
@@ -780,18 +773,13 @@ def make_modernbert(out_dir):
                 c.pop(k)
             c.update(legacy)
             (model_dir / "config.json").write_text(json.dumps(c, indent=2, sort_keys=True) + "\n")
-        # the golden numbers come from the files the Java tests read
-        model = ModernBertForSequenceClassification.from_pretrained(str(model_dir), attn_implementation="eager").eval()
+        model, names = reloaded(model_dir, ModernBertForSequenceClassification)
         expected_types = [("full_attention" if i % (legacy or {}).get("global_attn_every_n_layers", 3) == 0
                            else "sliding_attention") for i in range(4)]
         assert model.config.layer_types == expected_types, model.config.layer_types
         if legacy:
             assert model.config.rope_parameters["full_attention"]["rope_theta"] == legacy["global_rope_theta"]
             assert model.config.rope_parameters["sliding_attention"]["rope_theta"] == legacy["local_rope_theta"]
-        from safetensors import safe_open
-        with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
-            names = sorted(f.keys())
-
         records, logits = pair_records(BERT_TINY_PAIRS + MODERNBERT_LONG_PAIRS, hf_tok, tok, lambda enc: modernbert_logit(model, enc))
         assert max(logits) - min(logits) > 1.0, logits
         assert sum(len(r["input_ids"]) > 2 * 8 + 1 for r in records) >= 10, "too few pairs reach past the local window"
