@@ -214,13 +214,7 @@ public final class CrossEncoder implements Model {
 
     /** Row b of {@code means}: the mean of sequence b's rows of {@code states}, as transformers' masked mean (every token real). */
     private static float[] means(float[] states, RaggedBatch batch, int h, float[] means) {
-        for (int b = 0; b < batch.sequences(); b++) {
-            java.util.Arrays.fill(means, b * h, (b + 1) * h, 0f);
-            for (int t = batch.start(b); t < batch.start(b) + batch.length(b); t++) {
-                for (int i = 0; i < h; i++) means[b * h + i] += states[t * h + i];
-            }
-            for (int i = 0; i < h; i++) means[b * h + i] /= batch.length(b);
-        }
+        for (int b = 0; b < batch.sequences(); b++) batch.meanOfRows(b, states, h, means, b * h);
         return means;
     }
 }

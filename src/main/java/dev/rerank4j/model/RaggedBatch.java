@@ -65,6 +65,18 @@ public record RaggedBatch(int[] ids, int[] typeIds, int[] seqStarts) {
     }
 
     /**
+     * out[at, at + width) = the mean of sequence b's rows of {@code rows} (one per token, {@code width} floats each), summed in
+     * token order; a sequence of no tokens is the zero vector (sentence-transformers divides by max(tokens, 1e-9), not 0).
+     */
+    void meanOfRows(int b, float[] rows, int width, float[] out, int at) {
+        java.util.Arrays.fill(out, at, at + width, 0f);
+        for (int t = start(b); t < start(b) + length(b); t++) {
+            for (int i = 0; i < width; i++) out[at + i] += rows[t * width + i];
+        }
+        if (length(b) > 0) for (int i = 0; i < width; i++) out[at + i] /= length(b);
+    }
+
+    /**
      * Moves each sequence's first row of {@code rows} (one per token, {@code width} floats each) to row b, in place, and
      * returns rows: start(b) ≥ b, so no row is overwritten before it is read.
      */

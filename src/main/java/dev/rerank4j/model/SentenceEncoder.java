@@ -62,28 +62,16 @@ public final class SentenceEncoder implements Model {
             RaggedBatch batch = slice.batch();
             float[] hidden = encoder.forward(batch, scratch);
             for (int b = 0; b < batch.sequences(); b++) {
-                float[] pooled = settings.firstToken() ? first(hidden, batch.start(b), batch.length(b), h)
-                        : mean(hidden, batch.start(b), batch.length(b), h);
+                float[] pooled = new float[h];
+                if (settings.firstToken()) {
+                    if (batch.length(b) > 0) System.arraycopy(hidden, batch.start(b) * h, pooled, 0, h); // no tokens: the zero vector
+                } else {
+                    batch.meanOfRows(b, hidden, h, pooled, 0);
+                }
                 embeddings[slice.origins()[b]] = settings.normalize() ? normalised(pooled) : pooled;
             }
         });
         return embeddings;
-    }
-
-    /** The first token's state; a text of no tokens (a tokenizer that adds none, an empty text) is the zero vector. */
-    private static float[] first(float[] hidden, int start, int length, int h) {
-        return length == 0 ? new float[h] : java.util.Arrays.copyOfRange(hidden, start * h, (start + 1) * h);
-    }
-
-    private static float[] mean(float[] hidden, int start, int length, int h) {
-        float[] sum = new float[h];
-        for (int t = start; t < start + length; t++) {
-            int row = t * h;
-            for (int i = 0; i < h; i++) sum[i] += hidden[row + i];
-        }
-        // sentence-transformers divides by max(tokens, 1e-9): a text of no tokens is the zero vector, scored 0, not NaN
-        if (length > 0) for (int i = 0; i < h; i++) sum[i] /= length;
-        return sum;
     }
 
     /** sentence-transformers' Normalize is F.normalize: divide by max(‖v‖, 1e-12). */
