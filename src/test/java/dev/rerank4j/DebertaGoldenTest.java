@@ -50,14 +50,8 @@ class DebertaGoldenTest {
     @Test
     void aHugeMaxPositionEmbeddingsCostsNothingUntilInputsThatLongArrive(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws IOException {
-        java.nio.file.Path model = dir.resolve("deberta");
-        java.nio.file.Files.createDirectories(model);
-        for (String name : java.util.List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-            java.nio.file.Files.copy(Golden.path("deberta-tiny-ce/" + name), model.resolve(name));
-        }
-        String config = java.nio.file.Files.readString(Golden.path("deberta-tiny-ce/config.json"));
-        java.nio.file.Files.writeString(model.resolve("config.json"),
-                config.replace("\"max_position_embeddings\": 64", "\"max_position_embeddings\": 1500000000"));
+        java.nio.file.Path model = Golden.copyWithConfig("deberta-tiny-ce", dir, "\"max_position_embeddings\": 64",
+                "\"max_position_embeddings\": 1500000000");
         try (Reranker reranker = Reranker.load(model, Golden.options().withMaxLength(64))) {
             float score = reranker.score("how many people live in berlin?", java.util.List.of("Berlin has about 3.7 million inhabitants."))[0];
             org.junit.jupiter.api.Assertions.assertTrue(Float.isFinite(score), () -> "score " + score);

@@ -4,7 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -44,7 +43,7 @@ class ElectraGoldenTest {
 
     @Test
     void aMissingProjectionIsNamed(@TempDir Path dir) throws IOException {
-        Path model = copyWithConfig(dir, "\"embedding_size\": 24", "\"embedding_size\": 32");
+        Path model = Golden.copyWithConfig("electra-tiny-ce", dir, "\"embedding_size\": 24", "\"embedding_size\": 32");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         // 32-wide tables asked of 24-wide ones: the shape check names the tensor
         assertTrue(e.getMessage().contains("electra.embeddings.word_embeddings.weight"), e.getMessage());
@@ -52,27 +51,15 @@ class ElectraGoldenTest {
 
     @Test
     void embeddingsWiderThanTheScratchHoldsAreRefused(@TempDir Path dir) throws IOException {
-        Path model = copyWithConfig(dir, "\"embedding_size\": 24", "\"embedding_size\": 97");
+        Path model = Golden.copyWithConfig("electra-tiny-ce", dir, "\"embedding_size\": 24", "\"embedding_size\": 97");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains("embedding_size 97 is more than 3 × hidden_size 32"), e.getMessage());
     }
 
     @Test
     void anElectraHeadOnAnotherEncoderIsRefused(@TempDir Path dir) throws IOException {
-        Path model = copyWithConfig(dir, "\"model_type\": \"electra\"", "\"model_type\": \"bert\"");
+        Path model = Golden.copyWithConfig("electra-tiny-ce", dir, "\"model_type\": \"electra\"", "\"model_type\": \"bert\"");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains("ELECTRA head but model_type is 'bert'"), e.getMessage());
-    }
-
-    private static Path copyWithConfig(Path dir, String field, String replacement) throws IOException {
-        Path model = dir.resolve("electra");
-        Files.createDirectories(model);
-        for (String name : List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(Golden.path("electra-tiny-ce/" + name), model.resolve(name));
-        }
-        String config = Files.readString(Golden.path("electra-tiny-ce/config.json"));
-        assertTrue(config.contains(field), field);
-        Files.writeString(model.resolve("config.json"), config.replace(field, replacement));
-        return model;
     }
 }

@@ -51,6 +51,23 @@ public final class Golden {
         return dir;
     }
 
+    /**
+     * The golden cross-encoder {@code name} (config.json, model.safetensors, tokenizer.json, tokenizer_config.json) copied
+     * into {@code dir/name}, its config.json's first {@code field} (which must be there) replaced by {@code replacement}.
+     */
+    public static Path copyWithConfig(String name, Path dir, String field, String replacement) throws IOException {
+        Path model = dir.resolve(name);
+        Files.createDirectories(model);
+        for (String file : List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
+            Files.copy(path(name + "/" + file), model.resolve(file));
+        }
+        String config = Files.readString(path(name + "/config.json"));
+        org.junit.jupiter.api.Assertions.assertTrue(config.contains(field), () -> name + "/config.json has no " + field);
+        Files.writeString(model.resolve("config.json"), config.replaceFirst(java.util.regex.Pattern.quote(field),
+                java.util.regex.Matcher.quoteReplacement(replacement)));
+        return model;
+    }
+
     /** bert-tiny-ce's files but its weights (config, tokenizer), copied into {@code dir} (created), for weights in another form. */
     public static Path tinyCrossEncoderWithoutWeights(Path dir) throws IOException {
         Files.createDirectories(dir);

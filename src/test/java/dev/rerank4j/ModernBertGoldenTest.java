@@ -7,7 +7,6 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -53,14 +52,7 @@ class ModernBertGoldenTest {
             "\"model_type\": \"modernbert\"|\"model_type\": \"bert\"|name a ModernBERT head but model_type is 'bert'",
     })
     void unsupportedOrInconsistentConfigsAreRefused(String field, String replacement, String message, @TempDir Path dir) throws IOException {
-        Path model = dir.resolve("modernbert");
-        Files.createDirectories(model);
-        for (String name : List.of("model.safetensors", "tokenizer.json", "tokenizer_config.json")) {
-            Files.copy(Golden.path("modernbert-tiny-ce/" + name), model.resolve(name));
-        }
-        String config = Files.readString(Golden.path("modernbert-tiny-ce/config.json"));
-        assertTrue(config.contains(field), field);
-        Files.writeString(model.resolve("config.json"), config.replaceFirst(java.util.regex.Pattern.quote(field), replacement));
+        Path model = Golden.copyWithConfig("modernbert-tiny-ce", dir, field, replacement);
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());
     }
