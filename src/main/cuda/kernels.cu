@@ -25,6 +25,17 @@ __device__ __forceinline__ float activate(float v, int act) {
     return v;
 }
 
+// The sequence holding token t: the last b with seqStarts[b] <= t. Empty sequences share their start with the next
+// one, and taking the last such b skips them.
+__device__ __forceinline__ int sequence_of(const int* __restrict__ seqStarts, int sequences, int t) {
+    int lo = 0, hi = sequences - 1;
+    while (lo < hi) {
+        int mid = (lo + hi + 1) >> 1;
+        if (seqStarts[mid] <= t) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v; // every lane holds the total
@@ -292,13 +303,7 @@ attention(const float* __restrict__ qkv, const int* __restrict__ seqStarts, cons
     const int t = (int)(item / heads), h = (int)(item % heads);
     if (t < seqStarts[0]) return; // rows before the first sequence belong to none: left alone, as on the CPU
 
-    // The sequence holding token t: the last b with seqStarts[b] <= t. Empty sequences share their
-    // start with the next one, and taking the last such b skips them.
-    int lo = 0, hi = sequences - 1;
-    while (lo < hi) {
-        int mid = (lo + hi + 1) >> 1;
-        if (seqStarts[mid] <= t) lo = mid; else hi = mid - 1;
-    }
+    const int lo = sequence_of(seqStarts, sequences, t);
     const int start = seqStarts[lo];
     const int keys = keyLengths != nullptr ? keyLengths[lo] : seqStarts[lo + 1] - start;
 
@@ -466,11 +471,7 @@ disentangled_attention(const float* __restrict__ qkv, const int* __restrict__ se
     if (item >= (long long)tokens * heads) return;
     const int t = (int)(item / heads), h = (int)(item % heads);
     if (t < seqStarts[0]) return;
-    int lo = 0, hi = sequences - 1;
-    while (lo < hi) {
-        int mid = (lo + hi + 1) >> 1;
-        if (seqStarts[mid] <= t) lo = mid; else hi = mid - 1;
-    }
+    const int lo = sequence_of(seqStarts, sequences, t);
     const int start = seqStarts[lo], keys = seqStarts[lo + 1] - start, i = t - start;
     const size_t stride = (size_t)3 * heads * headDim;
     const size_t qOff = (size_t)h * headDim, kOff = (size_t)(heads + h) * headDim, vOff = (size_t)(2 * heads + h) * headDim;
@@ -531,12 +532,7 @@ rotary(float* __restrict__ qkv, const int* __restrict__ seqStarts, int sequences
     if (item >= (long long)(seqStarts[sequences] - seqStarts[0]) * perToken) return;
     const int t = seqStarts[0] + (int)(item / perToken);
     const int rest = (int)(item % perToken), h = rest / half, i = rest % half;
-    int lo = 0, hi = sequences - 1; // the sequence holding t, as in attention
-    while (lo < hi) {
-        int mid = (lo + hi + 1) >> 1;
-        if (seqStarts[mid] <= t) lo = mid; else hi = mid - 1;
-    }
-    const size_t at = (size_t)(t - seqStarts[lo]) * half + i;
+    const size_t at = (size_t)(t - seqStarts[sequence_of(seqStarts, sequences, t)]) * half + i;
     float* x = qkv + (size_t)t * 3 * heads * headDim + (size_t)h * headDim;
     const float c = cosTable[at], s = sinTable[at], x1 = x[i], x2 = x[i + half];
     x[i] = x1 * c - x2 * s;
