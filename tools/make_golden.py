@@ -36,6 +36,10 @@ Writes:
       two tiny random ModernBertForSequenceClassification models (RoPE, local attention windows, GeGLU, pre-norm; mean
       and first-token pooling; transformers 5's and 4's config forms) on a ModernBERT-like BPE tokenizer; pairs -> ids
       -> logit (--only-modernbert writes just these)
+  golden/qwen3-tiny-{reranker,reranker-bf16,seq-cls}/ and their .json
+      three tiny random Qwen3 rerankers (GQA, q/k RMSNorm, RoPE, SwiGLU, causal attention; tied and own lm_head, F32 and
+      BF16, the yes/no causal-LM head and the one-label sequence-classification head) on a Qwen2-like byte-level BPE
+      tokenizer; pairs -> the Qwen3-Reranker model card's ids -> scores (--only-qwen3 writes just these)
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -807,6 +811,182 @@ def make_modernbert(out_dir):
         size = sum(f.stat().st_size for f in model_dir.iterdir())
         assert size < 1024 * 1024, f"{name}/ is {size} bytes"
         print(name, len(records), "pairs, logits", min(logits), max(logits))
+
+
+# ---------------------------------------------------------------------------------------------
+# (a''') tiny random Qwen3 rerankers (Qwen/Qwen3-Reranker-*'s architecture and recipe)
+# ---------------------------------------------------------------------------------------------
+# Qwen2's and Qwen3's pre-tokenizer pattern, as their tokenizer.json holds it
+QWEN_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|"
+                r"\s+(?!\S)|\s+")
+QWEN_SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+QWEN_ADDED = ["<think>", "</think>"]  # added tokens, not special: Qwen3 marks them so
+# The Qwen3-Reranker model card's recipe (https://huggingface.co/Qwen/Qwen3-Reranker-0.6B, "Transformers Usage")
+QWEN3_PREFIX = ("<|im_start|>system\nJudge whether the Document meets the requirements based on the Query and the Instruct "
+                "provided. Note that the answer can only be \"yes\" or \"no\".<|im_end|>\n<|im_start|>user\n")
+QWEN3_SUFFIX = "<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"
+QWEN3_INSTRUCTION = "Given a web search query, retrieve relevant passages that answer the query"
+QWEN3_TEXTS = [  # what the pattern and byte-level BPE must split as Qwen2's tokenizer does
+    "Don't WE'LL it'S they're I'm you've he'd", "line one\nline two\r\n\r\nline three\n\n\n", "tabs\tand  two   three    spaces ",
+    "year 2024: 3.7 million, ½ and ² and ٣", "naïve café — déjà vu, Ünïcödé", "東京は日本の首都です。北京是中国的首都。",
+    "emoji 👍🏽 and 👨‍👩‍👧 family", "punctuation!!! ... ??? (brackets) [x] {y} <z>", "  leading spaces and trailing  ",
+    "mixed: abc123def 4five6", "ſtrange 'S long s", "\u00a0no-break\u00a0space and\u2003em space", "<|im_start|> in user text <think>",
+]
+
+
+def qwen3_tokenizer():
+    """A byte-level BPE tokenizer laid out as Qwen2's and Qwen3's: NFC, the Split pattern above (isolated), then ByteLevel
+    without a prefix space or a regex of its own, no tokens added around the text (a ByteLevel post-processor), the special
+    tokens and <think>/</think> after the trained vocabulary; "yes" and "no" are single tokens, as the reranker needs."""
+    from tokenizers import AddedToken, Regex
+    tok = Tokenizer(models.BPE())
+    tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(QWEN_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False)])
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    trainer = trainers.BpeTrainer(vocab_size=900, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    corpus = (list(CORPUS) + [p[1] + " " + p[2] for p in BERT_TINY_PAIRS] + [QWEN3_PREFIX, QWEN3_SUFFIX, QWEN3_INSTRUCTION]
+              + ["yes no yes no\nyes\nno"] * 20 + ["<Instruct>: \n<Query>: \n<Document>: "] * 5)
+    tok.train_from_iterator(corpus, trainer=trainer)
+    tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in QWEN_SPECIALS])
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in QWEN_ADDED])
+    for word in ("yes", "no"):
+        assert tok.token_to_id(word) is not None, word
+    return tok
+
+
+def qwen3_body(query, doc, instruction=QWEN3_INSTRUCTION):
+    return f"<Instruct>: {instruction}\n<Query>: {query}\n<Document>: {doc}"
+
+
+def qwen3_records(model, hf_tok, pairs, head):
+    """The model card's process_inputs and compute_logits, one pair at a time, then all pairs in one left-padded batch (as
+    the card runs them), which must agree; head(the model's logits) -> (raw score, score)."""
+    prefix = hf_tok.encode(QWEN3_PREFIX, add_special_tokens=False)
+    suffix = hf_tok.encode(QWEN3_SUFFIX, add_special_tokens=False)
+    records, batch = [], []
+    for (pid, q, d, instruction, max_length) in pairs:
+        body = hf_tok([qwen3_body(q, d, instruction)], padding=False, truncation="longest_first", return_attention_mask=False,
+                      max_length=max_length - len(prefix) - len(suffix))["input_ids"][0]
+        full = hf_tok(qwen3_body(q, d, instruction))["input_ids"]
+        ids = prefix + body + suffix
+        with torch.no_grad():
+            raw, score = head(model(input_ids=torch.tensor([ids])).logits)
+        batch.append(ids)
+        records.append(dict(id=pid, query=q, doc=d, instruction=instruction, max_length=max_length,
+                            untruncated_length=len(prefix) + len(full) + len(suffix), truncated=len(full) > len(body),
+                            input_ids=ids, raw=raw.item(), score=score.item()))
+    padded = hf_tok.pad({"input_ids": batch}, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        raw, score = head(model(**padded).logits)
+    for r, v in zip(records, score.tolist()):
+        assert abs(r["score"] - v) < 1e-5, (r["id"], r["score"], v)
+    return records
+
+
+def make_qwen3(out_dir):
+    """Three tiny random Qwen3 rerankers on a Qwen2-like tokenizer, 3 layers, 4 query heads sharing 2 key/value heads
+    (GQA) of head_dim 24 (not hidden_size / heads, as in Qwen3), q/k RMSNorm, RoPE, SwiGLU:
+      qwen3-tiny-reranker         Qwen3ForCausalLM with tied embeddings (Qwen3-Reranker-0.6B's kind), transformers 5's
+                                  config (rope_parameters); score = P(yes) = softmax(logit[no], logit[yes])[yes];
+      qwen3-tiny-reranker-bf16    the same architecture with its own lm_head (Qwen3-Reranker-8B's kind), its config.json in
+                                  the hub's transformers-4 form (rope_theta, rope_scaling null), saved in BF16 as the hub
+                                  does; its golden numbers come from the BF16 weights read as F32;
+      qwen3-tiny-seq-cls          Qwen3ForSequenceClassification with one label (the converted "-seq-cls" checkpoints),
+                                  score = sigmoid(score(h[last token])).
+    Inputs as the Qwen3-Reranker model card builds them: prefix + tokenizer(body, truncation=max_length - prefix -
+    suffix) + suffix."""
+    from transformers import Qwen3Config, Qwen3ForCausalLM, Qwen3ForSequenceClassification
+    tok = qwen3_tokenizer()
+    yes, no = tok.token_to_id("yes"), tok.token_to_id("no")
+    texts = [(f"text-{i}", q, d) for i, (q, d) in enumerate(zip(QWEN3_TEXTS, QWEN3_TEXTS[3:] + QWEN3_TEXTS[:3]))]
+    pairs = [(pid, q, d, QWEN3_INSTRUCTION, 512) for (pid, q, d, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS]
+    pairs += [(pid, q, d, QWEN3_INSTRUCTION, 512) for (pid, q, d) in texts]
+    pairs += [("instruction-own", "how many people live in berlin?", "Berlin has about 3.7 million inhabitants.",
+               "Given a question, find the passage with its answer", 512),
+              ("instruction-empty", "how many people live in berlin?", "Berlin has about 3.7 million inhabitants.", "", 512),
+              ("empty-doc", "how many people live in berlin?", "", QWEN3_INSTRUCTION, 512)]
+    base = len(tok.encode(QWEN3_PREFIX).ids) + len(tok.encode(QWEN3_SUFFIX).ids)
+    pairs += [("cut-" + pid, q, d, QWEN3_INSTRUCTION, base + m) for (pid, q, d, m) in BERT_TINY_PAIRS if m < TINY_MAX_POS]
+    pairs += [("long-400", "how many people live in berlin?", " ".join([LONG_DOC] * 12), QWEN3_INSTRUCTION, 400)]
+    variants = [
+        ("qwen3-tiny-reranker", SEED + 7, Qwen3ForCausalLM, dict(tie_word_embeddings=True), None),
+        ("qwen3-tiny-reranker-bf16", SEED + 8, Qwen3ForCausalLM, dict(tie_word_embeddings=False), torch.bfloat16),
+        ("qwen3-tiny-seq-cls", SEED + 9, Qwen3ForSequenceClassification, dict(tie_word_embeddings=True, num_labels=1), None),
+    ]
+    for name, seed, cls, extra, dtype in variants:
+        model_dir = out_dir / name
+        model_dir.mkdir(parents=True, exist_ok=True)
+        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
+        hf_tok = PreTrainedTokenizerFast(tokenizer_file=str(model_dir / "tokenizer.json"), eos_token="<|im_end|>",
+                                         pad_token="<|endoftext|>", model_max_length=131072, padding_side="left",
+                                         model_input_names=["input_ids", "attention_mask"])
+        hf_tok.save_pretrained(str(model_dir))
+        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
+        (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
+        config = Qwen3Config(
+            vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+            num_key_value_heads=2, head_dim=24, max_position_embeddings=1024, rms_norm_eps=1e-6,
+            rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
+            pad_token_id=tok.token_to_id("<|endoftext|>"), bos_token_id=tok.token_to_id("<|endoftext|>"),
+            eos_token_id=tok.token_to_id("<|im_end|>"), **extra)
+        config.architectures = [cls.__name__]
+        torch.manual_seed(seed)
+        model = redraw_around_one(cls(config), seed)
+        if dtype is not None:
+            model = model.to(dtype)
+        model.save_pretrained(str(model_dir), safe_serialization=True)
+        if dtype is not None:
+            c = json.loads((model_dir / "config.json").read_text())
+            c.pop("rope_parameters")
+            c.update(rope_theta=1000000.0, rope_scaling=None, use_sliding_window=False, sliding_window=None, max_window_layers=3)
+            (model_dir / "config.json").write_text(json.dumps(c, indent=2, sort_keys=True) + "\n")
+        with open(model_dir / "config.json") as f:
+            assert (json.load(f).get("dtype") or "float32") == ("bfloat16" if dtype is not None else "float32")
+        from safetensors import safe_open
+        with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+            names = sorted(f.keys())
+        model = cls.from_pretrained(str(model_dir), attn_implementation="eager", dtype=torch.float32).eval()
+        assert model.config.rope_parameters["rope_theta"] == 1000000.0
+        assert ("lm_head.weight" in names) == (name == "qwen3-tiny-reranker-bf16"), names
+        if cls is Qwen3ForCausalLM:
+            def head(logits):
+                logits = logits[:, -1, :]
+                pair = torch.stack([logits[:, no], logits[:, yes]], dim=1)
+                return logits[:, yes] - logits[:, no], torch.nn.functional.log_softmax(pair, dim=1)[:, 1].exp()
+        else:
+            def head(logits):
+                return logits[:, 0], torch.sigmoid(logits[:, 0])
+        records = qwen3_records(model, hf_tok, pairs, head)
+        scores = [r["score"] for r in records]
+        assert max(scores) - min(scores) > 0.3, scores
+        assert sum(r["truncated"] for r in records) >= 5, "too few pairs are cut"
+        probe = records[0]["input_ids"]
+        require_every_tensor_matters(model, lambda: head(model(input_ids=torch.tensor([probe])).logits)[0].item())
+        write_json(out_dir / (name + ".json"), dict(
+            header(
+                f"Tiny random {cls.__name__}, files in {name}/, with a Qwen2-like byte-level BPE tokenizer. 3 layers, 4 query "
+                "heads and 2 key/value heads of 24 dims, q/k RMSNorm, RoPE (theta 1e6), SwiGLU, causal attention. input_ids as "
+                "the Qwen3-Reranker model card builds them: prefix + tokenizer(body, truncation='longest_first', max_length = "
+                "max_length - len(prefix) - len(suffix)) + suffix, body = '<Instruct>: {instruction}\\n<Query>: {query}\\n"
+                "<Document>: {doc}'. " + ("raw = logit[yes] - logit[no] at the last token; score = exp(log_softmax([no, yes])"
+                                          "[yes]) = sigmoid(raw), as the card's compute_logits"
+                                          if cls is Qwen3ForCausalLM else "raw = score(h[last token]); score = sigmoid(raw)")
+                + ". Each checked against a left-padded batch of all pairs."),
+            model=dict(dir=name, seed=seed, vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=96,
+                       num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, head_dim=24,
+                       dtype="bfloat16" if dtype is not None else "float32", yes_id=yes, no_id=no,
+                       attn_implementation="eager", tensors=names),
+            prefix=QWEN3_PREFIX, suffix=QWEN3_SUFFIX, default_instruction=QWEN3_INSTRUCTION,
+            prefix_ids=hf_tok.encode(QWEN3_PREFIX, add_special_tokens=False),
+            suffix_ids=hf_tok.encode(QWEN3_SUFFIX, add_special_tokens=False),
+            tolerance_note="fp32 reference on CPU; token ids must match exactly.",
+            pairs=records))
+        size = sum(f.stat().st_size for f in model_dir.iterdir())
+        assert size < 1024 * 1024, f"{name}/ is {size} bytes"
+        print(name, len(records), "pairs, scores", min(scores), max(scores), "truncated", sum(r["truncated"] for r in records))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1671,6 +1851,8 @@ def main():
                     help="write only the distilbert-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-modernbert", action="store_true",
                     help="write only the modernbert-tiny-ce{,-cls} fixtures")
+    ap.add_argument("--only-qwen3", action="store_true",
+                    help="write only the qwen3-tiny-{reranker,reranker-bf16,seq-cls} fixtures")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -1704,6 +1886,9 @@ def main():
     if args.only_modernbert:
         make_modernbert(out)
         return
+    if args.only_qwen3:
+        make_qwen3(out)
+        return
     if args.only_distilbert:
         make_distilbert_tiny(out)
         return
@@ -1724,6 +1909,7 @@ def main():
     make_distilbert_tiny(out)
     make_deberta_tiny(out)
     make_modernbert(out)
+    make_qwen3(out)
     make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:
