@@ -26,6 +26,14 @@ final class IntList {
         return data[index];
     }
 
+    void set(int index, int value) {
+        data[index] = value;
+    }
+
+    boolean isEmpty() {
+        return size == 0;
+    }
+
     int size() {
         return size;
     }

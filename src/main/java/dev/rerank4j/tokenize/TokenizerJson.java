@@ -17,9 +17,9 @@ import java.util.Set;
  * HF tokenizers. Supported: normalizers {@code BertNormalizer}, {@code Sequence}, {@code NFD}/{@code NFC}/
  * {@code NFKD}/{@code NFKC}, {@code Lowercase}, {@code StripAccents}, {@code Precompiled} (SentencePiece
  * charsmaps), {@code Replace}, {@code Strip}; pre-tokenizers {@code BertPreTokenizer}, {@code WhitespaceSplit},
- * {@code Metaspace}, {@code ByteLevel}, {@code Sequence}; models {@code WordPiece}, {@code Unigram} (without byte
- * fallback), {@code BPE} (byte-level, as RoBERTa's and GPT-2's, without dropout);
- * post-processors {@code TemplateProcessing}, {@code BertProcessing},
+ * {@code Metaspace}, {@code ByteLevel}, {@code Split} (with the Oniguruma regexes {@link OnigurumaRegex} translates),
+ * {@code Sequence}; models {@code WordPiece}, {@code Unigram} (without byte fallback), {@code BPE} (byte-level, as
+ * RoBERTa's, GPT-2's and Qwen2's, without dropout); post-processors {@code TemplateProcessing}, {@code BertProcessing},
  * {@code RobertaProcessing}; {@code added_tokens}. Anything else is a {@link ModelFormatException} naming the
  * file, the field and the type. The file's own {@code truncation} and {@code padding} are ignored: the caller
  * passes the maximum length, and nothing is padded.
@@ -52,6 +52,11 @@ public final class TokenizerJson {
     /** A tokenizer.json already parsed, or built in its shape ({@link BertVocabFiles}); {@code sourceName} names it in errors. */
     static Tokenizer fromTree(Map<String, Object> root, String sourceName) {
         return new TokenizerJson(sourceName).build(root);
+    }
+
+    /** A pre_tokenizer object alone, as a tokenizer.json's; {@code sourceName} names it in errors (tests look at the pieces). */
+    static PreTokenizer preTokenizerOf(Map<String, Object> preTokenizer, String sourceName) {
+        return new TokenizerJson(sourceName).preTokenizer(preTokenizer, "pre_tokenizer");
     }
 
     private Tokenizer build(Map<String, Object> root) {
@@ -158,6 +163,9 @@ public final class TokenizerJson {
             case "Metaspace" -> !Boolean.FALSE.equals(p.get("split"));
             // GPT-2's pattern ends every piece at a space after a letter, digit or symbol (pieces take spaces in front)
             case "ByteLevel" -> !Boolean.FALSE.equals(p.get("use_regex"));
+            // a pattern from the file may join text across a space (lookbehind, a class holding the space, Removed or
+            // merged behaviours), and nobody has shown which ones cannot: such a text is tokenized whole
+            case "Split" -> false;
             case "Sequence" -> p.get("pretokenizers") instanceof List<?> steps && !steps.isEmpty()
                     && steps.stream().allMatch(TokenizerJson::splitsAtSpaces);
             default -> false;
@@ -260,6 +268,7 @@ public final class TokenizerJson {
             case "WhitespaceSplit" -> PreTokenizer.WHITESPACE_SPLIT;
             case "Metaspace" -> metaspace(p, field);
             case "ByteLevel" -> new ByteLevelPreTokenizer(bool(p, "add_prefix_space", field, true), bool(p, "use_regex", field, true));
+            case "Split" -> split(p, field);
             case "Sequence" -> {
                 List<Object> steps = array(p.get("pretokenizers"), field + ".pretokenizers");
                 List<PreTokenizer> list = new ArrayList<>();
@@ -268,8 +277,39 @@ public final class TokenizerJson {
                 }
                 yield PreTokenizer.sequence(list);
             }
-            default -> throw unsupported(field, type, "BertPreTokenizer, WhitespaceSplit, Metaspace, ByteLevel, Sequence");
+            default -> throw unsupported(field, type, "BertPreTokenizer, WhitespaceSplit, Metaspace, ByteLevel, Split, Sequence");
         };
+    }
+
+    /**
+     * {@code {"type": "Split", "pattern": {"Regex": r} | {"String": s}, "behavior": "Isolated", "invert": false}}; HF
+     * requires all three fields. A String pattern is a literal (HF escapes it and compiles it as a regex).
+     */
+    private PreTokenizer split(Map<String, Object> p, String field) {
+        Map<String, Object> pattern = object(p.get("pattern"), field + ".pattern");
+        java.util.regex.Pattern compiled;
+        if (pattern.get("String") != null) {
+            compiled = java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(string(pattern, "String", field + ".pattern")));
+        } else {
+            String regex = string(pattern, "Regex", field + ".pattern");
+            try {
+                compiled = OnigurumaRegex.compile(regex);
+            } catch (IllegalArgumentException e) {
+                throw new ModelFormatException(source + ": field '" + field + ".pattern.Regex': " + e.getMessage(), e);
+            }
+        }
+        String behavior = string(p, "behavior", field);
+        SplitPreTokenizer.Behavior parsed = null;
+        for (SplitPreTokenizer.Behavior b : SplitPreTokenizer.Behavior.values()) if (b.name().equals(behavior)) parsed = b;
+        if (parsed == null) {
+            throw new ModelFormatException(source + ": field '" + field + ".behavior': expected Removed, Isolated, MergedWithPrevious,"
+                    + " MergedWithNext or Contiguous, found '" + behavior + "'");
+        }
+        if (!(p.get("invert") instanceof Boolean invert)) {
+            throw new ModelFormatException(source + ": field '" + field + ".invert': expected a boolean, found "
+                    + Json.typeName(p.get("invert")));
+        }
+        return new SplitPreTokenizer(compiled, parsed, invert);
     }
 
     /**

@@ -115,8 +115,8 @@ class TokenizerJsonTest {
     @Test
     void rejectsUnknownPreTokenizerType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> load(json(BERT_NORMALIZER, "{\"type\": \"Split\"}", WORDPIECE, BERT_PROCESSING, "[]")));
-        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "Split");
+                () -> load(json(BERT_NORMALIZER, "{\"type\": \"Punctuation\"}", WORDPIECE, BERT_PROCESSING, "[]")));
+        assertMentions(e, "test/tokenizer.json", "pre_tokenizer.type", "Punctuation");
     }
 
     @Test
