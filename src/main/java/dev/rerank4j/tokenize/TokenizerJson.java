@@ -20,7 +20,8 @@ import java.util.Set;
  * {@code Metaspace}, {@code ByteLevel}, {@code Split} (with the Oniguruma regexes {@link OnigurumaRegex} translates),
  * {@code Sequence}; models {@code WordPiece}, {@code Unigram} (without byte fallback), {@code BPE} (byte-level, as
  * RoBERTa's, GPT-2's and Qwen2's, without dropout); post-processors {@code TemplateProcessing}, {@code BertProcessing},
- * {@code RobertaProcessing}; {@code added_tokens}. Anything else is a {@link ModelFormatException} naming the
+ * {@code RobertaProcessing}, {@code ByteLevel} (which adds no tokens), and a {@code Sequence} of ByteLevel steps and at
+ * most one of the others; {@code added_tokens}. Anything else is a {@link ModelFormatException} naming the
  * file, the field and the type. The file's own {@code truncation} and {@code padding} are ignored: the caller
  * passes the maximum length, and nothing is padded.
  *
@@ -477,8 +478,34 @@ public final class TokenizerJson {
             case "TemplateProcessing" -> template(p, field);
             case "BertProcessing" -> TemplateProcessor.bert(tokenPairId(p, "cls", field), tokenPairId(p, "sep", field));
             case "RobertaProcessing" -> TemplateProcessor.roberta(tokenPairId(p, "cls", field), tokenPairId(p, "sep", field));
-            default -> throw unsupported(field, type, "TemplateProcessing, BertProcessing, RobertaProcessing");
+            // ByteLevel only trims offsets, which are not kept here: it adds no tokens, as no post-processor at all
+            case "ByteLevel" -> TemplateProcessor.NONE;
+            case "Sequence" -> postProcessorSequence(p, field);
+            default -> throw unsupported(field, type, "TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence");
         };
+    }
+
+    /**
+     * HF {@code Sequence} runs each step on what the one before made; ByteLevel steps add nothing, so the steps come to
+     * the one step that is not ByteLevel (Llama 3's files hold ByteLevel then TemplateProcessing). Two such steps would
+     * each add their tokens around the others', which no template here expresses: refused.
+     */
+    private TemplateProcessor postProcessorSequence(Map<String, Object> p, String field) {
+        List<Object> steps = array(p.get("processors"), field + ".processors");
+        TemplateProcessor chosen = TemplateProcessor.NONE;
+        String chosenField = null;
+        for (int i = 0; i < steps.size(); i++) {
+            String f = field + ".processors[" + i + "]";
+            Map<String, Object> step = object(steps.get(i), f);
+            if ("ByteLevel".equals(step.get("type"))) continue;
+            if (chosenField != null) {
+                throw new ModelFormatException(source + ": field '" + f + "': a second post-processor that adds tokens, after '"
+                        + chosenField + "' (supported: ByteLevel steps and at most one other)");
+            }
+            chosen = postProcessor(step, f);
+            chosenField = f;
+        }
+        return chosen;
     }
 
     /** {@code "cls": ["[CLS]", 101]} → 101. */

@@ -129,8 +129,55 @@ class TokenizerJsonTest {
     @Test
     void rejectsUnknownPostProcessorType() {
         ModelFormatException e = assertThrows(ModelFormatException.class,
-                () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, "{\"type\": \"ByteLevel\"}", "[]")));
-        assertMentions(e, "test/tokenizer.json", "post_processor.type", "ByteLevel");
+                () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, "{\"type\": \"ByteFallback\"}", "[]")));
+        assertMentions(e, "test/tokenizer.json", "post_processor.type", "ByteFallback");
+    }
+
+    private static final String BYTE_LEVEL_POST = """
+            {"type": "ByteLevel", "add_prefix_space": true, "trim_offsets": false, "use_regex": true}""";
+    private static final String TEMPLATE = """
+            {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}}],
+             "pair": [{"SpecialToken": {"id": "[CLS]", "type_id": 0}}, {"Sequence": {"id": "A", "type_id": 0}},
+                      {"SpecialToken": {"id": "[CLS]", "type_id": 1}}, {"Sequence": {"id": "B", "type_id": 1}}],
+             "special_tokens": {"[CLS]": {"id": "[CLS]", "ids": [2], "tokens": ["[CLS]"]}}}""";
+
+    /**
+     * Qwen2's ByteLevel post-processor adds no tokens (it only trims offsets); Llama 3's Sequence of ByteLevel and a
+     * template is the template. HF tokenizers 0.23.3 gives the same ids and type ids on such files.
+     */
+    @Test
+    void readsAByteLevelPostProcessorAsAddingNothingAndASequenceAsItsTemplate() {
+        Tokenizer byteLevel = load(json(BERT_NORMALIZER, PRE, WORDPIECE, BYTE_LEVEL_POST, "[]"));
+        Encoding e = byteLevel.encodePair("hello", "world hello", 512);
+        assertArrayEquals(new int[] {4, 5, 4}, e.ids());
+        assertArrayEquals(new int[] {0, 1, 1}, e.typeIds());
+        assertEquals(0, byteLevel.specialTokens(true));
+        String sequence = "{\"type\": \"Sequence\", \"processors\": [" + BYTE_LEVEL_POST + ", " + TEMPLATE + "]}";
+        Tokenizer templated = load(json(BERT_NORMALIZER, PRE, WORDPIECE, sequence, "[]"));
+        Encoding pair = templated.encodePair("hello hello", "world", 512);
+        assertArrayEquals(new int[] {2, 4, 4, 2, 5}, pair.ids());
+        assertArrayEquals(new int[] {0, 0, 0, 1, 1}, pair.typeIds());
+        assertArrayEquals(new int[] {2, 4}, templated.encode("hello", 512).ids());
+        assertArrayEquals(new int[] {4}, load(json(BERT_NORMALIZER, PRE, WORDPIECE, "{\"type\": \"Sequence\", \"processors\": []}", "[]"))
+                .encode("hello", 512).ids());
+    }
+
+    @Test
+    void rejectsASequenceOfTwoPostProcessorsThatAddTokens() {
+        String twice = "{\"type\": \"Sequence\", \"processors\": [" + TEMPLATE + ", " + BYTE_LEVEL_POST + ", " + BERT_PROCESSING + "]}";
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> load(json(BERT_NORMALIZER, PRE, WORDPIECE, twice, "[]")));
+        assertMentions(e, "test/tokenizer.json", "post_processor.processors[2]", "post_processor.processors[0]");
+    }
+
+    /** Llama 3's files set ignore_merges: a word the vocabulary holds is its token whatever the merges make (tokenizers 0.23.3). */
+    @Test
+    void ignoreMergesTakesAWordTheVocabularyHoldsWhole() {
+        String bpe = """
+                {"model": {"type": "BPE", "ignore_merges": %s, "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4, "abc": 5},
+                 "merges": ["b c", "a b"]}}""";
+        assertArrayEquals(new int[] {0, 4}, load(bpe.formatted("false")).encode("abc", 8).ids());
+        assertArrayEquals(new int[] {5}, load(bpe.formatted("true")).encode("abc", 8).ids());
+        assertArrayEquals(new int[] {0, 4, 0, 4}, load(bpe.formatted("true")).encode("abcabc", 8).ids(), "not in the vocabulary: merged");
     }
 
     @Test
