@@ -523,6 +523,10 @@ final class OnigurumaRegex {
 
     /** One character, written so that Java reads it as itself wherever it stands. */
     private void literal(int c) {
+        if (c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE) {
+            // HF cannot read such a file (a Rust string holds no lone surrogate), and no UTF-8 text holds one
+            throw refuse("the lone surrogate U+" + Integer.toHexString(c).toUpperCase(Locale.ROOT));
+        }
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
             out.append((char) c);
         } else {

@@ -87,8 +87,10 @@ final class SplitPreTokenizer implements PreTokenizer {
     /**
      * The text as HF's Pattern::find_matches gives it: the matches and the stretches between them, in order, as
      * (start, end, 1 for a match). Matches are found as the onig crate's find_iter finds them: each search starts where
-     * the last match ended, and an empty match right where the last one ended is skipped by moving one character on.
-     * Java also tries to start a match inside a surrogate pair, where UTF-8 has no position; such a match is passed over.
+     * the last match ended, and an empty match right where the last one ended is skipped by moving one character on
+     * (Java's find would take it). Java may also start a match inside a surrogate pair, where UTF-8 has no position: a
+     * pattern of BMP chars only is searched char by char, and (?&lt;!a) matches the empty string between the halves of
+     * the emoji in "a😀"; such a match is passed over.
      */
     private IntList spans(String text) {
         IntList spans = new IntList(16);
