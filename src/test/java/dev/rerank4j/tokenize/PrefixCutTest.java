@@ -158,6 +158,26 @@ class PrefixCutTest {
         assertArrayEquals(Arrays.copyOf(sparse.tokenize(text).toArray(), ids.length), ids);
     }
 
+    /**
+     * A Split pattern may take text on both sides of a space into one piece (here two words and the space between),
+     * so a prefix cut at a space would end in half a piece: such a tokenizer is tokenized whole (Qwen2's too, whose
+     * pattern happens not to do this: nothing tells the two apart in general).
+     */
+    @Test
+    void aSplitPreTokenizerIsTokenizedWhole() throws IOException {
+        String json = """
+                {"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "\\\\S+ \\\\S+"}, "behavior": "Isolated", "invert": false},
+                 "model": {"type": "WordPiece", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a b": 1, " ": 2, "a": 3, "b": 4}}}""";
+        PipelineTokenizer pairs = (PipelineTokenizer) TokenizerJson.fromJson(json, "test");
+        String text = "a b ".repeat(3_000); // "a b", " ", "a b", ...: a cut after 4,096 chars falls between a and b
+        int[] all = pairs.tokenize(text).toArray();
+        assertEquals(6_000, all.length);
+        assertArrayEquals(all, pairs.tokenize(text, 100).toArray());
+        PipelineTokenizer qwen = (PipelineTokenizer) TokenizerJson.load(Golden.path("qwen3-tiny-reranker/tokenizer.json"));
+        String prose = String.join(" ", lines()).substring(0, 60_000);
+        assertEquals(qwen.tokenize(prose).size(), qwen.tokenize(prose, 10).size(), "Qwen2's Split: tokenized whole");
+    }
+
     @Test
     void aTextWithoutSpacesOrATokenizerWithoutWordsIsTokenizedWhole() throws IOException {
         PipelineTokenizer miniLm = (PipelineTokenizer) MiniLmTokenizerFile.load();
