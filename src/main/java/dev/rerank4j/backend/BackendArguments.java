@@ -159,6 +159,57 @@ public final class BackendArguments {
         requireDistinct("delta", delta, "normed", normed);
     }
 
+    /** {@link DecoderKernels#addAndRmsNormalize}. */
+    public static void addAndRmsNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float eps, float[] normed) {
+        if (rows < 0 || dim < 1) throw new IllegalArgumentException("bad rows/dim: " + rows + "/" + dim);
+        requireLength("x", x, (long) rows * dim);
+        if (delta != null) requireLength("delta", delta, (long) rows * dim);
+        requireLength("gamma", gamma, dim);
+        requireLength("normed", normed, (long) rows * dim);
+        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+        requireDistinct("x", x, "normed", normed);
+        if (delta != null) requireDistinct("delta", delta, "normed", normed);
+    }
+
+    /**
+     * {@link DecoderKernels#causalSelfAttention}: W gives a row of (heads + 2·kvHeads) · headDim per token, heads a multiple
+     * of kvHeads, every sequence within the rotary table, and with {@code lastOnly} a last token in each.
+     */
+    public static void causalSelfAttention(float[] x, int[] seqStarts, LinearWeights w, float[] qGamma, float[] kGamma, float eps,
+                                           RotaryTable rope, float[] qkv, int heads, int kvHeads, int headDim, boolean lastOnly,
+                                           float[] out) {
+        if (heads < 1 || kvHeads < 1 || headDim < 1 || heads % kvHeads != 0) {
+            throw new IllegalArgumentException("bad heads/kvHeads/headDim: " + heads + "/" + kvHeads + "/" + headDim);
+        }
+        if (lastOnly) requireFirstTokens(seqStarts);
+        else requireSequences(seqStarts);
+        int seqs = seqStarts.length - 1;
+        long tokens = seqStarts[seqs], width = (long) (heads + 2 * kvHeads) * headDim;
+        if (w.out() != width) {
+            throw new IllegalArgumentException("the Q/K/V product gives " + w.out() + " outputs, " + heads + " + 2 × " + kvHeads
+                    + " heads of " + headDim + " need " + width);
+        }
+        requireLength("x", x, tokens * w.in());
+        requireLength("qkv", qkv, tokens * width);
+        requireLength("out", out, (lastOnly ? seqs : tokens) * heads * headDim);
+        requireLength("qGamma", qGamma, headDim);
+        requireLength("kGamma", kGamma, headDim);
+        if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
+        if (rope == null) throw new IllegalArgumentException("rope is null");
+        if (rope.headDim() != headDim) {
+            throw new IllegalArgumentException("the rotary table is for heads of " + rope.headDim() + " dims, the heads have " + headDim);
+        }
+        for (int b = 0; b < seqs; b++) {
+            if (seqStarts[b + 1] - seqStarts[b] > rope.positions()) {
+                throw new IllegalArgumentException("sequence " + b + " has " + (seqStarts[b + 1] - seqStarts[b]) + " tokens, more than the "
+                        + rope.positions() + " positions of the rotary table");
+            }
+        }
+        requireDistinct("x", x, "qkv", qkv);
+        requireDistinct("x", x, "out", out);
+        requireDistinct("qkv", qkv, "out", out);
+    }
+
     private static void requireFirstTokens(int[] seqStarts) {
         requireSequences(seqStarts);
         for (int b = 0; b + 1 < seqStarts.length; b++) {

@@ -107,16 +107,50 @@ final class AttentionKernel {
     private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, int window, int heads, int headDim, float[] out,
                             ParallelFor pf, int qr) {
         int seqs = seqStarts.length - 1;
-        // Longest sequences first, so the last items handed out are the short ones.
-        Integer[] order = new Integer[seqs];
-        for (int b = 0; b < seqs; b++) order[b] = b;
-        java.util.Arrays.sort(order, (a, b) -> Integer.compare(seqStarts[b + 1] - seqStarts[b], seqStarts[a + 1] - seqStarts[a]));
+        Integer[] order = longestFirst(seqStarts);
         pf.forEach(seqs * heads, SCRATCH, (s, item) -> {
-            int b = order[item / heads];
+            int b = order[item / heads], h = item % heads;
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             int keys = keyLengths == null ? len : keyLengths[b];
-            head(qkv, t0, len, keys, window, item % heads, heads, headDim, out, t0, s, qr);
+            head(qkv, t0, 0, len, keys, window, window, Heads.of(h, heads, heads, headDim), out, t0, s, qr);
         });
+    }
+
+    /** Sequence indices, longest first, so the last items handed out are the short ones. */
+    private static Integer[] longestFirst(int[] seqStarts) {
+        Integer[] order = new Integer[seqStarts.length - 1];
+        for (int b = 0; b < order.length; b++) order[b] = b;
+        java.util.Arrays.sort(order, (a, b) -> Integer.compare(seqStarts[b + 1] - seqStarts[b], seqStarts[a + 1] - seqStarts[a]));
+        return order;
+    }
+
+    /**
+     * {@link dev.rerank4j.backend.DecoderKernels#causalSelfAttention}'s attention on its Q, K and V already normed and
+     * rotated: rows of [Q: heads | K: kvHeads | V: kvHeads] × headDim, token i attending to tokens 0..i of its sequence,
+     * query head h to key/value head h / (heads / kvHeads); out rows per token, or with {@code lastOnly} one per sequence,
+     * its last token's. {@code queriesPerBlock} 4 or 8, as {@link #attention(float[], int[], int[], int, int, int, float[], ParallelFor, int)}.
+     */
+    static void causal(float[] qkv, int[] seqStarts, int heads, int kvHeads, int headDim, boolean lastOnly, float[] out, ParallelFor pf,
+                       int queriesPerBlock) {
+        int seqs = seqStarts.length - 1;
+        Integer[] order = longestFirst(seqStarts);
+        pf.forEach(seqs * heads, SCRATCH, (s, item) -> {
+            int b = order[item / heads], h = item % heads;
+            int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
+            head(qkv, t0, lastOnly ? len - 1 : 0, len, len, UNWINDOWED, 0, Heads.of(h, heads, kvHeads, headDim), out,
+                    lastOnly ? b : t0, s, queriesPerBlock);
+        });
+    }
+
+    /**
+     * Where one query head's Q, its K and V, and its output sit in a token's rows: qkv rows of [Q: heads | K: kvHeads |
+     * V: kvHeads] × hd (kvHeads = heads without grouping), out rows of heads × hd.
+     */
+    private record Heads(int hd, int stride, int qOff, int kOff, int vOff, int outStride) {
+        static Heads of(int h, int heads, int kvHeads, int hd) {
+            int g = h / (heads / kvHeads);
+            return new Heads(hd, (heads + 2 * kvHeads) * hd, h * hd, (heads + g) * hd, (heads + kvHeads + g) * hd, heads * hd);
+        }
     }
 
     /**
@@ -131,7 +165,9 @@ final class AttentionKernel {
             int shift = qkvRow - seqStarts[from];
             for (int b = from; b < to; b++) {
                 int t0 = seqStarts[b], len = seqStarts[b + 1] - t0, keys = keyLengths == null ? len : keyLengths[b];
-                for (int h = 0; h < heads; h++) head(qkv, t0 + shift, len, keys, window, h, heads, headDim, out, t0, s, QR);
+                for (int h = 0; h < heads; h++) {
+                    head(qkv, t0 + shift, 0, len, keys, window, window, Heads.of(h, heads, heads, headDim), out, t0, s, QR);
+                }
             }
         } finally {
             SCRATCH.give(s);
@@ -139,39 +175,38 @@ final class AttentionKernel {
     }
 
     /**
-     * Queries are tokens [t0, t0 + queries), written to out rows from {@code outRow}; keys and values are
-     * tokens [t0, t0 + keys), of which query q sees those within {@code window} of it. A block of queries takes the keys
-     * from its first query's window start, rounded down to a K panel, to its last query's window end; the scores outside
-     * each query's own window are masked. Its first key block holds a key of every query's window (the window's first
-     * key, at most QR − 1 + W − 1 past the block's start), so no query's running max is still −∞ after it; a window must
-     * hold a key, so queries may be at most {@code window} past the last key (the caller checks).
+     * Queries are tokens [t0 + q0, t0 + queries), written to out rows from {@code outRow} on (query q0's); keys and
+     * values are tokens [t0, t0 + keys), of which query q sees those from q − before to q + after. A block of queries takes
+     * the keys from its first query's window start, rounded down to a K panel, to its last query's window end; the scores
+     * outside each query's own window are masked. Its first key block holds a key of every query's window (the window's
+     * first key, at most QR − 1 + W − 1 past the block's start), so no query's running max is still −∞ after it; a window
+     * must hold a key, so queries may be at most {@code before} past the last key (the caller checks).
      */
-    private static void head(float[] qkv, int t0, int queries, int keys, int window, int h, int heads, int hd, float[] out,
+    private static void head(float[] qkv, int t0, int q0, int queries, int keys, int before, int after, Heads l, float[] out,
                              int outRow, Scratch s, int qr) {
         if (queries == 0) return;
-        int kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
-        int stride = 3 * heads * hd, outStride = heads * hd;
+        int hd = l.hd(), kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
         if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
         if (s.acc.length < qr * accStride) s.acc = new float[qr * accStride];
-        int qOff = h * hd;
-        packKeys(qkv, t0, keys, kp, stride, heads * hd + qOff, hd, scoreScale(hd), s.kt, s.rowOffsets(stride));
+        packKeys(qkv, t0, keys, kp, l.stride(), l.kOff(), hd, scoreScale(hd), s.kt, s.rowOffsets(l.stride()));
         if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
-        packValues(qkv, t0, keys, kp, stride, 2 * heads * hd + qOff, hd, s.vt);
-        for (int i = 0; i < queries; i += qr) {
+        packValues(qkv, t0, keys, kp, l.stride(), l.vOff(), hd, s.vt);
+        int span = Math.max(queries, keys);
+        boolean windowed = (long) before + 1 < span || (long) after + 1 < span;
+        for (int i = q0; i < queries; i += qr) {
             for (int r = 0; r < qr; r++) {
                 int q = i + Math.min(r, queries - i - 1);
-                s.queryRows[r] = (t0 + q) * stride + qOff;
-                s.outRows[r] = (outRow + q) * outStride + qOff;
+                s.queryRows[r] = (t0 + q) * l.stride() + l.qOff();
+                s.outRows[r] = (outRow + q - q0) * l.outStride() + l.qOff();
                 s.queries[r] = q;
             }
             java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
             java.util.Arrays.fill(s.sum, 0f);
-            boolean windowed = (long) window + 1 < Math.max(queries, keys);
-            int from = windowed ? Math.max(0, i - window) / W * W : 0;
-            int to = windowed ? (int) Math.min(keys, (long) Math.min(queries, i + qr) + window) : keys;
+            int from = windowed ? (int) Math.max(0L, (long) i - before) / W * W : 0;
+            int to = windowed ? (int) Math.min(keys, (long) Math.min(queries, i + qr) + after) : keys;
             for (int j0 = from; j0 < to; j0 += BLOCK) {
                 keyBlock(qkv, j0, Math.min(BLOCK, to - j0), hd, chunks, kp, s, qr, j0 == from, j0 + BLOCK >= to,
-                        windowed ? window : UNWINDOWED, out);
+                        windowed, before, after, out);
             }
         }
     }
@@ -326,7 +361,7 @@ final class AttentionKernel {
      * one block).
      */
     private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, int qr, boolean first,
-                                 boolean last, int window, float[] out) {
+                                 boolean last, boolean windowed, int before, int after, float[] out) {
         float[] sc = s.scores;
         if (qr == 8) {
             scores8(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
@@ -339,9 +374,9 @@ final class AttentionKernel {
         if (padded > bl) {
             for (int r = 0; r < qr; r++) java.util.Arrays.fill(sc, r * BLOCK + bl, r * BLOCK + padded, Float.NEGATIVE_INFINITY);
         }
-        if (window != UNWINDOWED) {
-            for (int r = 0; r < qr; r++) { // keys [q − window, q + window] of the block stay
-                int q = s.queries[r], start = Math.clamp((long) q - window - j0, 0, bl), end = Math.clamp((long) q + window + 1 - j0, start, bl);
+        if (windowed) {
+            for (int r = 0; r < qr; r++) { // keys [q − before, q + after] of the block stay
+                int q = s.queries[r], start = Math.clamp((long) q - before - j0, 0, bl), end = Math.clamp((long) q + after + 1 - j0, start, bl);
                 java.util.Arrays.fill(sc, r * BLOCK, r * BLOCK + start, Float.NEGATIVE_INFINITY);
                 java.util.Arrays.fill(sc, r * BLOCK + end, r * BLOCK + bl, Float.NEGATIVE_INFINITY);
             }

@@ -3,6 +3,7 @@ package dev.rerank4j.backend.cpu;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.BackendArguments;
+import dev.rerank4j.backend.DecoderKernels;
 import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.backend.RelativeAttentionKernels;
 import dev.rerank4j.backend.RotaryEncoderKernels;
@@ -17,7 +18,7 @@ import java.util.function.Supplier;
  * Thread-safe: prepared weights are immutable, and every call keeps its scratch to itself. One call
  * uses up to {@code threads} cores (the calling thread counts as one of them).
  */
-public final class CpuBackend implements Backend, RotaryEncoderKernels, RelativeAttentionKernels {
+public final class CpuBackend implements Backend, RotaryEncoderKernels, RelativeAttentionKernels, DecoderKernels {
     private final ParallelFor pf;
     /** Every packed weight; the GC frees them with the model. */
     private final OffHeapWeights weights = new OffHeapWeights();
@@ -126,7 +127,34 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         checkOpen();
         BackendArguments.gatedFeedForward(x, rows, in, out, hidden, gated, y);
         if (rows == 0) return;
-        GatedFeedForwardKernel.run(x, rows, packed(in), packed(out), hidden, gated, y, pf);
+        GatedFeedForwardKernel.run(x, rows, packed(in), packed(out), GatedFeedForwardKernel.Gate.GELU, hidden, gated, y, pf);
+    }
+
+    @Override
+    public void swiGluFeedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, float[] gated, float[] y) {
+        checkOpen();
+        BackendArguments.gatedFeedForward(x, rows, in, out, hidden, gated, y);
+        if (rows == 0) return;
+        GatedFeedForwardKernel.run(x, rows, packed(in), packed(out), GatedFeedForwardKernel.Gate.SILU, hidden, gated, y, pf);
+    }
+
+    @Override
+    public void addAndRmsNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float eps, float[] normed) {
+        checkOpen();
+        BackendArguments.addAndRmsNormalize(x, delta, rows, dim, gamma, eps, normed);
+        RmsNormKernel.addAndNormalize(x, delta, rows, dim, gamma, eps, normed, pf);
+    }
+
+    @Override
+    public void causalSelfAttention(float[] x, int[] seqStarts, LinearWeights w, float[] qGamma, float[] kGamma, float eps,
+                                    RotaryTable rope, float[] qkv, int heads, int kvHeads, int headDim, boolean lastOnly, float[] out) {
+        checkOpen();
+        PackedLinear p = packed(w);
+        BackendArguments.causalSelfAttention(x, seqStarts, p, qGamma, kGamma, eps, rope, qkv, heads, kvHeads, headDim, lastOnly, out);
+        int tokens = seqStarts[seqStarts.length - 1];
+        if (tokens == 0) return;
+        GemmKernel.linear(x, tokens, p, qkv, Activation.NONE, pf);
+        CausalAttentionKernel.run(qkv, seqStarts, qGamma, kGamma, eps, rope, heads, kvHeads, headDim, lastOnly, out, pf);
     }
 
     @Override

@@ -28,7 +28,8 @@ final class RotaryKernel {
         }
     }
 
-    private static void rotateHead(float[] x, int at, int headDim, RotaryTable rope, int position) {
+    /** One head of {@code headDim} floats at {@code at}, rotated to {@code position}. */
+    static void rotateHead(float[] x, int at, int headDim, RotaryTable rope, int position) {
         int half = headDim / 2, table = position * half, i = 0;
         float[] cos = rope.cos(), sin = rope.sin();
         for (int bound = half % V == 0 ? half : 0; i < bound; i += V) {

@@ -164,6 +164,30 @@ final class VectorMath {
         }
     }
 
+    /** out[outAt + j] = SiLU(a[gAt + j]) · a[uAt + j] for j &lt; n: the gate of a SwiGLU feed-forward. */
+    static void siluGate(float[] a, int gAt, int uAt, float[] out, int outAt, int n) {
+        int j = 0;
+        for (; j + S.length() <= n; j += S.length()) {
+            silu(FloatVector.fromArray(S, a, gAt + j)).mul(FloatVector.fromArray(S, a, uAt + j)).intoArray(out, outAt + j);
+        }
+        if (j < n) {
+            VectorMask<Float> inRange = S.indexInRange(j, n);
+            silu(FloatVector.fromArray(S, a, gAt + j, inRange)).mul(FloatVector.fromArray(S, a, uAt + j, inRange))
+                    .intoArray(out, outAt + j, inRange);
+        }
+    }
+
+    /**
+     * SiLU(x) = x·σ(x), with σ from t = e^−|x| (never overflowing): 1/(1 + t) for x ≥ 0, t/(1 + t) below; |x| is clamped
+     * at 87, past which t is below the normal floats and σ is 0 or 1 in float anyway.
+     */
+    private static FloatVector silu(FloatVector x) {
+        FloatVector t = exp(x.abs().min(87f).neg());
+        FloatVector onePlus = t.add(1f);
+        FloatVector sigma = FloatVector.broadcast(S, 1f).blend(t, x.compare(VectorOperators.LT, 0f)).div(onePlus);
+        return x.mul(sigma);
+    }
+
     private static FloatVector gelu(FloatVector x) {
         FloatVector u = x.mul(SQRT1_2);
         u = u.blend(4f, u.compare(VectorOperators.GT, 4f));
