@@ -940,7 +940,8 @@ def make_qwen3(out_dir):
         model.save_pretrained(str(model_dir), safe_serialization=True)
         if dtype is not None:
             c = json.loads((model_dir / "config.json").read_text())
-            c.pop("rope_parameters")
+            for k in ("rope_parameters", "layer_types"):
+                c.pop(k)
             c.update(rope_theta=1000000.0, rope_scaling=None, use_sliding_window=False, sliding_window=None, max_window_layers=3)
             (model_dir / "config.json").write_text(json.dumps(c, indent=2, sort_keys=True) + "\n")
         with open(model_dir / "config.json") as f:

@@ -15,15 +15,19 @@ package dev.rerank4j;
  *                      helpers poll for work
  * @param scoreFunction what is applied to a cross-encoder's logit
  * @param backend       where the kernels run: {@link BackendChoice#AUTO} (default), CPU or CUDA
+ * @param instruction   the task an instruction-following reranker (Qwen3-Reranker) is told, in place of its default
+ *                      ("Given a web search query, retrieve relevant passages that answer the query"); null for the
+ *                      default. A model that takes no instruction refuses one at load.
  */
-public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction, BackendChoice backend) {
+public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction, BackendChoice backend, String instruction) {
 
     /** The function turning a cross-encoder logit into the returned score. Bi-encoders return cosine similarity. */
     public enum ScoreFunction {
         /**
          * The activation sentence-transformers named when it saved the model (Identity or Sigmoid: in
          * config_sentence_transformers.json in version 6, in config.json before; ms-marco cross-encoders name
-         * Identity); the raw logit when the files name none (FlagEmbedding's default for bge-reranker-*).
+         * Identity); the raw logit when the files name none (FlagEmbedding's default for bge-reranker-*); for a reranker on a
+         * causal language model, P(yes) = sigmoid(logit[yes] − logit[no]), as the Qwen3-Reranker model card computes it.
          */
         MODEL_DEFAULT,
         /** The raw logit. */
@@ -58,26 +62,31 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
     }
 
     public static Options defaults() {
-        return new Options(0, 32, Runtime.getRuntime().availableProcessors(), ScoreFunction.MODEL_DEFAULT, BackendChoice.AUTO);
+        return new Options(0, 32, Runtime.getRuntime().availableProcessors(), ScoreFunction.MODEL_DEFAULT, BackendChoice.AUTO, null);
     }
 
     public Options withMaxLength(int maxLength) {
-        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend, instruction);
     }
 
     public Options withBatchSize(int batchSize) {
-        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend, instruction);
     }
 
     public Options withThreads(int threads) {
-        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend, instruction);
     }
 
     public Options withScoreFunction(ScoreFunction scoreFunction) {
-        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend, instruction);
     }
 
     public Options withBackend(BackendChoice backend) {
-        return new Options(maxLength, batchSize, threads, scoreFunction, backend);
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend, instruction);
+    }
+
+    /** The instruction an instruction-following reranker is given (null: its default); see {@link #instruction()}. */
+    public Options withInstruction(String instruction) {
+        return new Options(maxLength, batchSize, threads, scoreFunction, backend, instruction);
     }
 }

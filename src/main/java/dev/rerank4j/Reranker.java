@@ -2,11 +2,13 @@ package dev.rerank4j;
 
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.Backends;
+import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.convert.ModelWeights;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.model.CausalReranker;
 import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.Model;
@@ -107,16 +109,26 @@ public final class Reranker implements AutoCloseable {
             Placed placed = place(dir, config, weights, options);
             backend = placed.backend();
             Model model = placed.model();
+            if (options.instruction() != null && !(model instanceof CausalReranker)) {
+                throw new IllegalArgumentException("an instruction was given (Options.withInstruction, --instruction), but " + dir
+                        + " is not an instruction-following reranker (Qwen3-Reranker): it would be ignored");
+            }
+            boolean sigmoid = model instanceof CausalReranker ? options.scoreFunction() != Options.ScoreFunction.RAW
+                    && !(options.scoreFunction() == Options.ScoreFunction.MODEL_DEFAULT && conventions.sentenceTransformers()
+                    && !conventions.sigmoid()) : sigmoid(options, conventions);
             Scorer scorer = switch (model) {
-                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(),
-                        sigmoid(options, conventions));
+                case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(), sigmoid);
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
+                case CausalReranker cr -> Scorer.Causal.of(tokenizer, cr, RerankerPrompt.QWEN3, options.instruction(), maxLength,
+                        options.batchSize(), sigmoid);
             };
-            if (!(model instanceof ColbertEncoder)) limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
+            if (model instanceof CrossEncoder || model instanceof SentenceEncoder) {
+                limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
+            }
             Map<String, String> description = ModelDescription.of(dir, config, weights, modelTokenizer.description(), model, scorer,
                     model instanceof ColbertEncoder ? "ColBERT's document_length" : limit.source(),
-                    conventions.truncation(config), sigmoid(options, conventions), backend);
+                    conventions.truncation(config), sigmoid, backend);
             Reranker reranker = new Reranker(dir, weights, backend, scorer, description);
             LOG.log(System.Logger.Level.INFO, () -> String.format("loaded %s in %.0f ms: %s", dir, (System.nanoTime() - started) / 1e6,
                     String.join("; ", description.entrySet().stream().skip(1).map(e -> e.getKey() + " " + e.getValue()).toList())));
@@ -133,7 +145,8 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * The model on the backend {@code options} picks. AUTO promises a working reranker: a GPU that answered but
-     * cannot hold the model (full, shared) leaves it to the CPU, as one that fails to start does (Backends).
+     * cannot hold the model (full, shared), or lacks kernels the model needs (Qwen3's decoder), leaves it to the CPU, as one
+     * that fails to start does (Backends).
      * On failure nothing is left open.
      */
     private static Placed place(Path dir, ModelConfig config, SafeTensors weights, Options options) {
@@ -145,6 +158,11 @@ public final class Reranker implements AutoCloseable {
             if (options.backend() != Options.BackendChoice.AUTO) throw e;
             LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
                     e.getMessage());
+            return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
+        } catch (MissingKernelException e) {
+            backend.close();
+            if (options.backend() != Options.BackendChoice.AUTO) throw e;
+            LOG.log(System.Logger.Level.INFO, "AUTO: {0}: running on the CPU", e.getMessage());
             return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
         } catch (RuntimeException | Error e) {
             backend.close();
@@ -185,7 +203,14 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it), within the
+     * The max_length the Qwen3-Reranker model card runs its rerankers with (their positions reach 40,960): a pair of 8,192
+     * tokens already takes minutes on a CPU, and Options.withMaxLength raises it.
+     */
+    private static final int QWEN3_RERANKER_MAX_LENGTH = 8192;
+
+    /**
+     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it; a Qwen3 reranker's as its
+     * model card does), within the
      * position table: max_position_embeddings less the RoBERTa/XLM-R offset (514 → 512, 8194 → 8192).
      */
     private static Limit maxLength(Path dir, ModelConfig config, Options options) {
@@ -197,6 +222,9 @@ public final class Reranker implements AutoCloseable {
                         + (config.positionOffset() > 0 ? " − position offset " + config.positionOffset() : "") + "; " + dir + ")");
             }
             return new Limit(options.maxLength(), "the maxLength asked for (Options.withMaxLength, --max-length)", true);
+        }
+        if (config.qwen3() != null && positions > QWEN3_RERANKER_MAX_LENGTH) {
+            return new Limit(QWEN3_RERANKER_MAX_LENGTH, "the Qwen3-Reranker model card's max_length", false);
         }
         Path sentenceTransformers = dir.resolve("sentence_bert_config.json");
         Long fromSentenceTransformers = longField(sentenceTransformers, "max_seq_length");

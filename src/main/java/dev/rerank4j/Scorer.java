@@ -1,6 +1,7 @@
 package dev.rerank4j;
 
 import dev.rerank4j.backend.DocumentLayout;
+import dev.rerank4j.model.CausalReranker;
 import dev.rerank4j.model.ColbertEncoder;
 import dev.rerank4j.model.CrossEncoder;
 import dev.rerank4j.model.SentenceEncoder;
@@ -58,6 +59,12 @@ sealed interface Scorer {
         }
     }
 
+    /** logits, each replaced by 1/(1 + e^−logit). */
+    static float[] sigmoidInPlace(float[] logits) {
+        for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
+        return logits;
+    }
+
     /** Tokens per input after which text is cut. */
     int maxLength();
 
@@ -86,10 +93,68 @@ sealed interface Scorer {
                 pairs.add(e);
             }
             float[] logits = model.logits(pairs, batchSize);
-            if (sigmoid) {
-                for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
+            return new Scores(sigmoid ? sigmoidInPlace(logits) : logits, truncated, 0, 0);
+        }
+    }
+
+    /**
+     * A reranker on a causal language model reads {@code prefix + body + suffix} ({@link RerankerPrompt}), the body cut from
+     * its end to fit {@code maxLength} with the prefix and suffix (as the model card's tokenizer call cuts it), and is
+     * scored at the last token.
+     */
+    record Causal(Tokenizer tokenizer, CausalReranker model, RerankerPrompt prompt, String instruction, int[] prefixIds,
+                  int[] suffixIds, int yesId, int noId, int maxLength, int batchSize, boolean sigmoid) implements Scorer {
+
+        /** Encodes the prompt's fixed parts and finds the answer tokens; refuses a limit with no room for the pair. */
+        static Causal of(Tokenizer tokenizer, CausalReranker model, RerankerPrompt prompt, String instruction, int maxLength,
+                         int batchSize, boolean sigmoid) {
+            if (tokenizer.specialTokens(false) != 0) {
+                throw new ModelFormatException("the tokenizer adds " + tokenizer.specialTokens(false) + " special tokens to a text; "
+                        + "a causal reranker's prompt is built without any (Qwen3's tokenizer adds none)");
             }
-            return new Scores(logits, truncated, 0, 0);
+            int[] prefix = tokenizer.encode(prompt.prefix(), Integer.MAX_VALUE).ids();
+            int[] suffix = tokenizer.encode(prompt.suffix(), Integer.MAX_VALUE).ids();
+            if (maxLength <= prefix.length + suffix.length) {
+                throw new IllegalArgumentException("a limit of " + maxLength + " tokens leaves no room for the pair: the prompt's prefix and "
+                        + "suffix take " + (prefix.length + suffix.length));
+            }
+            int yes = -1, no = -1;
+            if (model.answersWithTokens()) {
+                yes = answerToken(tokenizer, RerankerPrompt.YES);
+                no = answerToken(tokenizer, RerankerPrompt.NO);
+            }
+            return new Causal(tokenizer, model, prompt, instruction, prefix, suffix, yes, no, maxLength, batchSize, sigmoid);
+        }
+
+        private static int answerToken(Tokenizer tokenizer, String token) {
+            int id = tokenizer.tokenId(token);
+            if (id < 0) {
+                throw new ModelFormatException("the tokenizer has no token '" + token + "', whose logit the reranker's answer is read from");
+            }
+            return id;
+        }
+
+        /** The ids the model reads for one pair, and whether the pair was cut. */
+        Encoding encode(String query, String doc) {
+            Encoding body = tokenizer.encode(prompt.body(instruction, query, doc), maxLength - prefixIds.length - suffixIds.length);
+            int[] ids = new int[prefixIds.length + body.length() + suffixIds.length];
+            System.arraycopy(prefixIds, 0, ids, 0, prefixIds.length);
+            System.arraycopy(body.ids(), 0, ids, prefixIds.length, body.length());
+            System.arraycopy(suffixIds, 0, ids, prefixIds.length + body.length(), suffixIds.length);
+            return new Encoding(ids, new int[ids.length], body.truncated());
+        }
+
+        @Override
+        public Scores score(List<String> queries, List<String> docs) {
+            List<Encoding> pairs = new ArrayList<>(docs.size());
+            boolean[] truncated = new boolean[docs.size()];
+            for (int i = 0; i < docs.size(); i++) {
+                Encoding e = encode(queries.get(i), docs.get(i));
+                truncated[i] = e.truncated();
+                pairs.add(e);
+            }
+            float[] logits = model.logits(pairs, batchSize, yesId, noId);
+            return new Scores(sigmoid ? sigmoidInPlace(logits) : logits, truncated, 0, 0);
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.rerank4j;
 
+import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.backend.cuda.CudaProbe;
 import dev.rerank4j.backend.cuda.FakeCuda;
@@ -61,6 +62,31 @@ class BackendSelectionTest {
             CudaException e = assertThrows(CudaException.class, () -> Reranker.load(Golden.path("bert-tiny-ce"),
                     options.withBackend(Options.BackendChoice.CUDA)));
             assertTrue(e.getMessage().startsWith("cuMemAlloc_v2 failed"), e.getMessage());
+        } finally {
+            if (before == null) System.clearProperty(CudaProbe.LIBRARY_PROPERTY);
+            else System.setProperty(CudaProbe.LIBRARY_PROPERTY, before);
+        }
+    }
+
+    /**
+     * A GPU that starts, and a model whose kernels the CUDA backend lacks (Qwen3's causal grouped-query attention): AUTO
+     * loads it on the CPU; CUDA asked for by name refuses it at load, saying where it runs.
+     */
+    @Test
+    void aModelTheGpuHasNoKernelsForRunsOnTheCpuUnderAuto() {
+        Options options = Options.defaults().withThreads(2).withScoreFunction(Options.ScoreFunction.RAW);
+        String before = System.getProperty(CudaProbe.LIBRARY_PROPERTY);
+        System.setProperty(CudaProbe.LIBRARY_PROPERTY, FakeCuda.library());
+        try {
+            try (Reranker auto = Reranker.load(Golden.path("qwen3-tiny-reranker"), options);
+                 Reranker cpu = Reranker.load(Golden.path("qwen3-tiny-reranker"), options.withBackend(Options.BackendChoice.CPU))) {
+                assertEquals("cpu", auto.backendName());
+                assertArrayEquals(cpu.score("How many people live in Berlin?", DOCS), auto.score("How many people live in Berlin?", DOCS));
+            }
+            MissingKernelException e = assertThrows(MissingKernelException.class, () -> Reranker.load(Golden.path("qwen3-tiny-reranker"),
+                    options.withBackend(Options.BackendChoice.CUDA)));
+            assertTrue(e.getMessage().contains("the cuda backend has no kernels for Qwen3's causal grouped-query attention"), e.getMessage());
+            assertTrue(e.getMessage().contains("the CPU backend has them"), e.getMessage());
         } finally {
             if (before == null) System.clearProperty(CudaProbe.LIBRARY_PROPERTY);
             else System.setProperty(CudaProbe.LIBRARY_PROPERTY, before);

@@ -31,8 +31,9 @@ public final class Main {
     static final String USAGE = """
             usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
                           [--threads N] [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
+                          [--instruction TEXT]
                    rerank score --pairs FILE|- [--model DIR|ID] [--max-length N] [--json] [--threads N]
-                                [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
+                                [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda] [--instruction TEXT]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
                    rerank convert --pytorch DIR
                    rerank inspect [--model DIR|ID] [--max-length N] [--backend auto|cpu|cuda] [--json]
@@ -51,6 +52,8 @@ public final class Main {
                             pytorch_model.bin.index.json (either format of torch.save), reading pickles without running
                             them; such a directory loads as it is too, through a temporary copy, and this makes later
                             loads map the file instead
+              --instruction TEXT  the task an instruction-following reranker (Qwen3-Reranker) is told, instead of
+                            "Given a web search query, retrieve relevant passages that answer the query"
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;
@@ -114,7 +117,7 @@ public final class Main {
 
     private static int rerank(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
         Arguments args = new Arguments(argv,
-                Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend"),
+                Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"),
                 Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
         if (printedHelp(args, out)) return 0;
         String query = args.require("--query");
@@ -141,7 +144,7 @@ public final class Main {
         return 0;
     }
 
-    /** The options the scoring commands share: --batch-size, --threads, --max-length, --sigmoid/--raw, --backend. */
+    /** The options the scoring commands share: --batch-size, --threads, --max-length, --sigmoid/--raw, --backend, --instruction. */
     private static Options scoringOptions(Arguments args) {
         if (args.flag("--sigmoid") && args.flag("--raw")) {
             throw new Arguments.UsageException("--sigmoid and --raw exclude each other");
@@ -153,13 +156,14 @@ public final class Main {
         if (args.flag("--sigmoid")) options = options.withScoreFunction(Options.ScoreFunction.SIGMOID);
         if (args.flag("--raw")) options = options.withScoreFunction(Options.ScoreFunction.RAW);
         if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
+        if (args.get("--instruction") != null) options = options.withInstruction(args.get("--instruction"));
         return options;
     }
 
     /** Scores each line's (query, document) pair, in the file's order, with one {@link Reranker#score(List)} call. */
     private static int score(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
         Arguments args = new Arguments(argv,
-                Set.of("--pairs", "--model", "--max-length", "--threads", "--batch-size", "--backend"),
+                Set.of("--pairs", "--model", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"),
                 Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
         if (printedHelp(args, out)) return 0;
         String source = args.require("--pairs");

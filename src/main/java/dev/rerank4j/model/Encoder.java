@@ -13,8 +13,8 @@ import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 
 /**
- * A transformer encoder run on ragged batches (no padding): its layers' math ({@link EncoderLayers}: BERT's family, or
- * ModernBERT), the work arrays each call borrows and gives back, batches side by side on the backend's lanes, and a
+ * A transformer encoder run on ragged batches (no padding): its layers' math ({@link EncoderLayers}: BERT's family,
+ * ModernBERT, or Qwen3's causal decoder), the work arrays each call borrows and gives back, batches side by side on the backend's lanes, and a
  * caller's interrupt between layers. Immutable after loading; safe to share between threads.
  */
 public final class Encoder {
@@ -32,17 +32,19 @@ public final class Encoder {
 
     /**
      * Binds the encoder weights found under {@code weights}' prefix, checking every shape against {@code config}:
-     * ModernBERT's where config.json says model_type "modernbert", else BERT's family's.
+     * ModernBERT's where config.json says model_type "modernbert", Qwen3's decoder's where "qwen3", else BERT's family's.
      */
     static Encoder load(Weights weights, ModelConfig config, Backend backend) {
         EncoderLayers layers = config.modernBert() != null ? ModernBertLayers.load(weights, config, backend)
+                : config.qwen3() != null ? Qwen3Layers.load(weights, config, backend)
                 : BertLayers.load(weights, config, backend);
         return new Encoder(config, backend, layers);
     }
 
     /** The tensor whose name, under a prefix or none, says where a checkpoint keeps the encoder: its token embeddings. */
     static String tokenEmbeddings(ModelConfig config) {
-        return config.modernBert() != null ? "embeddings.tok_embeddings.weight" : "embeddings.word_embeddings.weight";
+        return config.modernBert() != null ? "embeddings.tok_embeddings.weight" : config.qwen3() != null ? "embed_tokens.weight"
+                : "embeddings.word_embeddings.weight";
     }
 
     public ModelConfig config() {
@@ -86,8 +88,8 @@ public final class Encoder {
         Buffers(Backend backend, EncoderLayers layers, int maxTokens, int hiddenSize) {
             capacity = maxTokens;
             hidden = new float[Math.multiplyExact(maxTokens, hiddenSize)];
-            qkv = new float[Math.multiplyExact(maxTokens, 3 * hiddenSize)];
-            context = new float[hidden.length];
+            qkv = new float[Math.max(Math.multiplyExact(maxTokens, 3 * hiddenSize), layers.qkvFloats(maxTokens))];
+            context = new float[Math.max(hidden.length, layers.contextFloats(maxTokens))];
             attended = new float[hidden.length];
             ffn = new float[layers.feedForwardFloats(maxTokens)];
             gated = new float[layers.gatedFloats(maxTokens)];
@@ -231,6 +233,14 @@ public final class Encoder {
      */
     public float[] firstTokenStates(RaggedBatch batch, Scratch scratch) {
         return layers.firstTokenStates(requireFits(batch, scratch), scratch);
+    }
+
+    /**
+     * The final states of each sequence's last token (a causal decoder's): row b of the returned array (H floats) is
+     * sequence b's; the last layer runs for those tokens only. The array is {@code scratch}'s, as with forward.
+     */
+    public float[] lastTokenStates(RaggedBatch batch, Scratch scratch) {
+        return layers.lastTokenStates(requireFits(batch, scratch), scratch);
     }
 
     /** batch, if its tokens fit scratch and each sequence the model's positions. */

@@ -8,7 +8,7 @@ import dev.rerank4j.io.SafeTensors;
 import java.nio.file.Path;
 
 /** A loaded scoring model; which kind is decided by the files in its directory. */
-public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEncoder {
+public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEncoder, CausalReranker {
     Encoder encoder();
 
     /**
@@ -17,6 +17,7 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
      * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification},
      * {@code DistilBertForSequenceClassification}, {@code DebertaV2ForSequenceClassification} or
      * {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
+     * {@code Qwen3ForCausalLM} or {@code Qwen3ForSequenceClassification} → {@link CausalReranker};
      * a sentence-transformers modules.json with mean or first-token pooling → {@link SentenceEncoder};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
@@ -44,6 +45,12 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ModernBertForSequenceClassification")) {
             return CrossEncoder.loadModernBert(all, config, backend);
         }
+        if (config.architectures().contains("Qwen3ForCausalLM")) {
+            return CausalReranker.loadLanguageModel(all, config, backend);
+        }
+        if (config.architectures().contains("Qwen3ForSequenceClassification")) {
+            return CausalReranker.loadClassifier(all, config, backend);
+        }
         java.util.Optional<SentenceTransformerPipeline.Settings> biEncoder = SentenceTransformerPipeline.read(dir);
         if (biEncoder.isPresent()) {
             return SentenceEncoder.load(all, config, backend, biEncoder.get());
@@ -51,7 +58,7 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
                 + "ElectraForSequenceClassification, DistilBertForSequenceClassification, DebertaV2ForSequenceClassification, "
-                + "ModernBertForSequenceClassification) and no sentence-transformers "
+                + "ModernBertForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification) and no sentence-transformers "
                 + "modules.json with mean or first-token pooling");
     }
 }

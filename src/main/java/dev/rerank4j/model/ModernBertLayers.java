@@ -48,13 +48,8 @@ final class ModernBertLayers implements EncoderLayers {
     private final Norm embeddingNorm;
     private final List<Layer> layers;
     private final Norm finalNorm;
-    /** RoPE tables of the full-attention and the sliding layers, for at least the longest sequence seen; see {@link #ropes}. */
-    private volatile Ropes ropes;
-
-    private record Ropes(RotaryTable global, RotaryTable local) {}
-
-    /** Positions the first tables hold (the golden pairs of 300 and 400 tokens make them grow once); 8,192 take 2 MB a table. */
-    private static final int FIRST_TABLE_POSITIONS = 256;
+    /** RoPE tables of the full-attention layers, then of the sliding ones. */
+    private final RotaryTables ropes;
 
     private ModernBertLayers(ModelConfig config, Backend backend, RotaryEncoderKernels kernels, Tensor tokenEmbeddings,
                              Norm embeddingNorm, List<Layer> layers, Norm finalNorm) {
@@ -65,34 +60,9 @@ final class ModernBertLayers implements EncoderLayers {
         this.embeddingNorm = embeddingNorm;
         this.layers = layers;
         this.finalNorm = finalNorm;
-        this.ropes = ropes(Math.min(FIRST_TABLE_POSITIONS, config.maxPositionEmbeddings()));
-    }
-
-    private Ropes ropes(int positions) {
         ModernBertConfig settings = config.modernBert();
-        Ropes tables = new Ropes(RotaryTable.of(config.headDim(), settings.globalRopeTheta(), positions),
-                RotaryTable.of(config.headDim(), settings.localRopeTheta(), positions));
-        for (RotaryTable t : new RotaryTable[] {tables.global(), tables.local()}) { // uploaded once, not with every call
-            backend.keepOnDevice(t.cos());
-            backend.keepOnDevice(t.sin());
-        }
-        return tables;
-    }
-
-    /**
-     * Tables for sequences of up to {@code longest} tokens (at most max_position_embeddings, which embed checks): the
-     * current ones, else new ones of twice their size or more, so that a hostile max_position_embeddings costs nothing
-     * until inputs that long arrive. Tables are immutable; a call may build them while another uses the old ones.
-     */
-    private Ropes ropesFor(int longest) {
-        Ropes current = ropes;
-        if (current.global().positions() >= longest) return current;
-        synchronized (this) {
-            if (ropes.global().positions() < longest) {
-                ropes = ropes((int) Math.min(config.maxPositionEmbeddings(), Math.max(longest, 2L * ropes.global().positions())));
-            }
-            return ropes;
-        }
+        this.ropes = new RotaryTables(backend, config.headDim(), config.maxPositionEmbeddings(), settings.globalRopeTheta(),
+                settings.localRopeTheta());
     }
 
     /** Binds ModernBERT's tensors under {@code weights}' prefix ("model." in a classifier), checking every shape. */
@@ -155,11 +125,11 @@ final class ModernBertLayers implements EncoderLayers {
         float eps = config.layerNormEps();
         float[] x = embed(batch, scratch), normed = scratch.attended();
         float[] input = x;
-        Ropes rope = ropesFor(batch.longest());
+        RotaryTable[] rope = ropes.forLength(batch.longest());
         for (int i = 0; i < layers.size(); i++) {
             scratch.stopIfInterrupted();
             Layer layer = layers.get(i);
-            kernels.rotarySelfAttention(input, batch.seqStarts(), keyLengths, layer.qkv, layer.sliding ? rope.local() : rope.global(),
+            kernels.rotarySelfAttention(input, batch.seqStarts(), keyLengths, layer.qkv, rope[layer.sliding ? 1 : 0],
                     layer.sliding ? config.modernBert().window() : Integer.MAX_VALUE, scratch.qkv(), config.numHeads(), config.headDim(),
                     scratch.context());
             backend.linear(scratch.context(), tokens, layer.attentionOut, scratch.qkv(), Activation.NONE);

@@ -84,4 +84,13 @@ public record RaggedBatch(int[] ids, int[] typeIds, int[] seqStarts) {
         for (int b = 0; b < sequences(); b++) System.arraycopy(rows, start(b) * width, rows, b * width, width);
         return rows;
     }
+
+    /**
+     * Moves each sequence's last row of {@code rows} to row b, in place, and returns rows; every sequence must have a token,
+     * so that its last row, start(b + 1) − 1 ≥ b, is read before row b' &gt; b overwrites anything.
+     */
+    float[] lastRowsToFront(float[] rows, int width) {
+        for (int b = 0; b < sequences(); b++) System.arraycopy(rows, (seqStarts[b + 1] - 1) * width, rows, b * width, width);
+        return rows;
+    }
 }

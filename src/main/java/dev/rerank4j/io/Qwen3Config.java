@@ -1,0 +1,88 @@
+package dev.rerank4j.io;
+
+import dev.rerank4j.ModelFormatException;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The fields of a Qwen3 config.json beyond {@link ModelConfig}'s, in both forms they are published in: transformers 4's
+ * ({@code rope_theta}, {@code rope_scaling}; the hub's Qwen3-Reranker checkpoints) and transformers 5's
+ * ({@code rope_parameters}, {@code layer_types}), with transformers' defaults for what is absent (configuration_qwen3.py).
+ * What rerank4j does not implement is refused by name: sliding-window layers, RoPE scaling, attention biases, an
+ * activation other than SiLU.
+ *
+ * @param keyValueHeads   heads of K and V (grouped-query attention): each serves numHeads / keyValueHeads query heads
+ * @param headDim         dims of a head; Qwen3's is not hidden_size / num_attention_heads
+ * @param ropeTheta       RoPE base θ
+ * @param tiedEmbeddings  whether the language-model head is the token embedding table (tie_word_embeddings)
+ */
+public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, boolean tiedEmbeddings) {
+
+    static Qwen3Config fromJson(ModelConfig.Fields f, int heads, int layers) {
+        Map<String, Object> json = f.json();
+        String source = f.source();
+        String act = f.string("hidden_act", "silu");
+        if (!act.equals("silu")) {
+            throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements Qwen3's \"silu\")");
+        }
+        if (f.bool("attention_bias")) {
+            throw new ModelFormatException(source + ": attention_bias true is not supported (Qwen3's projections have no biases)");
+        }
+        if (f.bool("use_sliding_window")) {
+            throw new ModelFormatException(source + ": use_sliding_window true is not supported (rerank4j implements full causal attention)");
+        }
+        if (json.get("layer_types") != null) {
+            if (!(json.get("layer_types") instanceof List<?> types) || types.size() != layers
+                    || !types.stream().allMatch("full_attention"::equals)) {
+                throw new ModelFormatException(source + ": layer_types must be " + layers + " times \"full_attention\" (rerank4j "
+                        + "implements full causal attention), found " + Json.write(json.get("layer_types")));
+            }
+        }
+        int keyValueHeads = f.positiveInt("num_key_value_heads", heads);
+        if (heads % keyValueHeads != 0) {
+            throw new ModelFormatException(source + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads "
+                    + keyValueHeads);
+        }
+        int headDim = f.positiveInt("head_dim", f.positiveInt("hidden_size") / heads);
+        if (headDim % 2 != 0) {
+            throw new ModelFormatException(source + ": head_dim " + headDim + " is odd, and RoPE rotates pairs of dims");
+        }
+        Object tie = json.get("tie_word_embeddings");
+        if (tie != null && !(tie instanceof Boolean)) {
+            throw new ModelFormatException(source + ": field 'tie_word_embeddings' must be true or false, found " + Json.write(tie));
+        }
+        return new Qwen3Config(keyValueHeads, headDim, ropeTheta(json, source), Boolean.TRUE.equals(tie));
+    }
+
+    /** rope_parameters.rope_theta (transformers 5), else rope_theta (transformers 4), else 10,000; only default RoPE. */
+    private static double ropeTheta(Map<String, Object> json, String source) {
+        Object scaling = json.get("rope_scaling");
+        if (scaling != null) {
+            throw new ModelFormatException(source + ": rope_scaling " + Json.write(scaling)
+                    + " is not supported (rerank4j implements Qwen3's default RoPE)");
+        }
+        Object parameters = json.get("rope_parameters");
+        Object theta = json.get("rope_theta");
+        String key = "rope_theta";
+        if (parameters != null) {
+            if (!(parameters instanceof Map<?, ?> p)) {
+                throw new ModelFormatException(source + ": rope_parameters must be an object, found " + Json.write(parameters));
+            }
+            Object ropeType = p.get("rope_type");
+            if (ropeType != null && !"default".equals(ropeType)) {
+                throw new ModelFormatException(source + ": rope_type " + Json.write(ropeType)
+                        + " is not supported (rerank4j implements \"default\" RoPE)");
+            }
+            if (p.get("rope_theta") != null) {
+                theta = p.get("rope_theta");
+                key = "rope_parameters.rope_theta";
+            }
+        }
+        if (theta == null) return 10_000.0;
+        if (!(theta instanceof Number n) || !(n.doubleValue() > 1) || Double.isInfinite(n.doubleValue())) {
+            throw new ModelFormatException(source + ": " + key + " must be a finite number > 1, found " + Json.write(theta));
+        }
+        return n.doubleValue();
+    }
+}
