@@ -238,6 +238,15 @@ final class GemmKernel {
     }
 
     /**
+     * Below this many row blocks per item of a balanced split, a product runs as {@link #fewRows}: many-rows items of a
+     * block or two each read all of B again for every 12 or 24 rows. A probe of Qwen3-0.6B's four products over six
+     * copies of the weights (two threads, Xeon, 2026-12-06, three rounds; GFLOP/s as items of few rows against as
+     * many-rows items): M = 256 246–265 against 180–199; M = 512 232–254 against 223–247; M = 768 237–253 against
+     * 265–290; M = 128 the same either way (few rows before too); M = 2048 many-rows, 288–308.
+     */
+    private static final int FEW_ROWS_BLOCKS = 4;
+
+    /**
      * Columns of panels [pFrom, pTo) of x (in layout xl) to y (in layout yl), with an explicit tile height
      * ({@code 5} or {@code 12}), so tests cover both on any machine.
      */
@@ -251,7 +260,7 @@ final class GemmKernel {
         int target = 8 * pf.threads();
         int blocksPerItem = Math.max(1, Math.min(MC / mr, blocks / target));
         int rowItems = (blocks + blocksPerItem - 1) / blocksPerItem;
-        if (rowItems < target && panels > 1) {
+        if (blocks < FEW_ROWS_BLOCKS * target && panels > 1) {
             fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr);
             return;
         }
