@@ -45,6 +45,11 @@ class WarmUpTest {
     }
 
     @Test
+    void warmsUpACausalReranker() {
+        assertWarmsUp(Golden.path("qwen3-tiny-reranker"));
+    }
+
+    @Test
     void warmsUpAColbertModel() {
         assertWarmsUp(Golden.path("colbert-tiny"));
     }
