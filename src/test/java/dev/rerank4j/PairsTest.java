@@ -83,6 +83,13 @@ class PairsTest {
     }
 
     @Test
+    void causalRerankerPairsScoreAsEachQuerysOwnCall() {
+        try (Reranker reranker = Reranker.load(Golden.path("qwen3-tiny-reranker"), Options.defaults().withScoreFunction(Options.ScoreFunction.RAW))) {
+            assertScoresAsOneQueryAtATime(reranker);
+        }
+    }
+
+    @Test
     void colbertPairsScoreAsEachQuerysOwnCall() {
         try (Reranker reranker = Reranker.load(Golden.path("colbert-tiny"))) {
             assertScoresAsOneQueryAtATime(reranker);
