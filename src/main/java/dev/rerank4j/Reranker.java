@@ -126,6 +126,7 @@ public final class Reranker implements AutoCloseable {
             if (model instanceof CrossEncoder || model instanceof SentenceEncoder) {
                 limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
             }
+            if (scorer instanceof Scorer.Causal causal) requireYesNoAnswers(dir, causal);
             Map<String, String> description = ModelDescription.of(dir, config, weights, modelTokenizer.description(), model, scorer,
                     model instanceof ColbertEncoder ? "ColBERT's document_length" : limit.source(),
                     conventions.truncation(config), sigmoid, backend);
@@ -238,6 +239,34 @@ public final class Reranker implements AutoCloseable {
             return new Limit((int) Math.min(fromTokenizerConfig, positions), tokenizerConfig + ": model_max_length", false);
         }
         return new Limit(positions, dir.resolve("config.json") + ": max_position_embeddings", false);
+    }
+
+    /**
+     * A causal reranker that sentence-transformers saved (modules.json: Transformer → LogitScore) names the tokens its
+     * answer is read from, and formats pairs with its tokenizer's chat template. rerank4j runs the Qwen3-Reranker recipe:
+     * logit[yes] − logit[no] of its own prompt. Other answer tokens (zerank-2 reads one token alone) are refused rather than
+     * scored as yes/no; with yes and no the log says that the chat template is not rendered.
+     */
+    private static void requireYesNoAnswers(Path dir, Scorer.Causal scorer) {
+        Path modules = dir.resolve("modules.json");
+        if (!Files.isRegularFile(modules) || !(Json.parseFile(modules) instanceof List<?> list)) return;
+        for (Object module : list) {
+            if (!(module instanceof Map<?, ?> m) || !(m.get("type") instanceof String type) || !type.endsWith(".LogitScore")) continue;
+            if (!(m.get("path") instanceof String path) || !path.matches("[\\w.-]+") || path.startsWith(".")) {
+                throw new ModelFormatException(modules + ": the LogitScore module's path must be a folder name beside it, found "
+                        + Json.write(m.get("path")));
+            }
+            Path config = dir.resolve(path).resolve("config.json");
+            Map<String, Object> answers = Json.parseObjectFile(config);
+            Object yes = answers.get("true_token_id"), no = answers.get("false_token_id");
+            if (!(yes instanceof Long y && y == scorer.yesId()) || !(no instanceof Long n && n == scorer.noId())) {
+                throw new ModelFormatException(config + ": true_token_id " + Json.write(yes) + " and false_token_id " + Json.write(no)
+                        + " are not the ids of \"yes\" (" + scorer.yesId() + ") and \"no\" (" + scorer.noId() + "): rerank4j runs the "
+                        + "Qwen3-Reranker recipe only, logit[yes] − logit[no] after the model card's prompt");
+            }
+            LOG.log(System.Logger.Level.INFO, "{0}: a sentence-transformers CrossEncoder; rerank4j builds the Qwen3-Reranker model "
+                    + "card''s prompt rather than rendering the tokenizer''s chat template", dir);
+        }
     }
 
     /** tokenizer_config.json's mask_token (a string or an AddedToken object), else "[MASK]". */

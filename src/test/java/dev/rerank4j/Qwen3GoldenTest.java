@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -138,6 +139,39 @@ class Qwen3GoldenTest {
         RuntimeException e = assertThrows(RuntimeException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e instanceof ModelFormatException, e.toString());
         if (message != null) assertTrue(e.getMessage().contains(message), e.getMessage());
+    }
+
+    /**
+     * Saved by sentence-transformers as a CrossEncoder (Transformer → LogitScore): with yes and no as its answer tokens it
+     * scores as without those files; other answer tokens, or one alone (zerank-2's kind), are refused, not read as yes/no.
+     */
+    @Test
+    void aSentenceTransformersLogitScoreMustReadYesAndNo(@TempDir Path dir) throws IOException {
+        Map<String, Object> model = (Map<String, Object>) Golden.json("qwen3-tiny-reranker.json").get("model");
+        long yes = ((Number) model.get("yes_id")).longValue(), no = ((Number) model.get("no_id")).longValue();
+        float[] plain;
+        try (Reranker reranker = Reranker.load(Golden.path("qwen3-tiny-reranker"), Golden.options())) {
+            plain = reranker.score("how many people live in berlin?", List.of("Berlin has about 3.7 million inhabitants."));
+        }
+        String[][] answers = {{yes + "", no + ""}, {no + "", yes + ""}, {yes + "", "null"}};
+        for (String[] answer : answers) {
+            Path copy = Golden.copyWithConfig("qwen3-tiny-reranker", dir.resolve(answer[0] + "-" + answer[1]), "\"qwen3\"", "\"qwen3\"");
+            Files.writeString(copy.resolve("modules.json"), """
+                    [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+                     {"idx": 1, "name": "1", "path": "1_LogitScore", "type": "sentence_transformers.cross_encoder.modules.logit_score.LogitScore"}]""");
+            Files.createDirectories(copy.resolve("1_LogitScore"));
+            Files.writeString(copy.resolve("1_LogitScore/config.json"),
+                    "{\"true_token_id\": " + answer[0] + ", \"false_token_id\": " + answer[1] + "}");
+            if (answer == answers[0]) {
+                try (Reranker reranker = Reranker.load(copy, Golden.options())) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(plain,
+                            reranker.score("how many people live in berlin?", List.of("Berlin has about 3.7 million inhabitants.")));
+                }
+            } else {
+                ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(copy, Golden.options()));
+                assertTrue(e.getMessage().contains("are not the ids of \"yes\""), e.getMessage());
+            }
+        }
     }
 
     @Test
