@@ -154,14 +154,7 @@ final class ModernBertLayers implements EncoderLayers {
         int tokens = batch.tokens(), h = config.hiddenSize();
         float[] x = scratch.hidden();
         backend.toHost(x); // written here (after a failed call the device may still hold the truth)
-        for (int t = 0; t < tokens; t++) {
-            int id = batch.ids()[t];
-            if (id < 0 || id >= config.vocabSize()) {
-                throw new ModelFormatException("token id " + id + " is outside the embedding table of " + config.vocabSize()
-                        + " rows (tokenizer and model disagree)");
-            }
-            tokenEmbeddings.read((long) id * h, h, x, t * h);
-        }
+        batch.tokenRows(tokenEmbeddings, config.vocabSize(), h, x);
         backend.addLayerNorm(x, null, tokens, h, embeddingNorm.gamma(), embeddingNorm.beta(), config.layerNormEps());
         return x;
     }

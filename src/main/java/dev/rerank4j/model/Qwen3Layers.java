@@ -1,6 +1,5 @@
 package dev.rerank4j.model;
 
-import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Activation;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.DecoderKernels;
@@ -156,17 +155,9 @@ final class Qwen3Layers implements EncoderLayers {
 
     /** x = the token embeddings, x scratch's hidden array. */
     private float[] embed(RaggedBatch batch, Scratch scratch) {
-        int tokens = batch.tokens(), h = config.hiddenSize();
         float[] x = scratch.hidden();
         backend.toHost(x); // written here (after a failed call the device may still hold the truth)
-        for (int t = 0; t < tokens; t++) {
-            int id = batch.ids()[t];
-            if (id < 0 || id >= config.vocabSize()) {
-                throw new ModelFormatException("token id " + id + " is outside the embedding table of " + config.vocabSize()
-                        + " rows (tokenizer and model disagree)");
-            }
-            tokenEmbeddings.read((long) id * h, h, x, t * h);
-        }
+        batch.tokenRows(tokenEmbeddings, config.vocabSize(), config.hiddenSize(), x);
         return x;
     }
 }

@@ -1,5 +1,7 @@
 package dev.rerank4j.model;
 
+import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.Tensor;
 import dev.rerank4j.tokenize.Encoding;
 
 import java.util.List;
@@ -83,6 +85,23 @@ public record RaggedBatch(int[] ids, int[] typeIds, int[] seqStarts) {
     float[] firstRowsToFront(float[] rows, int width) {
         for (int b = 0; b < sequences(); b++) System.arraycopy(rows, start(b) * width, rows, b * width, width);
         return rows;
+    }
+
+    /**
+     * out row t = row ids[t] of {@code table} ({@code rows} rows of {@code width} floats), for every token: the token
+     * embeddings of a model without position or type tables.
+     *
+     * @throws ModelFormatException if an id is outside the table (the tokenizer and the model disagree)
+     */
+    void tokenRows(Tensor table, int rows, int width, float[] out) {
+        for (int t = 0; t < tokens(); t++) {
+            int id = ids[t];
+            if (id < 0 || id >= rows) {
+                throw new ModelFormatException("token id " + id + " is outside the embedding table of " + rows
+                        + " rows (tokenizer and model disagree)");
+            }
+            table.read((long) id * width, width, out, t * width);
+        }
     }
 
     /**
