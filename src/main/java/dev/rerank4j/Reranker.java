@@ -87,6 +87,8 @@ public final class Reranker implements AutoCloseable {
      * @throws java.io.UncheckedIOException if a file cannot be read, or the temporary copy of weights in another format
      *                                  cannot be written
      * @throws OutOfMemoryError         if the JVM refuses the memory for the packed weights; its message names the flags to raise
+     * @throws dev.rerank4j.backend.MissingKernelException if {@link Options.BackendChoice#CUDA} was asked for a model whose
+     *                                  kernels it lacks (Qwen3's; AUTO runs those on the CPU)
      */
     public static Reranker load(Path dir, Options options) {
         if (dir == null) throw new IllegalArgumentException("dir is null");

@@ -126,7 +126,6 @@ class Qwen3GoldenTest {
     @CsvSource(delimiter = '|', value = {
             "\"rope_type\": \"default\"|\"rope_type\": \"yarn\"|rope_type \"yarn\" is not supported",
             "\"hidden_act\": \"silu\"|\"hidden_act\": \"gelu\"|hidden_act 'gelu' is not supported",
-            "\"use_sliding_window\": false|\"use_sliding_window\": true|use_sliding_window true is not supported",
             "\"attention_bias\": false|\"attention_bias\": true|attention_bias true is not supported",
             "\"num_key_value_heads\": 2|\"num_key_value_heads\": 3|not a multiple of num_key_value_heads 3",
             "\"head_dim\": 24|\"head_dim\": 16|tensor 'model.layers.0.self_attn.q_proj.weight' has shape [96, 64] but config.json implies [64, 64]",
@@ -171,6 +170,20 @@ class Qwen3GoldenTest {
                 ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(copy, Golden.options()));
                 assertTrue(e.getMessage().contains("are not the ids of \"yes\""), e.getMessage());
             }
+        }
+    }
+
+    /** Config forms transformers runs with full attention and default RoPE load and score as the fixture does. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "\"rope_scaling\": null|\"rope_scaling\": {\"rope_type\": \"default\"}",
+            "\"use_sliding_window\": false|\"use_sliding_window\": true", // max_window_layers 3 = num_hidden_layers
+    })
+    void configsThatTransformersRunsWithFullAttentionAndDefaultRopeLoad(String field, String replacement, @TempDir Path dir) throws IOException {
+        Path model = Golden.copyWithConfig("qwen3-tiny-reranker-bf16", dir, field, replacement);
+        try (Reranker edited = Reranker.load(model, Golden.options());
+             Reranker fixture = Reranker.load(Golden.path("qwen3-tiny-reranker-bf16"), Golden.options())) {
+            assertEquals(fixture.score("q", List.of("Berlin"))[0], edited.score("q", List.of("Berlin"))[0], 0f);
         }
     }
 

@@ -13,11 +13,13 @@ import java.util.Map;
  * activation other than SiLU.
  *
  * @param keyValueHeads   heads of K and V (grouped-query attention): each serves numHeads / keyValueHeads query heads
- * @param headDim         dims of a head; Qwen3's is not hidden_size / num_attention_heads
+ * @param headDim         dims of a head (default 128, as transformers'); Qwen3's is not hidden_size / num_attention_heads
  * @param ropeTheta       RoPE base θ
  * @param tiedEmbeddings  whether the language-model head is the token embedding table (tie_word_embeddings)
  */
 public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, boolean tiedEmbeddings) {
+    /** Dims a head may have: Qwen3's are 128; far more is a damaged or hostile file (head_dim 2²⁰ took 1.2 GB at load). */
+    static final int MAX_HEAD_DIM = 1024;
 
     static Qwen3Config fromJson(ModelConfig.Fields f, int heads, int layers) {
         Map<String, Object> json = f.json();
@@ -29,24 +31,18 @@ public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, bool
         if (f.bool("attention_bias")) {
             throw new ModelFormatException(source + ": attention_bias true is not supported (Qwen3's projections have no biases)");
         }
-        if (f.bool("use_sliding_window")) {
-            throw new ModelFormatException(source + ": use_sliding_window true is not supported (rerank4j implements full causal attention)");
-        }
-        if (json.get("layer_types") != null) {
-            if (!(json.get("layer_types") instanceof List<?> types) || types.size() != layers
-                    || !types.stream().allMatch("full_attention"::equals)) {
-                throw new ModelFormatException(source + ": layer_types must be " + layers + " times \"full_attention\" (rerank4j "
-                        + "implements full causal attention), found " + Json.write(json.get("layer_types")));
-            }
-        }
-        int keyValueHeads = f.positiveInt("num_key_value_heads", heads);
+        requireFullAttention(f, layers);
+        // transformers' defaults: 32 key/value heads where the field is absent, as many as the query heads where it is null
+        int keyValueHeads = json.containsKey("num_key_value_heads") && json.get("num_key_value_heads") == null ? heads
+                : f.positiveInt("num_key_value_heads", 32);
         if (heads % keyValueHeads != 0) {
             throw new ModelFormatException(source + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads "
                     + keyValueHeads);
         }
-        int headDim = f.positiveInt("head_dim", f.positiveInt("hidden_size") / heads);
-        if (headDim % 2 != 0) {
-            throw new ModelFormatException(source + ": head_dim " + headDim + " is odd, and RoPE rotates pairs of dims");
+        int headDim = f.positiveInt("head_dim", 128);
+        if (headDim % 2 != 0 || headDim > MAX_HEAD_DIM) {
+            throw new ModelFormatException(source + ": head_dim " + headDim + (headDim % 2 != 0 ? " is odd, and RoPE rotates pairs of dims"
+                    : " is beyond " + MAX_HEAD_DIM + ", far past any Qwen3's 128"));
         }
         Object tie = json.get("tie_word_embeddings");
         if (tie != null && !(tie instanceof Boolean)) {
@@ -55,10 +51,33 @@ public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, bool
         return new Qwen3Config(keyValueHeads, headDim, ropeTheta(json, source), Boolean.TRUE.equals(tie));
     }
 
+    /**
+     * Every layer must attend to all earlier tokens: layer_types where given, else transformers' rule, a sliding window in
+     * the layers from max_window_layers (default 28) on where use_sliding_window (and sliding_window, default 4,096) say so.
+     */
+    private static void requireFullAttention(ModelConfig.Fields f, int layers) {
+        Map<String, Object> json = f.json();
+        Object types = json.get("layer_types");
+        if (types != null) {
+            if (!(types instanceof List<?> list) || list.size() != layers || !list.stream().allMatch("full_attention"::equals)) {
+                throw new ModelFormatException(f.source() + ": layer_types must be " + layers + " times \"full_attention\" (rerank4j "
+                        + "implements full causal attention), found " + Json.write(types));
+            }
+            return;
+        }
+        boolean windowed = f.bool("use_sliding_window") && (!json.containsKey("sliding_window") || json.get("sliding_window") != null);
+        if (windowed && f.integer("max_window_layers", 28) < layers) {
+            throw new ModelFormatException(f.source() + ": use_sliding_window true with max_window_layers " + f.integer("max_window_layers", 28)
+                    + " below num_hidden_layers " + layers + " gives layers a sliding window, which is not supported (rerank4j implements "
+                    + "full causal attention)");
+        }
+    }
+
     /** rope_parameters.rope_theta (transformers 5), else rope_theta (transformers 4), else 10,000; only default RoPE. */
     private static double ropeTheta(Map<String, Object> json, String source) {
         Object scaling = json.get("rope_scaling");
-        if (scaling != null) {
+        if (scaling != null && !(scaling instanceof Map<?, ?> m && m.size() == 1
+                && "default".equals(m.containsKey("rope_type") ? m.get("rope_type") : m.get("type")))) {
             throw new ModelFormatException(source + ": rope_scaling " + Json.write(scaling)
                     + " is not supported (rerank4j implements Qwen3's default RoPE)");
         }

@@ -97,4 +97,15 @@ class OnigurumaRegexTest {
         assertTrue(p.matcher("'\u017F").matches() && p.matcher("'S").matches());
         assertTrue(!p.matcher("\u0130").matches() && !p.matcher("\u0131").matches());
     }
+
+    /** Oniguruma's \w takes ² ³ ¹ ¼ ½ ¾ alone but not inside a bracket class (HF: Split([\w\-]+) on "a²b" gives a | ² | b). */
+    @Test
+    void wordShorthandInsideAClassLeavesOutTheLatin1DigitsAndFractions() {
+        for (String c : new String[] {"\u00b2", "\u00b3", "\u00b9", "\u00bc", "\u00bd", "\u00be"}) {
+            org.junit.jupiter.api.Assertions.assertTrue(OnigurumaRegex.compile("\\w").matcher(c).matches(), c);
+            org.junit.jupiter.api.Assertions.assertFalse(OnigurumaRegex.compile("[\\w]").matcher(c).matches(), c);
+            org.junit.jupiter.api.Assertions.assertFalse(OnigurumaRegex.compile("[\\w\\-]").matcher(c).matches(), c);
+            org.junit.jupiter.api.Assertions.assertTrue(OnigurumaRegex.compile("[^\\w]").matcher(c).matches(), c);
+        }
+    }
 }

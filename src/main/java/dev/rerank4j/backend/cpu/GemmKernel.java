@@ -238,13 +238,14 @@ final class GemmKernel {
     }
 
     /**
-     * Below this many row blocks per item of a balanced split, a product runs as {@link #fewRows}: many-rows items of a
-     * block or two each read all of B again for every 12 or 24 rows. A probe of Qwen3-0.6B's four products over six
+     * Below this many rows a product runs as {@link #fewRows} even where its row blocks would make enough many-rows
+     * items: items of one or two 12-row blocks each read all of B again. A probe of Qwen3-0.6B's four products over six
      * copies of the weights (two threads, Xeon, 2026-12-06, three rounds; GFLOP/s as items of few rows against as
      * many-rows items): M = 256 246–265 against 180–199; M = 512 232–254 against 223–247; M = 768 237–253 against
-     * 265–290; M = 128 the same either way (few rows before too); M = 2048 many-rows, 288–308.
+     * 265–290; M = 128 the same either way (few rows before too); M = 2048 many-rows, 288–308. A size, not a count of
+     * items per thread: few-rows copies all of A, and on many cores a per-thread bound would copy megabytes.
      */
-    private static final int FEW_ROWS_BLOCKS = 4;
+    private static final int FEW_ROWS_MAX_ROWS = 768;
 
     /**
      * Columns of panels [pFrom, pTo) of x (in layout xl) to y (in layout yl), with an explicit tile height
@@ -260,7 +261,7 @@ final class GemmKernel {
         int target = 8 * pf.threads();
         int blocksPerItem = Math.max(1, Math.min(MC / mr, blocks / target));
         int rowItems = (blocks + blocksPerItem - 1) / blocksPerItem;
-        if (blocks < FEW_ROWS_BLOCKS * target && panels > 1) {
+        if ((rowItems < target || rows < FEW_ROWS_MAX_ROWS) && panels > 1) {
             fewRows(x, xl, rows, w, pFrom, pTo, y, yl, act, pf, mr);
             return;
         }

@@ -31,12 +31,13 @@ class LinearTest {
      * tile, in > 384 (several k-blocks, the last one partial), few rows over many panels (copied once, panels
      * split between items, the last ones in parts of their rows) and enough rows for items that split the rows
      * (the last ones in parts of their panels: 300 columns, 10 panels, 4 uneven parts); in = 384, where whole
-     * row blocks are read from x in place and the partial last one copied, both with few rows and many.
+     * row blocks are read from x in place and the partial last one copied, both with few rows and many; 800 and 1,600
+     * rows, past the few-rows bound, through many-rows items with several panels.
      */
     static final int[][] SHAPES = {
             {1, 1, 1}, {1, 17, 33}, {5, 15, 17}, {6, 31, 32}, {7, 33, 31}, {13, 383, 65}, {17, 64, 383},
             {33, 17, 1}, {2, 3072, 40}, {40, 384, 96}, {12, 384, 32}, {25, 800, 70}, {150, 50, 64}, {23, 769, 33}, {141, 800, 100}, {300, 390, 65}, {400, 40, 300},
-            {139, 384, 100}, {401, 384, 70}};
+            {139, 384, 100}, {401, 384, 70}, {800, 390, 300}, {1600, 40, 300}};
 
     @Test
     void matchesTheScalarTwinForEveryDtypeActivationAndBiasOnOddShapes() {
