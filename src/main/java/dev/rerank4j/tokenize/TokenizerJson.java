@@ -157,6 +157,26 @@ public final class TokenizerJson {
         };
     }
 
+    /**
+     * Split patterns after which every {@link SpaceCut} falls between two pieces, and nothing before it depends on text
+     * after it: Qwen2's and Qwen3's, and Llama-3's (digits in runs of up to three). At a cut, the char before the space is
+     * a letter (it ends the letters of {@code [^\r\n\p{L}\p{N}]?\p{L}+} or a contraction), a digit (a piece of its own,
+     * or the end of a run of digits) or an ASCII symbol (which ends {@code  ?[^\s\p{L}\p{N}]+[\r\n]*}, as only newlines
+     * may follow the symbols); no alternative takes such a char and a space together, and the one lookahead,
+     * {@code \s+(?!\S)}, looks one char past a run of whitespace, which before the cut is still before it.
+     */
+    private static final Set<String> PIECES_END_AT_SPACES = Set.of(
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+            "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+
+    /**
+     * A step that maps each piece alone and neither splits nor joins them: ByteLevel without its regex (its prefix space,
+     * if any, goes before a piece, which is the same piece before a cut as in the whole text).
+     */
+    private static boolean keepsPieces(Object value) {
+        return value instanceof Map<?, ?> p && "ByteLevel".equals(p.get("type")) && Boolean.FALSE.equals(p.get("use_regex"));
+    }
+
     private static boolean splitsAtSpaces(Object value) {
         if (!(value instanceof Map<?, ?> p)) return false; // no pre-tokenizer: the whole text is one word
         return switch (String.valueOf(p.get("type"))) {
@@ -165,10 +185,12 @@ public final class TokenizerJson {
             // GPT-2's pattern ends every piece at a space after a letter, digit or symbol (pieces take spaces in front)
             case "ByteLevel" -> !Boolean.FALSE.equals(p.get("use_regex"));
             // a pattern from the file may join text across a space (lookbehind, a class holding the space, Removed or
-            // merged behaviours), and nobody has shown which ones cannot: such a text is tokenized whole
-            case "Split" -> false;
-            case "Sequence" -> p.get("pretokenizers") instanceof List<?> steps && !steps.isEmpty()
-                    && steps.stream().allMatch(TokenizerJson::splitsAtSpaces);
+            // merged behaviours): only Qwen2's and Llama-3's, isolated, are known to end a piece at every SpaceCut
+            case "Split" -> "Isolated".equals(p.get("behavior")) && Boolean.FALSE.equals(p.get("invert"))
+                    && p.get("pattern") instanceof Map<?, ?> pattern && pattern.get("Regex") instanceof String regex
+                    && PIECES_END_AT_SPACES.contains(regex);
+            case "Sequence" -> p.get("pretokenizers") instanceof List<?> steps && steps.stream().anyMatch(TokenizerJson::splitsAtSpaces)
+                    && steps.stream().allMatch(step -> splitsAtSpaces(step) || keepsPieces(step));
             default -> false;
         };
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.rerank4j.Golden;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -160,8 +161,7 @@ class PrefixCutTest {
 
     /**
      * A Split pattern may take text on both sides of a space into one piece (here two words and the space between),
-     * so a prefix cut at a space would end in half a piece: such a tokenizer is tokenized whole (Qwen2's too, whose
-     * pattern happens not to do this: nothing tells the two apart in general).
+     * so a prefix cut at a space would end in half a piece: such a tokenizer is tokenized whole.
      */
     @Test
     void aSplitPreTokenizerIsTokenizedWhole() throws IOException {
@@ -173,9 +173,16 @@ class PrefixCutTest {
         int[] all = pairs.tokenize(text).toArray();
         assertEquals(6_000, all.length);
         assertArrayEquals(all, pairs.tokenize(text, 100).toArray());
-        PipelineTokenizer qwen = (PipelineTokenizer) TokenizerJson.load(Golden.path("qwen3-tiny-reranker/tokenizer.json"));
-        String prose = String.join(" ", lines()).substring(0, 60_000);
-        assertEquals(qwen.tokenize(prose).size(), qwen.tokenize(prose, 10).size(), "Qwen2's Split: tokenized whole");
+    }
+
+    /** Qwen2's and Llama-3's Split patterns end a piece at every cut (TokenizerJson.PIECES_END_AT_SPACES says why). */
+    @Test
+    void qwenAndLlama3SplitCutsGiveTheWholeTextsFirstIds() throws IOException {
+        Path qwen = Golden.path("qwen3-tiny-reranker/tokenizer.json");
+        assertPrefixCutAgrees("qwen2", (PipelineTokenizer) TokenizerJson.load(qwen));
+        String llama3 = Files.readString(qwen).replace("|\\\\p{N}|", "|\\\\p{N}{1,3}|");
+        assertTrue(llama3.contains("\\\\p{N}{1,3}"), "the pattern was edited");
+        assertPrefixCutAgrees("llama3", (PipelineTokenizer) TokenizerJson.fromJson(llama3, "llama3"));
     }
 
     @Test
