@@ -190,6 +190,10 @@ class DecoderKernelsTest {
         float[] split = new float[50 * heads * hd];
         backend.causalSelfAttention(x, starts(20, 30), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false, split);
         assertArrayEquals(prefix, Arrays.copyOf(split, prefix.length), 1e-6f, "the first sequence beside a second");
+        float[] withEmpty = new float[50 * heads * hd];
+        backend.causalSelfAttention(x, starts(20, 0, 30), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false,
+                withEmpty);
+        assertArrayEquals(split, withEmpty, "an empty sequence between them changes no position");
     }
 
     @Test
