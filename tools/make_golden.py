@@ -702,6 +702,18 @@ def modernbert_tokenizer():
     return tok
 
 
+def saved_tokenizer(tok, model_dir, **settings):
+    """tok's tokenizer.json and the tokenizer_config.json transformers writes for it with these settings, in model_dir (its
+    special_tokens_map.json left out, as the hub's newer repositories do); the transformers tokenizer on it."""
+    tok.save(str(model_dir / "tokenizer.json"), pretty=False)
+    hf_tok = PreTrainedTokenizerFast(tokenizer_file=str(model_dir / "tokenizer.json"),
+                                     model_input_names=["input_ids", "attention_mask"], **settings)
+    hf_tok.save_pretrained(str(model_dir))
+    tok.save(str(model_dir / "tokenizer.json"), pretty=False)  # as tokenizers writes it, not as transformers re-saves it
+    (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
+    return hf_tok
+
+
 def modernbert_logit(model, enc):
     """The logit, checked against the head computed by hand: classifier(norm(act(dense(pool(final hidden states)))))."""
     with torch.no_grad():
@@ -751,14 +763,8 @@ def make_modernbert(out_dir):
     for name, seed, head, legacy in variants:
         model_dir = out_dir / name
         model_dir.mkdir(parents=True, exist_ok=True)
-        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
-        hf_tok = PreTrainedTokenizerFast(
-            tokenizer_file=str(model_dir / "tokenizer.json"), unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]",
-            pad_token="[PAD]", mask_token="[MASK]", model_max_length=TINY_MAX_POS,
-            model_input_names=["input_ids", "attention_mask"])
-        hf_tok.save_pretrained(str(model_dir))
-        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
-        (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
+        hf_tok = saved_tokenizer(tok, model_dir, unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]",
+                                 mask_token="[MASK]", model_max_length=TINY_MAX_POS)
         config = ModernBertConfig(
             vocab_size=tok.get_vocab_size(), hidden_size=32, intermediate_size=48, num_hidden_layers=4,
             num_attention_heads=4, local_attention=16, max_position_embeddings=MODERNBERT_MAX_POS, num_labels=1,
@@ -919,13 +925,8 @@ def make_qwen3(out_dir):
     for name, seed, cls, extra, dtype in variants:
         model_dir = out_dir / name
         model_dir.mkdir(parents=True, exist_ok=True)
-        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
-        hf_tok = PreTrainedTokenizerFast(tokenizer_file=str(model_dir / "tokenizer.json"), eos_token="<|im_end|>",
-                                         pad_token="<|endoftext|>", model_max_length=131072, padding_side="left",
-                                         model_input_names=["input_ids", "attention_mask"])
-        hf_tok.save_pretrained(str(model_dir))
-        tok.save(str(model_dir / "tokenizer.json"), pretty=False)
-        (model_dir / "special_tokens_map.json").unlink(missing_ok=True)
+        hf_tok = saved_tokenizer(tok, model_dir, eos_token="<|im_end|>", pad_token="<|endoftext|>", model_max_length=131072,
+                                 padding_side="left")
         config = Qwen3Config(
             vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
             num_key_value_heads=2, head_dim=24, max_position_embeddings=1024, rms_norm_eps=1e-6,
