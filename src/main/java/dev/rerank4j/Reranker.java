@@ -122,7 +122,7 @@ public final class Reranker implements AutoCloseable {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(), sigmoid);
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
-                case CausalReranker cr -> Scorer.Causal.of(tokenizer, cr, RerankerPrompt.QWEN3, options.instruction(), maxLength,
+                case CausalReranker cr -> Scorer.Causal.of(tokenizer, modelTokenizer.file(), cr, RerankerPrompt.QWEN3, options.instruction(), maxLength,
                         options.batchSize(), sigmoid);
             };
             if (model instanceof CrossEncoder || model instanceof SentenceEncoder) {

@@ -106,10 +106,10 @@ sealed interface Scorer {
                   int[] suffixIds, int yesId, int noId, int maxLength, int batchSize, boolean sigmoid) implements Scorer {
 
         /** Encodes the prompt's fixed parts and finds the answer tokens; refuses a limit with no room for the pair. */
-        static Causal of(Tokenizer tokenizer, CausalReranker model, RerankerPrompt prompt, String instruction, int maxLength,
-                         int batchSize, boolean sigmoid) {
+        static Causal of(Tokenizer tokenizer, Object tokenizerFile, CausalReranker model, RerankerPrompt prompt, String instruction,
+                         int maxLength, int batchSize, boolean sigmoid) {
             if (tokenizer.specialTokens(false) != 0) {
-                throw new ModelFormatException("the tokenizer adds " + tokenizer.specialTokens(false) + " special tokens to a text; "
+                throw new ModelFormatException(tokenizerFile + ": the tokenizer adds " + tokenizer.specialTokens(false) + " special tokens to a text; "
                         + "a causal reranker's prompt is built without any (Qwen3's tokenizer adds none)");
             }
             int[] prefix = tokenizer.encode(prompt.prefix(), Integer.MAX_VALUE).ids();
@@ -120,16 +120,17 @@ sealed interface Scorer {
             }
             int yes = -1, no = -1;
             if (model.answersWithTokens()) {
-                yes = answerToken(tokenizer, RerankerPrompt.YES);
-                no = answerToken(tokenizer, RerankerPrompt.NO);
+                yes = answerToken(tokenizer, tokenizerFile, RerankerPrompt.YES);
+                no = answerToken(tokenizer, tokenizerFile, RerankerPrompt.NO);
             }
             return new Causal(tokenizer, model, prompt, instruction, prefix, suffix, yes, no, maxLength, batchSize, sigmoid);
         }
 
-        private static int answerToken(Tokenizer tokenizer, String token) {
+        private static int answerToken(Tokenizer tokenizer, Object tokenizerFile, String token) {
             int id = tokenizer.tokenId(token);
             if (id < 0) {
-                throw new ModelFormatException("the tokenizer has no token '" + token + "', whose logit the reranker's answer is read from");
+                throw new ModelFormatException(tokenizerFile + ": the tokenizer has no token '" + token
+                        + "', whose logit the reranker's answer is read from");
             }
             return id;
         }

@@ -187,6 +187,20 @@ class Qwen3GoldenTest {
         }
     }
 
+    /** A tokenizer without the answer token "yes" is refused at load, naming its file. */
+    @Test
+    void aTokenizerWithoutTheAnswerTokensIsRefused(@TempDir Path dir) throws IOException {
+        Path model = Golden.copyWithConfig("qwen3-tiny-reranker", dir, "\"qwen3\"", "\"qwen3\"");
+        Map<String, Object> tokenizer = dev.rerank4j.io.Json.parseObjectFile(model.resolve("tokenizer.json"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> bpe = (Map<String, Object>) tokenizer.get("model");
+        assertTrue(((Map<?, ?>) bpe.get("vocab")).remove("yes") != null, "the vocabulary held yes");
+        ((List<?>) bpe.get("merges")).removeIf(m -> m instanceof List<?> pair && (pair.contains("yes") || "yes".equals(pair.get(0) + "" + pair.get(1))));
+        Files.writeString(model.resolve("tokenizer.json"), dev.rerank4j.io.Json.write(tokenizer));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().contains("tokenizer.json: the tokenizer has no token 'yes'"), e.getMessage());
+    }
+
     @Test
     void anInstructionForAModelThatTakesNoneIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
