@@ -40,6 +40,10 @@ Writes:
       three tiny random Qwen3 rerankers (GQA, q/k RMSNorm, RoPE, SwiGLU, causal attention; tied and own lm_head, F32 and
       BF16, the yes/no causal-LM head and the one-label sequence-classification head) on a Qwen2-like byte-level BPE
       tokenizer; pairs -> the Qwen3-Reranker model card's ids -> scores (--only-qwen3 writes just these)
+  golden/bi-qwen3-last/ and golden/bi-qwen3-last.json
+      a tiny random Qwen3Model as sentence-transformers 6 saves Qwen3-Embedding (last-token pooling, Normalize, an
+      instruction prompt for queries, <|endoftext|> after every text); prompted ids -> similarity scores
+      (--only-qwen3-embedding writes just these)
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -1825,6 +1829,69 @@ def make_bi_encoders(out_dir):
         print(name, [type(m).__name__ for m in model], model.similarity_fn_name, prompts, "scores", float(scores.min()), float(scores.max()))
 
 
+def make_qwen3_embedding(out_dir):
+    """bi-qwen3-last: a tiny random Qwen3Model as sentence-transformers 6 saves Qwen/Qwen3-Embedding-*: the Qwen2-like
+    tokenizer with an <|endoftext|> put after every text (their post-processor), last-token pooling, Normalize, cosine,
+    and the query prompt "Instruct: ...\nQuery:" (no document prompt). Scores = similarity(encode_query, encode_document)
+    of the reloaded model, which pads on the left, as the published tokenizer_config.json says."""
+    import shutil
+    import tempfile
+    from transformers import Qwen3Config, Qwen3Model
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import Normalize, Pooling, Transformer
+    name = "bi-qwen3-last"
+    st_dir = out_dir / name
+    if st_dir.exists():
+        shutil.rmtree(st_dir)
+    tok = qwen3_tokenizer()
+    eos = tok.token_to_id("<|endoftext|>")
+    tok.post_processor = processors.TemplateProcessing(single="$A:0 <|endoftext|>:0", pair="$A:0 <|endoftext|>:0 $B:1 <|endoftext|>:1",
+                                                       special_tokens=[("<|endoftext|>", eos)])
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "qwen3"
+        base.mkdir()
+        saved_tokenizer(tok, base, eos_token="<|endoftext|>", pad_token="<|endoftext|>", model_max_length=TINY_MAX_POS,
+                        padding_side="left")
+        config = Qwen3Config(vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=96, num_hidden_layers=3,
+                             num_attention_heads=4, num_key_value_heads=2, head_dim=24, max_position_embeddings=1024,
+                             rms_norm_eps=1e-6, rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
+                             tie_word_embeddings=True, pad_token_id=eos, eos_token_id=eos)
+        config.architectures = ["Qwen3ForCausalLM"]  # as Qwen3-Embedding's config.json says
+        torch.manual_seed(SEED + 10)
+        redraw_around_one(Qwen3Model(config), SEED + 10).save_pretrained(str(base), safe_serialization=True)
+        transformer = Transformer(str(base), max_seq_length=TINY_MAX_POS)
+        prompts = {"query": "Instruct: Given a web search query, retrieve relevant passages that answer the query\nQuery:", "document": ""}
+        SentenceTransformer(modules=[transformer, Pooling(64, pooling_mode="lasttoken"), Normalize()], device="cpu",
+                            prompts=prompts).save(str(st_dir))
+    (st_dir / "README.md").unlink(missing_ok=True)
+    model = SentenceTransformer(str(st_dir), device="cpu")
+    assert model.tokenizer.padding_side == "left", model.tokenizer.padding_side
+    queries = sorted({q for (_, q, _, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS})[:8]
+    documents = sorted({d for (_, _, d, m) in BERT_TINY_PAIRS if m == TINY_MAX_POS})[:12] + [LONG_DOC]
+    with torch.no_grad():
+        q = model.encode_query(queries, convert_to_tensor=True)
+        d = model.encode_document(documents, convert_to_tensor=True)
+        scores = model.similarity(q, d)
+    q_prompt, d_prompt = model.prompts["query"], model.prompts.get("document", "")
+    hf = model.tokenizer
+    records = dict(
+        queries=[dict(text=t, input_ids=hf(q_prompt + t, truncation=True, max_length=TINY_MAX_POS)["input_ids"]) for t in queries],
+        documents=[dict(text=t, input_ids=hf(d_prompt + t, truncation=True, max_length=TINY_MAX_POS)["input_ids"]) for t in documents],
+        scores=[[float(v) for v in row] for row in scores.tolist()])
+    assert all(r["input_ids"][-1] == eos for r in records["queries"] + records["documents"]), "every text ends in <|endoftext|>"
+    assert any(len(x["input_ids"]) == TINY_MAX_POS for x in records["documents"]), "a truncated document"
+    assert scores.max() - scores.min() > 0.1, scores
+    write_saved_by_st(out_dir, name, "--only-qwen3-embedding",
+                      "A tiny random Qwen3Model as a sentence-transformers bi-encoder saved by it (Qwen3-Embedding's kind): the files "
+                      f"in {name}/. input_ids of the prompted texts as its tokenizer gives them (an <|endoftext|> after each), cut at "
+                      "64; last-token pooling, Normalize; scores = similarity(encode_query, encode_document).",
+                      pipeline=[type(m).__name__ for m in model], pooling="lasttoken", prompts=model.prompts,
+                      similarity=model.similarity_fn_name, **records)
+    size = sum(f.stat().st_size for f in st_dir.rglob("*") if f.is_file())
+    assert size < 1024 * 1024, f"{name}/ is {size} bytes"
+    print(name, [type(m).__name__ for m in model], model.prompts, "scores", float(scores.min()), float(scores.max()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(OUT))
@@ -1855,6 +1922,8 @@ def main():
                     help="write only the modernbert-tiny-ce{,-cls} fixtures")
     ap.add_argument("--only-qwen3", action="store_true",
                     help="write only the qwen3-tiny-{reranker,reranker-bf16,seq-cls} fixtures")
+    ap.add_argument("--only-qwen3-embedding", action="store_true",
+                    help="write only the bi-qwen3-last fixtures (a Qwen3-Embedding-like bi-encoder)")
     ap.add_argument("--check-onnx", metavar="JAR",
                     help="also compare minilm-pairs.json with the ONNX model in this langchain4j "
                          "all-minilm-l6-v2 jar (writes nothing)")
@@ -1891,6 +1960,9 @@ def main():
     if args.only_qwen3:
         make_qwen3(out)
         return
+    if args.only_qwen3_embedding:
+        make_qwen3_embedding(out)
+        return
     if args.only_distilbert:
         make_distilbert_tiny(out)
         return
@@ -1912,6 +1984,7 @@ def main():
     make_deberta_tiny(out)
     make_modernbert(out)
     make_qwen3(out)
+    make_qwen3_embedding(out)
     make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)
     for f in facts:

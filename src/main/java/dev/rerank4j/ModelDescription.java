@@ -33,7 +33,7 @@ final class ModelDescription {
         d.put("model", dir.toString());
         d.put("kind", switch (model) {
             case CrossEncoder ce -> "cross-encoder; score = " + (sigmoid ? "sigmoid(logit)" : "logit");
-            case SentenceEncoder se -> "bi-encoder, " + (se.poolsFirstToken() ? "first-token" : "mean") + " pooling; score = "
+            case SentenceEncoder se -> "bi-encoder, " + se.pooling() + " pooling; score = "
                     + (se.scoresByDotProduct() ? "dot product" : "cosine similarity") + " of the query's and the document's embeddings"
                     + prompt("query", se.queryPrompt()) + prompt("document", se.documentPrompt());
             case ColbertEncoder ce -> "ColBERT late interaction; score = MaxSim of per-token vectors";

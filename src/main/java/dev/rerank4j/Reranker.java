@@ -226,13 +226,13 @@ public final class Reranker implements AutoCloseable {
             }
             return new Limit(options.maxLength(), "the maxLength asked for (Options.withMaxLength, --max-length)", true);
         }
-        if (config.qwen3() != null && positions > QWEN3_RERANKER_MAX_LENGTH) {
-            return new Limit(QWEN3_RERANKER_MAX_LENGTH, "the Qwen3-Reranker model card's max_length", false);
-        }
         Path sentenceTransformers = dir.resolve("sentence_bert_config.json");
         Long fromSentenceTransformers = longField(sentenceTransformers, "max_seq_length");
         if (fromSentenceTransformers != null && fromSentenceTransformers > 0) {
             return new Limit((int) Math.min(fromSentenceTransformers, positions), sentenceTransformers + ": max_seq_length", false);
+        }
+        if (config.qwen3() != null && positions > QWEN3_RERANKER_MAX_LENGTH) {
+            return new Limit(QWEN3_RERANKER_MAX_LENGTH, "the Qwen3-Reranker model card's max_length", false);
         }
         Path tokenizerConfig = dir.resolve("tokenizer_config.json");
         Long fromTokenizerConfig = longField(tokenizerConfig, "model_max_length");

@@ -45,6 +45,10 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ModernBertForSequenceClassification")) {
             return CrossEncoder.loadModernBert(all, config, backend);
         }
+        if (config.qwen3() != null) { // Qwen3-Embedding's config names Qwen3ForCausalLM too: its Pooling module decides
+            java.util.Optional<SentenceTransformerPipeline.Settings> embedding = SentenceTransformerPipeline.read(dir);
+            if (embedding.isPresent()) return SentenceEncoder.load(all, config, backend, embedding.get());
+        }
         if (config.architectures().contains("Qwen3ForCausalLM")) {
             return CausalReranker.loadLanguageModel(all, config, backend);
         }

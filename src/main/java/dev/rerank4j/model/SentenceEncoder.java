@@ -1,5 +1,6 @@
 package dev.rerank4j.model;
 
+import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.tokenize.Encoding;
@@ -8,7 +9,7 @@ import java.util.List;
 
 /**
  * A sentence-transformers bi-encoder: the token states pooled by their mean over the attention mask, or the first
- * token's taken, then (with a Normalize module, or for cosine similarity) L2 normalisation; see
+ * token's taken, or a causal decoder's last token's, then (with a Normalize module, or for cosine similarity) L2 normalisation; see
  * {@link SentenceTransformerPipeline} for what its files may say.
  */
 public final class SentenceEncoder implements Model {
@@ -21,8 +22,13 @@ public final class SentenceEncoder implements Model {
     }
 
     static SentenceEncoder load(Weights weights, ModelConfig config, Backend backend, SentenceTransformerPipeline.Settings settings) {
-        Weights bert = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "", "bert."));
-        return new SentenceEncoder(Encoder.load(bert, config, backend), settings);
+        if (settings.pooling() == SentenceTransformerPipeline.Pooling.LAST_TOKEN && config.qwen3() == null) {
+            throw new ModelFormatException("1_Pooling/config.json: last-token pooling is for causal decoders (Qwen3-Embedding's); "
+                    + "this is a " + config.modelType() + " encoder");
+        }
+        Weights encoder = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "", "bert.",
+                "model."));
+        return new SentenceEncoder(Encoder.load(encoder, config, backend), settings);
     }
 
     @Override
@@ -49,9 +55,13 @@ public final class SentenceEncoder implements Model {
         return settings.dotProduct();
     }
 
-    /** Whether a text is pooled by its first token's state rather than the mean of them all. */
-    public boolean poolsFirstToken() {
-        return settings.firstToken();
+    /** How a text's token states become its embedding, in words: "mean", "first-token" or "last-token". */
+    public String pooling() {
+        return switch (settings.pooling()) {
+            case MEAN -> "mean";
+            case FIRST_TOKEN -> "first-token";
+            case LAST_TOKEN -> "last-token";
+        };
     }
 
     /** One embedding per encoding, in the order given: unit length unless the model keeps them unnormalised for a dot product. */
@@ -60,13 +70,16 @@ public final class SentenceEncoder implements Model {
         float[][] embeddings = new float[texts.size()][];
         encoder.forEachBatch(texts, batchSize, scratch -> null, (slice, scratch, none) -> {
             RaggedBatch batch = slice.batch();
-            float[] hidden = encoder.forward(batch, scratch);
+            boolean last = settings.pooling() == SentenceTransformerPipeline.Pooling.LAST_TOKEN;
+            float[] hidden = last ? encoder.lastTokenStates(batch, scratch) : encoder.forward(batch, scratch);
             for (int b = 0; b < batch.sequences(); b++) {
                 float[] pooled = new float[h];
-                if (settings.firstToken()) {
-                    if (batch.length(b) > 0) System.arraycopy(hidden, batch.start(b) * h, pooled, 0, h); // no tokens: the zero vector
-                } else {
-                    batch.meanOfRows(b, hidden, h, pooled, 0);
+                switch (settings.pooling()) {
+                    case FIRST_TOKEN -> {
+                        if (batch.length(b) > 0) System.arraycopy(hidden, batch.start(b) * h, pooled, 0, h); // no tokens: the zero vector
+                    }
+                    case LAST_TOKEN -> System.arraycopy(hidden, b * h, pooled, 0, h);
+                    case MEAN -> batch.meanOfRows(b, hidden, h, pooled, 0);
                 }
                 embeddings[slice.origins()[b]] = settings.normalize() ? normalised(pooled) : pooled;
             }

@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * A sentence-transformers bi-encoder's files, checked to be a pipeline {@link SentenceEncoder} runs: Transformer →
- * Pooling (mean, or the first token's state) → Normalize (optional), scored by cosine similarity or the dot product, each
+ * Pooling (mean, the first token's state, or a decoder's last token's) → Normalize (optional), scored by cosine similarity or the dot product, each
  * text after its prompt. Both layouts are read: sentence-transformers ≤ 5 ({@code sentence_transformers.models.Pooling},
  * {@code pooling_mode_mean_tokens}) and 6 ({@code sentence_transformers.sentence_transformer.modules.pooling.Pooling},
  * {@code pooling_mode: "mean"}, where missing modes mean "mean" as its Pooling reads them). Any other module (a Dense
@@ -32,13 +32,23 @@ final class SentenceTransformerPipeline {
     /**
      * What a bi-encoder's files decide.
      *
-     * @param firstToken     pooled by the first token's state ("cls") rather than the mean over the tokens
+     * @param pooling        how the token states become one embedding
      * @param normalize      whether embeddings are scaled to unit length (a Normalize module, or cosine similarity)
      * @param dotProduct     whether similarity_fn_name is the dot product rather than the cosine
      * @param queryPrompt    put before every query ("" for none)
      * @param documentPrompt put before every document ("" for none)
      */
-    record Settings(boolean firstToken, boolean normalize, boolean dotProduct, String queryPrompt, String documentPrompt) {}
+    record Settings(Pooling pooling, boolean normalize, boolean dotProduct, String queryPrompt, String documentPrompt) {}
+
+    /** The Pooling module's modes rerank4j runs. */
+    enum Pooling {
+        /** The mean over the tokens ("mean"). */
+        MEAN,
+        /** The first token's state ("cls"). */
+        FIRST_TOKEN,
+        /** The last token's state ("lasttoken", Qwen3-Embedding's), for a causal decoder. */
+        LAST_TOKEN
+    }
 
     /**
      * The bi-encoder {@code dir} holds, if it holds one: empty where it has no modules.json or no Pooling module.
@@ -58,6 +68,7 @@ final class SentenceTransformerPipeline {
                 throw new ModelFormatException(modules + ": a module without a string 'type': " + Json.write(module));
             }
             if (type.endsWith(".Transformer")) continue;
+            if (type.endsWith(".LogitScore")) return java.util.Optional.empty(); // a CrossEncoder on a causal language model
             if (type.endsWith(".Normalize")) {
                 normalize = true;
             } else if (type.endsWith(".Pooling")) {
@@ -72,7 +83,7 @@ final class SentenceTransformerPipeline {
         return java.util.Optional.of(settings(dir.resolve("config_sentence_transformers.json"), pooling, normalize));
     }
 
-    /** The Pooling module's one mode, "mean" or "cls"; a prompt kept out of the pooling (include_prompt false) is refused. */
+    /** The Pooling module's one mode, "mean", "cls" or "lasttoken"; a prompt kept out of the pooling (include_prompt false) is refused. */
     private static String pooling(Path config) {
         if (!(Json.parseFile(config) instanceof Map<?, ?> p)) throw new ModelFormatException(config + ": expected an object");
         List<String> modes = new ArrayList<>();
@@ -89,8 +100,9 @@ final class SentenceTransformerPipeline {
             });
             if (modes.isEmpty()) modes.add("mean");
         }
-        if (!modes.equals(List.of("mean")) && !modes.equals(List.of("cls"))) {
-            throw new ModelFormatException(config + ": pooling " + modes + " is not supported (rerank4j pools by the mean or the first token)");
+        if (modes.size() != 1 || !List.of("mean", "cls", "lasttoken").contains(modes.getFirst())) {
+            throw new ModelFormatException(config + ": pooling " + modes + " is not supported (rerank4j pools by the mean, the first token "
+                    + "or the last)");
         }
         if (Boolean.FALSE.equals(p.get("include_prompt"))) {
             throw new ModelFormatException(config + ": include_prompt false is not supported (rerank4j pools the prompt's tokens too)");
@@ -115,7 +127,12 @@ final class SentenceTransformerPipeline {
         }
         Object prompts = st.getOrDefault("prompts", Map.of());
         if (!(prompts instanceof Map<?, ?> byName)) throw new ModelFormatException(stConfig + ": prompts must be an object, found " + Json.write(prompts));
-        return new Settings("cls".equals(pooling), normalize || !dot, dot, prompt(byName, "query", stConfig), prompt(byName, "document", stConfig));
+        Pooling mode = switch (pooling) {
+            case "cls" -> Pooling.FIRST_TOKEN;
+            case "lasttoken" -> Pooling.LAST_TOKEN;
+            default -> Pooling.MEAN;
+        };
+        return new Settings(mode, normalize || !dot, dot, prompt(byName, "query", stConfig), prompt(byName, "document", stConfig));
     }
 
     private static String prompt(Map<?, ?> prompts, String name, Path stConfig) {

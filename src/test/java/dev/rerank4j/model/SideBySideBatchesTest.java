@@ -44,7 +44,7 @@ class SideBySideBatchesTest {
     @Test
     void sentenceEmbeddings() throws IOException {
         assertSameOnOneAndTwoCores("bert-tiny-ce", (dir, config, weights, backend) -> SentenceEncoder.load(new Weights(weights, ""), config, backend,
-                        new SentenceTransformerPipeline.Settings(false, true, false, "", "")),
+                        new SentenceTransformerPipeline.Settings(SentenceTransformerPipeline.Pooling.MEAN, true, false, "", "")),
                 (model, docs) -> ((SentenceEncoder) model).embed(docs, BATCH_SIZE));
     }
 
