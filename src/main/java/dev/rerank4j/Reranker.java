@@ -115,9 +115,7 @@ public final class Reranker implements AutoCloseable {
                 throw new IllegalArgumentException("an instruction was given (Options.withInstruction, --instruction), but " + dir
                         + " is not an instruction-following reranker (Qwen3-Reranker): it would be ignored");
             }
-            boolean sigmoid = model instanceof CausalReranker ? options.scoreFunction() != Options.ScoreFunction.RAW
-                    && !(options.scoreFunction() == Options.ScoreFunction.MODEL_DEFAULT && conventions.sentenceTransformers()
-                    && !conventions.sigmoid()) : sigmoid(options, conventions);
+            boolean sigmoid = sigmoid(options, conventions, model instanceof CausalReranker);
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(), sigmoid);
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
@@ -184,11 +182,12 @@ public final class Reranker implements AutoCloseable {
         return file;
     }
 
-    private static boolean sigmoid(Options options, CrossEncoderConventions conventions) {
+    /** Whether scores are sigmoid(logit): a causal reranker's default is P(yes), unless the files name another activation. */
+    private static boolean sigmoid(Options options, CrossEncoderConventions conventions, boolean causal) {
         return switch (options.scoreFunction()) {
             case RAW -> false;
             case SIGMOID -> true;
-            case MODEL_DEFAULT -> conventions.sigmoid();
+            case MODEL_DEFAULT -> conventions.sigmoid() || causal && conventions.activation() == null;
         };
     }
 
@@ -454,7 +453,8 @@ public final class Reranker implements AutoCloseable {
      * runs the Vector API kernels at a small fraction of their speed, so the first call of a fresh JVM pays seconds
      * (figures in README.md). Three calls on 40 short documents (1 to 32 words, within the maximum length; a causal
      * reranker 4, which its prompt makes long) compile what calls of long documents and of a single one run too
-     * (measured on all-MiniLM-L6-v2), and keep the arithmetic small for large models. Scores of later calls are those of a warm JVM. Logs nothing.
+     * (measured on all-MiniLM-L6-v2), and keep the arithmetic small for large models. Scores of later calls are those of
+     * a warm JVM. Logs nothing.
      *
      * @throws IllegalStateException if this reranker is closed
      * @throws java.util.concurrent.CancellationException if the thread is interrupted, as for a call
@@ -462,7 +462,8 @@ public final class Reranker implements AutoCloseable {
     public java.time.Duration warmUp() {
         int words = Math.max(1, Math.min(32, maxLength() - 8));
         List<String> docs = new ArrayList<>();
-        for (int i = 0; i < (scorer instanceof Scorer.Causal ? CAUSAL_WARM_UP_DOCS : 40); i++) docs.add("word ".repeat(1 + i * 7919 % words).strip());
+        int count = scorer instanceof Scorer.Causal ? CAUSAL_WARM_UP_DOCS : 40;
+        for (int i = 0; i < count; i++) docs.add("word ".repeat(1 + i * 7919 % words).strip());
         List<String> queries = java.util.Collections.nCopies(docs.size(), "warm up the model");
         long start = System.nanoTime();
         whileOpen(() -> {

@@ -59,10 +59,14 @@ sealed interface Scorer {
         }
     }
 
-    /** logits, each replaced by 1/(1 + e^−logit). */
-    static float[] sigmoidInPlace(float[] logits) {
-        for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
-        return logits;
+    /** The scores of pairs read whole (a cross-encoder's, a causal reranker's): their logits, or sigmoid(logit) each. */
+    static Scores ofPairs(List<Encoding> pairs, float[] logits, boolean sigmoid) {
+        boolean[] truncated = new boolean[pairs.size()];
+        for (int i = 0; i < truncated.length; i++) truncated[i] = pairs.get(i).truncated();
+        if (sigmoid) {
+            for (int i = 0; i < logits.length; i++) logits[i] = (float) (1.0 / (1.0 + Math.exp(-logits[i])));
+        }
+        return new Scores(logits, truncated, 0, 0);
     }
 
     /** Tokens per input after which text is cut. */
@@ -82,18 +86,15 @@ sealed interface Scorer {
         @Override
         public Scores score(List<String> queries, List<String> docs) {
             List<Encoding> pairs = new ArrayList<>(docs.size());
-            boolean[] truncated = new boolean[docs.size()];
             for (int i = 0; i < docs.size(); i++) {
                 Encoding e = tokenizer.encodePair(queries.get(i), docs.get(i), maxLength, truncation);
                 if (e.length() == 0) {
                     throw new IllegalArgumentException("the query and document of pair " + i + " (docs[" + i + "]) encode to no tokens "
                             + "(this tokenizer adds no special tokens), so the cross-encoder has no first token to score");
                 }
-                truncated[i] = e.truncated();
                 pairs.add(e);
             }
-            float[] logits = model.logits(pairs, batchSize);
-            return new Scores(sigmoid ? sigmoidInPlace(logits) : logits, truncated, 0, 0);
+            return ofPairs(pairs, model.logits(pairs, batchSize), sigmoid);
         }
     }
 
@@ -109,8 +110,8 @@ sealed interface Scorer {
         static Causal of(Tokenizer tokenizer, Object tokenizerFile, CausalReranker model, RerankerPrompt prompt, String instruction,
                          int maxLength, int batchSize, boolean sigmoid) {
             if (tokenizer.specialTokens(false) != 0) {
-                throw new ModelFormatException(tokenizerFile + ": the tokenizer adds " + tokenizer.specialTokens(false) + " special tokens to a text; "
-                        + "a causal reranker's prompt is built without any (Qwen3's tokenizer adds none)");
+                throw new ModelFormatException(tokenizerFile + ": the tokenizer adds " + tokenizer.specialTokens(false) + " special tokens "
+                        + "to a text; a causal reranker's prompt is built without any (Qwen3's tokenizer adds none)");
             }
             int[] prefix = tokenizer.encode(prompt.prefix(), Integer.MAX_VALUE).ids();
             int[] suffix = tokenizer.encode(prompt.suffix(), Integer.MAX_VALUE).ids();
@@ -148,14 +149,8 @@ sealed interface Scorer {
         @Override
         public Scores score(List<String> queries, List<String> docs) {
             List<Encoding> pairs = new ArrayList<>(docs.size());
-            boolean[] truncated = new boolean[docs.size()];
-            for (int i = 0; i < docs.size(); i++) {
-                Encoding e = encode(queries.get(i), docs.get(i));
-                truncated[i] = e.truncated();
-                pairs.add(e);
-            }
-            float[] logits = model.logits(pairs, batchSize, yesId, noId);
-            return new Scores(sigmoid ? sigmoidInPlace(logits) : logits, truncated, 0, 0);
+            for (int i = 0; i < docs.size(); i++) pairs.add(encode(queries.get(i), docs.get(i)));
+            return ofPairs(pairs, model.logits(pairs, batchSize, yesId, noId), sigmoid);
         }
     }
 

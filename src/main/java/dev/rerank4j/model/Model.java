@@ -17,8 +17,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
      * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification},
      * {@code DistilBertForSequenceClassification}, {@code DebertaV2ForSequenceClassification} or
      * {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
-     * {@code Qwen3ForCausalLM} or {@code Qwen3ForSequenceClassification} → {@link CausalReranker};
-     * a sentence-transformers modules.json with mean or first-token pooling → {@link SentenceEncoder};
+     * a sentence-transformers modules.json with mean, first-token or (Qwen3) last-token pooling → {@link SentenceEncoder};
+     * else {@code Qwen3ForCausalLM} or {@code Qwen3ForSequenceClassification} → {@link CausalReranker};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
     static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
@@ -45,9 +45,10 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ModernBertForSequenceClassification")) {
             return CrossEncoder.loadModernBert(all, config, backend);
         }
-        if (config.qwen3() != null) { // Qwen3-Embedding's config names Qwen3ForCausalLM too: its Pooling module decides
-            java.util.Optional<SentenceTransformerPipeline.Settings> embedding = SentenceTransformerPipeline.read(dir);
-            if (embedding.isPresent()) return SentenceEncoder.load(all, config, backend, embedding.get());
+        // before the Qwen3 heads: Qwen3-Embedding's config.json names Qwen3ForCausalLM too, and its Pooling module decides
+        java.util.Optional<SentenceTransformerPipeline.Settings> biEncoder = SentenceTransformerPipeline.read(dir);
+        if (biEncoder.isPresent()) {
+            return SentenceEncoder.load(all, config, backend, biEncoder.get());
         }
         if (config.architectures().contains("Qwen3ForCausalLM")) {
             return CausalReranker.loadLanguageModel(all, config, backend);
@@ -55,14 +56,10 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("Qwen3ForSequenceClassification")) {
             return CausalReranker.loadClassifier(all, config, backend);
         }
-        java.util.Optional<SentenceTransformerPipeline.Settings> biEncoder = SentenceTransformerPipeline.read(dir);
-        if (biEncoder.isPresent()) {
-            return SentenceEncoder.load(all, config, backend, biEncoder.get());
-        }
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
                 + "ElectraForSequenceClassification, DistilBertForSequenceClassification, DebertaV2ForSequenceClassification, "
                 + "ModernBertForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification) and no sentence-transformers "
-                + "modules.json with mean or first-token pooling");
+                + "modules.json with mean, first-token or last-token pooling");
     }
 }
