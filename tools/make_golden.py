@@ -844,10 +844,11 @@ QWEN3_TEXTS = [  # what the pattern and byte-level BPE must split as Qwen2's tok
 ]
 
 
-def qwen3_tokenizer():
+def qwen3_tokenizer(extra_corpus=()):
     """A byte-level BPE tokenizer laid out as Qwen2's and Qwen3's: NFC, the Split pattern above (isolated), then ByteLevel
     without a prefix space or a regex of its own, no tokens added around the text (a ByteLevel post-processor), the special
-    tokens and <think>/</think> after the trained vocabulary; "yes" and "no" are single tokens, as the reranker needs."""
+    tokens and <think>/</think> after the trained vocabulary; "yes" and "no" are single tokens, as the reranker needs.
+    extra_corpus: more training texts (another reranker's prompt), after the rest."""
     from tokenizers import AddedToken, Regex
     tok = Tokenizer(models.BPE())
     tok.normalizer = normalizers.NFC()
@@ -858,7 +859,7 @@ def qwen3_tokenizer():
     tok.post_processor = processors.ByteLevel(trim_offsets=False)
     trainer = trainers.BpeTrainer(vocab_size=900, show_progress=False, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     corpus = (list(CORPUS) + [p[1] + " " + p[2] for p in BERT_TINY_PAIRS] + [QWEN3_PREFIX, QWEN3_SUFFIX, QWEN3_INSTRUCTION]
-              + ["yes no yes no\nyes\nno"] * 20 + ["<Instruct>: \n<Query>: \n<Document>: "] * 5)
+              + ["yes no yes no\nyes\nno"] * 20 + ["<Instruct>: \n<Query>: \n<Document>: "] * 5 + list(extra_corpus))
     tok.train_from_iterator(corpus, trainer=trainer)
     tok.add_special_tokens([AddedToken(s, special=True, normalized=False) for s in QWEN_SPECIALS])
     tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in QWEN_ADDED])
@@ -993,6 +994,118 @@ def make_qwen3(out_dir):
         size = sum(f.stat().st_size for f in model_dir.iterdir())
         assert size < 1024 * 1024, f"{name}/ is {size} bytes"
         print(name, len(records), "pairs, scores", min(scores), max(scores), "truncated", sum(r["truncated"] for r in records))
+
+
+# ---------------------------------------------------------------------------------------------
+# (a'''') a tiny random mxbai-rerank-v2 (mixedbread-ai/mxbai-rerank-base-v2's architecture and recipe)
+# ---------------------------------------------------------------------------------------------
+MXBAI_V2_PROMPT_TEXTS = [  # mxbai_rerank 0.1.6's MxbaiRerankV2 prompt parts, so that the tiny BPE learns their merges
+    "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n<|im_start|>user\n",
+    "You are a search relevance expert who evaluates how well documents match search queries. For each query-document pair, "
+    "carefully analyze the semantic relationship between them, then provide your binary relevance judgment (0 for not "
+    "relevant, 1 for relevant).\nRelevance:", "<|im_end|>\n<|im_start|>assistant\n",
+    "instruction: \nquery: \ndocument: "] * 3
+
+
+def make_mxbai_v2(out_dir):
+    """mxbai-v2-tiny: a tiny random Qwen2ForCausalLM (q/k/v biases, no q/k norms, grouped K/V heads, RoPE, SwiGLU, causal;
+    tied embeddings, as Qwen2.5-0.5B under mxbai-rerank-base-v2) on the Qwen2-like tokenizer, its config.json in the hub's
+    transformers-4 form (rope_theta, use_sliding_window false beside a sliding_window and max_window_layers below the
+    layer count, as Qwen2.5's). The reference is the mxbai_rerank library itself (MxbaiRerankV2.predict, left-padded
+    batches): prefix + tok("query: q", cut at 3/4 of max_length) + tok("\\n") + tok("document: d", cut to fit max_length)
+    + tok("\\n") + tok(task prompt) + suffix, score = logit["1"] - logit["0"] at the last token (raw: predict's default).
+    Its max_length is the pair's, the template on top; max_position_embeddings is 1024 here, so the default 8192 becomes
+    1024 - the template's tokens, as the library computes."""
+    import transformers
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    from mxbai_rerank import MxbaiRerankV2
+    # mxbai_rerank 0.1.6 calls tokenizer.prepare_for_model, which transformers 5 removed (tools/requirements-mxbai.txt)
+    assert transformers.__version__.startswith("4."), "run --only-mxbai-v2 in the transformers 4 venv of tools/requirements-mxbai.txt"
+    name = "mxbai-v2-tiny"
+    tok = qwen3_tokenizer(MXBAI_V2_PROMPT_TEXTS)
+    model_dir = out_dir / name
+    model_dir.mkdir(parents=True, exist_ok=True)
+    saved_tokenizer(tok, model_dir, eos_token="<|im_end|>", pad_token="<|endoftext|>", model_max_length=131072)
+    seed = SEED + 11
+    config = Qwen2Config(
+        vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=96, num_hidden_layers=3, num_attention_heads=4,
+        num_key_value_heads=2, max_position_embeddings=1024, rms_norm_eps=1e-6, rope_theta=1000000.0, tie_word_embeddings=True,
+        pad_token_id=tok.token_to_id("<|endoftext|>"), bos_token_id=tok.token_to_id("<|endoftext|>"),
+        eos_token_id=tok.token_to_id("<|im_end|>"))
+    config.architectures = ["Qwen2ForCausalLM"]
+    torch.manual_seed(seed)
+    model = redraw_around_one(Qwen2ForCausalLM(config), seed)
+    model.save_pretrained(str(model_dir), safe_serialization=True)
+    c = json.loads((model_dir / "config.json").read_text())
+    for k in ("rope_parameters", "layer_types"):
+        c.pop(k, None)
+    assert c["rope_theta"] == 1000000.0 and c["use_sliding_window"] is False, c
+    c.update(sliding_window=1024, max_window_layers=2)  # as Qwen2.5's hub configs: a window named, and switched off
+    (model_dir / "config.json").write_text(json.dumps(c, indent=2, sort_keys=True) + "\n")
+    from safetensors import safe_open
+    with safe_open(str(model_dir / "model.safetensors"), "pt") as f:
+        names = sorted(f.keys())
+    assert "lm_head.weight" not in names and "model.layers.0.self_attn.q_proj.bias" in names, names
+
+    texts = [(f"text-{i}", q, d) for i, (q, d) in enumerate(zip(QWEN3_TEXTS, QWEN3_TEXTS[3:] + QWEN3_TEXTS[:3]))]
+    berlin = ("how many people live in berlin?", "Berlin has about 3.7 million inhabitants.")
+    groups = [  # (max_length or None for the library's default, instruction, pairs)
+        (None, None, [(pid, q, d) for (pid, q, d, m) in BERT_TINY_PAIRS] + texts + [("empty-doc-berlin", berlin[0], "")]
+         + [("long-1200", berlin[0], " ".join([LONG_DOC] * 40))]),
+        (None, "Given a question, find the passage with its answer", [("instruction-own", *berlin)]),
+        (None, "", [("instruction-empty", *berlin)]),
+        (20, None, [("cut-20-" + pid, q, d) for (pid, q, d, m) in BERT_TINY_PAIRS[:6]]),
+        (48, None, [("cut-48-long", berlin[0], LONG_DOC)]),
+        (16, None, [("cut-16-long-query", " ".join([LONG_DOC] * 2), "short doc"), ("cut-16", *berlin)]),
+        (16, "an instruction long enough to be cut with the query", [("cut-16-instruction", *berlin)]),
+    ]
+    records = []
+    for max_length, instruction, pairs in groups:
+        kwargs = dict(device="cpu", torch_dtype=torch.float32, attn_implementation="eager")
+        if max_length is not None:
+            kwargs["max_length"] = max_length
+        ranker = MxbaiRerankV2(str(model_dir), **kwargs)
+        assert ranker.yes_loc == tok.token_to_id("1") and ranker.no_loc == tok.token_to_id("0")
+        effective = ranker.max_length
+        queries, docs = [p[1] for p in pairs], [p[2] for p in pairs]
+        batched = ranker.predict(queries, docs, instruction=instruction).tolist()
+        for (pid, q, d), score in zip(pairs, batched):
+            enc = ranker.prepare_inputs([q], [d], instruction=instruction)
+            ids = [i for i, m in zip(enc["input_ids"][0].tolist(), enc["attention_mask"][0].tolist()) if m == 1]
+            with torch.no_grad():
+                raw = ranker.forward(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long)).logits.item()
+            assert abs(raw - score) < 5e-5, (pid, raw, score)  # left padding shifts the RoPE positions: rounding only
+            q_text = (f"instruction: {instruction}\nquery: {q}" if instruction else f"query: {q}")
+            untruncated = (ranker.predefined_length + len(tok.encode(q_text).ids) + len(tok.encode("\n").ids)
+                           + len(tok.encode(f"document: {d}").ids))
+            records.append(dict(id=pid, query=q, doc=d, instruction=instruction, max_length=max_length, effective_max_length=effective,
+                                untruncated_length=untruncated, truncated=untruncated > len(ids), input_ids=ids, raw=raw,
+                                score=score))
+    model = Qwen2ForCausalLM.from_pretrained(str(model_dir), attn_implementation="eager", torch_dtype=torch.float32).eval()
+    yes, no = tok.token_to_id("1"), tok.token_to_id("0")
+    probe = records[0]["input_ids"]
+    require_every_tensor_matters(model, lambda: (lambda l: (l[0, -1, yes] - l[0, -1, no]).item())(
+        model(input_ids=torch.tensor([probe])).logits))
+    scores = [r["score"] for r in records]
+    assert max(scores) - min(scores) > 0.3, scores
+    assert sum(r["truncated"] for r in records) >= 8, "too few pairs are cut"
+    write_json(out_dir / (name + ".json"), dict(
+        header(
+            f"Tiny random Qwen2ForCausalLM, files in {name}/, with a Qwen2-like byte-level BPE tokenizer. 3 layers, 4 query "
+            "heads and 2 key/value heads of 16 dims, q/k/v biases, RoPE (theta 1e6), SwiGLU, causal attention, tied "
+            "embeddings. input_ids and scores from mxbai_rerank 0.1.6's MxbaiRerankV2 (prepare_inputs; predict on a "
+            "left-padded batch, each checked against the pair alone): prefix + query part (cut at max_length * 3 // 4) + "
+            "'\\n' + document part (cut to fit max_length) + '\\n' + task prompt + suffix; raw = score = logit['1'] - "
+            "logit['0'] at the last token (predict's default, normalize=False). max_length null: the library's default "
+            "8192, which it lowers to max_position_embeddings - the template's tokens (effective_max_length)."),
+        model=dict(dir=name, seed=seed, vocab_size=tok.get_vocab_size(), hidden_size=64, intermediate_size=96,
+                   num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, head_dim=16, dtype="float32",
+                   yes_id=yes, no_id=no, attn_implementation="eager", tensors=names),
+        tolerance_note="fp32 reference on CPU; token ids must match exactly.",
+        pairs=records))
+    size = sum(f.stat().st_size for f in model_dir.iterdir())
+    assert size < 1024 * 1024, f"{name}/ is {size} bytes"
+    print(name, len(records), "pairs, scores", min(scores), max(scores), "truncated", sum(r["truncated"] for r in records))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1922,6 +2035,8 @@ def main():
                     help="write only the modernbert-tiny-ce{,-cls} fixtures")
     ap.add_argument("--only-qwen3", action="store_true",
                     help="write only the qwen3-tiny-{reranker,reranker-bf16,seq-cls} fixtures")
+    ap.add_argument("--only-mxbai-v2", action="store_true",
+                    help="write only the mxbai-v2-tiny fixtures (needs mxbai_rerank, see tools/requirements.txt)")
     ap.add_argument("--only-qwen3-embedding", action="store_true",
                     help="write only the bi-qwen3-last fixtures (a Qwen3-Embedding-like bi-encoder)")
     ap.add_argument("--check-onnx", metavar="JAR",
@@ -1963,6 +2078,9 @@ def main():
     if args.only_qwen3_embedding:
         make_qwen3_embedding(out)
         return
+    if args.only_mxbai_v2:
+        make_mxbai_v2(out)
+        return
     if args.only_distilbert:
         make_distilbert_tiny(out)
         return
@@ -1984,6 +2102,7 @@ def main():
     make_deberta_tiny(out)
     make_modernbert(out)
     make_qwen3(out)
+    make_mxbai_v2(out)
     make_qwen3_embedding(out)
     make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)

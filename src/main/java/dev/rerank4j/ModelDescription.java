@@ -5,7 +5,7 @@ import dev.rerank4j.backend.cpu.CpuBackend;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.ModernBertConfig;
-import dev.rerank4j.io.Qwen3Config;
+import dev.rerank4j.io.QwenConfig;
 import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.model.CausalReranker;
 import dev.rerank4j.model.ColbertEncoder;
@@ -37,23 +37,20 @@ final class ModelDescription {
                     + (se.scoresByDotProduct() ? "dot product" : "cosine similarity") + " of the query's and the document's embeddings"
                     + prompt("query", se.queryPrompt()) + prompt("document", se.documentPrompt());
             case ColbertEncoder ce -> "ColBERT late interaction; score = MaxSim of per-token vectors";
-            case CausalReranker cr -> "reranker on a causal decoder, read at the last token of its prompt; score = "
-                    + (sigmoid ? "sigmoid(logit)" : "logit") + ", logit = "
-                    + (cr.answersWithTokens() ? "logit[yes] − logit[no] of the language-model head" : "the classifier's")
-                    + (scorer instanceof Scorer.Causal c ? "; instruction " + Json.write(c.instruction() != null ? c.instruction()
-                    : c.prompt().defaultInstruction()) : "");
+            case CausalReranker cr -> scorer instanceof Scorer.Causal c ? "reranker on a causal decoder, read at the last token of its "
+                    + "prompt; score = " + (sigmoid ? "sigmoid(logit)" : "logit") + ", logit = " + (cr.answersWithTokens()
+                    ? "logit[" + c.prompt().yes() + "] − logit[" + c.prompt().no() + "] of the language-model head" : "the classifier's")
+                    + "; instruction " + instruction(c) : "";
         });
         d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d%s", config.modelType(),
                 config.numLayers(), config.hiddenSize(), config.numHeads(), config.intermediateSize(), config.vocabSize(),
                 config.projectsEmbeddings() ? String.format(", embeddings %d wide, projected to %d", config.embeddingSize(),
-                        config.hiddenSize()) : "") + modernBert(config.modernBert()) + qwen3(config.qwen3()));
+                        config.hiddenSize()) : "") + modernBert(config.modernBert()) + qwen(config.qwen()));
         d.put("weights", weights(weights));
         d.put("tokenizer", tokenizer);
         d.put("max length", scorer.maxLength() + " tokens (" + limitSource + ")"
                 + (model instanceof ColbertEncoder ? "; queries " + scorer.queryMaxLength() + " tokens" : ""));
-        if (model instanceof CausalReranker) {
-            d.put("pairs cut", "the instruction, query and document, from their end, to fit with the prompt's prefix and suffix (the model card's)");
-        }
+        if (scorer instanceof Scorer.Causal c) d.put("pairs cut", c.prompt().cutting());
         if (model instanceof CrossEncoder) {
             d.put("pairs cut", truncation == PairTruncation.LONGEST_FIRST ? "longest first (sentence-transformers' CrossEncoder)"
                     : "query to at most 3/4 of the length, then the passage (FlagEmbedding)");
@@ -77,7 +74,13 @@ final class ModelDescription {
     }
 
     /** ", 8 key/value heads of 128 dims, RoPE θ 1000000, tied embeddings", or nothing. */
-    private static String qwen3(Qwen3Config q) {
+    /** The instruction a causal reranker is given: the caller's, else its prompt's default, else none. */
+    private static String instruction(Scorer.Causal c) {
+        String told = c.instruction() != null ? c.instruction() : c.prompt().defaultInstruction();
+        return told == null ? "none" : Json.write(told);
+    }
+
+    private static String qwen(QwenConfig q) {
         if (q == null) return "";
         return String.format(", %d key/value heads of %d dims, RoPE θ %s%s", q.keyValueHeads(), q.headDim(), plain(q.ropeTheta()),
                 q.tiedEmbeddings() ? ", tied embeddings" : "");

@@ -88,7 +88,7 @@ public final class Reranker implements AutoCloseable {
      *                                  cannot be written
      * @throws OutOfMemoryError         if the JVM refuses the memory for the packed weights; its message names the flags to raise
      * @throws dev.rerank4j.backend.MissingKernelException if {@link Options.BackendChoice#CUDA} was asked for a model whose
-     *                                  kernels it lacks (Qwen3's; AUTO runs those on the CPU)
+     *                                  kernels it lacks (the Qwen decoders'; AUTO runs those on the CPU)
      */
     public static Reranker load(Path dir, Options options) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
@@ -113,15 +113,15 @@ public final class Reranker implements AutoCloseable {
             Model model = placed.model();
             if (options.instruction() != null && !(model instanceof CausalReranker)) {
                 throw new IllegalArgumentException("an instruction was given (Options.withInstruction, --instruction), but " + dir
-                        + " is not an instruction-following reranker (Qwen3-Reranker): it would be ignored");
+                        + " is not an instruction-following reranker (Qwen3-Reranker, mxbai-rerank-v2): it would be ignored");
             }
-            boolean sigmoid = sigmoid(options, conventions, model instanceof CausalReranker);
+            boolean sigmoid = sigmoid(options, conventions, model instanceof CausalReranker && RerankerPrompt.of(config).sigmoidByDefault());
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(), sigmoid);
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
                 case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
-                case CausalReranker cr -> Scorer.Causal.of(tokenizer, modelTokenizer.file(), cr, RerankerPrompt.QWEN3, options.instruction(), maxLength,
-                        options.batchSize(), sigmoid);
+                case CausalReranker cr -> Scorer.Causal.of(tokenizer, modelTokenizer.file(), cr, RerankerPrompt.of(config), options.instruction(),
+                        maxLength, config.maxInputLength(), options.batchSize(), sigmoid);
             };
             if (model instanceof CrossEncoder || model instanceof SentenceEncoder) {
                 limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
@@ -146,7 +146,7 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * The model on the backend {@code options} picks. AUTO promises a working reranker: a GPU that answered but
-     * cannot hold the model (full, shared), or lacks kernels the model needs (Qwen3's decoder), leaves it to the CPU, as one
+     * cannot hold the model (full, shared), or lacks kernels the model needs (the Qwen decoders), leaves it to the CPU, as one
      * that fails to start does (Backends).
      * On failure nothing is left open.
      */
@@ -183,11 +183,12 @@ public final class Reranker implements AutoCloseable {
     }
 
     /** Whether scores are sigmoid(logit): a causal reranker's default is P(yes), unless the files name another activation. */
-    private static boolean sigmoid(Options options, CrossEncoderConventions conventions, boolean causal) {
+    /** {@code sigmoidByDefault}: a causal reranker whose reference reports sigmoid(logit) (Qwen3-Reranker's P(yes)). */
+    private static boolean sigmoid(Options options, CrossEncoderConventions conventions, boolean sigmoidByDefault) {
         return switch (options.scoreFunction()) {
             case RAW -> false;
             case SIGMOID -> true;
-            case MODEL_DEFAULT -> conventions.sigmoid() || causal && conventions.activation() == null;
+            case MODEL_DEFAULT -> conventions.sigmoid() || sigmoidByDefault && conventions.activation() == null;
         };
     }
 
@@ -205,14 +206,8 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * The max_length the Qwen3-Reranker model card runs its rerankers with (their positions reach 40,960): a pair of 8,192
-     * tokens already takes minutes on a CPU, and Options.withMaxLength raises it.
-     */
-    private static final int QWEN3_RERANKER_MAX_LENGTH = 8192;
-
-    /**
-     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it; a Qwen3 reranker's as its
-     * model card does), within the
+     * The caller's limit, else the model's own (as sentence-transformers and HF tokenizers pick it; a causal reranker's as
+     * its reference does), within the
      * position table: max_position_embeddings less the RoBERTa/XLM-R offset (514 → 512, 8194 → 8192).
      */
     private static Limit maxLength(Path dir, ModelConfig config, Options options) {
@@ -230,8 +225,10 @@ public final class Reranker implements AutoCloseable {
         if (fromSentenceTransformers != null && fromSentenceTransformers > 0) {
             return new Limit((int) Math.min(fromSentenceTransformers, positions), sentenceTransformers + ": max_seq_length", false);
         }
-        if (config.qwen3() != null && positions > QWEN3_RERANKER_MAX_LENGTH) {
-            return new Limit(QWEN3_RERANKER_MAX_LENGTH, "the Qwen3-Reranker model card's max_length", false);
+        // a causal reranker's: a pair of 8,192 tokens already takes minutes on a CPU, and Options.withMaxLength raises it
+        if (Model.isCausalReranker(dir, config)) {
+            RerankerPrompt prompt = RerankerPrompt.of(config);
+            return new Limit(Math.min(prompt.defaultMaxLength(), positions), prompt.defaultMaxLengthSource(), false);
         }
         Path tokenizerConfig = dir.resolve("tokenizer_config.json");
         Long fromTokenizerConfig = longField(tokenizerConfig, "model_max_length");
@@ -244,9 +241,9 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * A causal reranker that sentence-transformers saved (modules.json: Transformer → LogitScore) names the tokens its
-     * answer is read from, and formats pairs with its tokenizer's chat template. rerank4j runs the Qwen3-Reranker recipe:
-     * logit[yes] − logit[no] of its own prompt. Other answer tokens (zerank-2 reads one token alone) are refused rather than
-     * scored as yes/no; with yes and no the log says that the chat template is not rendered.
+     * answer is read from, and formats pairs with its tokenizer's chat template. rerank4j runs its reference's recipe:
+     * logit[yes] − logit[no] of that reference's prompt. Other answer tokens (zerank-2 reads one token alone) are refused
+     * rather than scored as the prompt's; with the prompt's the log says that the chat template is not rendered.
      */
     private static void requireYesNoAnswers(Path dir, Scorer.Causal scorer) {
         Path modules = dir.resolve("modules.json");
@@ -260,13 +257,15 @@ public final class Reranker implements AutoCloseable {
             Path config = dir.resolve(path).resolve("config.json");
             Map<String, Object> answers = Json.parseObjectFile(config);
             Object yes = answers.get("true_token_id"), no = answers.get("false_token_id");
+            RerankerPrompt prompt = scorer.prompt();
             if (!(yes instanceof Long y && y == scorer.yesId()) || !(no instanceof Long n && n == scorer.noId())) {
                 throw new ModelFormatException(config + ": true_token_id " + Json.write(yes) + " and false_token_id " + Json.write(no)
-                        + " are not the ids of \"yes\" (" + scorer.yesId() + ") and \"no\" (" + scorer.noId() + "): rerank4j runs the "
-                        + "Qwen3-Reranker recipe only, logit[yes] − logit[no] after the model card's prompt");
+                        + " are not the ids of " + Json.write(prompt.yes()) + " (" + scorer.yesId() + ") and " + Json.write(prompt.no())
+                        + " (" + scorer.noId() + "): rerank4j runs its reference's recipe only, logit[" + prompt.yes() + "] − logit["
+                        + prompt.no() + "] after its prompt");
             }
-            LOG.log(System.Logger.Level.INFO, "{0}: a sentence-transformers CrossEncoder; rerank4j builds the Qwen3-Reranker model "
-                    + "card''s prompt rather than rendering the tokenizer''s chat template", dir);
+            LOG.log(System.Logger.Level.INFO, "{0}: a sentence-transformers CrossEncoder; rerank4j builds its reference''s prompt "
+                    + "rather than rendering the tokenizer''s chat template", dir);
         }
     }
 

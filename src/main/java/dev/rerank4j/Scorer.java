@@ -99,32 +99,29 @@ sealed interface Scorer {
     }
 
     /**
-     * A reranker on a causal language model reads {@code prefix + body + suffix} ({@link RerankerPrompt}), the body cut from
-     * its end to fit {@code maxLength} with the prefix and suffix (as the model card's tokenizer call cuts it), and is
-     * scored at the last token.
+     * A reranker on a causal language model reads the pair inside its prompt ({@link RerankerPrompt}), cut as its reference
+     * cuts it, and is scored at the last token.
+     *
+     * @param instruction the caller's instruction, null for the prompt's default
+     * @param yesId       the answer tokens' ids, -1 for a classifier
      */
-    record Causal(Tokenizer tokenizer, CausalReranker model, RerankerPrompt prompt, String instruction, int[] prefixIds,
-                  int[] suffixIds, int yesId, int noId, int maxLength, int batchSize, boolean sigmoid) implements Scorer {
+    record Causal(Tokenizer tokenizer, CausalReranker model, RerankerPrompt prompt, String instruction, RerankerPrompt.PairEncoder pairs,
+                  int yesId, int noId, int batchSize, boolean sigmoid) implements Scorer {
 
         /** Encodes the prompt's fixed parts and finds the answer tokens; refuses a limit with no room for the pair. */
         static Causal of(Tokenizer tokenizer, Object tokenizerFile, CausalReranker model, RerankerPrompt prompt, String instruction,
-                         int maxLength, int batchSize, boolean sigmoid) {
+                         int maxLength, int positions, int batchSize, boolean sigmoid) {
             if (tokenizer.specialTokens(false) != 0) {
                 throw new ModelFormatException(tokenizerFile + ": the tokenizer adds " + tokenizer.specialTokens(false) + " special tokens "
-                        + "to a text; a causal reranker's prompt is built without any (Qwen3's tokenizer adds none)");
+                        + "to a text; a causal reranker's prompt is built without any (Qwen's tokenizers add none)");
             }
-            int[] prefix = tokenizer.encode(prompt.prefix(), Integer.MAX_VALUE).ids();
-            int[] suffix = tokenizer.encode(prompt.suffix(), Integer.MAX_VALUE).ids();
-            if (maxLength <= prefix.length + suffix.length) {
-                throw new IllegalArgumentException("a limit of " + maxLength + " tokens leaves no room for the pair: the prompt's prefix and "
-                        + "suffix take " + (prefix.length + suffix.length));
-            }
+            RerankerPrompt.PairEncoder pairs = prompt.bind(tokenizer, instruction, maxLength, positions);
             int yes = -1, no = -1;
             if (model.answersWithTokens()) {
-                yes = answerToken(tokenizer, tokenizerFile, RerankerPrompt.YES);
-                no = answerToken(tokenizer, tokenizerFile, RerankerPrompt.NO);
+                yes = answerToken(tokenizer, tokenizerFile, prompt.yes());
+                no = answerToken(tokenizer, tokenizerFile, prompt.no());
             }
-            return new Causal(tokenizer, model, prompt, instruction, prefix, suffix, yes, no, maxLength, batchSize, sigmoid);
+            return new Causal(tokenizer, model, prompt, instruction, pairs, yes, no, batchSize, sigmoid);
         }
 
         private static int answerToken(Tokenizer tokenizer, Object tokenizerFile, String token) {
@@ -138,19 +135,19 @@ sealed interface Scorer {
 
         /** The ids the model reads for one pair, and whether the pair was cut. */
         Encoding encode(String query, String doc) {
-            Encoding body = tokenizer.encode(prompt.body(instruction, query, doc), maxLength - prefixIds.length - suffixIds.length);
-            int[] ids = new int[prefixIds.length + body.length() + suffixIds.length];
-            System.arraycopy(prefixIds, 0, ids, 0, prefixIds.length);
-            System.arraycopy(body.ids(), 0, ids, prefixIds.length, body.length());
-            System.arraycopy(suffixIds, 0, ids, prefixIds.length + body.length(), suffixIds.length);
-            return new Encoding(ids, new int[ids.length], body.truncated());
+            return pairs.encode(query, doc);
+        }
+
+        @Override
+        public int maxLength() {
+            return pairs.maxLength();
         }
 
         @Override
         public Scores score(List<String> queries, List<String> docs) {
-            List<Encoding> pairs = new ArrayList<>(docs.size());
-            for (int i = 0; i < docs.size(); i++) pairs.add(encode(queries.get(i), docs.get(i)));
-            return ofPairs(pairs, model.logits(pairs, batchSize, yesId, noId), sigmoid);
+            List<Encoding> encoded = new ArrayList<>(docs.size());
+            for (int i = 0; i < docs.size(); i++) encoded.add(encode(queries.get(i), docs.get(i)));
+            return ofPairs(encoded, model.logits(encoded, batchSize, yesId, noId), sigmoid);
         }
     }
 

@@ -192,8 +192,11 @@ public final class BackendArguments {
         requireLength("x", x, tokens * w.in());
         requireLength("qkv", qkv, tokens * width);
         requireLength("out", out, (lastOnly ? seqs : tokens) * heads * headDim);
-        requireLength("qGamma", qGamma, headDim);
-        requireLength("kGamma", kGamma, headDim);
+        if ((qGamma == null) != (kGamma == null)) throw new IllegalArgumentException("qGamma and kGamma must both be given, or neither");
+        if (qGamma != null) {
+            requireLength("qGamma", qGamma, headDim);
+            requireLength("kGamma", kGamma, headDim);
+        }
         if (!(eps >= 0)) throw new IllegalArgumentException("eps must be ≥ 0, got " + eps);
         if (rope == null) throw new IllegalArgumentException("rope is null");
         if (rope.headDim() != headDim) {

@@ -1,7 +1,7 @@
 package dev.rerank4j.backend;
 
 /**
- * The kernels of a pre-norm causal decoder with grouped-query attention, RMSNorm and a SwiGLU feed-forward (Qwen3),
+ * The kernels of a pre-norm causal decoder with grouped-query attention, RMSNorm and a SwiGLU feed-forward (Qwen2, Qwen3),
  * which a {@link Backend} may offer besides its own; the CPU backend does, and a model that needs them refuses a backend
  * that does not ({@link MissingKernelException}).
  */
@@ -13,9 +13,10 @@ public interface DecoderKernels {
     void addAndRmsNormalize(float[] x, float[] delta, int rows, int dim, float[] gamma, float eps, float[] normed);
 
     /**
-     * Causal self-attention with grouped keys and values: qkv = x·Wᵀ, a row of [Q: heads | K: kvHeads | V: kvHeads] ×
+     * Causal self-attention with grouped keys and values: qkv = x·Wᵀ + b, a row of [Q: heads | K: kvHeads | V: kvHeads] ×
      * headDim floats per token; every head of Q and K RMS-normed over its headDim dims (γ {@code qGamma}, {@code kGamma},
-     * as {@link #addAndRmsNormalize}) and then rotated by its token's position in its sequence ({@code rope}); token i
+     * as {@link #addAndRmsNormalize}; Qwen3) or not (both null; Qwen2) and then rotated by its token's position in its
+     * sequence ({@code rope}); token i
      * attends to the tokens 0..i of its sequence, query head h to key/value head h / (heads / kvHeads). {@code out}
      * receives heads · headDim floats per token, or, where {@code lastOnly}, one row per sequence: its last token's
      * (every sequence must then have one). {@code qkv} is work space.

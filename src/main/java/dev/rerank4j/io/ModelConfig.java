@@ -19,8 +19,8 @@ import java.util.Map;
  *                              (a class name such as "torch.nn.modules.linear.Identity"), or null
  * @param modernBert            ModernBERT's own fields where model_type is "modernbert", else null
  * @param deberta               DeBERTa's relative attention where model_type is "deberta-v2", else null
- * @param qwen3                 Qwen3's own fields where model_type is "qwen3", else null; layerNormEps is then its
- *                              RMSNorm's rms_norm_eps
+ * @param qwen                  the Qwen decoder's own fields where model_type is "qwen2" or "qwen3", else null;
+ *                              layerNormEps is then its RMSNorm's rms_norm_eps
  */
 public record ModelConfig(
         String modelType,
@@ -40,15 +40,15 @@ public record ModelConfig(
         String ceActivation,
         ModernBertConfig modernBert,
         DebertaConfig deberta,
-        Qwen3Config qwen3) {
+        QwenConfig qwen) {
 
     public ModelConfig {
         architectures = List.copyOf(architectures);
     }
 
-    /** Dims of an attention head: hidden_size / num_attention_heads, except where Qwen3's head_dim says otherwise. */
+    /** Dims of an attention head: hidden_size / num_attention_heads, except where a Qwen's head_dim says otherwise. */
     public int headDim() {
-        return qwen3 != null ? qwen3.headDim() : hiddenSize / numHeads;
+        return qwen != null ? qwen.headDim() : hiddenSize / numHeads;
     }
 
     /** True for RoBERTa-family encoders ("roberta", "xlm-roberta"), whose positions skip the padding slots. */
@@ -88,7 +88,8 @@ public record ModelConfig(
         Fields f = new Fields(json, source);
         String modelType = f.string("model_type", "bert");
         if (modelType.equals("distilbert")) return distilBert(f, source);
-        if (modelType.equals("qwen3")) return qwen3(f);
+        if (modelType.equals("qwen2")) return qwen(f, QwenConfig.Generation.QWEN2);
+        if (modelType.equals("qwen3")) return qwen(f, QwenConfig.Generation.QWEN3);
         int hidden = f.positiveInt("hidden_size");
         int heads = f.positiveInt("num_attention_heads");
         if (hidden % heads != 0) {
@@ -133,19 +134,19 @@ public record ModelConfig(
     }
 
     /**
-     * Qwen3's decoder: no token types or position table (RoPE; max_position_embeddings bounds the input), RMSNorm's
-     * rms_norm_eps (default 1e-6), and {@link Qwen3Config} for the rest. hidden_size need not be num_attention_heads ×
+     * A Qwen2 or Qwen3 decoder: no token types or position table (RoPE; max_position_embeddings bounds the input), RMSNorm's
+     * rms_norm_eps (default 1e-6), and {@link QwenConfig} for the rest. hidden_size need not be num_attention_heads ×
      * head_dim.
      */
-    private static ModelConfig qwen3(Fields f) {
-        int heads = f.positiveInt("num_attention_heads"), layers = f.positiveInt("num_hidden_layers");
-        Qwen3Config qwen3 = Qwen3Config.fromJson(f, heads, layers);
+    private static ModelConfig qwen(Fields f, QwenConfig.Generation generation) {
+        int hidden = f.positiveInt("hidden_size"), heads = f.positiveInt("num_attention_heads"), layers = f.positiveInt("num_hidden_layers");
+        QwenConfig qwen = QwenConfig.fromJson(f, generation, hidden, heads, layers);
         Map<String, Object> json = f.json();
-        return new ModelConfig("qwen3", f.stringList("architectures"), f.positiveInt("hidden_size"), f.positiveInt("hidden_size"),
-                layers, heads, f.positiveInt("intermediate_size"), f.positiveInt("vocab_size"), f.positiveInt("max_position_embeddings"),
+        return new ModelConfig(generation == QwenConfig.Generation.QWEN2 ? "qwen2" : "qwen3", f.stringList("architectures"), hidden,
+                hidden, layers, heads, f.positiveInt("intermediate_size"), f.positiveInt("vocab_size"), f.positiveInt("max_position_embeddings"),
                 0, layerNormEps(f, "rms_norm_eps", 1e-6), "silu",
                 json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : 0, numLabels(f), crossEncoderActivation(json),
-                null, null, qwen3);
+                null, null, qwen);
     }
 
     /**

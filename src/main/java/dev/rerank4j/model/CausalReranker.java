@@ -3,16 +3,18 @@ package dev.rerank4j.model;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.QwenConfig;
 import dev.rerank4j.io.Tensor;
 import dev.rerank4j.tokenize.Encoding;
 
 import java.util.List;
 
 /**
- * A reranker on a causal decoder (Qwen3), which reads the whole prompt and speaks at its last token:
+ * A reranker on a causal decoder (Qwen2, Qwen3), which reads the whole prompt and speaks at its last token:
  * <ul>
- *   <li>Qwen3ForCausalLM (Qwen/Qwen3-Reranker-*): logit = (E[yes] − E[no])·h[last], E the language-model head
- *       ({@code lm_head}, or the token embeddings where tie_word_embeddings), yes and no the answer tokens' ids;</li>
+ *   <li>Qwen3ForCausalLM (Qwen/Qwen3-Reranker-*) and Qwen2ForCausalLM (mixedbread-ai/mxbai-rerank-*-v2):
+ *       logit = (E[yes] − E[no])·h[last], E the language-model head ({@code lm_head}, or the token embeddings where
+ *       tie_word_embeddings), yes and no the answer tokens' ids (the prompt names them);</li>
  *   <li>Qwen3ForSequenceClassification with one label (the converted "-seq-cls" checkpoints): logit = w·h[last], w
  *       {@code score.weight}.</li>
  * </ul>
@@ -31,13 +33,13 @@ public final class CausalReranker implements Model {
         this.classifier = classifier;
     }
 
-    /** Qwen3ForCausalLM: the decoder under {@code model.} and its language-model head. */
-    static CausalReranker loadLanguageModel(Weights weights, ModelConfig config, Backend backend) {
-        requireQwen3(config);
+    /** Qwen3ForCausalLM or Qwen2ForCausalLM: the decoder under {@code model.} and its language-model head. */
+    static CausalReranker loadLanguageModel(Weights weights, ModelConfig config, Backend backend, QwenConfig.Generation generation) {
+        requireQwen(config, generation);
         Weights model = new Weights(weights.file(), "model.");
         long h = config.hiddenSize(), vocab = config.vocabSize();
         Tensor head;
-        if (config.qwen3().tiedEmbeddings()) {
+        if (config.qwen().tiedEmbeddings()) {
             head = model.get("embed_tokens.weight", vocab, h);
         } else if (!weights.has("lm_head.weight")) {
             throw new ModelFormatException(weights.file().file() + ": missing tensor 'lm_head.weight', and config.json's "
@@ -50,7 +52,7 @@ public final class CausalReranker implements Model {
 
     /** Qwen3ForSequenceClassification with one label: the decoder under {@code model.} and {@code score.weight}, no bias. */
     static CausalReranker loadClassifier(Weights weights, ModelConfig config, Backend backend) {
-        requireQwen3(config);
+        requireQwen(config, QwenConfig.Generation.QWEN3);
         if (config.numLabels() != 1) {
             throw new ModelFormatException("config.json: num_labels is " + config.numLabels()
                     + "; rerank4j scores sequence classifiers with exactly one output label");
@@ -60,10 +62,11 @@ public final class CausalReranker implements Model {
                 weights.get("score.weight", 1, config.hiddenSize()).toFloatArray());
     }
 
-    private static void requireQwen3(ModelConfig config) {
-        if (config.qwen3() == null) {
-            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a Qwen3 head but model_type is '"
-                    + config.modelType() + "' (expected \"qwen3\")");
+    private static void requireQwen(ModelConfig config, QwenConfig.Generation generation) {
+        if (config.qwen() == null || config.qwen().generation() != generation) {
+            String expected = generation == QwenConfig.Generation.QWEN2 ? "qwen2" : "qwen3";
+            throw new ModelFormatException("config.json: architectures " + config.architectures() + " name a " + expected
+                    + " head but model_type is '" + config.modelType() + "' (expected \"" + expected + "\")");
         }
     }
 

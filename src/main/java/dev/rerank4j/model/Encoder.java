@@ -32,18 +32,18 @@ public final class Encoder {
 
     /**
      * Binds the encoder weights found under {@code weights}' prefix, checking every shape against {@code config}:
-     * ModernBERT's where config.json says model_type "modernbert", Qwen3's decoder's where "qwen3", else BERT's family's.
+     * ModernBERT's where config.json says model_type "modernbert", the Qwen decoder's where "qwen2" or "qwen3", else BERT's family's.
      */
     static Encoder load(Weights weights, ModelConfig config, Backend backend) {
         EncoderLayers layers = config.modernBert() != null ? ModernBertLayers.load(weights, config, backend)
-                : config.qwen3() != null ? Qwen3Layers.load(weights, config, backend)
+                : config.qwen() != null ? QwenLayers.load(weights, config, backend)
                 : BertLayers.load(weights, config, backend);
         return new Encoder(config, backend, layers);
     }
 
     /** The tensor whose name, under a prefix or none, says where a checkpoint keeps the encoder: its token embeddings. */
     static String tokenEmbeddings(ModelConfig config) {
-        return config.modernBert() != null ? "embeddings.tok_embeddings.weight" : config.qwen3() != null ? "embed_tokens.weight"
+        return config.modernBert() != null ? "embeddings.tok_embeddings.weight" : config.qwen() != null ? "embed_tokens.weight"
                 : "embeddings.word_embeddings.weight";
     }
 

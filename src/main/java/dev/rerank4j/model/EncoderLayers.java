@@ -7,7 +7,7 @@ import dev.rerank4j.model.Encoder.Scratch;
  * work arrays of an {@link Encoder}'s scratch; {@link Encoder} batches, lends the arrays, checks that a batch fits them and the model's
  * positions, and stops calls. Immutable after loading.
  */
-sealed interface EncoderLayers permits BertLayers, ModernBertLayers, Qwen3Layers {
+sealed interface EncoderLayers permits BertLayers, ModernBertLayers, QwenLayers {
     /** As {@link Encoder#forward(RaggedBatch, int[], Scratch)}. */
     float[] forward(RaggedBatch batch, int[] keyLengths, Scratch scratch);
 

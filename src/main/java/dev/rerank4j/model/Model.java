@@ -3,6 +3,7 @@ package dev.rerank4j.model;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.QwenConfig;
 import dev.rerank4j.io.SafeTensors;
 
 import java.nio.file.Path;
@@ -18,9 +19,14 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
      * {@code DistilBertForSequenceClassification}, {@code DebertaV2ForSequenceClassification} or
      * {@code ModernBertForSequenceClassification} in config.json → {@link CrossEncoder};
      * a sentence-transformers modules.json with mean, first-token or (Qwen3) last-token pooling → {@link SentenceEncoder};
-     * else {@code Qwen3ForCausalLM} or {@code Qwen3ForSequenceClassification} → {@link CausalReranker};
+     * else {@code Qwen3ForCausalLM}, {@code Qwen3ForSequenceClassification} or {@code Qwen2ForCausalLM} → {@link CausalReranker};
      * checked first, a ColBERT in PyLate's or Stanford's layout → {@link ColbertEncoder}.
      */
+    /** Whether {@link #load} makes a {@link CausalReranker} of {@code dir}: a Qwen decoder no sentence-transformers pipeline makes a bi-encoder. */
+    static boolean isCausalReranker(Path dir, ModelConfig config) {
+        return config.qwen() != null && SentenceTransformerPipeline.read(dir).isEmpty();
+    }
+
     static Model load(Path dir, ModelConfig config, SafeTensors weights, Backend backend) {
         Weights all = new Weights(weights, "");
         if (ColbertEncoder.isColbert(dir, config)) {
@@ -45,13 +51,16 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         if (config.architectures().contains("ModernBertForSequenceClassification")) {
             return CrossEncoder.loadModernBert(all, config, backend);
         }
-        // before the Qwen3 heads: Qwen3-Embedding's config.json names Qwen3ForCausalLM too, and its Pooling module decides
+        // before the Qwen heads: Qwen3-Embedding's config.json names Qwen3ForCausalLM too, and its Pooling module decides
         java.util.Optional<SentenceTransformerPipeline.Settings> biEncoder = SentenceTransformerPipeline.read(dir);
         if (biEncoder.isPresent()) {
             return SentenceEncoder.load(all, config, backend, biEncoder.get());
         }
         if (config.architectures().contains("Qwen3ForCausalLM")) {
-            return CausalReranker.loadLanguageModel(all, config, backend);
+            return CausalReranker.loadLanguageModel(all, config, backend, QwenConfig.Generation.QWEN3);
+        }
+        if (config.architectures().contains("Qwen2ForCausalLM")) {
+            return CausalReranker.loadLanguageModel(all, config, backend, QwenConfig.Generation.QWEN2);
         }
         if (config.architectures().contains("Qwen3ForSequenceClassification")) {
             return CausalReranker.loadClassifier(all, config, backend);
@@ -59,7 +68,8 @@ public sealed interface Model permits CrossEncoder, SentenceEncoder, ColbertEnco
         throw new ModelFormatException(dir + ": cannot tell which model this is: config.json architectures "
                 + config.architectures() + " (supported: BertForSequenceClassification, XLMRobertaForSequenceClassification, RobertaForSequenceClassification, "
                 + "ElectraForSequenceClassification, DistilBertForSequenceClassification, DebertaV2ForSequenceClassification, "
-                + "ModernBertForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification) and no sentence-transformers "
+                + "ModernBertForSequenceClassification, Qwen3ForCausalLM, Qwen3ForSequenceClassification, Qwen2ForCausalLM) and no "
+                + "sentence-transformers "
                 + "modules.json with mean, first-token or last-token pooling");
     }
 }

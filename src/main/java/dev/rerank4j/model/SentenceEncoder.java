@@ -3,6 +3,7 @@ package dev.rerank4j.model;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.backend.Backend;
 import dev.rerank4j.io.ModelConfig;
+import dev.rerank4j.io.QwenConfig;
 import dev.rerank4j.tokenize.Encoding;
 
 import java.util.List;
@@ -22,9 +23,15 @@ public final class SentenceEncoder implements Model {
     }
 
     static SentenceEncoder load(Weights weights, ModelConfig config, Backend backend, SentenceTransformerPipeline.Settings settings) {
-        if (settings.pooling() == SentenceTransformerPipeline.Pooling.LAST_TOKEN && config.qwen3() == null) {
+        if (settings.pooling() == SentenceTransformerPipeline.Pooling.LAST_TOKEN && config.qwen() == null) {
             throw new ModelFormatException("1_Pooling/config.json: last-token pooling is for causal decoders (Qwen3-Embedding's); "
                     + "this is a " + config.modelType() + " encoder");
+        }
+        if (config.qwen() != null && config.qwen().generation() == QwenConfig.Generation.QWEN2) {
+            // gte-Qwen2-*-instruct, the Qwen2 embedders on the hub, attend both ways through their own modeling code
+            throw new ModelFormatException("config.json: a sentence-transformers model on a Qwen2 decoder (gte-Qwen2-*-instruct's kind) "
+                    + "is not supported: those attend both ways in their own modeling code, and rerank4j's Qwen2 decoder is causal "
+                    + "(it runs mxbai-rerank-*-v2)");
         }
         Weights encoder = new Weights(weights.file(), Weights.detectPrefix(weights.file(), Encoder.tokenEmbeddings(config), "", "bert.",
                 "model."));

@@ -4,7 +4,8 @@ import dev.rerank4j.backend.RotaryTable;
 
 /**
  * {@link dev.rerank4j.backend.DecoderKernels#causalSelfAttention} after the Q/K/V product: every head of K, and of Q
- * (the last tokens' only, where only they are asked for), RMS-normed and rotated to its position in place, 64 tokens a
+ * (the last tokens' only, where only they are asked for), RMS-normed (where there are norms) and rotated to its position
+ * in place, 64 tokens a
  * work item; then {@link AttentionKernel#causal}, the flash-style kernel with keys up to each query's own position.
  * A first version ran each query over all its keys on its own: at 6,084 tokens the K of a head (3 MB) came from memory for
  * every query, and a Qwen3-0.6B-shaped pair took 420 s.
@@ -46,9 +47,9 @@ final class CausalAttentionKernel {
         return lo;
     }
 
-    /** A head of Q or K, in place: RMS-normed over its dims, then rotated to its position. */
+    /** A head of Q or K, in place: RMS-normed over its dims where there is a γ (Qwen3), then rotated to its position. */
     private static void prepare(float[] qkv, int at, int headDim, float[] gamma, float eps, RotaryTable rope, int position) {
-        RmsNormKernel.normalize(qkv, at, headDim, gamma, eps, qkv, at);
+        if (gamma != null) RmsNormKernel.normalize(qkv, at, headDim, gamma, eps, qkv, at);
         RotaryKernel.rotateHead(qkv, at, headDim, rope, position);
     }
 }

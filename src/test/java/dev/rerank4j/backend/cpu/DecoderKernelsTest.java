@@ -86,7 +86,7 @@ class DecoderKernelsTest {
         for (int b = 0; b + 1 < starts.length; b++) {
             for (int t = starts[b]; t < starts[b + 1]; t++) {
                 for (int h = 0; h < heads + kvHeads; h++) {
-                    rmsNorm(qkv, t * width + h * hd, hd, h < heads ? qGamma : kGamma, eps);
+                    if (qGamma != null) rmsNorm(qkv, t * width + h * hd, hd, h < heads ? qGamma : kGamma, eps);
                     rotate(qkv, t * width + h * hd, hd, t - starts[b], theta);
                 }
             }
@@ -125,7 +125,8 @@ class DecoderKernelsTest {
 
     /**
      * Head sizes that fill vectors (128, Qwen3's) and that do not (24, 8), groups of 1, 2 and 4 query heads per key/value
-     * head, sequences of 1 token to past the kernel's four-vector key blocks, every token and the last ones only.
+     * head, sequences of 1 token to past the kernel's four-vector key blocks, every token and the last ones only; heads
+     * RMS-normed (Qwen3) and not (Qwen2).
      */
     @Test
     void causalSelfAttentionMatchesTheNaiveTwin() {
@@ -139,12 +140,15 @@ class DecoderKernelsTest {
             float[] qGamma = TestTensors.random(rnd, hd, 1.5f), kGamma = TestTensors.random(rnd, hd, 1.5f);
             RotaryTable rope = RotaryTable.of(hd, 1_000_000.0, 300);
             LinearWeights w = weights(width, hidden, hd);
-            for (boolean lastOnly : new boolean[] {false, true}) {
-                double[] expected = causalAttention(x, starts, hidden, hd, qGamma, kGamma, 1e-6f, 1_000_000.0, heads, kvHeads, hd, lastOnly);
-                float[] out = new float[expected.length];
-                Arrays.fill(out, Float.NaN);
-                backend.causalSelfAttention(x, starts, w, qGamma, kGamma, 1e-6f, rope, new float[tokens * width], heads, kvHeads, hd, lastOnly, out);
-                assertClose(expected, out, 1e-4, "hd " + hd + ", " + heads + "/" + kvHeads + " heads, lastOnly " + lastOnly);
+            for (boolean normed : new boolean[] {true, false}) {
+                float[] q = normed ? qGamma : null, k = normed ? kGamma : null;
+                for (boolean lastOnly : new boolean[] {false, true}) {
+                    double[] expected = causalAttention(x, starts, hidden, hd, q, k, 1e-6f, 1_000_000.0, heads, kvHeads, hd, lastOnly);
+                    float[] out = new float[expected.length];
+                    Arrays.fill(out, Float.NaN);
+                    backend.causalSelfAttention(x, starts, w, q, k, 1e-6f, rope, new float[tokens * width], heads, kvHeads, hd, lastOnly, out);
+                    assertClose(expected, out, 1e-4, "hd " + hd + ", " + heads + "/" + kvHeads + " heads, lastOnly " + lastOnly + ", normed " + normed);
+                }
             }
         }
     }
@@ -213,6 +217,9 @@ class DecoderKernelsTest {
         IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[17 * 16],
                 starts(17), weights(4 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[17 * 32], 2, 1, hd, false, new float[17 * 16]));
         assertTrue(tooLong.getMessage().contains("more than the 16 positions"), tooLong.getMessage());
+        IllegalArgumentException oneNorm = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[4 * 16],
+                starts(4), weights(4 * hd, 16, 1), gamma, null, 1e-6f, rope, new float[4 * 32], 2, 1, hd, false, new float[4 * 16]));
+        assertTrue(oneNorm.getMessage().contains("qGamma and kGamma must both be given, or neither"), oneNorm.getMessage());
     }
 
     /** x keeps x + delta; normed is x·γ/√(mean(x²) + eps); without delta x is left as it is. */

@@ -7,7 +7,7 @@ import dev.rerank4j.backend.LinearWeights;
 import dev.rerank4j.backend.MissingKernelException;
 import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.ModelConfig;
-import dev.rerank4j.io.Qwen3Config;
+import dev.rerank4j.io.QwenConfig;
 import dev.rerank4j.io.Tensor;
 import dev.rerank4j.model.Encoder.Scratch;
 
@@ -16,19 +16,22 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Qwen3's decoder (transformers' Qwen3Model): x = embed(ids), then per layer, pre-norm, with RMSNorm N,
+ * Qwen2's and Qwen3's decoder (transformers' Qwen2Model, Qwen3Model): x = embed(ids), then per layer, pre-norm, with
+ * RMSNorm N,
  * <pre>
- *   x ← x + W_o·attention(RoPE(N_q(Q)), RoPE(N_k(K)), V),  [Q | K | V] = W_qkv·N_in(x)   (causal, grouped K and V)
+ *   x ← x + W_o·attention(RoPE(N_q(Q)), RoPE(N_k(K)), V),  [Q | K | V] = W_qkv·N_in(x) + b_qkv   (causal, grouped K and V)
  *   x ← x + W_down·(SiLU(g) ⊙ u),  [g | u] = [W_gate; W_up]·N_post(x)
  * </pre>
- * and last N_final(x); N_q and N_k norm each head. Needs a backend with {@link DecoderKernels} (the CPU one).
+ * and last N_final(x). Qwen3 norms each head of Q and K (N_q, N_k) and has no b_qkv; Qwen2 has b_qkv and no head norms.
+ * Needs a backend with {@link DecoderKernels} (the CPU one).
  */
-final class Qwen3Layers implements EncoderLayers {
+final class QwenLayers implements EncoderLayers {
+    /** queryNorm and keyNorm null where the heads are not normed (Qwen2). */
     private record Layer(float[] inputNorm, LinearWeights qkv, float[] queryNorm, float[] keyNorm, LinearWeights attentionOut,
                          float[] postAttentionNorm, LinearWeights mlpIn, LinearWeights mlpOut) {}
 
     private final ModelConfig config;
-    private final Qwen3Config qwen3;
+    private final QwenConfig qwen;
     private final Backend backend;
     private final DecoderKernels kernels;
     private final Tensor tokenEmbeddings;
@@ -36,38 +39,41 @@ final class Qwen3Layers implements EncoderLayers {
     private final float[] finalNorm;
     private final RotaryTables rope;
 
-    private Qwen3Layers(ModelConfig config, Backend backend, DecoderKernels kernels, Tensor tokenEmbeddings, List<Layer> layers,
+    private QwenLayers(ModelConfig config, Backend backend, DecoderKernels kernels, Tensor tokenEmbeddings, List<Layer> layers,
                         float[] finalNorm) {
         this.config = config;
-        this.qwen3 = config.qwen3();
+        this.qwen = config.qwen();
         this.backend = backend;
         this.kernels = kernels;
         this.tokenEmbeddings = tokenEmbeddings;
         this.layers = layers;
         this.finalNorm = finalNorm;
-        this.rope = new RotaryTables(backend, config.headDim(), config.maxPositionEmbeddings(), qwen3.ropeTheta());
+        this.rope = new RotaryTables(backend, config.headDim(), config.maxPositionEmbeddings(), qwen.ropeTheta());
     }
 
-    /** Binds Qwen3's tensors under {@code weights}' prefix ("model."), checking every shape. */
-    static Qwen3Layers load(Weights weights, ModelConfig config, Backend backend) {
+    /** Binds the decoder's tensors under {@code weights}' prefix ("model."), checking every shape. */
+    static QwenLayers load(Weights weights, ModelConfig config, Backend backend) {
         if (!(backend instanceof DecoderKernels kernels)) {
-            throw new MissingKernelException("the " + backend.name() + " backend has no kernels for Qwen3's causal grouped-query "
+            throw new MissingKernelException("the " + backend.name() + " backend has no kernels for Qwen's causal grouped-query "
                     + "attention, RMSNorm and SwiGLU (DecoderKernels); the CPU backend has them");
         }
-        Qwen3Config qwen3 = config.qwen3();
-        long h = config.hiddenSize(), inner = config.intermediateSize(), hd = qwen3.headDim();
-        long q = config.numHeads() * hd, kv = qwen3.keyValueHeads() * hd;
+        QwenConfig qwen = config.qwen();
+        boolean qwen2 = qwen.generation() == QwenConfig.Generation.QWEN2;
+        long h = config.hiddenSize(), inner = config.intermediateSize(), hd = qwen.headDim();
+        long q = config.numHeads() * hd, kv = qwen.keyValueHeads() * hd;
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             String l = "layers." + i + ".";
             try (Arena fused = Arena.ofConfined()) { // the backend packs its own copy
+                Tensor qkvBias = qwen2 ? Weights.concatRows(fused, l + "self_attn.qkv_proj.bias", weights.get(l + "self_attn.q_proj.bias", q),
+                        weights.get(l + "self_attn.k_proj.bias", kv), weights.get(l + "self_attn.v_proj.bias", kv)) : null;
                 layers.add(new Layer(
                         weights.vector(l + "input_layernorm.weight", h),
                         backend.prepareLinear(Weights.concatRows(fused, l + "self_attn.qkv_proj.weight",
                                 weights.get(l + "self_attn.q_proj.weight", q, h), weights.get(l + "self_attn.k_proj.weight", kv, h),
-                                weights.get(l + "self_attn.v_proj.weight", kv, h)), null),
-                        weights.vector(l + "self_attn.q_norm.weight", hd),
-                        weights.vector(l + "self_attn.k_norm.weight", hd),
+                                weights.get(l + "self_attn.v_proj.weight", kv, h)), qkvBias),
+                        qwen2 ? null : weights.vector(l + "self_attn.q_norm.weight", hd),
+                        qwen2 ? null : weights.vector(l + "self_attn.k_norm.weight", hd),
                         backend.prepareLinear(weights.get(l + "self_attn.o_proj.weight", h, q), null),
                         weights.vector(l + "post_attention_layernorm.weight", h),
                         backend.prepareLinear(Weights.concatRows(fused, l + "mlp.gate_up_proj.weight",
@@ -75,18 +81,18 @@ final class Qwen3Layers implements EncoderLayers {
                         backend.prepareLinear(weights.get(l + "mlp.down_proj.weight", h, inner), null)));
             }
         }
-        return new Qwen3Layers(config, backend, kernels, weights.get("embed_tokens.weight", config.vocabSize(), h), List.copyOf(layers),
+        return new QwenLayers(config, backend, kernels, weights.get("embed_tokens.weight", config.vocabSize(), h), List.copyOf(layers),
                 weights.vector("norm.weight", h));
     }
 
     @Override
     public int qkvFloats(int tokens) {
-        return Math.multiplyExact(tokens, (config.numHeads() + 2 * qwen3.keyValueHeads()) * qwen3.headDim());
+        return Math.multiplyExact(tokens, (config.numHeads() + 2 * qwen.keyValueHeads()) * qwen.headDim());
     }
 
     @Override
     public int contextFloats(int tokens) {
-        return Math.multiplyExact(tokens, Math.max(config.hiddenSize(), config.numHeads() * qwen3.headDim()));
+        return Math.multiplyExact(tokens, Math.max(config.hiddenSize(), config.numHeads() * qwen.headDim()));
     }
 
     @Override
@@ -137,7 +143,7 @@ final class Qwen3Layers implements EncoderLayers {
             Layer layer = layers.get(i);
             boolean lastRowsOnly = lastOnly && i == layers.size() - 1;
             kernels.causalSelfAttention(normed, batch.seqStarts(), layer.qkv, layer.queryNorm, layer.keyNorm, eps, table, scratch.qkv(),
-                    config.numHeads(), qwen3.keyValueHeads(), qwen3.headDim(), lastRowsOnly, scratch.context());
+                    config.numHeads(), qwen.keyValueHeads(), qwen.headDim(), lastRowsOnly, scratch.context());
             if (lastRowsOnly) {
                 backend.toHost(x);
                 batch.lastRowsToFront(x, h);

@@ -6,29 +6,40 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The fields of a Qwen3 config.json beyond {@link ModelConfig}'s, in both forms they are published in: transformers 4's
- * ({@code rope_theta}, {@code rope_scaling}; the hub's Qwen3-Reranker checkpoints) and transformers 5's
- * ({@code rope_parameters}, {@code layer_types}), with transformers' defaults for what is absent (configuration_qwen3.py).
- * What rerank4j does not implement is refused by name: sliding-window layers, RoPE scaling, attention biases, an
- * activation other than SiLU.
+ * The fields of a Qwen2 or Qwen3 config.json beyond {@link ModelConfig}'s, in both forms they are published in:
+ * transformers 4's ({@code rope_theta}, {@code rope_scaling}; the hub's checkpoints) and transformers 5's
+ * ({@code rope_parameters}, {@code layer_types}), with transformers' defaults for what is absent (configuration_qwen2.py,
+ * configuration_qwen3.py). What rerank4j does not implement is refused by name: sliding-window layers, RoPE scaling, an
+ * activation other than SiLU, and Qwen3 attention biases.
  *
+ * @param generation      Qwen2 (biases on Q, K and V) or Qwen3 (no biases; every head of Q and K RMS-normed)
  * @param keyValueHeads   heads of K and V (grouped-query attention): each serves numHeads / keyValueHeads query heads
- * @param headDim         dims of a head (default 128, as transformers'); Qwen3's is not hidden_size / num_attention_heads
+ * @param headDim         dims of a head: Qwen3's head_dim (default 128, as transformers'), which need not be hidden_size /
+ *                        num_attention_heads; Qwen2's head_dim where config.json gives one, else that quotient
  * @param ropeTheta       RoPE base θ
  * @param tiedEmbeddings  whether the language-model head is the token embedding table (tie_word_embeddings)
  */
-public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, boolean tiedEmbeddings) {
-    /** Dims a head may have: Qwen3's are 128; far more is a damaged or hostile file (head_dim 2²⁰ took 1.2 GB at load). */
+public record QwenConfig(Generation generation, int keyValueHeads, int headDim, double ropeTheta, boolean tiedEmbeddings) {
+    /** Which decoder: model_type "qwen2" or "qwen3". */
+    public enum Generation {
+        /** Qwen2ForCausalLM (mixedbread-ai/mxbai-rerank-*-v2): Q, K and V projections with biases. */
+        QWEN2,
+        /** Qwen3ForCausalLM (Qwen/Qwen3-Reranker-*): no biases, Q and K RMS-normed per head before RoPE. */
+        QWEN3
+    }
+
+    /** Dims a head may have: Qwen2's and Qwen3's are 64–128; far more is a damaged or hostile file (head_dim 2²⁰ took 1.2 GB at load). */
     static final int MAX_HEAD_DIM = 1024;
 
-    static Qwen3Config fromJson(ModelConfig.Fields f, int heads, int layers) {
+    static QwenConfig fromJson(ModelConfig.Fields f, Generation generation, int hidden, int heads, int layers) {
         Map<String, Object> json = f.json();
         String source = f.source();
         String act = f.string("hidden_act", "silu");
         if (!act.equals("silu")) {
-            throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements Qwen3's \"silu\")");
+            throw new ModelFormatException(source + ": hidden_act '" + act + "' is not supported (rerank4j implements Qwen's \"silu\")");
         }
-        if (f.bool("attention_bias")) {
+        // Qwen2's modeling code gives Q, K and V biases whatever attention_bias says; Qwen3's reads the field
+        if (generation == Generation.QWEN3 && f.bool("attention_bias")) {
             throw new ModelFormatException(source + ": attention_bias true is not supported (Qwen3's projections have no biases)");
         }
         requireFullAttention(f, layers);
@@ -39,16 +50,24 @@ public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, bool
             throw new ModelFormatException(source + ": num_attention_heads " + heads + " is not a multiple of num_key_value_heads "
                     + keyValueHeads);
         }
-        int headDim = f.positiveInt("head_dim", 128);
+        int headDim;
+        if (generation == Generation.QWEN3 || json.get("head_dim") != null) {
+            headDim = f.positiveInt("head_dim", 128);
+        } else if (hidden % heads != 0) {
+            throw new ModelFormatException(source + ": hidden_size " + hidden + " is not a multiple of num_attention_heads " + heads
+                    + ", and there is no head_dim");
+        } else {
+            headDim = hidden / heads;
+        }
         if (headDim % 2 != 0 || headDim > MAX_HEAD_DIM) {
             throw new ModelFormatException(source + ": head_dim " + headDim + (headDim % 2 != 0 ? " is odd, and RoPE rotates pairs of dims"
-                    : " is beyond " + MAX_HEAD_DIM + ", far past any Qwen3's 128"));
+                    : " is beyond " + MAX_HEAD_DIM + ", far past any Qwen's 128"));
         }
         Object tie = json.get("tie_word_embeddings");
         if (tie != null && !(tie instanceof Boolean)) {
             throw new ModelFormatException(source + ": field 'tie_word_embeddings' must be true or false, found " + Json.write(tie));
         }
-        return new Qwen3Config(keyValueHeads, headDim, ropeTheta(json, source), Boolean.TRUE.equals(tie));
+        return new QwenConfig(generation, keyValueHeads, headDim, ropeTheta(json, source), Boolean.TRUE.equals(tie));
     }
 
     /**
@@ -79,7 +98,7 @@ public record Qwen3Config(int keyValueHeads, int headDim, double ropeTheta, bool
         if (scaling != null && !(scaling instanceof Map<?, ?> m && m.size() == 1
                 && "default".equals(m.containsKey("rope_type") ? m.get("rope_type") : m.get("type")))) {
             throw new ModelFormatException(source + ": rope_scaling " + Json.write(scaling)
-                    + " is not supported (rerank4j implements Qwen3's default RoPE)");
+                    + " is not supported (rerank4j implements Qwen's default RoPE)");
         }
         Object parameters = json.get("rope_parameters");
         Object theta = json.get("rope_theta");
