@@ -92,7 +92,8 @@ final class ModelDescription {
 
     /**
      * The dtypes by parameter count, the total, and the file's size: "F32, 22.7 M parameters, model.safetensors 90.9 MB"
-     * (for weights read from another format: "…, pytorch_model.bin, read through a safetensors copy of 90.3 MB").
+     * (for shards: "…, model.safetensors.index.json, 3 shards, 90.9 MB"; for weights read from another format: "…,
+     * pytorch_model.bin, read through a safetensors copy of 90.3 MB").
      */
     private static String weights(SafeTensors weights) {
         Map<String, Long> byDtype = new TreeMap<>();
@@ -104,8 +105,10 @@ final class ModelDescription {
             total += count;
         }
         String file = weights.file().getFileName().toString();
-        return String.join(" + ", byDtype.keySet()) + ", " + String.format(file.endsWith(".safetensors")
-                ? "%.1f M parameters, %s %.1f MB" : "%.1f M parameters, %s, read through a safetensors copy of %.1f MB",
-                total / 1e6, file, weights.byteSize() / 1e6);
+        double mb = weights.byteSize() / 1e6;
+        String where = !weights.shards().isEmpty() ? String.format("%s, %d shards, %.1f MB", file, weights.shards().size(), mb)
+                : file.endsWith(".safetensors") ? String.format("%s %.1f MB", file, mb)
+                : String.format("%s, read through a safetensors copy of %.1f MB", file, mb);
+        return String.join(" + ", byDtype.keySet()) + ", " + String.format("%.1f M parameters, ", total / 1e6) + where;
     }
 }

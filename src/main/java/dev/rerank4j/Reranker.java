@@ -78,8 +78,8 @@ public final class Reranker implements AutoCloseable {
      * 42 MB, bge-reranker-base: 0.34 GB, bge-reranker-large: 1.2 GB; the load's log line gives the figure), and the
      * JVM counts them against -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
      *
-     * <p>Weights other than a model.safetensors (shards, a PyTorch checkpoint) are read through a temporary
-     * safetensors copy; see {@link ModelWeights}. The tokenizer is tokenizer.json, else (a BERT-family model saved
+     * <p>Safetensors shards are mapped where they lie; a PyTorch checkpoint (whole or sharded) is read through a
+     * temporary safetensors copy; see {@link ModelWeights}. The tokenizer is tokenizer.json, else (a BERT-family model saved
      * without one) vocab.txt with the files beside it; see {@link ModelTokenizer}.
      *
      * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another

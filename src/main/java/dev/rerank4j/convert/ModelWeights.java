@@ -1,16 +1,14 @@
 package dev.rerank4j.convert;
 
 import dev.rerank4j.ModelFormatException;
-import dev.rerank4j.io.DType;
 import dev.rerank4j.io.SafeTensors;
-import dev.rerank4j.io.SafeTensorsWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 
 /**
  * The weights of a model directory (or of a sentence-transformers module folder), in the first of these it has:
@@ -20,9 +18,10 @@ import java.util.Optional;
  *   <li>pytorch_model.bin, read by {@link TorchCheckpoint} (which runs nothing the pickle names);</li>
  *   <li>pytorch_model.bin.index.json and its shards.</li>
  * </ol>
- * All but the first are written as one safetensors file in {@code java.io.tmpdir}, mapped, and deleted at once, so the
- * directory is left as it was and the weights stay in the page cache, not on the heap or in direct memory. Errors name
- * the file the directory holds.
+ * Safetensors shards are each mapped where they lie, as one {@link SafeTensors}. A PyTorch checkpoint is converted: written
+ * as one safetensors file in {@code java.io.tmpdir}, mapped, and deleted at once. Either way the directory is left as it
+ * was and the weights stay in the page cache, not on the heap or in direct memory. Errors name the file the directory
+ * holds (the index, for shards; the shard, for an error about one of its tensors).
  */
 public final class ModelWeights {
     private static final System.Logger LOG = System.getLogger(ModelWeights.class.getName());
@@ -39,7 +38,7 @@ public final class ModelWeights {
 
     /**
      * @throws ModelFormatException if the directory has none of the four, or the one it has is malformed
-     * @throws UncheckedIOException if the copy cannot be written (a full temporary directory, say)
+     * @throws UncheckedIOException if the copy of a PyTorch checkpoint cannot be written (a full temporary directory, say)
      */
     public static SafeTensors open(Path dir) {
         String name = FILES.stream().filter(f -> Files.isRegularFile(dir.resolve(f))).findFirst()
@@ -48,10 +47,7 @@ public final class ModelWeights {
         Path source = dir.resolve(name);
         return switch (name) {
             case OnnxConverter.WEIGHTS_FILE -> SafeTensors.open(source);
-            case ShardIndex.SAFETENSORS -> {
-                List<Path> shards = ShardIndex.shards(source);
-                yield throughCopy(dir, source, out -> merge(shards, out));
-            }
+            case ShardIndex.SAFETENSORS -> mapShards(source);
             case TorchCheckpoint.FILE -> throughCopy(dir, source, out -> TorchCheckpoint.write(source, out));
             default -> {
                 List<Path> shards = ShardIndex.shards(source);
@@ -88,26 +84,26 @@ public final class ModelWeights {
         }
     }
 
-    /** The tensors of safetensors shards, in one file; those of dtypes rerank4j never computes with are left out. */
-    private static void merge(List<Path> shards, Path out) throws IOException {
-        List<SafeTensors> open = new ArrayList<>();
+    /**
+     * The shards {@code index} names, mapped in place: a merged copy would write the whole model again on every load (16 GB
+     * for Qwen3-Reranker-8B), and fail where the temporary directory is small.
+     */
+    private static SafeTensors mapShards(Path index) {
+        Map<String, Path> shardOf = ShardIndex.weightMap(index);
+        SafeTensors weights = SafeTensors.openShards(index, List.copyOf(new LinkedHashSet<>(shardOf.values())));
         try {
-            SafeTensorsWriter writer = new SafeTensorsWriter().metadata("format", "pt").metadata("converted_from", ShardIndex.SAFETENSORS);
-            java.util.Set<String> added = new java.util.HashSet<>();
-            for (Path shard : shards) {
-                SafeTensors st = SafeTensors.open(shard);
-                open.add(st);
-                for (String name : st.names()) {
-                    SafeTensors.Raw raw = st.raw(name).orElseThrow();
-                    Optional<DType> dtype = DType.fromSafetensorsName(raw.dtype());
-                    if (dtype.isEmpty()) continue;
-                    if (!added.add(name)) throw new ModelFormatException(shard + ": tensor " + name + " is in another shard too");
-                    writer.add(name, dtype.get(), raw.shape(), raw.bytes());
+            // Only what the index lists is checked: transformers loads every tensor of the shards it opens, and a
+            // checkpoint edited by hand (a head added to a shard) often leaves the index behind.
+            shardOf.forEach((tensor, shard) -> {
+                if (!shard.equals(weights.fileOf(tensor))) {
+                    throw new ModelFormatException(index + ": tensor '" + tensor + "' is mapped to " + shard.getFileName()
+                            + ", which does not hold it");
                 }
-            }
-            writer.write(out);
-        } finally {
-            for (SafeTensors st : open) st.close();
+            });
+            return weights;
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
         }
     }
 }

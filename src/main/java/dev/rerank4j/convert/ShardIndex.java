@@ -4,7 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,14 +40,19 @@ public final class ShardIndex {
         return List.copyOf(shards);
     }
 
-    /** The shards of the index file {@code index}, each checked to be a file beside it. */
+    /** The shards of the index file {@code index}, each checked to be a file beside it, each once, in order. */
     static List<Path> shards(Path index) {
-        List<Path> files = new ArrayList<>();
-        for (String name : shardNames(Json.parseObjectFile(index), index)) {
-            Path shard = index.resolveSibling(name);
-            if (!Files.isRegularFile(shard)) throw new ModelFormatException(index + ": shard " + name + " is missing");
-            files.add(shard);
+        return List.copyOf(new LinkedHashSet<>(weightMap(index).values()));
+    }
+
+    /** The weight_map of the index file {@code index}: each tensor's shard, checked to be a file beside it. */
+    static Map<String, Path> weightMap(Path index) {
+        Map<String, Object> json = Json.parseObjectFile(index);
+        for (String name : shardNames(json, index)) {
+            if (!Files.isRegularFile(index.resolveSibling(name))) throw new ModelFormatException(index + ": shard " + name + " is missing");
         }
-        return files;
+        Map<String, Path> shardOf = new LinkedHashMap<>(); // shardNames found weight_map an object of file names
+        ((Map<?, ?>) json.get("weight_map")).forEach((tensor, shard) -> shardOf.put((String) tensor, index.resolveSibling((String) shard)));
+        return shardOf;
     }
 }

@@ -19,9 +19,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A safetensors file, memory-mapped once and sliced per tensor without copying.
+ * A safetensors file, or the shards of one checkpoint, memory-mapped once and sliced per tensor without copying.
  *
- * <p>The header is validated before any tensor is handed out: bounded length, well-formed UTF-8 JSON,
+ * <p>Each header is validated before any tensor is handed out: bounded length, well-formed UTF-8 JSON,
  * known dtypes, shapes whose byte size matches the offsets, offsets inside the file and not
  * overlapping. Tensors of dtypes rerank4j does not compute with (I64 position ids, say) are
  * validated but only fail when asked for. Closing unmaps the file; later reads throw
@@ -39,24 +39,34 @@ public final class SafeTensors implements AutoCloseable {
             Map.entry("I32", 4), Map.entry("U32", 4), Map.entry("F32", 4),
             Map.entry("I64", 8), Map.entry("U64", 8), Map.entry("F64", 8));
 
-    private record Entry(String name, String dtype, long[] shape, long begin, long end) {}
+    /** A mapped file's data bytes (after its header), and the name its errors give. */
+    private record Mapping(Path file, MemorySegment data) {}
+
+    private record Entry(String name, String dtype, long[] shape, long begin, long end, Mapping in) {
+        MemorySegment bytes() {
+            return in.data.asSlice(begin, end - begin);
+        }
+    }
+
+    /** One file's validated tensors and metadata; its mapping belongs to the arena it was mapped into. */
+    private record Part(Map<String, Entry> entries, Map<String, String> metadata, long size) {}
 
     private final Path file;
+    private final List<Path> shards;
     private final Arena arena;
-    private final MemorySegment data;
     private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
-    /** The mapped file's size, header included. */
+    /** The mapped files' size, headers included. */
     private final long byteSize;
 
-    private SafeTensors(Path file, Arena arena, MemorySegment data, Map<String, Entry> entries, Map<String, String> metadata,
+    private SafeTensors(Path file, List<Path> shards, Arena arena, Map<String, Entry> entries, Map<String, String> metadata,
                         long byteSize) {
-        this.byteSize = byteSize;
         this.file = file;
+        this.shards = shards;
         this.arena = arena;
-        this.data = data;
         this.entries = entries;
         this.metadata = metadata;
+        this.byteSize = byteSize;
     }
 
     /** Maps and validates {@code file}. */
@@ -70,6 +80,47 @@ public final class SafeTensors implements AutoCloseable {
      */
     public static SafeTensors open(Path source, Path file) {
         Arena arena = Arena.ofShared();
+        try {
+            Part part = map(source, file, arena);
+            return new SafeTensors(file, List.of(), arena, part.entries, part.metadata, part.size);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Maps and validates each of {@code shards}, the files of one checkpoint, as one: a tensor in two of them is refused.
+     * {@link #file()} is {@code index}, what the user gave, named in errors about tensors it lacks; errors about one tensor
+     * name its shard. A shard that fails unmaps those before it.
+     */
+    public static SafeTensors openShards(Path index, List<Path> shards) {
+        Arena arena = Arena.ofShared();
+        try {
+            Map<String, Entry> entries = new LinkedHashMap<>();
+            Map<String, String> metadata = new LinkedHashMap<>();
+            long size = 0;
+            for (Path shard : shards) {
+                Part part = map(shard, shard, arena);
+                for (Entry e : part.entries.values()) {
+                    Entry other = entries.putIfAbsent(e.name, e);
+                    if (other != null) {
+                        throw new ModelFormatException(index + ": tensor '" + e.name + "' is in two shards, " + other.in.file + " and "
+                                + shard);
+                    }
+                }
+                part.metadata.forEach(metadata::putIfAbsent);
+                size += part.size;
+            }
+            return new SafeTensors(index, List.copyOf(shards), arena, Collections.unmodifiableMap(entries), metadata, size);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Validates {@code source}'s header and maps its data into {@code arena}, naming it {@code file} in errors. */
+    private static Part map(Path source, Path file, Arena arena) {
         try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
@@ -91,17 +142,13 @@ public final class SafeTensors implements AutoCloseable {
                 throw new ModelFormatException(file + ": header is " + e.getMessage() + " of the header");
             }
             long dataStart = 8 + headerLength;
-            long dataLength = size - dataStart;
+            // mapped before the header is parsed so that each entry can hold its file's data; mapping reads nothing
+            Mapping mapping = new Mapping(file, channel.map(FileChannel.MapMode.READ_ONLY, dataStart, size - dataStart, arena));
             Map<String, String> metadata = new LinkedHashMap<>();
-            Map<String, Entry> entries = parseHeader(headerText, dataLength, file, metadata);
-            MemorySegment mapped = channel.map(FileChannel.MapMode.READ_ONLY, dataStart, dataLength, arena);
-            return new SafeTensors(file, arena, mapped, entries, metadata, size);
+            Map<String, Entry> entries = parseHeader(headerText, mapping, metadata);
+            return new Part(entries, metadata, size);
         } catch (IOException e) {
-            arena.close();
             throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            arena.close();
-            throw e;
         }
     }
 
@@ -114,7 +161,8 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    private static Map<String, Entry> parseHeader(String text, long dataLength, Path file, Map<String, String> metadata) {
+    private static Map<String, Entry> parseHeader(String text, Mapping mapping, Map<String, String> metadata) {
+        Path file = mapping.file;
         Map<String, Object> header;
         try {
             header = Json.parseObject(text);
@@ -128,7 +176,7 @@ public final class SafeTensors implements AutoCloseable {
                 readMetadata(field.getValue(), file, metadata);
                 continue;
             }
-            entries.put(name, parseEntry(name, field.getValue(), dataLength, file));
+            entries.put(name, parseEntry(name, field.getValue(), mapping));
         }
         checkNoOverlap(entries.values(), file);
         return Collections.unmodifiableMap(entries);
@@ -146,8 +194,9 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    private static Entry parseEntry(String name, Object value, long dataLength, Path file) {
-        String where = file + ": tensor '" + name + "'";
+    private static Entry parseEntry(String name, Object value, Mapping mapping) {
+        String where = mapping.file + ": tensor '" + name + "'";
+        long dataLength = mapping.data.byteSize();
         if (!(value instanceof Map<?, ?> fields)) {
             throw new ModelFormatException(where + " must be an object, found " + Json.typeName(value));
         }
@@ -178,7 +227,7 @@ public final class SafeTensors implements AutoCloseable {
             throw new ModelFormatException(where + " spans " + (end - begin) + " bytes but dtype " + dtype + " × shape "
                     + java.util.Arrays.toString(shape) + " needs " + expected);
         }
-        return new Entry(name, dtype, shape, begin, end);
+        return new Entry(name, dtype, shape, begin, end, mapping);
     }
 
     private static long[] longArray(Object value, String what, int requiredLength) {
@@ -214,7 +263,8 @@ public final class SafeTensors implements AutoCloseable {
     /** The tensor named {@code name}; a clear error if it is absent or of a dtype rerank4j cannot compute with. */
     public Tensor tensor(String name) {
         return find(name).orElseThrow(() -> new ModelFormatException(
-                file + ": missing tensor '" + name + "' (the file has " + entries.size() + " tensors" + nearestHint(name) + ")"));
+                file + ": missing tensor '" + name + "' (" + (shards.isEmpty() ? "the file has " : "its shards have ") + entries.size()
+                        + " tensors" + nearestHint(name) + ")"));
     }
 
     /** The tensor named {@code name}, if present. */
@@ -224,8 +274,8 @@ public final class SafeTensors implements AutoCloseable {
             return Optional.empty();
         }
         DType dtype = DType.fromSafetensorsName(e.dtype).orElseThrow(() -> new ModelFormatException(
-                file + ": tensor '" + name + "' has dtype " + e.dtype + "; rerank4j computes with F32, F16 or BF16 weights"));
-        return Optional.of(new Tensor(name, dtype, e.shape, data.asSlice(e.begin, e.end - e.begin)));
+                e.in.file + ": tensor '" + name + "' has dtype " + e.dtype + "; rerank4j computes with F32, F16 or BF16 weights"));
+        return Optional.of(new Tensor(name, dtype, e.shape, e.bytes()));
     }
 
     /**
@@ -234,7 +284,7 @@ public final class SafeTensors implements AutoCloseable {
      */
     public Optional<Raw> raw(String name) {
         Entry e = entries.get(name);
-        return e == null ? Optional.empty() : Optional.of(new Raw(e.dtype, e.shape.clone(), data.asSlice(e.begin, e.end - e.begin)));
+        return e == null ? Optional.empty() : Optional.of(new Raw(e.dtype, e.shape.clone(), e.bytes()));
     }
 
     /** A tensor as stored: header dtype name, shape, little-endian bytes. */
@@ -244,11 +294,12 @@ public final class SafeTensors implements AutoCloseable {
         return entries.containsKey(name);
     }
 
-    /** Tensor names in header order. */
+    /** Tensor names in header order (shard by shard, for shards). */
     public Set<String> names() {
         return entries.keySet();
     }
 
+    /** The header's __metadata__ strings (for shards, each key as the first shard holding it gives it). */
     public Map<String, String> metadata() {
         return Collections.unmodifiableMap(metadata);
     }
@@ -257,7 +308,18 @@ public final class SafeTensors implements AutoCloseable {
         return file;
     }
 
-    /** The size of the mapped safetensors file, header included (for a converted copy, the copy's). */
+    /** The file that holds tensor {@code name}: its shard, for shards; {@link #file()} otherwise. Null if absent. */
+    public Path fileOf(String name) {
+        Entry e = entries.get(name);
+        return e == null ? null : e.in.file;
+    }
+
+    /** The shards mapped, in order, for {@link #openShards}; empty for one file. */
+    public List<Path> shards() {
+        return shards;
+    }
+
+    /** The size of the mapped files, headers included (for a converted copy, the copy's). */
     public long byteSize() {
         return byteSize;
     }
@@ -278,7 +340,7 @@ public final class SafeTensors implements AutoCloseable {
         return "";
     }
 
-    /** Unmaps the file. Tensors obtained from it must not be used afterwards. */
+    /** Unmaps the file, or every shard. Tensors obtained from it must not be used afterwards. */
     @Override
     public void close() {
         arena.close();

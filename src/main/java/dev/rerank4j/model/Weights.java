@@ -41,7 +41,7 @@ final class Weights {
     Tensor get(String name, long... expected) {
         Tensor t = file.tensor(prefix + legacyName(name));
         if (!Arrays.equals(t.shape(), expected)) {
-            throw new ModelFormatException(file.file() + ": tensor '" + t.name() + "' has shape " + t.shapeString()
+            throw new ModelFormatException(file.fileOf(t.name()) + ": tensor '" + t.name() + "' has shape " + t.shapeString()
                     + " but config.json implies " + Arrays.toString(expected));
         }
         return t;

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -157,6 +158,67 @@ class SafeTensorsTest {
             assertTrue(e.getMessage().contains("missing tensor 'roberta.pooler.dense.weight'"), e.getMessage());
             assertTrue(e.getMessage().contains("bert.pooler.dense.weight"), e.getMessage());
         }
+    }
+
+    @Test
+    void readsShardsAsOneCheckpointNamingTheShardOfEachTensor() throws IOException {
+        Path first = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},\"__metadata__\":{\"format\":\"pt\"}}",
+                floats(1, 2));
+        Path second = file("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                + "\"ids\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[4,12]}}", new byte[]{0, 0, (byte) 0x80, 0x40, 7, 0, 0, 0, 0, 0, 0, 0});
+        Path index = dir.resolve("model.safetensors.index.json");
+        try (SafeTensors st = SafeTensors.openShards(index, java.util.List.of(first, second))) {
+            assertArrayEquals(new float[]{1, 2}, st.tensor("a").toFloatArray());
+            assertArrayEquals(new float[]{4}, st.tensor("b").toFloatArray());
+            assertTrue(st.tensor("b").data().isMapped(), "a view of the shard's mapping, not a copy");
+            assertEquals(java.util.List.of("a", "b", "ids"), java.util.List.copyOf(st.names()));
+            assertEquals(first, st.fileOf("a"));
+            assertEquals(second, st.fileOf("ids"));
+            assertEquals(index, st.file());
+            assertEquals(java.util.List.of(first, second), st.shards());
+            assertEquals(Files.size(first) + Files.size(second), st.byteSize());
+            assertEquals("pt", st.metadata().get("format"));
+
+            ModelFormatException foreign = assertThrows(ModelFormatException.class, () -> st.find("ids"));
+            assertTrue(foreign.getMessage().startsWith(second + ": tensor 'ids' has dtype I64"), foreign.getMessage());
+            assertEquals(7, st.raw("ids").orElseThrow().bytes().get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED, 0));
+            ModelFormatException missing = assertThrows(ModelFormatException.class, () -> st.tensor("c"));
+            assertTrue(missing.getMessage().startsWith(index + ": missing tensor 'c' (its shards have 3 tensors"), missing.getMessage());
+        }
+    }
+
+    @Test
+    void refusesATensorInTwoShardsNamingBoth() throws IOException {
+        Path first = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", floats(1));
+        Path second = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", floats(2));
+        Path index = dir.resolve("model.safetensors.index.json");
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> SafeTensors.openShards(index, java.util.List.of(first, second)).close());
+        assertEquals(index + ": tensor 'a' is in two shards, " + first + " and " + second, e.getMessage());
+    }
+
+    @Test
+    void aCorruptShardNamesItselfAndUnmapsTheShardsBeforeIt() throws IOException {
+        Path first = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1024],\"data_offsets\":[0,4096]}}", new byte[4096]);
+        Path second = file("{\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", floats(1, 2));
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> SafeTensors.openShards(dir.resolve("index.json"), java.util.List.of(first, second)).close());
+        assertTrue(e.getMessage().startsWith(second + ": tensor 'b'") && e.getMessage().contains("truncated"), e.getMessage());
+        // Linux lists each mapping with its file: a shard left mapped would still be there
+        Path maps = Path.of("/proc/self/maps");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(maps), "no /proc/self/maps to look for mappings in");
+        assertFalse(Files.readString(maps).contains(first.toString()), first + " is still mapped");
+    }
+
+    @Test
+    void shardsCannotBeReadAfterClose() throws IOException {
+        Path first = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", floats(7));
+        Path second = file("{\"b\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", floats(8));
+        SafeTensors st = SafeTensors.openShards(dir.resolve("index.json"), java.util.List.of(first, second));
+        Tensor a = st.tensor("a"), b = st.tensor("b");
+        st.close();
+        assertThrows(IllegalStateException.class, () -> a.get(0));
+        assertThrows(IllegalStateException.class, () -> b.get(0));
     }
 
     @Test
