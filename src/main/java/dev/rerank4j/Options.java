@@ -15,9 +15,10 @@ package dev.rerank4j;
  *                      helpers poll for work
  * @param scoreFunction what is applied to a cross-encoder's logit
  * @param backend       where the kernels run: {@link BackendChoice#AUTO} (default), CPU or CUDA
- * @param instruction   the task an instruction-following reranker (Qwen3-Reranker) is told, in place of its default
- *                      ("Given a web search query, retrieve relevant passages that answer the query"); null for the
- *                      default. A model that takes no instruction refuses one at load.
+ * @param instruction   the task an instruction-following reranker is told: Qwen3-Reranker's, in place of its default
+ *                      ("Given a web search query, retrieve relevant passages that answer the query"); mxbai-rerank-v2's,
+ *                      which has none by default (empty: none, as its library reads it); null for the default. A model
+ *                      that takes no instruction refuses one at load.
  */
 public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction, BackendChoice backend, String instruction) {
 
@@ -27,7 +28,8 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
          * The activation sentence-transformers named when it saved the model (Identity or Sigmoid: in
          * config_sentence_transformers.json in version 6, in config.json before; ms-marco cross-encoders name
          * Identity); the raw logit when the files name none (FlagEmbedding's default for bge-reranker-*); for a reranker on a
-         * causal language model, P(yes) = sigmoid(logit[yes] − logit[no]), as the Qwen3-Reranker model card computes it.
+         * causal language model, what its reference reports: P(yes) = sigmoid(logit[yes] − logit[no]) for Qwen3-Reranker (its
+         * model card), the raw logit["1"] − logit["0"] for mxbai-rerank-v2 (mxbai_rerank's predict).
          */
         MODEL_DEFAULT,
         /** The raw logit. */

@@ -33,7 +33,8 @@ class MutatedModelFilesTest {
     private static final int TRIALS = 400;
     /** bert-tiny-ce's config and weights with the tokenizer files of a model saved without tokenizer.json. */
     private static final String VOCAB_MODEL = "bert-tiny-ce, vocab.txt";
-    private static final List<String> MODELS = List.of("bert-tiny-ce", "colbert-tiny", VOCAB_MODEL, "qwen3-tiny-reranker");
+    private static final List<String> MODELS = List.of("bert-tiny-ce", "colbert-tiny", VOCAB_MODEL, "qwen3-tiny-reranker",
+            "mxbai-v2-tiny");
     private static final List<String> FILES = List.of("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json",
             "1_Dense/model.safetensors", "1_Dense/config.json", "modules.json", "config_sentence_transformers.json",
             "vocab.txt", "special_tokens_map.json", "added_tokens.json");

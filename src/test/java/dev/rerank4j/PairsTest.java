@@ -11,6 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -82,9 +84,10 @@ class PairsTest {
         }
     }
 
-    @Test
-    void causalRerankerPairsScoreAsEachQuerysOwnCall() {
-        try (Reranker reranker = Reranker.load(Golden.path("qwen3-tiny-reranker"), Options.defaults().withScoreFunction(Options.ScoreFunction.RAW))) {
+    @ParameterizedTest
+    @ValueSource(strings = {"qwen3-tiny-reranker", "mxbai-v2-tiny"})
+    void causalRerankerPairsScoreAsEachQuerysOwnCall(String name) {
+        try (Reranker reranker = Reranker.load(Golden.path(name), Options.defaults().withScoreFunction(Options.ScoreFunction.RAW))) {
             assertScoresAsOneQueryAtATime(reranker);
         }
     }

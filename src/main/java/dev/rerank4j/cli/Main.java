@@ -52,8 +52,9 @@ public final class Main {
                             pytorch_model.bin.index.json (either format of torch.save), reading pickles without running
                             them; such a directory loads as it is too, through a temporary copy, and this makes later
                             loads map the file instead
-              --instruction TEXT  the task an instruction-following reranker (Qwen3-Reranker) is told, instead of
-                            "Given a web search query, retrieve relevant passages that answer the query"
+              --instruction TEXT  the task an instruction-following reranker is told: Qwen3-Reranker's instead of
+                            "Given a web search query, retrieve relevant passages that answer the query";
+                            mxbai-rerank-v2's, which has none by default
               inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
                             token limit and the file it came from, how pairs are cut, backend
             """;
