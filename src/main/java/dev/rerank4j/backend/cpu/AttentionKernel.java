@@ -43,12 +43,47 @@ final class AttentionKernel {
     private static final int MAX_QR = 8;
     /** Keys per online-softmax block; a multiple of W. 8 × 256 scores = 8 KB, in L1. */
     static final int BLOCK = 256;
-    /** A worker's buffers, grown to the longest sequence seen and kept across calls in {@link #SCRATCH}. */
-    private static final class Scratch {
-        float[] kt = new float[0];
-        float[] vt = new float[0];
+    /**
+     * Queries per pass over a long head's keys: each K and V block (256 keys, 128–256 KB at hd 64–128) serves this many
+     * queries' blocks while it is in L2, instead of one block of {@link #QR} before the next block of queries reads it
+     * again. A long sequence's K and V pass the L2 (8,192 tokens at hd 64: 4 MB), and with one block of queries per pass
+     * they came from L3 for every eight queries.
+     */
+    static final int QUERIES_PER_PASS = 128;
+
+    /**
+     * The size of a head's packed K and V from which its passes over the keys take {@link #QUERIES_PER_PASS} queries.
+     * Probe, one sequence, 16 heads, bidirectional, two threads, Xeon (2 MB of L2 a core), 2026-12-06, GFLOP/s, one block
+     * of queries a pass against 128 queries: hd 128, 1,024 tokens (1 MB) 203–216 against 184; 2,048 (2 MB) 176–194
+     * against 183–184; 4,096 135–160 against 182–187; 8,192 125–127 against 181–193; hd 64, 8,192 (4 MB) 131–144 against
+     * 175–176; below 2 MB the short passes were as fast or faster (hd 64, 512 tokens: 159–170 against 152).
+     */
+    static final long LONG_PASSES_FROM_BYTES = 2L << 20;
+
+    /**
+     * How a head's work is cut: {@code queriesPerBlock} queries a block (4 or 8), and passes over the keys of
+     * {@link #QUERIES_PER_PASS} queries where the head's packed K and V take {@code longPassesFromBytes} or more, else of
+     * one block. Tests set both, so that they cover every form on any machine and at small sizes.
+     */
+    record Blocking(int queriesPerBlock, long longPassesFromBytes) {
+        static final Blocking DEFAULT = new Blocking(QR, LONG_PASSES_FROM_BYTES);
+
+        Blocking {
+            if (queriesPerBlock != 4 && queriesPerBlock != 8) {
+                throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
+            }
+            if (longPassesFromBytes < 0) throw new IllegalArgumentException("longPassesFromBytes must be ≥ 0, got " + longPassesFromBytes);
+        }
+
+        int queriesPerPass(int keys, int hd) {
+            long packed = 2L * ((keys + W - 1) / W * W) * ((hd + W - 1) / W * W) * Float.BYTES;
+            return packed >= longPassesFromBytes ? QUERIES_PER_PASS : queriesPerBlock;
+        }
+    }
+
+    /** One block of queries' running state: its rows, keys, running max, sum and weighted values, across key blocks. */
+    private static final class Queries {
         float[] acc = new float[0];
-        final float[] scores = new float[MAX_QR * BLOCK];
         final float[] max = new float[MAX_QR];
         /** The current key block's maximum score per query. */
         final float[] blockMax = new float[MAX_QR];
@@ -62,9 +97,28 @@ final class AttentionKernel {
         final int[] outRows = new int[MAX_QR];
         /** The block's queries, as positions in their sequence (for the window). */
         final int[] queries = new int[MAX_QR];
+        /** The keys the block attends to: [from, to). */
+        int from, to;
+    }
+
+    /** A worker's buffers, grown to the longest sequence seen and kept across calls in {@link #SCRATCH}. */
+    private static final class Scratch {
+        float[] kt = new float[0];
+        float[] vt = new float[0];
+        final float[] scores = new float[MAX_QR * BLOCK];
+        /** The blocks of queries of one pass over the keys. */
+        private final Queries[] blocks = new Queries[QUERIES_PER_PASS / 4];
         /** Gather offsets of V consecutive tokens' rows of qkv (i·stride), for the stride they were made for. */
         private final int[] rows = new int[V];
         private int rowsStride;
+
+        /** Block b of a pass, its weighted values room for {@code accFloats} floats. */
+        Queries block(int b, int accFloats) {
+            Queries q = blocks[b];
+            if (q == null) q = blocks[b] = new Queries();
+            if (q.acc.length < accFloats) q.acc = new float[accFloats];
+            return q;
+        }
 
         int[] rowOffsets(int stride) {
             if (rowsStride != stride) {
@@ -87,32 +141,24 @@ final class AttentionKernel {
      * {@code keyLengths[b]} tokens only (all when null).
      */
     static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out, ParallelFor pf) {
-        run(qkv, seqStarts, keyLengths, UNWINDOWED, heads, headDim, out, pf, QR);
+        attention(qkv, seqStarts, keyLengths, UNWINDOWED, heads, headDim, out, pf, Blocking.DEFAULT);
     }
 
     /**
      * As above, every query also attending only to the keys at most {@code window} positions away from it (|i − j| ≤
-     * window; {@link #UNWINDOWED}: all), with an explicit number of queries per block ({@code 4} or {@code 8}), so tests
-     * cover both on any machine.
+     * window; {@link #UNWINDOWED}: all), cut as {@code blocking} says.
      */
     static void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int window, int heads, int headDim, float[] out,
-                          ParallelFor pf, int queriesPerBlock) {
-        if (queriesPerBlock != 4 && queriesPerBlock != 8) {
-            throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
-        }
+                          ParallelFor pf, Blocking blocking) {
         if (window < 0) throw new IllegalArgumentException("window must be ≥ 0, got " + window);
-        run(qkv, seqStarts, keyLengths, window, heads, headDim, out, pf, queriesPerBlock);
-    }
-
-    private static void run(float[] qkv, int[] seqStarts, int[] keyLengths, int window, int heads, int headDim, float[] out,
-                            ParallelFor pf, int qr) {
         int seqs = seqStarts.length - 1;
         Integer[] order = longestFirst(seqStarts);
         pf.forEach(seqs * heads, SCRATCH, (s, item) -> {
             int b = order[item / heads], h = item % heads;
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             int keys = keyLengths == null ? len : keyLengths[b];
-            head(qkv, t0, 0, len, keys, window, window, Heads.of(h, heads, heads, headDim), out, t0, s, qr);
+            head(qkv, t0, 0, len, keys, window, window, Heads.of(h, heads, heads, headDim), out, t0, s, blocking.queriesPerBlock(),
+                    blocking.queriesPerPass(keys, headDim));
         });
     }
 
@@ -128,17 +174,17 @@ final class AttentionKernel {
      * {@link dev.rerank4j.backend.DecoderKernels#causalSelfAttention}'s attention on its Q, K and V already normed and
      * rotated: rows of [Q: heads | K: kvHeads | V: kvHeads] × headDim, token i attending to tokens 0..i of its sequence,
      * query head h to key/value head h / (heads / kvHeads); out rows per token, or with {@code lastOnly} one per sequence,
-     * its last token's. {@code queriesPerBlock} 4 or 8, as {@link #attention(float[], int[], int[], int, int, int, float[], ParallelFor, int)}.
+     * its last token's; cut as {@code blocking} says.
      */
     static void causal(float[] qkv, int[] seqStarts, int heads, int kvHeads, int headDim, boolean lastOnly, float[] out, ParallelFor pf,
-                       int queriesPerBlock) {
+                       Blocking blocking) {
         int seqs = seqStarts.length - 1;
         Integer[] order = longestFirst(seqStarts);
         pf.forEach(seqs * heads, SCRATCH, (s, item) -> {
             int b = order[item / heads], h = item % heads;
             int t0 = seqStarts[b], len = seqStarts[b + 1] - t0;
             head(qkv, t0, lastOnly ? len - 1 : 0, len, len, UNWINDOWED, 0, Heads.of(h, heads, kvHeads, headDim), out,
-                    lastOnly ? b : t0, s, queriesPerBlock);
+                    lastOnly ? b : t0, s, blocking.queriesPerBlock(), blocking.queriesPerPass(len, headDim));
         });
     }
 
@@ -166,7 +212,8 @@ final class AttentionKernel {
             for (int b = from; b < to; b++) {
                 int t0 = seqStarts[b], len = seqStarts[b + 1] - t0, keys = keyLengths == null ? len : keyLengths[b];
                 for (int h = 0; h < heads; h++) {
-                    head(qkv, t0 + shift, 0, len, keys, window, window, Heads.of(h, heads, heads, headDim), out, t0, s, QR);
+                    head(qkv, t0 + shift, 0, len, keys, window, window, Heads.of(h, heads, heads, headDim), out, t0, s, QR,
+                            Blocking.DEFAULT.queriesPerPass(keys, headDim));
                 }
             }
         } finally {
@@ -180,33 +227,48 @@ final class AttentionKernel {
      * the keys from its first query's window start, rounded down to a K panel, to its last query's window end; the scores
      * outside each query's own window are masked. Its first key block holds a key of every query's window (the window's
      * first key, at most QR − 1 + W − 1 past the block's start), so no query's running max is still −∞ after it; a window
-     * must hold a key, so queries may be at most {@code before} past the last key (the caller checks).
+     * must hold a key, so queries may be at most {@code before} past the last key (the caller checks). Blocks go
+     * {@code perPass} queries a pass over the keys (a multiple of qr); each block sees the same key blocks, in the same
+     * order, whatever the pass, so the results are bit for bit those of one block a pass.
      */
     private static void head(float[] qkv, int t0, int q0, int queries, int keys, int before, int after, Heads l, float[] out,
-                             int outRow, Scratch s, int qr) {
+                             int outRow, Scratch s, int qr, int perPass) {
         if (queries == 0) return;
         int hd = l.hd(), kp = (keys + W - 1) / W * W, chunks = (hd + W - 1) / W, accStride = chunks * W;
         if (s.kt.length < kp * hd) s.kt = new float[kp * hd];
-        if (s.acc.length < qr * accStride) s.acc = new float[qr * accStride];
         packKeys(qkv, t0, keys, kp, l.stride(), l.kOff(), hd, scoreScale(hd), s.kt, s.rowOffsets(l.stride()));
         if (s.vt.length < chunks * kp * W) s.vt = new float[chunks * kp * W];
         packValues(qkv, t0, keys, kp, l.stride(), l.vOff(), hd, s.vt);
         int span = Math.max(queries, keys);
         boolean windowed = (long) before + 1 < span || (long) after + 1 < span;
-        for (int i = q0; i < queries; i += qr) {
-            for (int r = 0; r < qr; r++) {
-                int q = i + Math.min(r, queries - i - 1);
-                s.queryRows[r] = (t0 + q) * l.stride() + l.qOff();
-                s.outRows[r] = (outRow + q - q0) * l.outStride() + l.qOff();
-                s.queries[r] = q;
+        for (int i0 = q0; i0 < queries; i0 += perPass) {
+            int blocks = (Math.min(queries - i0, perPass) + qr - 1) / qr;
+            for (int b = 0; b < blocks; b++) {
+                Queries qb = s.block(b, qr * accStride);
+                int i = i0 + b * qr;
+                for (int r = 0; r < qr; r++) {
+                    int q = i + Math.min(r, queries - i - 1);
+                    qb.queryRows[r] = (t0 + q) * l.stride() + l.qOff();
+                    qb.outRows[r] = (outRow + q - q0) * l.outStride() + l.qOff();
+                    qb.queries[r] = q;
+                }
+                java.util.Arrays.fill(qb.max, Float.NEGATIVE_INFINITY);
+                java.util.Arrays.fill(qb.sum, 0f);
+                qb.from = windowed ? (int) Math.max(0L, (long) i - before) / W * W : 0;
+                qb.to = windowed ? (int) Math.min(keys, (long) Math.min(queries, i + qr) + after) : keys;
             }
-            java.util.Arrays.fill(s.max, Float.NEGATIVE_INFINITY);
-            java.util.Arrays.fill(s.sum, 0f);
-            int from = windowed ? (int) Math.max(0L, (long) i - before) / W * W : 0;
-            int to = windowed ? (int) Math.min(keys, (long) Math.min(queries, i + qr) + after) : keys;
-            for (int j0 = from; j0 < to; j0 += BLOCK) {
-                keyBlock(qkv, j0, Math.min(BLOCK, to - j0), hd, chunks, kp, s, qr, j0 == from, j0 + BLOCK >= to,
-                        windowed, before, after, out);
+            // Round r takes each block's r-th key block; where the blocks start at the same key (no window, or causal)
+            // those are one K and V block, read from L2 by every block of the pass.
+            for (int round = 0, any = 1; any > 0; round++) {
+                any = 0;
+                for (int b = 0; b < blocks; b++) {
+                    Queries qb = s.blocks[b];
+                    int j0 = qb.from + round * BLOCK;
+                    if (j0 >= qb.to) continue;
+                    any++;
+                    keyBlock(qkv, j0, Math.min(BLOCK, qb.to - j0), hd, chunks, kp, s, qb, qr, j0 == qb.from, j0 + BLOCK >= qb.to,
+                            windowed, before, after, out);
+                }
             }
         }
     }
@@ -355,18 +417,18 @@ final class AttentionKernel {
     }
 
     /**
-     * Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries at s.queryRows, their V
-     * in s.vt ({@link #packValues} of kp keys). The first block starts the weighted values from zero; the last writes
-     * them, divided by the sums, to the rows of out at s.outRows (so they never pass through s.acc when the keys fit
-     * one block).
+     * Folds keys [j0, j0 + bl) into the running max, sum and weighted values of the qr queries of qb, their V in s.vt
+     * ({@link #packValues} of kp keys). The first block starts the weighted values from zero; the last writes them,
+     * divided by the sums, to the rows of out at qb.outRows (so they never pass through qb.acc when the keys fit one
+     * block).
      */
-    private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, int qr, boolean first,
-                                 boolean last, boolean windowed, int before, int after, float[] out) {
+    private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, Queries qb, int qr,
+                                 boolean first, boolean last, boolean windowed, int before, int after, float[] out) {
         float[] sc = s.scores;
         if (qr == 8) {
-            scores8(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+            scores8(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         } else {
-            scores4(qkv, s.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+            scores4(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         }
         // Score slots past the block's last key up to a whole vector get −∞: then the max and exp passes run on
         // whole vectors, and exp makes those slots 0, which adds nothing to the sum (values stops at bl).
@@ -376,29 +438,29 @@ final class AttentionKernel {
         }
         if (windowed) {
             for (int r = 0; r < qr; r++) { // keys [q − before, q + after] of the block stay
-                int q = s.queries[r], start = Math.clamp((long) q - before - j0, 0, bl), end = Math.clamp((long) q + after + 1 - j0, start, bl);
+                int q = qb.queries[r], start = Math.clamp((long) q - before - j0, 0, bl), end = Math.clamp((long) q + after + 1 - j0, start, bl);
                 java.util.Arrays.fill(sc, r * BLOCK, r * BLOCK + start, Float.NEGATIVE_INFINITY);
                 java.util.Arrays.fill(sc, r * BLOCK + end, r * BLOCK + bl, Float.NEGATIVE_INFINITY);
             }
         }
-        for (int r = 0; r < qr; r += 4) blockMax4(sc, r, padded, s.blockMax);
+        for (int r = 0; r < qr; r += 4) blockMax4(sc, r, padded, qb.blockMax);
         for (int r = 0; r < qr; r++) {
-            float old = s.max[r];
-            float m = Math.max(old, s.blockMax[r]);
+            float old = qb.max[r];
+            float m = Math.max(old, qb.blockMax[r]);
             // First block: the old max is -inf, the sum 0 and values starts from zero, so the rescale factor does not matter.
             float rescale = old == Float.NEGATIVE_INFINITY ? 0f : (float) Math.pow(2, old - m);
-            s.rescale[r] = rescale;
-            s.sum[r] = s.sum[r] * rescale + VectorMath.exp2InPlace(sc, r * BLOCK, padded, m);
-            s.max[r] = m;
-            if (last) s.inv[r] = 1f / s.sum[r];
+            qb.rescale[r] = rescale;
+            qb.sum[r] = qb.sum[r] * rescale + VectorMath.exp2InPlace(sc, r * BLOCK, padded, m);
+            qb.max[r] = m;
+            if (last) qb.inv[r] = 1f / qb.sum[r];
         }
         // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
         // ("out of virtual registers"), and a kernel stuck below C2 runs in the interpreter for seconds.
         for (int c = 0; c < chunks; c++) {
             if (qr == 8) {
-                values8(s.vt, (c * kp + j0) * W, bl, sc, s, chunks * W, c * W, hd, first, last, out);
+                values8(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W, hd, first, last, out);
             } else {
-                values4(s.vt, (c * kp + j0) * W, bl, sc, s, chunks * W, c * W, hd, first, last, out);
+                values4(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W, hd, first, last, out);
             }
         }
     }
@@ -548,9 +610,9 @@ final class AttentionKernel {
      * for the eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
      * The last block writes the sums times inv[r] to out's rows instead, only the head's first hd dims of the chunk.
      */
-    private static void values8(float[] vt, int vi, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
+    private static void values8(float[] vt, int vi, int bl, float[] sc, Queries qb, int accStride, int c, int hd,
                                 boolean first, boolean last, float[] out) {
-        float[] acc = s.acc, rescale = s.rescale;
+        float[] acc = qb.acc, rescale = qb.rescale;
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride;
         FloatVector x0, y0, x1, y1, x2, y2, x3, y3, x4, y4, x5, y5, x6, y6, x7, y7;
         if (first) {
@@ -619,8 +681,8 @@ final class AttentionKernel {
             x7.intoArray(acc, o7);
             y7.intoArray(acc, o7 + V);
         } else if (c + W <= hd) {
-            int[] rows = s.outRows;
-            float[] inv = s.inv;
+            int[] rows = qb.outRows;
+            float[] inv = qb.inv;
             x0.mul(inv[0]).intoArray(out, rows[0] + c);
             y0.mul(inv[0]).intoArray(out, rows[0] + c + V);
             x1.mul(inv[1]).intoArray(out, rows[1] + c);
@@ -639,30 +701,30 @@ final class AttentionKernel {
             y7.mul(inv[7]).intoArray(out, rows[7] + c + V);
         } else {
             // a partial last chunk: through acc, then only its hd − c dims
-            x0.mul(s.inv[0]).intoArray(acc, o0);
-            y0.mul(s.inv[0]).intoArray(acc, o0 + V);
-            x1.mul(s.inv[1]).intoArray(acc, o1);
-            y1.mul(s.inv[1]).intoArray(acc, o1 + V);
-            x2.mul(s.inv[2]).intoArray(acc, o2);
-            y2.mul(s.inv[2]).intoArray(acc, o2 + V);
-            x3.mul(s.inv[3]).intoArray(acc, o3);
-            y3.mul(s.inv[3]).intoArray(acc, o3 + V);
-            x4.mul(s.inv[4]).intoArray(acc, o4);
-            y4.mul(s.inv[4]).intoArray(acc, o4 + V);
-            x5.mul(s.inv[5]).intoArray(acc, o5);
-            y5.mul(s.inv[5]).intoArray(acc, o5 + V);
-            x6.mul(s.inv[6]).intoArray(acc, o6);
-            y6.mul(s.inv[6]).intoArray(acc, o6 + V);
-            x7.mul(s.inv[7]).intoArray(acc, o7);
-            y7.mul(s.inv[7]).intoArray(acc, o7 + V);
-            for (int r = 0; r < 8; r++) System.arraycopy(acc, c + r * accStride, out, s.outRows[r] + c, hd - c);
+            x0.mul(qb.inv[0]).intoArray(acc, o0);
+            y0.mul(qb.inv[0]).intoArray(acc, o0 + V);
+            x1.mul(qb.inv[1]).intoArray(acc, o1);
+            y1.mul(qb.inv[1]).intoArray(acc, o1 + V);
+            x2.mul(qb.inv[2]).intoArray(acc, o2);
+            y2.mul(qb.inv[2]).intoArray(acc, o2 + V);
+            x3.mul(qb.inv[3]).intoArray(acc, o3);
+            y3.mul(qb.inv[3]).intoArray(acc, o3 + V);
+            x4.mul(qb.inv[4]).intoArray(acc, o4);
+            y4.mul(qb.inv[4]).intoArray(acc, o4 + V);
+            x5.mul(qb.inv[5]).intoArray(acc, o5);
+            y5.mul(qb.inv[5]).intoArray(acc, o5 + V);
+            x6.mul(qb.inv[6]).intoArray(acc, o6);
+            y6.mul(qb.inv[6]).intoArray(acc, o6 + V);
+            x7.mul(qb.inv[7]).intoArray(acc, o7);
+            y7.mul(qb.inv[7]).intoArray(acc, o7 + V);
+            for (int r = 0; r < 8; r++) System.arraycopy(acc, c + r * accStride, out, qb.outRows[r] + c, hd - c);
         }
     }
 
     /** {@link #values8} for four queries. */
-    private static void values4(float[] vt, int vi, int bl, float[] sc, Scratch s, int accStride, int c, int hd,
+    private static void values4(float[] vt, int vi, int bl, float[] sc, Queries qb, int accStride, int c, int hd,
                                 boolean first, boolean last, float[] out) {
-        float[] acc = s.acc, rescale = s.rescale;
+        float[] acc = qb.acc, rescale = qb.rescale;
         int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride;
         FloatVector x0, y0, x1, y1, x2, y2, x3, y3;
         if (first) {
@@ -703,8 +765,8 @@ final class AttentionKernel {
             x3.intoArray(acc, o3);
             y3.intoArray(acc, o3 + V);
         } else if (c + W <= hd) {
-            int[] rows = s.outRows;
-            float[] inv = s.inv;
+            int[] rows = qb.outRows;
+            float[] inv = qb.inv;
             x0.mul(inv[0]).intoArray(out, rows[0] + c);
             y0.mul(inv[0]).intoArray(out, rows[0] + c + V);
             x1.mul(inv[1]).intoArray(out, rows[1] + c);
@@ -715,15 +777,15 @@ final class AttentionKernel {
             y3.mul(inv[3]).intoArray(out, rows[3] + c + V);
         } else {
             // a partial last chunk: through acc, then only its hd − c dims
-            x0.mul(s.inv[0]).intoArray(acc, o0);
-            y0.mul(s.inv[0]).intoArray(acc, o0 + V);
-            x1.mul(s.inv[1]).intoArray(acc, o1);
-            y1.mul(s.inv[1]).intoArray(acc, o1 + V);
-            x2.mul(s.inv[2]).intoArray(acc, o2);
-            y2.mul(s.inv[2]).intoArray(acc, o2 + V);
-            x3.mul(s.inv[3]).intoArray(acc, o3);
-            y3.mul(s.inv[3]).intoArray(acc, o3 + V);
-            for (int r = 0; r < 4; r++) System.arraycopy(acc, c + r * accStride, out, s.outRows[r] + c, hd - c);
+            x0.mul(qb.inv[0]).intoArray(acc, o0);
+            y0.mul(qb.inv[0]).intoArray(acc, o0 + V);
+            x1.mul(qb.inv[1]).intoArray(acc, o1);
+            y1.mul(qb.inv[1]).intoArray(acc, o1 + V);
+            x2.mul(qb.inv[2]).intoArray(acc, o2);
+            y2.mul(qb.inv[2]).intoArray(acc, o2 + V);
+            x3.mul(qb.inv[3]).intoArray(acc, o3);
+            y3.mul(qb.inv[3]).intoArray(acc, o3 + V);
+            for (int r = 0; r < 4; r++) System.arraycopy(acc, c + r * accStride, out, qb.outRows[r] + c, hd - c);
         }
     }
 }

@@ -33,7 +33,7 @@ final class CausalAttentionKernel {
                 for (int g = 0; g < kvHeads; g++) prepare(qkv, row + (heads + g) * headDim, headDim, kGamma, eps, rope, position);
             }
         });
-        AttentionKernel.causal(qkv, seqStarts, heads, kvHeads, headDim, lastOnly, out, pf, AttentionKernel.QR);
+        AttentionKernel.causal(qkv, seqStarts, heads, kvHeads, headDim, lastOnly, out, pf, AttentionKernel.Blocking.DEFAULT);
     }
 
     /** The sequence holding token t: the last b with seqStarts[b] ≤ t (empty sequences before it skipped). */

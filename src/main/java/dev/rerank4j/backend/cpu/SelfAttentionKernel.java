@@ -65,7 +65,7 @@ final class SelfAttentionKernel {
             if (rope != null) {
                 pf.forEach(seqs, (none, b) -> RotaryKernel.rotate(qkv, seqStarts[b], seqStarts, b, b + 1, heads, headDim, rope));
             }
-            AttentionKernel.attention(qkv, seqStarts, keyLengths, window, heads, headDim, out, pf, AttentionKernel.QR);
+            AttentionKernel.attention(qkv, seqStarts, keyLengths, window, heads, headDim, out, pf, AttentionKernel.Blocking.DEFAULT);
             return;
         }
         pf.forEach(count, BUFFERS, (buffer, g) -> {

@@ -41,13 +41,24 @@ class AttentionTest {
         float[] out = new float[tokens * heads * hd];
         backend.attention(qkv, starts, heads, hd, out);
         compare(out, ref, heads, hd, abs, "backend");
-        // both query-block heights, whichever this machine's registers pick
-        for (int queriesPerBlock : new int[] {4, 8}) {
+        // both query-block heights, whichever this machine's registers pick, in passes of one block and of many
+        java.util.Map<Integer, float[]> byHeight = new java.util.HashMap<>();
+        for (AttentionKernel.Blocking blocking : BLOCKINGS) {
             java.util.Arrays.fill(out, Float.NaN);
-            AttentionKernel.attention(qkv, starts, null, AttentionKernel.UNWINDOWED, heads, hd, out, pf, queriesPerBlock);
-            compare(out, ref, heads, hd, abs, queriesPerBlock + " queries per block");
+            AttentionKernel.attention(qkv, starts, null, AttentionKernel.UNWINDOWED, heads, hd, out, pf, blocking);
+            compare(out, ref, heads, hd, abs, blocking.toString());
+            float[] other = byHeight.putIfAbsent(blocking.queriesPerBlock(), out.clone());
+            if (other != null) org.junit.jupiter.api.Assertions.assertArrayEquals(other, out, blocking + ": as in passes of one block");
         }
     }
+
+    /**
+     * Both query-block heights, each in passes of one block (at test sizes, the default's) and of {@link
+     * AttentionKernel#QUERIES_PER_PASS} queries (from 0 bytes), which must agree bit for bit.
+     */
+    static final java.util.List<AttentionKernel.Blocking> BLOCKINGS = java.util.List.of(
+            new AttentionKernel.Blocking(4, AttentionKernel.LONG_PASSES_FROM_BYTES), new AttentionKernel.Blocking(8, AttentionKernel.LONG_PASSES_FROM_BYTES),
+            new AttentionKernel.Blocking(4, 0), new AttentionKernel.Blocking(8, 0));
 
     private static void compare(float[] out, double[] ref, int heads, int hd, double abs, String what) {
         for (int i = 0; i < ref.length; i++) {

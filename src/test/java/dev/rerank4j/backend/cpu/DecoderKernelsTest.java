@@ -153,7 +153,10 @@ class DecoderKernelsTest {
         }
     }
 
-    /** The attention kernel alone with four and eight queries a block, sequences across its 256-key blocks. */
+    /**
+     * The attention kernel alone with four and eight queries a block, in passes of one block and of many, sequences across
+     * its 256-key blocks.
+     */
     @Test
     void causalAttentionMatchesTheNaiveTwinWithEitherBlockOfQueries() {
         int hd = 24, heads = 6, kvHeads = 2, width = (heads + 2 * kvHeads) * hd;
@@ -166,11 +169,14 @@ class DecoderKernelsTest {
         try {
             for (boolean lastOnly : new boolean[] {false, true}) {
                 double[] expected = attend(exact, starts, heads, kvHeads, hd, lastOnly);
-                for (int queriesPerBlock : new int[] {4, 8}) {
+                java.util.Map<Integer, float[]> byHeight = new java.util.HashMap<>();
+                for (AttentionKernel.Blocking blocking : AttentionTest.BLOCKINGS) {
                     float[] out = new float[expected.length];
                     Arrays.fill(out, Float.NaN);
-                    AttentionKernel.causal(qkv, starts, heads, kvHeads, hd, lastOnly, out, pf, queriesPerBlock);
-                    assertClose(expected, out, AttentionTest.ATTENTION_ABS, queriesPerBlock + " queries a block, lastOnly " + lastOnly);
+                    AttentionKernel.causal(qkv, starts, heads, kvHeads, hd, lastOnly, out, pf, blocking);
+                    assertClose(expected, out, AttentionTest.ATTENTION_ABS, blocking + ", lastOnly " + lastOnly);
+                    float[] other = byHeight.putIfAbsent(blocking.queriesPerBlock(), out);
+                    if (other != null) assertArrayEquals(other, out, blocking + ": as in passes of one block");
                 }
             }
         } finally {

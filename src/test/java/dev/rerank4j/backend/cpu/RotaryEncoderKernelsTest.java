@@ -56,11 +56,11 @@ class RotaryEncoderKernelsTest {
             float[] qkv = TestTensors.random(new Random(hd), tokens * 3 * heads * hd, 1f);
             for (int window : new int[] {0, 1, 8, 64, 200, 255, 256, 300, 599, 5000}) {
                 double[] expected = ScalarKernels.attention(qkv, starts, window, heads, hd);
-                for (int queriesPerBlock : new int[] {4, 8}) {
+                for (AttentionKernel.Blocking blocking : AttentionTest.BLOCKINGS) {
                     float[] out = new float[tokens * heads * hd];
                     Arrays.fill(out, Float.NaN);
-                    AttentionKernel.attention(qkv, starts, null, window, heads, hd, out, pf, queriesPerBlock);
-                    assertClose(expected, out, AttentionTest.ATTENTION_ABS, "hd " + hd + ", window " + window + ", " + queriesPerBlock + " queries a block");
+                    AttentionKernel.attention(qkv, starts, null, window, heads, hd, out, pf, blocking);
+                    assertClose(expected, out, AttentionTest.ATTENTION_ABS, "hd " + hd + ", window " + window + ", " + blocking);
                 }
             }
         }
@@ -76,11 +76,11 @@ class RotaryEncoderKernelsTest {
         float[] qkv = TestTensors.random(new Random(21), tokens * 3 * heads * hd, 1f);
         for (int window : new int[] {15, 30, 64, 88, 500}) {
             double[] expected = ScalarKernels.attention(qkv, starts, keys, window, heads, hd);
-            for (int queriesPerBlock : new int[] {4, 8}) {
+            for (AttentionKernel.Blocking blocking : AttentionTest.BLOCKINGS) {
                 float[] out = new float[tokens * heads * hd];
                 Arrays.fill(out, Float.NaN);
-                AttentionKernel.attention(qkv, starts, keys, window, heads, hd, out, pf, queriesPerBlock);
-                assertClose(expected, out, AttentionTest.ATTENTION_ABS, "window " + window + ", " + queriesPerBlock + " queries a block");
+                AttentionKernel.attention(qkv, starts, keys, window, heads, hd, out, pf, blocking);
+                assertClose(expected, out, AttentionTest.ATTENTION_ABS, "window " + window + ", " + blocking);
             }
         }
     }
@@ -152,7 +152,7 @@ class RotaryEncoderKernelsTest {
                 float[] qkv = new float[tokens * 3 * hidden], expected = new float[tokens * hidden];
                 backend.linear(x, tokens, w, qkv, Activation.NONE);
                 RotaryKernel.rotate(qkv, 0, starts, 0, lengths.length, heads, hd, rope);
-                AttentionKernel.attention(qkv, starts, null, window, heads, hd, expected, pf, AttentionKernel.QR);
+                AttentionKernel.attention(qkv, starts, null, window, heads, hd, expected, pf, AttentionKernel.Blocking.DEFAULT);
                 float[] actual = new float[tokens * hidden];
                 backend.rotarySelfAttention(x, starts, null, w, rope, window, new float[tokens * 3 * hidden], heads, hd, actual);
                 assertArrayEquals(expected, actual, lengths.length + " sequences, window " + window);
