@@ -182,8 +182,10 @@ public final class Reranker implements AutoCloseable {
         return file;
     }
 
-    /** Whether scores are sigmoid(logit): a causal reranker's default is P(yes), unless the files name another activation. */
-    /** {@code sigmoidByDefault}: a causal reranker whose reference reports sigmoid(logit) (Qwen3-Reranker's P(yes)). */
+    /**
+     * Whether scores are sigmoid(logit): the caller's choice, else the activation the files name, else the reference's for a
+     * causal reranker whose reference reports sigmoid(logit) ({@code sigmoidByDefault}: Qwen3-Reranker's P(yes)).
+     */
     private static boolean sigmoid(Options options, CrossEncoderConventions conventions, boolean sigmoidByDefault) {
         return switch (options.scoreFunction()) {
             case RAW -> false;
