@@ -44,12 +44,15 @@ sealed interface RerankerPrompt permits RerankerPrompt.Qwen3Card, RerankerPrompt
      */
     PairEncoder bind(Tokenizer tokenizer, String instruction, int maxLength, int positions);
 
-    /** One pair's ids, and whether any of its text was cut. */
-    interface PairEncoder {
-        Encoding encode(String query, String doc);
-
-        /** The limit in effect, in the reference's sense (lowered where the reference lowers it). */
-        int maxLength();
+    /**
+     * A prompt bound to a tokenizer: each pair's ids, and whether any of its text was cut.
+     *
+     * @param maxLength the limit in effect, in the reference's sense (lowered where the reference lowers it)
+     */
+    record PairEncoder(int maxLength, java.util.function.BiFunction<String, String, Encoding> encoder) {
+        Encoding encode(String query, String doc) {
+            return encoder.apply(query, doc);
+        }
     }
 
     private static int[] ids(Tokenizer tokenizer, String text) {
@@ -101,18 +104,10 @@ sealed interface RerankerPrompt permits RerankerPrompt.Qwen3Card, RerankerPrompt
                         + "suffix take " + (prefix.length + suffix.length));
             }
             String told = instruction != null ? instruction : DEFAULT_INSTRUCTION;
-            return new PairEncoder() {
-                @Override
-                public Encoding encode(String query, String doc) {
-                    Encoding body = tokenizer.encode("<Instruct>: " + told + "\n<Query>: " + query + "\n<Document>: " + doc, room);
-                    return concat(body.truncated(), prefix, body.ids(), suffix);
-                }
-
-                @Override
-                public int maxLength() {
-                    return maxLength;
-                }
-            };
+            return new PairEncoder(maxLength, (query, doc) -> {
+                Encoding body = tokenizer.encode("<Instruct>: " + told + "\n<Query>: " + query + "\n<Document>: " + doc, room);
+                return concat(body.truncated(), prefix, body.ids(), suffix);
+            });
         }
     }
 
@@ -159,22 +154,13 @@ sealed interface RerankerPrompt permits RerankerPrompt.Qwen3Card, RerankerPrompt
             }
             // Python's `if instruction`: an empty instruction is none
             String queryPrefix = instruction != null && !instruction.isEmpty() ? "instruction: " + instruction + SEPARATOR + "query: " : "query: ";
-            return new PairEncoder() {
-                @Override
-                public Encoding encode(String query, String doc) {
-                    Encoding q = tokenizer.encode(queryPrefix + query, queryRoom);
-                    // the library cuts the document to min(positions − query − template, max_length), then separator and document
-                    // to fit max_length with the query; with max_length ≤ positions − template the second cut is the tighter
-                    int docRoom = limit - q.length() - separator.length;
-                    Encoding d = tokenizer.encode("document: " + doc, docRoom);
-                    return concat(q.truncated() || d.truncated(), prefix, q.ids(), separator, d.ids(), separator, task, suffix);
-                }
-
-                @Override
-                public int maxLength() {
-                    return limit;
-                }
-            };
+            return new PairEncoder(limit, (query, doc) -> {
+                Encoding q = tokenizer.encode(queryPrefix + query, queryRoom);
+                // the library cuts the document to min(positions − query − template, max_length), then separator and document
+                // to fit max_length with the query; with max_length ≤ positions − template the second cut is the tighter
+                Encoding d = tokenizer.encode("document: " + doc, limit - q.length() - separator.length);
+                return concat(q.truncated() || d.truncated(), prefix, q.ids(), separator, d.ids(), separator, task, suffix);
+            });
         }
     }
 }

@@ -1,10 +1,6 @@
 package dev.rerank4j;
 
-import dev.rerank4j.backend.cpu.CpuBackend;
-import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.io.SafeTensors;
-import dev.rerank4j.model.CausalReranker;
-import dev.rerank4j.model.Model;
 import dev.rerank4j.tokenize.Encoding;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,35 +31,13 @@ class MxbaiV2GoldenTest {
     private static final String NAME = "mxbai-v2-tiny";
     private static final double LOGIT_TOLERANCE = 1e-4;
 
-    /** The network alone, on the golden ids: each pair's logit, one per call and all in one call of small batches. */
+    /**
+     * The network alone, on the golden ids: each pair's logit one per call against the library's on the pair alone, and in
+     * one call of small batches against its left-padded batch.
+     */
     @Test
     void logitsOfTheGoldenIdsMatchTheLibraryAloneAndBatched() {
-        Map<String, Object> golden = Golden.json(NAME + ".json");
-        List<Map<String, Object>> pairs = Golden.list(golden, "pairs");
-        @SuppressWarnings("unchecked")
-        Map<String, Object> model = (Map<String, Object>) golden.get("model");
-        int yes = ((Number) model.get("yes_id")).intValue(), no = ((Number) model.get("no_id")).intValue();
-        Path dir = Golden.path(NAME);
-        try (SafeTensors weights = SafeTensors.open(dir.resolve("model.safetensors")); CpuBackend backend = new CpuBackend(2)) {
-            CausalReranker reranker = (CausalReranker) Model.load(dir, ModelConfig.read(dir.resolve("config.json")), weights, backend);
-            List<Encoding> all = new ArrayList<>();
-            double worst = 0;
-            for (Map<String, Object> pair : pairs) {
-                int[] ids = Golden.ints(pair.get("input_ids"));
-                Encoding e = new Encoding(ids, new int[ids.length], false);
-                all.add(e);
-                double raw = ((Number) pair.get("raw")).doubleValue();
-                float got = reranker.logits(List.of(e), 8, yes, no)[0];
-                worst = Math.max(worst, Math.abs(got - raw));
-                assertEquals(raw, got, LOGIT_TOLERANCE, () -> "logit of " + pair.get("id"));
-            }
-            float[] batched = reranker.logits(all, 3, yes, no);
-            for (int i = 0; i < pairs.size(); i++) {
-                assertEquals(((Number) pairs.get(i).get("score")).doubleValue(), batched[i], LOGIT_TOLERANCE,
-                        "batched logit of " + pairs.get(i).get("id"));
-            }
-            System.out.printf("%s: %d pairs, max |Δlogit| = %.2e%n", NAME, pairs.size(), worst);
-        }
+        Qwen3GoldenTest.checkLogitsOfTheGoldenIds(NAME, "score");
     }
 
     /**
