@@ -18,8 +18,9 @@ import jdk.incubator.vector.VectorSpecies;
  * QR rows; every index is the loop counter times a constant plus an invariant (no bounds checks in the loops).
  * (Copying the queries side by side first, by gathers, cost 10% of attention's samples on workload (a); reading
  * them in place: bench/run-ab-style JarAB (a) 1.013–1.015×, (b) 0.991×, (c) 1.004×.) With
- * 32 vector registers that is eight queries, 16 independent FMA chains (with four, on AVX-512, the loads,
- * broadcasts and loop counter left the FMA ports idle a quarter of the time); with 16 registers, four.
+ * 32 vector registers that is twelve queries, 24 independent FMA chains (with four, on AVX-512, the loads,
+ * broadcasts and loop counter left the FMA ports idle a quarter of the time; eight, 16 chains, ran 2–12% slower than
+ * twelve); with 16 registers, four.
  * Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
  * 2^(m_old − m_new), as flash-attention does with e), so the score buffer is QR × BLOCK floats whatever L
@@ -36,12 +37,15 @@ final class AttentionKernel {
     /** Keys per K panel and dims per V chunk: two vectors. */
     private static final int W = 2 * V;
     /**
-     * Queries per block: 8 × 2 vectors = 16 accumulators where there are 32 vector registers (AVX-512); 4 × 2
-     * = 8 where there are 16 (AVX2), since 16 accumulators there leave none for K and the broadcasts.
+     * Queries per block: 12 × 2 vectors = 24 accumulators where there are 32 vector registers (AVX-512), as the GEMM's
+     * tile; 4 × 2 = 8 where there are 16 (AVX2), since 16 accumulators there leave none for K and the broadcasts. Twelve
+     * against eight (probe, 16 heads, two threads, Xeon, 2026-12-06, bit-identical; GFLOP/s): hd 64 at 8,192 tokens
+     * 200–204 → 223–231, at 512 187–194 → 199–203, at 128 131–135 → 140–142; hd 32 at 128 149–155 → 152–154. JarAB
+     * bge-base (b) 1.021, all-MiniLM-L6-v2 (b) 1.001; bge-reranker-v2-m3's shape at 8,192 tokens 48.5–49.5 → 46.1–46.4 s.
      */
-    static final int QR = V >= 16 ? 8 : 4;
-    private static final int MAX_QR = 8;
-    /** Keys per online-softmax block; a multiple of W. 8 × 256 scores = 8 KB, in L1. */
+    static final int QR = V >= 16 ? 12 : 4;
+    private static final int MAX_QR = 12;
+    /** Keys per online-softmax block; a multiple of W. 12 × 256 scores = 12 KB, in L1. */
     static final int BLOCK = 256;
     /**
      * Queries per pass over a long head's keys: each K and V block (256 keys, 128–256 KB at hd 64–128) serves this many
@@ -69,15 +73,15 @@ final class AttentionKernel {
         static final Blocking DEFAULT = new Blocking(QR, LONG_PASSES_FROM_BYTES);
 
         Blocking {
-            if (queriesPerBlock != 4 && queriesPerBlock != 8) {
-                throw new IllegalArgumentException("queries per block must be 4 or 8, got " + queriesPerBlock);
+            if (queriesPerBlock != 4 && queriesPerBlock != 8 && queriesPerBlock != 12) {
+                throw new IllegalArgumentException("queries per block must be 4, 8 or 12, got " + queriesPerBlock);
             }
             if (longPassesFromBytes < 0) throw new IllegalArgumentException("longPassesFromBytes must be ≥ 0, got " + longPassesFromBytes);
         }
 
         int queriesPerPass(int keys, int hd) {
             long packed = 2L * ((keys + W - 1) / W * W) * ((hd + W - 1) / W * W) * Float.BYTES;
-            return packed >= longPassesFromBytes ? QUERIES_PER_PASS : queriesPerBlock;
+            return packed >= longPassesFromBytes ? QUERIES_PER_PASS / queriesPerBlock * queriesPerBlock : queriesPerBlock;
         }
     }
 
@@ -425,7 +429,9 @@ final class AttentionKernel {
     private static void keyBlock(float[] qkv, int j0, int bl, int hd, int chunks, int kp, Scratch s, Queries qb, int qr,
                                  boolean first, boolean last, boolean windowed, int before, int after, float[] out) {
         float[] sc = s.scores;
-        if (qr == 8) {
+        if (qr == 12) {
+            scores12(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
+        } else if (qr == 8) {
             scores8(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         } else {
             scores4(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
@@ -456,6 +462,12 @@ final class AttentionKernel {
         }
         // One chunk of W dims per call keeps each method small: C1 gives up on large vector methods
         // ("out of virtual registers"), and a kernel stuck below C2 runs in the interpreter for seconds.
+        if (qr == 12) {
+            if (first) java.util.Arrays.fill(qb.acc, 0, 12 * chunks * W, 0f);
+            for (int c = 0; c < chunks; c++) values12(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W);
+            if (last) finish(qb, qr, chunks * W, hd, out);
+            return;
+        }
         for (int c = 0; c < chunks; c++) {
             if (qr == 8) {
                 values8(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W, hd, first, last, out);
@@ -786,6 +798,195 @@ final class AttentionKernel {
             x3.mul(qb.inv[3]).intoArray(acc, o3);
             y3.mul(qb.inv[3]).intoArray(acc, o3 + V);
             for (int r = 0; r < 4; r++) System.arraycopy(acc, c + r * accStride, out, qb.outRows[r] + c, hd - c);
+        }
+    }
+
+    /** {@link #scores8} for the 12 queries at {@code rows[0..11]}. */
+    private static void scores12(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
+        int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3], q4 = rows[4], q5 = rows[5], q6 = rows[6], q7 = rows[7], q8 = rows[8], q9 = rows[9], q10 = rows[10], q11 = rows[11];
+        for (int p = 0; p < panels; p++) {
+            int base = (panel0 + p) * hd * W;
+            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+            FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
+            FloatVector a8 = FloatVector.zero(S), a9 = FloatVector.zero(S), a10 = FloatVector.zero(S), a11 = FloatVector.zero(S);
+            FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+            FloatVector b4 = FloatVector.zero(S), b5 = FloatVector.zero(S), b6 = FloatVector.zero(S), b7 = FloatVector.zero(S);
+            FloatVector b8 = FloatVector.zero(S), b9 = FloatVector.zero(S), b10 = FloatVector.zero(S), b11 = FloatVector.zero(S);
+            for (int d = 0; d < hd; d++) {
+                FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
+                FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
+                FloatVector e = FloatVector.broadcast(S, qkv[q0 + d]);
+                a0 = k0.fma(e, a0);
+                b0 = k1.fma(e, b0);
+                e = FloatVector.broadcast(S, qkv[q1 + d]);
+                a1 = k0.fma(e, a1);
+                b1 = k1.fma(e, b1);
+                e = FloatVector.broadcast(S, qkv[q2 + d]);
+                a2 = k0.fma(e, a2);
+                b2 = k1.fma(e, b2);
+                e = FloatVector.broadcast(S, qkv[q3 + d]);
+                a3 = k0.fma(e, a3);
+                b3 = k1.fma(e, b3);
+                e = FloatVector.broadcast(S, qkv[q4 + d]);
+                a4 = k0.fma(e, a4);
+                b4 = k1.fma(e, b4);
+                e = FloatVector.broadcast(S, qkv[q5 + d]);
+                a5 = k0.fma(e, a5);
+                b5 = k1.fma(e, b5);
+                e = FloatVector.broadcast(S, qkv[q6 + d]);
+                a6 = k0.fma(e, a6);
+                b6 = k1.fma(e, b6);
+                e = FloatVector.broadcast(S, qkv[q7 + d]);
+                a7 = k0.fma(e, a7);
+                b7 = k1.fma(e, b7);
+                e = FloatVector.broadcast(S, qkv[q8 + d]);
+                a8 = k0.fma(e, a8);
+                b8 = k1.fma(e, b8);
+                e = FloatVector.broadcast(S, qkv[q9 + d]);
+                a9 = k0.fma(e, a9);
+                b9 = k1.fma(e, b9);
+                e = FloatVector.broadcast(S, qkv[q10 + d]);
+                a10 = k0.fma(e, a10);
+                b10 = k1.fma(e, b10);
+                e = FloatVector.broadcast(S, qkv[q11 + d]);
+                a11 = k0.fma(e, a11);
+                b11 = k1.fma(e, b11);
+            }
+            int j = p * W;
+            a0.intoArray(sc, j);
+            b0.intoArray(sc, j + V);
+            a1.intoArray(sc, BLOCK + j);
+            b1.intoArray(sc, BLOCK + j + V);
+            a2.intoArray(sc, 2 * BLOCK + j);
+            b2.intoArray(sc, 2 * BLOCK + j + V);
+            a3.intoArray(sc, 3 * BLOCK + j);
+            b3.intoArray(sc, 3 * BLOCK + j + V);
+            a4.intoArray(sc, 4 * BLOCK + j);
+            b4.intoArray(sc, 4 * BLOCK + j + V);
+            a5.intoArray(sc, 5 * BLOCK + j);
+            b5.intoArray(sc, 5 * BLOCK + j + V);
+            a6.intoArray(sc, 6 * BLOCK + j);
+            b6.intoArray(sc, 6 * BLOCK + j + V);
+            a7.intoArray(sc, 7 * BLOCK + j);
+            b7.intoArray(sc, 7 * BLOCK + j + V);
+            a8.intoArray(sc, 8 * BLOCK + j);
+            b8.intoArray(sc, 8 * BLOCK + j + V);
+            a9.intoArray(sc, 9 * BLOCK + j);
+            b9.intoArray(sc, 9 * BLOCK + j + V);
+            a10.intoArray(sc, 10 * BLOCK + j);
+            b10.intoArray(sc, 10 * BLOCK + j + V);
+            a11.intoArray(sc, 11 * BLOCK + j);
+            b11.intoArray(sc, 11 * BLOCK + j + V);
+        }
+    }
+
+    /**
+     * {@link #values8} for twelve queries, always through qb.acc (the first block's acc zeroed by the caller, so its
+     * rescale of 0 gives 0), the last block's rows finished by {@link #finish}: a method with the first-block and
+     * output branches of {@link #values8} at twelve queries was too large for C1, which then kept it at its
+     * unprofiled tier with every vector boxed.
+     */
+    private static void values12(float[] vt, int vi, int bl, float[] sc, Queries qb, int accStride, int c) {
+        float[] acc = qb.acc, rescale = qb.rescale;
+        int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride, o8 = o7 + accStride, o9 = o8 + accStride, o10 = o9 + accStride, o11 = o10 + accStride;
+        FloatVector x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
+        FloatVector y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
+        FloatVector x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
+        FloatVector y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
+        FloatVector x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
+        FloatVector y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
+        FloatVector x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
+        FloatVector y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
+        FloatVector x4 = FloatVector.fromArray(S, acc, o4).mul(rescale[4]);
+        FloatVector y4 = FloatVector.fromArray(S, acc, o4 + V).mul(rescale[4]);
+        FloatVector x5 = FloatVector.fromArray(S, acc, o5).mul(rescale[5]);
+        FloatVector y5 = FloatVector.fromArray(S, acc, o5 + V).mul(rescale[5]);
+        FloatVector x6 = FloatVector.fromArray(S, acc, o6).mul(rescale[6]);
+        FloatVector y6 = FloatVector.fromArray(S, acc, o6 + V).mul(rescale[6]);
+        FloatVector x7 = FloatVector.fromArray(S, acc, o7).mul(rescale[7]);
+        FloatVector y7 = FloatVector.fromArray(S, acc, o7 + V).mul(rescale[7]);
+        FloatVector x8 = FloatVector.fromArray(S, acc, o8).mul(rescale[8]);
+        FloatVector y8 = FloatVector.fromArray(S, acc, o8 + V).mul(rescale[8]);
+        FloatVector x9 = FloatVector.fromArray(S, acc, o9).mul(rescale[9]);
+        FloatVector y9 = FloatVector.fromArray(S, acc, o9 + V).mul(rescale[9]);
+        FloatVector x10 = FloatVector.fromArray(S, acc, o10).mul(rescale[10]);
+        FloatVector y10 = FloatVector.fromArray(S, acc, o10 + V).mul(rescale[10]);
+        FloatVector x11 = FloatVector.fromArray(S, acc, o11).mul(rescale[11]);
+        FloatVector y11 = FloatVector.fromArray(S, acc, o11 + V).mul(rescale[11]);
+        for (int j = 0; j < bl; j++) {
+            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
+            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
+            FloatVector e = FloatVector.broadcast(S, sc[j]);
+            x0 = v0.fma(e, x0);
+            y0 = v1.fma(e, y0);
+            e = FloatVector.broadcast(S, sc[BLOCK + j]);
+            x1 = v0.fma(e, x1);
+            y1 = v1.fma(e, y1);
+            e = FloatVector.broadcast(S, sc[2 * BLOCK + j]);
+            x2 = v0.fma(e, x2);
+            y2 = v1.fma(e, y2);
+            e = FloatVector.broadcast(S, sc[3 * BLOCK + j]);
+            x3 = v0.fma(e, x3);
+            y3 = v1.fma(e, y3);
+            e = FloatVector.broadcast(S, sc[4 * BLOCK + j]);
+            x4 = v0.fma(e, x4);
+            y4 = v1.fma(e, y4);
+            e = FloatVector.broadcast(S, sc[5 * BLOCK + j]);
+            x5 = v0.fma(e, x5);
+            y5 = v1.fma(e, y5);
+            e = FloatVector.broadcast(S, sc[6 * BLOCK + j]);
+            x6 = v0.fma(e, x6);
+            y6 = v1.fma(e, y6);
+            e = FloatVector.broadcast(S, sc[7 * BLOCK + j]);
+            x7 = v0.fma(e, x7);
+            y7 = v1.fma(e, y7);
+            e = FloatVector.broadcast(S, sc[8 * BLOCK + j]);
+            x8 = v0.fma(e, x8);
+            y8 = v1.fma(e, y8);
+            e = FloatVector.broadcast(S, sc[9 * BLOCK + j]);
+            x9 = v0.fma(e, x9);
+            y9 = v1.fma(e, y9);
+            e = FloatVector.broadcast(S, sc[10 * BLOCK + j]);
+            x10 = v0.fma(e, x10);
+            y10 = v1.fma(e, y10);
+            e = FloatVector.broadcast(S, sc[11 * BLOCK + j]);
+            x11 = v0.fma(e, x11);
+            y11 = v1.fma(e, y11);
+        }
+        x0.intoArray(acc, o0);
+        y0.intoArray(acc, o0 + V);
+        x1.intoArray(acc, o1);
+        y1.intoArray(acc, o1 + V);
+        x2.intoArray(acc, o2);
+        y2.intoArray(acc, o2 + V);
+        x3.intoArray(acc, o3);
+        y3.intoArray(acc, o3 + V);
+        x4.intoArray(acc, o4);
+        y4.intoArray(acc, o4 + V);
+        x5.intoArray(acc, o5);
+        y5.intoArray(acc, o5 + V);
+        x6.intoArray(acc, o6);
+        y6.intoArray(acc, o6 + V);
+        x7.intoArray(acc, o7);
+        y7.intoArray(acc, o7 + V);
+        x8.intoArray(acc, o8);
+        y8.intoArray(acc, o8 + V);
+        x9.intoArray(acc, o9);
+        y9.intoArray(acc, o9 + V);
+        x10.intoArray(acc, o10);
+        y10.intoArray(acc, o10 + V);
+        x11.intoArray(acc, o11);
+        y11.intoArray(acc, o11 + V);
+    }
+
+    /** out's rows of the qr queries of qb = their weighted values (qb.acc) times 1 / sum, the head's hd dims. */
+    private static void finish(Queries qb, int qr, int accStride, int hd, float[] out) {
+        for (int r = 0; r < qr; r++) {
+            int from = r * accStride, to = qb.outRows[r];
+            float inv = qb.inv[r];
+            int d = 0;
+            for (; d + V <= hd; d += V) FloatVector.fromArray(S, qb.acc, from + d).mul(inv).intoArray(out, to + d);
+            for (; d < hd; d++) out[to + d] = qb.acc[from + d] * inv;
         }
     }
 }
