@@ -44,6 +44,9 @@ Writes:
       a tiny random Qwen3Model as sentence-transformers 6 saves Qwen3-Embedding (last-token pooling, Normalize, an
       instruction prompt for queries, <|endoftext|> after every text); prompted ids -> similarity scores
       (--only-qwen3-embedding writes just these)
+  golden/mxbai-v2-tiny/ and golden/mxbai-v2-tiny.json, only with --only-mxbai-v2 (a venv with transformers 4:
+  tools/requirements-mxbai.txt)
+      a tiny random Qwen2ForCausalLM (mxbai-rerank-v2's architecture) scored by mixedbread's mxbai_rerank library
 
 Deterministic: fixed seeds, CPU, fp32, eval mode, single thread.
 """
@@ -1017,10 +1020,12 @@ def make_mxbai_v2(out_dir):
     Its max_length is the pair's, the template on top; max_position_embeddings is 1024 here, so the default 8192 becomes
     1024 - the template's tokens, as the library computes."""
     import transformers
+    # mxbai_rerank 0.1.6 calls tokenizer.prepare_for_model, which transformers 5 removed (tools/requirements-mxbai.txt)
+    if not transformers.__version__.startswith("4."):
+        sys.exit(f"--only-mxbai-v2 needs mxbai_rerank on transformers 4, found transformers {transformers.__version__}: run it in "
+                 "the venv tools/requirements-mxbai.txt describes (tools/.venv-mxbai)")
     from transformers import Qwen2Config, Qwen2ForCausalLM
     from mxbai_rerank import MxbaiRerankV2
-    # mxbai_rerank 0.1.6 calls tokenizer.prepare_for_model, which transformers 5 removed (tools/requirements-mxbai.txt)
-    assert transformers.__version__.startswith("4."), "run --only-mxbai-v2 in the transformers 4 venv of tools/requirements-mxbai.txt"
     name = "mxbai-v2-tiny"
     tok = qwen3_tokenizer(MXBAI_V2_PROMPT_TEXTS)
     model_dir = out_dir / name
@@ -2102,7 +2107,6 @@ def main():
     make_deberta_tiny(out)
     make_modernbert(out)
     make_qwen3(out)
-    make_mxbai_v2(out)
     make_qwen3_embedding(out)
     make_bi_encoders(out)
     facts = tokenizer_facts(out, hf_tok, tok)
