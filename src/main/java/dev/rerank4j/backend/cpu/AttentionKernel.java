@@ -48,10 +48,10 @@ final class AttentionKernel {
     /** Keys per online-softmax block; a multiple of W. 12 × 256 scores = 12 KB, in L1. */
     static final int BLOCK = 256;
     /**
-     * Queries per pass over a long head's keys: each K and V block (256 keys, 128–256 KB at hd 64–128) serves this many
-     * queries' blocks while it is in L2, instead of one block of {@link #QR} before the next block of queries reads it
-     * again. A long sequence's K and V pass the L2 (8,192 tokens at hd 64: 4 MB), and with one block of queries per pass
-     * they came from L3 for every eight queries.
+     * Queries per pass over a long head's keys, rounded down to whole blocks (120 with blocks of 12): each K and V block
+     * (256 keys, 128–256 KB at hd 64–128) serves these queries' blocks while it is in L2, instead of one block of
+     * {@link #QR} before the next block of queries reads it again. A long sequence's K and V pass the L2 (8,192 tokens at
+     * hd 64: 4 MB), and with one block of queries per pass they came from L3 for every block of queries.
      */
     static final int QUERIES_PER_PASS = 128;
 
