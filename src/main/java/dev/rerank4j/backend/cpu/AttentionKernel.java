@@ -24,9 +24,11 @@ import jdk.incubator.vector.VectorSpecies;
  * Keys are taken in blocks of {@link #BLOCK}
  * with an online softmax (running max and sum per query, earlier partial sums rescaled by
  * 2^(m_old − m_new), as flash-attention does with e), so the score buffer is QR × BLOCK floats whatever L
- * is. The last block's values pass writes the output rows itself, divided by the sums, so a sequence of up to
- * BLOCK tokens never stores its weighted sums (probe, 32 × 128 tokens, 12 × 32, one thread: the separate division
- * pass took 1.5 of 15.5 ms). With the K transposes, the kernel alone takes 0.95–0.99× the time it took before
+ * is. With four queries a block the last block's values pass writes the output rows itself, divided by the sums,
+ * so a sequence of up to BLOCK tokens never stores its weighted sums (probe, eight queries a block, 32 × 128 tokens,
+ * 12 × 32, one thread: the separate division pass took 1.5 of 15.5 ms); with twelve the values method must stay small
+ * enough for C1, so the weighted sums always pass through the block's rows ({@link #values12}, {@link #finish}), and
+ * twelve still ran faster than eight did writing its output directly. With the K transposes, the kernel alone takes 0.95–0.99× the time it took before
  * (2026-12-05, hd 32 and 64, 128 or 20–256 tokens, one and two threads). Scratch is per worker and O(headDim·L);
  * the L×L score matrix never exists. A classifier's last layer, which needs only the first tokens' rows, takes
  * {@link FirstTokenAttentionKernel} instead.
@@ -65,7 +67,7 @@ final class AttentionKernel {
     static final long LONG_PASSES_FROM_BYTES = 2L << 20;
 
     /**
-     * How a head's work is cut: {@code queriesPerBlock} queries a block (4 or 8), and passes over the keys of
+     * How a head's work is cut: {@code queriesPerBlock} queries a block (4 or 12), and passes over the keys of
      * {@link #QUERIES_PER_PASS} queries where the head's packed K and V take {@code longPassesFromBytes} or more, else of
      * one block. Tests set both, so that they cover every form on any machine and at small sizes.
      */
@@ -73,8 +75,8 @@ final class AttentionKernel {
         static final Blocking DEFAULT = new Blocking(QR, LONG_PASSES_FROM_BYTES);
 
         Blocking {
-            if (queriesPerBlock != 4 && queriesPerBlock != 8 && queriesPerBlock != 12) {
-                throw new IllegalArgumentException("queries per block must be 4, 8 or 12, got " + queriesPerBlock);
+            if (queriesPerBlock != 4 && queriesPerBlock != 12) {
+                throw new IllegalArgumentException("queries per block must be 4 or 12, got " + queriesPerBlock);
             }
             if (longPassesFromBytes < 0) throw new IllegalArgumentException("longPassesFromBytes must be ≥ 0, got " + longPassesFromBytes);
         }
@@ -431,8 +433,6 @@ final class AttentionKernel {
         float[] sc = s.scores;
         if (qr == 12) {
             scores12(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
-        } else if (qr == 8) {
-            scores8(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         } else {
             scores4(qkv, qb.queryRows, s.kt, j0 / W, (bl + W - 1) / W, hd, sc);
         }
@@ -468,76 +468,13 @@ final class AttentionKernel {
             if (last) finish(qb, qr, chunks * W, hd, out);
             return;
         }
-        for (int c = 0; c < chunks; c++) {
-            if (qr == 8) {
-                values8(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W, hd, first, last, out);
-            } else {
-                values4(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W, hd, first, last, out);
-            }
-        }
+        for (int c = 0; c < chunks; c++) values4(s.vt, (c * kp + j0) * W, bl, sc, qb, chunks * W, c * W, hd, first, last, out);
     }
 
     /**
-     * Scores of the eight queries whose rows of qkv start at {@code rows[0..7]} against K panels
-     * [panel0, panel0 + panels), into sc rows of BLOCK.
+     * Scores of the four queries whose rows of qkv start at {@code rows[0..3]} against K panels [panel0, panel0 + panels),
+     * into sc rows of BLOCK.
      */
-    private static void scores8(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
-        int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3], q4 = rows[4], q5 = rows[5], q6 = rows[6], q7 = rows[7];
-        for (int p = 0; p < panels; p++) {
-            int base = (panel0 + p) * hd * W;
-            FloatVector a0 = FloatVector.zero(S), a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
-            FloatVector a4 = FloatVector.zero(S), a5 = FloatVector.zero(S), a6 = FloatVector.zero(S), a7 = FloatVector.zero(S);
-            FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
-            FloatVector b4 = FloatVector.zero(S), b5 = FloatVector.zero(S), b6 = FloatVector.zero(S), b7 = FloatVector.zero(S);
-            for (int d = 0; d < hd; d++) {
-                FloatVector k0 = FloatVector.fromArray(S, kt, base + d * W);
-                FloatVector k1 = FloatVector.fromArray(S, kt, base + d * W + V);
-                FloatVector e = FloatVector.broadcast(S, qkv[q0 + d]);
-                a0 = k0.fma(e, a0);
-                b0 = k1.fma(e, b0);
-                e = FloatVector.broadcast(S, qkv[q1 + d]);
-                a1 = k0.fma(e, a1);
-                b1 = k1.fma(e, b1);
-                e = FloatVector.broadcast(S, qkv[q2 + d]);
-                a2 = k0.fma(e, a2);
-                b2 = k1.fma(e, b2);
-                e = FloatVector.broadcast(S, qkv[q3 + d]);
-                a3 = k0.fma(e, a3);
-                b3 = k1.fma(e, b3);
-                e = FloatVector.broadcast(S, qkv[q4 + d]);
-                a4 = k0.fma(e, a4);
-                b4 = k1.fma(e, b4);
-                e = FloatVector.broadcast(S, qkv[q5 + d]);
-                a5 = k0.fma(e, a5);
-                b5 = k1.fma(e, b5);
-                e = FloatVector.broadcast(S, qkv[q6 + d]);
-                a6 = k0.fma(e, a6);
-                b6 = k1.fma(e, b6);
-                e = FloatVector.broadcast(S, qkv[q7 + d]);
-                a7 = k0.fma(e, a7);
-                b7 = k1.fma(e, b7);
-            }
-            int j = p * W;
-            a0.intoArray(sc, j);
-            b0.intoArray(sc, j + V);
-            a1.intoArray(sc, BLOCK + j);
-            b1.intoArray(sc, BLOCK + j + V);
-            a2.intoArray(sc, 2 * BLOCK + j);
-            b2.intoArray(sc, 2 * BLOCK + j + V);
-            a3.intoArray(sc, 3 * BLOCK + j);
-            b3.intoArray(sc, 3 * BLOCK + j + V);
-            a4.intoArray(sc, 4 * BLOCK + j);
-            b4.intoArray(sc, 4 * BLOCK + j + V);
-            a5.intoArray(sc, 5 * BLOCK + j);
-            b5.intoArray(sc, 5 * BLOCK + j + V);
-            a6.intoArray(sc, 6 * BLOCK + j);
-            b6.intoArray(sc, 6 * BLOCK + j + V);
-            a7.intoArray(sc, 7 * BLOCK + j);
-            b7.intoArray(sc, 7 * BLOCK + j + V);
-        }
-    }
-
-    /** {@link #scores8} for the four queries at {@code rows[0..3]}. */
     private static void scores4(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
         int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3];
         for (int p = 0; p < panels; p++) {
@@ -619,121 +556,9 @@ final class AttentionKernel {
 
     /**
      * acc[r][c, c + W) = (first ? 0 : acc[r][c, c + W)·rescale[r]) + Σ_j p[r][j]·V[j][c, c + W) over one key block,
-     * for the eight queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
+     * for the four queries (acc rows {@code accStride} apart); {@code vi} is the block's first key in the V chunk.
      * The last block writes the sums times inv[r] to out's rows instead, only the head's first hd dims of the chunk.
      */
-    private static void values8(float[] vt, int vi, int bl, float[] sc, Queries qb, int accStride, int c, int hd,
-                                boolean first, boolean last, float[] out) {
-        float[] acc = qb.acc, rescale = qb.rescale;
-        int o0 = c, o1 = o0 + accStride, o2 = o1 + accStride, o3 = o2 + accStride, o4 = o3 + accStride, o5 = o4 + accStride, o6 = o5 + accStride, o7 = o6 + accStride;
-        FloatVector x0, y0, x1, y1, x2, y2, x3, y3, x4, y4, x5, y5, x6, y6, x7, y7;
-        if (first) {
-            x0 = y0 = x1 = y1 = x2 = y2 = x3 = y3 = x4 = y4 = x5 = y5 = x6 = y6 = x7 = y7 = FloatVector.zero(S);
-        } else {
-            x0 = FloatVector.fromArray(S, acc, o0).mul(rescale[0]);
-            y0 = FloatVector.fromArray(S, acc, o0 + V).mul(rescale[0]);
-            x1 = FloatVector.fromArray(S, acc, o1).mul(rescale[1]);
-            y1 = FloatVector.fromArray(S, acc, o1 + V).mul(rescale[1]);
-            x2 = FloatVector.fromArray(S, acc, o2).mul(rescale[2]);
-            y2 = FloatVector.fromArray(S, acc, o2 + V).mul(rescale[2]);
-            x3 = FloatVector.fromArray(S, acc, o3).mul(rescale[3]);
-            y3 = FloatVector.fromArray(S, acc, o3 + V).mul(rescale[3]);
-            x4 = FloatVector.fromArray(S, acc, o4).mul(rescale[4]);
-            y4 = FloatVector.fromArray(S, acc, o4 + V).mul(rescale[4]);
-            x5 = FloatVector.fromArray(S, acc, o5).mul(rescale[5]);
-            y5 = FloatVector.fromArray(S, acc, o5 + V).mul(rescale[5]);
-            x6 = FloatVector.fromArray(S, acc, o6).mul(rescale[6]);
-            y6 = FloatVector.fromArray(S, acc, o6 + V).mul(rescale[6]);
-            x7 = FloatVector.fromArray(S, acc, o7).mul(rescale[7]);
-            y7 = FloatVector.fromArray(S, acc, o7 + V).mul(rescale[7]);
-        }
-        for (int j = 0; j < bl; j++) {
-            FloatVector v0 = FloatVector.fromArray(S, vt, vi + j * W);
-            FloatVector v1 = FloatVector.fromArray(S, vt, vi + j * W + V);
-            FloatVector e = FloatVector.broadcast(S, sc[j]);
-            x0 = v0.fma(e, x0);
-            y0 = v1.fma(e, y0);
-            e = FloatVector.broadcast(S, sc[BLOCK + j]);
-            x1 = v0.fma(e, x1);
-            y1 = v1.fma(e, y1);
-            e = FloatVector.broadcast(S, sc[2 * BLOCK + j]);
-            x2 = v0.fma(e, x2);
-            y2 = v1.fma(e, y2);
-            e = FloatVector.broadcast(S, sc[3 * BLOCK + j]);
-            x3 = v0.fma(e, x3);
-            y3 = v1.fma(e, y3);
-            e = FloatVector.broadcast(S, sc[4 * BLOCK + j]);
-            x4 = v0.fma(e, x4);
-            y4 = v1.fma(e, y4);
-            e = FloatVector.broadcast(S, sc[5 * BLOCK + j]);
-            x5 = v0.fma(e, x5);
-            y5 = v1.fma(e, y5);
-            e = FloatVector.broadcast(S, sc[6 * BLOCK + j]);
-            x6 = v0.fma(e, x6);
-            y6 = v1.fma(e, y6);
-            e = FloatVector.broadcast(S, sc[7 * BLOCK + j]);
-            x7 = v0.fma(e, x7);
-            y7 = v1.fma(e, y7);
-        }
-        if (!last) {
-            x0.intoArray(acc, o0);
-            y0.intoArray(acc, o0 + V);
-            x1.intoArray(acc, o1);
-            y1.intoArray(acc, o1 + V);
-            x2.intoArray(acc, o2);
-            y2.intoArray(acc, o2 + V);
-            x3.intoArray(acc, o3);
-            y3.intoArray(acc, o3 + V);
-            x4.intoArray(acc, o4);
-            y4.intoArray(acc, o4 + V);
-            x5.intoArray(acc, o5);
-            y5.intoArray(acc, o5 + V);
-            x6.intoArray(acc, o6);
-            y6.intoArray(acc, o6 + V);
-            x7.intoArray(acc, o7);
-            y7.intoArray(acc, o7 + V);
-        } else if (c + W <= hd) {
-            int[] rows = qb.outRows;
-            float[] inv = qb.inv;
-            x0.mul(inv[0]).intoArray(out, rows[0] + c);
-            y0.mul(inv[0]).intoArray(out, rows[0] + c + V);
-            x1.mul(inv[1]).intoArray(out, rows[1] + c);
-            y1.mul(inv[1]).intoArray(out, rows[1] + c + V);
-            x2.mul(inv[2]).intoArray(out, rows[2] + c);
-            y2.mul(inv[2]).intoArray(out, rows[2] + c + V);
-            x3.mul(inv[3]).intoArray(out, rows[3] + c);
-            y3.mul(inv[3]).intoArray(out, rows[3] + c + V);
-            x4.mul(inv[4]).intoArray(out, rows[4] + c);
-            y4.mul(inv[4]).intoArray(out, rows[4] + c + V);
-            x5.mul(inv[5]).intoArray(out, rows[5] + c);
-            y5.mul(inv[5]).intoArray(out, rows[5] + c + V);
-            x6.mul(inv[6]).intoArray(out, rows[6] + c);
-            y6.mul(inv[6]).intoArray(out, rows[6] + c + V);
-            x7.mul(inv[7]).intoArray(out, rows[7] + c);
-            y7.mul(inv[7]).intoArray(out, rows[7] + c + V);
-        } else {
-            // a partial last chunk: through acc, then only its hd − c dims
-            x0.mul(qb.inv[0]).intoArray(acc, o0);
-            y0.mul(qb.inv[0]).intoArray(acc, o0 + V);
-            x1.mul(qb.inv[1]).intoArray(acc, o1);
-            y1.mul(qb.inv[1]).intoArray(acc, o1 + V);
-            x2.mul(qb.inv[2]).intoArray(acc, o2);
-            y2.mul(qb.inv[2]).intoArray(acc, o2 + V);
-            x3.mul(qb.inv[3]).intoArray(acc, o3);
-            y3.mul(qb.inv[3]).intoArray(acc, o3 + V);
-            x4.mul(qb.inv[4]).intoArray(acc, o4);
-            y4.mul(qb.inv[4]).intoArray(acc, o4 + V);
-            x5.mul(qb.inv[5]).intoArray(acc, o5);
-            y5.mul(qb.inv[5]).intoArray(acc, o5 + V);
-            x6.mul(qb.inv[6]).intoArray(acc, o6);
-            y6.mul(qb.inv[6]).intoArray(acc, o6 + V);
-            x7.mul(qb.inv[7]).intoArray(acc, o7);
-            y7.mul(qb.inv[7]).intoArray(acc, o7 + V);
-            for (int r = 0; r < 8; r++) System.arraycopy(acc, c + r * accStride, out, qb.outRows[r] + c, hd - c);
-        }
-    }
-
-    /** {@link #values8} for four queries. */
     private static void values4(float[] vt, int vi, int bl, float[] sc, Queries qb, int accStride, int c, int hd,
                                 boolean first, boolean last, float[] out) {
         float[] acc = qb.acc, rescale = qb.rescale;
@@ -801,7 +626,7 @@ final class AttentionKernel {
         }
     }
 
-    /** {@link #scores8} for the 12 queries at {@code rows[0..11]}. */
+    /** {@link #scores4} for the twelve queries at {@code rows[0..11]}. */
     private static void scores12(float[] qkv, int[] rows, float[] kt, int panel0, int panels, int hd, float[] sc) {
         int q0 = rows[0], q1 = rows[1], q2 = rows[2], q3 = rows[3], q4 = rows[4], q5 = rows[5], q6 = rows[6], q7 = rows[7], q8 = rows[8], q9 = rows[9], q10 = rows[10], q11 = rows[11];
         for (int p = 0; p < panels; p++) {
@@ -881,9 +706,9 @@ final class AttentionKernel {
     }
 
     /**
-     * {@link #values8} for twelve queries, always through qb.acc (the first block's acc zeroed by the caller, so its
+     * {@link #values4} for twelve queries, always through qb.acc (the first block's acc zeroed by the caller, so its
      * rescale of 0 gives 0), the last block's rows finished by {@link #finish}: a method with the first-block and
-     * output branches of {@link #values8} at twelve queries was too large for C1, which then kept it at its
+     * output branches of {@link #values4} at twelve queries was too large for C1, which then kept it at its
      * unprofiled tier with every vector boxed.
      */
     private static void values12(float[] vt, int vi, int bl, float[] sc, Queries qb, int accStride, int c) {

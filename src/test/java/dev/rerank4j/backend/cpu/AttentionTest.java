@@ -57,9 +57,9 @@ class AttentionTest {
      * AttentionKernel#QUERIES_PER_PASS} queries (from 0 bytes), which must agree bit for bit.
      */
     static final java.util.List<AttentionKernel.Blocking> BLOCKINGS = java.util.List.of(
-            new AttentionKernel.Blocking(4, AttentionKernel.LONG_PASSES_FROM_BYTES), new AttentionKernel.Blocking(8, AttentionKernel.LONG_PASSES_FROM_BYTES),
+            new AttentionKernel.Blocking(4, AttentionKernel.LONG_PASSES_FROM_BYTES),
             new AttentionKernel.Blocking(12, AttentionKernel.LONG_PASSES_FROM_BYTES), new AttentionKernel.Blocking(4, 0),
-            new AttentionKernel.Blocking(8, 0), new AttentionKernel.Blocking(12, 0));
+            new AttentionKernel.Blocking(12, 0));
 
     private static void compare(float[] out, double[] ref, int heads, int hd, double abs, String what) {
         for (int i = 0; i < ref.length; i++) {
