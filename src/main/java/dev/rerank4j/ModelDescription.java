@@ -37,10 +37,7 @@ final class ModelDescription {
                     + (se.scoresByDotProduct() ? "dot product" : "cosine similarity") + " of the query's and the document's embeddings"
                     + prompt("query", se.queryPrompt()) + prompt("document", se.documentPrompt());
             case ColbertEncoder ce -> "ColBERT late interaction; score = MaxSim of per-token vectors";
-            case CausalReranker cr -> scorer instanceof Scorer.Causal c ? "reranker on a causal decoder, read at the last token of its "
-                    + "prompt; score = " + (sigmoid ? "sigmoid(logit)" : "logit") + ", logit = " + (cr.answersWithTokens()
-                    ? "logit[" + c.prompt().yes() + "] − logit[" + c.prompt().no() + "] of the language-model head" : "the classifier's")
-                    + "; instruction " + instruction(c) : "";
+            case CausalReranker cr -> causal(cr, (Scorer.Causal) scorer, sigmoid);
         });
         d.put("encoder", String.format("%s, %d layers, hidden %d, %d heads, intermediate %d, vocab %d%s", config.modelType(),
                 config.numLayers(), config.hiddenSize(), config.numHeads(), config.intermediateSize(), config.vocabSize(),
@@ -74,6 +71,14 @@ final class ModelDescription {
     }
 
     /** ", 8 key/value heads of 128 dims, RoPE θ 1000000, tied embeddings", or nothing. */
+    /** A causal reranker's kind: where it is read, its score, and the instruction it is given. */
+    private static String causal(CausalReranker model, Scorer.Causal scorer, boolean sigmoid) {
+        RerankerPrompt prompt = scorer.prompt();
+        return "reranker on a causal decoder, read at the last token of its prompt; score = " + (sigmoid ? "sigmoid(logit)" : "logit")
+                + ", logit = " + (model.answersWithTokens() ? "logit[" + prompt.yes() + "] − logit[" + prompt.no()
+                + "] of the language-model head" : "the classifier's") + "; instruction " + instruction(scorer);
+    }
+
     /** The instruction a causal reranker is given: the caller's, else its prompt's default, else none. */
     private static String instruction(Scorer.Causal c) {
         String told = c.instruction() != null ? c.instruction() : c.prompt().defaultInstruction();

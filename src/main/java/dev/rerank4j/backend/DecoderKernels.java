@@ -26,7 +26,7 @@ public interface DecoderKernels {
 
     /**
      * The SwiGLU feed-forward: y = (SiLU(g) ⊙ u)·W_outᵀ, where [g | u] = x·W_inᵀ, g the first W_out.in() outputs and u
-     * the rest (Qwen3's gate_proj and up_proj stacked). {@code hidden} (rows × W_in.out() floats) and {@code gated}
+     * the rest (Qwen's gate_proj and up_proj stacked). {@code hidden} (rows × W_in.out() floats) and {@code gated}
      * (rows × W_out.in()) are work space.
      */
     void swiGluFeedForward(float[] x, int rows, LinearWeights in, LinearWeights out, float[] hidden, float[] gated, float[] y);

@@ -1,7 +1,7 @@
 package dev.rerank4j.backend;
 
 /**
- * A model needs kernels its backend does not have (Qwen3's decoder on the CUDA backend): thrown at load, before any call,
+ * A model needs kernels its backend does not have (a Qwen decoder on the CUDA backend): thrown at load, before any call,
  * naming the backend that can run it. {@code Reranker}'s AUTO choice then loads the model on the CPU.
  */
 public final class MissingKernelException extends UnsupportedOperationException {

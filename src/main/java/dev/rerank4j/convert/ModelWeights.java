@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 
@@ -90,7 +89,7 @@ public final class ModelWeights {
      */
     private static SafeTensors mapShards(Path index) {
         Map<String, Path> shardOf = ShardIndex.weightMap(index);
-        SafeTensors weights = SafeTensors.openShards(index, List.copyOf(new LinkedHashSet<>(shardOf.values())));
+        SafeTensors weights = SafeTensors.openShards(index, ShardIndex.shardsOf(shardOf));
         try {
             // Only what the index lists is checked: transformers loads every tensor of the shards it opens, and a
             // checkpoint edited by hand (a head added to a shard) often leaves the index behind.

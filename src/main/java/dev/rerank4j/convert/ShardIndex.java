@@ -42,7 +42,12 @@ public final class ShardIndex {
 
     /** The shards of the index file {@code index}, each checked to be a file beside it, each once, in order. */
     static List<Path> shards(Path index) {
-        return List.copyOf(new LinkedHashSet<>(weightMap(index).values()));
+        return shardsOf(weightMap(index));
+    }
+
+    /** The shards a weight map names, each once, in order. */
+    static List<Path> shardsOf(Map<String, Path> weightMap) {
+        return List.copyOf(new LinkedHashSet<>(weightMap.values()));
     }
 
     /** The weight_map of the index file {@code index}: each tensor's shard, checked to be a file beside it. */

@@ -14,7 +14,7 @@ import java.util.function.Function;
 
 /**
  * A transformer encoder run on ragged batches (no padding): its layers' math ({@link EncoderLayers}: BERT's family,
- * ModernBERT, or Qwen3's causal decoder), the work arrays each call borrows and gives back, batches side by side on the
+ * ModernBERT, or a Qwen causal decoder), the work arrays each call borrows and gives back, batches side by side on the
  * backend's lanes, and a caller's interrupt between layers. Immutable after loading; safe to share between threads.
  */
 public final class Encoder {

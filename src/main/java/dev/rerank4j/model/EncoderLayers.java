@@ -3,7 +3,7 @@ package dev.rerank4j.model;
 import dev.rerank4j.model.Encoder.Scratch;
 
 /**
- * The math of one family of encoders (or Qwen3's decoder), from a batch's token ids to its last hidden states, in the
+ * The math of one family of encoders (or a Qwen decoder), from a batch's token ids to its last hidden states, in the
  * work arrays of an {@link Encoder}'s scratch; {@link Encoder} batches, lends the arrays, checks that a batch fits them and the model's
  * positions, and stops calls. Immutable after loading.
  */

@@ -17,7 +17,7 @@ final class GatedFeedForwardKernel {
     enum Gate {
         /** [u | g] → GELU(u) ⊙ g (ModernBERT). */
         GELU,
-        /** [g | u] → SiLU(g) ⊙ u (Qwen3: gate_proj, then up_proj). */
+        /** [g | u] → SiLU(g) ⊙ u (Qwen2 and Qwen3: gate_proj, then up_proj). */
         SILU
     }
 

@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * RMSNorm as transformers' Qwen3RMSNorm rounds it: x · (1/√(mean(x²) + eps)), then times γ; the residual add before it
+ * RMSNorm as transformers' Qwen2RMSNorm and Qwen3RMSNorm round it: x · (1/√(mean(x²) + eps)), then times γ; the residual add before it
  * fused, as {@link LayerNormKernel#addAndNormalize} fuses LayerNorm's.
  */
 final class RmsNormKernel {
