@@ -13,7 +13,6 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The CPU backend's {@link dev.rerank4j.backend.DecoderKernels} (Qwen3's) against scalar twins in double: causal
@@ -28,17 +27,6 @@ class DecoderKernelsTest {
         backend.close();
     }
 
-    private static int[] starts(int... lengths) {
-        int[] starts = new int[lengths.length + 1];
-        for (int b = 0; b < lengths.length; b++) starts[b + 1] = starts[b] + lengths[b];
-        return starts;
-    }
-
-    private static void assertClose(double[] expected, float[] actual, double abs, String what) {
-        for (int i = 0; i < expected.length; i++) {
-            if (!(Math.abs(actual[i] - expected[i]) <= abs)) fail(what + " at " + i + ": " + actual[i] + " vs " + expected[i]);
-        }
-    }
 
     private static LinearWeights weights(int out, int in, long seed) {
         return backend.prepareLinear(TestTensors.of("w", DType.F32, TestTensors.random(new Random(seed), out * in, 0.3f), out, in), null);
@@ -133,7 +121,7 @@ class DecoderKernelsTest {
         int[][] shapes = {{128, 4, 2}, {24, 4, 1}, {8, 2, 2}, {24, 8, 2}};
         for (int[] shape : shapes) {
             int hd = shape[0], heads = shape[1], kvHeads = shape[2], hidden = 48;
-            int[] starts = starts(1, 2, 17, 70, 300);
+            int[] starts = TestTensors.starts(1, 2, 17, 70, 300);
             int tokens = starts[starts.length - 1], width = (heads + 2 * kvHeads) * hd;
             Random rnd = new Random(hd * 31L + heads);
             float[] x = TestTensors.random(rnd, tokens * hidden, 1f);
@@ -147,7 +135,7 @@ class DecoderKernelsTest {
                     float[] out = new float[expected.length];
                     Arrays.fill(out, Float.NaN);
                     backend.causalSelfAttention(x, starts, w, q, k, 1e-6f, rope, new float[tokens * width], heads, kvHeads, hd, lastOnly, out);
-                    assertClose(expected, out, 1e-4, "hd " + hd + ", " + heads + "/" + kvHeads + " heads, lastOnly " + lastOnly + ", normed " + normed);
+                    TestTensors.assertClose(expected, out, 1e-4, "hd " + hd + ", " + heads + "/" + kvHeads + " heads, lastOnly " + lastOnly + ", normed " + normed);
                 }
             }
         }
@@ -160,7 +148,7 @@ class DecoderKernelsTest {
     @Test
     void causalAttentionMatchesTheNaiveTwinWithEitherBlockOfQueries() {
         int hd = 24, heads = 6, kvHeads = 2, width = (heads + 2 * kvHeads) * hd;
-        int[] starts = starts(3, 255, 257, 600, 1);
+        int[] starts = TestTensors.starts(3, 255, 257, 600, 1);
         int tokens = starts[starts.length - 1];
         float[] qkv = TestTensors.random(new Random(8), tokens * width, 1f);
         double[] exact = new double[qkv.length];
@@ -174,7 +162,7 @@ class DecoderKernelsTest {
                     float[] out = new float[expected.length];
                     Arrays.fill(out, Float.NaN);
                     AttentionKernel.causal(qkv, starts, heads, kvHeads, hd, lastOnly, out, pf, blocking);
-                    assertClose(expected, out, AttentionTest.ATTENTION_ABS, blocking + ", lastOnly " + lastOnly);
+                    TestTensors.assertClose(expected, out, AttentionTest.ATTENTION_ABS, blocking + ", lastOnly " + lastOnly);
                     float[] other = byHeight.putIfAbsent(blocking.queriesPerBlock(), out);
                     if (other != null) assertArrayEquals(other, out, blocking + ": as in passes of one block");
                 }
@@ -193,15 +181,15 @@ class DecoderKernelsTest {
         RotaryTable rope = RotaryTable.of(hd, 10_000.0, 64);
         LinearWeights w = weights(width, hidden, 6);
         float[] whole = new float[50 * heads * hd], prefix = new float[20 * heads * hd];
-        backend.causalSelfAttention(x, starts(50), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false, whole);
-        backend.causalSelfAttention(Arrays.copyOf(x, 20 * hidden), starts(20), w, qGamma, kGamma, 1e-6f, rope, new float[20 * width], heads,
+        backend.causalSelfAttention(x, TestTensors.starts(50), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false, whole);
+        backend.causalSelfAttention(Arrays.copyOf(x, 20 * hidden), TestTensors.starts(20), w, qGamma, kGamma, 1e-6f, rope, new float[20 * width], heads,
                 kvHeads, hd, false, prefix);
         assertArrayEquals(prefix, Arrays.copyOf(whole, prefix.length), 1e-6f, "the first 20 tokens with or without the 30 after them");
         float[] split = new float[50 * heads * hd];
-        backend.causalSelfAttention(x, starts(20, 30), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false, split);
+        backend.causalSelfAttention(x, TestTensors.starts(20, 30), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false, split);
         assertArrayEquals(prefix, Arrays.copyOf(split, prefix.length), 1e-6f, "the first sequence beside a second");
         float[] withEmpty = new float[50 * heads * hd];
-        backend.causalSelfAttention(x, starts(20, 0, 30), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false,
+        backend.causalSelfAttention(x, TestTensors.starts(20, 0, 30), w, qGamma, kGamma, 1e-6f, rope, new float[50 * width], heads, kvHeads, hd, false,
                 withEmpty);
         assertArrayEquals(split, withEmpty, "an empty sequence between them changes no position");
     }
@@ -212,19 +200,19 @@ class DecoderKernelsTest {
         RotaryTable rope = RotaryTable.of(hd, 10_000.0, 16);
         float[] gamma = new float[hd];
         IllegalArgumentException wrongWidth = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[4 * 16],
-                starts(4), weights(3 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[4 * 64], 4, 2, hd, false, new float[4 * 32]));
+                TestTensors.starts(4), weights(3 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[4 * 64], 4, 2, hd, false, new float[4 * 32]));
         assertTrue(wrongWidth.getMessage().contains("need 64"), wrongWidth.getMessage());
         IllegalArgumentException groups = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[4 * 16],
-                starts(4), weights(7 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[4 * 56], 3, 2, hd, false, new float[4 * 24]));
+                TestTensors.starts(4), weights(7 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[4 * 56], 3, 2, hd, false, new float[4 * 24]));
         assertTrue(groups.getMessage().contains("bad heads/kvHeads/headDim: 3/2/8"), groups.getMessage());
         IllegalArgumentException empty = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[4 * 16],
-                starts(4, 0), weights(4 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[4 * 32], 2, 1, hd, true, new float[2 * 16]));
+                TestTensors.starts(4, 0), weights(4 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[4 * 32], 2, 1, hd, true, new float[2 * 16]));
         assertTrue(empty.getMessage().contains("sequence 1 is empty"), empty.getMessage());
         IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[17 * 16],
-                starts(17), weights(4 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[17 * 32], 2, 1, hd, false, new float[17 * 16]));
+                TestTensors.starts(17), weights(4 * hd, 16, 1), gamma, gamma, 1e-6f, rope, new float[17 * 32], 2, 1, hd, false, new float[17 * 16]));
         assertTrue(tooLong.getMessage().contains("more than the 16 positions"), tooLong.getMessage());
         IllegalArgumentException oneNorm = assertThrows(IllegalArgumentException.class, () -> backend.causalSelfAttention(new float[4 * 16],
-                starts(4), weights(4 * hd, 16, 1), gamma, null, 1e-6f, rope, new float[4 * 32], 2, 1, hd, false, new float[4 * 16]));
+                TestTensors.starts(4), weights(4 * hd, 16, 1), gamma, null, 1e-6f, rope, new float[4 * 32], 2, 1, hd, false, new float[4 * 16]));
         assertTrue(oneNorm.getMessage().contains("qGamma and kGamma must both be given, or neither"), oneNorm.getMessage());
     }
 
@@ -243,7 +231,7 @@ class DecoderKernelsTest {
             float[] normed = new float[rows * dim];
             backend.addAndRmsNormalize(x, delta, rows, dim, gamma, 1e-6f, normed);
             assertArrayEquals(summed, x, "x holds x + delta, as float adds");
-            assertClose(sum, normed, 1e-5 * 4, "dim " + dim);
+            TestTensors.assertClose(sum, normed, 1e-5 * 4, "dim " + dim);
             float[] before = x.clone();
             backend.addAndRmsNormalize(x, null, rows, dim, gamma, 1e-6f, normed);
             assertArrayEquals(before, x, "no delta: x unchanged");
@@ -274,7 +262,7 @@ class DecoderKernelsTest {
                     new float[rows * 2 * width], new float[rows * width], y);
             double largest = 0;
             for (double e : expected) largest = Math.max(largest, Math.abs(e));
-            assertClose(expected, y, 1e-5 * Math.max(1, largest), "width " + width);
+            TestTensors.assertClose(expected, y, 1e-5 * Math.max(1, largest), "width " + width);
         }
     }
 }

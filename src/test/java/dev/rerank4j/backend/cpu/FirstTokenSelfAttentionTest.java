@@ -35,12 +35,6 @@ class FirstTokenSelfAttentionTest {
         backend.close();
     }
 
-    private static int[] starts(int... lengths) {
-        int[] starts = new int[lengths.length + 1];
-        for (int b = 0; b < lengths.length; b++) starts[b + 1] = starts[b] + lengths[b];
-        return starts;
-    }
-
     /** Full self-attention's row starts[b], for every b, from {@code on}. */
     private static float[] firstRowsOfFull(Backend on, float[] x, int[] starts, LinearWeights w, int heads, int hd) {
         int width = heads * hd, seqs = starts.length - 1;
@@ -56,7 +50,7 @@ class FirstTokenSelfAttentionTest {
 
     private static double check(int[] lengths, int heads, int hd, int in, long seed) {
         Random rnd = new Random(seed);
-        int[] starts = starts(lengths);
+        int[] starts = TestTensors.starts(lengths);
         int seqs = lengths.length, width = heads * hd, tokens = starts[seqs];
         Tensor wt = TestTensors.of("qkv", DType.F32, TestTensors.random(rnd, 3 * width * in, WEIGHT_SCALE / (float) Math.sqrt(in)), 3 * width, in);
         Tensor bt = TestTensors.of("b", DType.F32, TestTensors.random(rnd, 3 * width, 1f), 3 * width);
@@ -105,7 +99,7 @@ class FirstTokenSelfAttentionTest {
         // HalfInputBackend does not override firstTokenSelfAttention: the interface's default runs (as on CUDA).
         try (HalfInputBackend fallback = new HalfInputBackend(1, true)) {
             Random rnd = new Random(8);
-            int[] starts = starts(4, 1, 19);
+            int[] starts = TestTensors.starts(4, 1, 19);
             int heads = 2, hd = 32, width = heads * hd, in = 48, tokens = starts[3];
             Tensor wt = TestTensors.of("qkv", DType.F32, TestTensors.random(rnd, 3 * width * in, 0.3f), 3 * width, in);
             LinearWeights onFallback = fallback.prepareLinear(wt, null), onCpu = backend.prepareLinear(wt, null);
@@ -126,16 +120,16 @@ class FirstTokenSelfAttentionTest {
         LinearWeights w = backend.prepareLinear(TestTensors.of("qkv", DType.F32, new float[3 * 32 * 8], 3 * 32, 8), null);
         float[] x = new float[6 * 8], qkv = new float[6 * 3 * 32];
         var empty = assertThrows(IllegalArgumentException.class,
-                () -> backend.firstTokenSelfAttention(x, starts(3, 0, 3), w, qkv, 1, 32, new float[3 * 32]));
+                () -> backend.firstTokenSelfAttention(x, TestTensors.starts(3, 0, 3), w, qkv, 1, 32, new float[3 * 32]));
         assertTrue(empty.getMessage().contains("sequence 1 is empty"), empty.getMessage());
         var shortOut = assertThrows(IllegalArgumentException.class,
-                () -> backend.firstTokenSelfAttention(x, starts(3, 3), w, qkv, 1, 32, new float[32]));
+                () -> backend.firstTokenSelfAttention(x, TestTensors.starts(3, 3), w, qkv, 1, 32, new float[32]));
         assertTrue(shortOut.getMessage().contains("out holds 32 floats, needs 64"), shortOut.getMessage());
         var width = assertThrows(IllegalArgumentException.class,
-                () -> backend.firstTokenSelfAttention(x, starts(3, 3), w, qkv, 2, 32, new float[2 * 64]));
+                () -> backend.firstTokenSelfAttention(x, TestTensors.starts(3, 3), w, qkv, 2, 32, new float[2 * 64]));
         assertTrue(width.getMessage().contains("need 3 · 2 · 32 outputs, got 96"), width.getMessage());
         var shortX = assertThrows(IllegalArgumentException.class,
-                () -> backend.firstTokenSelfAttention(new float[5 * 8], starts(3, 3), w, qkv, 1, 32, new float[64]));
+                () -> backend.firstTokenSelfAttention(new float[5 * 8], TestTensors.starts(3, 3), w, qkv, 1, 32, new float[64]));
         assertTrue(shortX.getMessage().contains("x holds 40 floats, needs 48"), shortX.getMessage());
     }
 }

@@ -15,7 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The CPU backend's {@link dev.rerank4j.backend.RotaryEncoderKernels} (ModernBERT's) against their scalar twins:
@@ -32,17 +31,6 @@ class RotaryEncoderKernelsTest {
         pf.shutdown();
     }
 
-    private static int[] starts(int... lengths) {
-        int[] starts = new int[lengths.length + 1];
-        for (int b = 0; b < lengths.length; b++) starts[b + 1] = starts[b] + lengths[b];
-        return starts;
-    }
-
-    private static void assertClose(double[] expected, float[] actual, double abs, String what) {
-        for (int i = 0; i < expected.length; i++) {
-            if (!(Math.abs(actual[i] - expected[i]) <= abs)) fail(what + " at " + i + ": " + actual[i] + " vs " + expected[i]);
-        }
-    }
 
     /**
      * Windows of none, one and eight keys either side, ModernBERT's 64, and windows ending at and across the kernel's
@@ -51,7 +39,7 @@ class RotaryEncoderKernelsTest {
     @Test
     void windowedAttentionMatchesTheNaiveTwin() {
         for (int hd : new int[] {64, 8, 24}) {
-            int[] starts = starts(1, 7, 40, 300, 600, 129);
+            int[] starts = TestTensors.starts(1, 7, 40, 300, 600, 129);
             int heads = 2, tokens = starts[starts.length - 1];
             float[] qkv = TestTensors.random(new Random(hd), tokens * 3 * heads * hd, 1f);
             for (int window : new int[] {0, 1, 8, 64, 200, 255, 256, 300, 599, 5000}) {
@@ -60,7 +48,7 @@ class RotaryEncoderKernelsTest {
                     float[] out = new float[tokens * heads * hd];
                     Arrays.fill(out, Float.NaN);
                     AttentionKernel.attention(qkv, starts, null, window, heads, hd, out, pf, blocking);
-                    assertClose(expected, out, AttentionTest.ATTENTION_ABS, "hd " + hd + ", window " + window + ", " + blocking);
+                    TestTensors.assertClose(expected, out, AttentionTest.ATTENTION_ABS, "hd " + hd + ", window " + window + ", " + blocking);
                 }
             }
         }
@@ -70,7 +58,7 @@ class RotaryEncoderKernelsTest {
     @Test
     void windowedAttentionWithKeyLengthsMatchesTheNaiveTwin() {
         int heads = 2, hd = 32;
-        int[] starts = starts(40, 300, 12, 90);
+        int[] starts = TestTensors.starts(40, 300, 12, 90);
         int[] keys = {25, 290, 3, 90};
         int tokens = starts[starts.length - 1];
         float[] qkv = TestTensors.random(new Random(21), tokens * 3 * heads * hd, 1f);
@@ -80,7 +68,7 @@ class RotaryEncoderKernelsTest {
                 float[] out = new float[tokens * heads * hd];
                 Arrays.fill(out, Float.NaN);
                 AttentionKernel.attention(qkv, starts, keys, window, heads, hd, out, pf, blocking);
-                assertClose(expected, out, AttentionTest.ATTENTION_ABS, "window " + window + ", " + blocking);
+                TestTensors.assertClose(expected, out, AttentionTest.ATTENTION_ABS, "window " + window + ", " + blocking);
             }
         }
     }
@@ -91,7 +79,7 @@ class RotaryEncoderKernelsTest {
         LinearWeights w = weights(3 * hd, hd, 1);
         RotaryTable rope = RotaryTable.of(hd, 10_000.0, 16);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.rotarySelfAttention(new float[10 * hd],
-                starts(10), new int[] {3}, w, rope, 6, new float[10 * 3 * hd], heads, hd, new float[10 * hd]));
+                TestTensors.starts(10), new int[] {3}, w, rope, 6, new float[10 * 3 * hd], heads, hd, new float[10 * hd]));
         assertTrue(e.getMessage().contains("would attend to nothing"), e.getMessage());
     }
 
@@ -99,14 +87,14 @@ class RotaryEncoderKernelsTest {
     @Test
     void rotationMatchesTheNaiveTwin() {
         for (int hd : new int[] {64, 32, 8, 6}) {
-            int[] starts = starts(3, 600, 1, 45);
+            int[] starts = TestTensors.starts(3, 600, 1, 45);
             int heads = 3, tokens = starts[starts.length - 1];
             float[] qkv = TestTensors.random(new Random(7 + hd), tokens * 3 * heads * hd, 1f);
             double[] expected = ScalarKernels.rotate(qkv, starts, heads, hd, 10_000.0);
             RotaryTable rope = RotaryTable.of(hd, 10_000.0, 600);
             float[] rotated = qkv.clone();
             RotaryKernel.rotate(rotated, 0, starts, 0, starts.length - 1, heads, hd, rope);
-            assertClose(expected, rotated, 1e-4, "hd " + hd);
+            TestTensors.assertClose(expected, rotated, 1e-4, "hd " + hd);
             for (int t = 0; t < tokens; t++) { // V is never rotated
                 int v = t * 3 * heads * hd + 2 * heads * hd;
                 assertArrayEquals(Arrays.copyOfRange(qkv, v, v + heads * hd), Arrays.copyOfRange(rotated, v, v + heads * hd));
@@ -118,7 +106,7 @@ class RotaryEncoderKernelsTest {
     @Test
     void positionsCountFromEachSequencesStart() {
         int heads = 1, hd = 32, stride = 3 * heads * hd;
-        int[] starts = starts(5, 9, 4);
+        int[] starts = TestTensors.starts(5, 9, 4);
         float[] qkv = TestTensors.random(new Random(11), 18 * stride, 1f);
         RotaryTable rope = RotaryTable.of(hd, 160_000.0, 16);
         float[] all = qkv.clone();
@@ -143,7 +131,7 @@ class RotaryEncoderKernelsTest {
     void rotarySelfAttentionIsTheProductThenTheRotationThenAttention() {
         int heads = 4, hd = 16, hidden = heads * hd;
         for (int[] lengths : new int[][] {{300, 17, 500}, randomLengths(new Random(5), 60, 1, 200)}) {
-            int[] starts = starts(lengths);
+            int[] starts = TestTensors.starts(lengths);
             int tokens = starts[lengths.length];
             LinearWeights w = weights(3 * hidden, hidden, 9);
             float[] x = TestTensors.random(new Random(13), tokens * hidden, 1f);
@@ -172,7 +160,7 @@ class RotaryEncoderKernelsTest {
         LinearWeights w = weights(3 * hd, hd, 1);
         RotaryTable rope = RotaryTable.of(hd, 10_000.0, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> backend.rotarySelfAttention(new float[5 * hd],
-                starts(5), null, w, rope, 2, new float[5 * 3 * hd], heads, hd, new float[5 * hd]));
+                TestTensors.starts(5), null, w, rope, 2, new float[5 * 3 * hd], heads, hd, new float[5 * hd]));
         assertTrue(e.getMessage().contains("more than the 4 positions"), e.getMessage());
     }
 
@@ -198,7 +186,7 @@ class RotaryEncoderKernelsTest {
             float[] y = new float[rows * hidden];
             backend.gatedFeedForward(x, rows, backend.prepareLinear(inW, inB), backend.prepareLinear(outW, outB),
                     new float[rows * 2 * width], new float[rows * width], y);
-            assertClose(expected, y, 1e-4 * Math.sqrt(width), "width " + width);
+            TestTensors.assertClose(expected, y, 1e-4 * Math.sqrt(width), "width " + width);
         }
     }
 
@@ -223,7 +211,7 @@ class RotaryEncoderKernelsTest {
         float[] normed = new float[rows * dim];
         backend.addAndNormalize(x, delta, rows, dim, gamma, beta, 1e-5f, normed);
         assertArrayEquals(sum, x);
-        assertClose(expected, normed, 1e-5, "normed");
+        TestTensors.assertClose(expected, normed, 1e-5, "normed");
         assertEquals(IllegalArgumentException.class, assertThrows(IllegalArgumentException.class,
                 () -> backend.addAndNormalize(x, delta, rows, dim, gamma, beta, 1e-5f, x)).getClass());
     }
