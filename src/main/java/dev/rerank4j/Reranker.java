@@ -30,8 +30,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * the hub's cache ({@link dev.rerank4j.hub.HuggingFaceHub}).
  *
  * <p>{@code load} maps the weights file (no copy of it onto the heap) and packs the linear layers for
- * the CPU kernels off the heap: expect about the model's F32 size in native memory, released by the GC
- * once the reranker is closed and unreachable. Scoring is pure Java, or CUDA kernels on an NVIDIA GPU
+ * the CPU kernels off the heap: expect about the model's F32 size in native memory, freed by close() (or by the
+ * GC, for a reranker dropped without it). Scoring is pure Java, or CUDA kernels on an NVIDIA GPU
  * (see {@link Options#backend()}; the weights then live in device memory, freed by close()). A
  * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
  * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,

@@ -10,6 +10,8 @@ import dev.rerank4j.backend.RotaryEncoderKernels;
 import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.Tensor;
 
+import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 
@@ -19,14 +21,25 @@ import java.util.function.Supplier;
  * uses up to {@code threads} cores (the calling thread counts as one of them).
  */
 public final class CpuBackend implements Backend, RotaryEncoderKernels, RelativeAttentionKernels, DecoderKernels {
+    /**
+     * Frees the packed weights of a backend that became unreachable without being closed. Compiled code may treat
+     * {@code this} as unreachable once a method no longer reads it, so each method whose kernel reads packed weights
+     * keeps it reachable until the kernel returns: else the GC could free them under the kernel.
+     */
+    private static final Cleaner UNCLOSED = Cleaner.create(r -> {
+        Thread t = new Thread(r, "rerank4j-weights-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
     private final ParallelFor pf;
-    /** Every packed weight; the GC frees them with the model. */
+    /** Every packed weight: {@link #close()} frees them. */
     private final OffHeapWeights weights = new OffHeapWeights();
     private volatile boolean closed;
 
     public CpuBackend(int threads) {
         if (threads < 1) throw new IllegalArgumentException("threads must be ≥ 1, got " + threads);
         this.pf = new ParallelFor(threads);
+        UNCLOSED.register(this, weights::close);
     }
 
     @Override
@@ -47,6 +60,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         BackendArguments.linear(x, rows, p, y, activation);
         if (rows == 0) return;
         GemmKernel.linear(x, rows, p, y, activation, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -56,6 +70,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         BackendArguments.feedForward(x, rows, in, out, hidden, feedForwardHidden(rows, in.out()), y, activation);
         if (rows == 0) return;
         GemmKernel.feedForward(x, rows, packed(in), activation, packed(out), hidden, y, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     /**
@@ -68,8 +83,10 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         return GemmKernel.Layout.floats(Math.min(rows, GemmKernel.fusedFromRows(width, pf.threads()) - 1), width);
     }
 
-    private static PackedLinear packed(LinearWeights w) {
-        if (!(w instanceof PackedLinear p)) throw new IllegalArgumentException("weights were not prepared by this backend: " + w);
+    private PackedLinear packed(LinearWeights w) {
+        if (!(w instanceof PackedLinear p) || !weights.holds(p.packed())) {
+            throw new IllegalArgumentException("weights were not prepared by this backend: " + w);
+        }
         return p;
     }
 
@@ -94,6 +111,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         PackedLinear p = packed(w);
         BackendArguments.selfAttention(x, seqStarts, keyLengths, p, qkv, heads, headDim, out);
         SelfAttentionKernel.selfAttention(x, seqStarts, keyLengths, p, qkv, heads, headDim, out, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -103,6 +121,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         PackedLinear p = packed(w);
         BackendArguments.firstTokenSelfAttention(x, seqStarts, p, qkv, heads, headDim, out);
         FirstTokenAttentionKernel.run(x, seqStarts, p, heads, headDim, out, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -112,6 +131,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         PackedLinear p = packed(w);
         BackendArguments.rotarySelfAttention(x, seqStarts, keyLengths, p, rope, window, qkv, heads, headDim, out);
         SelfAttentionKernel.selfAttention(x, seqStarts, keyLengths, p, rope, window, qkv, heads, headDim, out, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -128,6 +148,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         BackendArguments.gatedFeedForward(x, rows, in, out, hidden, gated, y);
         if (rows == 0) return;
         GatedFeedForwardKernel.run(x, rows, packed(in), packed(out), GatedFeedForwardKernel.Gate.GELU, hidden, gated, y, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -136,6 +157,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         BackendArguments.gatedFeedForward(x, rows, in, out, hidden, gated, y);
         if (rows == 0) return;
         GatedFeedForwardKernel.run(x, rows, packed(in), packed(out), GatedFeedForwardKernel.Gate.SILU, hidden, gated, y, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -155,6 +177,7 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         if (tokens == 0) return;
         GemmKernel.linear(x, tokens, p, qkv, Activation.NONE, pf);
         CausalAttentionKernel.run(qkv, seqStarts, qGamma, kGamma, eps, rope, heads, kvHeads, headDim, lastOnly, out, pf);
+        Reference.reachabilityFence(this); // until the kernel is done: see UNCLOSED
     }
 
     @Override
@@ -192,11 +215,17 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
         pf.forEach(tasks, lane, task::accept);
     }
 
+    /**
+     * Stops the workers and frees the packed weights at once. A call still running on another thread then fails with an
+     * {@link IllegalStateException} at its next load of a weight ({@link OffHeapWeights}); a {@code Reranker} waits for
+     * its calls before it closes its backend.
+     */
     @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
         pf.shutdown();
+        weights.close();
     }
 
     private void checkOpen() {

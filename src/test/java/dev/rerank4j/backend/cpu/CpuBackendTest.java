@@ -46,6 +46,28 @@ class CpuBackendTest {
         }
     }
 
+    @Test
+    void closingFreesThePackedWeightsAtOnce() {
+        CpuBackend be = new CpuBackend(1);
+        PackedLinear w = (PackedLinear) be.prepareLinear(TestTensors.of("w", DType.F32, new float[64 * 64], 64, 64), null);
+        assertTrue(be.packedWeights().equals("16.4 KB"), be.packedWeights());
+        be.close();
+        assertTrue(!w.packed().scope().isAlive(), "the packed weights outlived close()");
+        assertThrows(IllegalStateException.class, () -> w.packed().get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0));
+        assertTrue(be.packedWeights().equals("0.0 KB"), be.packedWeights());
+        be.close(); // again: nothing left to free, no error
+    }
+
+    /** Weights freed with their own backend must not reach another backend's kernels. */
+    @Test
+    void refusesWeightsPreparedByAnotherBackend() {
+        try (CpuBackend mine = new CpuBackend(1); CpuBackend other = new CpuBackend(1)) {
+            LinearWeights theirs = other.prepareLinear(TestTensors.of("w", DType.F32, new float[6], 3, 2), null);
+            var e = assertThrows(IllegalArgumentException.class, () -> mine.linear(new float[4], 2, theirs, new float[6], Activation.NONE));
+            assertTrue(e.getMessage().contains("not prepared by this backend"), e.getMessage());
+        }
+    }
+
     /** The many-rows GEMM reads x a k-block at a time, so an in-place product was wrong for some row counts only. */
     @Test
     void refusesToRunInPlace() {

@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +21,18 @@ class OffHeapWeightsTest {
         assertEquals(0, b.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4095));
         assertEquals(4196, memory.bytes());
         assertEquals("4.2 KB", OffHeapWeights.size(memory.bytes()));
+    }
+
+    @Test
+    void closeFreesEverythingAndLeavesNoSegmentReadable() {
+        OffHeapWeights memory = new OffHeapWeights();
+        MemorySegment a = memory.allocate("a", 256);
+        assertTrue(memory.holds(a));
+        assertFalse(new OffHeapWeights().holds(a), "another backend's memory");
+        memory.close();
+        assertEquals(0, memory.bytes());
+        assertThrows(IllegalStateException.class, () -> a.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 0));
+        memory.close(); // idempotent
     }
 
     @Test
