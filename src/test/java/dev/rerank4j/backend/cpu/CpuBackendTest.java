@@ -58,6 +58,36 @@ class CpuBackendTest {
         be.close(); // again: nothing left to free, no error
     }
 
+    /**
+     * A backend closed while another thread's product runs on it: the product ends, or fails with an
+     * IllegalStateException at its next load of a freed weight; it never reads freed memory (a crash here takes the
+     * test JVM down).
+     */
+    @Test
+    void closingUnderARunningKernelFailsThatKernelCleanly() throws Exception {
+        Random rnd = new Random(5);
+        int in = 768, out = 2304, rows = 256;
+        CpuBackend be = new CpuBackend(2);
+        LinearWeights w = be.prepareLinear(TestTensors.of("w", DType.F32, TestTensors.random(rnd, out * in, 0.1f), out, in), null);
+        float[] x = TestTensors.random(rnd, rows * in, 1f), y = new float[rows * out];
+        ExecutorService caller = Executors.newSingleThreadExecutor();
+        try {
+            java.util.concurrent.CountDownLatch running = new java.util.concurrent.CountDownLatch(1);
+            Future<?> products = caller.submit(() -> {
+                running.countDown();
+                for (int i = 0; i < 1_000_000; i++) be.linear(x, rows, w, y, Activation.NONE);
+                return null;
+            });
+            running.await();
+            Thread.sleep(50);
+            be.close();
+            var e = assertThrows(java.util.concurrent.ExecutionException.class, () -> products.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof IllegalStateException, "expected IllegalStateException, got " + e.getCause());
+        } finally {
+            caller.shutdownNow();
+        }
+    }
+
     /** Weights freed with their own backend must not reach another backend's kernels. */
     @Test
     void refusesWeightsPreparedByAnotherBackend() {
