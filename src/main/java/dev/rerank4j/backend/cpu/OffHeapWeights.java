@@ -41,15 +41,13 @@ final class OffHeapWeights implements AutoCloseable {
     /** Zeroed, 64-byte-aligned memory for tensor {@code name}'s packed copy. */
     MemorySegment allocate(String name, long bytes) {
         reserve(name, bytes);
-        MemorySegment segment;
+        MemorySegment segment = null;
         try {
             segment = arena.allocate(bytes, 64);
         } catch (OutOfMemoryError e) {
-            HELD_IN_JVM.addAndGet(-bytes);
             throw refused(name, bytes, e);
-        } catch (RuntimeException e) {
-            HELD_IN_JVM.addAndGet(-bytes);
-            throw e;
+        } finally {
+            if (segment == null) HELD_IN_JVM.addAndGet(-bytes); // refused, or the arena is closed
         }
         held.addAndGet(bytes);
         return segment;
