@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
 final class OffHeapWeights implements AutoCloseable {
     /** Packed bytes that every open backend of this JVM holds. */
     private static final AtomicLong HELD_IN_JVM = new AtomicLong();
-    private static volatile long limit = -1;
+    /** -XX:MaxDirectMemorySize, else the maximum heap, as the JDK reads it for its own buffers. */
+    private static final long LIMIT = maxDirectMemory();
 
     private final Arena arena;
     private final AtomicLong held = new AtomicLong();
@@ -55,11 +56,10 @@ final class OffHeapWeights implements AutoCloseable {
 
     /** Counts {@code bytes} against the JVM's cap, or refuses them once the GC has had its chance to free some. */
     private void reserve(String name, long bytes) {
-        long cap = limit();
-        if (tryReserve(bytes, cap)) return;
+        if (tryReserve(bytes)) return;
         System.gc(); // the Cleaner of a backend dropped without close() frees its weights once the GC has found it
         for (long sleepMs = 1; sleepMs <= 256; sleepMs *= 2) {
-            if (tryReserve(bytes, cap)) return;
+            if (tryReserve(bytes)) return;
             try {
                 Thread.sleep(sleepMs);
             } catch (InterruptedException e) {
@@ -67,13 +67,13 @@ final class OffHeapWeights implements AutoCloseable {
                 break;
             }
         }
-        if (tryReserve(bytes, cap)) return;
+        if (tryReserve(bytes)) return;
         throw refused(name, bytes, new OutOfMemoryError(String.format(Locale.ROOT,
-                "Cannot reserve %d bytes of packed weights (held by this JVM's models: %d, limit: %d)", bytes, HELD_IN_JVM.get(), cap)));
+                "Cannot reserve %d bytes of packed weights (held by this JVM's models: %d, limit: %d)", bytes, HELD_IN_JVM.get(), LIMIT)));
     }
 
-    private static boolean tryReserve(long bytes, long cap) {
-        for (long now = HELD_IN_JVM.get(); now + bytes <= cap; now = HELD_IN_JVM.get()) {
+    private static boolean tryReserve(long bytes) {
+        for (long now = HELD_IN_JVM.get(); now + bytes <= LIMIT; now = HELD_IN_JVM.get()) {
             if (HELD_IN_JVM.compareAndSet(now, now + bytes)) return true;
         }
         return false;
@@ -90,20 +90,15 @@ final class OffHeapWeights implements AutoCloseable {
         return refused;
     }
 
-    /** -XX:MaxDirectMemorySize, else the maximum heap, as the JDK reads it for its own buffers. */
-    private static long limit() {
-        long cap = limit;
-        if (cap < 0) {
-            long given = 0;
-            try {
-                given = Long.parseLong(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
-                        .getVMOption("MaxDirectMemorySize").getValue());
-            } catch (RuntimeException | LinkageError e) {
-                // a runtime without jdk.management: the JDK's default
-            }
-            limit = cap = given > 0 ? given : Runtime.getRuntime().maxMemory();
+    private static long maxDirectMemory() {
+        try {
+            long given = Long.parseLong(ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                    .getVMOption("MaxDirectMemorySize").getValue());
+            if (given > 0) return given;
+        } catch (RuntimeException | LinkageError e) {
+            // a runtime without jdk.management: the JDK's default
         }
-        return cap;
+        return Runtime.getRuntime().maxMemory();
     }
 
     /** Bytes of packed weights held. */
