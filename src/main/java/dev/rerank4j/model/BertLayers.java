@@ -134,7 +134,7 @@ final class BertLayers implements EncoderLayers {
         for (int i = 0; i < config.numLayers(); i++) {
             String l = n.layer().formatted(i);
             LinearWeights qkv;
-            try (Arena fused = Arena.ofConfined()) { // the backend packs its own copy
+            try (Arena fused = Weights.scratchArena()) { // the backend packs its own copy
                 qkv = backend.prepareLinear(
                         Weights.concatRows(fused, l + "qkv.weight", weights.get(l + n.query() + ".weight", h, h),
                                 weights.get(l + n.key() + ".weight", h, h), weights.get(l + n.value() + ".weight", h, h)),

@@ -64,7 +64,7 @@ final class QwenLayers implements EncoderLayers {
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < config.numLayers(); i++) {
             String l = "layers." + i + ".";
-            try (Arena fused = Arena.ofConfined()) { // the backend packs its own copy
+            try (Arena fused = Weights.scratchArena()) { // the backend packs its own copy
                 Tensor qkvBias = qwen2 ? Weights.concatRows(fused, l + "self_attn.qkv_proj.bias", weights.get(l + "self_attn.q_proj.bias", q),
                         weights.get(l + "self_attn.k_proj.bias", kv), weights.get(l + "self_attn.v_proj.bias", kv)) : null;
                 layers.add(new Layer(

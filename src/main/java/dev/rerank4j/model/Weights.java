@@ -64,6 +64,18 @@ final class Weights {
         return get(name, length).toFloatArray();
     }
 
+    /**
+     * An arena for the tensors a load makes (Q, K and V fused), which the backend packs and the load then frees: shared,
+     * as every other segment the CPU kernels meet (the mapped file, the packed weights). C2 compiles the JDK's segment
+     * access into the GEMM tile with the profile that every segment of the process has left in it, and a confined arena
+     * there made the compiled tile fail a speculated loop predicate in the first call and be compiled twice more (first
+     * call of all-MiniLM-L6-v2 on the 8 example documents in a fresh JVM, six runs each, alternating: 2.8–3.3 s with
+     * confined arenas, 2.1–2.6 s with shared ones).
+     */
+    static Arena scratchArena() {
+        return Arena.ofShared();
+    }
+
     /** Stacks tensors along their first axis into one F32 tensor in {@code arena} (fuses Q, K and V). */
     static Tensor concatRows(Arena arena, String name, Tensor... parts) {
         long[] shape = parts[0].shape();
