@@ -298,9 +298,14 @@ final class AttentionKernel {
                 int from = (t0 + j0) * stride + kOff;
                 for (int d = 0; d < hd; d++) FloatVector.fromArray(S, qkv, from + d, rowOffsets, 0).mul(scale).intoArray(kt, at + d * W);
             } else {
-                for (int j = j0; j < j0 + V; j++) {
+                // keys, then zeros, in loops of their own: a choice inside the inner loop made C2 speculate on the tail
+                // lengths the first calls had, and compile the method again when a call had another
+                for (int j = j0; j < keys; j++) {
                     int src = (t0 + j) * stride + kOff;
-                    for (int d = 0; d < hd; d++) kt[at + j - j0 + d * W] = j < keys ? qkv[src + d] * scale : 0f;
+                    for (int d = 0; d < hd; d++) kt[at + j - j0 + d * W] = qkv[src + d] * scale;
+                }
+                for (int j = Math.max(j0, keys); j < j0 + V; j++) {
+                    for (int d = 0; d < hd; d++) kt[at + j - j0 + d * W] = 0f;
                 }
             }
         }
