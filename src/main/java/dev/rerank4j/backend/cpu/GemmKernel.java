@@ -403,6 +403,7 @@ final class GemmKernel {
     private static void panels(float[] a, int aAt, int r0, int r1, int k0, int kc, PackedLinear w, int p0, int p1,
                                float[] y, Layout yl, Activation act, float[] tile, int mr) {
         int k = w.in(), n = w.out(), stride = yl.rowStride(n);
+        float[] bias = w.bias();
         boolean accumulate = k0 > 0, last = k0 + kc == k;
         int fives = mr == 12 ? fiveRowTiles(r1 - r0) : 0, tallEnd = r1 - 5 * fives;
         for (int r = r0, at = aAt, h; r < r1; r += h, at += h * KC) {
@@ -412,10 +413,12 @@ final class GemmKernel {
                 int col = p * NR, cols = Math.min(NR, n - col), yAt = yl.at(r, col, n);
                 long bAt = 4L * ((long) p * NR * k + (long) k0 * NR);
                 if (tileRows == h && cols == NR) {
-                    tile(h, a, at, kc, w.packed(), bAt, y, yAt, stride, accumulate, w.bias(), col);
+                    tile(h, a, at, kc, w.packed(), bAt, y, yAt, stride, accumulate ? y : bias, accumulate ? yAt : col,
+                            accumulate ? stride : 0);
                 } else {
                     if (accumulate) copyRegion(y, yAt, stride, tile, 0, NR, tileRows, cols);
-                    tile(h, a, at, kc, w.packed(), bAt, tile, 0, NR, accumulate, w.bias(), col);
+                    tile(h, a, at, kc, w.packed(), bAt, tile, 0, NR, accumulate ? tile : bias, accumulate ? 0 : col,
+                            accumulate ? NR : 0);
                     copyRegion(tile, 0, NR, y, yAt, stride, tileRows, cols);
                 }
             }
@@ -464,44 +467,41 @@ final class GemmKernel {
     }
 
     private static void tile(int mr, float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
-                             int stride, boolean accumulate, float[] bias, int col) {
+                             int stride, float[] c0, int c0At, int c0Stride) {
         if (mr == 12) {
-            tile12(a, aAt, kc, b, bAt, dst, at, stride, accumulate, bias, col);
+            tile12(a, aAt, kc, b, bAt, dst, at, stride, c0, c0At, c0Stride);
         } else {
-            tile5(a, aAt, kc, b, bAt, dst, at, stride, accumulate, bias, col);
+            tile5(a, aAt, kc, b, bAt, dst, at, stride, c0, c0At, c0Stride);
         }
     }
 
     /**
-     * dst rows [0, 12) (rows {@code stride} apart from {@code at}) = (accumulate ? dst : the bias of columns
-     * [col, col + NR)) + A-block · B k-block: the bias rides in with the accumulators, so a layer without an
-     * activation needs no pass after the tile. The indices are the loop counter times a constant plus an
+     * dst rows [0, 12) (rows {@code stride} apart from {@code at}) = c0's rows ({@code c0Stride} apart from
+     * {@code c0At}) + A-block · B k-block. c0 is dst itself for a later k-block, and the bias with stride 0 for the first:
+     * the bias rides in with the accumulators, so a layer without an activation needs no pass after the tile, and the
+     * tile has no branch of its own for C2 to prune on a profile that has not yet seen a later k-block (it compiled the
+     * tile once more, 0.1–0.4 s, in the first call that had one). The indices are the loop counter times a constant plus an
      * invariant, so C2 drops every bounds check; the method holds only the FMA loop and plain loads and
      * stores, since a bigger one fails C1's tier-3 compile and then runs the Vector API's Java fallback,
      * 100× slower.
      */
     private static void tile12(float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
-                               int stride, boolean accumulate, float[] bias, int col) {
+                               int stride, float[] c0, int c0At, int c0Stride) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         FloatVector c60, c61, c70, c71, c80, c81, c90, c91, ca0, ca1, cb0, cb1;
-        if (accumulate) {
-            int o = at;
-            c00 = FloatVector.fromArray(S, dst, o); c01 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c10 = FloatVector.fromArray(S, dst, o); c11 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c20 = FloatVector.fromArray(S, dst, o); c21 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c30 = FloatVector.fromArray(S, dst, o); c31 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c40 = FloatVector.fromArray(S, dst, o); c41 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c50 = FloatVector.fromArray(S, dst, o); c51 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c60 = FloatVector.fromArray(S, dst, o); c61 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c70 = FloatVector.fromArray(S, dst, o); c71 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c80 = FloatVector.fromArray(S, dst, o); c81 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c90 = FloatVector.fromArray(S, dst, o); c91 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            ca0 = FloatVector.fromArray(S, dst, o); ca1 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            cb0 = FloatVector.fromArray(S, dst, o); cb1 = FloatVector.fromArray(S, dst, o + V);
-        } else {
-            c00 = c10 = c20 = c30 = c40 = c50 = c60 = c70 = c80 = c90 = ca0 = cb0 = FloatVector.fromArray(S, bias, col);
-            c01 = c11 = c21 = c31 = c41 = c51 = c61 = c71 = c81 = c91 = ca1 = cb1 = FloatVector.fromArray(S, bias, col + V);
-        }
+        int o = c0At;
+        c00 = FloatVector.fromArray(S, c0, o); c01 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c10 = FloatVector.fromArray(S, c0, o); c11 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c20 = FloatVector.fromArray(S, c0, o); c21 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c30 = FloatVector.fromArray(S, c0, o); c31 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c40 = FloatVector.fromArray(S, c0, o); c41 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c50 = FloatVector.fromArray(S, c0, o); c51 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c60 = FloatVector.fromArray(S, c0, o); c61 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c70 = FloatVector.fromArray(S, c0, o); c71 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c80 = FloatVector.fromArray(S, c0, o); c81 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c90 = FloatVector.fromArray(S, c0, o); c91 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        ca0 = FloatVector.fromArray(S, c0, o); ca1 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        cb0 = FloatVector.fromArray(S, c0, o); cb1 = FloatVector.fromArray(S, c0, o + V);
         for (int i = 0; i < kc; i++) {
             long bi = bAt + (long) i * (4L * NR);
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, NATIVE);
@@ -553,19 +553,14 @@ final class GemmKernel {
      * one thread, M = 2048: 37 GFLOP/s with 6 rows, 84-87 with 5, 78-80 with 4).
      */
     private static void tile5(float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
-                              int stride, boolean accumulate, float[] bias, int col) {
+                              int stride, float[] c0, int c0At, int c0Stride) {
         FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41;
-        if (accumulate) {
-            int o = at;
-            c00 = FloatVector.fromArray(S, dst, o); c01 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c10 = FloatVector.fromArray(S, dst, o); c11 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c20 = FloatVector.fromArray(S, dst, o); c21 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c30 = FloatVector.fromArray(S, dst, o); c31 = FloatVector.fromArray(S, dst, o + V); o += stride;
-            c40 = FloatVector.fromArray(S, dst, o); c41 = FloatVector.fromArray(S, dst, o + V);
-        } else {
-            c00 = c10 = c20 = c30 = c40 = FloatVector.fromArray(S, bias, col);
-            c01 = c11 = c21 = c31 = c41 = FloatVector.fromArray(S, bias, col + V);
-        }
+        int o = c0At;
+        c00 = FloatVector.fromArray(S, c0, o); c01 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c10 = FloatVector.fromArray(S, c0, o); c11 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c20 = FloatVector.fromArray(S, c0, o); c21 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c30 = FloatVector.fromArray(S, c0, o); c31 = FloatVector.fromArray(S, c0, o + V); o += c0Stride;
+        c40 = FloatVector.fromArray(S, c0, o); c41 = FloatVector.fromArray(S, c0, o + V);
         for (int i = 0; i < kc; i++) {
             long bi = bAt + (long) i * (4L * NR);
             FloatVector b0 = FloatVector.fromMemorySegment(S, b, bi, NATIVE);
