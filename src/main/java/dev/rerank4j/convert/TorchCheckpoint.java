@@ -137,7 +137,8 @@ public final class TorchCheckpoint {
     }
 
     private static Arena addLegacy(Path bin, SafeTensorsWriter writer, Map<String, long[]> written) throws IOException {
-        Arena arena = Arena.ofConfined();
+        // shared, not confined: reads of a confined segment spoil the profile C2 compiles the GEMM tile with (Weights.scratchArena)
+        Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(bin, StandardOpenOption.READ)) {
             MemorySegment file = ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
             ByteBuffer in = file.asSlice(0, Math.min(file.byteSize(), Integer.MAX_VALUE)).asByteBuffer();
