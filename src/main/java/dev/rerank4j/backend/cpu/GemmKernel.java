@@ -477,13 +477,13 @@ final class GemmKernel {
 
     /**
      * dst rows [0, 12) (rows {@code stride} apart from {@code at}) = c0's rows ({@code c0Stride} apart from
-     * {@code c0At}) + A-block · B k-block. c0 is dst itself for a later k-block, and the bias with stride 0 for the first:
-     * the bias rides in with the accumulators, so a layer without an activation needs no pass after the tile, and the
-     * tile has no branch of its own for C2 to prune on a profile that has not yet seen a later k-block (it compiled the
-     * tile once more, 0.1–0.4 s, in the first call that had one). The indices are the loop counter times a constant plus an
-     * invariant, so C2 drops every bounds check; the method holds only the FMA loop and plain loads and
-     * stores, since a bigger one fails C1's tier-3 compile and then runs the Vector API's Java fallback,
-     * 100× slower.
+     * {@code c0At}) + A-block · B k-block. c0 is dst itself for a later k-block, and the bias with stride 0 for the
+     * first: the bias rides in with the accumulators, so a layer without an activation needs no pass after the tile,
+     * and the tile has no branch of its own for C2 to prune on a profile that has not yet seen a later k-block (it
+     * compiled the tile once more, 0.1–0.4 s, in the first call that had one). The indices are the loop counter times
+     * a constant plus an invariant, so C2 drops every bounds check; the method holds only the FMA loop and plain loads
+     * and stores, since a bigger one fails C1's tier-3 compile and then runs the Vector API's Java fallback, 100×
+     * slower.
      */
     private static void tile12(float[] a, int aAt, int kc, MemorySegment b, long bAt, float[] dst, int at,
                                int stride, float[] c0, int c0At, int c0Stride) {
