@@ -35,6 +35,9 @@ class HuggingFaceHubTest {
 
     @TempDir
     Path cache;
+    /** A folder beside the cache, not in it (removed after each test, as the cache is). */
+    @TempDir
+    Path outside;
     FakeHub hub;
     Path source = Golden.path("colbert-tiny");
 
@@ -239,7 +242,7 @@ class HuggingFaceHubTest {
 
     @Test
     void aLinkPlantedAtAPartialDownloadIsNotWrittenThrough() throws IOException {
-        Path victim = Files.writeString(cache.getParent().resolve("victim-" + System.nanoTime() + ".txt"), "keep me");
+        Path victim = Files.writeString(outside.resolve("victim-" + System.nanoTime() + ".txt"), "keep me");
         Path partial = repo().resolve("blobs/" + FakeHub.sha256(hub.file("model.safetensors")) + ".rerank4j-incomplete");
         Files.createDirectories(partial.getParent());
         Files.createSymbolicLink(partial, victim);
@@ -266,7 +269,7 @@ class HuggingFaceHubTest {
 
     @Test
     void oneCacheReachedByTwoPathsIsOneLock() throws Exception {
-        Path alias = Files.createSymbolicLink(cache.getParent().resolve("alias-" + System.nanoTime()), cache);
+        Path alias = Files.createSymbolicLink(outside.resolve("alias-" + System.nanoTime()), cache);
         try (var pool = java.util.concurrent.Executors.newFixedThreadPool(2)) {
             var direct = pool.submit(() -> fetch(ID));
             var viaAlias = pool.submit(() -> {
@@ -331,7 +334,7 @@ class HuggingFaceHubTest {
     void aRepositoryWithOnlyAPytorchCheckpointIsFetchedWithItAndLoads() throws IOException {
         hub.close();
         Path bert = Golden.path("bert-tiny-ce");
-        Path repo = Golden.tinyCrossEncoderWithoutWeights(Files.createTempDirectory(cache.getParent(), "pytorch-repo"));
+        Path repo = Golden.tinyCrossEncoderWithoutWeights(Files.createTempDirectory(outside, "pytorch-repo"));
         byte[] checkpoint = Files.readAllBytes(Path.of("src/test/resources/torch/bert-tiny-ce/pytorch_model.bin"));
         hub = new FakeHub().serve(repo, Map.of("pytorch_model.bin", checkpoint, "onnx/model.onnx", new byte[3000]));
 
@@ -352,7 +355,7 @@ class HuggingFaceHubTest {
     void aRepositoryWithVocabTxtInsteadOfTokenizerJsonIsFetchedWithTheFilesBesideItAndLoads() throws IOException, URISyntaxException {
         hub.close();
         Path bert = Golden.path("bert-tiny-ce");
-        Path repo = Files.createTempDirectory(cache.getParent(), "vocab-repo");
+        Path repo = Files.createTempDirectory(outside, "vocab-repo");
         for (String f : List.of("config.json", "model.safetensors")) Files.copy(bert.resolve(f), repo.resolve(f));
         Path uncased = Path.of(HuggingFaceHubTest.class.getResource("/tokenize/vocab-files/uncased").toURI());
         for (String f : List.of("vocab.txt", "tokenizer_config.json", "special_tokens_map.json")) Files.copy(uncased.resolve(f), repo.resolve(f));
@@ -376,7 +379,7 @@ class HuggingFaceHubTest {
     @Test
     void aRobertaRepositoryWithVocabJsonAndMergesIsFetchedWithThemAndLoads() throws IOException, URISyntaxException {
         hub.close();
-        Path repo = Files.createTempDirectory(cache.getParent(), "roberta-repo");
+        Path repo = Files.createTempDirectory(outside, "roberta-repo");
         try (Stream<Path> files = Files.list(Golden.path("roberta-tiny-st"))) {
             for (Path f : files.toList()) Files.copy(f, repo.resolve(f.getFileName()));
         }
@@ -399,7 +402,7 @@ class HuggingFaceHubTest {
     void aShardedRepositoryIsFetchedShardByShardAndLoads() throws IOException {
         hub.close();
         Path bert = Golden.path("bert-tiny-ce");
-        Path repo = Golden.tinyCrossEncoderWithoutWeights(Files.createTempDirectory(cache.getParent(), "sharded-repo"));
+        Path repo = Golden.tinyCrossEncoderWithoutWeights(Files.createTempDirectory(outside, "sharded-repo"));
         try (Stream<Path> shards = Files.list(Path.of("src/test/resources/torch/sharded-safetensors"))) {
             for (Path shard : shards.toList()) Files.copy(shard, repo.resolve(shard.getFileName().toString()));
         }
@@ -414,7 +417,7 @@ class HuggingFaceHubTest {
         }
 
         hub.close();
-        Path hostile = Files.createTempDirectory(cache.getParent(), "hostile-index");
+        Path hostile = Files.createTempDirectory(outside, "hostile-index");
         for (String f : List.of("config.json", "tokenizer.json")) Files.copy(bert.resolve(f), hostile.resolve(f));
         Files.writeString(hostile.resolve("model.safetensors.index.json"), "{\"weight_map\": {\"w\": \"../../../escape.safetensors\"}}");
         hub = new FakeHub().serve(hostile, Map.of());
@@ -436,9 +439,9 @@ class HuggingFaceHubTest {
         assertThrows(ModelFormatException.class, () -> fetch(ID));
 
         hub.listingOverride = null;
-        hub.serve(Files.createTempDirectory(cache.getParent(), "none"), Map.of());
+        hub.serve(Files.createTempDirectory(outside, "none"), Map.of());
         byte[] modules = "[{\"idx\": 0, \"path\": \"\"}, {\"idx\": 1, \"path\": \"../../../escape\"}]".getBytes(StandardCharsets.UTF_8);
-        Path evil = Files.createTempDirectory(cache.getParent(), "evil");
+        Path evil = Files.createTempDirectory(outside, "evil");
         Files.write(evil.resolve("modules.json"), modules);
         hub.serve(evil, Map.of());
         ModelFormatException path = assertThrows(ModelFormatException.class, () -> fetch(ID));

@@ -123,8 +123,9 @@ public final class FakeCuda {
             if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IllegalStateException("building the fake libcuda failed: " + command + "\n" + output);
             }
-            lib.toFile().deleteOnExit();
+            // deleteOnExit deletes in the reverse order of registration: the library first, then its (empty) folder
             dir.toFile().deleteOnExit();
+            lib.toFile().deleteOnExit();
             return lib.toString();
         } catch (IOException e) {
             throw new IllegalStateException("building the fake libcuda failed", e);
