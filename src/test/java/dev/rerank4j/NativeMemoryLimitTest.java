@@ -47,6 +47,22 @@ class NativeMemoryLimitTest {
         assertEquals(List.of("LOADED 20 times"), reports(out), out);
     }
 
+    /**
+     * A refused load gives back what it had packed before the refusal: with one model open under a cap that holds one
+     * copy, a second load is refused part-way, and a third is refused at the same tensor with the same bytes held (a count
+     * left behind by the second would show there); once the first is closed, loads go on (with no GC to tidy up).
+     */
+    @Test
+    void aRefusedLoadGivesBackWhatItHadPackedSoFar() throws Exception {
+        String out = runChild(List.of("-XX:MaxDirectMemorySize=100k", "-XX:+DisableExplicitGC"), Child.class, "refused-then-reload");
+        List<String> lines = reports(out);
+        assertEquals(3, lines.size(), out);
+        assertTrue(lines.get(0).startsWith("REFUSED cannot pack tensor ") && lines.get(0).contains("encoder.layer.")
+                && !lines.get(0).contains("with 0.0 KB of this model's packed weights"), "refused before it had packed anything: " + out);
+        assertEquals(lines.get(0), lines.get(1), "the first refusal left memory counted: " + out);
+        assertEquals("LOADED 20 times", lines.get(2), out);
+    }
+
     /** One never closed gives its memory back once it is unreachable: at the cap the JDK collects and waits for it. */
     @Test
     void aModelLeftUnclosedGivesItsMemoryBackToTheGc() throws Exception {
@@ -80,11 +96,27 @@ class NativeMemoryLimitTest {
 
     /**
      * Loads the tiny cross-encoder on the CPU; prints how it ended, the backend threads left, and whether the weights are
-     * still mapped. With "reload", loads and closes it 20 times; with "reload-unclosed", loads it 20 times and drops it.
+     * still mapped. With "reload", loads and closes it 20 times; with "reload-unclosed", loads it 20 times and drops it;
+     * with "refused-then-reload", loads it, tries twice to load it again while the first is open, closes the first, then
+     * does "reload".
      */
     static final class Child {
         public static void main(String[] args) throws Exception {
             Path dir = Golden.path("bert-tiny-ce");
+            if (args.length > 0 && args[0].equals("refused-then-reload")) {
+                Reranker first = Reranker.load(dir, Options.defaults().withBackend(Options.BackendChoice.CPU));
+                for (int i = 0; i < 2; i++) {
+                    try {
+                        Reranker.load(dir, Options.defaults().withBackend(Options.BackendChoice.CPU)).close();
+                        System.out.println("LOADED twice");
+                        return;
+                    } catch (OutOfMemoryError e) {
+                        System.out.println("REFUSED " + e.getMessage());
+                    }
+                }
+                first.close();
+                args = new String[] {"reload"};
+            }
             if (args.length > 0) {
                 for (int i = 0; i < 20; i++) {
                     Reranker reranker = Reranker.load(dir, Options.defaults().withBackend(Options.BackendChoice.CPU));
