@@ -113,6 +113,7 @@ public final class TorchCheckpoint {
     }
 
     private static ZipFile addZip(Path bin, SafeTensorsWriter writer, Map<String, long[]> written) throws IOException {
+        long fileSize = Files.size(bin);
         ZipFile zip = open(bin);
         try {
             String root = root(zip, bin);
@@ -121,7 +122,7 @@ public final class TorchCheckpoint {
                 @Override
                 public long bytes(Unpickler.StorageRef s) {
                     ZipEntry e = zip.getEntry(root + "data/" + s.key());
-                    return e == null ? -1 : e.getSize();
+                    return e == null ? -1 : plausibleSize(e, bin, fileSize);
                 }
 
                 @Override
@@ -202,6 +203,9 @@ public final class TorchCheckpoint {
                         + "; rerank4j reads F32, F16 and BF16 weights");
             }
             if (written.containsKey(name)) throw new ModelFormatException(bin + ": tensor " + name + " is in another shard too");
+            if (name.isEmpty() || name.equals("__metadata__")) {
+                throw new ModelFormatException(bin + ": a tensor named \"" + name + "\", a name no model has and safetensors cannot hold");
+            }
             long bytes = requireInStorage(bin, name, t, dtype, storages);
             long byteOffset = t.offset() * dtype.byteSize();
             writer.add(name, dtype, t.shape(), () -> storages.read(t, byteOffset, bytes, name));
@@ -264,13 +268,14 @@ public final class TorchCheckpoint {
 
     private static Map<String, Unpickler.TensorRef> stateDict(Object dict, String source, Path bin) {
         if (!(dict instanceof Map<?, ?> map)) {
-            throw new ModelFormatException(source + ": the pickle holds " + dict.getClass().getSimpleName() + ", not a state dict (a dict of"
+            throw new ModelFormatException(source + ": the pickle holds " + Unpickler.describe(dict) + ", not a state dict (a dict of"
                     + " tensors; a whole pickled model is not read: save model.state_dict())");
         }
         Map<String, Unpickler.TensorRef> tensors = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : map.entrySet()) {
             if (!(e.getKey() instanceof String name) || !(e.getValue() instanceof Unpickler.TensorRef t)) {
-                throw new ModelFormatException(source + ": the state dict maps " + e.getKey() + " to " + e.getValue() + ", not a name to a tensor");
+                throw new ModelFormatException(source + ": the state dict maps " + Unpickler.describe(e.getKey()) + " to "
+                        + Unpickler.describe(e.getValue()) + ", not a name to a tensor");
             }
             tensors.put(name, t);
         }
@@ -298,7 +303,7 @@ public final class TorchCheckpoint {
             }
             elements = Math.multiplyExact(elements, shape[i]);
         }
-        if (Math.addExact(t.offset(), elements) > t.storage().size()) {
+        if (t.offset() < 0 || Math.addExact(t.offset(), elements) > t.storage().size()) {
             throw new ModelFormatException(bin + ": tensor " + name + " needs elements " + t.offset() + " to " + (t.offset() + elements)
                     + " of a storage of " + t.storage().size());
         }
@@ -308,6 +313,21 @@ public final class TorchCheckpoint {
                     + (held < 0 ? " is missing" : " holds " + held + " bytes, not " + storageBytes));
         }
         return Math.multiplyExact(elements, dtype.byteSize());
+    }
+
+    /**
+     * The size a storage's entry declares, if its bytes could hold it: the reader allocates a tensor's size before it
+     * reads, so a file of a few hundred bytes that declares a terabyte must be refused from what it holds. torch.save
+     * stores entries uncompressed (declared = stored); DEFLATE expands at most 1032 to 1.
+     */
+    private static long plausibleSize(ZipEntry e, Path bin, long fileSize) {
+        long size = e.getSize(), stored = e.getCompressedSize();
+        long most = stored < 0 || stored > fileSize ? -1 : e.getMethod() == ZipEntry.STORED ? stored : stored * 1032;
+        if (size < 0 || size > most) {
+            throw new ModelFormatException(bin + ": storage entry " + e.getName() + " declares " + size + " bytes, which its " + stored
+                    + " stored bytes (of a " + fileSize + "-byte file) cannot hold: a corrupt or forged zip");
+        }
+        return size;
     }
 
     private static MemorySegment readEntry(ZipFile zip, String entry, long byteOffset, long bytes, Path bin, String name) {

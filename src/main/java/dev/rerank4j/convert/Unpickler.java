@@ -113,12 +113,12 @@ final class Unpickler {
                 case 'Q' -> push(persistent(pop())); // BINPERSID
                 case 'R' -> { Object args = pop(), callable = pop(); push(call(callable, args)); } // REDUCE
                 case 'b' -> { pop(); peek(); } // BUILD: a state dict's _metadata, which loading does not need
-                case 's' -> { Object v = pop(), k = pop(); map(peek()).put(k, v); } // SETITEM
+                case 's' -> { Object v = pop(), k = pop(); map(peek()).put(key(k), v); } // SETITEM
                 case 'u' -> { // SETITEMS
                     List<Object> items = popToMark();
                     if (items.size() % 2 != 0) throw fail("SETITEMS with an odd number of values");
                     Map<Object, Object> m = map(peek());
-                    for (int i = 0; i < items.size(); i += 2) m.put(items.get(i), items.get(i + 1));
+                    for (int i = 0; i < items.size(); i += 2) m.put(key(items.get(i)), items.get(i + 1));
                 }
                 case 'a' -> { Object v = pop(); list(peek()).add(v); } // APPEND
                 case 'e' -> { List<Object> items = popToMark(); list(peek()).addAll(items); } // APPENDS
@@ -151,15 +151,16 @@ final class Unpickler {
      */
     private Object persistent(Object id) {
         if (id instanceof List<?> t && (t.size() == 5 || t.size() == 6 && t.get(5) == NONE) && "storage".equals(t.get(0))
-                && t.get(1) instanceof Global g && t.get(2) instanceof String key && t.get(4) instanceof Long size && size >= 0) {
+                && t.get(1) instanceof Global g && g.name().startsWith("torch.") && t.get(2) instanceof String key
+                && t.get(4) instanceof Long size && size >= 0) {
             StorageType type = STORAGE_TYPES.get(g.name().substring("torch.".length()));
-            return new StorageRef(key, type.dtype(), type.elementBytes(), size);
+            if (type != null) return new StorageRef(key, type.dtype(), type.elementBytes(), size);
         }
-        throw fail("a persistent id that is not a torch storage: " + id);
+        throw fail("a persistent id that is not a torch storage: " + describe(id));
     }
 
     private Object call(Object callable, Object args) {
-        if (!(callable instanceof Global g)) throw fail("REDUCE of " + callable + ", not a global");
+        if (!(callable instanceof Global g)) throw fail("REDUCE of " + describe(callable) + ", not a global");
         if (!(args instanceof List<?> a)) throw fail("REDUCE with arguments that are not a tuple");
         return switch (g.name()) {
             case "collections.OrderedDict" -> {
@@ -168,12 +169,13 @@ final class Unpickler {
             }
             case "torch._utils._rebuild_tensor_v2" -> {
                 if (a.size() < 4 || !(a.get(0) instanceof StorageRef s) || !(a.get(1) instanceof Long offset)) {
-                    throw fail("_rebuild_tensor_v2 with arguments " + a);
+                    throw fail("_rebuild_tensor_v2 with arguments " + describe(a));
                 }
+                if (offset < 0) throw fail("a tensor at element " + offset + " of its storage");
                 yield new TensorRef(s, offset, longs(a.get(2)), longs(a.get(3)));
             }
             case "torch._utils._rebuild_parameter" -> {
-                if (a.isEmpty() || !(a.get(0) instanceof TensorRef t)) throw fail("_rebuild_parameter of " + a);
+                if (a.isEmpty() || !(a.get(0) instanceof TensorRef t)) throw fail("_rebuild_parameter of " + describe(a));
                 yield t;
             }
             default -> throw fail("REDUCE of " + g.name());
@@ -181,10 +183,10 @@ final class Unpickler {
     }
 
     private long[] longs(Object tuple) {
-        if (!(tuple instanceof List<?> t)) throw fail("a tensor's shape or stride is not a tuple: " + tuple);
+        if (!(tuple instanceof List<?> t)) throw fail("a tensor's shape or stride is not a tuple: " + describe(tuple));
         long[] out = new long[t.size()];
         for (int i = 0; i < out.length; i++) {
-            if (!(t.get(i) instanceof Long v) || v < 0) throw fail("a tensor's shape or stride holds " + t.get(i));
+            if (!(t.get(i) instanceof Long v) || v < 0) throw fail("a tensor's shape or stride holds " + describe(t.get(i)));
             out[i] = v;
         }
         return out;
@@ -217,7 +219,7 @@ final class Unpickler {
 
     private String text(Object o) {
         if (o instanceof String s) return s;
-        throw fail("STACK_GLOBAL with a name that is not a string: " + o);
+        throw fail("STACK_GLOBAL with a name that is not a string: " + describe(o));
     }
 
     private int index(int i) {
@@ -234,13 +236,70 @@ final class Unpickler {
     @SuppressWarnings("unchecked")
     private Map<Object, Object> map(Object o) {
         if (o instanceof LinkedHashMap<?, ?> m) return (Map<Object, Object>) m;
-        throw fail("SETITEM on " + o + ", not a dict");
+        throw fail("SETITEM on " + describe(o) + ", not a dict");
     }
 
     @SuppressWarnings("unchecked")
     private List<Object> list(Object o) {
         if (o instanceof ArrayList<?> l) return (List<Object>) l;
-        throw fail("APPEND on " + o + ", not a list");
+        throw fail("APPEND on " + describe(o) + ", not a list");
+    }
+
+    /**
+     * {@code k}, if Python could hash it (a dict's key): a list or dict cannot be one, and a tuple only of what can. Java
+     * would hash a list that holds itself without end; Python refuses it before that.
+     */
+    private Object key(Object k) {
+        if (!hashable(k, 0)) throw fail("a dict key that Python cannot hash: " + describe(k));
+        return k;
+    }
+
+    private static boolean hashable(Object k, int depth) {
+        if (k instanceof List<?> tuple && !(tuple instanceof ArrayList<?>)) {
+            if (depth >= 64) return false;
+            for (Object e : tuple) if (!hashable(e, depth + 1)) return false;
+            return true;
+        }
+        return k instanceof String || k instanceof Long || k instanceof Double || k instanceof Boolean || k == NONE || k instanceof Global;
+    }
+
+    /**
+     * A short description of a value the pickle built, for an error: a few levels and elements of it, so that one nested
+     * a million deep, or holding itself, never makes the message.
+     */
+    static String describe(Object o) {
+        StringBuilder b = new StringBuilder();
+        describe(o, b, 0);
+        return b.toString();
+    }
+
+    private static void describe(Object o, StringBuilder b, int depth) {
+        if (b.length() > 200) {
+            b.append('…');
+        } else if (o instanceof List<?> l) {
+            boolean list = l instanceof ArrayList<?>;
+            b.append(list ? '[' : '(');
+            if (depth >= 3 && !l.isEmpty()) {
+                b.append('…');
+            } else {
+                for (int i = 0; i < Math.min(l.size(), 6); i++) {
+                    if (i > 0) b.append(", ");
+                    describe(l.get(i), b, depth + 1);
+                }
+                if (l.size() > 6) b.append(", … (").append(l.size()).append(" in all)");
+            }
+            b.append(list ? ']' : ')');
+        } else if (o instanceof Map<?, ?> m) {
+            b.append("a dict of ").append(m.size()).append(m.size() == 1 ? " item" : " items");
+        } else if (o instanceof String s) {
+            b.append('\'').append(s.length() > 80 ? s.substring(0, 80) + "…" : s).append('\'');
+        } else if (o instanceof TensorRef t) {
+            b.append("a tensor of shape ").append(java.util.Arrays.toString(t.shape()));
+        } else if (o instanceof Global g) {
+            b.append(g.name());
+        } else {
+            b.append(o);
+        }
     }
 
     private void push(Object o) {

@@ -240,6 +240,93 @@ class TorchCheckpointTest {
     }
 
     @Test
+    void refusesAStorageEntryThatDeclaresMoreThanItsBytesCanHold() throws IOException {
+        // a tensor of 2^29 floats (2 GiB) whose storage entry holds 1 MB of zeros deflated to about 1 KB, its central
+        // directory then made to declare the 2 GiB: the reader allocates a tensor before reading it
+        Path dir = checkpoint(tensorPickle("w", "ctorch\nFloatStorage\n", 0, 1L << 29), Map.of("0", new byte[1 << 20]));
+        Path bin = dir.resolve(TorchCheckpoint.FILE);
+        Files.write(bin, declaringSize(Files.readAllBytes(bin), "archive/data/0", 1L << 31));
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(dir));
+        assertTrue(e.getMessage().contains("storage entry archive/data/0 declares 2147483648 bytes") && e.getMessage().contains("forged"),
+                e.getMessage());
+    }
+
+    @Test
+    void refusesPicklesPythonWouldRefuseWithoutOverflowingTheStack() throws IOException {
+        Map<String, byte[]> storage = Map.of("0", new byte[32]);
+        byte[] notAStorage = tensorPickle("w", "ccollections\nOrderedDict\n", 0, 8);
+        assertRefused(checkpoint(notAStorage, storage), "a persistent id that is not a torch storage: ('storage', collections.OrderedDict");
+
+        // {[l]: None} where l holds itself: Python cannot hash a list
+        byte[] selfKey = bytes(0x80, 2, '}', ']', 'q', 0, 'h', 0, 'a', 'N', 's', '.');
+        assertRefused(checkpoint(selfKey, Map.of()), "a dict key that Python cannot hash: [[[[…]]]]");
+
+        // {"w": a = [b], b = [a]}
+        byte[] cycle = concat(bytes(0x80, 2, '}'), shortString("w"), bytes(']', 'q', 0, ']', 'q', 1, 'h', 0, 'a', 'a', 's', '.'));
+        assertRefused(checkpoint(cycle, Map.of()), "the state dict maps 'w' to [[[[…]]]], not a name to a tensor");
+
+        // {"w": [[[…]]]} nested 200,000 deep
+        int depth = 200_000;
+        byte[] deep = concat(bytes(0x80, 2, '}'), shortString("w"), repeat(']', depth), repeat('a', depth - 1), bytes('s', '.'));
+        assertRefused(checkpoint(deep, Map.of()), "the state dict maps 'w' to [[[[…]]]], not a name to a tensor");
+    }
+
+    @Test
+    void refusesATensorBeforeItsStorageAndANameSafetensorsCannotHold() throws IOException {
+        Map<String, byte[]> storage = Map.of("0", new byte[32]);
+        // LONG1 of one byte 0xfe: −2
+        assertRefused(checkpoint(tensorPickle("w", "ctorch\nFloatStorage\n", -2, 8), storage), "a tensor at element -2 of its storage");
+        assertRefused(checkpoint(tensorPickle("", "ctorch\nFloatStorage\n", 0, 8), storage), "a tensor named \"\"");
+        assertRefused(checkpoint(tensorPickle("__metadata__", "ctorch\nFloatStorage\n", 0, 8), storage), "a tensor named \"__metadata__\"");
+    }
+
+    /** The conversion of {@code dir} fails with a message naming its file and saying {@code why}, and writes nothing. */
+    private static void assertRefused(Path dir, String why) {
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> TorchCheckpoint.convert(dir));
+        assertTrue(e.getMessage().contains(dir.resolve(TorchCheckpoint.FILE).toString()) && e.getMessage().contains(why), e.getMessage());
+        assertFalse(Files.exists(dir.resolve("model.safetensors")));
+    }
+
+    /**
+     * {name: _rebuild_tensor_v2((storage, {@code storageGlobal}, "0", "cpu", elements), offset, (elements,), (1,), False,
+     * OrderedDict())}, the offset a LONG1.
+     */
+    private static byte[] tensorPickle(String name, String storageGlobal, long offset, long elements) {
+        return concat(bytes(0x80, 2, '}', '('), shortString(name), ascii("ctorch._utils\n_rebuild_tensor_v2\n"), bytes('(', '('),
+                shortString("storage"), ascii(storageGlobal), shortString("0"), shortString("cpu"), long1(elements), bytes('t', 'Q'),
+                long1(offset), bytes('('), long1(elements), bytes('t', '(', 'K', 1, 't', 0x89), ascii("ccollections\nOrderedDict\n"),
+                bytes(')', 'R', 't', 'R', 'u', '.'));
+    }
+
+    private static byte[] long1(long v) {
+        byte[] b = new byte[10];
+        b[0] = (byte) 0x8a;
+        b[1] = 8;
+        for (int i = 0; i < 8; i++) b[2 + i] = (byte) (v >>> (8 * i));
+        return b;
+    }
+
+    private static byte[] repeat(char op, int times) {
+        byte[] b = new byte[times];
+        java.util.Arrays.fill(b, (byte) op);
+        return b;
+    }
+
+    /** {@code zip} with the central directory's uncompressed size of {@code entry} set to {@code size} (below 2^32). */
+    private static byte[] declaringSize(byte[] zip, String entry, long size) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(zip).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        byte[] name = ascii(entry);
+        for (int at = 0; at + 46 + name.length <= zip.length; at++) {
+            if (b.getInt(at) == 0x02014b50 && (b.getShort(at + 28) & 0xffff) == name.length
+                    && java.util.Arrays.equals(zip, at + 46, at + 46 + name.length, name, 0, name.length)) {
+                b.putInt(at + 24, (int) size);
+                return zip;
+            }
+        }
+        throw new IllegalStateException("no central directory entry " + entry);
+    }
+
+    @Test
     void refusesStoragesThatDoNotHoldTheirTensors() throws IOException {
         Path source = FIXTURES.resolve("mixed-p2").resolve(TorchCheckpoint.FILE);
         // a.weight's storage (data/0, 12 floats) cut to 40 bytes
