@@ -106,6 +106,23 @@ class SentenceTransformerLayoutsTest {
         assertRefused(older, "pooling [max, mean] is not supported");
     }
 
+    /** A file a module names can be anything: a device, a pipe or a folder is refused by name, never read. */
+    @Test
+    void aModuleFileThatIsNotARegularFileIsRefusedUnread() throws Exception {
+        Path six = sixLayout(tmp.resolve("six"));
+        Path pooling = six.resolve("1_Pooling/config.json");
+        Files.delete(pooling);
+        Files.createSymbolicLink(pooling, Path.of("/dev/zero")); // read whole, it filled the heap
+        assertRefused(six, pooling + ": not a regular file (a directory, device or pipe)");
+        Files.delete(pooling);
+        Files.createDirectory(pooling);
+        assertRefused(six, pooling + ": not a regular file");
+        Files.delete(pooling);
+        Process mkfifo = new ProcessBuilder("mkfifo", pooling.toString()).start(); // read, a pipe with no writer blocked the load
+        org.junit.jupiter.api.Assumptions.assumeTrue(mkfifo.waitFor() == 0, "no mkfifo here");
+        assertRefused(six, pooling + ": not a regular file");
+    }
+
     private static void assertRefused(Path model, String message) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());

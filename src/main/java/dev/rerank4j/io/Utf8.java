@@ -51,10 +51,28 @@ public final class Utf8 {
         return out.flip().toString();
     }
 
-    /** A model file's text (config.json, tokenizer.json, ...); bytes that are not UTF-8 are a {@link ModelFormatException}. */
+    /** The largest text file a model holds, with room: tokenizer.json files run to tens of MB (Gemma's, 34 MB). */
+    static final int MAX_MODEL_FILE_BYTES = 256 << 20;
+
+    /**
+     * A model file's text (config.json, tokenizer.json, ...); bytes that are not UTF-8, a file that is not a regular one, or
+     * one over {@link #MAX_MODEL_FILE_BYTES} are a {@link ModelFormatException}.
+     */
     public static String readModelFile(Path file) throws IOException {
+        // Files named inside a model (modules.json's paths) can be anything: /dev/zero would fill the heap, a pipe block
+        if (!Files.isRegularFile(file)) {
+            throw new ModelFormatException(file + ": not a regular file" + (Files.exists(file) ? " (a directory, device or pipe)" : " (missing)"));
+        }
+        byte[] bytes;
+        try (java.io.InputStream in = Files.newInputStream(file)) {
+            bytes = in.readNBytes(MAX_MODEL_FILE_BYTES + 1);
+        }
+        if (bytes.length > MAX_MODEL_FILE_BYTES) {
+            throw new ModelFormatException(file + ": more than " + (MAX_MODEL_FILE_BYTES >> 20) + " MiB, larger than any tokenizer or"
+                    + " configuration file");
+        }
         try {
-            return decode(Files.readAllBytes(file));
+            return decode(bytes);
         } catch (MalformedException e) {
             throw new ModelFormatException(file + ": " + e.getMessage(), e);
         }
