@@ -219,6 +219,14 @@ sealed interface Scorer {
         }
 
         /**
+         * Whether token {@code id}'s document vector is dropped. The table covers the tokenizer's vocabulary; ids past it
+         * (a post-processor's special tokens may be) are no skiplist word's.
+         */
+        private boolean skipped(int id) {
+            return id < skip.length && skip[id];
+        }
+
+        /**
          * sentence-transformers 6 prepends a prompt to the text; that is the prefix token put after the first only where
          * the prompt is a token matched in the raw text (an added token, as PyLate adds its prefixes), checked on a probe.
          */
@@ -342,7 +350,7 @@ sealed interface Scorer {
             int[] offsets = new int[docs.size() + 1];
             for (int k = 0; k < docs.size(); k++) {
                 int kept = 0;
-                for (int id : encodings.get(k).ids()) if (!skip[id]) kept++;
+                for (int id : encodings.get(k).ids()) if (!skipped(id)) kept++;
                 offsets[k + 1] = Math.addExact(offsets[k], kept);
             }
             float[] vectors = new float[Math.multiplyExact(offsets[docs.size()], dim)];
@@ -350,7 +358,7 @@ sealed interface Scorer {
                 int[] ids = encodings.get(k).ids();
                 int row = offsets[k];
                 for (int t = 0; t < ids.length; t++) {
-                    if (!skip[ids[t]]) System.arraycopy(all[k], t * dim, vectors, row++ * dim, dim);
+                    if (!skipped(ids[t])) System.arraycopy(all[k], t * dim, vectors, row++ * dim, dim);
                 }
                 all[k] = null;
             }

@@ -207,6 +207,36 @@ class ColbertGoldenTest {
         assertTrue(notOurs.getMessage().contains("format"), notOurs.getMessage());
     }
 
+    /**
+     * A post-processor may add special tokens past the tokenizer's vocabulary (but inside the model's): their document
+     * vectors are kept, as no skiplist word is one of them (the skiplist's table, sized by the vocabulary, was indexed by
+     * them and threw).
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void specialTokensPastTheTokenizersVocabularyAreKeptNotOutOfBounds(@TempDir Path tmp) throws IOException {
+        Path model = Files.createDirectories(tmp.resolve("colbert"));
+        try (var files = Files.walk(Golden.path("colbert-tiny"))) {
+            for (Path f : files.toList()) {
+                Path to = model.resolve(Golden.path("colbert-tiny").relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(to); else Files.copy(f, to);
+            }
+        }
+        Map<String, Object> tokenizer = dev.rerank4j.io.Json.parseObjectFile(model.resolve("tokenizer.json"));
+        Map<String, Object> vocab = (Map<String, Object>) ((Map<String, Object>) tokenizer.get("model")).get("vocab");
+        vocab.values().removeIf(id -> ((Number) id).intValue() >= 1100); // config.json's vocab_size stays 1200
+        Map<String, Object> sep = (Map<String, Object>) ((Map<String, Object>) ((Map<String, Object>) tokenizer.get("post_processor"))
+                .get("special_tokens")).get("[SEP]");
+        sep.put("ids", List.of(1150));
+        Files.writeString(model.resolve("tokenizer.json"), dev.rerank4j.io.Json.write(tokenizer));
+        try (Reranker r = Reranker.load(model, Golden.options())) {
+            DocumentEmbeddings d = r.encodeDocuments(DOC_TEXTS.subList(0, 2));
+            float[] scores = r.score("what is the capital of france?", d, new int[] {0, 1});
+            assertEquals(2, scores.length);
+            assertTrue(Float.isFinite(scores[0]) && Float.isFinite(scores[1]), java.util.Arrays.toString(scores));
+        }
+    }
+
     @Test
     void documentEmbeddingsNeedAColbertModel() {
         try (Reranker ce = Reranker.load(Golden.path("bert-tiny-ce"))) {
