@@ -19,8 +19,9 @@ import java.util.Map;
  *
  * @param sentenceTransformers whether sentence-transformers wrote the files
  * @param activation           the activation they name (a class name such as "torch.nn.modules.activation.Sigmoid"), or null
+ * @param source               the file that names it (or would), for errors
  */
-record CrossEncoderConventions(boolean sentenceTransformers, String activation) {
+record CrossEncoderConventions(boolean sentenceTransformers, String activation, Path source) {
     private static final String ST_CONFIG = "config_sentence_transformers.json";
 
     /** The conventions of the model in {@code dir}: config_sentence_transformers.json's (as CrossEncoder reads it first), else config.json's. */
@@ -34,18 +35,27 @@ record CrossEncoderConventions(boolean sentenceTransformers, String activation) 
                     throw new ModelFormatException(file + ": field 'activation_fn' must be a string, found " + Json.typeName(fn));
                 }
                 String named = fn != null ? (String) fn : config.ceActivation();
-                return new CrossEncoderConventions(true, named != null ? named : "torch.nn.modules.activation.Sigmoid");
+                return new CrossEncoderConventions(true, named != null ? named : "torch.nn.modules.activation.Sigmoid",
+                        fn != null ? file : dir.resolve("config.json"));
             }
         }
-        return new CrossEncoderConventions(config.ceActivation() != null, config.ceActivation());
+        return new CrossEncoderConventions(config.ceActivation() != null, config.ceActivation(), dir.resolve("config.json"));
     }
 
     PairTruncation truncation(ModelConfig config) {
         return config.isRoberta() && !sentenceTransformers ? PairTruncation.FIRST_CAPPED_THEN_SECOND : PairTruncation.LONGEST_FIRST;
     }
 
-    /** Whether the model's own library returns sigmoid(logit) (Options.ScoreFunction.MODEL_DEFAULT). */
+    /**
+     * Whether the model's own library returns sigmoid(logit) (Options.ScoreFunction.MODEL_DEFAULT), else the logit.
+     *
+     * @throws ModelFormatException if it applies another activation (Tanh, Softmax, ...): scoring it as either would be
+     *                              silently wrong
+     */
     boolean sigmoid() {
-        return activation != null && activation.endsWith("Sigmoid");
+        if (activation == null || activation.endsWith("Identity")) return false;
+        if (activation.endsWith("Sigmoid")) return true;
+        throw new ModelFormatException(source + ": the cross-encoder's activation " + activation + " is not one rerank4j applies"
+                + " (Sigmoid or Identity); choose the score with Options.withScoreFunction(RAW or SIGMOID) (--raw or --sigmoid)");
     }
 }

@@ -90,6 +90,36 @@ class SentenceTransformersCrossEncoderTest {
         }
     }
 
+    /**
+     * An activation other than Sigmoid or Identity (a CrossEncoder saved with Tanh) would be scored as neither by
+     * sentence-transformers: the default score is refused by name, and the caller's own choice of score still loads.
+     */
+    @Test
+    void anActivationRerank4jDoesNotApplyIsRefusedUnlessTheCallerChoosesTheScore() throws IOException {
+        Path model = savedBySentenceTransformers();
+        Path st = model.resolve("config_sentence_transformers.json");
+        Files.writeString(st, "{\"model_type\": \"CrossEncoder\", \"activation_fn\": \"torch.nn.modules.activation.Tanh\"}");
+        ModelFormatException e = org.junit.jupiter.api.Assertions.assertThrows(ModelFormatException.class,
+                () -> Reranker.load(model, Golden.options()));
+        assertTrue(e.getMessage().startsWith(st + ": the cross-encoder's activation torch.nn.modules.activation.Tanh is not one")
+                && e.getMessage().contains("withScoreFunction"), e.getMessage());
+        try (Reranker raw = Reranker.load(model, Golden.options().withScoreFunction(Options.ScoreFunction.RAW))) {
+            assertEquals("cross-encoder; score = logit", raw.description().get("kind"));
+        }
+        Files.writeString(st, "{\"model_type\": \"CrossEncoder\", \"activation_fn\": \"torch.nn.modules.linear.Identity\"}");
+        try (Reranker identity = Reranker.load(model, Golden.options())) {
+            assertEquals("cross-encoder; score = logit", identity.description().get("kind"));
+        }
+        Files.delete(st);
+        String config = Files.readString(model.resolve("config.json"));
+        Files.writeString(model.resolve("config.json"), config.replaceFirst("\\{",
+                "{\"sentence_transformers\": {\"activation_fn\": \"torch.nn.modules.activation.Softmax\", \"version\": \"4.1.0\"},"));
+        ModelFormatException inConfig = org.junit.jupiter.api.Assertions.assertThrows(ModelFormatException.class,
+                () -> Reranker.load(model, Golden.options()));
+        assertTrue(inConfig.getMessage().startsWith(model.resolve("config.json") + ": the cross-encoder's activation"
+                + " torch.nn.modules.activation.Softmax"), inConfig.getMessage());
+    }
+
     /** The files sentence-transformers wrote, with the weights and tokenizer.json they were saved from. */
     private Path savedBySentenceTransformers() throws IOException {
         try (var files = Files.list(Golden.path("xlmr-tiny-st"))) {
