@@ -341,11 +341,15 @@ public final class OnnxModel implements AutoCloseable {
         }
         long[] shape = dims.toArray();
         long count = 1;
+        int size = elementSize(dataType);
         for (long d : shape) {
             if (d < 0) throw r.error(start, "tensor " + name + " has a negative dimension " + Arrays.toString(shape));
-            count = Math.multiplyExact(count, d);
+            // the bytes, not only the count, must fit a long: [2^61] of INT64 is 2^64 bytes, which wrapped to 0
+            if (d > 0 && count > Long.MAX_VALUE / d / Math.max(1, size)) {
+                throw r.error(start, "tensor " + name + " " + Arrays.toString(shape) + " is larger than any file");
+            }
+            count *= d;
         }
-        int size = elementSize(dataType);
         MemorySegment data;
         if (raw != null) {
             data = size > 0 ? raw : null;

@@ -90,6 +90,23 @@ class OnnxModelTest {
         assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("needs 8 bytes"), e.getMessage());
     }
 
+    /** Dims whose bytes overflow a long ([2^61] of INT64: 2^64 bytes, which wrapped to the 0 bytes given) are refused. */
+    @Test
+    void rejectsATensorLargerThanAnyFile() throws IOException {
+        for (long[] dims : new long[][] {{1L << 61}, {1L << 31, 1L << 31, 1L << 31}}) {
+            // graph { initializer { dims…, data_type: INT64 (7), name: "w", raw_data: "" } }
+            java.io.ByteArrayOutputStream t = new java.io.ByteArrayOutputStream();
+            for (long d : dims) t.writeBytes(Proto.varintField(1, d));
+            t.writeBytes(Proto.varintField(2, 7));
+            t.writeBytes(Proto.field(8, "w"));
+            t.writeBytes(Proto.field(9, new byte[0]));
+            byte[] model = Proto.field(7, Proto.field(5, t.toByteArray()));
+            Path bad = Files.write(dir.resolve("huge.onnx"), model);
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> OnnxModel.open(bad).close());
+            assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("larger than any file"), e.getMessage());
+        }
+    }
+
     static byte[] concat(byte[] a, byte[] b) {
         byte[] out = new byte[a.length + b.length];
         System.arraycopy(a, 0, out, 0, a.length);
