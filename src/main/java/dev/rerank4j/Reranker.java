@@ -281,9 +281,14 @@ public final class Reranker implements AutoCloseable {
         return "[MASK]";
     }
 
+    /** A whole-number field of {@code file} (HF's 1e30 "no limit" is one, read as Long.MAX_VALUE), or null. */
     private static Long longField(Path file, String field) {
         if (!Files.isRegularFile(file)) return null;
-        return Json.parseObjectFile(file).get(field) instanceof Number n ? (Long) n.longValue() : null;
+        if (!(Json.parseObjectFile(file).get(field) instanceof Number n)) return null;
+        if (n instanceof Double d && !(d == Math.rint(d))) {
+            throw new ModelFormatException(file + ": " + field + " must be a whole number of tokens, found " + d);
+        }
+        return n.longValue();
     }
 
     /**

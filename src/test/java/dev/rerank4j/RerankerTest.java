@@ -115,6 +115,24 @@ class RerankerTest {
         }
     }
 
+    /** A limit of 3.9 tokens is no limit sentence-transformers would run with; it was cut to 3 and every pair scored alike. */
+    @Test
+    void refusesALimitThatIsNotAWholeNumber() throws IOException {
+        Path dir = modelWithConfig(c -> {});
+        Path tokenizerConfig = dir.resolve("tokenizer_config.json");
+        Map<String, Object> edited = Json.parseObject(Files.readString(tokenizerConfig));
+        edited.put("model_max_length", 3.9);
+        Files.writeString(tokenizerConfig, Json.write(edited));
+        ModelFormatException e = loadFails(dir);
+        assertTrue(e.getMessage().contains(tokenizerConfig + ": model_max_length must be a whole number of tokens, found 3.9"),
+                e.getMessage());
+        edited.put("model_max_length", 1e30); // transformers' "no limit"
+        Files.writeString(tokenizerConfig, Json.write(edited));
+        try (Reranker r = Reranker.load(dir, Options.defaults())) {
+            assertEquals(64, r.maxLength(), "config.json's max_position_embeddings");
+        }
+    }
+
     @Test
     void rejectsAnUnknownArchitecture() throws IOException {
         ModelFormatException e = loadFails(modelWithConfig(c -> c.put("architectures", List.of("BertForMaskedLM"))));

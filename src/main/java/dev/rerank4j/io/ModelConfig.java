@@ -104,9 +104,9 @@ public record ModelConfig(
         boolean roberta = isRoberta(modelType);
         // transformers' defaults when the field is absent: BertConfig 0, RobertaConfig and XLMRobertaConfig 1
         int padTokenId = json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : roberta ? 1 : 0;
-        if (roberta && maxPositions <= padTokenId + 1) {
+        if (roberta && maxPositions <= padTokenId + 1L) {
             throw new ModelFormatException(source + ": max_position_embeddings " + maxPositions + " leaves no position for a token: "
-                    + modelType + " positions start at pad_token_id + 1 = " + (padTokenId + 1));
+                    + modelType + " positions start at pad_token_id + 1 = " + (padTokenId + 1L));
         }
         int numLabels = numLabels(f);
         // Only ElectraConfig reads the field, and its default is 128 (transformers' configuration_electra.py); the

@@ -44,4 +44,12 @@ class ModelConfigTest {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> config("electra", ", \"embedding_size\": 0"));
         assertTrue(e.getMessage().contains("'embedding_size' must be positive"), e.getMessage());
     }
+
+    @Test
+    void anXlmRobertaPadIdThatLeavesNoPositionIsNamedWithoutOverflowing() {
+        assertEquals(2, config("xlm-roberta", ", \"pad_token_id\": 1").positionOffset());
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> config("xlm-roberta", ", \"pad_token_id\": 2147483647"));
+        assertTrue(e.getMessage().contains("max_position_embeddings 512 leaves no position for a token: xlm-roberta positions start at"
+                + " pad_token_id + 1 = 2147483648"), e.getMessage());
+    }
 }
