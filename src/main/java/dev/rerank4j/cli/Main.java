@@ -320,12 +320,13 @@ public final class Main {
         int textWidth = Math.max(10, width - 26);
         int rank = 1;
         for (Ranked r : ranked) {
-            // control characters (an escape sequence in a document could drive the terminal) are shown as U+FFFD
-            String text = r.text().replaceAll("\\s+", " ").replaceAll("\\p{Cc}", "\uFFFD");
+            // control characters (an escape sequence in a document could drive the terminal) and bidirectional controls (an
+            // override could show the text reordered) are shown as U+FFFD
+            String text = r.text().replaceAll("\\s+", " ").replaceAll("[\\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]", "\uFFFD");
             if (text.codePointCount(0, text.length()) > textWidth) {
                 text = text.substring(0, text.offsetByCodePoints(0, textWidth - 1)) + "…";
             }
-            out.printf("%4d  %9.4f  %5d  %s%n", rank++, r.score(), docs.get(r.index()).line(), text);
+            out.printf(java.util.Locale.ROOT, "%4d  %9.4f  %5d  %s%n", rank++, r.score(), docs.get(r.index()).line(), text); // 0.1234 anywhere
         }
         long truncated = ranked.stream().filter(Ranked::truncated).count();
         if (truncated > 0) {

@@ -150,14 +150,29 @@ class MainTest {
     @Test
     void tableOutputShowsControlCharactersAsReplacementsAndJsonKeepsThem() throws IOException {
         String model = Golden.path("bert-tiny-ce").toString();
-        Path f = docs("red \u001b[2Jalert\u0007 \u0000end");
+        Path f = docs("red \u001b[2Jalert\u0007 \u0000end \u202Eevil\u2066");
         Result table = run("--query", "q", "--docs", f.toString(), "--model", model);
         assertEquals(0, table.code(), table.err());
-        assertTrue(table.out().contains("red \uFFFD[2Jalert\uFFFD \uFFFDend"), table.out());
+        assertTrue(table.out().contains("red \uFFFD[2Jalert\uFFFD \uFFFDend \uFFFDevil\uFFFD"), table.out());
         assertEquals(0, table.out().chars().filter(c -> Character.isISOControl(c) && c != '\n').count(), table.out());
         Result json = run("--query", "q", "--docs", f.toString(), "--model", model, "--json");
         assertEquals(0, json.code(), json.err());
-        assertEquals("red \u001b[2Jalert\u0007 \u0000end", ((Map<?, ?>) ((List<?>) Json.parse(json.out())).getFirst()).get("text"));
+        assertEquals("red \u001b[2Jalert\u0007 \u0000end \u202Eevil\u2066", ((Map<?, ?>) ((List<?>) Json.parse(json.out())).getFirst()).get("text"));
+    }
+
+    /** Scores print with a decimal point whatever the JVM's locale, so that scripts reading the table read them alike. */
+    @Test
+    void tableScoresDoNotFollowTheLocale() throws IOException {
+        java.util.Locale before = java.util.Locale.getDefault();
+        java.util.Locale.setDefault(java.util.Locale.GERMANY);
+        try {
+            Result r = run("--query", "berlin", "--docs", docs("a", "b").toString(), "--model", Golden.path("bert-tiny-ce").toString());
+            assertEquals(0, r.code(), r.err());
+            String score = r.out().lines().skip(1).findFirst().orElseThrow().trim().split("\\s+")[1];
+            assertTrue(score.matches("-?\\d+\\.\\d{4}"), r.out());
+        } finally {
+            java.util.Locale.setDefault(before);
+        }
     }
 
     @Test
