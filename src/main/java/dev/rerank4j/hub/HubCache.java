@@ -78,12 +78,26 @@ final class HubCache {
     void link(RepoId id, String commit, RemoteFile file) throws IOException {
         Path target = snapshot(id, commit).resolve(file.path());
         Path blob = blob(id, file.blobName());
-        Files.createDirectories(target.getParent());
+        realFolders(snapshot(id, commit), target.getParent());
         Files.deleteIfExists(target);
         try {
             Files.createSymbolicLink(target, target.getParent().relativize(blob));
         } catch (UnsupportedOperationException | FileSystemException e) {
             Files.copy(blob, target, StandardCopyOption.REPLACE_EXISTING); // as huggingface_hub does without symlinks
+        }
+    }
+
+    /**
+     * Creates the folders from {@code snapshot} down to {@code folder}, replacing a link planted at any of them by a real
+     * folder: huggingface_hub links files, never folders, and a linked folder would have the snapshot's files deleted and
+     * written wherever it points.
+     */
+    private static void realFolders(Path snapshot, Path folder) throws IOException {
+        Path at = snapshot;
+        for (Path name : snapshot.relativize(folder)) {
+            at = at.resolve(name);
+            if (Files.isSymbolicLink(at)) Files.delete(at); // the link, not what it points to
+            Files.createDirectories(at);
         }
     }
 
@@ -108,6 +122,23 @@ final class HubCache {
         Path marker = completeMarker(id, commit);
         Files.createDirectories(marker.getParent());
         if (!Files.exists(marker)) Files.createFile(marker);
+        Files.deleteIfExists(marker(id, "started", commit));
+    }
+
+    /**
+     * Marks a fetch of the commit as started, until {@link #markComplete}: a snapshot a fetch left halfway (a module's
+     * weights missing) then reads as cut off, not as a model, offline or when the hub cannot be asked.
+     */
+    void markStarted(RepoId id, String commit) throws IOException {
+        if (isComplete(id, commit)) return;
+        Path marker = marker(id, "started", commit);
+        Files.createDirectories(marker.getParent());
+        if (!Files.exists(marker)) Files.createFile(marker);
+    }
+
+    /** Whether a fetch of the commit started and never completed. */
+    boolean wasCutOff(RepoId id, String commit) {
+        return Files.isRegularFile(marker(id, "started", commit)) && !isComplete(id, commit);
     }
 
     boolean isComplete(RepoId id, String commit) {
@@ -115,6 +146,10 @@ final class HubCache {
     }
 
     private Path completeMarker(RepoId id, String commit) {
-        return repoDir(id).resolve(".rerank4j").resolve("complete").resolve(commit);
+        return marker(id, "complete", commit);
+    }
+
+    private Path marker(RepoId id, String kind, String commit) {
+        return repoDir(id).resolve(".rerank4j").resolve(kind).resolve(commit);
     }
 }

@@ -90,16 +90,20 @@ final class HubClient implements AutoCloseable {
         try {
             json = Json.parseObject(Utf8.decode(body));
         } catch (Utf8.MalformedException e) {
-            throw new ModelFormatException(uri + ": the answer is not UTF-8: " + e.getMessage(), e);
+            throw new ModelFormatException(HubHttp.printable(uri) + ": the answer is not UTF-8: " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            throw new ModelFormatException(uri + ": not the hub's JSON answer: " + e.getMessage(), e);
+            throw new ModelFormatException(HubHttp.printable(uri) + ": not the hub's JSON answer: " + e.getMessage(), e);
         }
         Object commit = json.get("sha");
         if (!(commit instanceof String c) || !COMMIT.matcher(c).matches()) {
-            throw new ModelFormatException(uri + ": \"sha\" is " + commit + ", not a commit hash");
+            throw new ModelFormatException(HubHttp.printable(uri) + ": \"sha\" is " + commit + ", not a commit hash");
+        }
+        if (id.isCommit() && !commit.equals(id.revision())) {
+            throw new ModelFormatException(HubHttp.printable(uri) + ": asked for commit " + id.revision() + ", the hub answered with commit "
+                    + commit + " (a pinned commit is taken from no other)");
         }
         if (!(json.get("siblings") instanceof List<?> siblings)) {
-            throw new ModelFormatException(uri + ": no \"siblings\" list of files");
+            throw new ModelFormatException(HubHttp.printable(uri) + ": no \"siblings\" list of files");
         }
         Map<String, Map<?, ?>> files = new LinkedHashMap<>();
         for (Object s : siblings) {
@@ -160,7 +164,11 @@ final class HubClient implements AutoCloseable {
                         if (large) progress.report(end[0]);
                     };
                 });
-                if (!r.ok()) throw refused(r, id, file.path() + " of " + id.repo() + " at commit " + commit);
+                if (!r.ok()) {
+                    // a server that will not resume this partial download never will: the next try starts over
+                    if (r.status() == 416) out.truncate(0);
+                    throw refused(r, id, file.path() + " of " + id.repo() + " at commit " + commit);
+                }
             }
         }
         if (end[0] != file.size()) {
@@ -256,9 +264,9 @@ final class HubClient implements AutoCloseable {
             case 403 -> cdn ? "the download server refused the link the hub gave (it may have expired); try again"
                     : "access to " + id.repo() + " is refused: if it is gated, accept its conditions on the hub with the"
                     + " account whose token HF_TOKEN holds";
-            case 404 -> file == null ? "no model " + id.repo() + " with revision " + id.revision() + " at " + endpoint
+            case 404 -> file == null ? "no model " + id.repo() + " with revision " + id.revision() + " at " + HubHttp.printable(endpoint)
                     : "the hub lists the file but does not serve it";
-            case 416 -> "the server refused to resume the download";
+            case 416 -> "the server refused to resume the download; the partial download is dropped, and the next try starts over";
             case 429 -> "the hub limits the rate of requests; wait and try again, or set HF_TOKEN";
             default -> r.status() >= 500 ? "the server failed; try again later" : "unexpected answer";
         };

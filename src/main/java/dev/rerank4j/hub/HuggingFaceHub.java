@@ -63,7 +63,16 @@ public final class HuggingFaceHub implements AutoCloseable {
         public Settings {
             if (endpoint == null || cache == null || stallTimeout == null) throw new IllegalArgumentException("endpoint, cache and stallTimeout are required");
             if (!HubHttp.isHttp(endpoint) || endpoint.getHost() == null) {
-                throw new IllegalArgumentException("the hub's endpoint must be an http(s) URL with a host, not \"" + endpoint + "\"");
+                throw new IllegalArgumentException("the hub's endpoint must be an http(s) URL with a host, not \"" + HubHttp.printable(endpoint) + "\"");
+            }
+            if (token != null) {
+                for (int i = 0; i < token.length(); i++) {
+                    char c = token.charAt(i);
+                    if (c < 0x20 || c > 0x7e) { // the JDK would refuse the header with the whole token in its message
+                        throw new IllegalArgumentException(String.format(Locale.ROOT, "the hub token holds U+%04X at character %d, which an"
+                                + " HTTP header cannot carry (the token is not printed): check HF_TOKEN or the token file", (int) c, i + 1));
+                    }
+                }
             }
             if (stallTimeout.isNegative() || stallTimeout.isZero() || stallTimeout.compareTo(LONGEST_STALL) > 0) {
                 throw new IllegalArgumentException("stallTimeout must be positive and at most a day, not " + stallTimeout);
@@ -142,7 +151,7 @@ public final class HuggingFaceHub implements AutoCloseable {
 
         @Override
         public String toString() { // never the token
-            return "Settings[endpoint=" + endpoint + ", cache=" + cache + ", token=" + (token == null ? "none" : "set")
+            return "Settings[endpoint=" + HubHttp.printable(endpoint) + ", cache=" + cache + ", token=" + (token == null ? "none" : "set")
                     + ", offline=" + offline + ", stallTimeout=" + stallTimeout + "]";
         }
     }
@@ -178,6 +187,10 @@ public final class HuggingFaceHub implements AutoCloseable {
         Optional<Path> cached = cachedSnapshot(id);
         if (id.isCommit() && cached.isPresent() && cache.isComplete(id, id.revision())) return cached.get(); // a commit never changes
         if (settings.offline()) {
+            if (cached.isEmpty() && cutOff(id)) {
+                throw new IOException("HF_HUB_OFFLINE is set and the cached snapshot of " + id + " in " + cache.repoDir(id)
+                        + " is incomplete: a download of it stopped before the end (run once online to finish it)");
+            }
             return cached.orElseThrow(() -> new IOException("HF_HUB_OFFLINE is set and " + id + " is not in the cache "
                     + cache.repoDir(id) + " (it needs config.json, tokenizer.json or vocab.txt, and weights)"));
         }
@@ -202,18 +215,20 @@ public final class HuggingFaceHub implements AutoCloseable {
      */
     private Path cachedInstead(RepoId id, Optional<Path> cached, Exception failure) throws IOException {
         if (cached.isEmpty()) {
-            String cause = "cannot ask " + settings.endpoint() + " about " + id + " (" + failure.getMessage() + "), and it is not in the cache "
+            String cause = "cannot ask " + HubHttp.printable(settings.endpoint()) + " about " + id + " (" + failure.getMessage() + "), and "
+                    + (cutOff(id) ? "its cached snapshot is incomplete (a download of it stopped before the end) in " : "it is not in the cache ")
                     + cache.repoDir(id);
             if (failure instanceof ModelFormatException) throw new ModelFormatException(cause, failure);
             throw new IOException(cause, failure);
         }
         LOG.log(Level.WARNING, "Cannot ask {0} about {1} ({2}); using its cached snapshot {3}",
-                settings.endpoint(), id, failure.getMessage(), cached.get());
+                HubHttp.printable(settings.endpoint()), id, failure.getMessage(), cached.get());
         return cached.get();
     }
 
     private Path fetch(RepoId id, HubClient.Listing listing) throws IOException {
         String commit = listing.commit();
+        cache.markStarted(id, commit);
         List<String> top = new ArrayList<>(withWeights(listing, "", MODEL_FILES));
         top.addAll(tokenizer(listing));
         ensureAll(id, commit, listed(listing, top.stream().distinct().toList()));
@@ -282,7 +297,7 @@ public final class HuggingFaceHub implements AutoCloseable {
         if (missing.isEmpty()) return;
         long bytes = missing.stream().mapToLong(RemoteFile::size).sum();
         LOG.log(Level.INFO, "Fetching {0} file(s) of {1} ({2} MB) from {3} into {4}", missing.size(), id,
-                String.format("%.1f", bytes / 1e6), settings.endpoint(), cache.snapshot(id, commit));
+                String.format("%.1f", bytes / 1e6), HubHttp.printable(settings.endpoint()), cache.snapshot(id, commit));
         for (RemoteFile f : missing) ensure(id, commit, f);
     }
 
@@ -335,15 +350,23 @@ public final class HuggingFaceHub implements AutoCloseable {
         throw new ModelFormatException(why.toString());
     }
 
-    /** The revision's snapshot in the cache, if it holds the files every model needs. */
+    /**
+     * The revision's snapshot in the cache, if it holds the files every model needs and no fetch of it stopped halfway
+     * (Python's snapshots, which rerank4j never marks, count as whole).
+     */
     private Optional<Path> cachedSnapshot(RepoId id) throws IOException {
         Optional<String> commit = cache.commit(id);
-        if (commit.isEmpty()) return Optional.empty();
+        if (commit.isEmpty() || cache.wasCutOff(id, commit.get())) return Optional.empty();
         Path dir = cache.snapshot(id, commit.get());
         if (!Files.isRegularFile(dir.resolve("config.json"))) return Optional.empty();
         if (ModelTokenizer.FILES.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
         if (ModelWeights.FILES.stream().noneMatch(name -> Files.isRegularFile(dir.resolve(name)))) return Optional.empty();
         return Optional.of(dir);
+    }
+
+    private boolean cutOff(RepoId id) throws IOException {
+        Optional<String> commit = cache.commit(id);
+        return commit.isPresent() && cache.wasCutOff(id, commit.get());
     }
 
     private synchronized HubClient client() {

@@ -31,7 +31,7 @@ public final class FakeHub implements AutoCloseable {
     static final String TOKEN = "hf_test_token";
 
     /** What to do to one file's download. */
-    enum Fault { NONE, CORRUPT, CUT_HALFWAY, STALL_HALFWAY, EXTRA_BYTES, RESUME_ELSEWHERE, CDN_FORBIDDEN }
+    enum Fault { NONE, CORRUPT, CUT_HALFWAY, STALL_HALFWAY, EXTRA_BYTES, RESUME_ELSEWHERE, CDN_FORBIDDEN, REFUSE_RANGE }
 
     /** The signed query the CDN links carry, a credential that messages must not print. */
     static final String SIGNATURE = "X-Amz-Signature=secret-signature";
@@ -155,6 +155,10 @@ public final class FakeHub implements AutoCloseable {
         if (fault == Fault.CORRUPT) content[content.length / 2] ^= 1;
         if (fault == Fault.EXTRA_BYTES) content = java.util.Arrays.copyOf(content, content.length + 100);
         String range = x.getRequestHeaders().getFirst("Range");
+        if (fault == Fault.REFUSE_RANGE && range != null) {
+            send(x, 416, "Range Not Satisfiable".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         int from = range != null && range.startsWith("bytes=") ? Integer.parseInt(range.substring(6, range.length() - 1)) : 0;
         int claimed = fault == Fault.RESUME_ELSEWHERE ? from / 2 : from; // a server that says it resumes elsewhere than asked
         if (from > 0) x.getResponseHeaders().add("Content-Range", "bytes " + claimed + "-" + (content.length - 1) + "/" + content.length);

@@ -177,6 +177,91 @@ class HuggingFaceHubTest {
         assertEquals(List.of(), hub.requests, "a complete commit needs no request");
     }
 
+    /** A fetch cut halfway leaves the commit's first files, which look like a model: offline, or with the hub down, it is not one. */
+    @Test
+    void aCommitWhoseFetchStoppedHalfwayIsNotServedOfflineNorWhenTheHubIsDown() throws IOException {
+        hub.faults.put("1_Dense/model.safetensors", FakeHub.Fault.CUT_HALFWAY);
+        String pinned = ID + "@" + FakeHub.COMMIT;
+        assertThrows(IOException.class, () -> fetch(pinned));
+        try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
+            IOException e = assertThrows(IOException.class, () -> offline.snapshot(pinned));
+            assertTrue(e.getMessage().contains("HF_HUB_OFFLINE") && e.getMessage().contains("incomplete: a download of it stopped"), e.getMessage());
+        }
+        hub.close();
+        IOException down = assertThrows(IOException.class, () -> fetch(pinned));
+        assertTrue(down.getMessage().contains("its cached snapshot is incomplete"), down.getMessage());
+
+        hub = new FakeHub().serve(source, NOT_NEEDED);
+        Path dir = fetch(pinned);
+        try (HuggingFaceHub offline = client(true, Duration.ofSeconds(5))) {
+            assertEquals(dir, offline.snapshot(pinned), "finished online, then whole offline");
+        }
+    }
+
+    @Test
+    void aPinnedCommitIsTakenFromNoOther() {
+        String other = "f".repeat(40); // the fake hub answers every revision with FakeHub.COMMIT
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> fetch(ID + "@" + other));
+        assertTrue(e.getMessage().contains("asked for commit " + other + ", the hub answered with commit " + FakeHub.COMMIT), e.getMessage());
+        assertFalse(Files.exists(repo().resolve("snapshots").resolve(FakeHub.COMMIT)), "nothing fetched");
+    }
+
+    @Test
+    void aTokenAnHttpHeaderCannotCarryIsRefusedWithoutPrintingIt() {
+        for (String token : List.of("hf_SECRET\u0001tail", "hf_SECRET\nsecond line", "hf_SECRET€")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new HuggingFaceHub.Settings(hub.endpoint(), cache, token, false, Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("an HTTP header cannot carry") && !e.getMessage().contains("SECRET"), e.getMessage());
+            IllegalArgumentException fromEnv = assertThrows(IllegalArgumentException.class,
+                    () -> HuggingFaceHub.Settings.fromEnvironment(Map.of("HF_TOKEN", token), outside));
+            assertFalse(fromEnv.getMessage().contains("SECRET"), fromEnv.getMessage());
+        }
+    }
+
+    @Test
+    void credentialsInTheEndpointAreNeverPrinted() throws IOException {
+        java.net.URI endpoint = java.net.URI.create(hub.endpoint().toString().replace("http://", "http://mirror:S3CRET@"));
+        HuggingFaceHub.Settings settings = new HuggingFaceHub.Settings(endpoint, cache, null, false, Duration.ofSeconds(5));
+        assertFalse(settings.toString().contains("S3CRET"), settings.toString());
+        hub.listingStatus = 404;
+        try (HuggingFaceHub h = new HuggingFaceHub(settings)) {
+            IOException notThere = assertThrows(IOException.class, () -> h.snapshot(ID));
+            assertTrue(notThere.getMessage().contains("no model owner/model") && !notThere.getMessage().contains("S3CRET"), notThere.getMessage());
+        }
+        hub.listingStatus = 0;
+        hub.close();
+        try (HuggingFaceHub h = new HuggingFaceHub(settings)) {
+            IOException down = assertThrows(IOException.class, () -> h.snapshot(ID));
+            assertTrue(down.getMessage().contains("cannot ask http://127.0.0.1") && !down.getMessage().contains("S3CRET"), down.getMessage());
+        }
+    }
+
+    /** huggingface_hub links files, never folders: a folder link planted in a snapshot is replaced, not written through. */
+    @Test
+    void aFolderLinkPlantedInASnapshotIsReplacedNotWrittenThrough() throws IOException {
+        Path mine = Files.writeString(outside.resolve("config.json"), "my own file");
+        Path snapshot = Files.createDirectories(repo().resolve("snapshots").resolve(FakeHub.COMMIT));
+        Files.createSymbolicLink(snapshot.resolve("1_Dense"), outside);
+        Path dir = fetch(ID);
+        assertEquals("my own file", Files.readString(mine));
+        assertFalse(Files.isSymbolicLink(dir.resolve("1_Dense")));
+        assertEquals(-1L, Files.mismatch(source.resolve("1_Dense/model.safetensors"), dir.resolve("1_Dense/model.safetensors")));
+        try (Stream<Path> files = Files.list(outside)) {
+            assertEquals(List.of(mine), files.toList(), "nothing written outside the cache");
+        }
+    }
+
+    @Test
+    void aServerThatWillNotResumeCostsOneTry() throws IOException {
+        hub.faults.put("model.safetensors", FakeHub.Fault.CUT_HALFWAY);
+        assertThrows(IOException.class, () -> fetch(ID));
+        hub.faults.put("model.safetensors", FakeHub.Fault.REFUSE_RANGE);
+        IOException e = assertThrows(IOException.class, () -> fetch(ID));
+        assertTrue(e.getMessage().contains("HTTP 416") && e.getMessage().contains("the next try starts over"), e.getMessage());
+        Path dir = fetch(ID); // the same server, asked for the whole file now
+        assertEquals(-1L, Files.mismatch(source.resolve("model.safetensors"), dir.resolve("model.safetensors")));
+    }
+
     @Test
     void callsAtOnceFetchEachFileOnce() throws Exception {
         try (var pool = java.util.concurrent.Executors.newFixedThreadPool(4)) {
