@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,6 +117,20 @@ public final class DocumentEmbeddings {
         String json = Json.write(header);
         int length = json.getBytes(StandardCharsets.UTF_8).length;
         byte[] head = (json + " ".repeat((8 - length % 8) % 8)).getBytes(StandardCharsets.UTF_8);
+        // written beside it, then renamed over it: a save that fails (a full disk, an interrupt) keeps the old file whole
+        Path target = file.toAbsolutePath();
+        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".tmp-", "");
+        boolean moved = false;
+        try {
+            write(tmp, head, half);
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            moved = true;
+        } finally {
+            if (!moved) Files.deleteIfExists(tmp);
+        }
+    }
+
+    private void write(Path file, byte[] head, boolean half) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);

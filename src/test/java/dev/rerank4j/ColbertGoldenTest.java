@@ -207,6 +207,38 @@ class ColbertGoldenTest {
         assertTrue(notOurs.getMessage().contains("format"), notOurs.getMessage());
     }
 
+    /** A dim read from a file is trusted only as far as the file backs it: one empty document of dim 2^28 loads, no 8 GB table. */
+    @Test
+    void aHugeDimWithoutVectorsLoadsWithoutAllocatingForIt(@TempDir Path tmp) throws IOException {
+        for (int dim : new int[] {1 << 28, Integer.MAX_VALUE}) {
+            Path file = tmp.resolve("huge-dim-" + dim + ".safetensors");
+            new DocumentEmbeddings(new float[0], new int[] {0, 0}, dim, "colbert-huge").save(file);
+            DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
+            assertEquals(dim, loaded.dim());
+            assertEquals(0, loaded.totalTokens());
+        }
+    }
+
+    /** A save that fails part-way (here, interrupted) leaves the file it was replacing as it was, and nothing beside it. */
+    @Test
+    void aFailedSaveKeepsTheOldFile(@TempDir Path tmp) throws IOException {
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS.subList(0, 3));
+        Path file = tmp.resolve("docs.safetensors");
+        embeddings.save(file);
+        byte[] good = Files.readAllBytes(file);
+        DocumentEmbeddings more = reranker.encodeDocuments(DOC_TEXTS);
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(IOException.class, () -> more.save(file));
+        } finally {
+            Thread.interrupted();
+        }
+        assertArrayEquals(good, Files.readAllBytes(file));
+        try (var files = Files.list(tmp)) {
+            assertEquals(List.of(file), files.toList());
+        }
+    }
+
     /**
      * A post-processor may add special tokens past the tokenizer's vocabulary (but inside the model's): their document
      * vectors are kept, as no skiplist word is one of them (the skiplist's table, sized by the vocabulary, was indexed by

@@ -23,9 +23,10 @@ public final class DocumentLayout {
 
     /** Reorders row-major {@code vectors} (documents' rows {@code offsets[k]} to {@code offsets[k+1]}) into this layout, in place. */
     public static void interleave(float[] vectors, int[] offsets, int dim) {
-        float[] block = new float[ROWS * dim];
+        float[] block = null; // made at the first full block: a dim read from a file is then backed by that many floats
         for (int k = 0; k + 1 < offsets.length; k++) {
             for (int t = offsets[k]; t + ROWS <= offsets[k + 1]; t += ROWS) {
+                if (block == null) block = new float[ROWS * dim];
                 int at = t * dim;
                 System.arraycopy(vectors, at, block, 0, ROWS * dim);
                 for (int j = 0; j < ROWS; j++) {
