@@ -87,7 +87,11 @@ public final class OnnxConverter {
             throw new IllegalArgumentException(out + " already exists and is not an empty directory");
         }
         Path parent = out.getParent();
-        Files.createDirectories(parent);
+        try {
+            Files.createDirectories(parent);
+        } catch (java.nio.file.FileAlreadyExistsException e) { // its message is the path alone
+            throw new IllegalArgumentException(e.getFile() + " is a file, so the folder " + out + " cannot be made there", e);
+        }
         Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
         boolean moved = false;
         try {

@@ -148,6 +148,16 @@ class OnnxConverterTest {
         assertThrows(IllegalArgumentException.class, () -> OnnxConverter.convert(onnx, tokenizer, out));
     }
 
+    /** A file where the output's folder must go is named as the obstacle (the JDK's message was the path alone). */
+    @Test
+    void namesAFileInTheWayOfTheOutputFolder() throws IOException {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OnnxConverter.convert(onnx, tokenizer, file.resolve("model")));
+        assertTrue(e.getMessage().equals(file.toAbsolutePath() + " is a file, so the folder " + file.toAbsolutePath().resolve("model")
+                + " cannot be made there"), e.getMessage());
+    }
+
     /**
      * The same graph with other constants converts to the same tensors and config, so the converter must check
      * them: the attention scale √32 made 8, and GELU's √2 made 1 (each is in the file six times, one per layer).
