@@ -1230,8 +1230,10 @@ def xlmr_logits(model, records):
         for r in records:
             ids = torch.tensor([r["input_ids"]])
             logit = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[0, 0].item()
-            # independent check of positions and head: positions pad+1.., out_proj(tanh(dense(h[<s>])))
-            pos = torch.arange(len(r["input_ids"])).unsqueeze(0) + XLMR_PAD + 1
+            # independent check of positions and head: positions pad+1.. over the tokens that are not <pad> (a <pad>
+            # typed in the text takes position pad and is not counted), out_proj(tanh(dense(h[<s>])))
+            real = (ids != XLMR_PAD).long()
+            pos = torch.cumsum(real, dim=1) * real + XLMR_PAD
             h = model.roberta(input_ids=ids, position_ids=pos).last_hidden_state
             manual = model.classifier.out_proj(torch.tanh(model.classifier.dense(h[:, 0])))[0, 0].item()
             assert abs(logit - manual) < 1e-5, (logit, manual)
@@ -1322,6 +1324,10 @@ XLMR_TEXT_PAIRS = [
      "大熊猫主要以竹子为食，生活在中国四川的山区。" * 4, 32),
     ("fr-de-32", "Quelle est la capitale de la France ?",
      "Paris ist die Hauptstadt Frankreichs und liegt an der Seine; Paris est la capitale de la France.", 32),
+    # a <pad> typed in a text is the pad token, which XLM-R's positions skip
+    ("literal-pad-passage", "how many people live in berlin?", "berlin <pad> has about 3.7 million inhabitants.", 64),
+    ("literal-pad-query", "<pad>", "berlin", 64),
+    ("literal-pad-both", "berlin <pad> <pad> and <s>", "x </s> y <pad> z", 64),
 ]
 
 

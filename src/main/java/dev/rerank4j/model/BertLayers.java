@@ -277,17 +277,20 @@ final class BertLayers implements EncoderLayers {
 
     /**
      * x[t] = word[id] + position[offset + p] + tokenType[type] (where there is a token-type table), with p counting from 0 in each sequence and
-     * offset = {@link ModelConfig#positionOffset()} (0 for BERT, pad_token_id + 1 for RoBERTa/XLM-R;
-     * sequences are never padded, so every token is real and counts). Rows are the embeddings' width.
+     * offset = {@link ModelConfig#positionOffset()} (0 for BERT, pad_token_id + 1 for RoBERTa/XLM-R). Sequences are never
+     * padded, but RoBERTa/XLM-R number their tokens as transformers' create_position_ids_from_input_ids does, by id: a
+     * pad token (a {@code <pad>} typed in a text) takes position pad_token_id and is not counted, so p counts the others.
+     * Rows are the embeddings' width.
      */
     private void embed(RaggedBatch batch, float[] x) {
         int width = config.embeddingSize();
         int offset0 = config.positionOffset();
+        boolean byId = offset0 > 0;
         float[] row = new float[width];
         for (int b = 0; b < batch.sequences(); b++) {
             int start = batch.start(b);
             int length = batch.length(b);
-            for (int p = 0; p < length; p++) {
+            for (int p = 0, counted = 0; p < length; p++) {
                 int t = start + p;
                 int id = batch.ids()[t];
                 int type = batch.typeIds()[t];
@@ -296,7 +299,8 @@ final class BertLayers implements EncoderLayers {
                 }
                 int offset = t * width;
                 embeddings.word.read((long) id * width, width, x, offset);
-                if (embeddings.position != null) addRow(embeddings.position, offset0 + p, row, x, offset);
+                int position = !byId ? p : id == config.padTokenId() ? offset0 - 1 : offset0 + counted++;
+                if (embeddings.position != null) addRow(embeddings.position, position, row, x, offset);
                 if (embeddings.tokenType == null) continue; // DistilBERT: a tokenizer's pair template may still number the sides
                 if (type < 0 || type >= config.typeVocabSize()) {
                     throw new ModelFormatException("token type " + type + " is outside the " + config.typeVocabSize() + " token types of the model");
