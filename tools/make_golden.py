@@ -23,6 +23,9 @@ Writes:
       colbert-tiny as sentence-transformers 6's MultiVectorEncoder saves it (small files only), its scores checked
       against colbert-tiny.json's (--only-colbert-st6 writes just these; a full run does not, as it does not write
       colbert-tiny)
+  golden/bert-tiny-ce-no-types.json
+      bert-tiny-ce with model_input_names leaving out token_type_ids: pairs -> logits as transformers runs it then
+      (--only-bert-no-types writes just this)
   golden/electra-tiny-ce/ and golden/electra-tiny-ce.json
       a tiny random ElectraForSequenceClassification (embedding_size 24 < hidden_size 32, so embeddings_project
       is used) with bert-tiny-ce's tokenizer; pairs -> ids -> logit (--only-electra writes just these)
@@ -1342,6 +1345,52 @@ def xlmr_flag_ids(fast, backend, query, passage, max_length):
     return ids, len(q_ids), len(p_ids)
 
 
+BERT_NO_TYPES_PAIRS = [
+    ("berlin", "how many people live in berlin?", "berlin has about 3.7 million inhabitants."),
+    ("paris", "capital of france", "Paris is the capital and most populous city of France."),
+    ("empty-doc", "what is the capital of germany?", ""),
+]
+
+
+def make_bert_no_types(out_dir):
+    """bert-tiny-ce's committed weights and tokenizer with tokenizer_config.json's model_input_names leaving out
+    token_type_ids: transformers' tokenizer then returns none and the model takes zeros (no new weights)."""
+    import shutil
+    import tempfile
+    from transformers import AutoTokenizer, BertForSequenceClassification
+    src = out_dir / "bert-tiny-ce"
+    with tempfile.TemporaryDirectory() as tmp:
+        for f in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"):
+            shutil.copy(src / f, Path(tmp) / f)
+        cfg_path = Path(tmp) / "tokenizer_config.json"
+        cfg = json.loads(cfg_path.read_text())
+        cfg["model_input_names"] = ["input_ids", "attention_mask"]
+        cfg_path.write_text(json.dumps(cfg))
+        tok = AutoTokenizer.from_pretrained(tmp)
+        model = BertForSequenceClassification.from_pretrained(tmp, attn_implementation="eager").float().eval()
+        records = []
+        with torch.no_grad():
+            for name, q, d in BERT_NO_TYPES_PAIRS:
+                enc = tok([q], [d], return_tensors="pt")  # the batch call, as CrossEncoder makes it ("" is then a second text)
+                assert "token_type_ids" not in enc, list(enc.keys())
+                logit = model(**enc).logits[0, 0].item()
+                types = tok([q], [d], return_token_type_ids=True, return_tensors="pt")["token_type_ids"]
+                typed = model(**enc, token_type_ids=types).logits[0, 0].item()
+                records.append(dict(id=name, query=q, passage=d, input_ids=enc["input_ids"][0].tolist(), logit=logit,
+                                    logit_with_types=typed))
+    # the types matter for a pair with a second text, so the test tells the two apart
+    assert any(abs(r["logit"] - r["logit_with_types"]) > 1e-3 for r in records), records
+    doc = dict(header("bert-tiny-ce's weights and tokenizer, its tokenizer_config.json's model_input_names set to "
+                      "[input_ids, attention_mask]: AutoTokenizer, called as CrossEncoder calls it (lists of texts), returns no "
+                      "token_type_ids and the model takes zeros. "
+                      "logit: the model on what the tokenizer returned; logit_with_types: the same ids with the pair's "
+                      "token types passed."),
+               model="bert-tiny-ce", model_input_names=["input_ids", "attention_mask"], pairs=records)
+    doc["command"] = COMMAND + " --only-bert-no-types"
+    write_json(out_dir / "bert-tiny-ce-no-types.json", doc)
+    print("bert-tiny-ce-no-types:", [(r["id"], round(r["logit"], 4), round(r["logit_with_types"], 4)) for r in records])
+
+
 def make_xlmr_text(out_dir):
     """Text -> ids -> logit with the tiny Unigram tokenizer on the xlmr-tiny-ce weights (no new weights:
     vocab 4000 >= the tokenizer's 3002; ids >= 3002 never occur, and the script shows that rows
@@ -2034,6 +2083,8 @@ def main():
                     help="write only golden/colbert-tiny-st6{/,.json} (colbert-tiny as sentence-transformers 6 saves it)")
     ap.add_argument("--only-xlmr-st", action="store_true",
                     help="write only golden/xlmr-tiny-st{/,.json} (the xlmr-tiny-ce weights as sentence-transformers saves them)")
+    ap.add_argument("--only-bert-no-types", action="store_true",
+                    help="write only golden/bert-tiny-ce-no-types.json (bert-tiny-ce without token types, no new weights)")
     ap.add_argument("--only-electra", action="store_true",
                     help="write only the electra-tiny-ce fixtures (reads bert-tiny-ce's tokenizer)")
     ap.add_argument("--only-bi-encoders", action="store_true",
@@ -2073,6 +2124,9 @@ def main():
         return
     if args.only_xlmr_text:
         make_xlmr_text(out)
+        return
+    if args.only_bert_no_types:
+        make_bert_no_types(out)
         return
     if args.only_electra:
         make_electra_tiny(out)

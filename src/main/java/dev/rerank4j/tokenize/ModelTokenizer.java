@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A model directory's tokenizer and the file it came from: tokenizer.json, else (a BERT-family model saved before
@@ -39,6 +40,22 @@ public record ModelTokenizer(Tokenizer tokenizer, Path file, String description)
      * @throws UncheckedIOException if the file cannot be read
      */
     public static ModelTokenizer load(Path dir, String modelType) {
+        ModelTokenizer found = find(dir, modelType);
+        Map<String, Object> config = SpecialTokenFiles.tokenizerConfig(dir);
+        Path configFile = dir.resolve("tokenizer_config.json");
+        if (config.get("truncation_side") instanceof String side && !side.equals("right")) {
+            // cutting from the left needs every text tokenized whole, and the pair and prompt cuts mirrored: not done
+            throw new ModelFormatException(configFile + ": truncation_side \"" + side + "\" is not supported (rerank4j cuts texts at"
+                    + " their end, as \"right\", transformers' default, does)");
+        }
+        if (config.get("model_input_names") instanceof List<?> names && !names.contains("token_type_ids")) {
+            return new ModelTokenizer(new WithoutTokenTypes(found.tokenizer()), found.file(), found.description()
+                    + "; no token types (tokenizer_config.json's model_input_names)");
+        }
+        return found;
+    }
+
+    private static ModelTokenizer find(Path dir, String modelType) {
         Path json = dir.resolve(FILES.get(0));
         Path vocabTxt = dir.resolve(FILES.get(1));
         Path vocabJson = dir.resolve(FILES.get(2));
