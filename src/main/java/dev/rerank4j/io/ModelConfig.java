@@ -14,7 +14,8 @@ import java.util.Map;
  * @param typeVocabSize         rows of the token-type table; 0 where the model has none (DistilBERT)
  * @param embeddingSize         width of the embedding tables: ELECTRA's embedding_size, else hidden_size; where the two
  *                              differ, a linear layer (embeddings_project) widens the embeddings to hidden_size
- * @param numLabels             classifier outputs (from num_labels or id2label), 0 when neither is given
+ * @param numLabels             classifier outputs (from num_labels or id2label), 2 when neither is given (transformers'
+ *                              default, which transformers 5 leaves out of the config.json it writes)
  * @param ceActivation          the sentence-transformers cross-encoder activation named in the config
  *                              (a class name such as "torch.nn.modules.linear.Identity"), or null
  * @param modernBert            ModernBERT's own fields where model_type is "modernbert", else null
@@ -170,10 +171,10 @@ public record ModelConfig(
                 null);
     }
 
-    /** num_labels, else the size of id2label, else 0. */
+    /** num_labels, else the size of id2label, else PretrainedConfig's default of 2. */
     private static int numLabels(Fields f) {
         return f.json().containsKey("num_labels") ? f.positiveInt("num_labels")
-                : f.json().get("id2label") instanceof Map<?, ?> labels ? labels.size() : 0;
+                : f.json().get("id2label") instanceof Map<?, ?> labels ? labels.size() : 2;
     }
 
     private static float layerNormEps(Fields f, String key, double fallback) {

@@ -52,4 +52,12 @@ class ModelConfigTest {
         assertTrue(e.getMessage().contains("max_position_embeddings 512 leaves no position for a token: xlm-roberta positions start at"
                 + " pad_token_id + 1 = 2147483648"), e.getMessage());
     }
+
+    /** transformers 5 writes neither num_labels nor id2label for its default of two labels: that is two, not none. */
+    @Test
+    void noLabelFieldsMeanTransformersDefaultOfTwo() {
+        assertEquals(2, config("bert", "").numLabels());
+        assertEquals(1, config("bert", ", \"num_labels\": 1").numLabels());
+        assertEquals(3, config("bert", ", \"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}").numLabels());
+    }
 }
