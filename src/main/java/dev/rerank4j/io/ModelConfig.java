@@ -123,7 +123,8 @@ public record ModelConfig(
                 f.positiveInt("intermediate_size"),
                 f.positiveInt("vocab_size"),
                 maxPositions,
-                json.containsKey("type_vocab_size") ? f.nonNegativeInt("type_vocab_size") : 1,
+                // absent: the config class's default, 2 (BERT, RoBERTa, XLM-R, ELECTRA), 0 for DeBERTa-v2; ModernBERT has no table
+                json.containsKey("type_vocab_size") ? f.nonNegativeInt("type_vocab_size") : modelType.equals("deberta-v2") ? 0 : modernBert ? 1 : 2,
                 layerNormEps(f, modernBert ? "norm_eps" : "layer_norm_eps", modernBert ? 1e-5 : modelType.equals("deberta-v2") ? 1e-7 : 1e-12),
                 act,
                 padTokenId,

@@ -60,4 +60,13 @@ class ModelConfigTest {
         assertEquals(1, config("bert", ", \"num_labels\": 1").numLabels());
         assertEquals(3, config("bert", ", \"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}").numLabels());
     }
+
+    /** An absent type_vocab_size is the config class's default: 2 for BERT, RoBERTa, XLM-R and ELECTRA, 0 for DeBERTa-v2. */
+    @Test
+    void anAbsentTypeVocabularyIsTheConfigClassDefault() {
+        assertEquals(2, config("bert", "").typeVocabSize());
+        assertEquals(2, config("xlm-roberta", "").typeVocabSize());
+        assertEquals(2, config("electra", "").typeVocabSize());
+        assertEquals(1, config("bert", ", \"type_vocab_size\": 1").typeVocabSize());
+    }
 }
