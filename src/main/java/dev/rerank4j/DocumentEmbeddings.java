@@ -166,8 +166,17 @@ public final class DocumentEmbeddings {
      *
      * @throws ModelFormatException if the file is not such a file, is truncated, or is inconsistent
      *                              (offsets that do not cover the vectors, a dim that disagrees)
+     * @throws java.util.concurrent.CancellationException if the thread was interrupted while reading (its status left set)
      */
     public static DocumentEmbeddings load(Path file) {
+        try {
+            return read(file);
+        } catch (RuntimeException e) {
+            throw Reranker.cancelledIfInterrupted(e, file);
+        }
+    }
+
+    private static DocumentEmbeddings read(Path file) {
         try (SafeTensors st = SafeTensors.open(file)) {
             Map<String, String> meta = st.metadata();
             if (!FORMAT.equals(meta.get("format"))) {

@@ -42,6 +42,16 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  */
 public final class Reranker implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Reranker.class.getName());
+    /**
+     * Unmaps the weights file of a reranker that became unreachable without being closed (the backend frees its own
+     * memory the same way). Each call keeps its reranker reachable until it returns ({@link #whileOpen}): else the GC
+     * could unmap the file under a running call.
+     */
+    private static final java.lang.ref.Cleaner UNCLOSED = java.lang.ref.Cleaner.create(r -> {
+        Thread t = new Thread(r, "rerank4j-mapping-cleaner");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final Path dir;
     private final SafeTensors weights;
@@ -49,6 +59,8 @@ public final class Reranker implements AutoCloseable {
     private final Scorer scorer;
     private final Map<String, String> description;
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** Unmaps the weights, once: at close(), or when the GC finds this reranker unclosed. */
+    private final java.lang.ref.Cleaner.Cleanable unmap;
     private boolean closed;
 
     private Reranker(Path dir, SafeTensors weights, Backend backend, Scorer scorer, Map<String, String> description) {
@@ -57,6 +69,7 @@ public final class Reranker implements AutoCloseable {
         this.backend = backend;
         this.scorer = scorer;
         this.description = description;
+        this.unmap = UNCLOSED.register(this, weights::close);
     }
 
     /** Loads the model in {@code dir} with {@link Options#defaults()}. */
@@ -89,8 +102,33 @@ public final class Reranker implements AutoCloseable {
      * @throws OutOfMemoryError         if the JVM refuses the memory for the packed weights; its message names the flags to raise
      * @throws dev.rerank4j.backend.MissingKernelException if {@link Options.BackendChoice#CUDA} was asked for a model whose
      *                                  kernels it lacks (the Qwen decoders'; AUTO runs those on the CPU)
+     * @throws java.util.concurrent.CancellationException if the thread was interrupted while the load read a file (the
+     *                                  interrupt status left set; nothing is left open)
      */
     public static Reranker load(Path dir, Options options) {
+        try {
+            return loadOrFail(dir, options);
+        } catch (RuntimeException e) {
+            throw cancelledIfInterrupted(e, dir);
+        }
+    }
+
+    /**
+     * {@code failure}, or the cancellation it is where the thread's interrupt closed a file it was reading (the JDK then
+     * throws ClosedByInterruptException, which the readers report as a file they cannot read).
+     */
+    static RuntimeException cancelledIfInterrupted(RuntimeException failure, Path file) {
+        for (Throwable c = failure; c != null; c = c.getCause()) {
+            if (c instanceof java.nio.channels.ClosedByInterruptException) {
+                var cancelled = new java.util.concurrent.CancellationException("the thread was interrupted, so reading " + file + " stopped");
+                cancelled.initCause(failure);
+                return cancelled;
+            }
+        }
+        return failure;
+    }
+
+    private static Reranker loadOrFail(Path dir, Options options) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
         if (options == null) throw new IllegalArgumentException("options is null");
         long started = System.nanoTime();
@@ -355,7 +393,8 @@ public final class Reranker implements AutoCloseable {
 
     /** Scores the pairs (queries[i], docs[i]), lists the caller cannot change meanwhile. */
     private Scorer.Scores run(List<String> queries, List<String> docs) {
-        return whileOpen(() -> warnOfTruncation(scorer.score(queries, docs)));
+        // warned of after the call, not inside it: a log handler may close this reranker
+        return warnOfTruncation(whileOpen(() -> scorer.score(queries, docs)));
     }
 
     /** Runs {@code body} while this reranker is open: close() waits for it, and after close() it does not start. */
@@ -366,6 +405,7 @@ public final class Reranker implements AutoCloseable {
             return body.get();
         } finally {
             lifecycle.readLock().unlock();
+            java.lang.ref.Reference.reachabilityFence(this); // until the call is done: see UNCLOSED
         }
     }
 
@@ -498,15 +538,23 @@ public final class Reranker implements AutoCloseable {
         return backend.name();
     }
 
-    /** Waits for running calls, then unmaps the weights file and stops the thread pool. Idempotent. */
+    /**
+     * Waits for running calls, then unmaps the weights file and stops the thread pool. Idempotent.
+     *
+     * @throws IllegalStateException if called from inside a call of this reranker (a log handler's), which it would wait
+     *                               for without end
+     */
     @Override
     public void close() {
+        if (lifecycle.getReadHoldCount() > 0) {
+            throw new IllegalStateException("close() called from inside a call of this Reranker (" + dir + "), which it would wait for");
+        }
         lifecycle.writeLock().lock();
         try {
             if (closed) return;
             closed = true;
             backend.close();
-            weights.close();
+            unmap.clean();
         } finally {
             lifecycle.writeLock().unlock();
         }

@@ -203,6 +203,83 @@ class RerankerTest {
         }
     }
 
+    /**
+     * A log handler that closes the reranker when it warns of a truncation (the warning is logged after the call, not
+     * inside it): the call returns, the reranker is closed, and nothing waits for itself.
+     */
+    @Test
+    void aLogHandlerMayCloseTheRerankerItIsWarnedBy() {
+        Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"));
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger(Reranker.class.getName());
+        java.util.logging.Handler closer = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                if (r.getMessage().startsWith("truncated")) reranker.close();
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        log.addHandler(closer);
+        try {
+            float[] scores = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> reranker.score("where is berlin", List.of("berlin museum wall ".repeat(200))));
+            assertEquals(1, scores.length);
+        } finally {
+            log.removeHandler(closer);
+        }
+        IllegalStateException closed = assertThrows(IllegalStateException.class, () -> reranker.score("q", List.of("d")));
+        assertTrue(closed.getMessage().contains("is closed"), closed.getMessage());
+    }
+
+    /** A load whose thread is interrupted is a cancellation, not a damaged model file; the model then loads as before. */
+    @Test
+    void anInterruptedLoadIsACancellationNotABadFile() {
+        Thread.currentThread().interrupt();
+        try {
+            java.util.concurrent.CancellationException e = assertThrows(java.util.concurrent.CancellationException.class,
+                    () -> Reranker.load(Golden.path("bert-tiny-ce")));
+            assertTrue(e.getMessage().contains("interrupted"), e.getMessage());
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status is left set");
+        } finally {
+            Thread.interrupted();
+        }
+        try (Reranker r = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            assertEquals(DOCS.size(), r.score("where is berlin", DOCS).length);
+        }
+    }
+
+    /**
+     * Rerankers dropped without close() have their weights file unmapped once the GC finds them; one still held keeps
+     * its mapping and scores as before, until it is closed.
+     */
+    @Test
+    void aDroppedRerankerIsUnmappedByTheGcAndAHeldOneIsNot() throws Exception {
+        Path maps = Path.of("/proc/self/maps");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(maps), "no /proc/self/maps here");
+        Path dir = modelWithConfig(c -> {});
+        String weights = dir.resolve("model.safetensors").toRealPath().toString();
+        try (Reranker held = Reranker.load(dir)) {
+            float[] before = held.score("where is berlin", DOCS);
+            for (int i = 0; i < 10; i++) Reranker.load(dir).score("where is berlin", DOCS);
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (mappings(maps, weights) > 1 && System.nanoTime() < deadline) {
+                System.gc();
+                Thread.sleep(50);
+            }
+            assertEquals(1, mappings(maps, weights), "mappings of " + weights + " besides the held reranker's");
+            assertArrayEquals(before, held.score("where is berlin", DOCS));
+        }
+        assertEquals(0, mappings(maps, weights), "closed");
+    }
+
+    private static long mappings(Path maps, String file) throws IOException {
+        return Files.readAllLines(maps).stream().filter(l -> l.endsWith(file)).count();
+    }
+
     /** The WARNING messages {@code body} logs through Reranker's logger, formatted. */
     static List<String> warningsDuring(Runnable body) {
         java.util.logging.Logger log = java.util.logging.Logger.getLogger(Reranker.class.getName());

@@ -42,8 +42,8 @@ public final class Backends {
         Selection selection = switch (requested) {
             case CPU -> new Selection(cpu(threads), "CPU requested");
             case CUDA -> {
-                CudaProbe.Result found = probe.get();
-                yield new Selection(found.open(), "CUDA requested: " + found.description());
+                CudaBackend cuda = probe.get().open(); // the device that started, which need not be the first found
+                yield new Selection(cuda, "CUDA requested: " + cuda.description());
             }
             case AUTO -> Backends.class.getModule().isNativeAccessEnabled() ? auto(probe.get(), threads)
                     : new Selection(cpu(threads), NO_NATIVE_ACCESS);
@@ -61,7 +61,7 @@ public final class Backends {
         }
         try {
             CudaBackend cuda = found.open();
-            return new Selection(cuda, "AUTO: " + found.description());
+            return new Selection(cuda, "AUTO: " + cuda.description());
         } catch (RuntimeException e) {
             // A device answered but would not start (an old driver rejecting the PTX, out of memory, ...):
             // AUTO promises a working reranker, so it falls back and says why.

@@ -80,6 +80,19 @@ class BackendsTest {
         assertTrue(e.getMessage().contains("compute capability 7.5") && e.getMessage().contains("8.0 or newer"), e.getMessage());
     }
 
+    /** The first device is busy and the second starts: the reason names the second, the one the backend runs on. */
+    @Test
+    void theReasonNamesTheDeviceThatStartedNotTheFirstFound() {
+        String lib = FakeCuda.library("FAKE_DEVICES=2", "FAKE_BUSY_DEVICE=0");
+        for (BackendChoice choice : new BackendChoice[] {BackendChoice.AUTO, BackendChoice.CUDA}) {
+            Backends.Selection s = Backends.select(choice, 1, () -> CudaProbe.probe(lib));
+            try (Backend b = s.backend()) {
+                assertEquals("cuda", b.name());
+                assertTrue(s.reason().endsWith(": device 1: Fake GPU 1, compute capability 8.0, driver CUDA 12.4"), s.reason());
+            }
+        }
+    }
+
     @Test
     void cpuIsTakenWithoutProbingForCuda() {
         Backends.Selection s = Backends.select(BackendChoice.CPU, 1, () -> fail("CPU must not probe for CUDA"));
