@@ -298,7 +298,7 @@ sealed interface Scorer {
             int[] attended = new int[queries.size()];
             boolean[] truncated = new boolean[queries.size()];
             for (int i = 0; i < queries.size(); i++) {
-                Encoding raw = tokenizer.encode(queries.get(i), queryPrefixId >= 0 ? length - 1 : length);
+                Encoding raw = tokenizer.encode(text(queries.get(i)), queryPrefixId >= 0 ? length - 1 : length);
                 Encoding q = withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length);
                 encodings.add(q);
                 attended[i] = s.attendToExpansion() ? q.length() : raw.length() + (queryPrefixId >= 0 ? 1 : 0);
@@ -324,7 +324,7 @@ sealed interface Scorer {
         int[] queryIds(String query) {
             ColbertEncoder.Settings s = model.settings();
             int length = s.queryLength();
-            Encoding raw = tokenizer.encode(query, queryPrefixId >= 0 ? length - 1 : length);
+            Encoding raw = tokenizer.encode(text(query), queryPrefixId >= 0 ? length - 1 : length);
             return withPrefix(raw, queryPrefixId, s.queryExpansion() ? maskId : -1, length).ids();
         }
 
@@ -335,7 +335,25 @@ sealed interface Scorer {
 
         private Encoding documentEncoding(String doc) {
             int length = model.settings().documentLength();
-            return withPrefix(tokenizer.encode(doc, documentPrefixId >= 0 ? length - 1 : length), documentPrefixId, -1, length);
+            return withPrefix(tokenizer.encode(text(doc), documentPrefixId >= 0 ? length - 1 : length), documentPrefixId, -1, length);
+        }
+
+        /**
+         * The text as the reference tokenizes it: PyLate runs sentence-transformers ≤ 5, whose Transformer module strips
+         * every text first (Python's str.strip: NBSP and NEL too); sentence-transformers 6, which prepends the prefixes
+         * ({@code prefixesPrepended}), does not. A byte-level BPE tokenizer encodes " berlin" unlike "berlin".
+         */
+        private String text(String raw) {
+            if (model.settings().prefixesPrepended()) return raw;
+            int from = 0, to = raw.length();
+            while (from < to && isPythonSpace(raw.charAt(from))) from++;
+            while (to > from && isPythonSpace(raw.charAt(to - 1))) to--;
+            return raw.substring(from, to);
+        }
+
+        /** Python's str.isspace for one char: Java's whitespace, and the no-break spaces and NEL it leaves out. */
+        private static boolean isPythonSpace(char c) {
+            return Character.isWhitespace(c) || c == '\u00a0' || c == '\u2007' || c == '\u202f' || c == '\u0085';
         }
 
         DocumentEmbeddings encodeDocuments(List<String> docs, boolean[] truncated) {

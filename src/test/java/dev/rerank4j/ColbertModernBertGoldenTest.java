@@ -57,6 +57,23 @@ class ColbertModernBertGoldenTest {
         }
     }
 
+    /**
+     * PyLate (on sentence-transformers ≤ 5) strips every text before tokenizing, as Python's str.strip does: with this
+     * byte-level BPE " berlin" would tokenize unlike "berlin" (a review against PyLate 1.6.0 found scores 12.4 and 16.6).
+     */
+    @Test
+    void textsAreStrippedAsPyLateStripsThem() {
+        try (Reranker reranker = Reranker.load(Golden.path("colbert-modernbert-tiny"), Golden.options())) {
+            Scorer.Colbert colbert = (Scorer.Colbert) reranker.scorer();
+            assertArrayEquals(colbert.documentIds("berlin"), colbert.documentIds(" \u00a0berlin\n\u0085"));
+            assertArrayEquals(colbert.queryIds("berlin"), colbert.queryIds("\tberlin\u3000"));
+            float[] scores = reranker.score("berlin", List.of("berlin", " berlin", "berlin\n"));
+            assertEquals(scores[0], scores[1], 0f);
+            assertEquals(scores[0], scores[2], 0f);
+            assertArrayEquals(scores, reranker.score(" berlin ", List.of("berlin", " berlin", "berlin\n")));
+        }
+    }
+
     /** Queries padded so long that a short one's last [MASK] tokens see no real token in a sliding window are refused at load. */
     @Test
     void queriesPaddedPastTheWindowAreRefused(@TempDir Path dir) throws IOException {
