@@ -1,6 +1,7 @@
 package dev.rerank4j;
 
 import dev.rerank4j.backend.DocumentLayout;
+import dev.rerank4j.io.AtomicFiles;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.io.Tensor;
@@ -11,9 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -117,17 +116,8 @@ public final class DocumentEmbeddings {
         String json = Json.write(header);
         int length = json.getBytes(StandardCharsets.UTF_8).length;
         byte[] head = (json + " ".repeat((8 - length % 8) % 8)).getBytes(StandardCharsets.UTF_8);
-        // written beside it, then renamed over it: a save that fails (a full disk, an interrupt) keeps the old file whole
-        Path target = file.toAbsolutePath();
-        Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".tmp-", "");
-        boolean moved = false;
-        try {
-            write(tmp, head, half);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            moved = true;
-        } finally {
-            if (!moved) Files.deleteIfExists(tmp);
-        }
+        // a save that fails (a full disk, an interrupt) keeps the old file whole
+        AtomicFiles.replace(file, tmp -> write(tmp, head, half));
     }
 
     private void write(Path file, byte[] head, boolean half) throws IOException {

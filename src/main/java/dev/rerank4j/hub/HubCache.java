@@ -1,5 +1,6 @@
 package dev.rerank4j.hub;
 
+import dev.rerank4j.io.AtomicFiles;
 import dev.rerank4j.io.LockFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -65,13 +66,7 @@ final class HubCache {
         if (id.isCommit()) return;
         Path ref = repoDir(id).resolve("refs").resolve(id.revision());
         Files.createDirectories(ref.getParent());
-        Path tmp = Files.createTempFile(ref.getParent(), ".ref-", ".tmp");
-        try {
-            Files.writeString(tmp, commit, StandardCharsets.US_ASCII);
-            Files.move(tmp, ref, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFiles.replace(ref, tmp -> Files.writeString(tmp, commit, StandardCharsets.US_ASCII));
     }
 
     /** Puts the completed blob at {@code path} in the commit's snapshot: a relative link, or a copy where links are refused. */
