@@ -203,7 +203,7 @@ public final class TorchCheckpoint {
                         + "; rerank4j reads F32, F16 and BF16 weights");
             }
             if (written.containsKey(name)) throw new ModelFormatException(bin + ": tensor " + name + " is in another shard too");
-            if (name.isEmpty() || name.equals("__metadata__")) {
+            if (!SafeTensorsWriter.isTensorName(name)) {
                 throw new ModelFormatException(bin + ": a tensor named \"" + name + "\", a name no model has and safetensors cannot hold");
             }
             long bytes = requireInStorage(bin, name, t, dtype, storages);

@@ -86,11 +86,16 @@ public final class SafeTensorsWriter {
         return this;
     }
 
+    /** Whether a tensor may have {@code name} in a safetensors header: not empty, and not the metadata's key. */
+    public static boolean isTensorName(String name) {
+        return !name.isEmpty() && !name.equals("__metadata__");
+    }
+
     private static long byteSize(String name, DType dtype, long[] shape) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(dtype, "dtype");
         Objects.requireNonNull(shape, "shape");
-        if (name.isEmpty() || name.equals("__metadata__")) {
+        if (!isTensorName(name)) {
             throw new IllegalArgumentException("invalid tensor name \"" + name + "\"");
         }
         long n = 1;
