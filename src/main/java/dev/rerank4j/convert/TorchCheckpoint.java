@@ -303,7 +303,7 @@ public final class TorchCheckpoint {
             }
             elements = Math.multiplyExact(elements, shape[i]);
         }
-        if (t.offset() < 0 || Math.addExact(t.offset(), elements) > t.storage().size()) {
+        if (Math.addExact(t.offset(), elements) > t.storage().size()) { // the Unpickler refuses a negative offset
             throw new ModelFormatException(bin + ": tensor " + name + " needs elements " + t.offset() + " to " + (t.offset() + elements)
                     + " of a storage of " + t.storage().size());
         }
