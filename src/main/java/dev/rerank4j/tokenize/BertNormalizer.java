@@ -41,7 +41,7 @@ final class BertNormalizer implements Normalizer {
         String s = out.toString();
         boolean ascii = UnicodeProps.isAscii(s);
         if (stripAccents && !ascii) {
-            s = CanonicalOrder.normalize(s, java.text.Normalizer.Form.NFD);
+            s = HfNormalForms.normalize(s, java.text.Normalizer.Form.NFD);
         }
         if (!lowercase && !(stripAccents && !ascii)) {
             return s;

@@ -25,7 +25,7 @@ interface Normalizer {
 
     /** HF {@code NFD}, {@code NFC}, {@code NFKD}, {@code NFKC}. */
     static Normalizer unicode(java.text.Normalizer.Form form) {
-        return text -> CanonicalOrder.normalize(text, form);
+        return text -> HfNormalForms.normalize(text, form);
     }
 
     /** HF {@code Lowercase}: per code point, without context. */
