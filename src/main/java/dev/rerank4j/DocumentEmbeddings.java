@@ -101,7 +101,7 @@ public final class DocumentEmbeddings {
         save(file, false);
     }
 
-    /** Writes F32 vectors, or F16 ones when {@code half} (half the size; vectors rounded to F16 on load). */
+    /** Writes F32 vectors, or F16 ones when {@code half} (half the size; vectors rounded to F16 here and widened back to F32 by {@link #load}). */
     public void save(Path file, boolean half) throws IOException {
         long tokens = totalTokens();
         long vecBytes = tokens * dim * (half ? 2 : 4);

@@ -5,15 +5,20 @@ package dev.rerank4j;
  * fields with the {@code with…} methods.
  *
  * @param maxLength     tokens per input (pair for cross-encoders), special tokens included; 0 means the
- *                      model's own limit (sentence-transformers' max_seq_length, else tokenizer_config's
- *                      model_max_length, else the position table). Longer inputs are truncated as HF does.
+ *                      model's own limit (sentence-transformers' max_seq_length, else for a reranker on a causal
+ *                      decoder its reference's default of 8,192, else tokenizer_config's model_max_length, else the
+ *                      position table). Longer inputs are truncated as HF does. mxbai-rerank-v2 bounds the pair with
+ *                      it and adds its template's tokens on top (lowered where the two would pass the positions, as
+ *                      its library does). A ColBERT model takes its lengths from its own files and refuses one at
+ *                      load; so does a value past the model's positions or too small for its special tokens.
  * @param batchSize     sequences in flight at once: one forward pass of this many, or, where a call's batches run
  *                      side by side on the CPU, ⌈batchSize / threads⌉ per thread; larger batches use more memory,
  *                      not fewer FLOPs
  * @param threads       worker threads of this reranker's own pool on the CPU (unused on CUDA); more than
  *                      {@link Runtime#availableProcessors()} run as that many (with a warning), since each kernel's
  *                      helpers poll for work
- * @param scoreFunction what is applied to a cross-encoder's logit
+ * @param scoreFunction what is applied to a cross-encoder's or causal reranker's logit; a bi-encoder or ColBERT model
+ *                      refuses any but {@link ScoreFunction#MODEL_DEFAULT} at load
  * @param backend       where the kernels run: {@link BackendChoice#AUTO} (default), CPU or CUDA
  * @param instruction   the task an instruction-following reranker is told: Qwen3-Reranker's, in place of its default
  *                      ("Given a web search query, retrieve relevant passages that answer the query"); mxbai-rerank-v2's,
@@ -22,7 +27,10 @@ package dev.rerank4j;
  */
 public record Options(int maxLength, int batchSize, int threads, ScoreFunction scoreFunction, BackendChoice backend, String instruction) {
 
-    /** The function turning a cross-encoder logit into the returned score. Bi-encoders return cosine similarity. */
+    /**
+     * The function turning a cross-encoder's (or causal reranker's) logit into the returned score. Bi-encoders return
+     * the similarity their files name (cosine or dot product), ColBERT models MaxSim; neither takes one.
+     */
     public enum ScoreFunction {
         /**
          * The activation sentence-transformers named when it saved the model (Identity or Sigmoid: in
@@ -41,8 +49,9 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
     /** Where a model's kernels run. */
     public enum BackendChoice {
         /**
-         * CUDA if the NVIDIA driver loads, cuInit succeeds and a GPU of compute capability 8.0 or newer
-         * answers; the CPU otherwise. One log line says which and why.
+         * CUDA if the JVM grants native access ({@code --enable-native-access}), the NVIDIA driver loads, cuInit
+         * succeeds and a GPU of compute capability 8.0 or newer answers; the CPU otherwise. One log line says which
+         * and why.
          */
         AUTO,
         /** The pure-Java Vector API kernels, on {@link Options#threads()} threads. */

@@ -25,7 +25,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A reranker loaded from a Hugging Face model directory (config.json, model.safetensors or pytorch_model.bin,
- * tokenizer.json; see {@link dev.rerank4j.convert.ModelWeights}); for a
+ * tokenizer.json or the vocabulary files; see {@link #load(Path, Options)}); for a
  * model on the hub, {@code Reranker.load(HuggingFaceHub.model("BAAI/bge-reranker-base"))} gives its directory in
  * the hub's cache ({@link dev.rerank4j.hub.HuggingFaceHub}).
  *
@@ -35,7 +35,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * (see {@link Options#backend()}; the weights then live in device memory, freed by close()). A
  * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
  * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,
- * then frees the weights; calls after it throw {@link IllegalStateException}. A call whose thread is interrupted
+ * then frees the weights; scoring calls and {@link #warmUp()} after it throw {@link IllegalStateException} (what
+ * describes the reranker, {@link #maxLength()}, {@link #description()} and {@link #backendName()}, still answers). A call whose thread is interrupted
  * (a request's deadline, {@code Future.cancel(true)}) stops before the encoder's next layer and throws
  * {@link java.util.concurrent.CancellationException}, the interrupt status left set; the reranker stays usable.
  * (CancellationException is an IllegalStateException: code that tells a closed reranker by the latter catches it first.)
@@ -81,22 +82,26 @@ public final class Reranker implements AutoCloseable {
      * Loads the model in {@code dir}: a {@code BertForSequenceClassification}, {@code XLMRobertaForSequenceClassification},
      * {@code RobertaForSequenceClassification}, {@code ElectraForSequenceClassification},
      * {@code DistilBertForSequenceClassification}, {@code DebertaV2ForSequenceClassification} or
-     * {@code ModernBertForSequenceClassification} cross-encoder, or a
-     * sentence-transformers bi-encoder with mean or first-token pooling (scored by cosine similarity or the dot product,
-     * each text after its prompt), or a ColBERT
-     * model in PyLate's or Stanford's layout (scored by MaxSim; its query and document lengths come from
-     * its own files, and {@link Options#maxLength()} does not change them).
+     * {@code ModernBertForSequenceClassification} cross-encoder; a reranker on a causal decoder
+     * ({@code Qwen3ForCausalLM} and {@code Qwen3ForSequenceClassification} as Qwen3-Reranker, {@code Qwen2ForCausalLM} as
+     * mxbai-rerank-v2); a sentence-transformers bi-encoder with mean, first-token or last-token pooling (scored by cosine
+     * similarity or the dot product, each text after its prompt); or a ColBERT model in PyLate's, Stanford's or
+     * sentence-transformers 6's layout (scored by MaxSim; its query and document lengths come from its own files).
      *
      * <p>The CPU backend packs the linear layers' weights off the heap as F32, 4 bytes a parameter (all-MiniLM-L6-v2:
      * 42 MB, bge-reranker-base: 0.34 GB, bge-reranker-large: 1.2 GB; the load's log line gives the figure), and the
      * JVM counts them against -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
      *
      * <p>Safetensors shards are mapped where they lie; a PyTorch checkpoint (whole or sharded) is read through a
-     * temporary safetensors copy; see {@link ModelWeights}. The tokenizer is tokenizer.json, else (a BERT-family model saved
-     * without one) vocab.txt with the files beside it; see {@link ModelTokenizer}.
+     * temporary safetensors copy; see {@link ModelWeights}. The tokenizer is tokenizer.json, else (a model saved without
+     * one) vocab.txt for the BERT family, or vocab.json and merges.txt for RoBERTa, with the files beside them; see
+     * {@link ModelTokenizer}.
      *
      * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another
-     * @throws IllegalArgumentException if {@code dir} or {@code options} is null
+     * @throws IllegalArgumentException if {@code dir} or {@code options} is null, or an option does not fit the model: a
+     *                                  maxLength past its positions or too small for its special tokens or prompt, or
+     *                                  an option it would ignore (an instruction for a model that takes none, a score
+     *                                  function for a bi-encoder or ColBERT model, a maxLength for a ColBERT model)
      * @throws java.io.UncheckedIOException if a file cannot be read, or the temporary copy of weights in another format
      *                                  cannot be written
      * @throws OutOfMemoryError         if the JVM refuses the memory for the packed weights; its message names the flags to raise
@@ -149,10 +154,7 @@ public final class Reranker implements AutoCloseable {
             Placed placed = place(dir, config, weights, options);
             backend = placed.backend();
             Model model = placed.model();
-            if (options.instruction() != null && !(model instanceof CausalReranker)) {
-                throw new IllegalArgumentException("an instruction was given (Options.withInstruction, --instruction), but " + dir
-                        + " is not an instruction-following reranker (Qwen3-Reranker, mxbai-rerank-v2): it would be ignored");
-            }
+            refuseIgnoredOptions(options, model, dir);
             boolean sigmoid = sigmoid(options, conventions, model instanceof CausalReranker && RerankerPrompt.of(config).sigmoidByDefault());
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(), sigmoid);
@@ -165,9 +167,11 @@ public final class Reranker implements AutoCloseable {
                 limit.requireRoomFor(tokenizer.specialTokens(model instanceof CrossEncoder));
             }
             if (scorer instanceof Scorer.Causal causal) requireYesNoAnswers(dir, causal);
+            String limitSource = model instanceof ColbertEncoder ? "ColBERT's document_length"
+                    : scorer.maxLength() < limit.tokens() ? limit.source() + ", lowered from " + limit.tokens()
+                    + " to leave room for the prompt within the model's positions" : limit.source();
             Map<String, String> description = ModelDescription.of(dir, config, weights, modelTokenizer.description(), model, scorer,
-                    model instanceof ColbertEncoder ? "ColBERT's document_length" : limit.source(),
-                    conventions.truncation(config), sigmoid, backend);
+                    limitSource, conventions.truncation(config), sigmoid, backend);
             Reranker reranker = new Reranker(dir, weights, backend, scorer, description);
             LOG.log(System.Logger.Level.INFO, () -> String.format("loaded %s in %.0f ms: %s", dir, (System.nanoTime() - started) / 1e6,
                     String.join("; ", description.entrySet().stream().skip(1).map(e -> e.getKey() + " " + e.getValue()).toList())));
@@ -176,6 +180,24 @@ public final class Reranker implements AutoCloseable {
             if (backend != null) backend.close();
             weights.close();
             throw e;
+        }
+    }
+
+    /** An option the model would not use is refused, so that no caller believes it took effect. */
+    private static void refuseIgnoredOptions(Options options, Model model, Path dir) {
+        if (options.instruction() != null && !(model instanceof CausalReranker)) {
+            throw new IllegalArgumentException("an instruction was given (Options.withInstruction, --instruction), but " + dir
+                    + " is not an instruction-following reranker (Qwen3-Reranker, mxbai-rerank-v2): it would be ignored");
+        }
+        if (options.scoreFunction() != Options.ScoreFunction.MODEL_DEFAULT
+                && (model instanceof SentenceEncoder || model instanceof ColbertEncoder)) {
+            throw new IllegalArgumentException("a score function was chosen (Options.withScoreFunction, --sigmoid or --raw), but "
+                    + dir + " is a " + (model instanceof ColbertEncoder ? "ColBERT model, scored by MaxSim"
+                    : "bi-encoder, scored by the similarity its files name") + ": it would be ignored");
+        }
+        if (options.maxLength() > 0 && model instanceof ColbertEncoder) {
+            throw new IllegalArgumentException("a maxLength was given (Options.withMaxLength, --max-length), but " + dir
+                    + " is a ColBERT model, whose query and document lengths come from its own files: it would be ignored");
         }
     }
 
@@ -211,7 +233,8 @@ public final class Reranker implements AutoCloseable {
 
     private static Path requireFile(Path dir, String name) {
         if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors or pytorch_model.bin, tokenizer.json or vocab.txt)");
+            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors or pytorch_model.bin, tokenizer.json or vocab.txt or"
+                    + " vocab.json and merges.txt)");
         }
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {
@@ -526,8 +549,8 @@ public final class Reranker implements AutoCloseable {
 
     /**
      * What this reranker does with its model, in words, in a fixed order: {@code model} (the directory), {@code kind} and
-     * its score, {@code encoder}, {@code weights}, {@code max length} and the file it was read from, {@code pairs cut}
-     * (cross-encoders), {@code backend}. For people and logs; the wording may change.
+     * its score, {@code encoder}, {@code weights}, {@code tokenizer} (the file it was read from), {@code max length} and
+     * where it was read, {@code pairs cut} (cross-encoders and causal rerankers), {@code backend}. For people and logs; the wording may change.
      */
     public Map<String, String> description() {
         return description;

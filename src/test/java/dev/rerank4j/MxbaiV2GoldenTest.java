@@ -136,6 +136,8 @@ class MxbaiV2GoldenTest {
     void limitsAreLoweredOrRefusedAsTheLibraryWould() {
         try (Reranker reranker = Reranker.load(Golden.path(NAME), Golden.options().withMaxLength(1000))) {
             assertEquals(947, reranker.maxLength());
+            assertEquals("947 tokens (the maxLength asked for (Options.withMaxLength, --max-length), lowered from 1000 to leave"
+                    + " room for the prompt within the model's positions)", reranker.description().get("max length"));
         }
         IllegalArgumentException tooSmall = assertThrows(IllegalArgumentException.class,
                 () -> Reranker.load(Golden.path(NAME), Golden.options().withMaxLength(1)));

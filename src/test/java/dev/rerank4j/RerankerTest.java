@@ -51,6 +51,27 @@ class RerankerTest {
         return assertThrows(ModelFormatException.class, () -> Reranker.load(dir).close());
     }
 
+    /** An option the model would not use is refused at load, naming the option, rather than silently dropped. */
+    @Test
+    void optionsTheModelWouldIgnoreAreRefused() {
+        IllegalArgumentException biSigmoid = assertThrows(IllegalArgumentException.class, () -> Reranker.load(
+                Golden.path("bi-tiny-cls-dot"), Golden.options().withScoreFunction(Options.ScoreFunction.SIGMOID)));
+        assertTrue(biSigmoid.getMessage().contains("a score function was chosen")
+                && biSigmoid.getMessage().contains("is a bi-encoder, scored by the similarity its files name"), biSigmoid.getMessage());
+        IllegalArgumentException colbertRaw = assertThrows(IllegalArgumentException.class, () -> Reranker.load(
+                Golden.path("colbert-tiny"), Golden.options().withScoreFunction(Options.ScoreFunction.RAW)));
+        assertTrue(colbertRaw.getMessage().contains("is a ColBERT model, scored by MaxSim"), colbertRaw.getMessage());
+        IllegalArgumentException colbertLength = assertThrows(IllegalArgumentException.class, () -> Reranker.load(
+                Golden.path("colbert-tiny"), Golden.options().withMaxLength(8)));
+        assertTrue(colbertLength.getMessage().contains("a maxLength was given")
+                && colbertLength.getMessage().contains("whose query and document lengths come from its own files"), colbertLength.getMessage());
+        try (Reranker bi = Reranker.load(Golden.path("bi-tiny-cls-dot"), Golden.options().withMaxLength(16));
+             Reranker colbert = Reranker.load(Golden.path("colbert-tiny"), Golden.options())) {
+            assertEquals(16, bi.maxLength(), "a bi-encoder takes a limit");
+            assertEquals(60, colbert.maxLength());
+        }
+    }
+
     @Test
     void rejectsAConfigWhoseHiddenSizeDisagreesWithTheWeights() throws IOException {
         ModelFormatException e = loadFails(modelWithConfig(c -> c.put("hidden_size", 64L)));

@@ -10,8 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A model directory's tokenizer and the file it came from: tokenizer.json, else (a BERT-family model saved before
- * tokenizer.json existed) vocab.txt with the files beside it, as transformers' BertTokenizer reads them.
+ * A model directory's tokenizer and the file it came from: tokenizer.json, else (a model saved before tokenizer.json
+ * existed) vocab.txt with the files beside it, as transformers' BertTokenizer reads them, or vocab.json and merges.txt,
+ * as its RobertaTokenizer reads them.
  *
  * @param file        the file it was read from
  * @param description the file, and how it was read, in words
