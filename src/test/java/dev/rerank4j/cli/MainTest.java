@@ -52,6 +52,13 @@ class MainTest {
         assertEquals("32 tokens (the maxLength asked for (Options.withMaxLength, --max-length))", json.get("max length"));
         assertEquals(List.of("model", "kind", "encoder", "weights", "tokenizer", "max length", "pairs cut", "backend"), List.copyOf(json.keySet()));
         assertEquals("tokenizer.json", json.get("tokenizer"));
+        Map<String, Object> raw = Json.parseObject(run("inspect", "--model", model, "--raw", "--threads", "1", "--json").out());
+        assertTrue(((String) raw.get("kind")).contains("score = logit"), "inspect takes the scoring options: " + raw);
+        Map<String, Object> sigmoid = Json.parseObject(run("inspect", "--model", model, "--sigmoid", "--json").out());
+        assertTrue(((String) sigmoid.get("kind")).contains("score = sigmoid(logit)"), sigmoid.toString());
+        Result instruction = run("inspect", "--model", model, "--instruction", "find it");
+        assertEquals(1, instruction.code());
+        assertTrue(instruction.err().contains("not an instruction-following reranker"), instruction.err());
         Map<String, Object> colbert = Json.parseObject(run("inspect", "--model", Golden.path("colbert-tiny").toString(), "--json").out());
         assertEquals("60 tokens (ColBERT's document_length); queries 32 tokens", colbert.get("max length"));
         assertTrue(!colbert.containsKey("pairs cut"));
@@ -132,7 +139,7 @@ class MainTest {
         }
         Result noTab = run("score", "--pairs", docs("query\tdoc", "no tab here").toString(), "--model", Golden.path("bert-tiny-ce").toString());
         assertEquals(1, noTab.code());
-        assertTrue(noTab.err().contains("line 1 has no tab"), noTab.err());
+        assertTrue(noTab.err().contains("line 2 (index 1) has no tab"), noTab.err());
         Result noPairs = run("score", "--model", Golden.path("bert-tiny-ce").toString());
         assertEquals(2, noPairs.code());
         assertTrue(noPairs.err().contains("--pairs is required"), noPairs.err());
@@ -211,6 +218,11 @@ class MainTest {
         Result help = run("--docs", "x.txt", "--help");
         assertEquals(0, help.code());
         assertTrue(help.out().startsWith("usage"), help.out());
+        for (String option : List.of("--query", "--docs", "--top", "--model", "--json", "--max-length", "--sigmoid | --raw",
+                "--instruction", "--threads", "--batch-size", "--backend", "--onnx", "--tokenizer", "--pytorch")) {
+            assertTrue(help.out().contains("\n  " + option + " "), "--help describes " + option);
+        }
+        assertTrue(help.out().contains("default: 32"), "the batch size's default");
         assertEquals(0, run("convert", "-h").code());
         Result queryIsDashH = run("--query", "-h", "--docs", docs("a", "b").toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--json");
         assertEquals(0, queryIsDashH.code(), queryIsDashH.err());
