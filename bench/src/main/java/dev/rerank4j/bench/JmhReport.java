@@ -17,7 +17,13 @@ public final class JmhReport {
     private JmhReport() {}
 
     public static void main(String[] args) throws Exception {
-        Collection<RunResult> results = new Runner(new CommandLineOptions(args)).run();
+        CommandLineOptions options = new CommandLineOptions(args);
+        if (options.shouldHelp() || options.shouldList() || options.shouldListWithParams() || options.shouldListProfilers()
+                || options.shouldListResultFormats()) {
+            org.openjdk.jmh.Main.main(args); // JMH's own answer (help, -l, -lp, -lprof, -lrf): nothing is run
+            return;
+        }
+        Collection<RunResult> results = new Runner(options).run();
         System.out.println();
         System.out.printf("%-40s %-22s %12s %12s %s%n", "benchmark", "params", "score", "± (99.9%)", "derived");
         for (RunResult r : results) {
