@@ -1,5 +1,6 @@
 package dev.rerank4j.model;
 
+import dev.rerank4j.io.Cancellation;
 import dev.rerank4j.tokenize.Encoding;
 
 import java.util.ArrayList;
@@ -84,15 +85,32 @@ final class Batcher {
         for (Encoding e : encodings) tokens += e.length();
         // sequences longer than the cap make the token count overestimate: no more batches than sequences
         int least = (int) Math.min(n, Math.max(Math.ceilDiv(n, perBatch), Math.ceilDiv(tokens, tokenCap)));
-        for (int batches = Math.ceilDiv(least, lanes) * lanes; batches <= n; batches += lanes) {
-            List<List<Integer>> dealt = deal(encodings, order, batches, perBatch, tokenCap, width);
-            if (dealt == null) continue; // some sequence fit no batch under the token cap: more batches
-            if (!balanced(dealt, encodings, lanes, width)) return Optional.empty();
-            List<Slice> slices = new ArrayList<>(batches);
-            for (List<Integer> members : dealt) slices.add(slice(encodings, members.stream().mapToInt(Integer::intValue).toArray()));
-            return Optional.of(slices);
+        // batches = rounds · lanes. The token count is a lower bound that sequences packing unevenly under the cap
+        // can miss by a fraction of n: the fewest rounds that deal are found in O(log n) deals, not one deal per round
+        int fewest = Math.ceilDiv(least, lanes), most = n / lanes;
+        List<List<Integer>> dealt = null;
+        int failed = fewest - 1, step = 1;
+        for (int rounds = fewest; rounds <= most; rounds = Math.min(most, rounds + step), step *= 2) {
+            dealt = deal(encodings, order, rounds * lanes, perBatch, tokenCap, width);
+            if (dealt != null) break;
+            failed = rounds; // some sequence fit no batch under the token cap: more batches
+            if (rounds == most) return Optional.empty();
         }
-        return Optional.empty();
+        if (dealt == null) return Optional.empty();
+        for (int lo = failed, hi = dealt.size() / lanes; hi - lo > 1; ) {
+            int mid = (lo + hi) >>> 1;
+            List<List<Integer>> fewer = deal(encodings, order, mid * lanes, perBatch, tokenCap, width);
+            if (fewer != null) {
+                dealt = fewer;
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        if (!balanced(dealt, encodings, lanes, width)) return Optional.empty();
+        List<Slice> slices = new ArrayList<>(dealt.size());
+        for (List<Integer> members : dealt) slices.add(slice(encodings, members.stream().mapToInt(Integer::intValue).toArray()));
+        return Optional.of(slices);
     }
 
     /**
@@ -106,17 +124,20 @@ final class Batcher {
         int[] tokens = new int[batches];
         // batches with room for more sequences, least work first (ties: lowest index, so the deal is reproducible)
         PriorityQueue<Integer> open = new PriorityQueue<>(Comparator.comparingLong((Integer b) -> work[b]).thenComparingInt(b -> b));
+        // batches found too full for the sequence at hand, most room first: sequences only get shorter, so each comes
+        // back once one fits (each batch waits at most once per sequence it takes, so a deal is O(n log batches))
+        PriorityQueue<Integer> waiting = new PriorityQueue<>(Comparator.comparingInt((Integer b) -> tokens[b]));
         for (int b = 0; b < batches; b++) {
             members.add(new ArrayList<>());
             open.add(b);
         }
-        List<Integer> tooFull = new ArrayList<>();
-        for (int i : order) {
+        for (int k = 0; k < order.length; k++) {
+            if (k % 4096 == 4095) Cancellation.stopIfInterrupted(); // a deal of 100,000 sequences takes a while
+            int i = order[k];
             int length = encodings.get(i).length();
+            while (!waiting.isEmpty() && tokens[waiting.peek()] + length <= tokenCap) open.add(waiting.poll());
             Integer best;
-            while ((best = open.poll()) != null && !members.get(best).isEmpty() && tokens[best] + length > tokenCap) tooFull.add(best);
-            open.addAll(tooFull); // a shorter sequence later may still fit them
-            tooFull.clear();
+            while ((best = open.poll()) != null && !members.get(best).isEmpty() && tokens[best] + length > tokenCap) waiting.add(best);
             if (best == null) return null;
             members.get(best).add(i);
             work[best] += work(length, width);

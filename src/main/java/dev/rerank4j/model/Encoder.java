@@ -1,6 +1,7 @@
 package dev.rerank4j.model;
 
 import dev.rerank4j.backend.Backend;
+import dev.rerank4j.io.Cancellation;
 import dev.rerank4j.io.ModelConfig;
 import dev.rerank4j.tokenize.Encoding;
 
@@ -9,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.CancellationException;
 import java.util.function.Function;
 
 /**
@@ -121,11 +121,7 @@ public final class Encoder {
 
         /** Ends the call, between two layers, if its caller was interrupted; the interrupt status stays set. */
         void stopIfInterrupted() {
-            Thread t = caller;
-            if (t != null && t.isInterrupted()) {
-                throw new CancellationException("the calling thread was interrupted, so the call stopped (" + t.getName()
-                        + "'s interrupt status stays set)");
-            }
+            Cancellation.stopIfInterrupted(caller);
         }
 
         /** Tokens a batch may have. */

@@ -1,5 +1,7 @@
 package dev.rerank4j.tokenize;
 
+import dev.rerank4j.io.Cancellation;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -116,10 +118,27 @@ final class PipelineTokenizer implements Tokenizer {
         return tokenize(text);
     }
 
-    /** The ids of the whole text, before truncation and special tokens. */
+    /** Words split or tokenized between two looks at the caller's interrupt (a text of many megabytes takes seconds). */
+    private static final int WORDS_PER_INTERRUPT_CHECK = 4096;
+
+    /** A piece's words: 40 MB of text with no space splits into millions in two seconds, so adding looks at the interrupt. */
+    private static final class Words extends ArrayList<String> {
+        @Override
+        public boolean add(String word) {
+            if (size() % WORDS_PER_INTERRUPT_CHECK == WORDS_PER_INTERRUPT_CHECK - 1) Cancellation.stopIfInterrupted();
+            return super.add(word);
+        }
+    }
+
+    /**
+     * The ids of the whole text, before truncation and special tokens.
+     *
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (its status left set)
+     */
     IntList tokenize(String text) {
+        Cancellation.stopIfInterrupted();
         IntList ids = new IntList(Math.max(8, text.length() / 3));
-        List<String> words = new ArrayList<>();
+        List<String> words = new Words();
         // whether nothing came before: HF's offsets_original().0 == 0, for Metaspace's prepend_scheme "first"
         boolean[] atStart = {true};
         AddedTokens.Sink modelSink = new AddedTokens.Sink() {
@@ -128,8 +147,9 @@ final class PipelineTokenizer implements Tokenizer {
                 words.clear();
                 preTokenizer.split(piece, atStart[0], words);
                 atStart[0] = false;
-                for (String word : words) {
-                    model.tokenize(word, ids);
+                for (int w = 0; w < words.size(); w++) {
+                    if (w % WORDS_PER_INTERRUPT_CHECK == WORDS_PER_INTERRUPT_CHECK - 1) Cancellation.stopIfInterrupted();
+                    model.tokenize(words.get(w), ids);
                 }
             }
 

@@ -12,6 +12,7 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Batches that run side by side hold every sequence once, split the work evenly, and are refused where they cannot. */
@@ -48,6 +49,33 @@ class BatcherTest {
             assertEveryDocumentOnceWithItsOwnTokens(docs, slices);
             assertLanesEndTogether(slices, 2);
         }
+    }
+
+    /**
+     * 300-token sequences fit 13 to a lane's 4,096 tokens, where the token count alone would allow 13.65: the fewest
+     * batches that take them (200) lie well past that bound (192), and are found.
+     */
+    @Test
+    void sequencesThatPackUnevenlyGetTheFewestBatchesThatHoldThem() {
+        List<Encoding> docs = encodings(new Random(4), 2600, 300, 300);
+        List<Batcher.Slice> slices = Batcher.sideBySide(docs, 32, 2, WIDTH).orElseThrow();
+        assertEquals(200, slices.size());
+        for (Batcher.Slice s : slices) assertEquals(13, s.origins().length);
+        assertEveryDocumentOnceWithItsOwnTokens(docs, slices);
+    }
+
+    /** Planning many batches looks at the caller's interrupt, and leaves its status set. */
+    @Test
+    void anInterruptStopsThePlan() {
+        List<Encoding> docs = encodings(new Random(5), 20_000, 20, 256);
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(java.util.concurrent.CancellationException.class, () -> Batcher.sideBySide(docs, 32, 2, WIDTH));
+            assertTrue(Thread.currentThread().isInterrupted());
+        } finally {
+            Thread.interrupted();
+        }
+        assertTrue(Batcher.sideBySide(docs, 32, 2, WIDTH).isPresent(), "the next plan runs");
     }
 
     @Test

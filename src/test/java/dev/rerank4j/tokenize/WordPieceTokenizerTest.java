@@ -27,6 +27,19 @@ class WordPieceTokenizerTest {
         return tokenizer.encode(text, 512).ids();
     }
 
+    /** Tokenizing looks at the caller's interrupt (a call of 100,000 documents tokenizes for seconds) and leaves it set. */
+    @Test
+    void anInterruptStopsTokenizing() {
+        Thread.currentThread().interrupt();
+        try {
+            assertThrows(java.util.concurrent.CancellationException.class, () -> tokenizer.encodePair("query", "a document", 64));
+            assertTrue(Thread.currentThread().isInterrupted());
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(CLS, single("a document")[0], "the next call runs");
+    }
+
     @Test
     void wrapsASingleTextInClsAndSep() {
         Encoding e = tokenizer.encode("Hello, world!!!", 512);

@@ -63,8 +63,9 @@ final class OffHeapWeights implements AutoCloseable {
             try {
                 Thread.sleep(sleepMs);
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                Thread.currentThread().interrupt(); // a load cancelled (the caller's code still sees the status), not refused memory
+                throw new java.util.concurrent.CancellationException("the thread was interrupted while " + name
+                        + "'s packed copy waited for the GC to free the weights of dropped rerankers, so the load stopped");
             }
         }
         if (tryReserve(bytes)) return;

@@ -48,6 +48,25 @@ class OffHeapWeightsTest {
         assertEquals(1_500_000, memory.bytes(), "what was refused is not counted");
     }
 
+    /**
+     * A load interrupted while it waits for the GC to free dropped rerankers' weights is cancelled, not refused memory
+     * (which would tell the user to raise a flag).
+     */
+    @Test
+    void anInterruptWhileWaitingForTheGcCancelsTheLoad() {
+        OffHeapWeights memory = new OffHeapWeights();
+        Thread.currentThread().interrupt();
+        try {
+            var e = assertThrows(java.util.concurrent.CancellationException.class, () -> memory.allocate("big", Long.MAX_VALUE / 2));
+            assertTrue(e.getMessage().contains("big's packed copy waited for the GC"), e.getMessage());
+            assertTrue(Thread.currentThread().isInterrupted(), "the interrupt status stays set");
+        } finally {
+            Thread.interrupted();
+        }
+        assertEquals(0, memory.bytes());
+        memory.allocate("small", 64); // nothing was left counted against the cap
+    }
+
     /** Allocates from a confined arena up to {@code limit} bytes in all, then throws {@code refusal}. */
     private static final class RefusingArena implements Arena {
         private final Arena real = Arena.ofConfined();
