@@ -432,6 +432,14 @@ class RerankerTest {
     }
 
     @Test
+    void zeroAndNegativeZeroAreATieInTheCallersOrder() {
+        List<Ranked> ranked = new ArrayList<>(List.of(new Ranked(0, 1f, "a", false), new Ranked(1, -0f, "b", false),
+                new Ranked(2, 0f, "c", false), new Ranked(3, -0f, "d", false)));
+        ranked.sort(Ranked.BEST_FIRST);
+        assertEquals(List.of(0, 1, 2, 3), ranked.stream().map(Ranked::index).toList());
+    }
+
+    @Test
     void concurrentCallsGiveTheSameScoresAsSequentialOnes() throws Exception {
         try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"));
              ExecutorService pool = Executors.newFixedThreadPool(8)) {

@@ -103,6 +103,11 @@ public record ModelConfig(
         }
         int maxPositions = f.positiveInt("max_position_embeddings");
         boolean roberta = isRoberta(modelType);
+        if ((modelType.equals("bert") || roberta || modelType.equals("electra")) && f.bool("is_decoder")) {
+            // transformers then masks attention causally, each token seeing only those before it; rerank4j's encoders attend both ways
+            throw new ModelFormatException(source + ": is_decoder true (causal attention in transformers' " + modelType
+                    + ") is not supported: rerank4j runs encoders, each token attending to every other");
+        }
         // transformers' defaults when the field is absent: BertConfig 0, RobertaConfig and XLMRobertaConfig 1
         int padTokenId = json.get("pad_token_id") != null ? f.nonNegativeInt("pad_token_id") : roberta ? 1 : 0;
         if (roberta && maxPositions <= padTokenId + 1L) {

@@ -43,7 +43,7 @@ public record ModernBertConfig(List<Boolean> slidingLayers, int window, double g
         if (!"cls".equals(pooling) && !"mean".equals(pooling)) {
             throw new ModelFormatException(source + ": classifier_pooling " + Json.write(pooling) + " is not one of \"cls\", \"mean\"");
         }
-        int localAttention = f.positiveInt("local_attention", 128);
+        int localAttention = localAttention(f, source);
         return new ModernBertConfig(
                 slidingLayers(f, layers),
                 localAttention / 2,
@@ -54,6 +54,22 @@ public record ModernBertConfig(List<Boolean> slidingLayers, int window, double g
                 f.bool("mlp_bias"),
                 f.bool("classifier_bias"),
                 "mean".equals(pooling));
+    }
+
+    /**
+     * The whole local window, local_attention (default 128); transformers 5 also takes it as sliding_window, the half
+     * window, whose setter sets local_attention to twice it. Both, disagreeing, are refused: which wins depends on the
+     * order transformers applies them in.
+     */
+    private static int localAttention(ModelConfig.Fields f, String source) {
+        if (f.json().get("sliding_window") == null) return f.positiveInt("local_attention", 128);
+        long fromHalf = 2L * f.positiveInt("sliding_window");
+        if (f.json().get("local_attention") != null && f.positiveInt("local_attention") != fromHalf) {
+            throw new ModelFormatException(source + ": local_attention " + f.positiveInt("local_attention") + " and sliding_window "
+                    + f.positiveInt("sliding_window") + " (half a window) disagree");
+        }
+        if (fromHalf > Integer.MAX_VALUE) throw new ModelFormatException(source + ": sliding_window " + f.positiveInt("sliding_window") + " is too large");
+        return (int) fromHalf;
     }
 
     /** layer_types where given; else every global_attn_every_n_layers-th layer, from the first, attends to all tokens. */

@@ -53,6 +53,28 @@ class ModelConfigTest {
                 + " pad_token_id + 1 = 2147483648"), e.getMessage());
     }
 
+    /** is_decoder makes transformers' BERT, RoBERTa, XLM-R and ELECTRA attend causally: refused, not run both ways. */
+    @Test
+    void aDecoderConfigIsRefusedByName() {
+        for (String type : new String[] {"bert", "roberta", "xlm-roberta", "electra"}) {
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> config(type, ", \"is_decoder\": true"));
+            assertTrue(e.getMessage().contains("is_decoder true (causal attention in transformers' " + type + ") is not supported"),
+                    e.getMessage());
+            assertEquals(256, config(type, ", \"is_decoder\": false").hiddenSize());
+        }
+    }
+
+    /** transformers 5 reads ModernBERT's sliding_window as half of local_attention, the whole window. */
+    @Test
+    void modernBertsSlidingWindowIsHalfTheLocalWindow() {
+        assertEquals(64, config("modernbert", "").modernBert().window(), "local_attention's default of 128");
+        assertEquals(4, config("modernbert", ", \"sliding_window\": 4").modernBert().window());
+        assertEquals(4, config("modernbert", ", \"sliding_window\": 4, \"local_attention\": 8").modernBert().window());
+        ModelFormatException e = assertThrows(ModelFormatException.class,
+                () -> config("modernbert", ", \"sliding_window\": 4, \"local_attention\": 128"));
+        assertTrue(e.getMessage().contains("local_attention 128 and sliding_window 4 (half a window) disagree"), e.getMessage());
+    }
+
     /** transformers 5 writes neither num_labels nor id2label for its default of two labels: that is two, not none. */
     @Test
     void noLabelFieldsMeanTransformersDefaultOfTwo() {

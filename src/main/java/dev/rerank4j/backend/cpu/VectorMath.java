@@ -138,7 +138,7 @@ final class VectorMath {
      * is ±1 in float, and u is clamped there). P and Q are our own fit ({@code tools/fit_gelu_erf.py}): absolute
      * error 1.7e-7 in erf, at most 2.2e-7·|x| in GELU; 20 vector ops with one division, where A&amp;S 7.1.26 with
      * its exp took 33 (0.35 against 0.55 ns per element, AVX-512). Below x = −4√2 GELU is under 1e-6 and is
-     * taken as −0, as it is for −∞. Whole vectors go without a mask, a partial last one with: a single pair's GEMM
+     * taken as x·0: −0, and NaN for −∞ as in torch, so that a −∞ from damaged weights does not vanish. Whole vectors go without a mask, a partial last one with: a single pair's GEMM
      * applies GELU to runs of 32 columns, where a mask on every vector took 0.51 against 0.42 ns per element (runs of
      * 256: 0.51 against 0.50; one thread, AVX-512, 2026-12-05).
      */
@@ -179,13 +179,14 @@ final class VectorMath {
 
     /**
      * SiLU(x) = x·σ(x), with σ from t = e^−|x| (never overflowing): 1/(1 + t) for x ≥ 0, t/(1 + t) below; |x| is clamped
-     * at 87, past which t is below the normal floats and σ is 0 or 1 in float anyway.
+     * at 87, past which σ is 1 in float above, and below is taken as 0: x·0, −0, and NaN for −∞ as in torch (the clamped
+     * σ of 1.6e-38 made x·σ about −5.6 at x = −3.4e38).
      */
     private static FloatVector silu(FloatVector x) {
         FloatVector t = exp(x.abs().min(87f).neg());
         FloatVector onePlus = t.add(1f);
         FloatVector sigma = FloatVector.broadcast(S, 1f).blend(t, x.compare(VectorOperators.LT, 0f)).div(onePlus);
-        return x.mul(sigma);
+        return x.mul(sigma).blend(x.mul(0f), x.compare(VectorOperators.LT, -87f));
     }
 
     private static FloatVector gelu(FloatVector x) {
@@ -196,7 +197,7 @@ final class VectorMath {
                 .fma(s, FloatVector.broadcast(S, ERF_P1)).fma(s, FloatVector.broadcast(S, ERF_P0));
         FloatVector q = s.fma(ERF_Q5, ERF_Q4).fma(s, FloatVector.broadcast(S, ERF_Q3)).fma(s, FloatVector.broadcast(S, ERF_Q2))
                 .fma(s, FloatVector.broadcast(S, ERF_Q1)).fma(s, FloatVector.broadcast(S, 1f));
-        return x.mul(u.mul(p).div(q).add(0.5f)).blend(-0f, x.compare(VectorOperators.LT, GELU_LOW));
+        return x.mul(u.mul(p).div(q).add(0.5f)).blend(x.mul(0f), x.compare(VectorOperators.LT, GELU_LOW));
     }
 
     /** max(x, 0); no NaN reaches it from a finite model. */

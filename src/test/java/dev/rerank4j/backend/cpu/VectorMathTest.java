@@ -153,6 +153,42 @@ class VectorMathTest {
         assertEquals(1f, t[1]);
         assertEquals(-1f, t[2]);
         assertEquals(Float.POSITIVE_INFINITY, g[1]);
-        assertEquals(-0f, g[2]);
+        assertTrue(Float.isNaN(g[2]), "GELU(−∞) is NaN, as in torch: a −∞ from damaged weights must not vanish");
+    }
+
+    /**
+     * The gates of GeGLU and SwiGLU feed-forwards, u·GELU(g) and u·SiLU(g) with u = 1 (and u = −2), against double
+     * references, the far tails and infinities included: SiLU(−3.4e38) was −5.6 where it is −0.
+     */
+    @Test
+    void gatesMatchTheirDoubleReferencesOutToTheTails() {
+        float[] sweep = sweep();
+        float[] tails = {-Float.MAX_VALUE, -1e30f, -1e6f, -100f, -88f, -87.5f, -87f, -86f, -6f, 6f, 87.5f, 1e30f, Float.MAX_VALUE,
+                Float.NEGATIVE_INFINITY, Float.POSITIVE_INFINITY, Float.NaN};
+        float[] g = java.util.Arrays.copyOf(sweep, sweep.length + tails.length);
+        System.arraycopy(tails, 0, g, sweep.length, tails.length);
+        int n = g.length;
+        for (float u : new float[] {1f, -2f}) {
+            float[] a = new float[2 * n]; // the gate's inputs, then the up projection's
+            System.arraycopy(g, 0, a, 0, n);
+            java.util.Arrays.fill(a, n, 2 * n, u);
+            float[] silu = new float[n], gelu = new float[n];
+            VectorMath.siluGate(a, 0, n, silu, 0, n);
+            VectorMath.geluGate(a, 0, n, gelu, 0, n);
+            for (int i = 0; i < n; i++) {
+                double x = g[i];
+                // rounded to float: u·x past Float.MAX_VALUE is ±∞ in float, as the kernel's product is
+                double siluRef = (float) (u * (x / (1 + Math.exp(-x)))), geluRef = (float) (u * ScalarKernels.gelu(x));
+                // past −87 SiLU is taken as 0, truly below 1.4e-36
+                if (!(Math.abs(silu[i] - siluRef) <= 4e-7 * Math.abs(siluRef) + 1e-35) && !(Double.isNaN(siluRef) && Float.isNaN(silu[i]))
+                        && silu[i] != siluRef) {
+                    fail(u + "·SiLU(" + x + ") = " + silu[i] + ", expected " + siluRef);
+                }
+                if (!(Math.abs(gelu[i] - geluRef) <= GELU_ABS_PER_X * Math.abs(u * x) + SUBNORMAL_ABS)
+                        && !(Double.isNaN(geluRef) && Float.isNaN(gelu[i])) && gelu[i] != geluRef) {
+                    fail(u + "·GELU(" + x + ") = " + gelu[i] + ", expected " + geluRef);
+                }
+            }
+        }
     }
 }
