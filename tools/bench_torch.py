@@ -56,7 +56,8 @@ def main():
     try:
         import torch
         import transformers
-        import sentence_transformers
+        # the cross-encoders run through transformers alone; only the bi-encoder needs sentence-transformers
+        sentence_transformers = __import__("sentence_transformers") if args.kind == "bi" else None
     except ImportError as e:
         reply({"ok": False, "error": f"not installed: {e}"})
         return 0
@@ -80,7 +81,7 @@ def main():
         reply({"ok": False, "error": f"cannot load {args.model}: {type(e).__name__}: {e}"})
         return 0
     reply({"ok": True, "torch": torch.__version__, "transformers": transformers.__version__,
-           "sentence_transformers": sentence_transformers.__version__, "threads": torch.get_num_threads(),
+           "sentence_transformers": sentence_transformers.__version__ if sentence_transformers else "not used", "threads": torch.get_num_threads(),
            "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
            "load_seconds": round(load_s, 3)})
 

@@ -78,15 +78,22 @@ enum BenchModel {
         if (onnx) needed.add("model.onnx");
         for (String f : needed) {
             if (!Files.isRegularFile(dir.resolve(f))) {
-                throw new MissingModelException(dir + (Files.isDirectory(dir) ? " has no " + f : " is missing") + "; " + howTo);
+                String what = Files.isDirectory(dir) ? "no " + f : "model directory missing";
+                String make = dir.equals(weights.resolve(dirName)) ? howTo
+                        : howTo + " (that writes " + weights.resolve(dirName) + "; pass it as --bge, or copy its files into " + dir + ")";
+                throw new MissingModelException(what, dir + (Files.isDirectory(dir) ? " has no " + f : " is missing") + "; " + make);
             }
         }
         return new ModelFiles(dir, onnx ? dir.resolve("model.onnx") : null);
     }
 
     static final class MissingModelException extends Exception {
-        MissingModelException(String message) {
+        /** What is missing, for the results table: "no model.onnx", "model directory missing". */
+        final String what;
+
+        MissingModelException(String what, String message) {
             super(message);
+            this.what = what;
         }
     }
 
@@ -99,14 +106,17 @@ enum BenchModel {
     /**
      * The token ids the other engines run: bi-encoder: the query and each document; cross-encoder: no
      * query, one pair per document ({@code [CLS] q [SEP] d [SEP]} or {@code <s> q </s></s> d </s>}) with its
-     * segment ids. rerank4j tokenizes the same way inside {@code Reranker.score}.
+     * segment ids, cut as rerank4j cuts them inside {@code Reranker.score}: a BERT cross-encoder longest first
+     * (sentence-transformers'), an XLM-R one without sentence-transformers' files query first (FlagEmbedding's).
+     * The workloads' pairs are shorter than 512 tokens, and the score check would show a cut that differed.
      */
     Ids tokenize(Tokenizer tokenizer, String query, List<String> docs) {
         List<int[]> seqs = new ArrayList<>(docs.size());
         if (cross) {
             List<int[]> types = new ArrayList<>(docs.size());
             for (String d : docs) {
-                Encoding pair = tokenizer.encodePair(query, d, maxLength, PairTruncation.FIRST_CAPPED_THEN_SECOND);
+                Encoding pair = tokenizer.encodePair(query, d, maxLength, this == BGE ? PairTruncation.FIRST_CAPPED_THEN_SECOND
+                        : PairTruncation.LONGEST_FIRST);
                 seqs.add(pair.ids());
                 types.add(pair.typeIds());
             }

@@ -34,8 +34,17 @@ public final class JmhReport {
                 if (!params.isEmpty()) params.append(' ');
                 params.append(key).append('=').append(r.getParams().getParam(key));
             }
-            double ops = r.getPrimaryResult().getScore();
-            double err = r.getPrimaryResult().getScoreError();
+            // the derived figures assume ops/s, or ms/op for the average-time benchmarks: JMH's -tu and -bm change the unit
+            boolean averageTime = bench.endsWith("MaxSimBenchmark.maxSim") || bench.endsWith("LoadBenchmark.load");
+            String unit = averageTime ? "ms/op" : "ops/s";
+            double toUnit = toUnit(r.getPrimaryResult().getScoreUnit(), unit);
+            if (Double.isNaN(toUnit)) {
+                System.out.printf("%-40s %-22s %12.3f %12.3f %s (no derived figure: it needs %s)%n", shortName, params,
+                        r.getPrimaryResult().getScore(), r.getPrimaryResult().getScoreError(), r.getPrimaryResult().getScoreUnit(), unit);
+                continue;
+            }
+            double ops = r.getPrimaryResult().getScore() * toUnit;
+            double err = r.getPrimaryResult().getScoreError() * toUnit;
             String derived = "";
             if (bench.endsWith("LinearBenchmark.linear")) {
                 String kxn = r.getParams().getParam("kxn");
@@ -58,8 +67,27 @@ public final class JmhReport {
                 derived = String.format("%.1f GFLOP/s, %.1f GB/s", MaxSimBenchmark.FLOP / (ops / 1e3) / 1e9,
                         MaxSimBenchmark.BYTES / (ops / 1e3) / 1e9);
             }
-            String unit = bench.endsWith("MaxSimBenchmark.maxSim") || bench.endsWith("LoadBenchmark.load") ? " ms/op" : " ops/s";
-            System.out.printf("%-40s %-22s %12.3f %12.3f%s %s%n", shortName, params, ops, Double.isNaN(err) ? 0 : err, unit, derived);
+            System.out.printf("%-40s %-22s %12.3f %12.3f %s %s%n", shortName, params, ops, Double.isNaN(err) ? 0 : err, unit, derived);
         }
+    }
+
+    /** The factor from JMH's {@code unit} (e.g. "ops/ms", "us/op") to {@code wanted} ("ops/s" or "ms/op"); NaN if none. */
+    static double toUnit(String unit, String wanted) {
+        String[] parts = unit.split("/");
+        if (parts.length != 2) return Double.NaN;
+        if (wanted.equals("ops/s") && parts[0].equals("ops")) return 1 / seconds(parts[1]);
+        if (wanted.equals("ms/op") && parts[1].equals("op")) return seconds(parts[0]) * 1e3;
+        return Double.NaN;
+    }
+
+    private static double seconds(String timeUnit) {
+        return switch (timeUnit) {
+            case "s" -> 1;
+            case "ms" -> 1e-3;
+            case "us" -> 1e-6;
+            case "ns" -> 1e-9;
+            case "min" -> 60;
+            default -> Double.NaN;
+        };
     }
 }

@@ -85,6 +85,9 @@ public final class SideBySide {
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
+                if (a.startsWith("--") && !a.equals("--help") && i + 1 == args.length) {
+                    throw new IllegalArgumentException(a + " needs a value");
+                }
                 switch (a) {
                     case "--models" -> models = list(args[++i]).stream().map(BenchModel::of).toList();
                     case "--workloads" -> {
@@ -107,7 +110,7 @@ public final class SideBySide {
                     case "--bge" -> bgeDir = Path.of(args[++i]);
                     case "--python" -> python = Path.of(args[++i]);
                     case "--torch-script" -> script = Path.of(args[++i]);
-                    case "--backend" -> backend = BackendChoice.valueOf(args[++i].toUpperCase(java.util.Locale.ROOT));
+                    case "--backend" -> backend = backend(args[++i]);
                     case "--torch-device" -> torchDevice = args[++i];
                     case "--help", "-h" -> {
                         System.out.println(USAGE);
@@ -122,6 +125,7 @@ public final class SideBySide {
             if (!engineIds.contains("rerank4j")) throw new IllegalArgumentException("--engines must include rerank4j (the reference)");
             if (!List.of("cpu", "cuda").contains(torchDevice)) throw new IllegalArgumentException("--torch-device is cpu or cuda");
             if (quietMs < 0) throw new IllegalArgumentException("--quiet-ms must be ≥ 0");
+            if (threads < 1) throw new IllegalArgumentException("--threads must be ≥ 1");
             if (repeats != null && repeats < 1) throw new IllegalArgumentException("--repeats must be ≥ 1");
             if (warmup != null && warmup < 1) throw new IllegalArgumentException("--warmup must be ≥ 1 (the score check is the first warm-up call)");
         } catch (RuntimeException e) {
@@ -155,7 +159,7 @@ public final class SideBySide {
                 files = model.locate(weights, bgeDir, opts.usesOrt());
             } catch (BenchModel.MissingModelException e) {
                 System.out.println("\nSKIPPED " + model.id + " (" + model.label + "): " + e.getMessage());
-                for (Workload.Spec spec : todo) cells.add(Results.Cell.skipped(model, spec, "model directory missing"));
+                for (Workload.Spec spec : todo) cells.add(Results.Cell.skipped(model, spec, e.what));
                 continue;
             }
             if (!runModel(model, files, todo, opts, cells)) {
@@ -222,12 +226,17 @@ public final class SideBySide {
         return true;
     }
 
+    private static BackendChoice backend(String name) {
+        for (BackendChoice c : BackendChoice.values()) if (c.name().equalsIgnoreCase(name)) return c;
+        throw new IllegalArgumentException("--backend takes auto, cpu or cuda, not " + name);
+    }
+
     /** Checks the scores, warms up, times; null if the scores disagreed (nothing timed). */
     static Results.Cell runCell(BenchModel model, Workload.Spec spec, Tokenizer tokenizer, List<Engine> engines,
                                 Map<String, String> absentForModel, Options o) throws Exception {
         int[] plan = DEFAULT_WARMUP_REPEATS.get(model.id + "/" + spec.id);
         int warmup = o.warmup != null ? o.warmup : plan[0];
-        int repeats = o.repeats != null ? o.repeats : plan[1];
+        int plannedRepeats = o.repeats != null ? o.repeats : plan[1];
         Workload w = Workload.generate(tokenizer, spec, o.seed, model.minWords);
         BenchModel.Ids ids = model.tokenize(tokenizer, w.query(), w.docs());
         System.out.printf("%n---- %s (%s)%n", model.id, spec.id);
@@ -280,8 +289,8 @@ public final class SideBySide {
         System.out.printf("tokenization alone: median %.2f ms (in rerank4j's and ORT's times, not in PyTorch's)%n",
                 tokenizeMillis(model, tokenizer, w));
 
-        System.out.printf("warm-up: %d call(s) per engine (the score check included), then %d rounds of one run per engine, the order rotated each round, each run after %d ms idle%n",
-                warmup, repeats, o.quietMs);
+        System.out.printf("warm-up: %d call(s) per engine (the score check included), then rounds of one run per engine, the order rotated each round, each run after %d ms idle%n",
+                warmup, o.quietMs);
         if (spec.latency) System.out.println("latency: each timed call follows the pause and one untimed call of the same engine");
         for (Engine e : List.copyOf(active)) {
             try {
@@ -291,6 +300,8 @@ public final class SideBySide {
                 active.remove(e);
             }
         }
+        // the default rounds, made a whole number of rotations, so that each engine runs first and last equally often
+        int repeats = o.repeats != null || active.isEmpty() ? plannedRepeats : Math.ceilDiv(plannedRepeats, active.size()) * active.size();
         double load0 = loadAverage();
         Map<String, double[]> seconds = new LinkedHashMap<>();
         for (Engine e : active) seconds.put(e.id(), new double[repeats]);

@@ -94,7 +94,7 @@ final class TorchEngine implements Engine {
         BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
         String first;
         try {
-            first = out.readLine();
+            first = readReply(p, out);
         } catch (IOException e) {
             first = null;
         }
@@ -140,10 +140,24 @@ final class TorchEngine implements Engine {
         in.write(json);
         in.write('\n');
         in.flush();
-        String reply = out.readLine();
-        if (reply == null) throw new IOException("the torch worker exited; see " + log);
+        String reply = readReply(process, out);
+        if (reply == null) throw new IOException("the torch worker exited, or gave no reply in " + REPLY_TIMEOUT_MINUTES + " min; see " + log);
         if (!reply.contains("\"ok\": true")) throw new IOException("torch worker: " + string(reply, "error") + " (see " + log + ")");
         return reply;
+    }
+
+    /** Longer than any run takes (bge (d), 1,000 pairs, about 2.5 min a run here): a worker silent this long has hung. */
+    private static final long REPLY_TIMEOUT_MINUTES = 30;
+
+    /** The worker's next line; null if it exited, or was stopped for giving none within {@link #REPLY_TIMEOUT_MINUTES}. */
+    private static String readReply(Process worker, BufferedReader out) throws IOException {
+        var watchdog = java.util.concurrent.CompletableFuture.runAsync(worker::destroyForcibly,
+                java.util.concurrent.CompletableFuture.delayedExecutor(REPLY_TIMEOUT_MINUTES, TimeUnit.MINUTES));
+        try {
+            return out.readLine();
+        } finally {
+            watchdog.cancel(false);
+        }
     }
 
     @Override
