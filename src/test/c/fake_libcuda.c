@@ -32,6 +32,7 @@
 /* -DFAKE_BUSY_DEVICE=n: device n refuses a context (CUDA_ERROR_DEVICE_UNAVAILABLE), as a taken exclusive-process GPU does. */
 /* -DFAKE_NULL_HOST makes cuMemAllocHost report success with a NULL pointer, as a broken driver might. */
 /* -DFAKE_OMIT_LAUNCH leaves cuLaunchKernel out, as a library that is not the CUDA driver would. */
+/* -DFAKE_FREE_RESULT=n fails every cuMemFree with n, as a context after a device fault does. */
 /* -DFAKE_EMULATE runs each launch on the CPU (emulation/emulator.cpp, linked in) instead of only recording it. */
 #ifdef FAKE_EMULATE
 int emulate_launch(const char *name, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -156,6 +157,9 @@ CUresult cuMemAlloc_v2(CUdeviceptr *p, size_t bytes) {
 CUresult cuMemFree_v2(CUdeviceptr p) {
     REQUIRE_CONTEXT();
     if (p == 0) return CUDA_ERROR_INVALID_VALUE;
+#ifdef FAKE_FREE_RESULT
+    return FAKE_FREE_RESULT; /* a sticky fault (700 = CUDA_ERROR_ILLEGAL_ADDRESS): every free after it fails alike */
+#endif
     free((void *)p);
     live_device_allocations--;
     return CUDA_SUCCESS;

@@ -51,7 +51,8 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
         /**
          * CUDA if the JVM grants native access ({@code --enable-native-access}), the NVIDIA driver loads, cuInit
          * succeeds and a GPU of compute capability 8.0 or newer answers; the CPU otherwise. One log line says which
-         * and why.
+         * and why; where the GPU then fails while the model loads (full, shared), a warning says so and that the model
+         * runs on the CPU.
          */
         AUTO,
         /** The pure-Java Vector API kernels, on {@link Options#threads()} threads. */

@@ -104,6 +104,28 @@ class BackendSelectionTest {
         assertFalse(out.contains("restricted method"), out);
     }
 
+    /** A JVM that denies native access: CUDA asked for by name says which flag grants it. */
+    @Test
+    void cudaAskedForWhereNativeAccessIsDeniedNamesTheFlag() throws Exception {
+        ChildJvm.Result child = ChildJvm.run(List.of("--add-modules", "jdk.incubator.vector", "--illegal-native-access=deny"),
+                CudaWithoutNativeAccess.class, java.time.Duration.ofSeconds(120));
+        String out = child.all();
+        assertEquals(0, child.exitCode(), out);
+        assertTrue(out.contains("the JVM denies rerank4j native access, which the CUDA backend needs (java"
+                + " --enable-native-access=ALL-UNNAMED"), out);
+    }
+
+    /** The child: asks for CUDA by name and prints the refusal. */
+    static final class CudaWithoutNativeAccess {
+        public static void main(String[] args) {
+            try (Reranker reranker = Reranker.load(Golden.path("bert-tiny-ce"), Options.defaults().withBackend(Options.BackendChoice.CUDA))) {
+                System.out.println("backend: " + reranker.backendName());
+            } catch (IllegalStateException e) {
+                System.out.println("refused: " + e.getMessage());
+            }
+        }
+    }
+
     /** The child: loads with AUTO and says which backend it got. */
     static final class WithoutNativeAccess {
         public static void main(String[] args) {

@@ -195,6 +195,7 @@ public final class CudaBackend implements Backend, RotaryEncoderKernels, Relativ
             onDevice(() -> null); // still refuses a closed backend, as the CPU one does
             return;
         }
+        Kernels.requireLinearRows(d, rows); // before the copies: a refused call leaves y and its device twin as they were
         int xs = rows * d.in(), ys = rows * d.out();
         onDevice(() -> {
             long dx = input(x, xs, IN), dy = output(y, 0, ys, OUT);
@@ -544,8 +545,12 @@ public final class CudaBackend implements Backend, RotaryEncoderKernels, Relativ
                 failures.add(e);
             }
             attempt(failures, () -> cu.releasePrimaryContext(device));
-            for (RuntimeException e : failures) {
-                LOG.log(System.Logger.Level.WARNING, "CudaBackend.close: " + e.getMessage(), e);
+            if (!failures.isEmpty()) {
+                // after a device fault every free fails with the same sticky error: one record, the rest attached
+                RuntimeException first = failures.getFirst();
+                for (RuntimeException e : failures.subList(1, failures.size())) first.addSuppressed(e);
+                LOG.log(System.Logger.Level.WARNING, "CudaBackend.close: " + first.getMessage()
+                        + (failures.size() > 1 ? " (and " + (failures.size() - 1) + " more failures, attached)" : ""), first);
             }
         } finally {
             lock.unlock();

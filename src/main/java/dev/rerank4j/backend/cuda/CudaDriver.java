@@ -103,6 +103,10 @@ final class CudaDriver {
                     ? " could not be loaded as a shared library"
                     : " not found: the NVIDIA driver is not installed or not on the library path";
             throw new CudaException(library + why + " (" + e.getMessage() + ")");
+        } catch (IllegalCallerException e) {
+            // --illegal-native-access=deny, or a later JDK's default: the JVM refuses the call itself
+            throw new CudaException("the JVM denies rerank4j native access, which the CUDA backend needs (java"
+                    + " --enable-native-access=ALL-UNNAMED, or rerank4j's module): " + e.getMessage());
         }
         return new CudaDriver(library, lookup);
     }

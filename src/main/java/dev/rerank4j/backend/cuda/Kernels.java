@@ -89,16 +89,34 @@ final class Kernels {
         cu.moduleUnload(module);
     }
 
-    /** y = act(x · Wᵀ + b) for {@code rows} rows; the kernel follows W's precision. */
-    void linear(MemorySegment stream, DeviceLinear w, long x, long y, int rows, Activation act) {
-        boolean tensorCores = w.precision() != DeviceLinear.Precision.F32;
-        boolean wide = !tensorCores && (long) ceilDiv(w.out(), F32_WIDE_TILE) * ceilDiv(rows, F32_WIDE_TILE) >= F32_WIDE_MIN_BLOCKS;
-        int tile = tensorCores ? TC_TILE : wide ? F32_WIDE_TILE : F32_TILE;
-        int gridX = ceilDiv(w.out(), tile), gridY = ceilDiv(rows, tile);
-        if (gridY > MAX_GRID_Y) {
+    /**
+     * Refuses {@code rows} past what one launch of the linear kernel for {@code w} covers; checked before anything is
+     * copied, so that a refused call changes nothing.
+     */
+    static void requireLinearRows(DeviceLinear w, int rows) {
+        int tile = linearTile(w, rows);
+        if (ceilDiv(rows, tile) > MAX_GRID_Y) {
             throw new IllegalArgumentException("the CUDA linear kernel takes at most " + (long) MAX_GRID_Y * tile
                     + " rows per call, got " + rows);
         }
+    }
+
+    private static boolean wideF32(DeviceLinear w, int rows) {
+        return w.precision() == DeviceLinear.Precision.F32
+                && (long) ceilDiv(w.out(), F32_WIDE_TILE) * ceilDiv(rows, F32_WIDE_TILE) >= F32_WIDE_MIN_BLOCKS;
+    }
+
+    private static int linearTile(DeviceLinear w, int rows) {
+        return w.precision() != DeviceLinear.Precision.F32 ? TC_TILE : wideF32(w, rows) ? F32_WIDE_TILE : F32_TILE;
+    }
+
+    /** y = act(x · Wᵀ + b) for {@code rows} rows; the kernel follows W's precision. */
+    void linear(MemorySegment stream, DeviceLinear w, long x, long y, int rows, Activation act) {
+        requireLinearRows(w, rows);
+        boolean wide = wideF32(w, rows);
+        int tile = linearTile(w, rows);
+        int gridX = ceilDiv(w.out(), tile), gridY = ceilDiv(rows, tile);
+        boolean tensorCores = w.precision() != DeviceLinear.Precision.F32;
         String name;
         MemorySegment function;
         switch (w.precision()) {

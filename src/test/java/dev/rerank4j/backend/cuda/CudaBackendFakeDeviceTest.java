@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
@@ -180,6 +181,54 @@ class CudaBackendFakeDeviceTest {
         assertEquals(0, FakeCuda.counter(tooNew, "fake_context_refs"));
         assertEquals(0, FakeCuda.counter(tooNew, "fake_live_streams"));
         assertEquals(0, FakeCuda.counter(tooNew, "fake_context_depth"));
+    }
+
+    /**
+     * A call refused for more rows than one launch covers changes nothing: before, the output's device twin was marked
+     * current first, and the next toHost overwrote the caller's values with device memory never written.
+     */
+    @Test
+    void aLinearRefusedForItsRowCountLeavesTheOutputAsItWas() {
+        try (CudaBackend cuda = open(); Arena arena = Arena.ofConfined()) {
+            int rows = 2_100_000; // past the 65,535 × 32 rows of one launch of the BF16 kernel
+            LinearWeights w = cuda.prepareLinear(tensor(arena, DType.BF16, 1, 1), null);
+            float[] x = new float[rows], y = new float[rows];
+            java.util.Arrays.fill(y, 7f);
+            cuda.keepOnDevice(y);
+            int launches = FakeCuda.counter(lib, "fake_launches");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cuda.linear(x, rows, w, y, Activation.NONE));
+            assertTrue(e.getMessage().contains("rows per call"), e.getMessage());
+            cuda.toHost(y);
+            assertEquals(7f, y[0]);
+            assertEquals(7f, y[rows - 1]);
+            assertEquals(launches, FakeCuda.counter(lib, "fake_launches"));
+        }
+    }
+
+    /** After a device fault every free fails alike: close() logs one warning with the rest attached, not one per buffer. */
+    @Test
+    void closeAfterADeviceFaultLogsOneWarning() {
+        String faulted = FakeCuda.library("FAKE_TAG=free_fault", "FAKE_FREE_RESULT=700");
+        CudaProbe.Result probe = CudaProbe.probe(faulted);
+        assertTrue(probe.usable(), probe::description);
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(CudaBackend.class.getName());
+        List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) { if (r.getMessage().startsWith("CudaBackend.close")) records.add(r); }
+            @Override public void flush() {}
+            @Override public void close() {}
+        };
+        logger.addHandler(handler);
+        try (Arena arena = Arena.ofConfined()) {
+            CudaBackend cuda = probe.open();
+            for (int i = 0; i < 20; i++) cuda.prepareLinear(tensor(arena, DType.F32, 4, 4), null);
+            cuda.close();
+        } finally {
+            logger.removeHandler(handler);
+        }
+        assertEquals(1, records.size(), "warnings: " + records.stream().map(java.util.logging.LogRecord::getMessage).toList());
+        assertTrue(records.getFirst().getMessage().contains("more failures, attached"), records.getFirst().getMessage());
+        assertTrue(records.getFirst().getThrown().getSuppressed().length >= 19, "the other frees' failures are attached");
     }
 
     @Test
