@@ -36,8 +36,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * reranker is safe to call from many threads at once; each call tokenizes, batches its documents by
  * length and runs them on this reranker's own thread pool. {@link #close()} waits for running calls,
  * then frees the weights; scoring calls and {@link #warmUp()} after it throw {@link IllegalStateException} (what
- * describes the reranker, {@link #maxLength()}, {@link #description()} and {@link #backendName()}, still answers). A call whose thread is interrupted
- * (a request's deadline, {@code Future.cancel(true)}) stops before the encoder's next layer and throws
+ * describes the reranker, {@link #maxLength()}, {@link #description()} and {@link #backendName()}, still answers). A
+ * call whose thread is interrupted (a request's deadline, {@code Future.cancel(true)}) stops while it tokenizes (every
+ * few thousand words), plans its batches, or before the encoder's next layer, and throws
  * {@link java.util.concurrent.CancellationException}, the interrupt status left set; the reranker stays usable.
  * (CancellationException is an IllegalStateException: code that tells a closed reranker by the latter catches it first.)
  */
@@ -550,7 +551,8 @@ public final class Reranker implements AutoCloseable {
     /**
      * What this reranker does with its model, in words, in a fixed order: {@code model} (the directory), {@code kind} and
      * its score, {@code encoder}, {@code weights}, {@code tokenizer} (the file it was read from), {@code max length} and
-     * where it was read, {@code pairs cut} (cross-encoders and causal rerankers), {@code backend}. For people and logs; the wording may change.
+     * where it was read, {@code pairs cut} (cross-encoders and causal rerankers), {@code backend}. For people and logs;
+     * the wording may change.
      */
     public Map<String, String> description() {
         return description;

@@ -121,11 +121,21 @@ final class PipelineTokenizer implements Tokenizer {
     /** Words split or tokenized between two looks at the caller's interrupt (a text of many megabytes takes seconds). */
     private static final int WORDS_PER_INTERRUPT_CHECK = 4096;
 
-    /** A piece's words: 40 MB of text with no space splits into millions in two seconds, so adding looks at the interrupt. */
+    /**
+     * A piece's words, and a count of the steps (words split or tokenized, pieces, added tokens) the whole text has
+     * taken, across its pieces: 40 MB of text splits into millions of words in two seconds, or into millions of pieces
+     * between added tokens, so every few thousand steps look at the interrupt.
+     */
     private static final class Words extends ArrayList<String> {
+        private int steps;
+
+        void step() {
+            if (++steps % WORDS_PER_INTERRUPT_CHECK == 0) Cancellation.stopIfInterrupted();
+        }
+
         @Override
         public boolean add(String word) {
-            if (size() % WORDS_PER_INTERRUPT_CHECK == WORDS_PER_INTERRUPT_CHECK - 1) Cancellation.stopIfInterrupted();
+            step();
             return super.add(word);
         }
     }
@@ -138,7 +148,7 @@ final class PipelineTokenizer implements Tokenizer {
     IntList tokenize(String text) {
         Cancellation.stopIfInterrupted();
         IntList ids = new IntList(Math.max(8, text.length() / 3));
-        List<String> words = new Words();
+        Words words = new Words();
         // whether nothing came before: HF's offsets_original().0 == 0, for Metaspace's prepend_scheme "first"
         boolean[] atStart = {true};
         AddedTokens.Sink modelSink = new AddedTokens.Sink() {
@@ -147,14 +157,15 @@ final class PipelineTokenizer implements Tokenizer {
                 words.clear();
                 preTokenizer.split(piece, atStart[0], words);
                 atStart[0] = false;
-                for (int w = 0; w < words.size(); w++) {
-                    if (w % WORDS_PER_INTERRUPT_CHECK == WORDS_PER_INTERRUPT_CHECK - 1) Cancellation.stopIfInterrupted();
-                    model.tokenize(words.get(w), ids);
+                for (String word : words) {
+                    words.step();
+                    model.tokenize(word, ids);
                 }
             }
 
             @Override
             public void token(int id) {
+                words.step();
                 ids.add(id);
                 atStart[0] = false;
             }
@@ -162,11 +173,13 @@ final class PipelineTokenizer implements Tokenizer {
         AddedTokens.Sink normalizeSink = new AddedTokens.Sink() {
             @Override
             public void text(String piece) {
+                words.step();
                 normalizedAdded.split(normalizer.normalize(piece), modelSink);
             }
 
             @Override
             public void token(int id) {
+                words.step();
                 ids.add(id);
                 atStart[0] = false;
             }

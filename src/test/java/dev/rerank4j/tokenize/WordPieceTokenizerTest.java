@@ -27,6 +27,28 @@ class WordPieceTokenizerTest {
         return tokenizer.encode(text, 512).ids();
     }
 
+    /**
+     * The interrupt is looked at every few thousand steps of the whole text, not of each piece between added tokens:
+     * "a[SEP]" 10,000 times is 10,000 pieces of one word, which per-piece counts never took to a check. The interrupt
+     * comes while the first piece is normalized (after the check at the start).
+     */
+    @Test
+    void anInterruptStopsATextOfManyShortPieces() throws Exception {
+        Tokenizer own = TokenizerJson.load(dev.rerank4j.Golden.path("bert-tiny-ce/tokenizer.json"));
+        java.lang.reflect.Field field = PipelineTokenizer.class.getDeclaredField("normalizer");
+        field.setAccessible(true);
+        Normalizer real = (Normalizer) field.get(own);
+        field.set(own, (Normalizer) text -> {
+            Thread.currentThread().interrupt();
+            return real.normalize(text);
+        });
+        try {
+            assertThrows(java.util.concurrent.CancellationException.class, () -> own.encode("a[SEP]".repeat(10_000), 1 << 20));
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
     /** Tokenizing looks at the caller's interrupt (a call of 100,000 documents tokenizes for seconds) and leaves it set. */
     @Test
     void anInterruptStopsTokenizing() {

@@ -85,7 +85,7 @@ public final class SideBySide {
         try {
             for (int i = 0; i < args.length; i++) {
                 String a = args[i];
-                if (a.startsWith("--") && !a.equals("--help") && i + 1 == args.length) {
+                if (TAKES_A_VALUE.contains(a) && i + 1 == args.length) {
                     throw new IllegalArgumentException(a + " needs a value");
                 }
                 switch (a) {
@@ -225,6 +225,10 @@ public final class SideBySide {
         }
         return true;
     }
+
+    private static final java.util.Set<String> TAKES_A_VALUE = java.util.Set.of("--models", "--workloads", "--engines", "--repeats",
+            "--warmup", "--seed", "--threads", "--tolerance", "--quiet-ms", "--csv", "--png", "--weights", "--bge", "--python",
+            "--torch-script", "--backend", "--torch-device");
 
     private static BackendChoice backend(String name) {
         for (BackendChoice c : BackendChoice.values()) if (c.name().equalsIgnoreCase(name)) return c;

@@ -138,9 +138,10 @@ final class VectorMath {
      * is ±1 in float, and u is clamped there). P and Q are our own fit ({@code tools/fit_gelu_erf.py}): absolute
      * error 1.7e-7 in erf, at most 2.2e-7·|x| in GELU; 20 vector ops with one division, where A&amp;S 7.1.26 with
      * its exp took 33 (0.35 against 0.55 ns per element, AVX-512). Below x = −4√2 GELU is under 1e-6 and is
-     * taken as x·0: −0, and NaN for −∞ as in torch, so that a −∞ from damaged weights does not vanish. Whole vectors go without a mask, a partial last one with: a single pair's GEMM
-     * applies GELU to runs of 32 columns, where a mask on every vector took 0.51 against 0.42 ns per element (runs of
-     * 256: 0.51 against 0.50; one thread, AVX-512, 2026-12-05).
+     * taken as x·0: −0, and NaN for −∞ as in torch, so that a −∞ from damaged weights does not vanish. Whole vectors
+     * go without a mask, a partial last one with: a single pair's GEMM applies GELU to runs of 32 columns, where a mask
+     * on every vector took 0.51 against 0.42 ns per element (runs of 256: 0.51 against 0.50; one thread, AVX-512,
+     * 2026-12-05).
      */
     private static void geluInPlace(float[] a, int from, int to) {
         int i = from;
