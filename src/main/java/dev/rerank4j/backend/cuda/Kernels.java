@@ -101,22 +101,21 @@ final class Kernels {
         }
     }
 
-    private static boolean wideF32(DeviceLinear w, int rows) {
-        return w.precision() == DeviceLinear.Precision.F32
-                && (long) ceilDiv(w.out(), F32_WIDE_TILE) * ceilDiv(rows, F32_WIDE_TILE) >= F32_WIDE_MIN_BLOCKS;
-    }
-
+    /** The kernel's tile: tensor cores' for BF16 and F16; for F32 the wide tile where it still makes enough blocks. */
     private static int linearTile(DeviceLinear w, int rows) {
-        return w.precision() != DeviceLinear.Precision.F32 ? TC_TILE : wideF32(w, rows) ? F32_WIDE_TILE : F32_TILE;
+        if (w.precision() != DeviceLinear.Precision.F32) return TC_TILE;
+        boolean wide = (long) ceilDiv(w.out(), F32_WIDE_TILE) * ceilDiv(rows, F32_WIDE_TILE) >= F32_WIDE_MIN_BLOCKS;
+        return wide ? F32_WIDE_TILE : F32_TILE;
     }
 
-    /** y = act(x · Wᵀ + b) for {@code rows} rows; the kernel follows W's precision. */
+    /**
+     * y = act(x · Wᵀ + b) for {@code rows} rows, which the caller has checked ({@link #requireLinearRows}); the kernel
+     * follows W's precision.
+     */
     void linear(MemorySegment stream, DeviceLinear w, long x, long y, int rows, Activation act) {
-        requireLinearRows(w, rows);
-        boolean wide = wideF32(w, rows);
         int tile = linearTile(w, rows);
+        boolean tensorCores = tile == TC_TILE, wide = tile == F32_WIDE_TILE;
         int gridX = ceilDiv(w.out(), tile), gridY = ceilDiv(rows, tile);
-        boolean tensorCores = w.precision() != DeviceLinear.Precision.F32;
         String name;
         MemorySegment function;
         switch (w.precision()) {
