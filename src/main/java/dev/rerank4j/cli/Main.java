@@ -133,9 +133,7 @@ public final class Main {
     }
 
     private static int rerank(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
-        Arguments args = new Arguments(argv,
-                Set.of("--query", "--docs", "--model", "--top", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"),
-                Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
+        Arguments args = scoringArguments(argv, "--query", "--docs", "--top");
         if (printedHelp(args, out)) return 0;
         String query = args.require("--query");
         String docsSource = args.require("--docs");
@@ -161,6 +159,13 @@ public final class Main {
         return 0;
     }
 
+    /** The arguments of rerank, score or inspect: {@code own} options with a value, and those the three share. */
+    private static Arguments scoringArguments(List<String> argv, String... own) {
+        Set<String> withValue = new java.util.HashSet<>(Set.of(own));
+        withValue.addAll(Set.of("--model", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"));
+        return new Arguments(argv, withValue, Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
+    }
+
     /** The options rerank, score and inspect share: --batch-size, --threads, --max-length, --sigmoid/--raw, --backend, --instruction. */
     private static Options scoringOptions(Arguments args) {
         if (args.flag("--sigmoid") && args.flag("--raw")) {
@@ -179,9 +184,7 @@ public final class Main {
 
     /** Scores each line's (query, document) pair, in the file's order, with one {@link Reranker#score(List)} call. */
     private static int score(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
-        Arguments args = new Arguments(argv,
-                Set.of("--pairs", "--model", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"),
-                Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
+        Arguments args = scoringArguments(argv, "--pairs");
         if (printedHelp(args, out)) return 0;
         String source = args.require("--pairs");
         Options options = scoringOptions(args);
@@ -217,8 +220,7 @@ public final class Main {
     }
 
     private static int inspect(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {
-        Arguments args = new Arguments(argv, Set.of("--model", "--max-length", "--threads", "--batch-size", "--backend", "--instruction"),
-                Set.of("--json", "--sigmoid", "--raw", "--help", "-h"));
+        Arguments args = scoringArguments(argv);
         if (printedHelp(args, out)) return 0;
         Options options = scoringOptions(args);
         Path model = modelDirectory(args.get("--model"), hub);
