@@ -110,6 +110,9 @@ public final class Reranker implements AutoCloseable {
      *                                  kernels it lacks (the Qwen decoders'; AUTO runs those on the CPU)
      * @throws java.util.concurrent.CancellationException if the thread was interrupted while the load read a file (the
      *                                  interrupt status left set; nothing is left open)
+     * @throws IllegalStateException    if the JVM was started without the Vector API ({@code --add-modules
+     *                                  jdk.incubator.vector}) and {@code options} may run on the CPU (CPU, AUTO); nothing
+     *                                  is opened. The message names the flag
      */
     public static Reranker load(Path dir, Options options) {
         try {
@@ -137,6 +140,7 @@ public final class Reranker implements AutoCloseable {
     private static Reranker loadOrFail(Path dir, Options options) {
         if (dir == null) throw new IllegalArgumentException("dir is null");
         if (options == null) throw new IllegalArgumentException("options is null");
+        Backends.requireUsable(options.backend()); // a JVM without the Vector API fails here, before any file is opened
         long started = System.nanoTime();
         Path configFile = requireFile(dir, "config.json");
         ModelConfig config = ModelConfig.read(configFile);

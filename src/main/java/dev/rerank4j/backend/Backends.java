@@ -22,7 +22,37 @@ public final class Backends {
     static final String NO_NATIVE_ACCESS = "AUTO: native access is not enabled, so no GPU was looked for "
             + "(java --enable-native-access=ALL-UNNAMED, or rerank4j's module, lets AUTO use CUDA)";
 
+    /**
+     * The CPU kernels' Vector API lives in an incubator module, which the JVM resolves only when asked to: without it
+     * the first kernel class fails to link with a bare {@code NoClassDefFoundError: jdk/incubator/vector/Vector}.
+     */
+    static final String NO_VECTOR_API = "the CPU backend needs the Vector API (module jdk.incubator.vector), which this"
+            + " JVM was started without: run java with --add-modules jdk.incubator.vector (an application on the module"
+            + " path may instead declare requires jdk.incubator.vector in its module-info.java)";
+
     private Backends() {}
+
+    /**
+     * Checks, before anything is opened, that this JVM can run what {@code requested} may run on: the CPU, and AUTO
+     * (whose fallback is the CPU), need the Vector API; CUDA does not.
+     *
+     * @throws IllegalStateException if the Vector API is missing; the message names the flag that adds it
+     */
+    public static void requireUsable(BackendChoice requested) {
+        if (requested == BackendChoice.CUDA || vectorApiPresent()) return;
+        throw new IllegalStateException(NO_VECTOR_API + (requested == BackendChoice.AUTO
+                ? " (AUTO runs on the CPU where no GPU is usable; the CUDA backend, asked for by name, does not need it)" : ""));
+    }
+
+    /** Whether the kernels' classes can link: looked up without initialising anything, from rerank4j's own loader. */
+    private static boolean vectorApiPresent() {
+        try {
+            Class.forName("jdk.incubator.vector.FloatVector", false, Backends.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false;
+        }
+    }
 
     /** The backend chosen and why, e.g. "AUTO: no usable CUDA device (libcuda.so.1 not found: …)". */
     public record Selection(Backend backend, String reason) {}
@@ -36,9 +66,11 @@ public final class Backends {
      * As {@link #select(BackendChoice, int)}, with the CUDA probe supplied (tests point it at a fake driver).
      *
      * @throws dev.rerank4j.backend.cuda.CudaException if CUDA was requested and cannot be used; the message names what is missing
+     * @throws IllegalStateException as {@link #requireUsable} does
      */
     public static Selection select(BackendChoice requested, int threads, Supplier<CudaProbe.Result> probe) {
         if (requested == null) throw new IllegalArgumentException("requested backend is null");
+        requireUsable(requested);
         Selection selection = switch (requested) {
             case CPU -> new Selection(cpu(threads), "CPU requested");
             case CUDA -> {
