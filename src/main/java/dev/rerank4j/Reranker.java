@@ -93,13 +93,16 @@ public final class Reranker implements AutoCloseable {
      * 42 MB, bge-reranker-base: 0.34 GB, bge-reranker-large: 1.2 GB; the load's log line gives the figure), and the
      * JVM counts them against -XX:MaxDirectMemorySize, which defaults to the maximum heap size.
      *
-     * <p>Safetensors shards are mapped where they lie; a PyTorch checkpoint (whole or sharded) is read through a
+     * <p>Safetensors shards are mapped where they lie; in a file system other than the default one ({@code dir} inside a
+     * jar or zip file system, where an application ships its model), from copies in {@code java.io.tmpdir}, deleted once
+     * mapped (the disk space stays taken until close()). A PyTorch checkpoint (whole or sharded) is read through a
      * temporary safetensors copy; see {@link ModelWeights}. The tokenizer is tokenizer.json, else (a model saved without
      * one) vocab.txt for the BERT family, or vocab.json and merges.txt for RoBERTa, with the files beside them; see
      * {@link ModelTokenizer}.
      *
      * @throws ModelFormatException     if a file is missing, malformed, or disagrees with another
-     * @throws IllegalArgumentException if {@code dir} or {@code options} is null, or an option does not fit the model: a
+     * @throws IllegalArgumentException if {@code dir} or {@code options} is null, {@code dir} holds a PyTorch checkpoint in a
+     *                                  file system other than the default one, or an option does not fit the model: a
      *                                  maxLength past its positions or too small for its special tokens or prompt, or
      *                                  an option it would ignore (an instruction for a model that takes none, a score
      *                                  function for a bi-encoder or ColBERT model, a maxLength for a ColBERT model)

@@ -4,6 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.SafeTensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,7 +21,9 @@ import java.util.Map;
  * Safetensors shards are each mapped where they lie, as one {@link SafeTensors}. A PyTorch checkpoint is converted: written
  * as one safetensors file in {@code java.io.tmpdir}, mapped, and deleted at once. Either way the directory is left as it
  * was and the weights stay in the page cache, not on the heap or in direct memory. Errors name the file the directory
- * holds (the index, for shards; the shard, for an error about one of its tensors).
+ * holds (the index, for shards; the shard, for an error about one of its tensors). A directory in another file system than
+ * the default one (a zip or jar file system) has its safetensors files mapped from copies in {@code java.io.tmpdir}
+ * (see {@link SafeTensors}); a PyTorch checkpoint there is refused, with what to do instead.
  */
 public final class ModelWeights {
     private static final System.Logger LOG = System.getLogger(ModelWeights.class.getName());
@@ -38,12 +41,20 @@ public final class ModelWeights {
     /**
      * @throws ModelFormatException if the directory has none of the four, or the one it has is malformed
      * @throws UncheckedIOException if the copy of a PyTorch checkpoint cannot be written (a full temporary directory, say)
+     * @throws IllegalArgumentException if the weights are a PyTorch checkpoint in a file system other than the default one
      */
     public static SafeTensors open(Path dir) {
         String name = FILES.stream().filter(f -> Files.isRegularFile(dir.resolve(f))).findFirst()
                 .orElseThrow(() -> new ModelFormatException(dir + ": missing " + OnnxConverter.WEIGHTS_FILE + " (nor is there a "
                         + TorchCheckpoint.FILE + ", or an index of shards of either)"));
         Path source = dir.resolve(name);
+        boolean pytorch = name.equals(TorchCheckpoint.FILE) || name.equals(ShardIndex.PYTORCH);
+        if (pytorch && source.getFileSystem() != FileSystems.getDefault()) {
+            // the checkpoint is a zip read through java.util.zip.ZipFile, which takes only a File
+            throw new IllegalArgumentException(source + ": a PyTorch checkpoint is read only from the default file system, and this"
+                    + " one is in a " + source.toUri().getScheme() + " file system: convert it once (`rerank convert --pytorch DIR`"
+                    + " writes model.safetensors beside it) and ship model.safetensors, which loads from there too");
+        }
         return switch (name) {
             case OnnxConverter.WEIGHTS_FILE -> SafeTensors.open(source);
             case ShardIndex.SAFETENSORS -> mapShards(source);

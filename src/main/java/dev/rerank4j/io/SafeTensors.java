@@ -7,7 +7,10 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +31,7 @@ import java.util.Set;
  * {@link IllegalStateException}, never crash the JVM.
  */
 public final class SafeTensors implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SafeTensors.class.getName());
     /** The reference implementation refuses headers over 100 MB; so do we. */
     static final long MAX_HEADER_BYTES = 100L * 1024 * 1024;
 
@@ -119,8 +123,13 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
-    /** Validates {@code source}'s header and maps its data into {@code arena}, naming it {@code file} in errors. */
+    /**
+     * Validates {@code source}'s header and maps its data into {@code arena}, naming it {@code file} in errors. Only the
+     * default file system maps files: a source in another one (a zip or jar file system, where an application ships its
+     * model inside its own jar) is mapped from a copy in {@code java.io.tmpdir}, deleted at once (the mapping keeps it).
+     */
     private static Part map(Path source, Path file, Arena arena) {
+        if (source.getFileSystem() != FileSystems.getDefault()) return mapCopy(source, file, arena);
         try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
             long size = channel.size();
             if (size < 8) {
@@ -149,6 +158,31 @@ public final class SafeTensors implements AutoCloseable {
             return new Part(entries, metadata, size);
         } catch (IOException e) {
             throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Part mapCopy(Path source, Path file, Arena arena) {
+        long started = System.nanoTime();
+        Path copy = null;
+        try {
+            copy = Files.createTempFile("rerank4j-", ".safetensors");
+            Files.copy(source, copy, StandardCopyOption.REPLACE_EXISTING);
+            Part part = map(copy, file, arena);
+            Path tmpDir = copy.getParent();
+            LOG.log(System.Logger.Level.INFO, () -> String.format("read %s through a copy in %s, since only the default file system maps"
+                    + " files (%.1f MB, %.0f ms; deleted once mapped)", source.toUri(), tmpDir, part.size / 1e6, (System.nanoTime() - started) / 1e6));
+            return part;
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(file + ": cannot copy it from its file system (" + source.toUri().getScheme()
+                    + ") into " + System.getProperty("java.io.tmpdir") + " to map it: " + e + " (set java.io.tmpdir elsewhere)", e);
+        } finally {
+            if (copy != null) {
+                try {
+                    Files.deleteIfExists(copy);
+                } catch (IOException e) {
+                    copy.toFile().deleteOnExit();
+                }
+            }
         }
     }
 
