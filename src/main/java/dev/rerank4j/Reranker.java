@@ -241,8 +241,11 @@ public final class Reranker implements AutoCloseable {
 
     private static Path requireFile(Path dir, String name) {
         if (!Files.isDirectory(dir)) {
-            throw new ModelFormatException(dir + ": not a directory (expected a model directory with config.json, model.safetensors or pytorch_model.bin, tokenizer.json or vocab.txt or"
-                    + " vocab.json and merges.txt)");
+            // a relative path is resolved against the working directory, which an IDE or a service manager may choose
+            String what = Files.exists(dir) ? "not a directory" : dir.isAbsolute() ? "not a directory: nothing is there"
+                    : "not a directory: nothing is at " + dir.toAbsolutePath();
+            throw new ModelFormatException(dir + ": " + what + " (expected a model directory with config.json, model.safetensors or"
+                    + " pytorch_model.bin, tokenizer.json or vocab.txt or vocab.json and merges.txt)");
         }
         Path file = dir.resolve(name);
         if (!Files.isRegularFile(file)) {

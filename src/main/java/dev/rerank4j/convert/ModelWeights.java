@@ -46,7 +46,7 @@ public final class ModelWeights {
     public static SafeTensors open(Path dir) {
         String name = FILES.stream().filter(f -> Files.isRegularFile(dir.resolve(f))).findFirst()
                 .orElseThrow(() -> new ModelFormatException(dir + ": missing " + OnnxConverter.WEIGHTS_FILE + " (nor is there a "
-                        + TorchCheckpoint.FILE + ", or an index of shards of either)"));
+                        + TorchCheckpoint.FILE + ", or an index of shards of either)" + onnxHint(dir)));
         Path source = dir.resolve(name);
         boolean pytorch = name.equals(TorchCheckpoint.FILE) || name.equals(ShardIndex.PYTORCH);
         if (pytorch && source.getFileSystem() != FileSystems.getDefault()) {
@@ -64,6 +64,14 @@ public final class ModelWeights {
                 yield throughCopy(dir, source, out -> TorchCheckpoint.write(shards, out));
             }
         };
+    }
+
+    /** Many model repositories offer ONNX exports beside (or instead of) the weights this class reads: say what to do. */
+    private static String onnxHint(Path dir) {
+        boolean onnx = Files.isRegularFile(dir.resolve("model.onnx")) || Files.isRegularFile(dir.resolve("onnx").resolve("model.onnx"));
+        return !onnx ? "" : "; its ONNX file is not read: take the model's safetensors or PyTorch weights (an ONNX repository is"
+                + " often the export of a model that has them), or turn a BERT ONNX export into a model directory with `rerank convert"
+                + " --onnx FILE --out DIR`";
     }
 
     private static SafeTensors throughCopy(Path dir, Path source, Copy copy) {
