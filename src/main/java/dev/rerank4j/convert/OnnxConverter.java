@@ -60,6 +60,8 @@ public final class OnnxConverter {
     private static final Pattern LAYER = Pattern.compile("^encoder\\.layer\\.(\\d+)\\.");
     private static final Pattern QKV_BIAS = Pattern.compile("\\.attention\\.self\\.(query|key|value)\\.bias$");
     private static final String POSITION_IDS = "embeddings.position_ids";
+    /** Lookups of constants and Concats allowed in finding one Reshape's target shape (a real export needs five). */
+    private static final int CONCAT_LOOKUPS = 64;
 
     private OnnxConverter() {}
 
@@ -165,7 +167,7 @@ public final class OnnxConverter {
             OnnxModel.OnnxTensor w = model.initializer(node.input(1)).orElse(null);
             if (w == null || w.dims().length != 2) continue; // activation × activation (attention scores)
             String bias = null;
-            for (OnnxModel.Node add : consumers.getOrDefault(node.outputs().get(0), List.of())) {
+            for (OnnxModel.Node add : consumers.getOrDefault(output(file, node), List.of())) {
                 if (!add.opType().equals("Add")) continue;
                 for (String in : add.inputs()) {
                     if (in.endsWith(".bias") && model.initializer(in).isPresent()) bias = in;
@@ -173,7 +175,7 @@ public final class OnnxConverter {
             }
             if (bias == null) {
                 throw new ModelFormatException(file + ": cannot name MatMul weight " + w.name() + ": its output "
-                        + node.outputs().get(0) + " is not added to a named *.bias initializer");
+                        + output(file, node) + " is not added to a named *.bias initializer");
             }
             long[] biasDims = model.initializer(bias).orElseThrow().dims();
             if (biasDims.length != 1 || biasDims[0] != w.dims()[1]) {
@@ -248,7 +250,7 @@ public final class OnnxConverter {
         long positions = shapeOf(file, named, "embeddings.position_embeddings.weight", 2)[0];
         long typeVocab = shapeOf(file, named, "embeddings.token_type_embeddings.weight", 2)[0];
         long intermediate = shapeOf(file, named, "encoder.layer.0.intermediate.dense.bias", 1)[0];
-        int layers = layerCount(named);
+        int layers = layerCount(file, named);
 
         Map<String, long[]> expected = new LinkedHashMap<>();
         expected.put("embeddings.word_embeddings.weight", new long[] {vocab, hidden});
@@ -313,11 +315,22 @@ public final class OnnxConverter {
         return s.shape();
     }
 
-    private static int layerCount(Map<String, Source> named) {
+    /**
+     * One more than the highest layer index a tensor name holds. Each layer has 16 tensors, so an index at or past the
+     * number of tensors cannot be a layer (encoder.layer.99999999999 failed to parse, encoder.layer.2000000000 had
+     * 32 billion tensors expected of it).
+     */
+    private static int layerCount(Path file, Map<String, Source> named) {
         int max = -1;
         for (String name : named.keySet()) {
             Matcher m = LAYER.matcher(name);
-            if (m.find()) max = Math.max(max, Integer.parseInt(m.group(1)));
+            if (!m.find()) continue;
+            String index = m.group(1);
+            if (index.length() > 9 || Integer.parseInt(index) >= named.size()) {
+                throw new ModelFormatException(file + ": tensor " + name + " names layer " + index + ", but the graph has only "
+                        + named.size() + " named tensors");
+            }
+            max = Math.max(max, Integer.parseInt(index));
         }
         return max + 1;
     }
@@ -331,7 +344,7 @@ public final class OnnxConverter {
         config.put("architectures", List.of("BertModel"));
         config.put("model_type", "bert");
         config.put("hidden_size", hidden);
-        config.put("num_hidden_layers", (long) layerCount(tensors));
+        config.put("num_hidden_layers", (long) layerCount(model.file(), tensors));
         long heads = attentionHeads(model, hidden);
         config.put("num_attention_heads", heads);
         requireAttentionScale(model, hidden / heads);
@@ -367,10 +380,12 @@ public final class OnnxConverter {
                     || projection.inputs().stream().noneMatch(in -> QKV_BIAS.matcher(in).find())) {
                 continue;
             }
-            List<Long> target = constantInts(reshape.input(1), producers, constants);
+            List<Long> target = constantInts(reshape.input(1), producers, constants, new int[] {CONCAT_LOOKUPS});
             if (target == null || target.size() != 4) continue;
             Long heads = target.get(2), headSize = target.get(3);
-            if (heads != null && headSize != null && heads > 0 && headSize > 0 && heads * headSize == hidden) {
+            // each at most hidden, so the product cannot wrap round to hidden
+            if (heads != null && headSize != null && heads > 0 && headSize > 0 && heads <= hidden && headSize <= hidden
+                    && heads * headSize == hidden) {
                 found.add(heads);
             }
         }
@@ -386,7 +401,10 @@ public final class OnnxConverter {
 
     /** The values of a 1-D int shape: a constant, or a Concat of parts (null for a part known only at run time). */
     private static List<Long> constantInts(String name, Map<String, OnnxModel.Node> producers,
-                                           Map<String, OnnxModel.OnnxTensor> constants) {
+                                           Map<String, OnnxModel.OnnxTensor> constants, int[] lookupsLeft) {
+        // A shape has four parts: a budget of lookups ends a Concat that reads itself (which overflowed the stack) or
+        // fans out into a tree of Concats (exponential time), as "not a constant shape".
+        if (--lookupsLeft[0] < 0) return null;
         OnnxModel.OnnxTensor c = constants.get(name);
         if (c != null) {
             if (!c.isInteger()) return null;
@@ -398,7 +416,8 @@ public final class OnnxConverter {
         if (concat == null || !concat.opType().equals("Concat")) return null;
         List<Long> values = new ArrayList<>();
         for (String part : concat.inputs()) {
-            List<Long> known = constantInts(part, producers, constants);
+            List<Long> known = constantInts(part, producers, constants, lookupsLeft);
+            if (lookupsLeft[0] < 0) return null;
             if (known == null) {
                 values.add(null); // a run-time dimension (Unsqueeze of a Gather of a Shape): one element
             } else {
@@ -457,7 +476,7 @@ public final class OnnxConverter {
         for (OnnxModel.Node node : model.nodes()) {
             if (!node.opType().equals("Erf")) continue;
             double scale = scaleBy(producers.get(node.input(0)), constants);
-            List<OnnxModel.Node> next = consumers.getOrDefault(node.outputs().get(0), List.of());
+            List<OnnxModel.Node> next = consumers.getOrDefault(output(model.file(), node), List.of());
             boolean plusOne = next.size() == 1 && next.getFirst().opType().equals("Add")
                     && constantInput(next.getFirst(), constants) == 1.0;
             if (Math.abs(scale * Math.sqrt(2) - 1) > 1e-5 || !plusOne) {
@@ -488,12 +507,12 @@ public final class OnnxConverter {
         Map<String, OnnxModel.OnnxTensor> constants = constants(model);
         for (OnnxModel.Node node : model.nodes()) {
             if (!node.opType().equals("MatMul") || constants.containsKey(node.input(1))) continue;
-            if (upstream(producers.get(node.input(0)), producers).map(n -> n.opType().equals("Softmax")).orElse(false)) continue;
+            if (upstream(model, producers.get(node.input(0)), producers).map(n -> n.opType().equals("Softmax")).orElse(false)) continue;
             double scale = 1;
-            List<OnnxModel.Node> next = consumers.getOrDefault(node.outputs().get(0), List.of());
+            List<OnnxModel.Node> next = consumers.getOrDefault(output(model.file(), node), List.of());
             if (next.size() == 1) scale *= scaleBy(next.getFirst(), constants);
             for (String input : node.inputs()) {
-                scale *= scaleBy(upstream(producers.get(input), producers).orElse(null), constants);
+                scale *= scaleBy(upstream(model, producers.get(input), producers).orElse(null), constants);
             }
             if (Math.abs(scale * Math.sqrt(headSize) - 1) > 1e-4) {
                 throw new ModelFormatException(model.file() + ": attention scores of " + node.name() + " are scaled by " + scale
@@ -503,9 +522,25 @@ public final class OnnxConverter {
     }
 
     /** The node behind {@code node} through Transposes, Reshapes and Casts, which do not change values. */
-    private static Optional<OnnxModel.Node> upstream(OnnxModel.Node node, Map<String, OnnxModel.Node> producers) {
-        while (node != null && List.of("Transpose", "Reshape", "Cast").contains(node.opType())) node = producers.get(node.input(0));
+    private static Optional<OnnxModel.Node> upstream(OnnxModel model, OnnxModel.Node node, Map<String, OnnxModel.Node> producers) {
+        OnnxModel.Node start = node;
+        // a longer walk than there are nodes goes round a cycle (a node reading its own output), which looped forever
+        for (int steps = 0; node != null && List.of("Transpose", "Reshape", "Cast").contains(node.opType()); steps++) {
+            if (steps > model.nodes().size()) {
+                throw new ModelFormatException(model.file() + ": the graph has a cycle: node " + start.name() + " (" + start.opType()
+                        + ") reads, through Transposes, Reshapes and Casts, an output of its own");
+            }
+            node = producers.get(node.input(0));
+        }
         return Optional.ofNullable(node);
+    }
+
+    /** {@code node}'s first output; a node without one is refused (it cannot feed anything). */
+    private static String output(Path file, OnnxModel.Node node) {
+        if (node.outputs().isEmpty()) {
+            throw new ModelFormatException(file + ": " + node.opType() + " node " + node.name() + " has no output");
+        }
+        return node.outputs().get(0);
     }
 
     /** What {@code node} multiplies its activation by: c for a Mul by a scalar constant c, 1/c for a Div by one, else 1. */
