@@ -37,6 +37,8 @@ import java.util.Map;
 public final class DocumentEmbeddings {
     static final String FORMAT = "rerank4j.colbert.documents";
     static final String VERSION = "1";
+    /** How far a loaded vector's squared length may be from 1: F16 rounding moves it by about 1e-3. */
+    private static final double UNIT_LENGTH_TOLERANCE = 0.01;
 
     /** In {@link DocumentLayout}. */
     private final float[] vectors;
@@ -155,7 +157,8 @@ public final class DocumentEmbeddings {
      * Reads a file written by {@link #save}.
      *
      * @throws ModelFormatException if the file is not such a file, is truncated, or is inconsistent
-     *                              (offsets that do not cover the vectors, a dim that disagrees)
+     *                              (offsets that do not cover the vectors, a dim that disagrees), or holds a vector
+     *                              whose squared length is more than 1% from 1 (a damaged value)
      * @throws java.util.concurrent.CancellationException if the thread was interrupted while reading (its status left set)
      */
     public static DocumentEmbeddings load(Path file) {
@@ -208,8 +211,27 @@ public final class DocumentEmbeddings {
                 offsets[k] = (int) o;
             }
             float[] vectors = emb.toFloatArray();
+            requireUnitRows(file, vectors, offsets, dim);
             DocumentLayout.interleave(vectors, offsets, dim);
             return new DocumentEmbeddings(vectors, offsets, dim, fingerprint);
+        }
+    }
+
+    /**
+     * Every vector ColBERT makes has length 1 (or 0: torch's normalize leaves a zero row zero); F16 rounding moves the
+     * squared length by about 1e-3. A damaged value (a changed byte, F16 data read as BF16) moved scores silently
+     * (30.8 became 2e32, NaN, or 0.0017 for every document); it is refused here unless it moves the length by under 1%.
+     */
+    private static void requireUnitRows(Path file, float[] rows, int[] offsets, int dim) {
+        int doc = 0;
+        for (int row = 0; row < offsets[offsets.length - 1]; row++) {
+            double squared = 0;
+            for (int i = row * dim, end = i + dim; i < end; i++) squared += (double) rows[i] * rows[i];
+            if (squared != 0 && !(Math.abs(squared - 1) <= UNIT_LENGTH_TOLERANCE)) { // NaN fails too
+                while (offsets[doc + 1] <= row) doc++;
+                throw new ModelFormatException(file + ": token vector " + (row - offsets[doc]) + " of document " + doc + " has length "
+                        + (float) Math.sqrt(squared) + ", expected 1 (the embeddings are damaged)");
+            }
         }
     }
 
