@@ -32,7 +32,7 @@ enum BenchModel {
             + " (about 10 s; writes model.safetensors and model.onnx, ~91 MB each)"),
     BGE("bge", "bge-reranker-base-shaped, random weights", true, 512, 50, 1,
             "bge-reranker-base-random", "make it with: HF_HUB_OFFLINE=1 tools/.venv/bin/python tools/make_full_size.py"
-            + " (a few minutes of CPU; writes model.safetensors and model.onnx, ~1.1 GB each)");
+            + " (about 35 s; writes model.safetensors and model.onnx, ~1.1 GB each)");
 
     final String id;
     final String label;
