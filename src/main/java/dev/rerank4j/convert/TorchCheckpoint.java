@@ -1,6 +1,7 @@
 package dev.rerank4j.convert;
 
 import dev.rerank4j.ModelFormatException;
+import dev.rerank4j.io.AtomicFiles;
 import dev.rerank4j.io.DType;
 import dev.rerank4j.io.SafeTensorsWriter;
 import java.io.IOException;
@@ -71,7 +72,7 @@ public final class TorchCheckpoint {
         if (Files.exists(out)) throw new IllegalArgumentException(out + " exists already");
         List<Path> bins = Files.isRegularFile(bin) ? List.of(bin) : Files.isRegularFile(index) ? ShardIndex.shards(index) : null;
         if (bins == null) throw new IllegalArgumentException("no " + FILE + " or " + ShardIndex.PYTORCH + " in " + dir);
-        Path tmp = Files.createTempFile(dir, "." + OnnxConverter.WEIGHTS_FILE + ".tmp-", "");
+        Path tmp = AtomicFiles.temporaryBeside(out);
         boolean moved = false;
         try {
             Map<String, long[]> written = write(bins, tmp);

@@ -10,6 +10,7 @@ import dev.rerank4j.ChildJvm;
 import dev.rerank4j.Golden;
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.Reranker;
+import dev.rerank4j.io.AtomicFilesTest;
 import dev.rerank4j.io.SafeTensors;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -68,6 +69,8 @@ class TorchCheckpointTest {
         Path dir = copyOf(FIXTURES.resolve("bert-tiny-ce").resolve(TorchCheckpoint.FILE));
         Golden.tinyCrossEncoderWithoutWeights(dir);
         TorchCheckpoint.convert(dir);
+        assertEquals(AtomicFilesTest.newFilePermissions(dir), Files.getPosixFilePermissions(dir.resolve("model.safetensors")),
+                "readable as any file made there, not owner-only as a temporary file");
 
         try (SafeTensors got = SafeTensors.open(dir.resolve("model.safetensors"));
              SafeTensors want = SafeTensors.open(BERT.resolve("model.safetensors"))) {
