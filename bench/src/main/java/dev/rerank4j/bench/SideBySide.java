@@ -2,6 +2,7 @@ package dev.rerank4j.bench;
 
 import dev.rerank4j.Options.BackendChoice;
 import dev.rerank4j.Reranker;
+import dev.rerank4j.backend.cuda.CudaException;
 import dev.rerank4j.tokenize.Tokenizer;
 import dev.rerank4j.tokenize.TokenizerJson;
 
@@ -162,7 +163,15 @@ public final class SideBySide {
                 for (Workload.Spec spec : todo) cells.add(Results.Cell.skipped(model, spec, e.what));
                 continue;
             }
-            if (!runModel(model, files, todo, opts, cells)) {
+            boolean agreed;
+            try {
+                agreed = runModel(model, files, todo, opts, cells);
+            } catch (CudaException e) { // --backend cuda where no GPU is usable: the message says why, a trace adds nothing
+                System.err.println("\nrerank4j cannot run " + model.id + " on CUDA: " + e.getMessage());
+                System.exit(2);
+                return;
+            }
+            if (!agreed) {
                 write(cells, opts);
                 System.exit(1);
             }
