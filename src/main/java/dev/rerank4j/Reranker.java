@@ -114,8 +114,9 @@ public final class Reranker implements AutoCloseable {
      * @throws java.util.concurrent.CancellationException if the thread was interrupted while the load read a file (the
      *                                  interrupt status left set; nothing is left open)
      * @throws IllegalStateException    if the JVM was started without the Vector API ({@code --add-modules
-     *                                  jdk.incubator.vector}) and {@code options} may run on the CPU (CPU, AUTO); nothing
-     *                                  is opened. The message names the flag
+     *                                  jdk.incubator.vector}) and the model would run on the CPU (CPU; AUTO without a
+     *                                  usable GPU: nothing is opened then; AUTO leaving a GPU that fails to start or lacks
+     *                                  the model's kernels: all is closed again). The message names the flag
      */
     public static Reranker load(Path dir, Options options) {
         try {

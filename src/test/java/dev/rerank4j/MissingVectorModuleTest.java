@@ -48,6 +48,30 @@ class MissingVectorModuleTest {
         assertTrue(out.startsWith("cuda 2 scores"), out);
     }
 
+    /** AUTO on a usable GPU never touches the CPU kernels: it loaded and scored without the module before the check came. */
+    @Test
+    void autoOnAUsableGpuNeedsNoVectorApi() throws Exception {
+        String gpu = FakeCuda.emulatedGpu();
+        ChildJvm.Result child = ChildJvm.run(List.of("--enable-native-access=ALL-UNNAMED", "-D" + CudaProbe.LIBRARY_PROPERTY + "=" + gpu),
+                Load.class, TIMEOUT, "AUTO");
+        String out = child.all();
+        assertEquals(0, child.exitCode(), out);
+        assertTrue(out.startsWith("cuda 2 scores"), out);
+    }
+
+    /** AUTO whose GPU answers but will not start falls back to the CPU: that needs the module, and the message says why. */
+    @Test
+    void autoOnAGpuThatFailsToStartNamesTheFlagAndWhyNotTheGpu() throws Exception {
+        String tooNew = FakeCuda.library("FAKE_MODULE_RESULT=222");
+        ChildJvm.Result child = ChildJvm.run(List.of("--enable-native-access=ALL-UNNAMED", "-D" + CudaProbe.LIBRARY_PROPERTY + "=" + tooNew),
+                Load.class, TIMEOUT, "AUTO");
+        String out = child.all();
+        assertEquals(0, child.exitCode(), out);
+        assertFalse(out.contains("NoClassDefFoundError"), out);
+        assertTrue(out.startsWith("IllegalStateException: the CPU backend needs the Vector API") && out.contains("--add-modules jdk.incubator.vector")
+                && out.contains("failed to start"), out);
+    }
+
     /** The child: loads the tiny cross-encoder once per backend named, and prints what came of each. */
     static final class Load {
         public static void main(String[] args) throws Exception {

@@ -33,15 +33,32 @@ public final class Backends {
     private Backends() {}
 
     /**
-     * Checks, before anything is opened, that this JVM can run what {@code requested} may run on: the CPU, and AUTO
-     * (whose fallback is the CPU), need the Vector API; CUDA does not.
+     * Checks, before anything is opened, that this JVM can run what {@code requested} may run on: the CPU needs the
+     * Vector API; CUDA does not; AUTO needs it only where it would run on the CPU (no native access, no usable GPU), so a
+     * JVM without the module still runs AUTO on a usable GPU, as it always did. Without the module, AUTO probes for a GPU
+     * here (and {@link #select} again).
      *
-     * @throws IllegalStateException if the Vector API is missing; the message names the flag that adds it
+     * @throws IllegalStateException if the Vector API is missing and would be needed; the message names the flag that adds it
      */
     public static void requireUsable(BackendChoice requested) {
         if (requested == BackendChoice.CUDA || vectorApiPresent()) return;
-        throw new IllegalStateException(NO_VECTOR_API + (requested == BackendChoice.AUTO
-                ? " (AUTO runs on the CPU where no GPU is usable; the CUDA backend, asked for by name, does not need it)" : ""));
+        if (requested == BackendChoice.AUTO) {
+            String reason;
+            if (!Backends.class.getModule().isNativeAccessEnabled()) {
+                reason = NO_NATIVE_ACCESS;
+            } else {
+                CudaProbe.Result found = CudaProbe.probe();
+                if (found.usable()) return; // the GPU runs it; a GPU that then fails to start is refused in select
+                reason = "AUTO: no usable CUDA device (" + found.description() + ")";
+            }
+            throw noVectorApi(reason);
+        }
+        throw new IllegalStateException(NO_VECTOR_API);
+    }
+
+    private static IllegalStateException noVectorApi(String autoReason) {
+        return new IllegalStateException(NO_VECTOR_API + " (AUTO runs on the CPU where no GPU is usable, as here: " + autoReason
+                + "; the CUDA backend, asked for by name, does not need it)");
     }
 
     /** Whether the kernels' classes can link: looked up without initialising anything, from rerank4j's own loader. */
@@ -66,19 +83,21 @@ public final class Backends {
      * As {@link #select(BackendChoice, int)}, with the CUDA probe supplied (tests point it at a fake driver).
      *
      * @throws dev.rerank4j.backend.cuda.CudaException if CUDA was requested and cannot be used; the message names what is missing
-     * @throws IllegalStateException as {@link #requireUsable} does
+     * @throws IllegalStateException if the Vector API is missing and the CPU was requested, or AUTO would fall back to it
      */
     public static Selection select(BackendChoice requested, int threads, Supplier<CudaProbe.Result> probe) {
         if (requested == null) throw new IllegalArgumentException("requested backend is null");
-        requireUsable(requested);
         Selection selection = switch (requested) {
-            case CPU -> new Selection(cpu(threads), "CPU requested");
+            case CPU -> {
+                requireUsable(BackendChoice.CPU);
+                yield new Selection(cpu(threads), "CPU requested");
+            }
             case CUDA -> {
                 CudaBackend cuda = probe.get().open(); // the device that started, which need not be the first found
                 yield new Selection(cuda, "CUDA requested: " + cuda.description());
             }
             case AUTO -> Backends.class.getModule().isNativeAccessEnabled() ? auto(probe.get(), threads)
-                    : new Selection(cpu(threads), NO_NATIVE_ACCESS);
+                    : autoOnCpu(threads, NO_NATIVE_ACCESS);
         };
         // A device that answered but failed to start deserves a warning: the user has a GPU and is not using it.
         System.Logger.Level level = requested == BackendChoice.CPU ? System.Logger.Level.DEBUG
@@ -89,7 +108,7 @@ public final class Backends {
 
     private static Selection auto(CudaProbe.Result found, int threads) {
         if (!found.usable()) {
-            return new Selection(cpu(threads), "AUTO: no usable CUDA device (" + found.description() + ")");
+            return autoOnCpu(threads, "AUTO: no usable CUDA device (" + found.description() + ")");
         }
         try {
             CudaBackend cuda = found.open();
@@ -97,9 +116,14 @@ public final class Backends {
         } catch (RuntimeException e) {
             // A device answered but would not start (an old driver rejecting the PTX, out of memory, ...):
             // AUTO promises a working reranker, so it falls back and says why.
-            return new Selection(cpu(threads), FAILED_TO_START + " ("
-                    + found.description() + ": " + e.getMessage() + ")");
+            return autoOnCpu(threads, FAILED_TO_START + " (" + found.description() + ": " + e.getMessage() + ")");
         }
+    }
+
+    /** AUTO's fall-back to the CPU, for {@code reason}: refused, with the reason, in a JVM without the Vector API. */
+    private static Selection autoOnCpu(int threads, String reason) {
+        if (!vectorApiPresent()) throw noVectorApi(reason);
+        return new Selection(cpu(threads), reason);
     }
 
     /**
