@@ -2,11 +2,13 @@ package dev.rerank4j.io;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermission;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +22,7 @@ public class AtomicFilesTest {
 
     /** The permissions a file created in {@code dir} gets from this process's umask (rw-r--r-- under the usual 022). */
     public static Set<PosixFilePermission> newFilePermissions(Path dir) throws IOException {
+        assumeTrue(Files.getFileStore(dir).supportsFileAttributeView(PosixFileAttributeView.class), "POSIX permissions only");
         Path probe = Files.createFile(dir.resolve(".permissions-probe"));
         try {
             return Files.getPosixFilePermissions(probe);
