@@ -75,6 +75,32 @@ class ColbertMultiVectorEncoderLayoutTest {
         assertRefused(model, "is not one token when put before the text");
     }
 
+    /**
+     * Queries padded to query_expansion.length, or documents cut at document_length, past config.json's 128 positions loaded,
+     * and the first call failed with an IllegalArgumentException about its own arguments. So did PyLate's layout.
+     */
+    @Test
+    void lengthsPastThePositionTableAreRefusedAtLoadNamingTheFile() throws IOException {
+        for (String[] c : new String[][] {{"\"length\": 32", "\"length\": 129", "'query_expansion.length' 129"},
+                {"\"document_length\": 60", "\"document_length\": 1000", "'document_length' 1000"}}) {
+            Path model = layout();
+            Path config = model.resolve("sentence_bert_config.json");
+            Files.writeString(config, Files.readString(config).replace(c[0], c[1]));
+            assertRefused(model, config + ": " + c[2] + " is more than the model's maximum input of 128 tokens");
+        }
+        Path pylate = tmp.resolve("pylate");
+        try (Stream<Path> files = Files.walk(Golden.path("colbert-tiny"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path target = pylate.resolve(Golden.path("colbert-tiny").relativize(f).toString());
+                Files.createDirectories(target.getParent());
+                Files.copy(f, target);
+            }
+        }
+        Path st = pylate.resolve("config_sentence_transformers.json");
+        Files.writeString(st, Files.readString(st).replace("\"query_length\": 32", "\"query_length\": 129"));
+        assertRefused(pylate, st + ": 'query_length' 129 is more than the model's maximum input of 128 tokens");
+    }
+
     private static void assertRefused(Path model, String message) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());

@@ -103,6 +103,29 @@ class ColbertStanfordLayoutTest {
         }
     }
 
+    /**
+     * Every query is padded to query_maxlen and documents are cut at doc_maxlen: a length past config.json's 128 positions
+     * (or, where artifact.metadata names none, ColBERT's default doc_maxlen of 180) loaded, and the first call failed with an
+     * IllegalArgumentException about its own arguments.
+     */
+    @Test
+    void lengthsPastThePositionTableAreRefusedAtLoadNamingTheField(@TempDir Path tmp) throws IOException {
+        Map<String, String> refused = Map.of(
+                "{\"query_maxlen\": 32, \"doc_maxlen\": 129}", "'doc_maxlen' 129 is more than the model's maximum input of 128 tokens",
+                "{\"query_maxlen\": 200, \"doc_maxlen\": 60}", "'query_maxlen' 200 is more than the model's maximum input of 128 tokens",
+                "{\"query_maxlen\": 32}", "no 'doc_maxlen', and its default of 180 is more than the model's maximum input of 128 tokens");
+        for (Map.Entry<String, String> c : refused.entrySet()) {
+            Path dir = stanfordCopy(Files.createDirectory(tmp.resolve("m" + c.getKey().hashCode())), c.getKey());
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(dir).close(), c.getKey());
+            assertTrue(e.getMessage().contains(dir.resolve("artifact.metadata") + ": " + c.getValue()), e.getMessage());
+        }
+        Path longest = stanfordCopy(Files.createDirectory(tmp.resolve("longest")), "{\"query_maxlen\": 128, \"doc_maxlen\": 128}");
+        try (Reranker r = Reranker.load(longest)) {
+            assertEquals(128, r.maxLength());
+            assertEquals(2, r.score("berlin", List.of("word ".repeat(300), "museums")).length);
+        }
+    }
+
     /** Stanford ColBERT builds its skiplist only with mask_punctuation: without it, punctuation's vectors count. */
     @Test
     void punctuationCountsWithoutMaskPunctuationAndOnlyCosineIsTaken(@TempDir Path tmp) throws IOException {

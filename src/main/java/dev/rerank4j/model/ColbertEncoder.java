@@ -103,11 +103,11 @@ public final class ColbertEncoder implements Model {
             Path stFile = dir.resolve("config_sentence_transformers.json");
             Map<String, Object> st = Files.isRegularFile(stFile) ? Json.parseObjectFile(stFile) : Map.of();
             try (SafeTensors dense = ModelWeights.open(denseDir)) {
-                return bind(encoder, backend, dense, hidden,
-                        MULTI_VECTOR.equals(st.get("model_type")) ? multiVectorSettings(dir, stFile, st) : pylateSettings(stFile, st));
+                return bind(encoder, backend, dense, hidden, MULTI_VECTOR.equals(st.get("model_type"))
+                        ? multiVectorSettings(dir, stFile, st, config) : pylateSettings(stFile, st, config));
             }
         }
-        return bind(encoder, backend, weights.file(), hidden, stanfordSettings(dir));
+        return bind(encoder, backend, weights.file(), hidden, stanfordSettings(dir, config));
     }
 
     private static ColbertEncoder bind(Encoder encoder, Backend backend, SafeTensors file, long hidden, Settings settings) {
@@ -200,7 +200,7 @@ public final class ColbertEncoder implements Model {
      * documents only) → Normalize, scored by MaxSim. Anything else (strategy "min", no expansion, another expansion
      * token, kept token ids, a skiplist on queries) is refused by name.
      */
-    private static Settings multiVectorSettings(Path dir, Path stFile, Map<String, Object> st) {
+    private static Settings multiVectorSettings(Path dir, Path stFile, Map<String, Object> st, ModelConfig config) {
         Object similarity = st.get("similarity_fn_name");
         if (similarity != null && !"maxsim".equalsIgnoreCase(String.valueOf(similarity))) {
             throw new ModelFormatException(stFile + ": similarity_fn_name " + Json.write(similarity) + " is not supported (only MaxSim)");
@@ -223,8 +223,8 @@ public final class ColbertEncoder implements Model {
         return new Settings(
                 string(prompts, "query", "", stFile),
                 string(prompts, "document", "", stFile),
-                positive(expansion, "length", 32, bertFile),
-                positive(bert, "document_length", 180, bertFile),
+                length(expansion, "query_expansion.length", "length", 32, bertFile, config),
+                length(bert, "document_length", "document_length", 180, bertFile, config),
                 true,
                 bool(expansion, "attend", false, bertFile),
                 multiVectorSkiplist(dir),
@@ -267,12 +267,12 @@ public final class ColbertEncoder implements Model {
     }
 
     /** PyLate's settings, from its config_sentence_transformers.json ({@code json}, read from {@code file}; empty if none). */
-    private static Settings pylateSettings(Path file, Map<String, Object> json) {
+    private static Settings pylateSettings(Path file, Map<String, Object> json, ModelConfig config) {
         return new Settings(
                 string(json, "query_prefix", "[Q] ", file),
                 string(json, "document_prefix", "[D] ", file),
-                positive(json, "query_length", 32, file),
-                positive(json, "document_length", 180, file),
+                length(json, "query_length", "query_length", 32, file, config),
+                length(json, "document_length", "document_length", 180, file, config),
                 bool(json, "do_query_expansion", true, file),
                 bool(json, "attend_to_expansion_tokens", false, file),
                 words(json, "skiplist_words", file),
@@ -283,7 +283,7 @@ public final class ColbertEncoder implements Model {
      * Stanford ColBERT's ColBERTConfig: punctuation is skipped only with mask_punctuation (default true), and
      * only the "cosine" similarity, a dot product of normalized vectors, is what MaxSim here computes.
      */
-    private static Settings stanfordSettings(Path dir) {
+    private static Settings stanfordSettings(Path dir, ModelConfig config) {
         Path file = dir.resolve("artifact.metadata");
         Map<String, Object> json = Files.isRegularFile(file) ? Json.parseObjectFile(file) : Map.of();
         String similarity = string(json, "similarity", "cosine", file);
@@ -293,8 +293,8 @@ public final class ColbertEncoder implements Model {
         return new Settings(
                 string(json, "query_token_id", "[unused0]", file),
                 string(json, "doc_token_id", "[unused1]", file),
-                positive(json, "query_maxlen", 32, file),
-                positive(json, "doc_maxlen", 180, file),
+                length(json, "query_maxlen", "query_maxlen", 32, file, config),
+                length(json, "doc_maxlen", "doc_maxlen", 180, file, config),
                 true,
                 bool(json, "attend_to_mask_tokens", false, file),
                 bool(json, "mask_punctuation", true, file) ? PUNCTUATION : List.of(),
@@ -315,6 +315,23 @@ public final class ColbertEncoder implements Model {
             return (int) n.longValue();
         }
         throw new ModelFormatException(file + ": '" + key + "' must be an integer ≥ 3, found " + v);
+    }
+
+    /**
+     * A query or document length in tokens ({@link #positive}) that the position table holds: every query is padded to its
+     * length, and a longer document would fail at the first call that reads one, so a model whose files (or, where they name
+     * none, ColBERT's defaults) ask for more tokens than config.json's max_position_embeddings allows is refused here.
+     * {@code name} is the key as the message shows it.
+     */
+    private static int length(Map<String, Object> json, String name, String key, int fallback, Path file, ModelConfig config) {
+        int tokens = positive(json, key, fallback, file);
+        if (tokens > config.maxInputLength()) {
+            throw new ModelFormatException(file + ": " + (json.get(key) == null ? "no '" + name + "', and its default of " + tokens
+                    : "'" + name + "' " + tokens) + " is more than the model's maximum input of " + config.maxInputLength()
+                    + " tokens (config.json max_position_embeddings " + config.maxPositionEmbeddings()
+                    + (config.positionOffset() > 0 ? " − position offset " + config.positionOffset() : "") + ")");
+        }
+        return tokens;
     }
 
     private static boolean bool(Map<String, Object> json, String key, boolean fallback, Path file) {
