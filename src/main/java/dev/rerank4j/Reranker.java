@@ -354,12 +354,20 @@ public final class Reranker implements AutoCloseable {
         return "[MASK]";
     }
 
-    /** A whole-number field of {@code file} (HF's 1e30 "no limit" is one, read as Long.MAX_VALUE), or null. */
+    /**
+     * A token limit of {@code file} (HF's 1e30 "no limit" is one, read as Long.MAX_VALUE), or null where the file or the field
+     * is absent or null. Anything else but a positive whole number is refused: a string, or a limit of 0, was skipped, so that
+     * the next source's limit cut the texts where the model's own library would not have.
+     */
     private static Long longField(Path file, String field) {
         if (!Files.isRegularFile(file)) return null;
-        if (!(Json.parseObjectFile(file).get(field) instanceof Number n)) return null;
-        if (n instanceof Double d && !(d == Math.rint(d))) {
-            throw new ModelFormatException(file + ": " + field + " must be a whole number of tokens, found " + d);
+        Object v = Json.parseObjectFile(file).get(field);
+        if (v == null) return null;
+        if (!(v instanceof Number n) || n instanceof Double d && !(d == Math.rint(d))) {
+            throw new ModelFormatException(file + ": " + field + " must be a whole number of tokens, found " + Json.write(v));
+        }
+        if (n.doubleValue() < 1) {
+            throw new ModelFormatException(file + ": " + field + " must be at least 1 token, found " + Json.write(v));
         }
         return n.longValue();
     }

@@ -123,6 +123,28 @@ class SentenceTransformerLayoutsTest {
         assertRefused(six, pooling + ": not a regular file");
     }
 
+    /**
+     * sentence_bert_config.json's max_seq_length cuts texts; one that is no number of tokens (a string, 0) was skipped, and
+     * the tokenizer's model_max_length cut them instead, where sentence-transformers would not have run.
+     */
+    @Test
+    void aMaxSeqLengthThatIsNoNumberOfTokensIsRefusedNotSkipped() throws IOException {
+        Path six = sixLayout(tmp.resolve("six"));
+        Path config = six.resolve("sentence_bert_config.json");
+        Files.writeString(config, "{\"max_seq_length\": 16}");
+        try (Reranker r = Reranker.load(six, Golden.options())) {
+            org.junit.jupiter.api.Assertions.assertEquals(16, r.maxLength());
+        }
+        for (String value : List.of("\"16\"", "0", "-1", "true", "[16]")) {
+            Files.writeString(config, "{\"max_seq_length\": " + value + "}");
+            assertRefused(six, config + ": max_seq_length must be ");
+        }
+        Files.writeString(config, "{\"max_seq_length\": null}"); // sentence-transformers: the tokenizer's limit
+        try (Reranker r = Reranker.load(six, Golden.options())) {
+            org.junit.jupiter.api.Assertions.assertEquals(64, r.maxLength());
+        }
+    }
+
     private static void assertRefused(Path model, String message) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());
