@@ -101,6 +101,22 @@ class ColbertMultiVectorEncoderLayoutTest {
         assertRefused(pylate, st + ": 'query_length' 129 is more than the model's maximum input of 128 tokens");
     }
 
+    /**
+     * A module's path in modules.json that is no path threw InvalidPathException (an IllegalArgumentException naming no file),
+     * and one outside the model directory was read from there.
+     */
+    @Test
+    void modulePathsThatAreNoFolderInsideTheModelAreRefusedNamingModulesJson() throws IOException {
+        for (String module : List.of("1_Dense", "2_MultiVectorMask")) {
+            for (String path : List.of("a\\u0000b", "../" + module, "/")) {
+                Path model = layout();
+                Path modules = model.resolve("modules.json");
+                Files.writeString(modules, Files.readString(modules).replace("\"" + module + "\"", "\"" + path + "\""));
+                assertRefused(model, modules + ": the " + module.substring(2) + " module's path ");
+            }
+        }
+    }
+
     private static void assertRefused(Path model, String message) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());

@@ -145,6 +145,17 @@ class SentenceTransformerLayoutsTest {
         }
     }
 
+    /** A Pooling path that is no path threw InvalidPathException (an IllegalArgumentException naming no file). */
+    @Test
+    void aPoolingPathThatIsNoFolderInsideTheModelIsRefusedNamingModulesJson() throws IOException {
+        for (String path : List.of("1_Pooling\\u0000", "../1_Pooling", "/1_Pooling")) {
+            Path six = sixLayout(tmp.resolve("six-" + path.hashCode()));
+            Path modules = six.resolve("modules.json");
+            Files.writeString(modules, MODULES_6.replace("\"1_Pooling\"", "\"" + path + "\""));
+            assertRefused(six, modules + ": the Pooling module's path ");
+        }
+    }
+
     private static void assertRefused(Path model, String message) {
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(model, Golden.options()));
         assertTrue(e.getMessage().contains(message), e.getMessage());

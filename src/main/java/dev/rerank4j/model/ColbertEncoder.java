@@ -182,7 +182,7 @@ public final class ColbertEncoder implements Model {
         List<Path> dense = new ArrayList<>();
         for (Object module : list) {
             if (module instanceof Map<?, ?> m && String.valueOf(m.get("type")).endsWith("Dense")) {
-                dense.add(dir.resolve(String.valueOf(m.get("path"))));
+                dense.add(SentenceTransformerPipeline.moduleDir(dir, modules, m, "Dense"));
             }
         }
         if (dense.isEmpty()) return null; // a Stanford checkpoint with sentence-transformers files beside it
@@ -242,7 +242,7 @@ public final class ColbertEncoder implements Model {
             if (type.endsWith(".Normalize")) {
                 normalize = true;
             } else if (type.endsWith(".MultiVectorMask")) {
-                Path file = dir.resolve(String.valueOf(((Map<?, ?>) module).get("path"))).resolve("config.json");
+                Path file = SentenceTransformerPipeline.moduleDir(dir, modules, (Map<?, ?>) module, "MultiVectorMask").resolve("config.json");
                 Map<String, Object> mask = Json.parseObjectFile(file);
                 if (mask.get("keep_only_token_ids") != null || !List.of("document").equals(mask.get("skiplist_tasks"))) {
                     throw new ModelFormatException(file + ": rerank4j applies a skiplist to documents only and keeps every other"

@@ -72,8 +72,7 @@ final class SentenceTransformerPipeline {
             if (type.endsWith(".Normalize")) {
                 normalize = true;
             } else if (type.endsWith(".Pooling")) {
-                if (!(m.get("path") instanceof String path)) throw new ModelFormatException(modules + ": the Pooling module has no 'path'");
-                pooling = pooling(dir.resolve(path).resolve("config.json"));
+                pooling = pooling(moduleDir(dir, modules, m, "Pooling").resolve("config.json"));
             } else {
                 throw new ModelFormatException(modules + ": module " + Json.write(m.get("name")) + " of type " + type
                         + " is not supported: rerank4j runs bi-encoders as Transformer → Pooling (mean or cls) → Normalize");
@@ -81,6 +80,31 @@ final class SentenceTransformerPipeline {
         }
         if (pooling == null) return java.util.Optional.empty();
         return java.util.Optional.of(settings(dir.resolve("config_sentence_transformers.json"), pooling, normalize));
+    }
+
+    /**
+     * The folder of {@code module}, an entry of {@code modules} (dir/modules.json) of the kind named: its 'path', which must be
+     * a relative path inside {@code dir}. One that is no path (a NUL, a lone surrogate) threw InvalidPathException, and one
+     * such as "../other-model" or "/" was read from outside the model.
+     */
+    static Path moduleDir(Path dir, Path modules, Map<?, ?> module, String kind) {
+        if (!(module.get("path") instanceof String path)) {
+            throw new ModelFormatException(modules + ": the " + kind + " module has no string 'path', found " + Json.write(module.get("path")));
+        }
+        Path relative;
+        try {
+            relative = dir.getFileSystem().getPath(path);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new ModelFormatException(modules + ": the " + kind + " module's path " + Json.write(path) + " is not a path here ("
+                    + e.getReason() + ")");
+        }
+        boolean up = false;
+        for (Path part : relative) up |= part.toString().equals("..");
+        if (relative.isAbsolute() || relative.getRoot() != null || up) {
+            throw new ModelFormatException(modules + ": the " + kind + " module's path " + Json.write(path)
+                    + " must be a folder inside the model directory");
+        }
+        return dir.resolve(relative);
     }
 
     /** The Pooling module's one mode, "mean", "cls" or "lasttoken"; a prompt kept out of the pooling (include_prompt false) is refused. */
