@@ -29,7 +29,11 @@ record CrossEncoderConventions(boolean sentenceTransformers, String activation, 
         Path file = dir.resolve(ST_CONFIG);
         if (Files.isRegularFile(file)) {
             Map<String, Object> st = Json.parseObjectFile(file);
-            if ("CrossEncoder".equals(st.get("model_type"))) {
+            Object type = st.get("model_type");
+            if (type != null && !(type instanceof String)) { // else a damaged type silently picked the other library's score
+                throw new ModelFormatException(file + ": field 'model_type' must be a string, found " + Json.typeName(type));
+            }
+            if ("CrossEncoder".equals(type)) {
                 Object fn = st.get("activation_fn");
                 if (fn != null && !(fn instanceof String)) {
                     throw new ModelFormatException(file + ": field 'activation_fn' must be a string, found " + Json.typeName(fn));

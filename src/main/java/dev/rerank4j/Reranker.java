@@ -168,7 +168,7 @@ public final class Reranker implements AutoCloseable {
             Scorer scorer = switch (model) {
                 case CrossEncoder ce -> new Scorer.Cross(tokenizer, ce, maxLength, conventions.truncation(config), options.batchSize(), sigmoid);
                 case SentenceEncoder se -> new Scorer.Bi(tokenizer, se, maxLength, options.batchSize());
-                case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, ce, options.batchSize(), maskToken(dir));
+                case ColbertEncoder ce -> Scorer.Colbert.of(tokenizer, modelTokenizer.file(), ce, options.batchSize(), maskToken(dir));
                 case CausalReranker cr -> Scorer.Causal.of(tokenizer, modelTokenizer.file(), cr, RerankerPrompt.of(config), options.instruction(),
                         maxLength, config.maxInputLength(), options.batchSize(), sigmoid);
             };

@@ -198,22 +198,23 @@ sealed interface Scorer {
                    int maskId, boolean[] skip) implements Scorer {
 
         /** Resolves the model's prefixes, [MASK] and skiplist words to ids of {@code tokenizer}. */
-        static Colbert of(Tokenizer tokenizer, ColbertEncoder model, int batchSize, String maskToken) {
+        static Colbert of(Tokenizer tokenizer, Object tokenizerFile, ColbertEncoder model, int batchSize, String maskToken) {
             ColbertEncoder.Settings s = model.settings();
             int mask = tokenizer.tokenId(maskToken);
             if (s.queryExpansion() && mask < 0) {
-                throw new ModelFormatException("the tokenizer has no mask token '" + maskToken + "' to pad ColBERT queries with");
+                throw new ModelFormatException(tokenizerFile + ": the tokenizer has no mask token '" + maskToken
+                        + "' to pad ColBERT queries with");
             }
             boolean[] skip = new boolean[tokenizer.vocabSize()];
             for (String word : s.skiplistWords()) {
                 int id = skiplistId(tokenizer, word);
                 if (id >= 0 && id < skip.length) skip[id] = true;
             }
-            int queryPrefix = prefixId(tokenizer, s.queryPrefix(), "query");
-            int documentPrefix = prefixId(tokenizer, s.documentPrefix(), "document");
+            int queryPrefix = prefixId(tokenizer, tokenizerFile, s.queryPrefix(), "query");
+            int documentPrefix = prefixId(tokenizer, tokenizerFile, s.documentPrefix(), "document");
             if (s.prefixesPrepended()) {
-                requirePrependingInserts(tokenizer, s.queryPrefix(), queryPrefix, "query");
-                requirePrependingInserts(tokenizer, s.documentPrefix(), documentPrefix, "document");
+                requirePrependingInserts(tokenizer, tokenizerFile, s.queryPrefix(), queryPrefix, "query");
+                requirePrependingInserts(tokenizer, tokenizerFile, s.documentPrefix(), documentPrefix, "document");
             }
             return new Colbert(tokenizer, model, batchSize, queryPrefix, documentPrefix, mask, skip);
         }
@@ -230,7 +231,7 @@ sealed interface Scorer {
          * sentence-transformers 6 prepends a prompt to the text; that is the prefix token put after the first only where
          * the prompt is a token matched in the raw text (an added token, as PyLate adds its prefixes), checked on a probe.
          */
-        private static void requirePrependingInserts(Tokenizer tokenizer, String prefix, int prefixId, String what) {
+        private static void requirePrependingInserts(Tokenizer tokenizer, Object tokenizerFile, String prefix, int prefixId, String what) {
             if (prefixId < 0) return;
             String probe = "berlin museums, 2024";
             int[] plain = tokenizer.encode(probe, 64).ids();
@@ -240,16 +241,16 @@ sealed interface Scorer {
             inserted[1] = prefixId;
             System.arraycopy(plain, 1, inserted, 2, plain.length - 1);
             if (!java.util.Arrays.equals(prepended, inserted)) {
-                throw new ModelFormatException("the ColBERT " + what + " prompt '" + prefix + "' is not one token when put before"
+                throw new ModelFormatException(tokenizerFile + ": the ColBERT " + what + " prompt '" + prefix + "' is not one token when put before"
                         + " the text, as sentence-transformers puts it; rerank4j runs prompts that are added tokens only");
             }
         }
 
-        private static int prefixId(Tokenizer tokenizer, String prefix, String what) {
+        private static int prefixId(Tokenizer tokenizer, Object tokenizerFile, String prefix, String what) {
             if (prefix.isEmpty()) return -1;
             int id = tokenizer.tokenId(prefix);
             if (id < 0) {
-                throw new ModelFormatException("the ColBERT " + what + " prefix '" + prefix + "' is not a token of the tokenizer "
+                throw new ModelFormatException(tokenizerFile + ": the ColBERT " + what + " prefix '" + prefix + "' is not a token of the tokenizer "
                         + "(PyLate would add it and resize the embeddings; this model directory does not have it)");
             }
             return id;

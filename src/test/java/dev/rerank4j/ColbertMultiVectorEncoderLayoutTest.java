@@ -72,7 +72,20 @@ class ColbertMultiVectorEncoderLayoutTest {
         Path st = model.resolve("config_sentence_transformers.json");
         // in the vocabulary but not an added token: prepended to the text it is split into pieces
         Files.writeString(st, Files.readString(st).replace("\"[unused0]\"", "\"berlin\""));
-        assertRefused(model, "is not one token when put before the text");
+        assertRefused(model, model.resolve("tokenizer.json") + ": the ColBERT query prompt 'berlin' is not one token when put before the text");
+    }
+
+    /** The tokenizer's errors name its file, as every other load error names one. */
+    @Test
+    void aPromptOrMaskTheTokenizerLacksIsRefusedNamingTheTokenizerFile() throws IOException {
+        Path model = layout();
+        Path st = model.resolve("config_sentence_transformers.json");
+        Files.writeString(st, Files.readString(st).replace("\"[unused0]\"", "\"[no such token]\""));
+        assertRefused(model, model.resolve("tokenizer.json") + ": the ColBERT query prefix '[no such token]' is not a token");
+        Path masked = layout();
+        Path config = masked.resolve("tokenizer_config.json");
+        Files.writeString(config, Files.readString(config).replace("\"[MASK]\"", "\"[no mask]\""));
+        assertRefused(masked, masked.resolve("tokenizer.json") + ": the tokenizer has no mask token '[no mask]'");
     }
 
     /**

@@ -90,6 +90,17 @@ class SentenceTransformersCrossEncoderTest {
         }
     }
 
+    /** A model_type that is no string (a damaged file) was read as "not sentence-transformers'", so scores became raw logits. */
+    @Test
+    void aModelTypeThatIsNoStringIsRefusedNotReadAsAnotherLibrarys() throws IOException {
+        Path model = savedBySentenceTransformers();
+        Path st = model.resolve("config_sentence_transformers.json");
+        Files.writeString(st, "{\"model_type\": 3.0}");
+        ModelFormatException e = org.junit.jupiter.api.Assertions.assertThrows(ModelFormatException.class,
+                () -> Reranker.load(model, Golden.options()));
+        assertEquals(st + ": field 'model_type' must be a string, found number", e.getMessage());
+    }
+
     /**
      * An activation other than Sigmoid or Identity (a CrossEncoder saved with Tanh) would be scored as neither by
      * sentence-transformers: the default score is refused by name, and the caller's own choice of score still loads.
