@@ -126,7 +126,10 @@ class ColbertStanfordLayoutTest {
         }
     }
 
-    /** Stanford ColBERT builds its skiplist only with mask_punctuation: without it, punctuation's vectors count. */
+    /**
+     * Stanford ColBERT builds its skiplist only with mask_punctuation: without it, punctuation's vectors count. An empty marker
+     * and a similarity other than cosine are refused.
+     */
     @Test
     void punctuationCountsWithoutMaskPunctuationAndOnlyCosineIsTaken(@TempDir Path tmp) throws IOException {
         Path masked = stanfordCopy(Files.createDirectory(tmp.resolve("masked")), "{\"doc_maxlen\": 60, \"mask_punctuation\": true}");
@@ -138,6 +141,11 @@ class ColbertStanfordLayoutTest {
             assertEquals(without.tokenCount(1), withPunctuation.tokenCount(1));
             assertNotEquals(without.fingerprint(), withPunctuation.fingerprint());
         }
+        Path noMarker = stanfordCopy(Files.createDirectory(tmp.resolve("no-marker")), "{\"doc_maxlen\": 60, \"query_token_id\": \"\"}");
+        ModelFormatException empty = assertThrows(ModelFormatException.class, () -> Reranker.load(noMarker).close(),
+                "Stanford ColBERT would put [UNK] where an empty prefix here puts nothing");
+        assertEquals(noMarker.resolve("artifact.metadata") + ": 'query_token_id' is empty; Stanford ColBERT puts a marker token there",
+                empty.getMessage());
         Path l2 = stanfordCopy(Files.createDirectory(tmp.resolve("l2")), "{\"similarity\": \"l2\"}");
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(l2).close());
         assertTrue(e.getMessage().contains("artifact.metadata") && e.getMessage().contains("'l2'"), e.getMessage());

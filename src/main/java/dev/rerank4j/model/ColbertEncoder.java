@@ -291,8 +291,8 @@ public final class ColbertEncoder implements Model {
             throw new ModelFormatException(file + ": similarity '" + similarity + "' is not supported (only \"cosine\", ColBERT's default)");
         }
         return new Settings(
-                string(json, "query_token_id", "[unused0]", file),
-                string(json, "doc_token_id", "[unused1]", file),
+                marker(json, "query_token_id", "[unused0]", file),
+                marker(json, "doc_token_id", "[unused1]", file),
                 length(json, "query_maxlen", "query_maxlen", 32, file, config),
                 length(json, "doc_maxlen", "doc_maxlen", 180, file, config),
                 true,
@@ -306,6 +306,16 @@ public final class ColbertEncoder implements Model {
         if (v == null) return fallback;
         if (v instanceof String s) return s;
         throw new ModelFormatException(file + ": '" + key + "' must be a string, found " + Json.typeName(v));
+    }
+
+    /**
+     * Stanford ColBERT always puts its marker after [CLS], converting the name to an id: an empty name becomes the unknown
+     * token's id there, where an empty prefix here means none, so the two would score apart.
+     */
+    private static String marker(Map<String, Object> json, String key, String fallback, Path file) {
+        String token = string(json, key, fallback, file);
+        if (token.isEmpty()) throw new ModelFormatException(file + ": '" + key + "' is empty; Stanford ColBERT puts a marker token there");
+        return token;
     }
 
     private static int positive(Map<String, Object> json, String key, int fallback, Path file) {
