@@ -16,9 +16,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * On the CPU, a document's score is the same float, bit for bit, whatever else the call holds and however many threads run it: one
- * document alone (the few-rows GEMM, one sequence's attention), a few, or a list long enough for the many-rows GEMM and
- * length-sorted batches. So a caller may cache scores, or split and merge candidate lists, and ranks never flip between
+ * On the CPU, a document's score is the same float, bit for bit, whatever else the call holds and however many threads
+ * run it: one document alone (the few-rows GEMM, one sequence's attention), a few, or a list long enough for the
+ * many-rows GEMM and length-sorted batches. So a caller may cache scores, or split and merge candidate lists, and ranks never flip between
  * two calls on the same texts. (An optimisation whose rounding depends on the batch, such as a Strassen step, breaks it.)
  */
 class BatchInvarianceTest {
