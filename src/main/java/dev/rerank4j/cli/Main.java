@@ -13,9 +13,15 @@ import dev.rerank4j.hub.RepoId;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.Utf8;
 
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -73,6 +79,11 @@ public final class Main {
                             pytorch_model.bin.index.json (either format of torch.save), reading pickles without running
                             them; such a directory loads as it is too, through a temporary copy, and this makes later
                             loads map the file instead
+
+            output: UTF-8 on standard output whatever the locale; messages and logs go to standard error
+            exit status: 0 done (also when the output's reader stops early, as `| head` does); 1 failed: a model, file or
+              hub that cannot be read, or output that cannot be written (a full disk); 2 a usage error, printed with this
+              text; 130 or 143 interrupted (Ctrl-C, SIGTERM)
             """;
 
     private Main() {}
@@ -80,7 +91,65 @@ public final class Main {
     public static void main(String[] args) {
         System.setProperty("java.util.logging.SimpleFormatter.format",
                 System.getProperty("java.util.logging.SimpleFormatter.format", "rerank4j: %4$s: %5$s%6$s%n"));
-        System.exit(run(Arrays.asList(args), System.out, System.err));
+        System.exit(runWithStdout(Arrays.asList(args), new FileOutputStream(FileDescriptor.out), System.err, HuggingFaceHub.Settings::fromEnvironment));
+    }
+
+    /**
+     * Runs the command with its output on {@code stdout}, in UTF-8 as documents are read whatever the locale (System.out
+     * writes a '?' for each character an ASCII locale, as cron's or a container's, lacks), and returns the exit code. A
+     * write that fails (a full disk) fails the command, which System.out would end with 0 and the output lost; a reader
+     * that stopped reading ({@code | head}) ends it quietly, with the code it had.
+     */
+    static int runWithStdout(List<String> args, OutputStream stdout, PrintStream err, Supplier<HuggingFaceHub.Settings> hub) {
+        FailedWrite recorded = new FailedWrite(stdout);
+        PrintStream out = new PrintStream(new BufferedOutputStream(recorded, 1 << 16), false, StandardCharsets.UTF_8);
+        int code = run(args, out, err, hub);
+        out.flush();
+        IOException failure = recorded.failure;
+        if (failure == null || String.valueOf(failure.getMessage()).contains("Broken pipe")) return code;
+        err.println("rerank: cannot write the output: " + failure.getMessage());
+        return 1;
+    }
+
+    /** A stream that keeps the first exception a write or flush threw: a PrintStream keeps only that one did. */
+    private static final class FailedWrite extends FilterOutputStream {
+        IOException failure;
+
+        FailedWrite(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            try {
+                out.write(b);
+            } catch (IOException e) {
+                throw recorded(e);
+            }
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            try {
+                out.write(b, off, len);
+            } catch (IOException e) {
+                throw recorded(e);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            try {
+                out.flush();
+            } catch (IOException e) {
+                throw recorded(e);
+            }
+        }
+
+        private IOException recorded(IOException e) {
+            if (failure == null) failure = e;
+            return e;
+        }
     }
 
     /** Runs the command; returns the exit code (0 ok, 1 failure, 2 usage). */

@@ -1,22 +1,28 @@
 package dev.rerank4j.cli;
 
+import dev.rerank4j.ChildJvm;
 import dev.rerank4j.Golden;
 import dev.rerank4j.hub.FakeHub;
 import dev.rerank4j.hub.HuggingFaceHub;
 import dev.rerank4j.io.Json;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -298,5 +304,57 @@ class MainTest {
         List<Main.Document> docs = Main.readDocuments(f.toString());
         assertEquals("first", docs.get(0).text());
         assertEquals("\uFEFFsecond keeps a mark inside the file", docs.get(1).text());
+    }
+
+    private static final List<String> CHILD_FLAGS = List.of("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED");
+
+    @Test
+    void outputIsUtf8WhateverTheLocale() throws Exception {
+        Path docs = docs("café 😀");
+        // an ASCII locale (LANG=C: cron, a container) makes stdout.encoding US-ASCII, where System.out writes "caf? ?"
+        ChildJvm.Result child = ChildJvm.run(Stream.concat(CHILD_FLAGS.stream(), Stream.of("-Dstdout.encoding=US-ASCII")).toList(),
+                Main.class, Duration.ofMinutes(1), "--query", "q", "--docs", docs.toString(), "--model",
+                Golden.path("bert-tiny-ce").toString(), "--backend", "cpu", "--json");
+        assertEquals(0, child.exitCode(), child.err());
+        assertEquals("café 😀", ((Map<?, ?>) ((List<?>) Json.parse(child.out().trim())).getFirst()).get("text"), child.out());
+    }
+
+    @Test
+    void anOutputThatCannotBeWrittenExitsWithOneAndSaysSo() throws Exception {
+        Path devFull = Path.of("/dev/full");
+        Assumptions.assumeTrue(Files.exists(devFull), "no /dev/full");
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow()));
+        command.addAll(CHILD_FLAGS);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "--query", "q", "--docs",
+                docs("a", "b").toString(), "--model", Golden.path("bert-tiny-ce").toString(), "--backend", "cpu"));
+        Path err = tmp.resolve("err.txt");
+        Process child = new ProcessBuilder(command).redirectOutput(devFull.toFile()).redirectError(err.toFile()).start();
+        assertTrue(child.waitFor(1, TimeUnit.MINUTES), "finished");
+        assertEquals(1, child.exitValue(), "a full disk is no success: " + Files.readString(err));
+        assertTrue(Files.readString(err).contains("rerank: cannot write the output: No space left on device"), Files.readString(err));
+    }
+
+    @Test
+    void aReaderThatClosedThePipeEndsTheCommandQuietlyAndAFailedWriteFailsIt() throws IOException {
+        Path docs = docs("a", "b", "c");
+        for (String failure : List.of("Broken pipe", "No space left on device")) {
+            OutputStream closed = new OutputStream() {
+                @Override
+                public void write(int b) throws IOException {
+                    throw new IOException(failure);
+                }
+            };
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int code = Main.runWithStdout(List.of("--query", "q", "--docs", docs.toString(), "--model", Golden.path("bert-tiny-ce").toString()),
+                    closed, new PrintStream(err, true, StandardCharsets.UTF_8), () -> { throw new AssertionError("no hub"); });
+            String message = err.toString(StandardCharsets.UTF_8);
+            if (failure.equals("Broken pipe")) {
+                assertEquals(0, code, message); // as `| head` leaves it: the ranking was done, its reader wanted no more
+                assertEquals("", message);
+            } else {
+                assertEquals(1, code);
+                assertEquals("rerank: cannot write the output: No space left on device\n", message);
+            }
+        }
     }
 }
