@@ -43,7 +43,7 @@ public final class Main {
 
               --query TEXT  the query the documents are ranked for
               --docs FILE   one document per line (blank lines are skipped; indices are line numbers from 0);
-                            '-' reads standard input
+                            '-' reads standard input; read whole, at most 2 GB
               --top K       print the K best documents only; default: all
               --model DIR   a Hugging Face model directory (config.json, model.safetensors or pytorch_model.bin,
                             tokenizer.json, or vocab.txt, or vocab.json and merges.txt);
@@ -366,7 +366,14 @@ public final class Main {
         if (!source.equals("-") && Files.isDirectory(Path.of(source))) {
             throw new IllegalArgumentException(source + " is a directory, not a file of documents");
         }
-        byte[] bytes = source.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(source));
+        byte[] bytes;
+        if (source.equals("-")) {
+            bytes = System.in.readNBytes(MAX_INPUT_BYTES);
+            if (System.in.read() != -1) throw tooLarge(source);
+        } else {
+            if (Files.size(Path.of(source)) > MAX_INPUT_BYTES) throw tooLarge(source);
+            bytes = Files.readAllBytes(Path.of(source));
+        }
         List<String> lines;
         try {
             // a byte order mark, as some Windows editors write, is not part of the first document
@@ -380,6 +387,14 @@ public final class Main {
             if (!lines.get(i).isBlank()) docs.add(new Document(i, lines.get(i)));
         }
         return docs;
+    }
+
+    /** The most bytes of documents read: they are read whole, and a Java array holds no more (more is no lack of heap). */
+    static final int MAX_INPUT_BYTES = Integer.MAX_VALUE - 8;
+
+    private static IllegalArgumentException tooLarge(String source) {
+        return new IllegalArgumentException(sourceName(source) + " is larger than 2 GB (" + MAX_INPUT_BYTES
+                + " bytes), the most rerank reads: split it, and rank or score each part");
     }
 
     /** How messages name a --docs or --pairs source. */

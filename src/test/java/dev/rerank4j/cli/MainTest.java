@@ -357,4 +357,16 @@ class MainTest {
             }
         }
     }
+
+    @Test
+    void documentsOverTwoGigabytesAreRefusedAsTooLargeNotAsOutOfMemory() throws IOException {
+        Path big = tmp.resolve("big.txt");
+        try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            file.setLength(Main.MAX_INPUT_BYTES + 1L); // sparse: nothing written
+        }
+        Result r = run("--query", "q", "--docs", big.toString(), "--model", Golden.path("bert-tiny-ce").toString());
+        assertEquals(1, r.code());
+        assertEquals("rerank: " + big + " is larger than 2 GB (2147483639 bytes), the most rerank reads: split it, and rank or score"
+                + " each part\n", r.err(), "not -Xmx advice: no heap makes a Java array hold more");
+    }
 }
