@@ -130,11 +130,7 @@ class MutatedDocumentEmbeddingsTest {
             int at = random.nextInt(bytes.length + 1);
             byte[] inserted = new byte[1 + random.nextInt(8)];
             random.nextBytes(inserted);
-            byte[] o = new byte[bytes.length + inserted.length];
-            System.arraycopy(bytes, 0, o, 0, at);
-            System.arraycopy(inserted, 0, o, at, inserted.length);
-            System.arraycopy(bytes, at, o, at + inserted.length, bytes.length - at);
-            Files.write(out, o);
+            Files.write(out, MutatedModelFilesTest.withInserted(bytes, at, inserted));
             return inserted.length + " bytes inserted at " + at;
         }
         String[] change = new String[1];

@@ -75,6 +75,15 @@ class MutatedModelFilesTest {
                 "both outcomes are exercised: " + outcomes);
     }
 
+    /** {@code bytes} with {@code inserted} put in at {@code at}. */
+    static byte[] withInserted(byte[] bytes, int at, byte[] inserted) {
+        byte[] out = new byte[bytes.length + inserted.length];
+        System.arraycopy(bytes, 0, out, 0, at);
+        System.arraycopy(inserted, 0, out, at, inserted.length);
+        System.arraycopy(bytes, at, out, at + inserted.length, bytes.length - at);
+        return out;
+    }
+
     private interface Writer {
         void write(byte[] bytes) throws IOException;
     }
@@ -99,11 +108,7 @@ class MutatedModelFilesTest {
             int at = random.nextInt(bytes.length + 1);
             byte[] inserted = new byte[1 + random.nextInt(16)];
             random.nextBytes(inserted);
-            byte[] out = new byte[bytes.length + inserted.length];
-            System.arraycopy(bytes, 0, out, 0, at);
-            System.arraycopy(inserted, 0, out, at, inserted.length);
-            System.arraycopy(bytes, at, out, at + inserted.length, bytes.length - at);
-            writer.write(out);
+            writer.write(withInserted(bytes, at, inserted));
             return inserted.length + " bytes inserted at " + at;
         }
         if (name.endsWith(".safetensors")) {
