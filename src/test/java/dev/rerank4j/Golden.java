@@ -159,6 +159,21 @@ public final class Golden {
         return ((List<?>) jsonArray).stream().mapToInt(v -> ((Number) v).intValue()).toArray();
     }
 
+    /**
+     * Copies the tree at {@code from} into {@code to}, replacing files already there; {@code to} may be in another file
+     * system (a zip's). Returns {@code to}.
+     */
+    public static Path copyTree(Path from, Path to) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.walk(from)) {
+            for (Path f : files.toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) Files.createDirectories(target);
+                else Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        }
+        return to;
+    }
+
     /** Copies a classpath resource (e.g. from a test-scope jar) to {@code target}. */
     public static Path copyResource(String resource, Path target) {
         try (InputStream in = Golden.class.getResourceAsStream(resource)) {

@@ -10,7 +10,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,9 +42,9 @@ class ModelInZipTest {
     @Test
     void shardsInsideAJarLoad() throws IOException {
         Path model = tmp.resolve("sharded");
-        copyTree(Golden.path("bert-tiny-ce"), model);
+        Golden.copyTree(Golden.path("bert-tiny-ce"), model);
         Files.delete(model.resolve("model.safetensors"));
-        copyTree(Path.of("src/test/resources/torch/sharded-safetensors"), model);
+        Golden.copyTree(Path.of("src/test/resources/torch/sharded-safetensors"), model);
         Path jar = jarOf(model, tmp.resolve("sharded.jar"));
         try (FileSystem zip = FileSystems.newFileSystem(jar);
              Reranker onDisk = Reranker.load(Golden.path("bert-tiny-ce"));
@@ -57,7 +56,7 @@ class ModelInZipTest {
     @Test
     void aPytorchCheckpointInsideAJarIsRefusedWithWhatToShipInstead() throws IOException {
         Path model = tmp.resolve("torch");
-        copyTree(Golden.path("bert-tiny-ce"), model);
+        Golden.copyTree(Golden.path("bert-tiny-ce"), model);
         Files.delete(model.resolve("model.safetensors"));
         Files.copy(Path.of("src/test/resources/torch/bert-tiny-ce/pytorch_model.bin"), model.resolve("pytorch_model.bin"));
         Path jar = jarOf(model, tmp.resolve("torch.jar"));
@@ -71,18 +70,8 @@ class ModelInZipTest {
     /** A jar holding {@code dir} as /models/NAME. */
     private static Path jarOf(Path dir, Path jar) throws IOException {
         try (FileSystem zip = FileSystems.newFileSystem(jar, Map.of("create", "true"))) {
-            copyTree(dir, zip.getPath("/models/" + dir.getFileName()));
+            Golden.copyTree(dir, zip.getPath("/models/" + dir.getFileName()));
         }
         return jar;
-    }
-
-    private static void copyTree(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) Files.createDirectories(target);
-                else Files.copy(f, target);
-            }
-        }
     }
 }

@@ -10,14 +10,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,7 +50,7 @@ class MutatedModelFilesTest {
         Path vocabModel = vocabModel(tmp.resolve("vocab-model"));
         for (int trial = 0; trial < TRIALS; trial++) {
             String model = MODELS.get(random.nextInt(MODELS.size()));
-            Path dir = copy(model.equals(VOCAB_MODEL) ? vocabModel : Golden.path(model), tmp.resolve("trial-" + trial));
+            Path dir = Golden.copyTree(model.equals(VOCAB_MODEL) ? vocabModel : Golden.path(model), tmp.resolve("trial-" + trial));
             Path file = dir.resolve(FILES.get(random.nextInt(FILES.size())));
             if (!Files.exists(file)) continue;
             byte[] bytes = Files.readAllBytes(file);
@@ -179,14 +177,4 @@ class MutatedModelFilesTest {
         return dir;
     }
 
-    private static Path copy(Path from, Path to) throws IOException {
-        try (Stream<Path> files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                if (Files.isDirectory(f)) Files.createDirectories(target);
-                else Files.copy(f, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        return to;
-    }
 }
