@@ -2,6 +2,7 @@ package dev.rerank4j.convert;
 
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.LockFile;
+import dev.rerank4j.io.TemporaryFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
@@ -108,7 +109,7 @@ public final class DefaultModel {
             for (Path p : siblings.toList()) {
                 String name = p.getFileName().toString();
                 if (name.startsWith("." + NAME + ".work-") || name.startsWith("." + NAME + ".tmp-")) {
-                    OnnxConverter.deleteRecursively(p);
+                    TemporaryFiles.deleteRecursively(p);
                 }
             }
         }
@@ -116,7 +117,7 @@ public final class DefaultModel {
 
     private static Path convertInto(Path target, Path localRepo, URI remote, String sha256) throws IOException {
         long start = System.nanoTime();
-        Path work = Files.createTempDirectory(target.getParent(), "." + NAME + ".work-");
+        Path work = TemporaryFiles.track(Files.createTempDirectory(target.getParent(), "." + NAME + ".work-"));
         try {
             Path jar = localRepo.resolve(jarPath());
             String source;
@@ -144,7 +145,8 @@ public final class DefaultModel {
                     NAME, target, source, String.valueOf((System.nanoTime() - start) / 1_000_000));
             return target;
         } finally {
-            OnnxConverter.deleteRecursively(work);
+            TemporaryFiles.deleteRecursively(work);
+            TemporaryFiles.release(work);
         }
     }
 

@@ -2,6 +2,7 @@ package dev.rerank4j.convert;
 
 import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.SafeTensors;
+import dev.rerank4j.io.TemporaryFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileSystems;
@@ -78,7 +79,7 @@ public final class ModelWeights {
         long started = System.nanoTime();
         Path file = null;
         try {
-            file = Files.createTempFile("rerank4j-", ".safetensors");
+            file = TemporaryFiles.track(Files.createTempFile("rerank4j-", ".safetensors"));
             copy.write(file);
             SafeTensors weights = SafeTensors.open(file, source);
             long bytes = Files.size(file);
@@ -94,9 +95,10 @@ public final class ModelWeights {
         } finally {
             if (file != null) {
                 try {
-                    Files.deleteIfExists(file); // the mapping keeps the data; on a system that refuses, it goes at exit
+                    Files.deleteIfExists(file); // the mapping keeps the data
+                    TemporaryFiles.release(file);
                 } catch (IOException e) {
-                    file.toFile().deleteOnExit();
+                    // a system that refuses to delete a mapped file: it stays tracked, and goes at exit
                 }
             }
         }

@@ -4,6 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.DType;
 import dev.rerank4j.io.Json;
 import dev.rerank4j.io.SafeTensorsWriter;
+import dev.rerank4j.io.TemporaryFiles;
 import dev.rerank4j.tokenize.TokenizerJson;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -17,7 +18,6 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -94,7 +94,7 @@ public final class OnnxConverter {
         } catch (java.nio.file.FileAlreadyExistsException e) { // its message is the path alone
             throw new IllegalArgumentException(e.getFile() + " is a file, so the folder " + out + " cannot be made there", e);
         }
-        Path tmp = Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-");
+        Path tmp = TemporaryFiles.track(Files.createTempDirectory(parent, "." + out.getFileName() + ".tmp-"));
         boolean moved = false;
         try {
             try (OnnxModel model = OnnxModel.open(onnx)) {
@@ -128,7 +128,8 @@ public final class OnnxConverter {
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
             moved = true;
         } finally {
-            if (!moved) deleteRecursively(tmp);
+            if (!moved) TemporaryFiles.deleteRecursively(tmp);
+            TemporaryFiles.release(tmp);
         }
     }
 
@@ -664,10 +665,4 @@ public final class OnnxConverter {
         }
     }
 
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        }
-    }
 }

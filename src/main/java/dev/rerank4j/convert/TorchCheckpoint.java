@@ -4,6 +4,7 @@ import dev.rerank4j.ModelFormatException;
 import dev.rerank4j.io.AtomicFiles;
 import dev.rerank4j.io.DType;
 import dev.rerank4j.io.SafeTensorsWriter;
+import dev.rerank4j.io.TemporaryFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -72,7 +73,7 @@ public final class TorchCheckpoint {
         if (Files.exists(out)) throw new IllegalArgumentException(out + " exists already");
         List<Path> bins = Files.isRegularFile(bin) ? List.of(bin) : Files.isRegularFile(index) ? ShardIndex.shards(index) : null;
         if (bins == null) throw new IllegalArgumentException("no " + FILE + " or " + ShardIndex.PYTORCH + " in " + dir);
-        Path tmp = AtomicFiles.temporaryBeside(out);
+        Path tmp = TemporaryFiles.track(AtomicFiles.temporaryBeside(out));
         boolean moved = false;
         try {
             Map<String, long[]> written = write(bins, tmp);
@@ -81,6 +82,7 @@ public final class TorchCheckpoint {
             return written;
         } finally {
             if (!moved) Files.deleteIfExists(tmp);
+            TemporaryFiles.release(tmp);
         }
     }
 

@@ -23,7 +23,7 @@ public final class AtomicFiles {
      */
     public static void replace(Path target, Writer writer) throws IOException {
         Path absolute = target.toAbsolutePath();
-        Path tmp = temporaryBeside(absolute);
+        Path tmp = TemporaryFiles.track(temporaryBeside(absolute));
         boolean moved = false;
         try {
             writer.write(tmp);
@@ -31,6 +31,7 @@ public final class AtomicFiles {
             moved = true;
         } finally {
             if (!moved) Files.deleteIfExists(tmp);
+            TemporaryFiles.release(tmp);
         }
     }
 

@@ -165,7 +165,7 @@ public final class SafeTensors implements AutoCloseable {
         long started = System.nanoTime();
         Path copy = null;
         try {
-            copy = Files.createTempFile("rerank4j-", ".safetensors");
+            copy = TemporaryFiles.track(Files.createTempFile("rerank4j-", ".safetensors"));
             Files.copy(source, copy, StandardCopyOption.REPLACE_EXISTING);
             Part part = map(copy, file, arena);
             Path tmpDir = copy.getParent();
@@ -178,9 +178,10 @@ public final class SafeTensors implements AutoCloseable {
         } finally {
             if (copy != null) {
                 try {
-                    Files.deleteIfExists(copy);
+                    Files.deleteIfExists(copy); // the mapping keeps the data
+                    TemporaryFiles.release(copy);
                 } catch (IOException e) {
-                    copy.toFile().deleteOnExit();
+                    // a system that refuses to delete a mapped file: it stays tracked, and goes at exit
                 }
             }
         }

@@ -145,7 +145,7 @@ class MutatedOnnxFilesTest {
             }
             return "converted";
         } finally {
-            OnnxConverter.deleteRecursively(out);
+            dev.rerank4j.io.TemporaryFiles.deleteRecursively(out);
         }
     }
 
