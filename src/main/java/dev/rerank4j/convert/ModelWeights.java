@@ -93,14 +93,7 @@ public final class ModelWeights {
             throw new UncheckedIOException(source + ": cannot write its safetensors copy in " + System.getProperty("java.io.tmpdir") + ": "
                     + e.getMessage() + " (set java.io.tmpdir elsewhere)", e);
         } finally {
-            if (file != null) {
-                try {
-                    Files.deleteIfExists(file); // the mapping keeps the data
-                    TemporaryFiles.release(file);
-                } catch (IOException e) {
-                    // a system that refuses to delete a mapped file: it stays tracked, and goes at exit
-                }
-            }
+            if (file != null) TemporaryFiles.deleteMapped(file);
         }
     }
 

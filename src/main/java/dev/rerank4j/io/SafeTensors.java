@@ -176,14 +176,7 @@ public final class SafeTensors implements AutoCloseable {
             throw new java.io.UncheckedIOException(file + ": cannot copy it from its file system (" + source.toUri().getScheme()
                     + ") into " + System.getProperty("java.io.tmpdir") + " to map it: " + e + " (set java.io.tmpdir elsewhere)", e);
         } finally {
-            if (copy != null) {
-                try {
-                    Files.deleteIfExists(copy); // the mapping keeps the data
-                    TemporaryFiles.release(copy);
-                } catch (IOException e) {
-                    // a system that refuses to delete a mapped file: it stays tracked, and goes at exit
-                }
-            }
+            if (copy != null) TemporaryFiles.deleteMapped(copy);
         }
     }
 

@@ -37,6 +37,19 @@ public final class TemporaryFiles {
         LIVE.remove(path);
     }
 
+    /**
+     * Deletes a tracked file that is mapped now (the mapping keeps its data) and forgets it; on a system that refuses to
+     * delete a mapped file, it stays tracked and goes at exit.
+     */
+    public static void deleteMapped(Path file) {
+        try {
+            Files.deleteIfExists(file);
+            release(file);
+        } catch (IOException e) {
+            // kept until exit
+        }
+    }
+
     /** Deletes {@code path} and, for a folder, everything in it; nothing if it is not there. */
     public static void deleteRecursively(Path path) throws IOException {
         if (!Files.exists(path)) return;
