@@ -3,6 +3,8 @@ package dev.rerank4j;
 import dev.rerank4j.backend.cuda.CudaProbe;
 import dev.rerank4j.backend.cuda.FakeCuda;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,23 +39,16 @@ class MissingVectorModuleTest {
         assertFalse(lines.get(1).contains("AUTO"), out);
     }
 
-    /** CUDA's kernels are PTX, not the Vector API: asked for by name, it loads and scores without the module. */
-    @Test
-    void cudaAskedForByNameNeedsNoVectorApi() throws Exception {
+    /**
+     * CUDA's kernels are PTX, not the Vector API: asked for by name, or found by AUTO on a usable GPU (which loaded and
+     * scored without the module before the check came), it loads and scores without the module.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"CUDA", "AUTO"})
+    void aUsableGpuNeedsNoVectorApi(String backend) throws Exception {
         String gpu = FakeCuda.emulatedGpu();
         ChildJvm.Result child = ChildJvm.run(List.of("--enable-native-access=ALL-UNNAMED", "-D" + CudaProbe.LIBRARY_PROPERTY + "=" + gpu),
-                Load.class, TIMEOUT, "CUDA");
-        String out = child.all();
-        assertEquals(0, child.exitCode(), out);
-        assertTrue(out.startsWith("cuda 2 scores"), out);
-    }
-
-    /** AUTO on a usable GPU never touches the CPU kernels: it loaded and scored without the module before the check came. */
-    @Test
-    void autoOnAUsableGpuNeedsNoVectorApi() throws Exception {
-        String gpu = FakeCuda.emulatedGpu();
-        ChildJvm.Result child = ChildJvm.run(List.of("--enable-native-access=ALL-UNNAMED", "-D" + CudaProbe.LIBRARY_PROPERTY + "=" + gpu),
-                Load.class, TIMEOUT, "AUTO");
+                Load.class, TIMEOUT, backend);
         String out = child.all();
         assertEquals(0, child.exitCode(), out);
         assertTrue(out.startsWith("cuda 2 scores"), out);
