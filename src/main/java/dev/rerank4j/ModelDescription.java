@@ -28,7 +28,7 @@ final class ModelDescription {
     private ModelDescription() {}
 
     static Map<String, String> of(Path dir, ModelConfig config, SafeTensors weights, String tokenizer, Model model, Scorer scorer, String limitSource,
-                                  PairTruncation truncation, boolean sigmoid, Backend backend) {
+                                  PairTruncation truncation, boolean sigmoid, Backend backend, String backendReason) {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("model", dir.toString());
         d.put("kind", switch (model) {
@@ -52,8 +52,9 @@ final class ModelDescription {
             d.put("pairs cut", truncation == PairTruncation.LONGEST_FIRST ? "longest first (sentence-transformers' CrossEncoder)"
                     : "query to at most 3/4 of the length, then the passage (FlagEmbedding)");
         }
-        d.put("backend", backend instanceof CpuBackend cpu
-                ? "cpu, " + cpu.lanes() + " threads, packed weights " + cpu.packedWeights() + " off the heap" : backend.name());
+        d.put("backend", (backend instanceof CpuBackend cpu
+                ? "cpu, " + cpu.lanes() + " threads, packed weights " + cpu.packedWeights() + " off the heap" : backend.name())
+                + " (" + backendReason + ")");
         return Collections.unmodifiableMap(d);
     }
 

@@ -50,8 +50,8 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
     public enum BackendChoice {
         /**
          * CUDA if the JVM grants native access ({@code --enable-native-access}), the NVIDIA driver loads, cuInit
-         * succeeds and a GPU of compute capability 8.0 or newer answers; the CPU otherwise. One log line says which
-         * and why; where the GPU then fails while the model loads (full, shared), a warning says so and that the model
+         * succeeds and a GPU of compute capability 8.0 or newer answers; the CPU otherwise. The model's load line says
+         * which and why; where the GPU then fails while the model loads (full, shared), a warning says so and that the model
          * runs on the CPU.
          */
         AUTO,

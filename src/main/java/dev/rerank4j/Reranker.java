@@ -64,6 +64,11 @@ public final class Reranker implements AutoCloseable {
     /** Unmaps the weights, once: at close(), or when the GC finds this reranker unclosed. */
     private final java.lang.ref.Cleaner.Cleanable unmap;
     private boolean closed;
+    /**
+     * Set by the first call that cut an input. Only that call warns: a service reranking long documents cuts on most
+     * calls, and a WARNING each time would bury its log (transformers, too, warns of an over-long input once per tokenizer).
+     */
+    private final java.util.concurrent.atomic.AtomicBoolean warnedOfCuts = new java.util.concurrent.atomic.AtomicBoolean();
 
     private Reranker(Path dir, SafeTensors weights, Backend backend, Scorer scorer, Map<String, String> description) {
         this.dir = dir;
@@ -180,7 +185,7 @@ public final class Reranker implements AutoCloseable {
                     : scorer.maxLength() < limit.tokens() ? limit.source() + ", lowered from " + limit.tokens()
                     + " to leave room for the prompt within the model's positions" : limit.source();
             Map<String, String> description = ModelDescription.of(dir, config, weights, modelTokenizer.description(), model, scorer,
-                    limitSource, conventions.truncation(config), sigmoid, backend);
+                    limitSource, conventions.truncation(config), sigmoid, backend, placed.backendReason());
             Reranker reranker = new Reranker(dir, weights, backend, scorer, description);
             LOG.log(System.Logger.Level.INFO, () -> String.format("loaded %s in %.0f ms: %s", dir, (System.nanoTime() - started) / 1e6,
                     String.join("; ", description.entrySet().stream().skip(1).map(e -> e.getKey() + " " + e.getValue()).toList())));
@@ -210,8 +215,14 @@ public final class Reranker implements AutoCloseable {
         }
     }
 
-    /** A model and the backend it was loaded on. */
-    private record Placed(Backend backend, Model model) {}
+    /** A model, the backend it was loaded on and why that one (for the load's log line). */
+    private record Placed(Backend backend, Model model, String backendReason) {}
+
+    /** AUTO's fall-back when the GPU it chose could not run the model, with the reason it gives. */
+    private static Placed onCpu(Path dir, ModelConfig config, SafeTensors weights, Options options, String why) {
+        Placed cpu = place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
+        return new Placed(cpu.backend(), cpu.model(), why);
+    }
 
     /**
      * The model on the backend {@code options} picks. AUTO promises a working reranker: a GPU that answered but
@@ -220,20 +231,20 @@ public final class Reranker implements AutoCloseable {
      * On failure nothing is left open.
      */
     private static Placed place(Path dir, ModelConfig config, SafeTensors weights, Options options) {
-        Backend backend = Backends.select(options.backend(), options.threads()).backend();
+        Backends.Selection selection = Backends.select(options.backend(), options.threads());
+        Backend backend = selection.backend();
         try {
-            return new Placed(backend, Model.load(dir, config, weights, backend));
+            return new Placed(backend, Model.load(dir, config, weights, backend), selection.reason());
         } catch (CudaException e) {
             backend.close();
             if (options.backend() != Options.BackendChoice.AUTO) throw e;
             LOG.log(System.Logger.Level.WARNING, "AUTO: the CUDA device failed while loading the model ({0}): running on the CPU",
                     e.getMessage());
-            return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
+            return onCpu(dir, config, weights, options, "AUTO: the CUDA device failed while loading the model (" + e.getMessage() + ")");
         } catch (MissingKernelException e) {
             backend.close();
             if (options.backend() != Options.BackendChoice.AUTO) throw e;
-            LOG.log(System.Logger.Level.INFO, "AUTO: {0}: running on the CPU", e.getMessage());
-            return place(dir, config, weights, options.withBackend(Options.BackendChoice.CPU));
+            return onCpu(dir, config, weights, options, "AUTO: " + e.getMessage());
         } catch (RuntimeException | Error e) {
             backend.close();
             throw e;
@@ -375,7 +386,8 @@ public final class Reranker implements AutoCloseable {
     /**
      * One score per document, in the order of {@code docs}. Inputs longer than {@link #maxLength()}
      * are truncated as the model's reference implementation does (sentence-transformers' {@code longest_first}
-     * for BERT cross-encoders, FlagEmbedding's query cap for XLM-R rerankers), and a warning says how many.
+     * for BERT cross-encoders, FlagEmbedding's query cap for XLM-R rerankers), and the log says how many: a WARNING
+     * the first time this reranker cuts, DEBUG after that.
      *
      * @throws IllegalArgumentException if the query or a document is null, or {@code docs} is empty
      */
@@ -453,22 +465,37 @@ public final class Reranker implements AutoCloseable {
     }
 
     private Scorer.Scores warnOfTruncation(Scorer.Scores scores) {
+        if (scores.queriesTruncated() == 0 && scores.truncatedCount() == 0) return scores;
+        Cut cut = cut();
         if (scores.queriesTruncated() > 0 && scores.queries() == 1) {
-            LOG.log(System.Logger.Level.WARNING, "truncated the query to {0} tokens, as the model''s reference implementation does",
-                    scorer.queryMaxLength());
+            LOG.log(cut.level(), "truncated the query to {0} tokens, as the model''s reference implementation does{1}",
+                    scorer.queryMaxLength(), cut.note());
         } else if (scores.queriesTruncated() > 0) {
-            LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} queries to {2} tokens, as the model''s reference implementation does",
-                    scores.queriesTruncated(), scores.queries(), scorer.queryMaxLength());
+            LOG.log(cut.level(), "truncated {0} of {1} queries to {2} tokens, as the model''s reference implementation does{3}",
+                    scores.queriesTruncated(), scores.queries(), scorer.queryMaxLength(), cut.note());
         }
-        warnOfTruncation(scores.truncatedCount(), scores.truncated().length);
+        logInputsCut(cut, scores.truncatedCount(), scores.truncated().length);
         return scores;
     }
 
     private void warnOfTruncation(int truncated, int inputs) {
+        if (truncated > 0) logInputsCut(cut(), truncated, inputs);
+    }
+
+    private void logInputsCut(Cut cut, int truncated, int inputs) {
         if (truncated > 0) {
-            LOG.log(System.Logger.Level.WARNING, "truncated {0} of {1} inputs to {2} tokens, as the model''s reference implementation does",
-                    truncated, inputs, scorer.maxLength());
+            LOG.log(cut.level(), "truncated {0} of {1} inputs to {2} tokens, as the model''s reference implementation does{3}",
+                    truncated, inputs, scorer.maxLength(), cut.note());
         }
+    }
+
+    /** How a call's cuts are logged: the first call of this reranker that cuts warns, and says that later ones are DEBUG. */
+    private record Cut(System.Logger.Level level, String note) {}
+
+    private Cut cut() {
+        return warnedOfCuts.compareAndSet(false, true)
+                ? new Cut(System.Logger.Level.WARNING, " (this reranker logs later cuts at DEBUG; Ranked.truncated() marks each document)")
+                : new Cut(System.Logger.Level.DEBUG, "");
     }
 
     /**

@@ -328,6 +328,68 @@ class RerankerTest {
         return warnings;
     }
 
+    /** What the first call of a reranker that cuts adds to its line: later ones are DEBUG. */
+    static final String FIRST_CUT = " (this reranker logs later cuts at DEBUG; Ranked.truncated() marks each document)";
+
+    /**
+     * The messages {@code body} logs through rerank4j's loggers at any level, formatted, after their JUL level
+     * ({@code "WARNING: …"}, DEBUG as {@code "FINE: …"}).
+     */
+    static List<String> loggedDuring(Runnable body) {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.rerank4j");
+        java.util.logging.Level before = log.getLevel();
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                lines.add(r.getLevel() + ": " + java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        log.setLevel(java.util.logging.Level.ALL);
+        log.addHandler(handler);
+        try {
+            body.run();
+        } finally {
+            log.removeHandler(handler);
+            log.setLevel(before);
+        }
+        return lines;
+    }
+
+    @Test
+    void aLoadLogsOneLineThatNamesTheBackendAndWhyItWasChosen() {
+        Reranker[] loaded = new Reranker[1];
+        List<String> lines = loggedDuring(() -> loaded[0] = Reranker.load(Golden.path("bert-tiny-ce")));
+        try (Reranker r = loaded[0]) {
+            List<String> info = lines.stream().filter(l -> !l.startsWith("FINE")).toList();
+            assertEquals(1, info.size(), info.toString());
+            assertTrue(info.get(0).startsWith("INFO: loaded "), info.get(0));
+            assertTrue(info.get(0).contains("backend " + r.backendName()) && info.get(0).contains("(AUTO"), info.get(0));
+        }
+    }
+
+    @Test
+    void onlyTheFirstCallThatCutsWarns() {
+        String longDoc = "the museum island holds five museums ".repeat(40);
+        String cut = "truncated 1 of 2 inputs to 64 tokens, as the model's reference implementation does";
+        try (Reranker r = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            r.warmUp();
+            assertEquals(List.of(), loggedDuring(() -> r.score("where is berlin", DOCS)));
+            assertEquals(List.of("WARNING: " + cut + FIRST_CUT), loggedDuring(() -> r.score("where is berlin", List.of("berlin", longDoc))));
+            assertEquals(List.of("FINE: " + cut), loggedDuring(() -> r.score("where is berlin", List.of(longDoc, "berlin"))));
+        }
+        try (Reranker other = Reranker.load(Golden.path("bert-tiny-ce"))) {
+            assertEquals(List.of("WARNING: " + cut + FIRST_CUT), loggedDuring(() -> other.score("where is berlin", List.of("berlin", longDoc))),
+                    "each reranker warns once");
+        }
+    }
+
     /** The tiny BERT as a sentence-transformers bi-encoder with mean pooling. */
     private Path biEncoder() throws IOException {
         return Golden.tinyBiEncoder(tmp.resolve("model"));
@@ -337,19 +399,19 @@ class RerankerTest {
     void aQueryEncodedAloneAndCutSaysSo() throws IOException {
         String longQuery = "where is the museum island of berlin ".repeat(40);
         try (Reranker bi = Reranker.load(biEncoder())) {
-            assertEquals(List.of(), warningsDuring(() -> bi.score("where is berlin", DOCS)));
-            assertEquals(List.of("truncated the query to 64 tokens, as the model's reference implementation does"),
-                    warningsDuring(() -> bi.score(longQuery, DOCS)));
+            assertEquals(List.of(), loggedDuring(() -> bi.score("where is berlin", DOCS)));
+            assertEquals(List.of("WARNING: truncated the query to 64 tokens, as the model's reference implementation does" + FIRST_CUT),
+                    loggedDuring(() -> bi.score(longQuery, DOCS)));
         }
         try (Reranker colbert = Reranker.load(Golden.path("colbert-tiny"))) {
-            assertEquals(List.of("truncated the query to 32 tokens, as the model's reference implementation does"),
-                    warningsDuring(() -> colbert.score(longQuery, DOCS)));
+            assertEquals(List.of("WARNING: truncated the query to 32 tokens, as the model's reference implementation does" + FIRST_CUT),
+                    loggedDuring(() -> colbert.score(longQuery, DOCS)));
             List<String> cut = new ArrayList<>();
             DocumentEmbeddings embeddings = colbert.encodeDocuments(DOCS);
-            cut.addAll(warningsDuring(() -> colbert.encodeDocuments(List.of("short", longQuery))));
-            cut.addAll(warningsDuring(() -> colbert.score(longQuery, embeddings, new int[] {0, 1})));
-            assertEquals(List.of("truncated 1 of 2 inputs to 60 tokens, as the model's reference implementation does",
-                    "truncated the query to 32 tokens, as the model's reference implementation does"), cut);
+            cut.addAll(loggedDuring(() -> colbert.encodeDocuments(List.of("short", longQuery))));
+            cut.addAll(loggedDuring(() -> colbert.score(longQuery, embeddings, new int[] {0, 1})));
+            assertEquals(List.of("FINE: truncated 1 of 2 inputs to 60 tokens, as the model's reference implementation does",
+                    "FINE: truncated the query to 32 tokens, as the model's reference implementation does"), cut);
         }
     }
 

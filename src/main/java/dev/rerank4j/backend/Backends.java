@@ -9,7 +9,7 @@ import java.util.function.Supplier;
 
 /**
  * Turns {@link BackendChoice} into a running {@link Backend}: the one place that decides between the CPU
- * and CUDA, and says why in one log line.
+ * and CUDA, and says why ({@link Selection#reason()}, which the model's load line carries).
  */
 public final class Backends {
     private static final System.Logger LOG = System.getLogger(Backends.class.getName());
@@ -99,9 +99,10 @@ public final class Backends {
             case AUTO -> Backends.class.getModule().isNativeAccessEnabled() ? auto(probe.get(), threads)
                     : autoOnCpu(threads, NO_NATIVE_ACCESS);
         };
-        // A device that answered but failed to start deserves a warning: the user has a GPU and is not using it.
-        System.Logger.Level level = requested == BackendChoice.CPU ? System.Logger.Level.DEBUG
-                : selection.reason().startsWith(FAILED_TO_START) ? System.Logger.Level.WARNING : System.Logger.Level.INFO;
+        // A device that answered but failed to start deserves a warning: the user has a GPU and is not using it. Any other
+        // choice is said once, in the model's load line, where CONVENTIONS wants one line per load.
+        System.Logger.Level level = selection.reason().startsWith(FAILED_TO_START) ? System.Logger.Level.WARNING
+                : System.Logger.Level.DEBUG;
         LOG.log(level, () -> "backend " + selection.backend().name() + " (" + selection.reason() + ")");
         return selection;
     }
