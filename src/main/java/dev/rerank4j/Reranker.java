@@ -127,8 +127,19 @@ public final class Reranker implements AutoCloseable {
         try {
             return loadOrFail(dir, options);
         } catch (RuntimeException e) {
-            throw cancelledIfInterrupted(e, dir);
+            throw withArchive(cancelledIfInterrupted(e, dir), dir);
         }
+    }
+
+    /**
+     * A file inside a jar or zip file system prints as its path inside the archive ({@code /models/m/config.json}), which
+     * does not say which archive: a bad file's error then also names the model folder's URI, which does.
+     */
+    private static RuntimeException withArchive(RuntimeException failure, Path dir) {
+        if (!(failure instanceof ModelFormatException) || dir == null || dir.getFileSystem() == java.nio.file.FileSystems.getDefault()) {
+            return failure;
+        }
+        return new ModelFormatException(failure.getMessage() + " (in " + dir.toUri() + ")", failure);
     }
 
     /**

@@ -67,6 +67,19 @@ class ModelInZipTest {
         }
     }
 
+    @Test
+    void aBadFileInsideAJarIsNamedWithTheJar() throws IOException {
+        Path model = tmp.resolve("damaged");
+        Golden.copyTree(Golden.path("bert-tiny-ce"), model);
+        Files.writeString(model.resolve("config.json"), "{\"model_type\": ");
+        Path jar = jarOf(model, tmp.resolve("app.jar"));
+        try (FileSystem zip = FileSystems.newFileSystem(jar)) {
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> Reranker.load(zip.getPath("/models/damaged")));
+            assertTrue(e.getMessage().startsWith("/models/damaged/config.json") && e.getMessage().contains(jar.toUri().getPath() + "!/models/damaged"),
+                    e.getMessage());
+        }
+    }
+
     /** A jar holding {@code dir} as /models/NAME. */
     private static Path jarOf(Path dir, Path jar) throws IOException {
         try (FileSystem zip = FileSystems.newFileSystem(jar, Map.of("create", "true"))) {
