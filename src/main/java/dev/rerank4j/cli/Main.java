@@ -80,7 +80,7 @@ public final class Main {
                             them; such a directory loads as it is too, through a temporary copy, and this makes later
                             loads map the file instead
 
-            output: UTF-8 on standard output whatever the locale; messages and logs go to standard error
+            output: UTF-8 on standard output whatever the locale; messages and logs go to standard error, in UTF-8 too
             exit status: 0 done (also when the output's reader stops early, as `| head` does); 1 failed: a model, file or
               hub that cannot be read, or output that cannot be written (a full disk); 2 a usage error, printed with this
               text; 130 or 143 interrupted (Ctrl-C, SIGTERM)
@@ -91,6 +91,9 @@ public final class Main {
     public static void main(String[] args) {
         System.setProperty("java.util.logging.SimpleFormatter.format",
                 System.getProperty("java.util.logging.SimpleFormatter.format", "rerank4j: %4$s: %5$s%6$s%n"));
+        // Messages name documents, paths and models in any script; under an ASCII locale System.err would print '?' for
+        // each character it lacks, while the log handler (created later, on System.err) writes UTF-8 already.
+        System.setErr(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8));
         System.exit(runWithStdout(Arrays.asList(args), new FileOutputStream(FileDescriptor.out), System.err, HuggingFaceHub.Settings::fromEnvironment));
     }
 

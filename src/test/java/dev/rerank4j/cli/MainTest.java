@@ -320,6 +320,20 @@ class MainTest {
     }
 
     @Test
+    void messagesAreUtf8WhateverTheLocale() throws Exception {
+        Path model = tmp.resolve("model");
+        Golden.copyTree(Golden.path("bert-tiny-ce"), model);
+        Path config = model.resolve("config.json");
+        Files.writeString(config, Files.readString(config).replace("BertForSequenceClassification", "BörtForSequenceClassification"));
+        // an ASCII locale makes stderr.encoding US-ASCII, where System.err writes "B?rt…"
+        ChildJvm.Result child = ChildJvm.run(Stream.concat(CHILD_FLAGS.stream(), Stream.of("-Dstderr.encoding=US-ASCII")).toList(),
+                Main.class, Duration.ofMinutes(1), "--query", "q", "--docs", docs("a").toString(), "--model", model.toString(),
+                "--backend", "cpu");
+        assertEquals(1, child.exitCode(), child.all());
+        assertTrue(child.err().contains("BörtForSequenceClassification"), child.err());
+    }
+
+    @Test
     void anOutputThatCannotBeWrittenExitsWithOneAndSaysSo() throws Exception {
         Path devFull = Path.of("/dev/full");
         Assumptions.assumeTrue(Files.exists(devFull), "no /dev/full");
