@@ -81,6 +81,14 @@ public record ModelConfig(
         return maxPositionEmbeddings - positionOffset();
     }
 
+    /**
+     * The model_type values whose computation rerank4j implements. Another one (camembert, mpnet, a misspelling) was read
+     * as BERT's, where transformers builds that type's own classes (camembert: RoBERTa's positions) or refuses a type it
+     * does not know; a bi-encoder's modules.json names no architecture to catch it.
+     */
+    private static final List<String> MODEL_TYPES = List.of("bert", "roberta", "xlm-roberta", "electra", "distilbert", "deberta-v2",
+            "modernbert", "qwen2", "qwen3");
+
     public static ModelConfig read(Path file) {
         return fromJson(Json.parseObjectFile(file), file.toString());
     }
@@ -88,6 +96,10 @@ public record ModelConfig(
     static ModelConfig fromJson(Map<String, Object> json, String source) {
         Fields f = new Fields(json, source);
         String modelType = f.string("model_type", "bert");
+        if (!MODEL_TYPES.contains(modelType)) {
+            throw new ModelFormatException(source + ": model_type '" + modelType + "' is not one rerank4j runs (supported: "
+                    + String.join(", ", MODEL_TYPES) + ")");
+        }
         if (modelType.equals("distilbert")) return distilBert(f, source);
         if (modelType.equals("qwen2")) return qwen(f, QwenConfig.Generation.QWEN2);
         if (modelType.equals("qwen3")) return qwen(f, QwenConfig.Generation.QWEN3);

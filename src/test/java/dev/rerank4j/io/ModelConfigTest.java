@@ -55,6 +55,14 @@ class ModelConfigTest {
 
     /** is_decoder makes transformers' BERT, RoBERTa, XLM-R and ELECTRA attend causally: refused, not run both ways. */
     @Test
+    void aModelTypeRerank4jDoesNotRunIsRefusedByName() {
+        for (String type : new String[] {"camembert", "mpnet", "bört"}) {
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> config(type, ""));
+            assertTrue(e.getMessage().contains("model_type '" + type + "' is not one rerank4j runs (supported: bert, roberta,"), e.getMessage());
+        }
+    }
+
+    @Test
     void aDecoderConfigIsRefusedByName() {
         for (String type : new String[] {"bert", "roberta", "xlm-roberta", "electra"}) {
             ModelFormatException e = assertThrows(ModelFormatException.class, () -> config(type, ", \"is_decoder\": true"));
