@@ -1,5 +1,6 @@
 package dev.rerank4j;
 
+import dev.rerank4j.backend.Backend;
 import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.io.AtomicFiles;
 import dev.rerank4j.io.Json;
@@ -7,27 +8,44 @@ import dev.rerank4j.io.SafeTensors;
 import dev.rerank4j.io.Tensor;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * ColBERT token vectors of many documents, made once by {@link Reranker#encodeDocuments} and scored
  * many times by {@link Reranker#score(String, DocumentEmbeddings, int[])} without running the encoder.
  *
- * <p>Document {@code k} owns rows {@code offsets[k]} to {@code offsets[k+1]} of a {@code [tokens, dim]}
- * F32 matrix of unit-length vectors (punctuation tokens already dropped). The {@link #fingerprint()}
- * names the model that made them (its dimension and a hash of its projection and document settings);
- * scoring them with another model is refused. Memory: {@code 4 · tokens · dim} bytes on the heap
- * (at most 2³¹ − 1 floats in all), held in {@link DocumentLayout}, the order MaxSim reads fastest; files and
- * {@link #vectors(int)} are row-major. Immutable and thread-safe.
+ * <p>Document {@code k} owns rows {@code offsets[k]} to {@code offsets[k+1]} of a row-major {@code [tokens, dim]}
+ * matrix of unit-length vectors (punctuation tokens already dropped). The {@link #fingerprint()} names the model that
+ * made them (its dimension and a hash of its projection and document settings); scoring them with another model is
+ * refused. Immutable and thread-safe.
+ *
+ * <p>Memory. The vectors live off the Java heap, in a {@link MemorySegment}: made by {@link Reranker#encodeDocuments},
+ * {@code 4 · tokens · dim} bytes of native memory, freed when this object becomes unreachable; read by {@link #load},
+ * the file itself, memory-mapped read-only (F32 or F16 as stored: an F16 file stays half the size), so the operating
+ * system's page cache holds the vectors and the heap holds only the offsets, 8 bytes per document. There is no limit
+ * on tokens in all beyond the address space; at most 2³¹ − 9 documents, each at most 2³¹ − 9 floats. A call reads only
+ * its candidates' rows: it copies them, F16 widened to F32, into scratch of at most 64 MB in the layout MaxSim reads
+ * fastest ({@link DocumentLayout}), chunk by chunk. {@link #vectors(int)} and files are row-major.
+ *
+ * <p>A loaded file must not be changed while this object uses it (truncating a mapped file makes reads fail with an
+ * {@link InternalError}; {@link #save} writes a new file and renames it over the old one, which is safe). The mapping
+ * is released by the garbage collector, not at a known time; on Windows a mapped file cannot be deleted or replaced
+ * until then.
  *
  * <p>{@link #save(Path)} writes a safetensors file: tensor {@code embeddings} [tokens, dim] (F32, or F16
  * with {@link #save(Path, boolean)}), tensor {@code offsets} [documents + 1] I64, and metadata
@@ -39,19 +57,47 @@ public final class DocumentEmbeddings {
     static final String VERSION = "1";
     /** How far a loaded vector's squared length may be from 1: F16 rounding moves it by about 1e-3. */
     private static final double UNIT_LENGTH_TOLERANCE = 0.01;
+    /** The most floats one scoring call gathers at once (64 MB), whatever its candidates. */
+    static final int MAX_SCRATCH_FLOATS = 16 << 20;
+    /**
+     * Floats a lane of the CPU backend gathers before it runs MaxSim on them (1 MB): gathered rows are then read back
+     * from the core's L2 (1.25 MB on the 2-core development machine), not from memory, so the gather costs a read
+     * of the stored rows and little more.
+     */
+    static final int LANE_FLOATS = 1 << 18;
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** In {@link DocumentLayout}. */
-    private final float[] vectors;
-    private final int[] offsets;
+    /** Row-major, {@link DocumentLayout#F32} or ({@code half}) {@link DocumentLayout#F16}. */
+    private final MemorySegment vectors;
+    private final boolean half;
+    private final long[] offsets;
     private final int dim;
     private final String fingerprint;
+    /** The file read, named in errors; null for vectors a model made, which are not checked. */
+    private final Path file;
+    /** Bit k: document k's vectors were found unit length. Null when {@code file} is. */
+    private final AtomicLongArray checked;
 
-    /** {@code vectors} in {@link DocumentLayout}; kept, not copied. */
-    DocumentEmbeddings(float[] vectors, int[] offsets, int dim, String fingerprint) {
+    private DocumentEmbeddings(MemorySegment vectors, boolean half, long[] offsets, int dim, String fingerprint, Path file) {
         this.vectors = vectors;
+        this.half = half;
         this.offsets = offsets;
         this.dim = dim;
         this.fingerprint = fingerprint;
+        this.file = file;
+        this.checked = file == null ? null : new AtomicLongArray((offsets.length - 1 + 63) / 64);
+    }
+
+    /** Vectors a model made: row-major F32 {@code vectors} (kept, not copied), trusted. */
+    static DocumentEmbeddings of(MemorySegment vectors, long[] offsets, int dim, String fingerprint) {
+        return new DocumentEmbeddings(vectors, false, offsets, dim, fingerprint, null);
+    }
+
+    /** Row-major {@code rows} copied off the heap (for tests). */
+    static DocumentEmbeddings of(float[] rows, long[] offsets, int dim, String fingerprint) {
+        MemorySegment segment = Arena.ofAuto().allocate(4L * rows.length, 64);
+        MemorySegment.copy(rows, 0, segment, DocumentLayout.F32, 0, rows.length);
+        return of(segment, offsets, dim, fingerprint);
     }
 
     /** Number of documents. */
@@ -72,30 +118,124 @@ public final class DocumentEmbeddings {
     /** Token vectors kept for document {@code doc}. */
     public int tokenCount(int doc) {
         checkIndex(doc);
-        return offsets[doc + 1] - offsets[doc];
+        return (int) (offsets[doc + 1] - offsets[doc]);
     }
 
-    /** A copy of document {@code doc}'s vectors, {@code tokenCount(doc) × dim} floats, row-major. */
+    /**
+     * A copy of document {@code doc}'s vectors, {@code tokenCount(doc) × dim} floats, row-major (F16 widened to F32).
+     *
+     * @throws ModelFormatException     if the document was loaded from a file and one of its vectors is not unit length
+     * @throws IllegalArgumentException if the document holds more floats than an array can
+     */
     public float[] vectors(int doc) {
         checkIndex(doc);
-        return DocumentLayout.rows(vectors, offsets[doc], offsets[doc + 1] - offsets[doc], dim);
+        float[] rows = new float[floatsOf(doc)];
+        DocumentLayout.read(vectors, half, offsets[doc] * dim, rows.length, rows, 0, half ? new short[rows.length] : null);
+        if (unchecked(doc)) {
+            requireUnitRows(doc, rows, 0, rows.length / dim, 0);
+            markChecked(doc);
+        }
+        return rows;
     }
 
     /** Total token vectors over all documents. */
-    public int totalTokens() {
+    public long totalTokens() {
         return offsets[offsets.length - 1];
     }
 
-    float[] rawVectors() {
-        return vectors;
-    }
-
-    int[] rawOffsets() {
-        return offsets;
+    /** Whether the vectors are stored as F16 (a file saved with {@code half}). */
+    boolean half() {
+        return half;
     }
 
     private void checkIndex(int doc) {
         if (doc < 0 || doc >= size()) throw new IndexOutOfBoundsException("document " + doc + " of " + size());
+    }
+
+    /** Floats of document {@code doc}; it must fit one array. */
+    private int floatsOf(int doc) {
+        long floats = (offsets[doc + 1] - offsets[doc]) * dim;
+        if (floats > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("document " + doc + " holds " + floats + " floats, more than one array can ("
+                    + (Integer.MAX_VALUE - 8) + ")");
+        }
+        return (int) floats;
+    }
+
+    /**
+     * {@code scores[i]} = MaxSim of {@code query} ({@code queryTokens} rows of {@link #dim} floats) against document
+     * {@code candidates[i]}, through {@link Backend#maxSim}: candidates are taken in chunks, each chunk's rows gathered
+     * into scratch in {@link DocumentLayout} and scored there. On a backend with several lanes (the CPU one), chunks of
+     * about {@link #LANE_FLOATS} run side by side; otherwise (CUDA) one at a time, up to {@link #MAX_SCRATCH_FLOATS}.
+     * A document gathers the same floats in the same layout as a whole array of them did, so scores are identical.
+     * Candidates must be valid document indexes.
+     */
+    void maxSim(Backend backend, float[] query, int queryTokens, int[] candidates, float[] scores) {
+        boolean cpu = backend.lanes() > 1 || "cpu".equals(backend.name());
+        maxSim(backend, query, queryTokens, candidates, scores, cpu ? LANE_FLOATS : MAX_SCRATCH_FLOATS);
+    }
+
+    /** As above, gathering chunks of about {@code budget} floats (a document larger than that is a chunk of its own). */
+    void maxSim(Backend backend, float[] query, int queryTokens, int[] candidates, float[] scores, long budget) {
+        int n = candidates.length;
+        if (n == 0) return;
+        // chunk c is candidates[starts[c], starts[c + 1]): as many as fit the budget, at least one
+        int[] starts = new int[n + 1];
+        int chunks = 0, widest = 0;
+        long floats = 0;
+        for (int i = 0; i < n; i++) {
+            long f = floatsOf(candidates[i]);
+            if (i > 0 && floats + f > budget) {
+                starts[++chunks] = i;
+                floats = 0;
+            }
+            floats += f;
+            widest = (int) Math.max(widest, floats);
+        }
+        starts[++chunks] = n;
+        int scratchFloats = widest;
+        int chunkMost = 0;
+        for (int c = 0; c < chunks; c++) chunkMost = Math.max(chunkMost, starts[c + 1] - starts[c]);
+        int most = chunkMost;
+        backend.sideBySide(chunks, () -> new Lane(scratchFloats, most, dim, half), (lane, c) -> {
+            int from = starts[c], count = starts[c + 1] - from;
+            int row = 0;
+            lane.offsets[0] = 0;
+            for (int i = 0; i < count; i++) {
+                int doc = candidates[from + i];
+                int tokens = (int) (offsets[doc + 1] - offsets[doc]);
+                boolean check = unchecked(doc);
+                DocumentLayout.gather(vectors, half, offsets[doc] * dim, tokens, dim, lane.scratch, row * dim, lane.block, lane.halves,
+                        check ? (rows, at, seen, token) -> requireUnitRows(doc, rows, at, seen, token) : null);
+                if (check) markChecked(doc);
+                row += tokens;
+                lane.offsets[i + 1] = row;
+            }
+            int[] ids = count == lane.ids.length ? lane.ids : java.util.Arrays.copyOf(lane.ids, count);
+            float[] out = count == lane.scores.length ? lane.scores : new float[count];
+            backend.maxSim(query, queryTokens, lane.scratch, count == lane.offsets.length - 1 ? lane.offsets
+                    : java.util.Arrays.copyOf(lane.offsets, count + 1), ids, dim, out);
+            System.arraycopy(out, 0, scores, from, count);
+        });
+    }
+
+    /** One lane's work space for {@link #maxSim}: reused from chunk to chunk. */
+    private static final class Lane {
+        final float[] scratch;
+        final short[] halves;
+        final float[] block;
+        final int[] offsets;
+        final int[] ids;
+        final float[] scores;
+
+        Lane(int floats, int documents, int dim, boolean half) {
+            scratch = new float[floats];
+            halves = half ? new short[Math.min(floats, DocumentLayout.ROWS * dim)] : null;
+            block = new float[Math.min(floats, DocumentLayout.ROWS * dim)];
+            offsets = new int[documents + 1];
+            ids = java.util.stream.IntStream.range(0, documents).toArray();
+            scores = new float[documents];
+        }
     }
 
     /** Writes F32 vectors: {@link #load} gives back exactly these floats. */
@@ -103,7 +243,10 @@ public final class DocumentEmbeddings {
         save(file, false);
     }
 
-    /** Writes F32 vectors, or F16 ones when {@code half} (half the size; vectors rounded to F16 here and widened back to F32 by {@link #load}). */
+    /**
+     * Writes F32 vectors, or F16 ones when {@code half} (half the size; vectors rounded to F16 here and widened back to
+     * F32 when scored). Vectors loaded from a file are written as read, without the check scoring makes.
+     */
     public void save(Path file, boolean half) throws IOException {
         long tokens = totalTokens();
         long vecBytes = tokens * dim * (half ? 2 : 4);
@@ -122,7 +265,7 @@ public final class DocumentEmbeddings {
         AtomicFiles.replace(file, tmp -> write(tmp, head, half));
     }
 
-    private void write(Path file, byte[] head, boolean half) throws IOException {
+    private void write(Path file, byte[] head, boolean toHalf) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
@@ -131,14 +274,24 @@ public final class DocumentEmbeddings {
                 if (!buf.hasRemaining()) drain(ch, buf);
                 buf.put(b);
             }
-            for (int doc = 0; doc < size(); doc++) {
-                for (float v : vectors(doc)) {
+            long values = totalTokens() * dim;
+            if (toHalf == half) { // as stored: the bytes themselves
+                long bytes = values * (half ? 2 : 4);
+                for (long at = 0; at < bytes; ) {
+                    if (!buf.hasRemaining()) drain(ch, buf);
+                    int n = (int) Math.min(buf.remaining(), bytes - at);
+                    buf.put(vectors.asSlice(at, n).asByteBuffer());
+                    at += n;
+                }
+            } else {
+                for (long i = 0; i < values; i++) {
                     if (buf.remaining() < 4) drain(ch, buf);
-                    if (half) buf.putShort(Float.floatToFloat16(v));
+                    float v = half ? Float.float16ToFloat(vectors.getAtIndex(DocumentLayout.F16, i)) : vectors.getAtIndex(DocumentLayout.F32, i);
+                    if (toHalf) buf.putShort(Float.floatToFloat16(v));
                     else buf.putFloat(v);
                 }
             }
-            for (int o : offsets) {
+            for (long o : offsets) {
                 if (buf.remaining() < 8) drain(ch, buf);
                 buf.putLong(o);
             }
@@ -154,11 +307,15 @@ public final class DocumentEmbeddings {
     }
 
     /**
-     * Reads a file written by {@link #save}.
+     * Maps a file written by {@link #save}, read-only. Costs the header, the offsets (8 bytes a document, read and
+     * checked) and no vector: each document's vectors are read, and checked to be unit length, the first time it is
+     * scored or read, not here.
      *
      * @throws ModelFormatException if the file is not such a file, is truncated, or is inconsistent
-     *                              (offsets that do not cover the vectors, a dim that disagrees), or holds a vector
-     *                              whose squared length is more than 1% from 1 (a damaged value)
+     *                              (offsets that do not cover the vectors, a dim that disagrees, vectors neither F32
+     *                              nor F16). A vector whose squared length is more than 1% from 1 (a damaged value) is
+     *                              refused when its document is first scored or read, with a ModelFormatException
+     *                              naming the file, the document and the token
      * @throws java.util.concurrent.CancellationException if the thread was interrupted while reading (its status left set)
      */
     public static DocumentEmbeddings load(Path file) {
@@ -170,6 +327,11 @@ public final class DocumentEmbeddings {
     }
 
     private static DocumentEmbeddings read(Path file) {
+        String fingerprint;
+        int dim;
+        boolean half;
+        long[] offsets;
+        long tokens;
         try (SafeTensors st = SafeTensors.open(file)) {
             Map<String, String> meta = st.metadata();
             if (!FORMAT.equals(meta.get("format"))) {
@@ -179,9 +341,9 @@ public final class DocumentEmbeddings {
             if (!VERSION.equals(meta.get("version"))) {
                 throw new ModelFormatException(file + ": __metadata__.version " + meta.get("version") + " is not supported (expected " + VERSION + ")");
             }
-            String fingerprint = meta.get("fingerprint");
+            fingerprint = meta.get("fingerprint");
             if (fingerprint == null || fingerprint.isEmpty()) throw new ModelFormatException(file + ": no __metadata__.fingerprint");
-            int dim = metaInt(meta, "dim", file);
+            dim = metaInt(meta, "dim", file);
             int documents = metaInt(meta, "documents", file);
             if (dim < 1) throw new ModelFormatException(file + ": __metadata__.dim must be ≥ 1, found " + dim);
             if (documents > Integer.MAX_VALUE - 9) {
@@ -191,48 +353,103 @@ public final class DocumentEmbeddings {
             if (emb.rank() != 2 || emb.dim(1) != dim) {
                 throw new ModelFormatException(file + ": tensor 'embeddings' has shape " + emb.shapeString() + ", expected [tokens, " + dim + "]");
             }
-            if (emb.elementCount() > Integer.MAX_VALUE - 8) {
-                throw new ModelFormatException(file + ": " + emb.elementCount() + " floats do not fit one array");
-            }
+            half = switch (emb.dtype()) {
+                case F32 -> false;
+                case F16 -> true;
+                default -> throw new ModelFormatException(file + ": tensor 'embeddings' has dtype " + emb.dtype()
+                        + ", expected F32 or F16 (what DocumentEmbeddings.save writes)");
+            };
             SafeTensors.Raw off = st.raw("offsets").orElseThrow(() -> new ModelFormatException(file + ": missing tensor 'offsets'"));
             if (!"I64".equals(off.dtype()) || off.shape().length != 1 || off.shape()[0] != documents + 1L) {
                 throw new ModelFormatException(file + ": tensor 'offsets' is " + off.dtype() + " " + java.util.Arrays.toString(off.shape())
                         + ", expected I64 [" + (documents + 1) + "]");
             }
-            int[] offsets = new int[documents + 1];
-            long tokens = emb.dim(0);
+            offsets = new long[documents + 1];
+            tokens = emb.dim(0);
             for (int k = 0; k <= documents; k++) {
-                long o = off.bytes().getAtIndex(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), k);
+                long o = off.bytes().getAtIndex(I64, k);
                 long previous = k == 0 ? 0 : offsets[k - 1];
                 if ((k == 0 && o != 0) || o < previous || o > tokens || (k == documents && o != tokens)) {
                     throw new ModelFormatException(file + ": offsets[" + k + "] = " + o + " is out of order or outside [0, "
                             + tokens + "] (offsets must rise from 0 to the token count)");
                 }
-                offsets[k] = (int) o;
+                offsets[k] = o;
             }
-            float[] vectors = emb.toFloatArray();
-            requireUnitRows(file, vectors, offsets, dim);
-            DocumentLayout.interleave(vectors, offsets, dim);
-            return new DocumentEmbeddings(vectors, offsets, dim, fingerprint);
+        }
+        // SafeTensors checked that the tensor lies inside the file; its own mapping ends with the try above
+        MemorySegment vectors = mapVectors(file, tokens * dim * (half ? 2 : 4));
+        return new DocumentEmbeddings(vectors, half, offsets, dim, fingerprint, file);
+    }
+
+    /**
+     * Tensor {@code embeddings} of {@code file}, {@code bytes} long, mapped read-only into an automatic arena (unmapped
+     * when the segment becomes unreachable). A file in another file system than the default one (a zip file system),
+     * which cannot be mapped, is read into native memory instead.
+     */
+    private static MemorySegment mapVectors(Path file, long bytes) {
+        try (SeekableByteChannel ch = Files.newByteChannel(file, StandardOpenOption.READ)) {
+            ByteBuffer lengthBytes = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            readFully(ch, lengthBytes, 0, file);
+            long headerLength = lengthBytes.getLong(0);
+            ByteBuffer headerBytes = ByteBuffer.allocate(Math.toIntExact(headerLength));
+            readFully(ch, headerBytes, 8, file);
+            Object entry = Json.parseObject(new String(headerBytes.array(), StandardCharsets.UTF_8)).get("embeddings");
+            long begin = entry instanceof Map<?, ?> m && m.get("data_offsets") instanceof List<?> l && !l.isEmpty() && l.getFirst() instanceof Long b
+                    ? b : -1;
+            long position = 8 + headerLength + begin;
+            if (begin < 0 || position + bytes > ch.size()) {
+                throw new ModelFormatException(file + ": the file changed while it was read");
+            }
+            if (bytes == 0) return MemorySegment.NULL;
+            if (ch instanceof FileChannel fc && file.getFileSystem() == FileSystems.getDefault()) {
+                return fc.map(FileChannel.MapMode.READ_ONLY, position, bytes, Arena.ofAuto());
+            }
+            MemorySegment copy = Arena.ofAuto().allocate(bytes, 8);
+            for (long at = 0; at < bytes; ) {
+                int n = (int) Math.min(1 << 20, bytes - at);
+                ByteBuffer slice = copy.asSlice(at, n).asByteBuffer();
+                readFully(ch, slice, position + at, file);
+                at += n;
+            }
+            return copy;
+        } catch (IOException | Json.JsonException e) {
+            throw new ModelFormatException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static void readFully(SeekableByteChannel ch, ByteBuffer buffer, long position, Path file) throws IOException {
+        ch.position(position);
+        while (buffer.hasRemaining()) {
+            if (ch.read(buffer) < 0) throw new ModelFormatException(file + ": unexpected end of file (the file changed while it was read)");
         }
     }
 
     /**
      * Every vector ColBERT makes has length 1 (or 0: torch's normalize leaves a zero row zero); F16 rounding moves the
      * squared length by about 1e-3. A damaged value (a changed byte, F16 data read as BF16) moved scores silently
-     * (30.8 became 2e32, NaN, or 0.0017 for every document); it is refused here unless it moves the length by under 1%.
+     * (30.8 became 2e32, NaN, or 0.0017 for every document); it is refused unless it moves the length by under 1%.
+     * Checked for {@code count} rows of a loaded file's document {@code doc}, the first being its row {@code token},
+     * at {@code rows[at …]} row-major, the first time the document is read.
      */
-    private static void requireUnitRows(Path file, float[] rows, int[] offsets, int dim) {
-        int doc = 0;
-        for (int row = 0; row < offsets[offsets.length - 1]; row++) {
+    private void requireUnitRows(int doc, float[] rows, int at, int count, int token) {
+        for (int t = 0; t < count; t++) {
             double squared = 0;
-            for (int i = row * dim, end = i + dim; i < end; i++) squared += (double) rows[i] * rows[i];
+            for (int i = at + t * dim, end = i + dim; i < end; i++) squared += (double) rows[i] * rows[i];
             if (squared != 0 && !(Math.abs(squared - 1) <= UNIT_LENGTH_TOLERANCE)) { // NaN fails too
-                while (offsets[doc + 1] <= row) doc++;
-                throw new ModelFormatException(file + ": token vector " + (row - offsets[doc]) + " of document " + doc + " has length "
+                throw new ModelFormatException(file + ": token vector " + (token + t) + " of document " + doc + " has length "
                         + (float) Math.sqrt(squared) + ", expected 1 (the embeddings are damaged)");
             }
         }
+    }
+
+    /** Whether document {@code doc} came from a file and has not been found whole yet. */
+    private boolean unchecked(int doc) {
+        return checked != null && (checked.get(doc >>> 6) & (1L << doc)) == 0;
+    }
+
+    private void markChecked(int doc) {
+        long bit = 1L << doc;
+        checked.accumulateAndGet(doc >>> 6, bit, (a, b) -> a | b);
     }
 
     private static int metaInt(Map<String, String> meta, String key, Path file) {

@@ -9,6 +9,8 @@ import dev.rerank4j.tokenize.Encoding;
 import dev.rerank4j.tokenize.PairTruncation;
 import dev.rerank4j.tokenize.Tokenizer;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -366,23 +368,23 @@ sealed interface Scorer {
             }
             float[][] all = model.embed(encodings, null, batchSize);
             int dim = model.dimension();
-            int[] offsets = new int[docs.size() + 1];
+            long[] offsets = new long[docs.size() + 1];
             for (int k = 0; k < docs.size(); k++) {
                 int kept = 0;
                 for (int id : encodings.get(k).ids()) if (!skipped(id)) kept++;
-                offsets[k + 1] = Math.addExact(offsets[k], kept);
+                offsets[k + 1] = offsets[k] + kept;
             }
-            float[] vectors = new float[Math.multiplyExact(offsets[docs.size()], dim)];
+            // off the heap, row-major: no 2^31-float limit on all the documents together
+            MemorySegment vectors = Arena.ofAuto().allocate(Math.max(1, 4 * offsets[docs.size()] * dim), 64);
             for (int k = 0; k < docs.size(); k++) {
                 int[] ids = encodings.get(k).ids();
-                int row = offsets[k];
+                long row = offsets[k];
                 for (int t = 0; t < ids.length; t++) {
-                    if (!skipped(ids[t])) System.arraycopy(all[k], t * dim, vectors, row++ * dim, dim);
+                    if (!skipped(ids[t])) MemorySegment.copy(all[k], t * dim, vectors, DocumentLayout.F32, 4 * row++ * dim, dim);
                 }
                 all[k] = null;
             }
-            DocumentLayout.interleave(vectors, offsets, dim);
-            return new DocumentEmbeddings(vectors, offsets, dim, model.fingerprint());
+            return DocumentEmbeddings.of(vectors, offsets, dim, model.fingerprint());
         }
 
         @Override
@@ -404,7 +406,7 @@ sealed interface Scorer {
                 int[] candidates = new int[pairs.length];
                 for (int j = 0; j < pairs.length; j++) candidates[j] = distinctDocs.ofPair()[pairs[j]];
                 float[] ofQuery = new float[pairs.length];
-                model.maxSim(q.vectors(), q.vectors().length / model.dimension(), d.rawVectors(), d.rawOffsets(), candidates, ofQuery);
+                d.maxSim(model.backend(), q.vectors(), q.vectors().length / model.dimension(), candidates, ofQuery);
                 for (int j = 0; j < pairs.length; j++) scores[pairs[j]] = ofQuery[j];
             }
             return new Scores(scores, truncated, distinctQueries.texts().size(), queriesTruncated);
@@ -425,7 +427,7 @@ sealed interface Scorer {
             }
             QueryVectors q = encode(query);
             float[] scores = new float[candidates.length];
-            model.maxSim(q.vectors(), q.vectors().length / d.dim(), d.rawVectors(), d.rawOffsets(), candidates, scores);
+            d.maxSim(model.backend(), q.vectors(), q.vectors().length / d.dim(), candidates, scores);
             return new Scores(scores, new boolean[candidates.length], 1, q.truncated() ? 1 : 0);
         }
     }

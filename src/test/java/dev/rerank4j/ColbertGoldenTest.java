@@ -158,8 +158,8 @@ class ColbertGoldenTest {
         for (Map<String, Object> q : QUERIES.subList(0, 5)) {
             float[] query = colbert.encodeQuery((String) q.get("text"));
             float[] before = new float[all.length], after = new float[all.length];
-            colbert.model().maxSim(query, query.length / embeddings.dim(), embeddings.rawVectors(), embeddings.rawOffsets(), all, before);
-            colbert.model().maxSim(query, query.length / loaded.dim(), loaded.rawVectors(), loaded.rawOffsets(), all, after);
+            embeddings.maxSim(colbert.model().backend(), query, query.length / embeddings.dim(), all, before);
+            loaded.maxSim(colbert.model().backend(), query, query.length / loaded.dim(), all, after);
             assertArrayEquals(before, after, "same query vectors, reloaded documents: identical scores");
             assertArrayEquals(reranker.score((String) q.get("text"), embeddings, all),
                     reranker.score((String) q.get("text"), loaded, all), SAME_SCORE);
@@ -177,14 +177,14 @@ class ColbertGoldenTest {
     @Test
     void refusesEmbeddingsOfAnotherModelAndBrokenFiles(@TempDir Path tmp) throws IOException {
         DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS.subList(0, 3));
-        DocumentEmbeddings foreign = new DocumentEmbeddings(embeddings.rawVectors(), embeddings.rawOffsets(), embeddings.dim(), "colbert-d16-0000000000000000");
+        DocumentEmbeddings foreign = withFingerprint(embeddings, "colbert-d16-0000000000000000");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", foreign, new int[] {0}));
         assertTrue(e.getMessage().contains("another model"), e.getMessage());
-        float[] wide = new float[embeddings.totalTokens() * 8];
-        DocumentEmbeddings otherDim = new DocumentEmbeddings(wide, embeddings.rawOffsets(), 8, "colbert-d8-0000000000000000");
+        float[] wide = new float[(int) embeddings.totalTokens() * 8];
+        DocumentEmbeddings otherDim = DocumentEmbeddings.of(wide, offsets(embeddings), 8, "colbert-d8-0000000000000000");
         e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", otherDim, new int[] {0}));
         assertTrue(e.getMessage().contains("dim 8"), e.getMessage());
-        DocumentEmbeddings spoofedDim = new DocumentEmbeddings(wide, embeddings.rawOffsets(), 8, embeddings.fingerprint());
+        DocumentEmbeddings spoofedDim = DocumentEmbeddings.of(wide, offsets(embeddings), 8, embeddings.fingerprint());
         e = assertThrows(IllegalArgumentException.class, () -> reranker.score("q", spoofedDim, new int[] {0}));
         assertTrue(e.getMessage().contains("dim 8"), e.getMessage());
 
@@ -212,7 +212,7 @@ class ColbertGoldenTest {
     void aHugeDimWithoutVectorsLoadsWithoutAllocatingForIt(@TempDir Path tmp) throws IOException {
         for (int dim : new int[] {1 << 28, Integer.MAX_VALUE}) {
             Path file = tmp.resolve("huge-dim-" + dim + ".safetensors");
-            new DocumentEmbeddings(new float[0], new int[] {0, 0}, dim, "colbert-huge").save(file);
+            DocumentEmbeddings.of(new float[0], new long[] {0, 0}, dim, "colbert-huge").save(file);
             DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
             assertEquals(dim, loaded.dim());
             assertEquals(0, loaded.totalTokens());
@@ -296,5 +296,19 @@ class ColbertGoldenTest {
                     acc[0] = java.util.Arrays.copyOf(acc[0], acc[0].length + 1);
                     acc[0][acc[0].length - 1] = v;
                 }, (a, b) -> {}) [0];
+    }
+
+    /** Document k's offsets, rows {@code offsets[k]} to {@code offsets[k+1]}. */
+    private static long[] offsets(DocumentEmbeddings d) {
+        long[] offsets = new long[d.size() + 1];
+        for (int k = 0; k < d.size(); k++) offsets[k + 1] = offsets[k] + d.tokenCount(k);
+        return offsets;
+    }
+
+    /** The same vectors under another fingerprint. */
+    private static DocumentEmbeddings withFingerprint(DocumentEmbeddings d, String fingerprint) {
+        float[] rows = new float[(int) d.totalTokens() * d.dim()];
+        for (int k = 0, at = 0; k < d.size(); at += d.tokenCount(k) * d.dim(), k++) System.arraycopy(d.vectors(k), 0, rows, at, d.tokenCount(k) * d.dim());
+        return DocumentEmbeddings.of(rows, offsets(d), d.dim(), fingerprint);
     }
 }

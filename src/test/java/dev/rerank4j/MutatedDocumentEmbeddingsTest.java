@@ -1,5 +1,6 @@
 package dev.rerank4j;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Damaged saved ColBERT document embeddings: each trial damages a file {@link DocumentEmbeddings#save} wrote (F32 or
  * F16; cut short, a byte of the header or of the vectors changed, bytes inserted, a header number or word replaced)
- * and loads it and scores it. Every trial must end in a {@link ModelFormatException} / {@link IllegalArgumentException},
+ * and loads it and scores every document of it (a damaged vector is refused when its document is first scored, not at
+ * load). Every trial must end in a {@link ModelFormatException} / {@link IllegalArgumentException},
  * or in the scores of the undamaged file: never another exception, and never other scores without a word.
  */
 class MutatedDocumentEmbeddingsTest {
@@ -75,7 +77,8 @@ class MutatedDocumentEmbeddingsTest {
             String outcome;
             try {
                 DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
-                float[] got = reranker.score(QUERY, loaded, Arrays.copyOf(ALL, Math.min(ALL.length, loaded.size())));
+                // a damaged vector is found when its document is first scored: every document is
+                float[] got = reranker.score(QUERY, loaded, java.util.stream.IntStream.range(0, loaded.size()).toArray());
                 outcome = "loaded";
                 for (int k = 0; k < ALL.length; k++) {
                     if (got.length != ALL.length || !(Math.abs(got[k] - scores[k]) <= SCORE_TOLERANCE * Math.abs(scores[k]))) {
@@ -101,15 +104,20 @@ class MutatedDocumentEmbeddingsTest {
         Path relabelled = tmp.resolve("bf16.safetensors");
         Files.write(relabelled, withHeader(f16, h -> h.replace("\"F16\"", "\"BF16\""))); // scored 0.0017 for every document
         ModelFormatException e = assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(relabelled));
-        assertTrue(e.getMessage().startsWith(relabelled.toString()) && e.getMessage().contains("expected 1"), e.getMessage());
+        assertTrue(e.getMessage().startsWith(relabelled.toString()) && e.getMessage().contains("BF16") && e.getMessage().contains("expected F32 or F16"),
+                e.getMessage());
         Path scaled = tmp.resolve("scaled.safetensors");
         byte[] bytes = f32.clone();
         int data = 8 + (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         int lastByteOfFirstFloat = data + 3;
         bytes[lastByteOfFirstFloat] ^= 0x20; // the exponent: the first component of the first vector scaled by 2^±64
         Files.write(scaled, bytes);
-        e = assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(scaled));
+        DocumentEmbeddings loaded = DocumentEmbeddings.load(scaled); // vectors are checked when first scored, not at load
+        e = assertThrows(ModelFormatException.class, () -> reranker.score(QUERY, loaded, ALL));
+        assertTrue(e.getMessage().startsWith(scaled.toString()) && e.getMessage().contains("token vector 0 of document 0"), e.getMessage());
+        e = assertThrows(ModelFormatException.class, () -> loaded.vectors(0));
         assertTrue(e.getMessage().contains("token vector 0 of document 0"), e.getMessage());
+        assertArrayEquals(Arrays.copyOfRange(scores, 1, ALL.length), reranker.score(QUERY, loaded, new int[] {1, 2, 3, 4}), "the other documents score");
     }
 
     private static String damage(byte[] bytes, Random random, Path out) throws IOException {

@@ -1,5 +1,9 @@
 package dev.rerank4j.backend;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 /**
  * The order in which documents' token vectors reach {@link Backend#maxSim}: each document keeps its place
  * and its size (so offsets still count rows), but inside it every full block of {@link #ROWS} rows is stored
@@ -18,8 +22,17 @@ public final class DocumentLayout {
      * operands, and half a block fits AVX2's 16.
      */
     public static final int ROWS = 8;
+    /** How {@link #gather} reads stored vectors: little-endian, as safetensors files hold them, at any alignment. */
+    public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfShort F16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private DocumentLayout() {}
+
+    /** Sees each stored row once, row-major, before {@link #gather} lays it out (to check it). */
+    public interface RowsSeen {
+        /** {@code count} rows, the first being row {@code token} of the document, at {@code rows[at …]}. */
+        void rows(float[] rows, int at, int count, int token);
+    }
 
     /** Reorders row-major {@code vectors} (documents' rows {@code offsets[k]} to {@code offsets[k+1]}) into this layout, in place. */
     public static void interleave(float[] vectors, int[] offsets, int dim) {
@@ -29,10 +42,59 @@ public final class DocumentLayout {
                 if (block == null) block = new float[ROWS * dim];
                 int at = t * dim;
                 System.arraycopy(vectors, at, block, 0, ROWS * dim);
-                for (int j = 0; j < ROWS; j++) {
-                    for (int d = 0; d < dim; d++) vectors[at + d * ROWS + j] = block[j * dim + d];
-                }
+                lay(block, vectors, at, dim);
             }
+        }
+    }
+
+    /**
+     * Copies one document's {@code tokens} rows, stored row-major in {@code vectors} from value {@code from}
+     * (little-endian F32, or F16 when {@code half}, widened exactly), into {@code to} from {@code at} in this layout.
+     * Each block of {@link #ROWS} rows is read into {@code block} (at least {@code ROWS · dim} floats, and
+     * {@code halves} as many shorts for F16), shown to {@code seen} if not null, and laid out from there, so the rows
+     * cross memory once. Returns the floats written, {@code tokens · dim}.
+     */
+    public static int gather(MemorySegment vectors, boolean half, long from, int tokens, int dim, float[] to, int at,
+                             float[] block, short[] halves, RowsSeen seen) {
+        int t = 0;
+        for (; t + ROWS <= tokens; t += ROWS) {
+            read(vectors, half, from + (long) t * dim, ROWS * dim, block, 0, halves);
+            if (seen != null) seen.rows(block, 0, ROWS, t);
+            lay(block, to, at + t * dim, dim);
+        }
+        if (t < tokens) {
+            read(vectors, half, from + (long) t * dim, (tokens - t) * dim, to, at + t * dim, halves);
+            if (seen != null) seen.rows(to, at + t * dim, tokens - t, t);
+        }
+        return tokens * dim;
+    }
+
+    /** One block: the {@link #ROWS} row-major rows in {@code block} written dim-major into {@code to} from {@code at}. */
+    private static void lay(float[] block, float[] to, int at, int dim) {
+        // d outer: the writes are one sequential stream, the reads (eight rows in L1) are not
+        for (int d = 0, o = at; d < dim; d++, o += ROWS) {
+            to[o] = block[d];
+            to[o + 1] = block[dim + d];
+            to[o + 2] = block[2 * dim + d];
+            to[o + 3] = block[3 * dim + d];
+            to[o + 4] = block[4 * dim + d];
+            to[o + 5] = block[5 * dim + d];
+            to[o + 6] = block[6 * dim + d];
+            to[o + 7] = block[7 * dim + d];
+        }
+    }
+
+    /**
+     * Copies {@code floats} values of row-major {@code vectors}, from value {@code from}, into {@code to} from {@code at}:
+     * F32 in one bulk copy, or F16 ({@code half}) bulk-copied into {@code halves} and widened in a loop C2 compiles to
+     * vector conversions where the CPU has them (F16C, AVX-512).
+     */
+    public static void read(MemorySegment vectors, boolean half, long from, int floats, float[] to, int at, short[] halves) {
+        if (half) {
+            MemorySegment.copy(vectors, F16, 2 * from, halves, 0, floats);
+            for (int i = 0; i < floats; i++) to[at + i] = Float.float16ToFloat(halves[i]);
+        } else {
+            MemorySegment.copy(vectors, F32, 4 * from, to, at, floats);
         }
     }
 

@@ -420,4 +420,9 @@ public final class ColbertEncoder implements Model {
     public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, float[] scores) {
         backend.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
     }
+
+    /** The backend this model runs on: MaxSim over stored document embeddings gathers their rows on its lanes ({@link Backend#sideBySide}). */
+    public Backend backend() {
+        return backend;
+    }
 }
