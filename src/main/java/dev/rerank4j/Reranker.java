@@ -64,6 +64,8 @@ public final class Reranker implements AutoCloseable {
     /** Unmaps the weights, once: at close(), or when the GC finds this reranker unclosed. */
     private final java.lang.ref.Cleaner.Cleanable unmap;
     private boolean closed;
+    /** Set when close() begins, before it waits for running calls: calls made from then on fail at once. */
+    private volatile boolean closing;
     /**
      * Set by the first call that cut an input. Only that call warns: a service reranking long documents cuts on most
      * calls, and a WARNING each time would bury its log (transformers, too, warns of an over-long input once per tokenizer).
@@ -465,7 +467,16 @@ public final class Reranker implements AutoCloseable {
 
     /** Runs {@code body} while this reranker is open: close() waits for it, and after close() it does not start. */
     private <T> T whileOpen(java.util.function.Supplier<T> body) {
-        lifecycle.readLock().lock();
+        // once close() has begun a call fails at once: it would wait for the calls close() waits for (a hot reload's old
+        // model: seconds), deaf to its thread's interrupt, and then fail anyway
+        if (closing) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
+        try {
+            lifecycle.readLock().lockInterruptibly();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.util.concurrent.CancellationException("the calling thread was interrupted while the call waited for close() ("
+                    + Thread.currentThread().getName() + "'s interrupt status stays set)");
+        }
         try {
             if (closed) throw new IllegalStateException("this Reranker is closed (" + dir + ")");
             return body.get();
@@ -621,7 +632,8 @@ public final class Reranker implements AutoCloseable {
     }
 
     /**
-     * Waits for running calls, then unmaps the weights file and stops the thread pool. Idempotent.
+     * Waits for running calls, then unmaps the weights file and stops the thread pool. Idempotent. A call made once close()
+     * has begun, while it waits, throws {@link IllegalStateException} at once rather than wait with it.
      *
      * @throws IllegalStateException if called from inside a call of this reranker (a log handler's), which it would wait
      *                               for without end
@@ -631,6 +643,7 @@ public final class Reranker implements AutoCloseable {
         if (lifecycle.getReadHoldCount() > 0) {
             throw new IllegalStateException("close() called from inside a call of this Reranker (" + dir + "), which it would wait for");
         }
+        closing = true;
         lifecycle.writeLock().lock();
         try {
             if (closed) return;
