@@ -2,6 +2,7 @@ package dev.rerank4j.backend;
 
 import dev.rerank4j.io.Tensor;
 
+import java.lang.foreign.MemorySegment;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 
@@ -110,6 +111,52 @@ public interface Backend extends AutoCloseable {
         int documents = docOffsets == null ? 0 : Math.max(0, docOffsets.length - 1);
         maxSim(query, queryTokens, docs, docOffsets, java.util.stream.IntStream.range(0, documents).toArray(), dim, scores);
     }
+
+    /**
+     * {@link #maxSim(float[], int, float[], int[], int[], int, float[])} over documents stored where they lie:
+     * {@code docs} holds rows {@code docOffsets[k]} to {@code docOffsets[k+1]} of document k, {@code dim} values per row,
+     * little-endian F32 or ({@code half}) F16 at any alignment, in {@link DocumentLayout}; offsets are longs, so the
+     * documents together may hold more than 2³¹ values. F16 values are widened exactly, and the scores are those of the
+     * float[] method over the widened values. This default copies the candidates' values, chunk by chunk of at most
+     * {@link #MAX_SIM_CHUNK_FLOATS} (a larger document is a chunk of its own), into an array and scores it with that
+     * method; a backend that can read the segment itself overrides it.
+     *
+     * @throws IllegalArgumentException if a candidate is not a document, its rows are outside {@code docs}, or one
+     *                                  document holds more values than an array can
+     */
+    default void maxSim(float[] query, int queryTokens, MemorySegment docs, boolean half, long[] docOffsets, int[] candidates,
+                        int dim, float[] scores) {
+        BackendArguments.maxSim(query, queryTokens, docs, half, docOffsets, candidates, dim, scores);
+        short[] halves = null;
+        for (int from = 0; from < candidates.length; ) {
+            int to = from;
+            long floats = 0;
+            do {
+                long f = (docOffsets[candidates[to] + 1] - docOffsets[candidates[to]]) * dim;
+                if (f > Integer.MAX_VALUE - 8) {
+                    throw new IllegalArgumentException("document " + candidates[to] + " holds " + f + " values, more than an array can");
+                }
+                if (to > from && floats + f > MAX_SIM_CHUNK_FLOATS) break;
+                floats += f;
+                to++;
+            } while (to < candidates.length);
+            float[] rows = new float[(int) floats];
+            if (half && (halves == null || halves.length < rows.length)) halves = new short[rows.length];
+            int[] offsets = new int[to - from + 1];
+            for (int i = from; i < to; i++) {
+                int c = candidates[i], tokens = (int) (docOffsets[c + 1] - docOffsets[c]);
+                DocumentLayout.read(docs, half, docOffsets[c] * dim, tokens * dim, rows, offsets[i - from] * dim, halves);
+                offsets[i - from + 1] = offsets[i - from] + tokens;
+            }
+            float[] chunk = new float[to - from];
+            maxSim(query, queryTokens, rows, offsets, java.util.stream.IntStream.range(0, to - from).toArray(), dim, chunk);
+            System.arraycopy(chunk, 0, scores, from, chunk.length);
+            from = to;
+        }
+    }
+
+    /** The most values the default segment {@code maxSim} copies into one array (64 MB). */
+    int MAX_SIM_CHUNK_FLOATS = 16 << 20;
 
     /**
      * Lets {@code array}, a work array the caller reuses from kernel to kernel, stay where the kernels run: a

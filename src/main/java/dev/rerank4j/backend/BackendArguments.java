@@ -1,5 +1,7 @@
 package dev.rerank4j.backend;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * The argument checks every {@link Backend} makes before running a kernel, in one place so the CPU and CUDA
  * backends refuse exactly the same calls with the same messages. Kernels index arrays without checks of their
@@ -253,6 +255,33 @@ public final class BackendArguments {
             if (candidates[i] < 0 || candidates[i] >= docOffsets.length - 1) {
                 throw new IllegalArgumentException("candidates[" + i + "] = " + candidates[i] + " is not one of the "
                         + (docOffsets.length - 1) + " documents");
+            }
+        }
+        requireLength("scores", scores, candidates.length);
+    }
+
+    /**
+     * {@link Backend#maxSim(float[], int, MemorySegment, boolean, long[], int[], int, float[])}: the candidates' offsets
+     * must rise and lie inside {@code docs} ({@code dim} values of 4 bytes, or 2 when {@code half}, per row). Only the
+     * candidates' offsets are checked, so a call costs its candidates, not the corpus.
+     */
+    public static void maxSim(float[] query, int queryTokens, MemorySegment docs, boolean half, long[] docOffsets,
+                              int[] candidates, int dim, float[] scores) {
+        if (queryTokens < 0 || dim < 1) throw new IllegalArgumentException("bad queryTokens/dim: " + queryTokens + "/" + dim);
+        if (docs == null || docOffsets == null || docOffsets.length < 1) {
+            throw new IllegalArgumentException("docs and docOffsets must be given, docOffsets non-empty");
+        }
+        requireLength("query", query, (long) queryTokens * dim);
+        if (candidates == null) throw new IllegalArgumentException("candidates is null");
+        long rows = docs.byteSize() / ((half ? 2L : 4L) * dim);
+        for (int i = 0; i < candidates.length; i++) {
+            int c = candidates[i];
+            if (c < 0 || c >= docOffsets.length - 1) {
+                throw new IllegalArgumentException("candidates[" + i + "] = " + c + " is not one of the " + (docOffsets.length - 1) + " documents");
+            }
+            if (docOffsets[c] < 0 || docOffsets[c + 1] < docOffsets[c] || docOffsets[c + 1] > rows) {
+                throw new IllegalArgumentException("document " + c + " has rows " + docOffsets[c] + " to " + docOffsets[c + 1]
+                        + ", outside the " + rows + " rows of docs");
             }
         }
         requireLength("scores", scores, candidates.length);

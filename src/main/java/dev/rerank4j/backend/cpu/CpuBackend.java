@@ -10,6 +10,7 @@ import dev.rerank4j.backend.RotaryEncoderKernels;
 import dev.rerank4j.backend.RotaryTable;
 import dev.rerank4j.io.Tensor;
 
+import java.lang.foreign.MemorySegment;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
 import java.util.function.ObjIntConsumer;
@@ -204,7 +205,18 @@ public final class CpuBackend implements Backend, RotaryEncoderKernels, Relative
                        float[] scores) {
         checkOpen();
         BackendArguments.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
-        MaxSimKernel.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores, pf);
+        long[] offsets = new long[docOffsets.length];
+        for (int k = 0; k < offsets.length; k++) offsets[k] = docOffsets[k];
+        MaxSimKernel.maxSim(query, queryTokens, MemorySegment.ofArray(docs), false, offsets, candidates, dim, scores, pf);
+    }
+
+    /** F32 rows in native memory (a mapped file, encodeDocuments' vectors) are read where they lie; F16 ones are widened {@link MaxSimKernel#STAGE_ROWS} rows at a time in the core's cache. */
+    @Override
+    public void maxSim(float[] query, int queryTokens, MemorySegment docs, boolean half, long[] docOffsets, int[] candidates,
+                       int dim, float[] scores) {
+        checkOpen();
+        BackendArguments.maxSim(query, queryTokens, docs, half, docOffsets, candidates, dim, scores);
+        MaxSimKernel.maxSim(query, queryTokens, docs, half, docOffsets, candidates, dim, scores, pf);
     }
 
     /**

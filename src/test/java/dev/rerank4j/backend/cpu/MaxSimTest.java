@@ -4,6 +4,8 @@ import dev.rerank4j.backend.DocumentLayout;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -55,16 +57,95 @@ class MaxSimTest {
         DocumentLayout.interleave(laidOut, off, dim);
         backend.maxSim(q, qn, laidOut, off, dim, got);
         double[] want = scalar(q, qn, docs, off, dim);
-        // the five-rows-per-pass path that machines with 16 vector registers take
+        // the four-rows-per-pass path that machines with 16 vector registers take
         float[] halves = new float[lengths.length];
         int[] all = java.util.stream.IntStream.range(0, lengths.length).toArray();
-        MaxSimKernel.maxSim(q, qn, laidOut, off, all, dim, halves, pf, 4);
+        MaxSimKernel.maxSim(q, qn, MemorySegment.ofArray(laidOut), false, longs(off), all, dim, halves, pf, 4);
         for (int k = 0; k < want.length; k++) {
             final int doc = k;
             assertEquals(want[k], got[k], SCORE_ABS, () -> "qn=" + qn + " dim=" + dim + " document " + doc + " of length " + lengths[doc]);
-            assertEquals(want[k], halves[k], SCORE_ABS, () -> "five rows per pass, qn=" + qn + " dim=" + dim + " document " + doc);
+            assertEquals(want[k], halves[k], SCORE_ABS, () -> "four rows per pass, qn=" + qn + " dim=" + dim + " document " + doc);
         }
     }
+
+    static long[] longs(int[] a) {
+        long[] l = new long[a.length];
+        for (int i = 0; i < a.length; i++) l[i] = a[i];
+        return l;
+    }
+
+    /**
+     * The kernel reading documents where they lie, as a mapped file holds them: little-endian F32 or F16 values in
+     * native memory, from an odd byte (unaligned), the documents' rows starting past row 0, candidates in any order.
+     * Against the scalar twin over the same (widened) values, and bit for bit against the kernel over a float[] of them.
+     */
+    static void checkSegment(int qn, int dim, int[] lengths, boolean half, int rowsPerPass, long seed) {
+        Random rnd = new Random(seed);
+        int lead = 3; // rows before the first document
+        int[] off = new int[lengths.length + 1];
+        off[0] = lead;
+        for (int k = 0; k < lengths.length; k++) off[k + 1] = off[k] + lengths[k];
+        float[] q = TestTensors.random(rnd, qn * dim, 1f);
+        float[] rows = TestTensors.random(rnd, off[lengths.length] * dim, 1f);
+        if (half) for (int i = 0; i < rows.length; i++) rows[i] = Float.float16ToFloat(Float.floatToFloat16(rows[i]));
+        double[] want = scalar(q, qn, rows, off, dim);
+        float[] laid = rows.clone();
+        DocumentLayout.interleave(laid, off, dim);
+        int bytes = half ? 2 : 4;
+        MemorySegment segment = Arena.ofAuto().allocate((long) bytes * laid.length + 1, 8).asSlice(1);
+        for (int i = 0; i < laid.length; i++) {
+            if (half) segment.set(DocumentLayout.F16, 2L * i, Float.floatToFloat16(laid[i]));
+            else segment.set(DocumentLayout.F32, 4L * i, laid[i]);
+        }
+        int[] candidates = new int[lengths.length];
+        for (int i = 0; i < candidates.length; i++) candidates[i] = candidates.length - 1 - i;
+        float[] got = new float[candidates.length], array = new float[candidates.length];
+        MaxSimKernel.maxSim(q, qn, segment, half, longs(off), candidates, dim, got, pf, rowsPerPass);
+        MaxSimKernel.maxSim(q, qn, MemorySegment.ofArray(laid), false, longs(off), candidates, dim, array, pf, rowsPerPass);
+        for (int i = 0; i < candidates.length; i++) {
+            int doc = candidates[i];
+            String what = (half ? "F16" : "F32") + ", " + rowsPerPass + " rows per pass, qn=" + qn + " dim=" + dim + " document " + doc
+                    + " of length " + lengths[doc];
+            assertEquals(want[doc], got[i], SCORE_ABS, what);
+            assertEquals(Float.floatToRawIntBits(array[i]), Float.floatToRawIntBits(got[i]), what + ": as over a float[] of the same values");
+        }
+    }
+
+    @Test
+    void readsF32AndF16DocumentsWhereTheyLieOnOddSizes() {
+        int[] lengths = {1, 7, 8, 9, 15, 17, 0, 16, 24, 33};
+        long seed = 100;
+        for (int dim : new int[] {1, 15, 16, 17, 128}) {
+            for (boolean half : new boolean[] {false, true}) {
+                for (int rowsPerPass : new int[] {8, 4}) {
+                    checkSegment(32, dim, lengths, half, rowsPerPass, seed++);
+                    checkSegment(5, dim, lengths, half, rowsPerPass, seed++);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theBackendReadsASegmentAndRefusesRowsOutsideIt() {
+        Random rnd = new Random(21);
+        int dim = 16, qn = 3;
+        long[] off = {0, 9, 20};
+        float[] q = TestTensors.random(rnd, qn * dim, 1f), rows = TestTensors.random(rnd, 20 * dim, 1f);
+        double[] want = scalar(q, qn, rows, new int[] {0, 9, 20}, dim);
+        float[] laid = rows.clone();
+        DocumentLayout.interleave(laid, new int[] {0, 9, 20}, dim);
+        MemorySegment segment = MemorySegment.ofArray(laid);
+        float[] got = new float[3];
+        backend.maxSim(q, qn, segment, false, off, new int[] {1, 0, 1}, dim, got);
+        assertEquals(want[1], got[0], SCORE_ABS);
+        assertEquals(want[0], got[1], SCORE_ABS);
+        assertEquals(want[1], got[2], SCORE_ABS);
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, segment, false, new long[] {0, 21}, new int[] {0}, dim, new float[1]));
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, segment, false, new long[] {5, 2}, new int[] {0}, dim, new float[1]));
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, segment, false, off, new int[] {2}, dim, new float[1]));
+        assertThrows(IllegalArgumentException.class, () -> backend.maxSim(q, qn, segment, false, off, new int[] {0, 1}, dim, new float[1]));
+    }
+
 
     @Test
     void matchesTheScalarTwinOnOddSizes() {
