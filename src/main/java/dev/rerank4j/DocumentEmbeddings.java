@@ -29,18 +29,21 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * ColBERT token vectors of many documents, made once by {@link Reranker#encodeDocuments} and scored
  * many times by {@link Reranker#score(String, DocumentEmbeddings, int[])} without running the encoder.
  *
- * <p>Document {@code k} owns rows {@code offsets[k]} to {@code offsets[k+1]} of a row-major {@code [tokens, dim]}
- * matrix of unit-length vectors (punctuation tokens already dropped). The {@link #fingerprint()} names the model that
- * made them (its dimension and a hash of its projection and document settings); scoring them with another model is
- * refused. Immutable and thread-safe.
+ * <p>Document {@code k} owns rows {@code offsets[k]} to {@code offsets[k+1]} of a {@code [tokens, dim]} matrix of
+ * unit-length vectors (punctuation tokens already dropped). The {@link #fingerprint()} names the model that made them
+ * (its dimension and a hash of its projection and document settings); scoring them with another model is refused.
+ * Immutable and thread-safe.
  *
  * <p>Memory. The vectors live off the Java heap, in a {@link MemorySegment}: made by {@link Reranker#encodeDocuments},
  * {@code 4 · tokens · dim} bytes of native memory, freed when this object becomes unreachable; read by {@link #load},
  * the file itself, memory-mapped read-only (F32 or F16 as stored: an F16 file stays half the size), so the operating
  * system's page cache holds the vectors and the heap holds only the offsets, 8 bytes per document. There is no limit
- * on tokens in all beyond the address space; at most 2³¹ − 9 documents, each at most 2³¹ − 9 floats. A call reads only
- * its candidates' rows: it copies them, F16 widened to F32, into scratch of at most 64 MB in the layout MaxSim reads
- * fastest ({@link DocumentLayout}), chunk by chunk. {@link #vectors(int)} and files are row-major.
+ * on tokens in all beyond the address space; at most 2³¹ − 9 documents, each at most 2³¹ − 9 floats. Vectors are kept
+ * in {@link DocumentLayout} (below), the order MaxSim reads, so a call reads its candidates' rows where they lie and
+ * copies nothing (F16 rows are widened to F32 a few hundred rows at a time, in the CPU's cache); a version 1 file
+ * (row-major) is scored by copying its candidates' rows, laid out, into scratch chunk by chunk, which costs about as
+ * much again as MaxSim: save it again to get version 2. {@link #vectors(int)} returns row-major rows whatever the file.
+ * A loaded document's vectors are checked once, the first time it is scored or read.
  *
  * <p>A loaded file must not be changed while this object uses it (truncating a mapped file makes reads fail with an
  * {@link InternalError}; {@link #save} writes a new file and renames it over the old one, which is safe). The mapping
@@ -49,12 +52,22 @@ import java.util.concurrent.atomic.AtomicLongArray;
  *
  * <p>{@link #save(Path)} writes a safetensors file: tensor {@code embeddings} [tokens, dim] (F32, or F16
  * with {@link #save(Path, boolean)}), tensor {@code offsets} [documents + 1] I64, and metadata
- * {@code format = rerank4j.colbert.documents}, {@code version = 1}, {@code fingerprint}, {@code dim},
- * {@code documents}. Any safetensors reader opens it.
+ * {@code format = rerank4j.colbert.documents}, {@code version = 2}, {@code layout = blocks8}, {@code fingerprint},
+ * {@code dim}, {@code documents}. Any safetensors reader opens it. Version 2's {@code embeddings} are not row-major:
+ * inside each document, each full block of 8 rows (its rows {@code 8b} to {@code 8b + 7}) is stored dim-major, element
+ * {@code d} of the block's row {@code j} at row-major position {@code (offsets[k] + 8b) · dim + 8·d + j}; the
+ * {@code tokens % 8} rows after a document's last full block are row-major, where they would be anyway. With numpy,
+ * for one document {@code e = embeddings[offsets[k]:offsets[k+1]]}, {@code n = len(e) // 8 * 8}, its rows are
+ * {@code concatenate([e[:n].reshape(-1, dim, 8).transpose(0, 2, 1).reshape(n, dim), e[n:]])}. Version 1 (written before
+ * 2026-12-06, no {@code layout}) is row-major throughout; it still loads.
  */
 public final class DocumentEmbeddings {
     static final String FORMAT = "rerank4j.colbert.documents";
-    static final String VERSION = "1";
+    /** What {@link #save} writes: {@link #LAYOUT}. Version 1 files (row-major, 6292bde and before) still load. */
+    static final String VERSION = "2";
+    static final String VERSION_ROW_MAJOR = "1";
+    /** Metadata {@code layout} of a version 2 file: each document's full blocks of 8 rows dim-major ({@link DocumentLayout}). */
+    static final String LAYOUT = "blocks8";
     /** How far a loaded vector's squared length may be from 1: F16 rounding moves it by about 1e-3. */
     private static final double UNIT_LENGTH_TOLERANCE = 0.01;
     /** The most floats one scoring call gathers at once (64 MB), whatever its candidates. */
@@ -67,9 +80,11 @@ public final class DocumentEmbeddings {
     static final int LANE_FLOATS = 1 << 18;
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    /** Row-major, {@link DocumentLayout#F32} or ({@code half}) {@link DocumentLayout#F16}. */
+    /** {@link DocumentLayout#F32} or ({@code half}) {@link DocumentLayout#F16}; in {@link DocumentLayout} when {@code laidOut}, else row-major. */
     private final MemorySegment vectors;
     private final boolean half;
+    /** Whether {@code vectors} are in {@link DocumentLayout} (version 2, or made by a model): scored where they lie. */
+    private final boolean laidOut;
     private final long[] offsets;
     private final int dim;
     private final String fingerprint;
@@ -78,9 +93,11 @@ public final class DocumentEmbeddings {
     /** Bit k: document k's vectors were found unit length. Null when {@code file} is. */
     private final AtomicLongArray checked;
 
-    private DocumentEmbeddings(MemorySegment vectors, boolean half, long[] offsets, int dim, String fingerprint, Path file) {
+    private DocumentEmbeddings(MemorySegment vectors, boolean half, boolean laidOut, long[] offsets, int dim, String fingerprint,
+                               Path file) {
         this.vectors = vectors;
         this.half = half;
+        this.laidOut = laidOut;
         this.offsets = offsets;
         this.dim = dim;
         this.fingerprint = fingerprint;
@@ -88,15 +105,19 @@ public final class DocumentEmbeddings {
         this.checked = file == null ? null : new AtomicLongArray((offsets.length - 1 + 63) / 64);
     }
 
-    /** Vectors a model made: row-major F32 {@code vectors} (kept, not copied), trusted. */
+    /** Vectors a model made: F32 {@code vectors} in {@link DocumentLayout} (kept, not copied), trusted. */
     static DocumentEmbeddings of(MemorySegment vectors, long[] offsets, int dim, String fingerprint) {
-        return new DocumentEmbeddings(vectors, false, offsets, dim, fingerprint, null);
+        return new DocumentEmbeddings(vectors, false, true, offsets, dim, fingerprint, null);
     }
 
-    /** Row-major {@code rows} copied off the heap (for tests). */
+    /** Row-major {@code rows} laid out off the heap (for tests). */
     static DocumentEmbeddings of(float[] rows, long[] offsets, int dim, String fingerprint) {
-        MemorySegment segment = Arena.ofAuto().allocate(4L * rows.length, 64);
-        MemorySegment.copy(rows, 0, segment, DocumentLayout.F32, 0, rows.length);
+        float[] laid = rows.clone();
+        int[] starts = new int[offsets.length];
+        for (int k = 0; k < offsets.length; k++) starts[k] = Math.toIntExact(offsets[k]);
+        DocumentLayout.interleave(laid, starts, dim);
+        MemorySegment segment = Arena.ofAuto().allocate(4L * laid.length, 64);
+        MemorySegment.copy(laid, 0, segment, DocumentLayout.F32, 0, laid.length);
         return of(segment, offsets, dim, fingerprint);
     }
 
@@ -130,7 +151,13 @@ public final class DocumentEmbeddings {
     public float[] vectors(int doc) {
         checkIndex(doc);
         float[] rows = new float[floatsOf(doc)];
-        DocumentLayout.read(vectors, half, offsets[doc] * dim, rows.length, rows, 0, half ? new short[rows.length] : null);
+        if (laidOut) {
+            int block = Math.min(rows.length, DocumentLayout.ROWS * dim);
+            DocumentLayout.scan(vectors, half, offsets[doc] * dim, rows.length / dim, dim, new float[block], new float[block],
+                    half ? new short[block] : null, (r, at, count, token) -> System.arraycopy(r, at, rows, token * dim, count * dim));
+        } else {
+            DocumentLayout.read(vectors, half, offsets[doc] * dim, rows.length, rows, 0, half ? new short[rows.length] : null);
+        }
         if (unchecked(doc)) {
             requireUnitRows(doc, rows, 0, rows.length / dim, 0);
             markChecked(doc);
@@ -164,10 +191,11 @@ public final class DocumentEmbeddings {
 
     /**
      * {@code scores[i]} = MaxSim of {@code query} ({@code queryTokens} rows of {@link #dim} floats) against document
-     * {@code candidates[i]}, through {@link Backend#maxSim}: candidates are taken in chunks, each chunk's rows gathered
-     * into scratch in {@link DocumentLayout} and scored there. On a backend with several lanes (the CPU one), chunks of
-     * about {@link #LANE_FLOATS} run side by side; otherwise (CUDA) one at a time, up to {@link #MAX_SCRATCH_FLOATS}.
-     * A document gathers the same floats in the same layout as a whole array of them did, so scores are identical.
+     * {@code candidates[i]}, through {@link Backend#maxSim}. Vectors in {@link DocumentLayout} are read where they lie
+     * (after each loaded candidate's first-use check). A version 1 file's candidates are taken in chunks, each chunk's
+     * rows gathered into scratch in {@link DocumentLayout} and scored there: on a backend with several lanes (the CPU
+     * one), chunks of about {@code budget} ({@link #LANE_FLOATS}) run side by side; otherwise (CUDA) one at a time, up to
+     * {@link #MAX_SCRATCH_FLOATS}. Either way MaxSim sees the same floats in the same layout, so scores are identical.
      * Candidates must be valid document indexes.
      */
     void maxSim(Backend backend, float[] query, int queryTokens, int[] candidates, float[] scores) {
@@ -179,6 +207,12 @@ public final class DocumentEmbeddings {
     void maxSim(Backend backend, float[] query, int queryTokens, int[] candidates, float[] scores, long budget) {
         int n = candidates.length;
         if (n == 0) return;
+        if (laidOut) {
+            requireUnitCandidates(backend, candidates);
+            backend.maxSim(query, queryTokens, vectors, half, offsets, candidates, dim, scores);
+            return;
+        }
+        // version 1 (row-major): gathered into DocumentLayout chunk by chunk
         // chunk c is candidates[starts[c], starts[c + 1]): as many as fit the budget, at least one
         int[] starts = new int[n + 1];
         int chunks = 0, widest = 0;
@@ -238,6 +272,25 @@ public final class DocumentEmbeddings {
         }
     }
 
+    /**
+     * Checks the loaded candidates not checked yet ({@link #requireUnitRows}), side by side on the backend's lanes, each
+     * read once from the mapping; a document is checked once for the life of this object, so later calls read only what
+     * MaxSim reads.
+     */
+    private void requireUnitCandidates(Backend backend, int[] candidates) {
+        if (checked == null) return;
+        int[] todo = java.util.Arrays.stream(candidates).filter(this::unchecked).distinct().toArray();
+        if (todo.length == 0) return;
+        int floats = DocumentLayout.ROWS * dim;
+        backend.sideBySide(todo.length, () -> new float[][] {new float[floats], new float[floats]}, (lane, i) -> {
+            int doc = todo[i];
+            short[] halves = half ? new short[floats] : null;
+            DocumentLayout.scan(vectors, half, offsets[doc] * dim, floatsOf(doc) / dim, dim, lane[0], lane[1], halves,
+                    (rows, at, count, token) -> requireUnitRows(doc, rows, at, count, token));
+            markChecked(doc);
+        });
+    }
+
     /** Writes F32 vectors: {@link #load} gives back exactly these floats. */
     public void save(Path file) throws IOException {
         save(file, false);
@@ -252,7 +305,7 @@ public final class DocumentEmbeddings {
         long vecBytes = tokens * dim * (half ? 2 : 4);
         long offBytes = 8L * offsets.length;
         Map<String, Object> header = new LinkedHashMap<>();
-        header.put("__metadata__", Map.of("format", FORMAT, "version", VERSION, "fingerprint", fingerprint,
+        header.put("__metadata__", Map.of("format", FORMAT, "version", VERSION, "layout", LAYOUT, "fingerprint", fingerprint,
                 "dim", Integer.toString(dim), "documents", Integer.toString(size())));
         header.put("embeddings", Map.of("dtype", half ? "F16" : "F32", "shape", List.of(tokens, (long) dim),
                 "data_offsets", List.of(0L, vecBytes)));
@@ -275,7 +328,7 @@ public final class DocumentEmbeddings {
                 buf.put(b);
             }
             long values = totalTokens() * dim;
-            if (toHalf == half) { // as stored: the bytes themselves
+            if (laidOut && toHalf == half) { // as stored: the bytes themselves
                 long bytes = values * (half ? 2 : 4);
                 for (long at = 0; at < bytes; ) {
                     if (!buf.hasRemaining()) drain(ch, buf);
@@ -283,12 +336,23 @@ public final class DocumentEmbeddings {
                     buf.put(vectors.asSlice(at, n).asByteBuffer());
                     at += n;
                 }
-            } else {
+            } else if (laidOut) { // the layout kept, each value converted
                 for (long i = 0; i < values; i++) {
                     if (buf.remaining() < 4) drain(ch, buf);
-                    float v = half ? Float.float16ToFloat(vectors.getAtIndex(DocumentLayout.F16, i)) : vectors.getAtIndex(DocumentLayout.F32, i);
-                    if (toHalf) buf.putShort(Float.floatToFloat16(v));
-                    else buf.putFloat(v);
+                    put(buf, half ? Float.float16ToFloat(vectors.getAtIndex(DocumentLayout.F16, i)) : vectors.getAtIndex(DocumentLayout.F32, i), toHalf);
+                }
+            } else { // a version 1 file: each document laid out as it is written
+                int block = DocumentLayout.ROWS * dim;
+                float[] laid = new float[0], rows = new float[block];
+                short[] halves = half ? new short[block] : null;
+                for (int k = 0; k < size(); k++) {
+                    int n = floatsOf(k);
+                    if (laid.length < n) laid = new float[n];
+                    DocumentLayout.gather(vectors, half, offsets[k] * dim, n / dim, dim, laid, 0, rows, halves, null);
+                    for (int i = 0; i < n; i++) {
+                        if (buf.remaining() < 4) drain(ch, buf);
+                        put(buf, laid[i], toHalf);
+                    }
                 }
             }
             for (long o : offsets) {
@@ -298,6 +362,11 @@ public final class DocumentEmbeddings {
             drain(ch, buf);
             ch.force(true);
         }
+    }
+
+    private static void put(ByteBuffer buf, float v, boolean toHalf) {
+        if (toHalf) buf.putShort(Float.floatToFloat16(v));
+        else buf.putFloat(v);
     }
 
     private static void drain(FileChannel ch, ByteBuffer buf) throws IOException {
@@ -329,7 +398,7 @@ public final class DocumentEmbeddings {
     private static DocumentEmbeddings read(Path file) {
         String fingerprint;
         int dim;
-        boolean half;
+        boolean half, laidOut;
         long[] offsets;
         long tokens;
         try (SafeTensors st = SafeTensors.open(file)) {
@@ -338,8 +407,17 @@ public final class DocumentEmbeddings {
                 throw new ModelFormatException(file + ": __metadata__.format is " + meta.get("format")
                         + ", expected " + FORMAT + " (not a file written by DocumentEmbeddings.save)");
             }
-            if (!VERSION.equals(meta.get("version"))) {
-                throw new ModelFormatException(file + ": __metadata__.version " + meta.get("version") + " is not supported (expected " + VERSION + ")");
+            String version = meta.get("version");
+            laidOut = VERSION.equals(version);
+            if (!laidOut && !VERSION_ROW_MAJOR.equals(version)) {
+                throw new ModelFormatException(file + ": __metadata__.version " + version + " is not supported (expected "
+                        + VERSION + " or " + VERSION_ROW_MAJOR + ")");
+            }
+            // version 1 had no layout: its vectors are row-major
+            String layout = meta.get("layout");
+            if (laidOut ? !LAYOUT.equals(layout) : layout != null) {
+                throw new ModelFormatException(file + ": __metadata__.layout is " + layout + ", expected "
+                        + (laidOut ? LAYOUT : "none") + " in a version " + version + " file");
             }
             fingerprint = meta.get("fingerprint");
             if (fingerprint == null || fingerprint.isEmpty()) throw new ModelFormatException(file + ": no __metadata__.fingerprint");
@@ -378,7 +456,7 @@ public final class DocumentEmbeddings {
         }
         // SafeTensors checked that the tensor lies inside the file; its own mapping ends with the try above
         MemorySegment vectors = mapVectors(file, tokens * dim * (half ? 2 : 4));
-        return new DocumentEmbeddings(vectors, half, offsets, dim, fingerprint, file);
+        return new DocumentEmbeddings(vectors, half, laidOut, offsets, dim, fingerprint, file);
     }
 
     /**

@@ -374,14 +374,17 @@ sealed interface Scorer {
                 for (int id : encodings.get(k).ids()) if (!skipped(id)) kept++;
                 offsets[k + 1] = offsets[k] + kept;
             }
-            // off the heap, row-major: no 2^31-float limit on all the documents together
+            // off the heap, in DocumentLayout (scored where they lie): no 2^31-float limit on all the documents together
             MemorySegment vectors = Arena.ofAuto().allocate(Math.max(1, 4 * offsets[docs.size()] * dim), 64);
             for (int k = 0; k < docs.size(); k++) {
                 int[] ids = encodings.get(k).ids();
-                long row = offsets[k];
+                int kept = (int) (offsets[k + 1] - offsets[k]), row = 0;
+                float[] rows = new float[kept * dim];
                 for (int t = 0; t < ids.length; t++) {
-                    if (!skipped(ids[t])) MemorySegment.copy(all[k], t * dim, vectors, DocumentLayout.F32, 4 * row++ * dim, dim);
+                    if (!skipped(ids[t])) System.arraycopy(all[k], t * dim, rows, row++ * dim, dim);
                 }
+                DocumentLayout.interleave(rows, new int[] {0, kept}, dim);
+                MemorySegment.copy(rows, 0, vectors, DocumentLayout.F32, 4 * offsets[k] * dim, rows.length);
                 all[k] = null;
             }
             return DocumentEmbeddings.of(vectors, offsets, dim, model.fingerprint());

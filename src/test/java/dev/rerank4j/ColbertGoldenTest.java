@@ -129,6 +129,26 @@ class ColbertGoldenTest {
         System.out.printf("colbert-tiny: %d × %d scores, max |Δ score| = %.2e%n", QUERIES.size(), DOCS.size(), worst);
     }
 
+    /**
+     * encodeDocuments keeps its vectors in DocumentLayout and MaxSim reads them there: the same bits as scoring the texts
+     * (which encodes them the same way) and as the saved and mapped file (F32, version 2), whose rows read back equal.
+     */
+    @Test
+    void encodedDocumentsScoreInPlaceAsTheTextsAndAsTheirSavedFile(@TempDir Path tmp) throws IOException {
+        DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS);
+        Path file = tmp.resolve("docs.safetensors");
+        embeddings.save(file);
+        DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
+        int[] all = IntStream.range(0, DOCS.size()).toArray();
+        for (int k = 0; k < all.length; k++) assertArrayEquals(embeddings.vectors(k), loaded.vectors(k), "document " + k + " read back");
+        for (Map<String, Object> q : QUERIES) {
+            String query = (String) q.get("text");
+            float[] inPlace = reranker.score(query, embeddings, all);
+            assertArrayEquals(reranker.score(query, DOC_TEXTS), inPlace, "scored texts, query " + query);
+            assertArrayEquals(inPlace, reranker.score(query, loaded, all), "the saved file, query " + query);
+        }
+    }
+
     @Test
     void candidateIdsPickDocumentsInTheGivenOrder() {
         DocumentEmbeddings embeddings = reranker.encodeDocuments(DOC_TEXTS);

@@ -98,6 +98,111 @@ class DocumentEmbeddingsTest {
         }
     }
 
+
+    /**
+     * A backend with only the array MaxSim (the CPU kernel's): scoring a version 2 file on it takes
+     * {@link Backend#maxSim(float[], int, java.lang.foreign.MemorySegment, boolean, long[], int[], int, float[])}'s default,
+     * the copy the CUDA backend goes through.
+     */
+    private static final Backend ARRAYS_ONLY = new Backend() {
+        @Override public String name() { return "arrays-only"; }
+        @Override public dev.rerank4j.backend.LinearWeights prepareLinear(dev.rerank4j.io.Tensor weight, dev.rerank4j.io.Tensor bias) { throw new UnsupportedOperationException(); }
+        @Override public void linear(float[] x, int rows, dev.rerank4j.backend.LinearWeights w, float[] y, dev.rerank4j.backend.Activation activation) { throw new UnsupportedOperationException(); }
+        @Override public void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] gamma, float[] beta, float eps) { throw new UnsupportedOperationException(); }
+        @Override public void attention(float[] qkv, int[] seqStarts, int[] keyLengths, int heads, int headDim, float[] out) { throw new UnsupportedOperationException(); }
+        @Override public void maxSim(float[] query, int queryTokens, float[] docs, int[] docOffsets, int[] candidates, int dim, float[] scores) {
+            TWO_THREADS.maxSim(query, queryTokens, docs, docOffsets, candidates, dim, scores);
+        }
+        @Override public void close() {}
+    };
+
+    @Test
+    void aVersion1FileSavedAgainIsVersion2InDocumentLayoutAndScoresTheSameBitsInPlace() throws IOException {
+        for (String dtype : List.of("f32", "f16")) {
+            DocumentEmbeddings v1 = DocumentEmbeddings.load(DIR.resolve(dtype + ".safetensors"));
+            Path file = tmp.resolve(dtype + "-v2.safetensors");
+            v1.save(file, v1.half());
+            try (dev.rerank4j.io.SafeTensors st = dev.rerank4j.io.SafeTensors.open(file)) {
+                assertEquals("2", st.metadata().get("version"));
+                assertEquals("blocks8", st.metadata().get("layout"));
+            }
+            DocumentEmbeddings v2 = DocumentEmbeddings.load(file);
+            assertEquals(v1.half(), v2.half());
+            assertEquals(v1.size(), v2.size());
+            for (int k = 0; k < v1.size(); k++) assertArrayEquals(v1.vectors(k), v2.vectors(k), dtype + ": row-major rows of document " + k);
+            for (Map<String, Object> query : queries()) {
+                float[] expected = floats(query.get(dtype));
+                for (Backend backend : List.of(TWO_THREADS, ONE_THREAD, ARRAYS_ONLY)) {
+                    assertBitIdentical(expected, scores(v2, backend, query, CANDIDATES, DocumentEmbeddings.LANE_FLOATS),
+                            dtype + " version 2, " + query.get("tokens") + " query tokens, " + backend.name() + " " + backend.lanes() + " lanes");
+                    assertBitIdentical(expected, scores(v1, backend, query, CANDIDATES, DocumentEmbeddings.LANE_FLOATS),
+                            dtype + " version 1, " + query.get("tokens") + " query tokens, " + backend.name());
+                }
+            }
+            // the first 8 rows of a document of at least 8 are stored dim-major: element d of row j at 8·d + j
+            int doc = 0;
+            while (v1.tokenCount(doc) < 8) doc++;
+            float[] rows = v1.vectors(doc);
+            byte[] bytes = Files.readAllBytes(file);
+            int data = 8 + (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+            long start = 0;
+            for (int k = 0; k < doc; k++) start += v1.tokenCount(k);
+            int dim = v1.dim(), size = v1.half() ? 2 : 4;
+            for (int j = 0; j < 8; j++) {
+                for (int d = 0; d < dim; d++) {
+                    int at = data + size * (int) (start * dim + 8L * d + j);
+                    ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+                    float stored = v1.half() ? Float.float16ToFloat(b.getShort(at)) : b.getFloat(at);
+                    assertEquals(rows[j * dim + d], stored, dtype + ": element " + d + " of row " + j + " of document " + doc);
+                }
+            }
+            Path again = tmp.resolve(dtype + "-again.safetensors");
+            v2.save(again, v2.half());
+            assertArrayEquals(bytes, Files.readAllBytes(again), dtype + ": a version 2 file saved again is the same bytes");
+        }
+    }
+
+    @Test
+    void aDamagedVectorOfAVersion2FileIsRefusedWhenItsDocumentIsFirstScoredOrRead() throws IOException {
+        Path file = tmp.resolve("v2.safetensors");
+        DocumentEmbeddings.load(DIR.resolve("f32.safetensors")).save(file);
+        byte[] bytes = Files.readAllBytes(file);
+        int data = 8 + (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        int dim = 32, doc = 13, token = 4, firstRowOfDoc = 0 + 1 + 7 + 8 + 9 + 15 + 16 + 17 + 31 + 32 + 33 + 2 + 0;
+        // token 4 lies in the document's first block: element 5 of it at 8·5 + 4
+        ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).putFloat(data + 4 * (firstRowOfDoc * dim + 8 * 5 + token), 2f);
+        Path damaged = tmp.resolve("damaged-v2.safetensors");
+        Files.write(damaged, bytes);
+        DocumentEmbeddings d = DocumentEmbeddings.load(damaged);
+        Map<String, Object> query = queries().getFirst();
+        float[] expected = floats(query.get("f32"));
+        int[] others = {0, 1, 12, 14, 29, 3};
+        float[] got = scores(d, TWO_THREADS, query, others, 1);
+        for (int i = 0; i < others.length; i++) {
+            assertEquals(Float.floatToRawIntBits(expected[others[i]]), Float.floatToRawIntBits(got[i]), "document " + others[i]);
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> scores(d, TWO_THREADS, query, new int[] {2, doc, 5}, 700));
+            assertTrue(e.getMessage().startsWith(damaged.toString()) && e.getMessage().contains("token vector " + token + " of document " + doc),
+                    e.getMessage());
+        }
+        ModelFormatException e = assertThrows(ModelFormatException.class, () -> d.vectors(doc));
+        assertTrue(e.getMessage().contains("token vector " + token + " of document " + doc), e.getMessage());
+    }
+
+    @Test
+    void aLayoutThatDisagreesWithTheVersionIsRefused() throws IOException {
+        Path v2 = tmp.resolve("v2.safetensors");
+        DocumentEmbeddings.load(DIR.resolve("f32.safetensors")).save(v2);
+        String header = new String(Files.readAllBytes(v2), StandardCharsets.UTF_8);
+        for (String[] edit : new String[][] {{"\"version\": \"2\"", "\"version\": \"1\""}, {"blocks8", "blocks4"}}) { // same lengths: the header keeps its size
+            assertTrue(header.contains(edit[0]), header.substring(0, 200));
+            Path file = tmp.resolve("edited.safetensors");
+            Files.write(file, new String(Files.readAllBytes(v2), StandardCharsets.ISO_8859_1).replace(edit[0], edit[1]).getBytes(StandardCharsets.ISO_8859_1));
+            ModelFormatException e = assertThrows(ModelFormatException.class, () -> DocumentEmbeddings.load(file));
+            assertTrue(e.getMessage().contains("__metadata__.layout"), e.getMessage());
+        }
+    }
     @Test
     void aDamagedVectorLoadsAndIsRefusedWhenItsDocumentIsFirstScoredOrRead() throws IOException {
         Path file = tmp.resolve("damaged.safetensors");

@@ -120,6 +120,65 @@ class MutatedDocumentEmbeddingsTest {
         assertArrayEquals(Arrays.copyOfRange(scores, 1, ALL.length), reranker.score(QUERY, loaded, new int[] {1, 2, 3, 4}), "the other documents score");
     }
 
+    /**
+     * Version 1 files (row-major, written before DocumentLayout went to disk) still load and are scored through the gather:
+     * golden/document-embeddings-v1's files damaged the same ways, scored with its 32-token query on the CPU backend.
+     * Tolerance: a damaged component that keeps its vector's length within 1% moves it by at most about 0.07, so each
+     * query token's maximum by about that: 0.1 per query token.
+     */
+    @Test
+    void damagedVersion1FilesAreRefusedOrScoreAsTheUndamagedOne() throws IOException {
+        Map<String, Object> golden = Golden.json("document-embeddings-v1/scores.json");
+        int[] candidates = Golden.ints(golden.get("candidates"));
+        Map<String, Object> query = Golden.list(golden, "queries").getFirst();
+        int tokens = ((Number) query.get("tokens")).intValue();
+        float[] vectors = bits(query.get("vectors"));
+        Random random = new Random(20261207);
+        Map<String, Integer> outcomes = new TreeMap<>();
+        List<String> unexpected = new ArrayList<>();
+        Path file = tmp.resolve("damaged-v1.safetensors");
+        try (var cpu = new dev.rerank4j.backend.cpu.CpuBackend(2)) {
+            for (int trial = 0; trial < TRIALS / 2; trial++) {
+                boolean half = random.nextBoolean();
+                float[] expected = bits(query.get(half ? "f16" : "f32"));
+                String damage = (half ? "version 1 F16, " : "version 1 F32, ")
+                        + damage(Files.readAllBytes(Golden.path("document-embeddings-v1").resolve(half ? "f16.safetensors" : "f32.safetensors")), random, file);
+                String outcome;
+                try {
+                    DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
+                    for (int c : candidates) { // as Reranker.score refuses a candidate outside the documents
+                        if (c >= loaded.size()) throw new IllegalArgumentException("candidate " + c + " of " + loaded.size());
+                    }
+                    float[] got = new float[candidates.length];
+                    loaded.maxSim(cpu, vectors, tokens, candidates, got);
+                    outcome = "loaded";
+                    for (int k = 0; k < got.length; k++) {
+                        if (!(Math.abs(got[k] - expected[k]) <= 0.1 * tokens)) {
+                            unexpected.add(damage + ": loaded, scores " + Arrays.toString(got) + " instead of " + Arrays.toString(expected));
+                            break;
+                        }
+                    }
+                } catch (ModelFormatException | IllegalArgumentException e) {
+                    outcome = e.getClass().getSimpleName();
+                } catch (RuntimeException | Error e) {
+                    outcome = "unexpected";
+                    unexpected.add(damage + ": " + e);
+                }
+                outcomes.merge(outcome, 1, Integer::sum);
+            }
+        }
+        assertEquals(List.of(), unexpected);
+        assertTrue(outcomes.getOrDefault("ModelFormatException", 0) > TRIALS / 4 && outcomes.getOrDefault("loaded", 0) > TRIALS / 40,
+                "both outcomes are exercised: " + outcomes);
+    }
+
+    private static float[] bits(Object ints) {
+        int[] b = Golden.ints(ints);
+        float[] f = new float[b.length];
+        for (int i = 0; i < b.length; i++) f[i] = Float.intBitsToFloat(b[i]);
+        return f;
+    }
+
     private static String damage(byte[] bytes, Random random, Path out) throws IOException {
         int headerLength = (int) ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         int way = random.nextInt(5);
@@ -154,8 +213,10 @@ class MutatedDocumentEmbeddingsTest {
                 change[0] = "header number at " + span[0] + " made " + value;
                 return header.substring(0, span[0]) + value + header.substring(span[1]);
             }
-            String[] from = {"\"F32\"", "\"F16\"", "\"I64\"", "rerank4j.colbert.documents", "\"version\": \"1\"", "colbert-"};
-            String[] to = {"\"F16\"", "\"F32\"", "\"I32\"", "\"BF16\"", "\"U8\"", "\"F64\"", "x", "\"version\": \"2\"", "colbert-d8-"};
+            String[] from = {"\"F32\"", "\"F16\"", "\"I64\"", "rerank4j.colbert.documents", "\"version\": \"1\"", "\"version\": \"2\"", "blocks8",
+                    "colbert-"};
+            String[] to = {"\"F16\"", "\"F32\"", "\"I32\"", "\"BF16\"", "\"U8\"", "\"F64\"", "x", "\"version\": \"2\"", "\"version\": \"1\"",
+                    "blocks4", "colbert-d8-"};
             String a = from[random.nextInt(from.length)], b = to[random.nextInt(to.length)];
             change[0] = "header " + a + " made " + b;
             return header.replace(a, b);

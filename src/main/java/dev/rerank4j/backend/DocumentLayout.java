@@ -15,6 +15,13 @@ import java.nio.ByteOrder;
  * reading 92 MB ten rows at a time ran at 8.1–10.6 GB/s against 17.7–19.2 GB/s for one sequential stream
  * ({@code MaxSimProbe}), and MaxSim over 1,000 × 180 × 128 vectors was bound by it. Side by side, a block is
  * one sequential stream, and every broadcast of a block is one index plus a constant whatever the dim.
+ *
+ * <p>Precisely: for a document whose rows start at row {@code s}, block {@code b} (rows {@code s + 8b} to
+ * {@code s + 8b + 7}, for each {@code b < tokens / 8}) holds element {@code d} of its row {@code j} at position
+ * {@code (s + 8b) · dim + 8·d + j}; every other row {@code t} (the last {@code tokens % 8}) holds element {@code d} at
+ * {@code (s + t) · dim + d}, as row-major. The same order is kept in memory by {@code Reranker.encodeDocuments} and on
+ * disk by {@code DocumentEmbeddings} files of version 2, and MaxSim reads it there ({@link Backend#maxSim(float[], int,
+ * MemorySegment, boolean, long[], int[], int, float[])}); {@link #scan} and {@link #rows} give rows back row-major.
  */
 public final class DocumentLayout {
     /**
@@ -67,6 +74,29 @@ public final class DocumentLayout {
             if (seen != null) seen.rows(to, at + t * dim, tokens - t, t);
         }
         return tokens * dim;
+    }
+
+    /**
+     * Shows {@code seen} the {@code tokens} rows of one document stored in this layout in {@code vectors} from value
+     * {@code from} (little-endian F32, or F16 when {@code half}, widened exactly), row-major, a block at a time: each
+     * full block is read into {@code block} and put back in row order into {@code rows} (both at least
+     * {@code ROWS · dim} floats; {@code halves} as many shorts for F16), the rows after it read into {@code rows} as
+     * they are. The inverse of {@link #gather}.
+     */
+    public static void scan(MemorySegment vectors, boolean half, long from, int tokens, int dim, float[] block, float[] rows,
+                            short[] halves, RowsSeen seen) {
+        int t = 0;
+        for (; t + ROWS <= tokens; t += ROWS) {
+            read(vectors, half, from + (long) t * dim, ROWS * dim, block, 0, halves);
+            for (int j = 0; j < ROWS; j++) {
+                for (int d = 0; d < dim; d++) rows[j * dim + d] = block[d * ROWS + j];
+            }
+            seen.rows(rows, 0, ROWS, t);
+        }
+        if (t < tokens) {
+            read(vectors, half, from + (long) t * dim, (tokens - t) * dim, rows, 0, halves);
+            seen.rows(rows, 0, tokens - t, t);
+        }
     }
 
     /** One block: the {@link #ROWS} row-major rows in {@code block} written dim-major into {@code to} from {@code at}. */
