@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -88,6 +90,26 @@ class EncoderScratchTest {
             try (Encoder.Scratch other = encoder.scratch(40)) {
                 assertNotSame(next.hidden(), other.hidden());
             }
+        }
+    }
+
+    /**
+     * Calls running at once each give their arrays back; the encoder keeps as many as one call takes (one per lane, and
+     * this backend has one), not one set per concurrent caller for as long as the heap allows.
+     */
+    @Test
+    void keepsNoMoreIdleScratchThanOneCallTakesAfterCallsRanAtOnce() {
+        List<Encoder.Scratch> atOnce = new ArrayList<>();
+        for (int i = 0; i < 5; i++) atOnce.add(encoder.scratch(30));
+        atOnce.forEach(Encoder.Scratch::close);
+        List<Encoder.Scratch> again = new ArrayList<>();
+        for (int i = 0; i < 5; i++) again.add(encoder.scratch(30));
+        try {
+            long reused = again.stream().filter(s -> atOnce.stream().anyMatch(c -> c.hidden() == s.hidden())).count();
+            assertEquals(1, reused, "arrays kept after 5 calls at once on one lane");
+            assertSame(atOnce.getLast().hidden(), again.getFirst().hidden(), "the last given back is the one kept");
+        } finally {
+            again.forEach(Encoder.Scratch::close);
         }
     }
 
