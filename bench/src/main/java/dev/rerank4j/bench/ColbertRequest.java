@@ -29,7 +29,8 @@ import java.util.SplittableRandom;
  * <p>colbertv2.0's weights cannot be downloaded here, so the model is random with the exact shape, written
  * once into {@code weights/colbert-base-random} in PyLate's layout with all-MiniLM-L6-v2's tokenizer (the
  * same bert-base-uncased vocabulary). Timing does not depend on the weights' values. The document
- * embeddings are random unit vectors written in {@link DocumentEmbeddings}' file format with the model's
+ * embeddings are random unit vectors written in {@link DocumentEmbeddings}' version 1 file format, then loaded and saved
+ * again in the current version (as an old file would be), with the model's
  * fingerprint, since encoding 180,000 document tokens would take minutes and is not what a request does.
  *
  * <p>Prints best and median of the repeats for: the query alone (scored against one 1-token document, so
@@ -65,14 +66,20 @@ public final class ColbertRequest {
                     fingerprint = st.metadata().get("fingerprint");
                 }
                 writeRandomDocuments(tmp, fingerprint);
+                // written as version 1 (row-major); saved again it is the current version, scored where it lies
+                DocumentEmbeddings.load(tmp).save(tmp);
+                String version;
+                try (SafeTensors st = SafeTensors.open(tmp)) {
+                    version = st.metadata().get("version") + (st.metadata().containsKey("layout") ? ", layout " + st.metadata().get("layout") : "");
+                }
                 DocumentEmbeddings docs = DocumentEmbeddings.load(tmp);
                 int[] all = new int[docs.size()];
                 for (int k = 0; k < all.length; k++) all[k] = k;
                 int[] first = {0};
                 System.out.printf("ColBERT request, colbertv2.0 shape (BERT-base, %d query tokens, dim %d), %d threads, %d repeats%n",
                         QUERY_LENGTH, DIM, threads, repeats);
-                System.out.printf("documents: %d x %d tokens x %d dims (%.0f MB of F32)%n", docs.size(), DOC_LENGTH, DIM,
-                        4.0 * docs.totalTokens() * DIM / 1e6);
+                System.out.printf("documents: %d x %d tokens x %d dims (%.0f MB of F32), file version %s%n", docs.size(), DOC_LENGTH, DIM,
+                        4.0 * docs.totalTokens() * DIM / 1e6, version);
                 for (int i = 0; i < 5; i++) {
                     reranker.score(query, docs, first);
                     reranker.score(query, docs, all);

@@ -1,5 +1,6 @@
 package dev.rerank4j.bench;
 
+import dev.rerank4j.backend.DocumentLayout;
 import dev.rerank4j.backend.cpu.CpuBackend;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -14,6 +15,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
@@ -21,6 +24,10 @@ import java.util.concurrent.TimeUnit;
  * ColBERT MaxSim on the CPU backend: one 32-token query against 1,000 documents × 180 tokens × 128 dims
  * (ColBERTv2's shape; 92 MB of F32 document vectors). One op = one call = 2·32·180·128·1000 = 1.47 GFLOP
  * and 92 MB read, so GFLOP/s = 1.47 × ops/s and GB/s = 0.092 × ops/s ({@link JmhReport} prints both).
+ *
+ * <p>{@code source}: {@code array}, the vectors in a float[] ({@code Backend.maxSim(float[] …)}); {@code f32} and
+ * {@code f16}, in native memory as DocumentEmbeddings keeps them (encodeDocuments, or a mapped version 2 file), read
+ * through {@code Backend.maxSim(float[], int, MemorySegment, …)}. Each source runs in a JVM of its own.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -36,10 +43,16 @@ public class MaxSimBenchmark {
     @Param({"2"})
     public int threads;
 
+    @Param({"array", "f32", "f16"})
+    public String source;
+
     private CpuBackend backend;
     private float[] query;
     private float[] docs;
+    private MemorySegment segment;
     private int[] offsets;
+    private long[] longOffsets;
+    private int[] all;
     private float[] scores;
 
     @Setup
@@ -51,6 +64,18 @@ public class MaxSimBenchmark {
         for (int i = 0; i < docs.length; i++) docs[i] = (float) (random.nextDouble() - 0.5) * 0.2f;
         offsets = new int[DOCS + 1];
         for (int k = 0; k < DOCS; k++) offsets[k + 1] = offsets[k] + DOC_TOKENS;
+        longOffsets = new long[DOCS + 1];
+        for (int k = 0; k <= DOCS; k++) longOffsets[k] = offsets[k];
+        all = java.util.stream.IntStream.range(0, DOCS).toArray();
+        DocumentLayout.interleave(docs, offsets, DIM);
+        boolean half = source.equals("f16");
+        if (!source.equals("array")) {
+            segment = Arena.ofAuto().allocate((half ? 2L : 4L) * docs.length, 64);
+            for (int i = 0; i < docs.length; i++) {
+                if (half) segment.setAtIndex(DocumentLayout.F16, i, Float.floatToFloat16(docs[i]));
+                else segment.setAtIndex(DocumentLayout.F32, i, docs[i]);
+            }
+        }
         scores = new float[DOCS];
         backend = new CpuBackend(threads);
     }
@@ -62,7 +87,8 @@ public class MaxSimBenchmark {
 
     @Benchmark
     public float[] maxSim() {
-        backend.maxSim(query, QUERY_TOKENS, docs, offsets, DIM, scores);
+        if (segment == null) backend.maxSim(query, QUERY_TOKENS, docs, offsets, all, DIM, scores);
+        else backend.maxSim(query, QUERY_TOKENS, segment, source.equals("f16"), longOffsets, all, DIM, scores);
         return scores;
     }
 }
