@@ -75,7 +75,9 @@ final class MaxSimKernel {
         }
         boolean direct = docs.isNative() && !half;
         int items = (n + DOCS_PER_ITEM - 1) / DOCS_PER_ITEM;
-        try (Arena arena = Arena.ofShared()) {
+        // staging scratch, freed when the call ends; none for a source read in place (closing a shared arena costs a handshake)
+        Arena arena = direct ? null : Arena.ofShared();
+        try {
             pf.forEach(items, () -> new Work(new float[qp], direct ? null : arena.allocate(4L * STAGE_ROWS * dim, 64),
                     half ? new short[STAGE_ROWS * dim] : null, direct ? null : new float[STAGE_ROWS * dim]), (work, item) -> {
                 int end = Math.min(n, (item + 1) * DOCS_PER_ITEM);
@@ -83,6 +85,8 @@ final class MaxSimKernel {
                     scores[i] = document(qt, qp, qn, docs, half, off[ids[i]], off[ids[i] + 1], dim, work, fourRows);
                 }
             });
+        } finally {
+            if (arena != null) arena.close();
         }
     }
 
