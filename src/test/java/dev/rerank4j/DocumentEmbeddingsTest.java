@@ -231,13 +231,19 @@ class DocumentEmbeddingsTest {
     }
 
     /**
-     * A sparse file (no disk blocks for its zeros) of 2³¹ + 4,096 F16 floats: two documents of 2²³ zero vectors (length 0
+     * A sparse file (no disk blocks for its zeros) of 2³¹ + 4,096 floats: two documents of 2²³ zero vectors (length 0
      * is allowed), then one of 32 real ones that starts past float 2³¹ and byte 4 GB. It loads, and that document scores
      * exactly as the same 32 vectors do in a file of their own. The code before mapping refused the file at load, as
-     * more floats than one array holds.
+     * more floats than one array holds. Version 1 F16 (scored through the gather) and version 2 F32 (read in place by the
+     * kernel at long offsets, 8.6 GB mapped).
      */
     @Test
     void documentsPastTwoToThe31FloatsLoadAndScore() throws IOException {
+        sparse(false);
+        sparse(true);
+    }
+
+    private void sparse(boolean version2) throws IOException {
         int dim = 128, tail = 32;
         long big = 1L << 23, tokens = 2 * big + tail;
         SplittableRandom random = new SplittableRandom(7);
@@ -248,29 +254,37 @@ class DocumentEmbeddingsTest {
             for (int i = 0; i < dim; i++) rows[t * dim + i] /= (float) Math.sqrt(n);
         }
         Path small = tmp.resolve("small.safetensors");
-        DocumentEmbeddings.of(rows, new long[] {0, tail}, dim, "colbert-d128-sparse").save(small, true);
+        DocumentEmbeddings.of(rows, new long[] {0, tail}, dim, "colbert-d128-sparse").save(small, !version2);
 
         Path file = tmp.resolve("sparse.safetensors");
-        String json = "{\"__metadata__\":{\"format\":\"rerank4j.colbert.documents\",\"version\":\"1\",\"fingerprint\":\"colbert-d128-sparse\","
-                + "\"dim\":\"128\",\"documents\":\"3\"},\"embeddings\":{\"dtype\":\"F16\",\"shape\":[" + tokens + "," + dim + "],"
-                + "\"data_offsets\":[0," + 2 * tokens * dim + "]},\"offsets\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":["
-                + 2 * tokens * dim + "," + (2 * tokens * dim + 32) + "]}}";
+        int size = version2 ? 4 : 2;
+        String json = "{\"__metadata__\":{\"format\":\"rerank4j.colbert.documents\",\"version\":\"" + (version2 ? "2\",\"layout\":\"blocks8" : "1")
+                + "\",\"fingerprint\":\"colbert-d128-sparse\","
+                + "\"dim\":\"128\",\"documents\":\"3\"},\"embeddings\":{\"dtype\":\"" + (version2 ? "F32" : "F16") + "\",\"shape\":[" + tokens + "," + dim + "],"
+                + "\"data_offsets\":[0," + size * tokens * dim + "]},\"offsets\":{\"dtype\":\"I64\",\"shape\":[4],\"data_offsets\":["
+                + size * tokens * dim + "," + (size * tokens * dim + 32) + "]}}";
         byte[] head = (json + " ".repeat((8 - json.length() % 8) % 8)).getBytes(StandardCharsets.US_ASCII);
         long data = 8 + head.length;
-        ByteBuffer tailVectors = ByteBuffer.allocate(2 * tail * dim).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : rows) tailVectors.putShort(Float.floatToFloat16(v));
+        float[] stored = rows.clone();
+        if (version2) dev.rerank4j.backend.DocumentLayout.interleave(stored, new int[] {0, tail}, dim);
+        ByteBuffer tailVectors = ByteBuffer.allocate(size * tail * dim).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : stored) {
+            if (version2) tailVectors.putFloat(v);
+            else tailVectors.putShort(Float.floatToFloat16(v));
+        }
         ByteBuffer offsets = ByteBuffer.allocate(32).order(ByteOrder.LITTLE_ENDIAN).putLong(0).putLong(big).putLong(2 * big).putLong(tokens);
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
-            f.setLength(data + 2 * tokens * dim + 32); // the gap stays a hole: zeros that take no disk
+            f.setLength(data + size * tokens * dim + 32); // the gap stays a hole: zeros that take no disk
             f.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(head.length).array());
             f.write(head);
-            f.seek(data + 2 * 2 * big * dim);
+            f.seek(data + size * 2 * big * dim);
             f.write(tailVectors.array());
             f.write(offsets.array());
         }
         assertTrue(2 * big * dim > Integer.MAX_VALUE, "the last document starts past float 2^31");
 
         DocumentEmbeddings d = DocumentEmbeddings.load(file);
+        assertEquals(!version2, d.half());
         assertEquals(3, d.size());
         assertEquals(tokens, d.totalTokens());
         assertEquals(tail, d.tokenCount(2));
@@ -280,9 +294,12 @@ class DocumentEmbeddingsTest {
         float[] expected = new float[1], got = new float[3];
         alone.maxSim(TWO_THREADS, query, 4, new int[] {0}, expected);
         d.maxSim(TWO_THREADS, query, 4, new int[] {2, 2, 2}, got);
-        for (float g : got) assertEquals(Float.floatToRawIntBits(expected[0]), Float.floatToRawIntBits(g));
+        for (float g : got) assertEquals(Float.floatToRawIntBits(expected[0]), Float.floatToRawIntBits(g), "version 2: " + version2);
         assertTrue(expected[0] > 1, "the query's tokens are among the document's: " + expected[0]);
+        Files.delete(file);
+        Files.delete(small);
     }
+
 
     @Test
     void oneLoadedFileScoresTheSameFromManyThreadsAtOnce() throws Exception {
