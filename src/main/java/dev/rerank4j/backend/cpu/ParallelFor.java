@@ -163,18 +163,25 @@ final class ParallelFor {
             if (running.decrementAndGet() == 0 && callerParked) LockSupport.unpark(caller);
         }
 
-        /** Polls, then parks, until every helper has finished its share. */
+        /**
+         * Polls, then parks, until every helper has finished its share. park returns at once while the caller's interrupt
+         * status is set, so a cancelled call would spin its core until its helpers finish: the status is held aside
+         * meanwhile and set again before returning, for the call's own check to see.
+         */
         void awaitHelpers() {
             long start = System.nanoTime();
+            boolean interrupted = false;
             while (running.get() != 0) {
                 if (System.nanoTime() - start < SPIN_NANOS) {
                     Thread.onSpinWait();
                     continue;
                 }
                 callerParked = true;
+                interrupted |= Thread.interrupted();
                 if (running.get() != 0) LockSupport.park(this);
                 callerParked = false;
             }
+            if (interrupted) Thread.currentThread().interrupt();
         }
     }
 

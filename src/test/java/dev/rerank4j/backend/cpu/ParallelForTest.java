@@ -138,6 +138,51 @@ class ParallelForTest {
         }
     }
 
+    /**
+     * A call cancelled by an interrupt still waits for its helpers' share; park returns at once while the interrupt status
+     * is set, so the caller used to poll its core for as long as that took instead of parking.
+     */
+    @Test
+    void anInterruptedCallerWaitsForItsHelperParkedAndKeepsItsInterrupt() throws Exception {
+        ParallelFor two = new ParallelFor(2);
+        java.util.concurrent.CountDownLatch helperBusy = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        AtomicBoolean interruptKept = new AtomicBoolean();
+        Thread caller = new Thread(() -> {
+            Thread self = Thread.currentThread();
+            two.forEach(2, (none, item) -> {
+                if (Thread.currentThread() == self) {
+                    while (helperBusy.getCount() > 0) Thread.onSpinWait(); // until the helper holds the other item
+                } else {
+                    helperBusy.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }
+            });
+            interruptKept.set(self.isInterrupted());
+        });
+        try {
+            caller.start();
+            helperBusy.await();
+            caller.interrupt();
+            Thread.sleep(50); // past SPIN_NANOS
+            int polling = 0;
+            for (int look = 0; look < 50; look++) {
+                if (caller.getState() != Thread.State.WAITING) polling++;
+                Thread.sleep(10);
+            }
+            assertEquals(0, polling, "looks at the interrupted caller that found it polling rather than parked");
+        } finally {
+            release.countDown();
+            caller.join(HANG.toMillis());
+            two.shutdown();
+        }
+        assertTrue(interruptKept.get(), "the caller's interrupt status is set again when forEach returns");
+    }
+
     @Test
     void afterShutdownItemsRunOnTheCallingThread() {
         pf.shutdown();
