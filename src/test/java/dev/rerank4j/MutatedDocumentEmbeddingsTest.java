@@ -74,24 +74,9 @@ class MutatedDocumentEmbeddingsTest {
         for (int trial = 0; trial < TRIALS; trial++) {
             boolean half = random.nextBoolean();
             String damage = (half ? "F16, " : "F32, ") + damage((half ? f16 : f32).clone(), random, file);
-            String outcome;
-            try {
-                DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
-                // a damaged vector is found when its document is first scored: every document is
-                float[] got = reranker.score(QUERY, loaded, java.util.stream.IntStream.range(0, loaded.size()).toArray());
-                outcome = "loaded";
-                for (int k = 0; k < ALL.length; k++) {
-                    if (got.length != ALL.length || !(Math.abs(got[k] - scores[k]) <= SCORE_TOLERANCE * Math.abs(scores[k]))) {
-                        unexpected.add(damage + ": loaded, scores " + Arrays.toString(got) + " instead of " + Arrays.toString(scores));
-                        break;
-                    }
-                }
-            } catch (ModelFormatException | IllegalArgumentException e) {
-                outcome = e.getClass().getSimpleName();
-            } catch (RuntimeException | Error e) {
-                outcome = "unexpected";
-                unexpected.add(damage + ": " + e);
-            }
+            // a damaged vector is found when its document is first scored: every document is
+            String outcome = outcome(damage, file, loaded -> reranker.score(QUERY, loaded, java.util.stream.IntStream.range(0, loaded.size()).toArray()),
+                    scores, k -> SCORE_TOLERANCE * Math.abs(scores[k]), unexpected);
             outcomes.merge(outcome, 1, Integer::sum);
         }
         assertEquals(List.of(), unexpected);
@@ -143,33 +128,43 @@ class MutatedDocumentEmbeddingsTest {
                 float[] expected = bits(query.get(half ? "f16" : "f32"));
                 String damage = (half ? "version 1 F16, " : "version 1 F32, ")
                         + damage(Files.readAllBytes(Golden.path("document-embeddings-v1").resolve(half ? "f16.safetensors" : "f32.safetensors")), random, file);
-                String outcome;
-                try {
-                    DocumentEmbeddings loaded = DocumentEmbeddings.load(file);
+                String outcome = outcome(damage, file, loaded -> {
                     for (int c : candidates) { // as Reranker.score refuses a candidate outside the documents
                         if (c >= loaded.size()) throw new IllegalArgumentException("candidate " + c + " of " + loaded.size());
                     }
                     float[] got = new float[candidates.length];
                     loaded.maxSim(cpu, vectors, tokens, candidates, got);
-                    outcome = "loaded";
-                    for (int k = 0; k < got.length; k++) {
-                        if (!(Math.abs(got[k] - expected[k]) <= 0.1 * tokens)) {
-                            unexpected.add(damage + ": loaded, scores " + Arrays.toString(got) + " instead of " + Arrays.toString(expected));
-                            break;
-                        }
-                    }
-                } catch (ModelFormatException | IllegalArgumentException e) {
-                    outcome = e.getClass().getSimpleName();
-                } catch (RuntimeException | Error e) {
-                    outcome = "unexpected";
-                    unexpected.add(damage + ": " + e);
-                }
+                    return got;
+                }, expected, k -> 0.1 * tokens, unexpected);
                 outcomes.merge(outcome, 1, Integer::sum);
             }
         }
         assertEquals(List.of(), unexpected);
         assertTrue(outcomes.getOrDefault("ModelFormatException", 0) > TRIALS / 4 && outcomes.getOrDefault("loaded", 0) > TRIALS / 40,
                 "both outcomes are exercised: " + outcomes);
+    }
+
+    /**
+     * One trial's outcome: "loaded" when {@code file} loads and {@code score} gives scores within {@code tolerance(k)} of
+     * {@code expected} (else noted in {@code unexpected}), the simple name of a documented exception, or "unexpected".
+     */
+    private static String outcome(String damage, Path file, java.util.function.Function<DocumentEmbeddings, float[]> score,
+                                  float[] expected, java.util.function.IntToDoubleFunction tolerance, List<String> unexpected) {
+        try {
+            float[] got = score.apply(DocumentEmbeddings.load(file));
+            for (int k = 0; k < expected.length; k++) {
+                if (got.length != expected.length || !(Math.abs(got[k] - expected[k]) <= tolerance.applyAsDouble(k))) {
+                    unexpected.add(damage + ": loaded, scores " + Arrays.toString(got) + " instead of " + Arrays.toString(expected));
+                    break;
+                }
+            }
+            return "loaded";
+        } catch (ModelFormatException | IllegalArgumentException e) {
+            return e.getClass().getSimpleName();
+        } catch (RuntimeException | Error e) {
+            unexpected.add(damage + ": " + e);
+            return "unexpected";
+        }
     }
 
     private static float[] bits(Object ints) {
