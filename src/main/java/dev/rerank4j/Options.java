@@ -62,7 +62,20 @@ public record Options(int maxLength, int batchSize, int threads, ScoreFunction s
          * {@code dev.rerank4j.backend.cuda.CudaException} (an {@link IllegalStateException}) naming what is
          * missing (the driver library, a device, the compute capability) where there is none.
          */
-        CUDA
+        CUDA;
+
+        /**
+         * The choice {@code name} names in any case ({@code "auto"}, {@code "cpu"}, {@code "cuda"}), for a setting read from
+         * a command line or a configuration file.
+         *
+         * @throws IllegalArgumentException for any other name, with the message "expected auto, cpu or cuda, not NAME"
+         */
+        public static BackendChoice named(String name) {
+            for (BackendChoice c : values()) {
+                if (c.name().equalsIgnoreCase(name)) return c;
+            }
+            throw new IllegalArgumentException("expected auto, cpu or cuda, not " + name);
+        }
     }
 
     public Options {

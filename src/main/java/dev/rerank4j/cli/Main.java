@@ -198,10 +198,11 @@ public final class Main {
     }
 
     private static Options.BackendChoice backend(String name) {
-        for (Options.BackendChoice c : Options.BackendChoice.values()) {
-            if (c.name().equalsIgnoreCase(name)) return c;
+        try {
+            return Options.BackendChoice.named(name);
+        } catch (IllegalArgumentException e) {
+            throw new Arguments.UsageException("--backend: " + e.getMessage());
         }
-        throw new Arguments.UsageException("--backend takes auto, cpu or cuda, not " + name);
     }
 
     private static int rerank(List<String> argv, PrintStream out, Supplier<HuggingFaceHub.Settings> hub) throws IOException {

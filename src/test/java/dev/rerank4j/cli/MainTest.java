@@ -195,7 +195,7 @@ class MainTest {
         assertEquals(0, cpu.code(), cpu.err());
         Result unknown = run("--query", "berlin", "--docs", docs("a").toString(), "--model", model, "--backend", "gpu");
         assertEquals(2, unknown.code());
-        assertTrue(unknown.err().contains("--backend takes auto, cpu or cuda, not gpu"), unknown.err());
+        assertTrue(unknown.err().contains("--backend: expected auto, cpu or cuda, not gpu"), unknown.err());
     }
 
     @Test

@@ -68,7 +68,7 @@ public class BackendBenchmark {
         public int threads;
 
         Options.BackendChoice choice() {
-            return Options.BackendChoice.valueOf(backend);
+            return Options.BackendChoice.named(backend);
         }
 
         @Setup

@@ -111,7 +111,7 @@ public final class SideBySide {
                     case "--bge" -> bgeDir = Path.of(args[++i]);
                     case "--python" -> python = Path.of(args[++i]);
                     case "--torch-script" -> script = Path.of(args[++i]);
-                    case "--backend" -> backend = backend(args[++i]);
+                    case "--backend" -> backend = BackendChoice.named(args[++i]);
                     case "--torch-device" -> torchDevice = args[++i];
                     case "--help", "-h" -> {
                         System.out.println(USAGE);
@@ -238,11 +238,6 @@ public final class SideBySide {
     private static final java.util.Set<String> TAKES_A_VALUE = java.util.Set.of("--models", "--workloads", "--engines", "--repeats",
             "--warmup", "--seed", "--threads", "--tolerance", "--quiet-ms", "--csv", "--png", "--weights", "--bge", "--python",
             "--torch-script", "--backend", "--torch-device");
-
-    private static BackendChoice backend(String name) {
-        for (BackendChoice c : BackendChoice.values()) if (c.name().equalsIgnoreCase(name)) return c;
-        throw new IllegalArgumentException("--backend takes auto, cpu or cuda, not " + name);
-    }
 
     /** Checks the scores, warms up, times; null if the scores disagreed (nothing timed). */
     static Results.Cell runCell(BenchModel model, Workload.Spec spec, Tokenizer tokenizer, List<Engine> engines,
