@@ -70,8 +70,6 @@ public final class DocumentEmbeddings {
     static final String LAYOUT = "blocks8";
     /** How far a loaded vector's squared length may be from 1: F16 rounding moves it by about 1e-3. */
     private static final double UNIT_LENGTH_TOLERANCE = 0.01;
-    /** The most floats one scoring call gathers at once (64 MB), whatever its candidates. */
-    static final int MAX_SCRATCH_FLOATS = 16 << 20;
     /**
      * Floats a lane of the CPU backend gathers before it runs MaxSim on them (1 MB): gathered rows are then read back
      * from the core's L2 (1.25 MB on the 2-core development machine), not from memory, so the gather costs a read
@@ -195,12 +193,12 @@ public final class DocumentEmbeddings {
      * (after each loaded candidate's first-use check). A version 1 file's candidates are taken in chunks, each chunk's
      * rows gathered into scratch in {@link DocumentLayout} and scored there: on a backend with several lanes (the CPU
      * one), chunks of about {@code budget} ({@link #LANE_FLOATS}) run side by side; otherwise (CUDA) one at a time, up to
-     * {@link #MAX_SCRATCH_FLOATS}. Either way MaxSim sees the same floats in the same layout, so scores are identical.
+     * {@link Backend#MAX_SIM_CHUNK_FLOATS}. Either way MaxSim sees the same floats in the same layout, so scores are identical.
      * Candidates must be valid document indexes.
      */
     void maxSim(Backend backend, float[] query, int queryTokens, int[] candidates, float[] scores) {
-        boolean cpu = backend.lanes() > 1 || "cpu".equals(backend.name());
-        maxSim(backend, query, queryTokens, candidates, scores, cpu ? LANE_FLOATS : MAX_SCRATCH_FLOATS);
+        boolean cpu = backend.lanes() > 1 || backend instanceof dev.rerank4j.backend.cpu.CpuBackend;
+        maxSim(backend, query, queryTokens, candidates, scores, cpu ? LANE_FLOATS : Backend.MAX_SIM_CHUNK_FLOATS);
     }
 
     /** As above, gathering chunks of about {@code budget} floats (a document larger than that is a chunk of its own). */

@@ -85,7 +85,7 @@ class DocumentEmbeddingsTest {
             for (Map<String, Object> query : queries()) {
                 float[] expected = floats(query.get(dtype));
                 // 1 float: a chunk per candidate; 700: several documents per chunk, some documents larger than it
-                for (long budget : new long[] {1, 700, DocumentEmbeddings.LANE_FLOATS, DocumentEmbeddings.MAX_SCRATCH_FLOATS}) {
+                for (long budget : new long[] {1, 700, DocumentEmbeddings.LANE_FLOATS, Backend.MAX_SIM_CHUNK_FLOATS}) {
                     for (Backend backend : List.of(TWO_THREADS, ONE_THREAD)) {
                         assertBitIdentical(expected, scores(d, backend, query, CANDIDATES, budget),
                                 dtype + ", " + query.get("tokens") + " query tokens, chunks of " + budget + " floats, " + backend.lanes() + " lanes");
